@@ -1,0 +1,16 @@
+// Minimum safe accumulator widths (DOMAIN.md section 1).
+#pragma once
+
+#include <cstdint>
+
+namespace msq {
+
+// Data-type bound (Brevitas calculate_min_accumulator_bit_width): K products of an n_bits input
+// and an m_bits weight need ceil(log2(K) + n + m - 1 - [input signed]) bits plus a sign bit.
+int acc_bits_datatype(int64_t K, int n_bits, int m_bits, bool input_signed);
+
+// Per-row bound: the smallest two's complement width that holds |bias| + max|x| * sum|w|, for
+// unsigned act_bits activations.
+int acc_bits_l1(const int32_t* w, int64_t K, int act_bits, int64_t bias = 0);
+
+}  // namespace msq

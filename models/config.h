@@ -1,0 +1,115 @@
+// Runtime configuration: plain data, resolved and validated once by sim/config_loader, read by the
+// blocks. Every field has its default here; the YAML keys mirror this tree (README lists them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/layer.h"
+
+namespace msq {
+
+enum class DspKind : uint8_t { DSP48E1, DSP48E2 };
+
+// configs/devices/<name>.yaml
+struct DeviceConfig {
+  std::string name = "xc7z045";
+  std::string board;
+  int64_t lut = 0, ff = 0, bram36 = 0, dsp = 0;
+  DspKind dsp_kind = DspKind::DSP48E1;
+};
+
+// accelerator.lut_core: rows x cols SP2 shift-add PEs.
+struct LutCoreConfig {
+  int rows = 32;
+  int cols = 32;
+  int pipeline_depth = 4;  // cycles from the first operand in to the first sum out
+};
+
+// accelerator.dsp_core: rows x cols DSP48 slices.
+struct DspCoreConfig {
+  int rows = 16;
+  int cols = 16;
+  int pipeline_depth = 4;  // DSP48 with A/B, M and P registers, plus the operand fetch
+  bool packing = true;     // two low-bit products sharing an activation per DSP
+  int lane_offset = 0;     // D of the packed operand; 0 = smallest that keeps the lanes apart
+  int drain_cycles = 1;    // cycles to unpack and add the packed accumulator into the row sums
+};
+
+// accelerator.accumulator
+struct AccumulatorConfig {
+  int bits = 32;
+  Overflow overflow = Overflow::Wrap;
+};
+
+// accelerator.buffers: on-chip buffers in BRAM36 blocks (4 KiB of data each, 72-bit ports).
+struct BufferConfig {
+  int weight_bram36 = 32;
+  int input_bram36 = 64;
+  int output_bram36 = 32;
+  bool double_buffer = true;
+};
+
+// accelerator.scheduler
+struct SchedulerConfig {
+  bool spill = false;  // SP2 rows may run on the DSP core when the LUT core is the bottleneck
+  int tile_n = 0;      // output columns per tile; 0 = the largest that fits the buffers
+  int tile_k = 0;      // reduction depth per tile; 0 = the largest that fits the buffers
+};
+
+struct AcceleratorConfig {
+  LutCoreConfig lut_core;
+  DspCoreConfig dsp_core;
+  AccumulatorConfig accumulator;
+  BufferConfig buffers;
+  SchedulerConfig scheduler;
+};
+
+// memory.dram: timing in DRAM clock cycles (tCK), from the preset then any overrides.
+struct DramConfig {
+  std::string preset = "ddr3-1066-x32";
+  double clock_mhz = 533.0;     // command clock; data moves on both edges
+  int data_width_bits = 32;     // bus width
+  int channels = 1;
+  int banks = 8;
+  int rows = 32768;
+  int row_bytes = 4096;         // bytes of one row across the bus width (page size of the rank)
+  int burst_length = 8;         // beats per burst
+  int tRCD = 7, tRP = 7, CL = 7, tRAS = 20, tRFC = 139, tREFI = 4160;
+  int tCCD = 4;                 // column-to-column (a burst every tCCD at best)
+};
+
+// memory: DRAM behind AXI HP ports that the DMA drives at the fabric clock.
+struct MemoryConfig {
+  DramConfig dram;
+  int axi_ports = 2;
+  int axi_width_bits = 64;
+  int dma_setup_cycles = 16;  // fabric cycles to issue one DMA descriptor
+};
+
+// workload: which network and how its rows are quantized.
+struct WorkloadConfig {
+  std::string network = "resnet18";  // configs/workloads/<name>.yaml, a .yaml path or a .csv
+  std::string network_path;          // resolved file
+  int batch = 1;
+  double sp2_fraction = 0.5;         // fraction of rows (per layer) that are SP2
+  double fixed8_fraction = 0.0;      // fraction of rows at 8-bit fixed (multi-precision, RMSMP)
+  int weight_bits = 4;               // bits of the low-precision rows (SP2 and fixed)
+  int act_bits = 8;
+  uint64_t seed = 1;
+  bool last_layer_accumulators = true;  // the final classifier emits accumulators
+  std::vector<std::string> layers;      // run only these layers (by name); empty = all
+};
+
+struct RunConfig {
+  std::string file;  // where it was loaded from
+  DeviceConfig device;
+  double clock_mhz = 200.0;
+  AcceleratorConfig accelerator;
+  MemoryConfig memory;
+  WorkloadConfig workload;
+  bool verify = true;
+};
+
+}  // namespace msq

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), builds msqsim, then runs what was asked:
+#   tools/setup.sh run [CONFIG] [msqsim run options]   default simulation (README command 1)
+#   tools/setup.sh test [ctest options]                 whole test suite    (README command 2)
+#   tools/setup.sh build                                install and build only
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-build}
+[ $# -gt 0 ] && shift
+
+# One list, read by this script and by the README: what the project needs from Debian.
+packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libboost-dev
+          libboost-program-options-dev libfmt-dev libgtest-dev python3 python3-numpy
+          python3-matplotlib)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing missing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi
+
+build=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc)}
+mkdir -p "$build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/configure.log" 2>&1 || {
+  cat "$build/configure.log"; exit 1; }
+cmake --build "$build" -j "$jobs"
+
+case "$mode" in
+  build) ;;
+  run)
+    config=configs/examples/default.yaml
+    if [ $# -gt 0 ] && [[ "$1" != -* ]]; then config=$1; shift; fi
+    exec "$build/msqsim" run "$config" "$@" ;;
+  test)
+    cd "$build"
+    exec ctest --output-on-failure -j "$jobs" "$@" ;;
+  *) echo "usage: tools/setup.sh run|test|build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,148 @@
+#include "models/accelerator.h"
+
+#include <cstdlib>
+#include <fmt/format.h>
+#include <memory>
+
+#include "models/buffer.h"
+#include "models/dsp_core.h"
+#include "models/lut_core.h"
+#include "models/tiler.h"
+
+namespace msq {
+
+using sc_core::sc_time;
+
+namespace {
+
+class Top : public sc_core::sc_module {
+ public:
+  Top(sc_core::sc_module_name name, const RunConfig& cfg, Fabric& f)
+      : sc_module(name),
+        dram("dram", cfg.memory.dram),
+        dma("dma", cfg.memory, f.clock, dram),
+        input("input_buffer", int64_t(cfg.accelerator.buffers.input_bram36) * kBram36DataBytes),
+        output("output_buffer", int64_t(cfg.accelerator.buffers.output_bram36) * kBram36DataBytes),
+        weights_lut("weight_buffer_lut",
+                    int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
+        weights_dsp("weight_buffer_dsp",
+                    int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
+        scheduler("scheduler", f, dma, input, output, weights_lut, weights_dsp),
+        lut("lut_core", f, weights_lut, cfg.accelerator.lut_core),
+        dsp("dsp_core", f, weights_dsp, cfg.accelerator.dsp_core) {}
+
+  Dram dram;
+  Dma dma;
+  Buffer input, output, weights_lut, weights_dsp;
+  Scheduler scheduler;
+  LutCore lut;
+  DspCore dsp;
+};
+
+int64_t to_cycles(sc_time t, sc_time clock) { return int64_t(t / clock + 0.5); }
+
+// Cycles covered by a set of intervals.
+int64_t covered_cycles(std::vector<std::pair<sc_time, sc_time>> v, sc_time clock) {
+  std::sort(v.begin(), v.end());
+  sc_time total = sc_core::SC_ZERO_TIME, cur_s, cur_e;
+  bool open = false;
+  for (auto& [s, e] : v) {
+    if (open && s <= cur_e) {
+      if (e > cur_e) cur_e = e;
+      continue;
+    }
+    if (open) total += cur_e - cur_s;
+    cur_s = s, cur_e = e, open = true;
+  }
+  if (open) total += cur_e - cur_s;
+  return to_cycles(total, clock);
+}
+
+}  // namespace
+
+SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt) {
+  ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  auto fabric = std::make_unique<Fabric>();
+  Fabric& f = *fabric;
+  f.clock = sc_time(1e6 / cfg.clock_mhz, sc_core::SC_PS);
+  f.dsp_kind = cfg.device.dsp_kind;
+  f.fault = opt.fault;
+  f.runs.resize(wl.layers.size());
+  uint64_t next_addr = 0;
+  int64_t wloads[2] = {0, 0};
+  int64_t seq = 0, tile = 0;
+  const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
+  for (size_t l = 0; l < wl.layers.size(); ++l) {
+    LayerRun& run = f.runs[l];
+    run.layer = &wl.layers[l];
+    run.values = opt.values;
+    if (opt.values) {
+      if (l >= wl.inputs.size() || wl.inputs[l].size() == 0)
+        throw std::invalid_argument("simulate: values requested but layer " + std::to_string(l) +
+                                    " has no input");
+      run.input = &wl.inputs[l];
+      const LayerShape& s = run.layer->shape;
+      run.out.b = s.batch, run.out.c = s.out_c, run.out.h = s.out_h(), run.out.w = s.out_w();
+      run.out.data.assign(run.out.size(), 0);
+    }
+    prepare_layer(run, cfg, fmt::format("layer {} ({})", l, run.layer->shape.name), next_addr, page,
+                  wloads);
+    run.seq0 = seq;
+    run.tile0 = tile;
+    for (size_t si = 0; si < run.steps.size(); ++si) f.step_of.emplace_back(int(l), int(si));
+    for (size_t t = 0; t < run.plan.tiles.size(); ++t) f.tile_of.emplace_back(int(l), int(t));
+    seq += int64_t(run.steps.size());
+    tile += int64_t(run.plan.tiles.size());
+  }
+  f.step_timing.resize(size_t(seq));
+
+  auto top = std::make_unique<Top>("msq", cfg, f);
+  sc_core::sc_start();
+
+  SimResult r;
+  r.clock_mhz = cfg.clock_mhz;
+  r.dram = top->dram.stats();
+  r.dma = top->dma.stats();
+  r.dram_peak_bytes_per_s = top->dram.peak_bytes_per_s();
+  const Buffer* bufs[4] = {&top->input, &top->output, &top->weights_lut, &top->weights_dsp};
+  for (int i = 0; i < 4; ++i) r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
+  sc_time prev_end = sc_core::SC_ZERO_TIME;
+  for (LayerRun& run : f.runs) {
+    const LayerShape& s = run.layer->shape;
+    const LayerPlan& p = run.plan;
+    LayerResult lr;
+    lr.name = s.name;
+    lr.m = s.m(), lr.k = s.k(), lr.n = s.n(), lr.macs = s.macs();
+    lr.sp2_rows = p.sp2_rows, lr.fixed_rows = p.fixed_rows;
+    lr.lut_rows = p.lut_rows, lr.dsp_rows = p.dsp_rows, lr.spilled_rows = p.spilled_rows;
+    lr.packing = p.packing, lr.chain = p.chain, lr.lane_offset = p.lane_offset;
+    lr.packed_w_bits = p.packed_w_bits, lr.packing_note = p.packing_note;
+    lr.tiles = int64_t(p.tiles.size()), lr.k_tiles = p.k_tiles, lr.tn = p.tn;
+    lr.weights_resident = p.weights_resident;
+    // A layer's time runs from the end of the previous layer to its last output in DRAM.
+    lr.start_cycle = to_cycles(prev_end, f.clock);
+    lr.end_cycle = to_cycles(run.end, f.clock);
+    lr.cycles = lr.end_cycle - lr.start_cycle;
+    for (int c = 0; c < 2; ++c) {
+      const CoreLayerStats& cs = run.core[c];
+      lr.core[c].busy = cs.busy;
+      lr.core[c].jobs = cs.jobs;
+      lr.core[c].stall_dram = to_cycles(cs.stall_dram, f.clock);
+      lr.core[c].stall_buffer = to_cycles(cs.stall_buffer, f.clock);
+      const sc_time other = run.core[1 - c].last_end;
+      lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
+    }
+    lr.dram_bytes = run.dram_bytes;
+    lr.memory_cycles = covered_cycles(run.transfers, f.clock);
+    const int64_t compute = std::max(lr.core[0].busy, lr.core[1].busy);
+    lr.bound = lr.memory_cycles > compute ? "memory" : "compute";
+    lr.overflows = run.overflows;
+    lr.out = std::move(run.out);
+    prev_end = run.end;
+    r.layers.push_back(std::move(lr));
+  }
+  r.total_cycles = to_cycles(prev_end, f.clock);
+  return r;
+}
+
+}  // namespace msq

@@ -1,0 +1,59 @@
+// The accelerator top: builds the blocks (DRAM, DMA, buffers, scheduler, LUT and DSP cores) for a
+// config, runs the workload through them once, and returns what each block counted. SystemC
+// elaborates once per process, so simulate() may be called once per process.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/dma.h"
+#include "models/dram.h"
+#include "models/layer.h"
+#include "models/scheduler.h"
+
+namespace msq {
+
+struct SimOptions {
+  bool values = true;  // compute every output (needed for verification)
+  FaultInjection fault;
+};
+
+struct CoreResult {
+  int64_t busy = 0, stall_dram = 0, stall_buffer = 0, stall_other = 0, jobs = 0;  // cycles
+};
+
+struct LayerResult {
+  std::string name;
+  int64_t m = 0, k = 0, n = 0, macs = 0;
+  int64_t sp2_rows = 0, fixed_rows = 0, lut_rows = 0, dsp_rows = 0, spilled_rows = 0;
+  bool packing = false;
+  int64_t chain = 0;
+  int lane_offset = 0, packed_w_bits = 0;
+  std::string packing_note;
+  int64_t tiles = 0, k_tiles = 0, tn = 0;
+  bool weights_resident = false;
+  int64_t start_cycle = 0, end_cycle = 0, cycles = 0;
+  CoreResult core[2];
+  int64_t dram_bytes = 0;
+  int64_t memory_cycles = 0;  // cycles with at least one of the layer's transfers in flight
+  std::string bound;          // "compute" | "memory"
+  uint64_t overflows = 0;     // counted by the cycle model's accumulators
+  OutTensor out;              // the cycle model's outputs (values on)
+};
+
+struct SimResult {
+  std::vector<LayerResult> layers;
+  int64_t total_cycles = 0;
+  double clock_mhz = 0;
+  DramStats dram;
+  DmaStats dma;
+  int64_t peak_bytes[4] = {0, 0, 0, 0};  // input, output, weights (LUT), weights (DSP) buffers
+  int64_t capacity_bytes[4] = {0, 0, 0, 0};
+  double dram_peak_bytes_per_s = 0;
+};
+
+// Throws InputError when a layer cannot run on the design (named by its index and name).
+SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt);
+
+}  // namespace msq

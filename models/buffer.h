@@ -1,0 +1,45 @@
+// An on-chip buffer of BRAM36 blocks, modelled as a pool of bytes: a DMA load takes the bytes of
+// its tile before it starts and the consumer gives them back when done. With tiles of at most half
+// the capacity, the next tile loads while the current one is used (double buffering); a load that
+// finds the buffer full waits, in arrival order.
+#pragma once
+
+#include <systemc>
+
+namespace msq {
+
+class Buffer : public sc_core::sc_module {
+ public:
+  Buffer(sc_core::sc_module_name name, int64_t capacity_bytes);
+
+  void acquire(int64_t bytes);  // blocks the calling thread until the bytes are free
+  void release(int64_t bytes);
+
+  int64_t capacity() const { return capacity_; }
+  int64_t peak_used() const { return peak_; }
+  int64_t waits() const { return waits_; }
+
+ private:
+  int64_t capacity_, used_ = 0, peak_ = 0, waits_ = 0;
+  uint64_t next_ticket_ = 0, serving_ = 0;
+  sc_core::sc_event changed_;
+};
+
+// A monotonic count that threads wait on ("tile q loaded", "tile t done by core c").
+class Counter {
+ public:
+  int64_t value() const { return v_; }
+  void add(int64_t d = 1) {
+    v_ += d;
+    ev_.notify(sc_core::SC_ZERO_TIME);
+  }
+  void wait_until(int64_t n) {
+    while (v_ < n) sc_core::wait(ev_);
+  }
+
+ private:
+  int64_t v_ = 0;
+  sc_core::sc_event ev_;
+};
+
+}  // namespace msq

@@ -1,0 +1,34 @@
+// The DSP core: rows x cols DSP48 slices, output-stationary like the LUT core. A slice multiplies
+// one activation per cycle by its weight; a packed slice holds two rows' weights in one operand,
+// A = (w_hi << D) + w_lo, and accumulates A * x in its 48-bit P. Before the low lane's sum can
+// outgrow D bits (every `chain` products, and at the end of a job) P is drained: the lanes are
+// split with the sign correction and added to the two rows' accumulators, which costs
+// drain_cycles. Rows of 8 or more bits, and rows whose sums could overflow the accumulator, run
+// one per slice.
+#pragma once
+
+#include <vector>
+
+#include "models/array_core.h"
+
+namespace msq {
+
+class DspCore : public ArrayCore {
+ public:
+  DspCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const DspCoreConfig& cfg);
+
+ protected:
+  int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const override;
+  void load_layer(const LayerRun& run) override;
+  void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
+               OutputTileValues& acc) override;
+
+ private:
+  DspCoreConfig cfg_;
+  // Packed operand per slice and k, keyed by the slice's high-lane row (or its only row).
+  std::vector<std::vector<int64_t>> packed_a_;
+  std::vector<int> row_acc_;  // per row: 32 or 64 when no sum can overflow, else 0
+  std::vector<int64_t> p_, s64_;
+};
+
+}  // namespace msq

@@ -1,0 +1,77 @@
+// What the accelerator's blocks share about the layers in flight: the plan, the jobs of each
+// core, DRAM addresses, the statistics each block fills in, and (with verification) the values
+// moving through the buffers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <systemc>
+#include <vector>
+
+#include "models/layer.h"
+#include "models/tiler.h"
+
+namespace msq {
+
+enum CoreId : int { kLut = 0, kDsp = 1 };
+
+// One job of a core: a row block over one (tile, k tile) step.
+struct CoreJob {
+  int block = 0;
+  int64_t wload = -1;          // global index of the core's weight load it needs (-1: none)
+  int64_t release_bytes = 0;   // weight bytes it frees when done (streamed weights)
+};
+
+// A (tile, k tile) step of a layer: the unit the input buffer holds.
+struct Step {
+  int tile = 0;
+  int kt = 0;
+  int64_t tk = 0;  // reduction steps of this k tile
+  int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;  // its input region
+  std::vector<CoreJob> jobs[2];
+};
+
+struct WeightLoad {
+  uint64_t addr = 0;
+  int64_t bytes = 0;
+};
+
+struct CoreLayerStats {
+  int64_t busy = 0, jobs = 0;  // busy in cycles
+  sc_core::sc_time stall_dram, stall_buffer, last_end;
+};
+
+struct LayerRun {
+  const QuantLayer* layer = nullptr;
+  const ActTensor* input = nullptr;  // null in timing-only runs
+  LayerPlan plan;
+  std::vector<Step> steps;  // tile-major, k tile minor
+  std::vector<WeightLoad> wloads[2];
+  int64_t resident_release[2] = {0, 0};  // bytes each core frees at the end of the layer
+  uint64_t w_addr = 0, in_addr = 0, out_addr = 0;
+  int64_t seq0 = 0, tile0 = 0;  // global index of its first step and first tile
+
+  // Statistics.
+  CoreLayerStats core[2];
+  int64_t dram_bytes = 0;
+  std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> transfers;  // DMA intervals
+  sc_core::sc_time start, end;
+
+  // Values (verification on).
+  bool values = false;
+  OutTensor out;
+  uint64_t overflows = 0;
+};
+
+// Values in the buffers during a step / a tile (verification on).
+struct InputTileValues {
+  // [group][k][n]: the im2col view the cores' address generators read from the input buffer.
+  std::vector<uint8_t> x8;
+  std::vector<uint16_t> x16;
+  int64_t tk = 0, tn = 0;
+};
+struct OutputTileValues {
+  std::vector<int64_t> acc;  // [M][tn] accumulators
+};
+
+}  // namespace msq

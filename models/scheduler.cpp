@@ -1,0 +1,248 @@
+#include "models/scheduler.h"
+
+#include <algorithm>
+
+#include "models/arith/requant.h"
+
+namespace msq {
+
+using sc_core::sc_time;
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+uint64_t align(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+}  // namespace
+
+void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
+                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]) {
+  const QuantLayer& L = *run.layer;
+  const LayerShape& s = L.shape;
+  run.plan = plan_layer(L, cfg, where);
+  const LayerPlan& p = run.plan;
+
+  run.w_addr = next_addr;
+  next_addr = align(next_addr + uint64_t(p.weight_bytes), page_bytes);
+  run.in_addr = next_addr;
+  next_addr = align(next_addr + uint64_t(s.batch) * s.in_h * s.in_w * s.in_c * p.act_bytes,
+                    page_bytes);
+  run.out_addr = next_addr;
+  next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
+
+  const std::vector<RowBlock>* blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
+  // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
+  uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
+  if (p.weights_resident) {
+    for (int c = 0; c < 2; ++c)
+      if (p.core_weight_bytes[c] > 0) {
+        run.wloads[c].push_back({core_base[c], p.core_weight_bytes[c]});
+        run.resident_release[c] = p.core_weight_bytes[c];
+      }
+  }
+  for (size_t t = 0; t < p.tiles.size(); ++t) {
+    const Tile& tile = p.tiles[t];
+    for (int64_t kt = 0; kt < p.k_tiles; ++kt) {
+      Step st;
+      st.tile = int(t);
+      st.kt = int(kt);
+      const int64_t ch = std::min<int64_t>(p.k_channels, s.in_c - kt * p.k_channels);
+      st.tk = s.groups == 1 ? ch * s.kh * s.kw : s.k();
+      st.in_offset = tile.offset + kt * p.k_channels * p.act_bytes;
+      st.seg_count = tile.seg_count;
+      st.seg_stride = tile.seg_stride;
+      st.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
+      for (int c = 0; c < 2; ++c) {
+        uint64_t off = 0;
+        for (size_t b = 0; b < blocks[c]->size(); ++b) {
+          const RowBlock& blk = (*blocks[c])[b];
+          CoreJob j;
+          j.block = int(b);
+          if (p.weights_resident) {
+            j.wload = wloads[c];  // the layer's one load
+          } else {
+            const int64_t bytes = ceil_div(blk.weight_bits_per_k * st.tk, 8);
+            const uint64_t k_off = uint64_t(ceil_div(blk.weight_bits_per_k * kt * p.tk, 8));
+            run.wloads[c].push_back({core_base[c] + off + k_off, bytes});
+            j.wload = wloads[c] + int64_t(run.wloads[c].size()) - 1;
+            j.release_bytes = bytes;
+          }
+          off += uint64_t(ceil_div(blk.weight_bits_per_k * s.k(), 8));
+          st.jobs[c].push_back(j);
+        }
+      }
+      run.steps.push_back(std::move(st));
+    }
+  }
+  for (int c = 0; c < 2; ++c) wloads[c] += int64_t(run.wloads[c].size());
+}
+
+Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,
+                     Buffer& output, Buffer& weights_lut, Buffer& weights_dsp)
+    : sc_module(name), f_(fabric), dma_(dma), input_(input), output_(output),
+      weights_{&weights_lut, &weights_dsp} {
+  SC_HAS_PROCESS(Scheduler);
+  SC_THREAD(input_loader);
+  SC_THREAD(input_retire);
+  SC_THREAD(output_alloc);
+  SC_THREAD(output_writer);
+  SC_THREAD(weight_loader_lut);
+  SC_THREAD(weight_loader_dsp);
+}
+
+void Scheduler::record(LayerRun& run, sc_time t0) {
+  run.transfers.emplace_back(t0, sc_core::sc_time_stamp());
+}
+
+void Scheduler::input_loader() {
+  for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
+    auto [l, si] = f_.step_of[gs];
+    LayerRun& run = f_.runs[l];
+    const Step& st = run.steps[si];
+    if (si == 0) {
+      // A layer reads what the previous one wrote: wait until all of it is in DRAM.
+      f_.out_written.wait_until(run.tile0);
+      run.start = sc_core::sc_time_stamp();
+    }
+    StepTiming& tm = f_.step_timing[gs];
+    tm.requested = sc_core::sc_time_stamp();
+    tm.bytes = st.seg_bytes * st.seg_count;
+    input_.acquire(tm.bytes);
+    tm.granted = sc_core::sc_time_stamp();
+    if (run.values) gather_inputs(run, st, f_.in_values[int64_t(gs)]);
+    const sc_time t0 = sc_core::sc_time_stamp();
+    dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(st.in_offset), st.seg_bytes,
+                  st.seg_stride, st.seg_count, false);
+    record(run, t0);
+    run.dram_bytes += tm.bytes;
+    tm.loaded = sc_core::sc_time_stamp();
+    f_.in_loaded.add();
+  }
+}
+
+void Scheduler::input_retire() {
+  for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
+    f_.step_done[kLut].wait_until(int64_t(gs) + 1);
+    f_.step_done[kDsp].wait_until(int64_t(gs) + 1);
+    input_.release(f_.step_timing[gs].bytes);
+    f_.in_values.erase(int64_t(gs));
+  }
+}
+
+namespace {
+int64_t tile_buffer_bytes(const LayerRun& run, int tile) {
+  const LayerPlan& p = run.plan;
+  return run.layer->shape.m() * p.tiles[tile].tn * (p.k_tiles > 1 ? p.acc_bytes : p.out_bytes);
+}
+}  // namespace
+
+void Scheduler::output_alloc() {
+  for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
+    auto [l, t] = f_.tile_of[gt];
+    LayerRun& run = f_.runs[l];
+    output_.acquire(tile_buffer_bytes(run, t));
+    if (run.values)
+      f_.out_values[int64_t(gt)].acc.assign(size_t(run.layer->shape.m() * run.plan.tiles[t].tn), 0);
+    f_.out_granted.add();
+  }
+}
+
+void Scheduler::output_writer() {
+  for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
+    auto [l, t] = f_.tile_of[gt];
+    LayerRun& run = f_.runs[l];
+    f_.tile_done[kLut].wait_until(int64_t(gt) + 1);
+    f_.tile_done[kDsp].wait_until(int64_t(gt) + 1);
+    if (run.values) {
+      write_outputs(run, t, f_.out_values[int64_t(gt)]);
+      f_.out_values.erase(int64_t(gt));
+    }
+    const Tile& tile = run.plan.tiles[t];
+    const int64_t row_bytes = run.layer->shape.m() * run.plan.out_bytes;
+    const sc_time t0 = sc_core::sc_time_stamp();
+    // Outputs are stored HWC too: a tile's columns are one contiguous run.
+    dma_.transfer(Traffic::Outputs, run.out_addr + uint64_t(tile.n0 * row_bytes),
+                  tile.tn * row_bytes, tile.tn * row_bytes, 1, true);
+    record(run, t0);
+    run.dram_bytes += tile.tn * row_bytes;
+    output_.release(tile_buffer_bytes(run, t));
+    if (t + 1 == int(run.plan.tiles.size())) run.end = sc_core::sc_time_stamp();
+    f_.out_written.add();
+  }
+}
+
+void Scheduler::weight_loader(int core) {
+  for (size_t l = 0; l < f_.runs.size(); ++l) {
+    LayerRun& run = f_.runs[l];
+    // Streamed weights of the previous layer share this core's buffer half; prefetch only once
+    // that layer is done, so that prefetching cannot starve it.
+    if (l > 0 && !f_.runs[l - 1].plan.weights_resident) {
+      f_.layer_done[kLut].wait_until(int64_t(l));
+      f_.layer_done[kDsp].wait_until(int64_t(l));
+    }
+    for (const WeightLoad& w : run.wloads[core]) {
+      weights_[core]->acquire(w.bytes);
+      const sc_time t0 = sc_core::sc_time_stamp();
+      dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
+      record(run, t0);
+      run.dram_bytes += w.bytes;
+      f_.w_loaded[core].add();
+    }
+  }
+}
+
+void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValues& v) {
+  // The im2col view of the tile, per group: X[g][k][n] with k = (c*kh + i)*kw + j.
+  const LayerShape& s = run.layer->shape;
+  const Tile& tile = run.plan.tiles[st.tile];
+  const ActTensor& in = *run.input;
+  const int64_t Hout = s.out_h(), Wout = s.out_w(), HW = Hout * Wout;
+  const int cg = s.in_c / s.groups;
+  const int c0 = st.kt * run.plan.k_channels;
+  const int ccount = int(st.tk / (int64_t(s.kh) * s.kw));
+  const int groups = s.groups == 1 ? 1 : s.groups;
+  v.tk = st.tk;
+  v.tn = tile.tn;
+  const bool narrow = run.layer->act_bits <= 8;
+  const size_t total = size_t(groups) * size_t(st.tk) * size_t(tile.tn);
+  if (narrow) v.x8.assign(total, 0); else v.x16.assign(total, 0);
+  for (int64_t nn = 0; nn < tile.tn; ++nn) {
+    const int64_t n = tile.n0 + nn;
+    const int64_t b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
+    for (int g = 0; g < groups; ++g)
+      for (int cl = 0; cl < (s.groups == 1 ? ccount : cg); ++cl) {
+        const int c = s.groups == 1 ? c0 + cl : g * cg + cl;
+        for (int i = 0; i < s.kh; ++i) {
+          const int64_t ih = oh * s.sh - s.ph + i;
+          for (int j = 0; j < s.kw; ++j) {
+            const int64_t iw = ow * s.sw - s.pw + j;
+            uint16_t x = 0;
+            if (ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w) x = in.at(int(b), c, int(ih), int(iw));
+            const size_t k = (size_t(cl) * s.kh + i) * s.kw + j;
+            const size_t idx = (size_t(g) * size_t(st.tk) + k) * size_t(tile.tn) + size_t(nn);
+            if (narrow) v.x8[idx] = uint8_t(x); else v.x16[idx] = x;
+          }
+        }
+      }
+  }
+}
+
+void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
+  // The output stage: requantization with the fused ReLU, or the raw accumulators.
+  const QuantLayer& L = *run.layer;
+  const LayerShape& s = L.shape;
+  const Tile& tile = run.plan.tiles[t];
+  const int64_t M = s.m(), HW = int64_t(s.out_h()) * s.out_w();
+  const bool acc_out = L.output == OutputKind::Accumulators;
+  for (int64_t m = 0; m < M; ++m) {
+    const int64_t* a = v.acc.data() + m * tile.tn;
+    for (int64_t nn = 0; nn < tile.tn; ++nn) {
+      const int64_t n = tile.n0 + nn;
+      const int64_t b = n / HW, r = n % HW;
+      int64_t y = acc_out ? a[nn] : requantize(a[nn], L.rq_mult[m], L.rq_shift[m], L.act_bits);
+      const int layer_index = int(&run - f_.runs.data());
+      if (f_.fault.layer == layer_index && f_.fault.row == m && f_.fault.col == n) y ^= f_.fault.xor_mask;
+      run.out.data[size_t((b * M + m) * HW + r)] = y;
+    }
+  }
+}
+
+}  // namespace msq

@@ -1,0 +1,77 @@
+// The scheduler: turns each layer's plan into steps and core jobs, and drives the data movement
+// around the cores: input tiles into the input buffer, weights into each core's half of the weight
+// buffer, output tiles out of the output buffer. Layers run one after the other: a layer's inputs
+// are loaded only once the previous layer's outputs are in DRAM.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <systemc>
+#include <vector>
+
+#include "models/buffer.h"
+#include "models/config.h"
+#include "models/dma.h"
+#include "models/layer_run.h"
+
+namespace msq {
+
+// Flips bits of one output of the cycle model, to prove that the cross-check catches it.
+struct FaultInjection {
+  int layer = -1;  // -1: none
+  int64_t row = 0, col = 0;
+  int64_t xor_mask = 1;
+};
+
+// When the input of a step got its buffer space and its data: the cores use these to tell a
+// wait for a free buffer from a wait for DRAM.
+struct StepTiming {
+  sc_core::sc_time requested, granted, loaded;
+  int64_t bytes = 0;
+};
+
+// State shared by the scheduler and the cores.
+struct Fabric {
+  std::vector<LayerRun> runs;
+  std::vector<std::pair<int, int>> step_of;  // global step -> (layer, step)
+  std::vector<std::pair<int, int>> tile_of;  // global tile -> (layer, tile)
+  std::vector<StepTiming> step_timing;
+  Counter in_loaded, out_granted, out_written;
+  Counter step_done[2], tile_done[2], w_loaded[2], layer_done[2];
+  std::map<int64_t, InputTileValues> in_values;
+  std::map<int64_t, OutputTileValues> out_values;
+  sc_core::sc_time clock;
+  DspKind dsp_kind = DspKind::DSP48E1;
+  FaultInjection fault;
+};
+
+// Fills a run's plan-derived parts: steps, jobs and their cycles, weight loads, DRAM addresses.
+// `next_addr` is the DRAM allocation cursor. Throws InputError when the layer cannot run.
+// `wloads` counts each core's weight loads so far (the loaders' and cores' shared numbering).
+void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
+                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]);
+
+class Scheduler : public sc_core::sc_module {
+ public:
+  Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input, Buffer& output,
+            Buffer& weights_lut, Buffer& weights_dsp);
+
+ private:
+  void input_loader();
+  void input_retire();
+  void output_alloc();
+  void output_writer();
+  void weight_loader(int core);
+  void weight_loader_lut() { weight_loader(kLut); }
+  void weight_loader_dsp() { weight_loader(kDsp); }
+  void record(LayerRun& run, sc_core::sc_time t0);
+  void gather_inputs(const LayerRun& run, const Step& st, InputTileValues& v);
+  void write_outputs(LayerRun& run, int tile, OutputTileValues& v);
+
+  Fabric& f_;
+  Dma& dma_;
+  Buffer &input_, &output_;
+  Buffer* weights_[2];
+};
+
+}  // namespace msq

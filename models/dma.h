@@ -1,6 +1,7 @@
 // DMA engine: moves tiles between DRAM and the on-chip buffers over AXI HP ports (axi_ports of
-// axi_width_bits at the fabric clock). A transfer takes the least busy port; it ends when both
-// its AXI beats and its DRAM bursts are done, so the slower side sets the pace.
+// axi_width_bits at the fabric clock). A transfer is striped over all ports, one transfer at a
+// time in request order; it ends when both its AXI beats and its DRAM bursts are done, so the
+// slower side sets the pace.
 #pragma once
 
 #include <systemc>
@@ -16,7 +17,7 @@ enum class Traffic : int { Weights = 0, Inputs = 1, Outputs = 2 };
 struct DmaStats {
   int64_t transfers = 0;
   int64_t bytes[3] = {0, 0, 0};  // by Traffic
-  int64_t port_busy_cycles = 0;  // fabric cycles, summed over ports
+  int64_t busy_cycles = 0;  // fabric cycles with a transfer in flight
 };
 
 class Dma : public sc_core::sc_module {
@@ -33,7 +34,7 @@ class Dma : public sc_core::sc_module {
   MemoryConfig cfg_;
   sc_core::sc_time clock_;
   Dram& dram_;
-  std::vector<sc_core::sc_time> port_free_;
+  sc_core::sc_time ports_free_;
   DmaStats stats_;
 };
 

@@ -186,6 +186,27 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   p.acc_bytes = int(ceil_div(L.acc_bits, 8));
   p.out_bytes = L.output == OutputKind::Accumulators ? p.acc_bytes : p.act_bytes;
 
+  // Weights, laid out in DRAM in the order the cores consume them (block by block).
+  const std::vector<RowBlock>* core_blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
+  for (int c = 0; c < 2; ++c)
+    for (const RowBlock& b : *core_blocks[c])
+      p.core_weight_bytes[c] += ceil_div(b.weight_bits_per_k * K, 8);
+  p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
+  p.weights_resident = std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
+  if (!p.weights_resident) {
+    for (int c = 0; c < 2; ++c)
+      for (const RowBlock& b : *core_blocks[c]) {
+        const int64_t need = ceil_div(b.weight_bits_per_k * p.tk, 8);
+        if (need > p.weight_slot_bytes)
+          throw InputError(fmt::format(
+              "{}: the weight buffer is too small for one tile: a block of {} rows x {} weights "
+              "needs {} bytes, a core's buffer slot holds {} (accelerator.buffers.weight_bram36 = "
+              "{}: half per core{})",
+              where, b.rows.size(), p.tk, need, p.weight_slot_bytes, bc.weight_bram36,
+              bc.double_buffer ? ", double-buffered" : ""));
+      }
+  }
+
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels
@@ -240,7 +261,10 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
     auto rows_in = [&](int64_t tr) { return std::min<int64_t>(s.in_h, (tr - 1) * s.sh + s.kh); };
     auto cols_in = [&](int64_t tc) { return std::min<int64_t>(s.in_w, (tc - 1) * s.sw + s.kw); };
     int64_t tr = 0, tc = Wout;
-    for (int64_t r = Hout; r >= 1; --r)
+    // With the weights resident, smaller tiles cost nothing extra and let the next tile load (and
+    // the last one drain) while this one computes: aim for at least four tiles per layer.
+    const int64_t r_max = p.weights_resident && s.batch < 4 ? std::max<int64_t>(1, ceil_div(Hout * s.batch, 4)) : Hout;
+    for (int64_t r = std::min(Hout, r_max); r >= 1; --r)
       if (r * Wout <= max_tn && rows_in(r) * s.in_w * c_bytes <= p.input_slot_bytes) {
         tr = r;
         break;
@@ -283,26 +307,6 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   }
   for (const Tile& t : p.tiles) p.tn = std::max(p.tn, t.tn);
 
-  // Weights, laid out in DRAM in the order the cores consume them (block by block).
-  const std::vector<RowBlock>* core_blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
-  for (int c = 0; c < 2; ++c)
-    for (const RowBlock& b : *core_blocks[c])
-      p.core_weight_bytes[c] += ceil_div(b.weight_bits_per_k * K, 8);
-  p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
-  p.weights_resident = std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
-  if (!p.weights_resident) {
-    for (int c = 0; c < 2; ++c)
-      for (const RowBlock& b : *core_blocks[c]) {
-        const int64_t need = ceil_div(b.weight_bits_per_k * p.tk, 8);
-        if (need > p.weight_slot_bytes)
-          throw InputError(fmt::format(
-              "{}: the weight buffer is too small for one tile: a block of {} rows x {} weights "
-              "needs {} bytes, a core's buffer slot holds {} (accelerator.buffers.weight_bram36 = "
-              "{}: half per core{})",
-              where, b.rows.size(), p.tk, need, p.weight_slot_bytes, bc.weight_bram36,
-              bc.double_buffer ? ", double-buffered" : ""));
-      }
-  }
   return p;
 }
 

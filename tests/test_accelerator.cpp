@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "models/accelerator.h"
+#include "tests/support/in_child.h"
 #include "tests/support/random_layers.h"
 
 using namespace msq;
@@ -65,8 +66,9 @@ TEST(Accelerator, NarrowAccumulatorWrapAndSaturateMatch) {
   Workload wl;
   for (int i = 0; i < 2; ++i) {
     RandomLayerSpec sp;
-    sp.shape = conv(i ? "sat" : "wrap", 32, 6, 16, 3, 1, 1);
+    sp.shape = conv(i ? "sat" : "wrap", 64, 6, 16, 3, 1, 1);
     sp.acc_bits = 16;
+    sp.bias_range = 30000;  // biases near the rails make the sums cross them
     sp.overflow = i ? Overflow::Saturate : Overflow::Wrap;
     sp.output = OutputKind::Accumulators;
     wl.layers.push_back(random_layer(sp, 7 + i));
@@ -76,4 +78,91 @@ TEST(Accelerator, NarrowAccumulatorWrapAndSaturateMatch) {
   expect_matches(wl, r);
   EXPECT_GT(r.layers[0].overflows, 0u);
   EXPECT_GT(r.layers[1].overflows, 0u);
+}
+
+namespace {
+// A config whose buffers are large enough that tiling never limits a test layer.
+RunConfig roomy_config() {
+  RunConfig c;
+  c.device.dsp_kind = DspKind::DSP48E1;
+  c.accelerator.lut_core = {16, 16, 4};
+  c.accelerator.dsp_core.rows = 8;
+  c.accelerator.dsp_core.cols = 16;
+  c.accelerator.buffers = {128, 256, 128, true};
+  return c;
+}
+SimOptions timing_only() {
+  SimOptions o;
+  o.values = false;
+  return o;
+}
+Workload timing_workload(const LayerShape& s, double sp2_fraction) {
+  RandomLayerSpec sp;
+  sp.shape = s;
+  sp.sp2_fraction = sp2_fraction;
+  Workload wl;
+  wl.layers.push_back(random_layer(sp, 1));
+  return wl;
+}
+}  // namespace
+
+TEST(AcceleratorTiming, BalancedComputeBoundLayerNearPeak) {
+  RunConfig c = roomy_config();
+  // Products per cycle: LUT 16x16 = 256; DSP 8x16 slices x 2 packed = 256; balanced at 0.5.
+  const LayerShape s = conv("deep", 256, 16, 256, 3, 1, 1);
+  const SimResult r = simulate(c, timing_workload(s, 0.5), timing_only());
+  const LayerResult& l = r.layers[0];
+  EXPECT_EQ(l.bound, "compute");
+  ASSERT_TRUE(l.packing);
+  const double ideal = double(l.macs) / (256 + 256);
+  EXPECT_LT(double(l.cycles), ideal * 1.10) << "ideal " << ideal;
+  EXPECT_GE(double(l.cycles), ideal);
+}
+
+TEST(AcceleratorTiming, HalvingDramBandwidthSlowsOnlyMemoryBoundLayers) {
+  // 1x1 conv on a large map with few channels: little compute per byte. A deep 3x3 conv: much.
+  const LayerShape mem = conv("wide1x1", 16, 96, 16, 1, 1, 0);
+  const LayerShape cmp = conv("deep3x3", 256, 14, 256, 3, 1, 1);
+  struct Out {
+    int64_t cycles;
+    bool memory_bound;
+  };
+  Out out[2][2];
+  for (int half = 0; half < 2; ++half)
+    for (int which = 0; which < 2; ++which)
+      out[half][which] = in_child<Out>([&] {
+        RunConfig c = roomy_config();
+        c.memory.axi_ports = 4;  // leave DRAM the bottleneck, not the AXI ports
+        if (half) c.memory.dram.data_width_bits /= 2;
+        const SimResult r = simulate(c, timing_workload(which ? cmp : mem, 0.5), timing_only());
+        return Out{r.layers[0].cycles, r.layers[0].bound == "memory"};
+      });
+  int64_t cycles[2][2];
+  for (int h = 0; h < 2; ++h)
+    for (int w = 0; w < 2; ++w) cycles[h][w] = out[h][w].cycles;
+  EXPECT_TRUE(out[0][0].memory_bound);
+  EXPECT_FALSE(out[0][1].memory_bound);
+  const double mem_ratio = double(cycles[1][0]) / double(cycles[0][0]);
+  const double cmp_ratio = double(cycles[1][1]) / double(cycles[0][1]);
+  EXPECT_GT(mem_ratio, 1.8);
+  EXPECT_LT(mem_ratio, 2.2);
+  EXPECT_LT(cmp_ratio, 1.05);
+}
+
+TEST(Accelerator, InjectedFaultIsVisibleInTheOutputs) {
+  Workload wl;
+  RandomLayerSpec sp;
+  sp.shape = conv("c", 8, 8, 16, 3, 1, 1);
+  wl.layers.push_back(random_layer(sp, 5));
+  wl.inputs.push_back(random_input(sp.shape, 8, 6));
+  SimOptions o;
+  o.fault.layer = 0, o.fault.row = 3, o.fault.col = 17, o.fault.xor_mask = 4;
+  const SimResult r = simulate(small_config(), wl, o);
+  uint64_t ovf = 0;
+  const OutTensor ref = naive_conv(wl.layers[0], wl.inputs[0], &ovf);
+  size_t diffs = 0, where = 0;
+  for (size_t i = 0; i < ref.data.size(); ++i)
+    if (ref.data[i] != r.layers[0].out.data[i]) ++diffs, where = i;
+  EXPECT_EQ(diffs, 1u);
+  EXPECT_EQ(where, size_t(3 * 64 + 17));  // row 3, column 17 of an 8x8 output
 }

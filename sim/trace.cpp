@@ -1,0 +1,597 @@
+#include "sim/trace.h"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "models/arith/fixed_point.h"
+#include "models/arith/sp2.h"
+#include "models/error.h"
+#include "sim/npy.h"
+
+namespace msq {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kFormat = "msqsim-trace/1";
+
+std::string join(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
+
+int line_of(const YAML::Node& n) {
+  return n.Mark().line + 1;
+}  // null mark (-1) -> 0: no line
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+// ---- manifest -------------------------------------------------------------------------------
+
+class Manifest {
+ public:
+  explicit Manifest(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void bad(const YAML::Node& n, const std::string& key,
+                        const std::string& what) const {
+    throw InputError(input_error_text(file_, line_of(n), key, what));
+  }
+
+  int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
+    int64_t v = 0;
+    try {
+      if (!n.IsScalar()) throw YAML::BadConversion(n.Mark());
+      v = n.as<int64_t>();
+    } catch (const YAML::Exception&) {
+      bad(n, key, "expected an integer");
+    }
+    if (v < lo || v > hi) bad(n, key, fmt::format("{} is not in [{}, {}]", v, lo, hi));
+    return v;
+  }
+
+  std::string string(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) bad(n, key, "expected a string");
+    return n.Scalar();
+  }
+
+  std::string choice(const YAML::Node& n, const std::string& key,
+                     const std::vector<std::string>& options) const {
+    const std::string v = string(n, key);
+    std::string list;
+    for (const auto& o : options) {
+      if (v == o) return v;
+      list += (list.empty() ? "" : " | ") + o;
+    }
+    bad(n, key, fmt::format("'{}' is not one of {}", v, list));
+  }
+
+  // [h, w] or one integer for both.
+  std::pair<int, int> pair(const YAML::Node& n, const std::string& key, int64_t lo) const {
+    if (n.IsScalar()) {
+      const int v = int(integer(n, key, lo, 1 << 20));
+      return {v, v};
+    }
+    if (!n.IsSequence() || n.size() != 2) bad(n, key, "expected [h, w] or one integer");
+    return {int(integer(n[0], key, lo, 1 << 20)), int(integer(n[1], key, lo, 1 << 20))};
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+struct LayerSpec {
+  std::string name, dir;
+  bool fc = false;
+  int out_c = 0, kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, groups = 1;
+  int act_bits = 8, acc_bits = 32;
+  Overflow overflow = Overflow::Wrap;
+  OutputKind output = OutputKind::Activations;
+  int64_t expected_cycles = -1;
+};
+
+LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
+  const std::string where = fmt::format("layers[{}]", index);
+  if (!n.IsMap()) mf.bad(n, where, "expected a map with the layer's keys");
+  LayerSpec s;
+  const YAML::Node name = n["name"];
+  if (!name) mf.bad(n, where, "missing key 'name'");
+  s.name = mf.string(name, where + ".name");
+  if (s.name.empty()) mf.bad(name, where + ".name", "must not be empty");
+  const std::string at = where + " (" + s.name + ")";
+  static const std::set<std::string> known{
+      "name",   "dir",      "type",     "out_channels", "kernel", "stride",         "padding",
+      "groups", "act_bits", "acc_bits", "overflow",     "output", "expected_cycles"};
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    if (!known.count(key))
+      mf.bad(kv.first, at,
+             fmt::format("unknown key '{}' (known: name, dir, type, out_channels, "
+                         "kernel, stride, padding, groups, act_bits, acc_bits, "
+                         "overflow, output, expected_cycles)",
+                         key));
+  }
+  auto need = [&](const char* key) {
+    const YAML::Node v = n[key];
+    if (!v) mf.bad(n, at, fmt::format("missing key '{}'", key));
+    return v;
+  };
+  s.dir = s.name;
+  if (n["dir"]) s.dir = mf.string(n["dir"], at + ".dir");
+  if (s.dir.empty() || s.dir == "." || s.dir == ".." || s.dir.find('/') != std::string::npos)
+    mf.bad(n["dir"] ? n["dir"] : name, at + ".dir",
+           fmt::format("'{}' must be one directory name inside the trace", s.dir));
+  s.fc = mf.choice(need("type"), at + ".type", {"conv", "fc"}) == "fc";
+  s.out_c = int(mf.integer(need("out_channels"), at + ".out_channels", 1, 1 << 24));
+  if (s.fc) {
+    // The input is [B, K, 1, 1]: only the trivial kernel, stride, padding and groups make sense.
+    const std::pair<const char*, int> trivial[] = {
+        {"kernel", 1}, {"stride", 1}, {"padding", 0}, {"groups", 1}};
+    for (const auto& [key, value] : trivial) {
+      const YAML::Node v = n[key];
+      if (!v) continue;
+      const bool ok = std::string(key) == "groups"
+                          ? mf.integer(v, at + ".groups", 1, 1 << 24) == 1
+                          : mf.pair(v, at + "." + key, 0) == std::make_pair(value, value);
+      if (!ok) mf.bad(v, at + "." + key, fmt::format("an fc layer takes {} {}", key, value));
+    }
+  } else {
+    std::tie(s.kh, s.kw) = mf.pair(need("kernel"), at + ".kernel", 1);
+    if (n["stride"]) std::tie(s.sh, s.sw) = mf.pair(n["stride"], at + ".stride", 1);
+    if (n["padding"]) std::tie(s.ph, s.pw) = mf.pair(n["padding"], at + ".padding", 0);
+    if (n["groups"]) s.groups = int(mf.integer(n["groups"], at + ".groups", 1, 1 << 24));
+  }
+  if (n["act_bits"]) s.act_bits = int(mf.integer(n["act_bits"], at + ".act_bits", 1, 16));
+  if (n["acc_bits"]) s.acc_bits = int(mf.integer(n["acc_bits"], at + ".acc_bits", 2, 64));
+  if (n["overflow"])
+    s.overflow = mf.choice(n["overflow"], at + ".overflow", {"wrap", "saturate"}) == "wrap"
+                     ? Overflow::Wrap
+                     : Overflow::Saturate;
+  if (n["output"])
+    s.output =
+        mf.choice(n["output"], at + ".output", {"activations", "accumulators"}) == "activations"
+            ? OutputKind::Activations
+            : OutputKind::Accumulators;
+  if (n["expected_cycles"])
+    s.expected_cycles = mf.integer(n["expected_cycles"], at + ".expected_cycles", 0, INT64_MAX);
+  return s;
+}
+
+YAML::Node load_yaml(const std::string& file) {
+  try {
+    return YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw InputError(input_error_text(file, 0, "",
+                                      "cannot read the trace manifest (is this a "
+                                      "trace directory?)"));
+  } catch (const YAML::Exception& e) {
+    throw InputError(input_error_text(file, e.mark.line + 1, "", e.msg));
+  }
+}
+
+// ---- arrays ---------------------------------------------------------------------------------
+
+// SP2 level checks memoized per bit width: a layer has millions of weights but few distinct values.
+class Sp2Levels {
+ public:
+  bool is_level(int bits, int64_t w) {
+    const Sp2Format f(bits);
+    if (w < -f.max_level() || w > f.max_level()) return false;
+    auto& memo = memo_[bits];
+    if (memo.empty()) memo.assign(size_t(2 * f.max_level() + 1), -1);
+    int8_t& m = memo[size_t(w + f.max_level())];
+    if (m < 0) m = sp2_is_level(f, int32_t(w)) ? 1 : 0;
+    return m == 1;
+  }
+
+ private:
+  std::map<int, std::vector<int8_t>> memo_;
+};
+
+class LayerReader {
+ public:
+  LayerReader(const std::string& trace_dir, const LayerSpec& s)
+      : s_(s), dir_(join(trace_dir, s.dir)) {}
+
+  [[noreturn]] void bad(const std::string& file, const std::string& what) const {
+    throw InputError(input_error_text(join(dir_, file), 0, "layer '" + s_.name + "'", what));
+  }
+
+  // Reads file and checks its dtype and shape; -1 in `shape` matches any size.
+  std::vector<int64_t> load(const std::string& file, const std::vector<std::string>& dtypes,
+                            const std::vector<int64_t>& shape,
+                            std::vector<int64_t>* got_shape = nullptr) {
+    const std::string path = join(dir_, file);
+    if (!fs::exists(path)) bad(file, "missing file");
+    NpyArray a;
+    try {
+      a = read_npy(path);
+    } catch (const InputError& e) {
+      throw InputError("layer '" + s_.name + "': " + e.what());
+    }
+    bool dtype_ok = false;
+    std::string list;
+    for (const auto& d : dtypes) {
+      dtype_ok |= a.descr == d;
+      list += (list.empty() ? "" : " or ") + d;
+    }
+    if (!dtype_ok) bad(file, fmt::format("dtype {} where {} is expected", a.descr, list));
+    bool shape_ok = a.shape.size() == shape.size();
+    for (size_t i = 0; shape_ok && i < shape.size(); ++i)
+      shape_ok = shape[i] < 0 || shape[i] == a.shape[i];
+    if (!shape_ok) {
+      std::string want = "[";
+      for (size_t i = 0; i < shape.size(); ++i)
+        want += (i ? ", " : "") + (shape[i] < 0 ? std::string("*") : std::to_string(shape[i]));
+      bad(file, fmt::format("shape {} where {} is expected", shape_text(a.shape), want + "]"));
+    }
+    if (got_shape) *got_shape = a.shape;
+    return npy_to_int64(a, path);
+  }
+
+  TraceLayer read(Sp2Levels& sp2) {
+    TraceLayer t;
+    t.name = s_.name;
+    t.dir = s_.dir;
+    t.expected_cycles = s_.expected_cycles;
+    if (!fs::is_directory(dir_))
+      throw InputError(
+          input_error_text(dir_, 0, "layer '" + s_.name + "'", "missing layer directory"));
+    QuantLayer& l = t.layer;
+    LayerShape& sh = l.shape;
+    sh.name = s_.name;
+    sh.type = s_.fc ? LayerType::Fc : LayerType::Conv;
+    sh.out_c = s_.out_c;
+    sh.kh = s_.kh;
+    sh.kw = s_.kw;
+    sh.sh = s_.sh;
+    sh.sw = s_.sw;
+    sh.ph = s_.ph;
+    sh.pw = s_.pw;
+    sh.groups = s_.groups;
+    l.act_bits = s_.act_bits;
+    l.acc_bits = s_.acc_bits;
+    l.overflow = s_.overflow;
+    l.output = s_.output;
+
+    // The input fixes the batch, the input channels and sizes.
+    std::vector<int64_t> ishape;
+    const auto in = load("input.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &ishape);
+    if (ishape[0] < 1 || ishape[1] < 1 || ishape[2] < 1 || ishape[3] < 1)
+      bad("input.npy", fmt::format("shape {} has an empty dimension", shape_text(ishape)));
+    if (s_.fc && (ishape[2] != 1 || ishape[3] != 1))
+      bad("input.npy",
+          fmt::format("shape {}: an fc layer takes input [B, K, 1, 1]", shape_text(ishape)));
+    if (ishape[1] % s_.groups || s_.out_c % s_.groups)
+      bad("input.npy",
+          fmt::format("groups {} must divide the input channels {} and out_channels {}", s_.groups,
+                      ishape[1], s_.out_c));
+    if (ishape[2] + 2 * s_.ph < s_.kh || ishape[3] + 2 * s_.pw < s_.kw)
+      bad("input.npy", fmt::format("input {}x{} with padding [{}, {}] is smaller than the kernel "
+                                   "[{}, {}]",
+                                   ishape[2], ishape[3], s_.ph, s_.pw, s_.kh, s_.kw));
+    sh.batch = int(ishape[0]);
+    sh.in_c = int(ishape[1]);
+    sh.in_h = int(ishape[2]);
+    sh.in_w = int(ishape[3]);
+    t.input.b = sh.batch;
+    t.input.c = sh.in_c;
+    t.input.h = sh.in_h;
+    t.input.w = sh.in_w;
+    t.input.data.resize(in.size());
+    const int64_t amax = (int64_t(1) << s_.act_bits) - 1;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] > amax) {
+        const int64_t hw = ishape[2] * ishape[3], chw = ishape[1] * hw, j = int64_t(i);
+        bad("input.npy",
+            fmt::format("value {} at [{}, {}, {}, {}] is above 2^act_bits - 1 = {}", in[i], j / chw,
+                        j % chw / hw, j % hw / ishape[3], j % ishape[3], amax));
+      }
+      t.input.data[i] = uint16_t(in[i]);
+    }
+
+    const int64_t M = sh.m(), K = sh.k();
+    const auto scheme = load("scheme.npy", {"|u1"}, {M});
+    const auto bits = load("bits.npy", {"|u1"}, {M});
+    for (int64_t m = 0; m < M; ++m) {
+      if (scheme[m] != 0 && scheme[m] != 1)
+        bad("scheme.npy",
+            fmt::format("row {}: scheme {} is neither 0 (fixed) nor 1 (sp2)", m, scheme[m]));
+      const bool sp2 = scheme[m] == 1;
+      const int lo = sp2 ? 3 : kFixedMinBits, hi = sp2 ? 8 : kFixedMaxBits;
+      if (bits[m] < lo || bits[m] > hi)
+        bad("bits.npy", fmt::format("row {}: {} bits is outside {}..{} for a {} row", m, bits[m],
+                                    lo, hi, sp2 ? "sp2" : "fixed"));
+      l.scheme.push_back(uint8_t(scheme[m]));
+      l.bits.push_back(uint8_t(bits[m]));
+    }
+    const auto w = load("weights.npy", {"|i1", "<i2", "<i4"}, {M, K});
+    l.weights.resize(w.size());
+    for (int64_t m = 0; m < M; ++m) {
+      const int b = l.bits[m];
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t v = w[m * K + k];
+        if (l.scheme[m] == uint8_t(Scheme::Sp2)) {
+          if (!sp2.is_level(b, v))
+            bad("weights.npy",
+                fmt::format("row {}, column {}: {} is not a {}-bit SP2 level", m, k, v, b));
+        } else if (!fixed_in_range(b, v)) {
+          bad("weights.npy", fmt::format("row {}, column {}: {} is outside the {}-bit fixed range "
+                                         "[{}, {}]",
+                                         m, k, v, b, -fixed_max(b), fixed_max(b)));
+        }
+        l.weights[m * K + k] = int32_t(v);
+      }
+    }
+    for (int64_t v : load("bias.npy", {"<i4"}, {M})) l.bias.push_back(int32_t(v));
+    const auto mult = load("requant_mult.npy", {"<i4"}, {M});
+    const auto shift = load("requant_shift.npy", {"|i1"}, {M});
+    for (int64_t m = 0; m < M; ++m) {
+      if (mult[m] < 0) bad("requant_mult.npy", fmt::format("row {}: {} is negative", m, mult[m]));
+      if (shift[m] < 1 || shift[m] > 62)
+        bad("requant_shift.npy", fmt::format("row {}: {} is outside [1, 62]", m, shift[m]));
+      l.rq_mult.push_back(int32_t(mult[m]));
+      l.rq_shift.push_back(int8_t(shift[m]));
+    }
+
+    const bool raw = s_.output == OutputKind::Accumulators;
+    const std::vector<int64_t> oshape{sh.batch, sh.out_c, sh.out_h(), sh.out_w()};
+    const auto out =
+        load("output.npy",
+             raw ? std::vector<std::string>{"<i4", "<i8"} : std::vector<std::string>{"|u1", "<u2"},
+             oshape);
+    const int64_t lo =
+        raw ? (s_.acc_bits == 64 ? INT64_MIN : -(int64_t(1) << (s_.acc_bits - 1))) : 0;
+    const int64_t hi =
+        raw ? (s_.acc_bits == 64 ? INT64_MAX : (int64_t(1) << (s_.acc_bits - 1)) - 1) : amax;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i] < lo || out[i] > hi) {
+        const int64_t hw = oshape[2] * oshape[3], chw = oshape[1] * hw, j = int64_t(i);
+        bad("output.npy",
+            fmt::format("value {} at [{}, {}, {}, {}] is outside the {} range [{}, {}]", out[i],
+                        j / chw, j % chw / hw, j % hw / oshape[3], j % oshape[3],
+                        raw ? "accumulator" : "activation", lo, hi));
+      }
+    t.expected.b = int(oshape[0]);
+    t.expected.c = int(oshape[1]);
+    t.expected.h = int(oshape[2]);
+    t.expected.w = int(oshape[3]);
+    t.expected.data = out;
+    return t;
+  }
+
+ private:
+  const LayerSpec& s_;
+  const std::string dir_;
+};
+
+// ---- writing --------------------------------------------------------------------------------
+
+template <class T>
+void write_as(const std::string& path, const std::string& descr, const std::vector<int64_t>& shape,
+              const std::vector<int64_t>& values) {
+  std::vector<T> v(values.begin(), values.end());
+  write_npy(path, descr, shape, v.data(), v.size() * sizeof(T));
+}
+
+template <class V>
+std::vector<int64_t> widen(const V& v) {
+  return std::vector<int64_t>(v.begin(), v.end());
+}
+
+void write_layer_arrays(const std::string& dir, const TraceLayer& t) {
+  const QuantLayer& l = t.layer;
+  const int64_t M = l.shape.m(), K = l.shape.k();
+  int64_t wmax = 0;
+  for (int32_t w : l.weights) wmax = std::max<int64_t>(wmax, w < 0 ? -int64_t(w) - 1 : w);
+  const auto w = widen(l.weights);
+  if (wmax <= INT8_MAX)
+    write_as<int8_t>(join(dir, "weights.npy"), "|i1", {M, K}, w);
+  else if (wmax <= INT16_MAX)
+    write_as<int16_t>(join(dir, "weights.npy"), "<i2", {M, K}, w);
+  else
+    write_as<int32_t>(join(dir, "weights.npy"), "<i4", {M, K}, w);
+  write_as<uint8_t>(join(dir, "scheme.npy"), "|u1", {M}, widen(l.scheme));
+  write_as<uint8_t>(join(dir, "bits.npy"), "|u1", {M}, widen(l.bits));
+  write_as<int32_t>(join(dir, "bias.npy"), "<i4", {M}, widen(l.bias));
+  write_as<int32_t>(join(dir, "requant_mult.npy"), "<i4", {M}, widen(l.rq_mult));
+  write_as<int8_t>(join(dir, "requant_shift.npy"), "|i1", {M}, widen(l.rq_shift));
+  const ActTensor& in = t.input;
+  const std::vector<int64_t> ishape{in.b, in.c, in.h, in.w};
+  if (l.act_bits <= 8)
+    write_as<uint8_t>(join(dir, "input.npy"), "|u1", ishape, widen(in.data));
+  else
+    write_as<uint16_t>(join(dir, "input.npy"), "<u2", ishape, widen(in.data));
+  const OutTensor& out = t.expected;
+  const std::vector<int64_t> oshape{out.b, out.c, out.h, out.w};
+  if (l.output == OutputKind::Activations) {
+    if (l.act_bits <= 8)
+      write_as<uint8_t>(join(dir, "output.npy"), "|u1", oshape, out.data);
+    else
+      write_as<uint16_t>(join(dir, "output.npy"), "<u2", oshape, out.data);
+  } else {
+    bool fits32 = true;
+    for (int64_t v : out.data) fits32 = fits32 && v >= INT32_MIN && v <= INT32_MAX;
+    if (fits32)
+      write_as<int32_t>(join(dir, "output.npy"), "<i4", oshape, out.data);
+    else
+      write_npy(join(dir, "output.npy"), "<i8", oshape, out.data.data(), out.data.size() * 8);
+  }
+}
+
+void emit_layer(YAML::Emitter& e, const TraceLayer& t) {
+  const QuantLayer& l = t.layer;
+  const LayerShape& s = l.shape;
+  const bool fc = s.type == LayerType::Fc;
+  e << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << t.name;
+  if (!t.dir.empty() && t.dir != t.name) e << YAML::Key << "dir" << YAML::Value << t.dir;
+  e << YAML::Key << "type" << YAML::Value << (fc ? "fc" : "conv");
+  e << YAML::Key << "out_channels" << YAML::Value << s.out_c;
+  if (!fc) {
+    auto pair = [&](const char* key, int a, int b) {
+      e << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq << a << b
+        << YAML::EndSeq;
+    };
+    pair("kernel", s.kh, s.kw);
+    pair("stride", s.sh, s.sw);
+    pair("padding", s.ph, s.pw);
+    e << YAML::Key << "groups" << YAML::Value << s.groups;
+  }
+  e << YAML::Key << "act_bits" << YAML::Value << l.act_bits;
+  e << YAML::Key << "acc_bits" << YAML::Value << l.acc_bits;
+  e << YAML::Key << "overflow" << YAML::Value
+    << (l.overflow == Overflow::Wrap ? "wrap" : "saturate");
+  e << YAML::Key << "output" << YAML::Value
+    << (l.output == OutputKind::Activations ? "activations" : "accumulators");
+  if (t.expected_cycles >= 0)
+    e << YAML::Key << "expected_cycles" << YAML::Value << t.expected_cycles;
+  e << YAML::EndMap;
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) throw InputError(input_error_text(path, 0, "", "cannot create a temporary file"));
+  FILE* f = fdopen(fd, "w");
+  const bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f) fchmod(fd, 0644);
+  if ((f ? std::fclose(f) : -1) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError(input_error_text(path, 0, "", "cannot write"));
+  }
+}
+
+}  // namespace
+
+Trace read_trace(const std::string& dir) {
+  const std::string file = join(dir, "trace.yaml");
+  if (!fs::exists(file))
+    throw InputError(input_error_text(file, 0, "", "missing file (not a trace directory)"));
+  const Manifest mf(file);
+  const YAML::Node root = load_yaml(file);
+  if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    if (key != "format" && key != "config" && key != "layers")
+      mf.bad(kv.first, "", fmt::format("unknown key '{}' (known: format, config, layers)", key));
+  }
+  if (!root["format"]) mf.bad(root, "", "missing key 'format'");
+  if (mf.string(root["format"], "format") != kFormat)
+    mf.bad(root["format"], "format",
+           fmt::format("'{}' is not a supported trace format (expected {})",
+                       root["format"].Scalar(), kFormat));
+  const YAML::Node layers = root["layers"];
+  if (!layers) mf.bad(root, "", "missing key 'layers'");
+  if (!layers.IsSequence() || layers.size() == 0)
+    mf.bad(layers, "layers", "expected a non-empty list of layers");
+
+  Trace t;
+  t.dir = dir;
+  if (root["config"] && !root["config"].IsNull()) t.config = YAML::Clone(root["config"]);
+  std::set<std::string> names, dirs;
+  Sp2Levels sp2;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerSpec spec = parse_layer(mf, layers[i], i);
+    if (!names.insert(spec.name).second)
+      mf.bad(layers[i]["name"], fmt::format("layers[{}].name", i),
+             fmt::format("layer name '{}' is used twice", spec.name));
+    if (!dirs.insert(spec.dir).second)
+      mf.bad(layers[i], fmt::format("layers[{}]", i),
+             fmt::format("directory '{}' is used by two layers", spec.dir));
+    t.layers.push_back(LayerReader(dir, spec).read(sp2));
+  }
+  return t;
+}
+
+void write_trace(const std::string& dir, const YAML::Node& config,
+                 const std::vector<TraceLayer>& layers) {
+  const bool exists = fs::exists(dir);
+  if (exists &&
+      !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
+    throw InputError(input_error_text(dir, 0, "",
+                                      "exists and is not a trace directory (no "
+                                      "trace.yaml); refusing to overwrite it"));
+  if (layers.empty()) throw InputError(input_error_text(dir, 0, "", "a trace needs a layer"));
+
+  const std::string base = fs::path(dir).lexically_normal().string();
+  std::string tmp = (base.back() == '/' ? base.substr(0, base.size() - 1) : base) + ".tmp-XXXXXX";
+  if (!mkdtemp(tmp.data()))
+    throw InputError(
+        input_error_text(dir, 0, "", "cannot create a temporary directory next to it"));
+  try {
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+    e << YAML::Key << "format" << YAML::Value << kFormat;
+    if (config && !config.IsNull()) e << YAML::Key << "config" << YAML::Value << config;
+    e << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
+    for (const TraceLayer& t : layers) {
+      const std::string sub = join(tmp, t.dir.empty() ? t.name : t.dir);
+      if (t.name.empty() || !fs::create_directory(sub))
+        throw InputError(input_error_text(dir, 0, "layer '" + t.name + "'",
+                                          "needs a unique, non-empty name and directory"));
+      write_layer_arrays(sub, t);
+      emit_layer(e, t);
+    }
+    e << YAML::EndSeq << YAML::EndMap;
+    write_text_atomic(join(tmp, "trace.yaml"), std::string(e.c_str()) + "\n");
+    // What is written must be what read_trace accepts: a writer's bug would otherwise surface
+    // only when someone runs the regression.
+    read_trace(tmp);
+    fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    if (exists) {
+      // Move the old trace aside first: rename cannot replace a non-empty directory.
+      std::string old = tmp.substr(0, tmp.size() - 6) + "old-XXXXXX";
+      if (!mkdtemp(old.data()) || std::rename(dir.c_str(), old.c_str()) != 0)
+        throw InputError(input_error_text(dir, 0, "", "cannot move the old trace aside"));
+      if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+        std::rename(old.c_str(), dir.c_str());
+        throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+      }
+      fs::remove_all(old);
+    } else if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+      throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+    }
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+void set_expected_cycles(const std::string& dir, const std::vector<int64_t>& cycles) {
+  const std::string file = join(dir, "trace.yaml");
+  const Manifest mf(file);
+  YAML::Node root = load_yaml(file);
+  if (!root.IsMap() || !root["layers"] || !root["layers"].IsSequence())
+    mf.bad(root, "", "not a trace manifest (no layers list)");
+  YAML::Node layers = root["layers"];
+  if (layers.size() != cycles.size())
+    mf.bad(layers, "layers",
+           fmt::format("{} cycle counts given for {} layers", cycles.size(), layers.size()));
+  for (size_t i = 0; i < cycles.size(); ++i) {
+    YAML::Node l = layers[i];
+    if (!l.IsMap()) mf.bad(l, fmt::format("layers[{}]", i), "expected a map");
+    if (cycles[i] >= 0)
+      l["expected_cycles"] = cycles[i];
+    else
+      l.remove("expected_cycles");
+  }
+  YAML::Emitter e;
+  e << root;
+  write_text_atomic(file, std::string(e.c_str()) + "\n");
+}
+
+}  // namespace msq

@@ -311,7 +311,8 @@ int dispatch(int argc, char** argv) {
   std::string name = first;
   size_t used = 1;
   if (first == "trace") {
-    if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    if (args.size() < 2) throw UsageError("trace", "missing subcommand, expected 'record'");
+    if (args[1] == "--help" || args[1] == "-h") {
       args.assign({"trace", "record", "--help"});
     } else if (args[1] != "record") {
       throw UsageError("trace", "unknown subcommand '" + args[1] + "', expected 'record'");

@@ -38,6 +38,23 @@ struct TNode {
   bool is_map = false;
   std::vector<std::pair<std::string, TNode>> kids;  // mapping entries in file order
 
+  // YAML::Node's assignment writes through to the node it refers to, which would edit the
+  // caller's tree; rebinding with reset() keeps the tree read-only.
+  TNode() = default;
+  TNode(const TNode&) = default;
+  TNode(TNode&&) = default;
+  TNode& operator=(const TNode& o) {
+    if (this != &o) {
+      node.reset(o.node);
+      src = o.src;
+      key_src = o.key_src;
+      is_map = o.is_map;
+      kids = o.kids;
+    }
+    return *this;
+  }
+  TNode& operator=(TNode&& o) { return *this = static_cast<const TNode&>(o); }
+
   const TNode* find(const std::string& k) const {
     for (const auto& [name, t] : kids)
       if (name == k) return &t;
@@ -76,7 +93,7 @@ std::string got(const YAML::Node& n) {
 
 TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const std::string& key) {
   TNode t;
-  t.node = n;
+  t.node.reset(n);
   t.src = {label, marks ? line_of(n) : 0};
   t.key_src = t.src;
   if (!n.IsMap()) return t;
@@ -90,6 +107,8 @@ TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const s
     if (t.find(k)) fail(ks, full, "duplicate key");
     TNode c = to_tree(it->second, label, marks, full);
     c.key_src = ks;
+    // yaml-cpp marks an empty value where the next token starts, often the next line.
+    if (c.node.IsNull()) c.src = ks;
     t.kids.emplace_back(k, std::move(c));
   }
   return t;
@@ -730,6 +749,9 @@ void apply_set(TNode& root, const std::string& s) {
       prefix = next;
     }
     const size_t depth = prefix.empty() ? 0 : split(prefix, '.').size();
+    const std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    if (find_field(table, leaf))
+      fail(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
     fail(src, key, unknown_key_text(table, prefix, parts[depth], ""));
   }
   YAML::Node value;
@@ -758,7 +780,7 @@ void apply_set(TNode& root, const std::string& s) {
       if (at == "device" && next->node.IsScalar() && !looks_like_path(next->node.Scalar())) {
         TNode name = *next;
         next->is_map = true;
-        next->node = YAML::Node(YAML::NodeType::Map);
+        next->node.reset(YAML::Node(YAML::NodeType::Map));
         next->kids.clear();
         next->kids.emplace_back("name", std::move(name));
       } else {
@@ -936,7 +958,9 @@ NetworkFile read_network_csv(const std::string& path) {
       fail({path, ln}, cols[0], "expected a unique layer name (got " + l.name + " again)");
     l.in_h = v[1], l.in_w = v[2], l.kh = v[3], l.kw = v[4], l.in_c = v[5], l.out_c = v[6];
     l.sh = l.sw = v[7];
-    check_layer(l, TNode{YAML::Node(), {path, ln}, {path, ln}, false, {}}, l.name);
+    TNode at;
+    at.src = {path, ln};
+    check_layer(l, at, l.name);
     nf.layers.push_back(l);
   }
   if (nf.layers.empty()) fail({path, 0}, "", "expected at least one layer (got none)");

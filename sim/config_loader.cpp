@@ -760,6 +760,10 @@ void apply_set(TNode& root, const std::string& s) {
   } catch (const YAML::ParserException& e) {
     fail(src, key, "expected a YAML value (got " + val + ": " + e.msg + ")");
   }
+  // A file named on the command line is relative to where the command runs, not to the config.
+  if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
+      value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
+    value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
   v.key_src = src;
 

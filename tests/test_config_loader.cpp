@@ -261,6 +261,12 @@ TEST(ConfigLoader, RelativePathsResolveAgainstTheConfigDirectory) {
   // Written back as the absolute path, so that the tree reloads from anywhere.
   EXPECT_EQ(msq::config_to_yaml(c)["workload"]["network"].as<std::string>(),
             c.workload.network_path);
+  // A path given by --set is relative to the working directory instead.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  const RunConfig s = msq::load_run_config(p, {"device=sub/dev.yaml"});
+  fs::current_path(cwd);
+  EXPECT_EQ(s.device.name, "tiny");
   fs::remove_all(dir);
 }
 

@@ -1,12 +1,359 @@
 #include "sim/cli.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <boost/program_options.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "models/error.h"
+#include "sim/commands.h"
+
+namespace po = boost::program_options;
 
 namespace msq {
-// Placeholder until the command line is written (issue 2); exits 2 so that nothing mistakes it
-// for a working run.
-int cli_main(int, char**) {
-  std::fprintf(stderr, "msqsim: command line not built yet\n");
+namespace {
+
+// Kept by hand in step with project(VERSION) in CMakeLists.txt, which defines no macro for it.
+constexpr const char* kVersion = "0.1";
+
+// Bad usage of the command line (not bad input files): one line, exit 2.
+struct UsageError : std::runtime_error {
+  UsageError(const std::string& cmd, const std::string& what)
+      : std::runtime_error(cmd + ": " + what + " (see 'msqsim " + cmd + " --help')") {}
+};
+
+const char* kExitCodes =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  the run finished but something failed (verification mismatch, regression\n"
+    "     difference, infeasible design), or an internal error\n"
+    "  2  bad usage or bad input (the message names the file, line and key)\n";
+
+const char* kTopHelp =
+    "msqsim: cycle-level simulator of FPGA accelerators for mixed-scheme quantized networks\n"
+    "(SP2 rows on a LUT shift-add array, fixed-point rows on a DSP48 array).\n"
+    "\n"
+    "Usage: msqsim COMMAND [ARGS]...\n"
+    "\n"
+    "Commands:\n"
+    "  run CONFIG          simulate one design point and report cycles, throughput, resources\n"
+    "  sweep SWEEP         simulate every point of a sweep file, in parallel worker processes\n"
+    "  optimize CONFIG     search array sizes and the SP2 fraction for a device\n"
+    "  regress DIR...      replay recorded traces and compare outputs (and cycles)\n"
+    "  trace record CONFIG write a trace directory (inputs, weights, expected outputs)\n"
+    "  validate CONFIG     check a config and its network without simulating\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help          this help; 'msqsim COMMAND --help' explains a command\n"
+    "  --version           print the version\n"
+    "\n"
+    "Configs are YAML (docs/config.md lists every key). Names of devices, DRAM presets and\n"
+    "networks are looked up in $MSQSIM_CONFIG_DIR, else in the source tree's configs/.\n"
+    "\n"
+    "Example:\n"
+    "  msqsim run configs/examples/default.yaml --set workload.sp2_fraction=0.6 --json r.json\n"
+    "\n";
+
+struct Command {
+  std::string name;     // as typed: "run", "trace record"
+  std::string usage;    // the synopsis after "msqsim "
+  std::string summary;  // what it does
+  std::string example;
+  std::function<void(po::options_description&)> options;
+  std::string positional;  // name of the positional option ("" = none)
+  int max_positional = 1;  // -1 = any number
+  std::function<int(const po::variables_map&)> run;
+};
+
+void add_set(po::options_description& d) {
+  d.add_options()("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+                  "override a config key by its dotted path, e.g. workload.sp2_fraction=0.6; "
+                  "VALUE is YAML (a list: '[conv1, fc]'); repeatable");
+}
+
+template <class T>
+T get(const po::variables_map& vm, const char* name, T fallback = T()) {
+  return vm.count(name) ? vm[name].as<T>() : fallback;
+}
+
+std::vector<std::string> sets_of(const po::variables_map& vm) {
+  return get<std::vector<std::string>>(vm, "set");
+}
+
+int jobs_of(const std::string& cmd, const po::variables_map& vm) {
+  const int j = get<int>(vm, "jobs", 0);
+  if (j < 0)
+    throw UsageError(cmd, "--jobs must be 0 (all cores) or more (got " + std::to_string(j) + ")");
+  return j;
+}
+
+// "I/N" with 0 <= I < N.
+void check_shard(const std::string& s) {
+  const auto slash = s.find('/');
+  const auto number = [](const std::string& t, long& v) {
+    if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    v = std::stol(t);
+    return true;
+  };
+  long i = 0, n = 0;
+  if (slash == std::string::npos || !number(s.substr(0, slash), i) ||
+      !number(s.substr(slash + 1), n) || n < 1 || i >= n)
+    throw UsageError("sweep", "--shard expects I/N with 0 <= I < N, e.g. 0/4 (got " + s + ")");
+}
+
+std::vector<Command> commands() {
+  std::vector<Command> c;
+  c.push_back(
+      {"run",
+       "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
+       " [--allow-overfull]",
+       "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
+       "table of cycles, throughput, core utilization and DRAM traffic. With verification on\n"
+       "(the default), every output of the cycle model is checked against the functional model.\n"
+       "A design that does not fit the device's LUT/FF/DSP/BRAM is refused unless\n"
+       "--allow-overfull is given.",
+       "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
+       "--json out.json",
+       [](po::options_description& d) {
+         add_set(d);
+         d.add_options()("json", po::value<std::string>()->value_name("FILE"),
+                         "write the full report as JSON (DESIGN.md section 3)")(
+             "csv", po::value<std::string>()->value_name("FILE"),
+             "write the per-layer table as CSV")(
+             "no-verify", po::bool_switch(), "skip the cross-check against the functional model")(
+             "allow-overfull", po::bool_switch(), "simulate a design that exceeds the device");
+       },
+       "config", 1,
+       [](const po::variables_map& vm) {
+         RunOptions o;
+         o.config = get<std::string>(vm, "config");
+         o.sets = sets_of(vm);
+         o.json = get<std::string>(vm, "json");
+         o.csv = get<std::string>(vm, "csv");
+         o.verify = !vm["no-verify"].as<bool>();
+         o.allow_overfull = vm["allow-overfull"].as<bool>();
+         return cmd_run(o);
+       }});
+  c.push_back(
+      {"sweep",
+       "sweep SWEEP.yaml [--jobs N] [--shard I/N] [--out FILE.csv] [--jsonl FILE]"
+       " [--resume]",
+       "Simulates every design point of a sweep file (a base config plus the values to vary),\n"
+       "each in its own worker process, and writes one CSV row per point. --shard runs every\n"
+       "N-th point only, so that N machines can split a sweep; --resume skips points already\n"
+       "in the output.",
+       "  msqsim sweep configs/sweeps/sp2_fraction.yaml --jobs 2 --shard 0/4 --out part0.csv",
+       [](po::options_description& d) {
+         d.add_options()("jobs", po::value<int>()->value_name("N"),
+                         "worker processes at once (default 0: one per core)")(
+             "shard", po::value<std::string>()->value_name("I/N"),
+             "run only the points with index % N == I (0-based I)")(
+             "out", po::value<std::string>()->value_name("FILE"),
+             "CSV of results (default: next to the sweep file)")(
+             "jsonl", po::value<std::string>()->value_name("FILE"),
+             "also write each point's JSON report as one line")(
+             "resume", po::bool_switch(), "keep the rows already in --out and run only the rest");
+       },
+       "sweep", 1,
+       [](const po::variables_map& vm) {
+         SweepOptions o;
+         o.sweep = get<std::string>(vm, "sweep");
+         o.jobs = jobs_of("sweep", vm);
+         o.shard = get<std::string>(vm, "shard");
+         if (!o.shard.empty()) check_shard(o.shard);
+         o.out = get<std::string>(vm, "out");
+         o.jsonl = get<std::string>(vm, "jsonl");
+         o.resume = vm["resume"].as<bool>();
+         return cmd_sweep(o);
+       }});
+  c.push_back(
+      {"optimize", "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--out FILE]",
+       "Searches LUT and DSP array sizes and the SP2 fraction that fit CONFIG's device and\n"
+       "minimize the network's latency, and reports the best design points.",
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.csv",
+       [](po::options_description& d) {
+         add_set(d);
+         d.add_options()("jobs", po::value<int>()->value_name("N"),
+                         "worker processes at once (default 0: one per core)")(
+             "out", po::value<std::string>()->value_name("FILE"), "CSV of the evaluated points");
+       },
+       "config", 1,
+       [](const po::variables_map& vm) {
+         OptimizeOptions o;
+         o.config = get<std::string>(vm, "config");
+         o.sets = sets_of(vm);
+         o.jobs = jobs_of("optimize", vm);
+         o.out = get<std::string>(vm, "out");
+         return cmd_optimize(o);
+       }});
+  c.push_back(
+      {"regress", "regress TRACE_DIR... [--config CONFIG.yaml] [--update]",
+       "Replays each trace directory (trace.yaml + .npy files) through the cycle model and\n"
+       "compares every output with the expected one, and the cycles with expected_cycles when\n"
+       "the trace has them. A trace without an accelerator config in its manifest uses\n"
+       "--config, else configs/examples/default.yaml. --update rewrites expected_cycles.",
+       "  msqsim regress tests/traces/* --config configs/accelerators/zc706_default.yaml",
+       [](po::options_description& d) {
+         d.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                         "accelerator config for traces whose manifest has none")(
+             "update", po::bool_switch(), "record the measured cycles as the new expected ones");
+       },
+       "dirs", -1,
+       [](const po::variables_map& vm) {
+         RegressOptions o;
+         o.dirs = get<std::vector<std::string>>(vm, "dirs");
+         if (o.dirs.empty()) throw UsageError("regress", "missing TRACE_DIR");
+         o.config = get<std::string>(vm, "config");
+         o.update = vm["update"].as<bool>();
+         return cmd_regress(o);
+       }});
+  c.push_back(
+      {"trace record", "trace record CONFIG.yaml --out TRACE_DIR [--set KEY=VALUE]...",
+       "Builds CONFIG's quantized workload, runs it, and writes a trace directory: the manifest\n"
+       "(with the accelerator config and the measured cycles) and, per layer, the weights,\n"
+       "schemes, bits, bias, requantization, input and expected output as .npy files.",
+       "  msqsim trace record configs/examples/default.yaml --out /tmp/r18 "
+       "--set 'workload.layers=[conv1]'",
+       [](po::options_description& d) {
+         d.add_options()("out", po::value<std::string>()->value_name("DIR"),
+                         "trace directory to write (required)");
+         add_set(d);
+       },
+       "config", 1,
+       [](const po::variables_map& vm) {
+         TraceRecordOptions o;
+         o.config = get<std::string>(vm, "config");
+         o.out = get<std::string>(vm, "out");
+         if (o.out.empty()) throw UsageError("trace record", "missing --out TRACE_DIR");
+         o.sets = sets_of(vm);
+         return cmd_trace_record(o);
+       }});
+  c.push_back({"validate", "validate CONFIG.yaml [--set KEY=VALUE]...",
+               "Loads CONFIG with its device, DRAM preset and network, checks every key, type and\n"
+               "range, and prints a short summary; nothing is simulated.",
+               "  msqsim validate configs/examples/default.yaml --set device=xc7z020",
+               [](po::options_description& d) { add_set(d); }, "config", 1,
+               [](const po::variables_map& vm) {
+                 ValidateOptions o;
+                 o.config = get<std::string>(vm, "config");
+                 o.sets = sets_of(vm);
+                 return cmd_validate(o);
+               }});
+  return c;
+}
+
+std::string help_text(const Command& c, const po::options_description& visible) {
+  std::ostringstream os;
+  os << "Usage: msqsim " << c.usage << "\n\n" << c.summary << "\n\n" << visible << "\n";
+  os << "Example:\n" << c.example << "\n\n" << kExitCodes;
+  return os.str();
+}
+
+int run_command(const Command& c, const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  visible.add_options()("help,h", "show this help");
+  c.options(visible);
+  po::options_description all;
+  all.add(visible);
+  po::positional_options_description pos;
+  if (!c.positional.empty()) {
+    if (c.max_positional < 0)
+      all.add_options()(c.positional.c_str(), po::value<std::vector<std::string>>());
+    else
+      all.add_options()(c.positional.c_str(), po::value<std::string>());
+    pos.add(c.positional.c_str(), c.max_positional);
+  }
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::cout << help_text(c, visible);
+      return 0;
+    }
+  po::variables_map vm;
+  try {
+    // No guessing of abbreviations: a misspelt option must be an error, not another option.
+    const int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(all).positional(pos).style(style).run(), vm);
+    po::notify(vm);
+  } catch (const po::too_many_positional_options_error&) {
+    throw UsageError(c.name, "too many arguments: expected " + c.usage.substr(c.name.size() + 1));
+  } catch (const po::error& e) {
+    throw UsageError(c.name, e.what());
+  }
+  if (!c.positional.empty() && c.max_positional > 0 && !vm.count(c.positional))
+    throw UsageError(c.name, "missing " + c.usage.substr(c.name.size() + 1,
+                                                         c.usage.find(' ', c.name.size() + 1) -
+                                                             c.name.size() - 1));
+  return c.run(vm);
+}
+
+int dispatch(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fprintf(stderr, "msqsim: missing COMMAND (see 'msqsim --help')\n");
+    return 2;
+  }
+  const std::string first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    std::cout << kTopHelp << kExitCodes;
+    return 0;
+  }
+  if (first == "--version") {
+    std::cout << "msqsim " << kVersion << "\n";
+    return 0;
+  }
+  std::string name = first;
+  size_t used = 1;
+  if (first == "trace") {
+    if (args.size() < 2) throw UsageError("trace", "missing subcommand, expected 'record'");
+    if (args[1] == "--help" || args[1] == "-h") {
+      args.assign({"trace", "record", "--help"});
+    } else if (args[1] != "record") {
+      throw UsageError("trace", "unknown subcommand '" + args[1] + "', expected 'record'");
+    }
+    name = "trace record";
+    used = 2;
+  }
+  for (const auto& c : commands())
+    if (c.name == name) return run_command(c, {args.begin() + used, args.end()});
+  std::fprintf(stderr,
+               "msqsim: unknown command '%s', expected run, sweep, optimize, regress, trace "
+               "record or validate (see 'msqsim --help')\n",
+               first.c_str());
   return 2;
 }
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "msqsim: %s\n", e.what());
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "msqsim %s\n", e.what());
+    return 2;
+  } catch (const YAML::Exception& e) {
+    // Input that reached yaml-cpp without being checked: still the user's file at fault.
+    std::fprintf(stderr, "msqsim: %s\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::fprintf(stderr, "msqsim: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "msqsim: internal error: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "msqsim: internal error\n");
+    return 1;
+  }
+}
+
 }  // namespace msq

@@ -1,0 +1,1151 @@
+#include "sim/config_loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "models/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace msq {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// A config tree that remembers where each value came from. yaml-cpp's marks are lost by
+// YAML::Clone and are meaningless for nodes parsed from a --set value, so values carry their own
+// origin, and --set edits this tree rather than the caller's YAML::Node.
+
+struct Src {
+  std::string label;  // a file name, or "--set KEY=VALUE"
+  int line = 0;       // 1-based; 0 = none
+};
+
+struct TNode {
+  YAML::Node node;  // the value (for a mapping, only its kind is used: see kids)
+  Src src;          // where the value is
+  Src key_src;      // where its key is, for unknown-key messages
+  bool is_map = false;
+  std::vector<std::pair<std::string, TNode>> kids;  // mapping entries in file order
+
+  // YAML::Node's assignment writes through to the node it refers to, which would edit the
+  // caller's tree; rebinding with reset() keeps the tree read-only.
+  TNode() = default;
+  TNode(const TNode&) = default;
+  TNode(TNode&&) = default;
+  TNode& operator=(const TNode& o) {
+    if (this != &o) {
+      node.reset(o.node);
+      src = o.src;
+      key_src = o.key_src;
+      is_map = o.is_map;
+      kids = o.kids;
+    }
+    return *this;
+  }
+  TNode& operator=(TNode&& o) { return *this = static_cast<const TNode&>(o); }
+
+  const TNode* find(const std::string& k) const {
+    for (const auto& [name, t] : kids)
+      if (name == k) return &t;
+    return nullptr;
+  }
+  TNode* find(const std::string& k) {
+    return const_cast<TNode*>(static_cast<const TNode*>(this)->find(k));
+  }
+};
+
+[[noreturn]] void fail(const Src& s, const std::string& key, const std::string& what) {
+  throw InputError(input_error_text(s.label, s.line, key, what));
+}
+
+int line_of(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return m.line >= 0 ? m.line + 1 : 0;
+}
+
+// The "(got X)" part: one line, short, so that every error stays a single line.
+std::string got(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  std::string s = n.Scalar();
+  if (s.empty()) return "\"\"";
+  for (char& ch : s)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+[[noreturn]] void expected(const TNode& t, const std::string& key, const std::string& want) {
+  fail(t.src, key, "expected " + want + " (got " + got(t.node) + ")");
+}
+
+TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const std::string& key) {
+  TNode t;
+  t.node.reset(n);
+  t.src = {label, marks ? line_of(n) : 0};
+  t.key_src = t.src;
+  if (!n.IsMap()) return t;
+  t.is_map = true;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const Src ks{label, marks ? line_of(it->first) : 0};
+    if (!it->first.IsScalar())
+      fail(ks, key, "expected plain key names (got " + got(it->first) + ")");
+    const std::string k = it->first.Scalar();
+    const std::string full = key.empty() ? k : key + "." + k;
+    if (t.find(k)) fail(ks, full, "duplicate key");
+    TNode c = to_tree(it->second, label, marks, full);
+    c.key_src = ks;
+    // yaml-cpp marks an empty value where the next token starts, often the next line.
+    if (c.node.IsNull()) c.src = ks;
+    t.kids.emplace_back(k, std::move(c));
+  }
+  return t;
+}
+
+YAML::Node parse_yaml_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(input_error_text(path, 0, "", "cannot read the file (no such file)"));
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
+  } catch (const YAML::BadFile&) {
+    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+  }
+}
+
+// A file's tree, which must be a mapping; an empty file is an empty mapping.
+TNode file_tree(const YAML::Node& n, const std::string& label, const std::string& what) {
+  if (n.IsNull() || !n.IsDefined()) {
+    TNode t;
+    t.is_map = true;
+    t.src = t.key_src = {label, 0};
+    return t;
+  }
+  TNode t = to_tree(n, label, true, "");
+  if (!t.is_map) expected(t, "", what);
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value conversions. Each checks the kind and the range and names both in its message.
+
+int64_t get_int(const TNode& t, const std::string& key, int64_t lo, int64_t hi) {
+  const std::string want = fmt::format("an integer in {}..{}", lo, hi);
+  int64_t v = 0;
+  if (!t.node.IsScalar() || !YAML::convert<int64_t>::decode(t.node, v) || v < lo || v > hi)
+    expected(t, key, want);
+  return v;
+}
+
+uint64_t get_u64(const TNode& t, const std::string& key) {
+  uint64_t v = 0;
+  // yaml-cpp reads "-1" into an unsigned by wrapping around on some paths; refuse any sign.
+  if (!t.node.IsScalar() || t.node.Scalar().find('-') != std::string::npos ||
+      !YAML::convert<uint64_t>::decode(t.node, v))
+    expected(t, key, "an unsigned 64-bit integer");
+  return v;
+}
+
+double get_real(const TNode& t, const std::string& key, double lo, double hi) {
+  double v = 0;
+  // The negated test also rejects NaN.
+  if (!t.node.IsScalar() || !YAML::convert<double>::decode(t.node, v) || !(v >= lo && v <= hi))
+    expected(t, key, fmt::format("a number in {}..{}", lo, hi));
+  return v;
+}
+
+bool get_bool(const TNode& t, const std::string& key) {
+  bool v = false;
+  if (!t.node.IsScalar() || !YAML::convert<bool>::decode(t.node, v))
+    expected(t, key, "true or false");
+  return v;
+}
+
+std::string get_str(const TNode& t, const std::string& key, bool allow_empty = false) {
+  if (!t.node.IsScalar() || (!allow_empty && t.node.Scalar().empty()))
+    expected(t, key, allow_empty ? "a string" : "a non-empty string");
+  return t.node.Scalar();
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t b = 0;
+  for (size_t e; (e = s.find(sep, b)) != std::string::npos; b = e + 1)
+    out.push_back(s.substr(b, e - b));
+  out.push_back(s.substr(b));
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> d(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = d[0];
+    d[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = d[j];
+      d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return d[b.size()];
+}
+
+// The candidate nearest to `k`, or "" when none is plausibly a misspelling of it.
+std::string nearest(const std::string& k, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, k.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(k, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema: one Field per key. Loading, validation, config_to_json/yaml and the docs tables all
+// iterate these tables.
+
+template <class T>
+struct Field {
+  Field(std::string p, std::string ty, std::string r, std::string d)
+      : path(std::move(p)), type(std::move(ty)), range(std::move(r)), doc(std::move(d)) {}
+  std::string path;  // dotted, relative to T
+  std::string type, range, doc;
+  std::string default_text;  // docs: overrides the default read from T{}
+  bool output_only = false;  // written to JSON, refused as input
+  bool special = false;      // loaded by hand (forms other than a plain value), not by the walk
+  bool optional = false;     // may be absent from a device or preset file
+  std::function<void(T&, const TNode&, const std::string& key)> load;
+  std::function<json(const T&)> dump;  // empty: not written
+};
+
+// Generic lambdas bind both the const and the non-const struct, so one accessor serves load and
+// dump.
+#define MSQ_REF(member)  \
+  [](auto& c) -> auto& { \
+    return c.member;     \
+  }
+
+template <class T, class R>
+Field<T> f_int(std::string path, R ref, int64_t lo, int64_t hi, std::string doc) {
+  Field<T> f(std::move(path), "integer", fmt::format("{} .. {}", lo, hi), std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) {
+    ref(c) = static_cast<std::decay_t<decltype(ref(c))>>(get_int(t, key, lo, hi));
+  };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_int_of(std::string path, R ref, std::vector<int> allowed, std::string doc) {
+  std::vector<std::string> names;
+  for (int a : allowed) names.push_back(std::to_string(a));
+  Field<T> f(std::move(path), "integer", join(names, " \\| "), std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) {
+    const int64_t v = get_int(t, key, allowed.front(), allowed.back());
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+      expected(t, key, "one of " + join(names, ", "));
+    ref(c) = static_cast<int>(v);
+  };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_u64(std::string path, R ref, std::string doc) {
+  Field<T> f(std::move(path), "integer", "0 .. 2^64-1", std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) { ref(c) = get_u64(t, key); };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_real(std::string path, R ref, double lo, double hi, std::string doc) {
+  Field<T> f(std::move(path), "number", fmt::format("{} .. {}", lo, hi), std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) { ref(c) = get_real(t, key, lo, hi); };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_bool(std::string path, R ref, std::string doc) {
+  Field<T> f(std::move(path), "boolean", "true \\| false", std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) { ref(c) = get_bool(t, key); };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_str(std::string path, R ref, std::string doc, bool allow_empty = false) {
+  Field<T> f(std::move(path), "string", "", std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) {
+    ref(c) = get_str(t, key, allow_empty);
+  };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+template <class T, class R, class E>
+Field<T> f_choice(std::string path, R ref, std::vector<std::pair<std::string, E>> opts,
+                  std::string doc) {
+  std::vector<std::string> names;
+  for (const auto& o : opts) names.push_back(o.first);
+  Field<T> f(std::move(path), "choice", join(names, " \\| "), std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) {
+    if (t.node.IsScalar())
+      for (const auto& [name, v] : opts)
+        if (t.node.Scalar() == name) {
+          ref(c) = v;
+          return;
+        }
+    expected(t, key, "one of " + join(names, ", "));
+  };
+  f.dump = [=](const T& c) {
+    for (const auto& [name, v] : opts)
+      if (ref(c) == v) return json(name);
+    return json(nullptr);
+  };
+  return f;
+}
+
+template <class T, class R>
+Field<T> f_strlist(std::string path, R ref, std::string doc) {
+  Field<T> f(std::move(path), "list of strings", "", std::move(doc));
+  f.load = [=](T& c, const TNode& t, const std::string& key) {
+    if (!t.node.IsSequence()) expected(t, key, "a list of names, e.g. [conv1, fc]");
+    std::vector<std::string> v;
+    for (const auto& e : t.node) {
+      if (!e.IsScalar() || e.Scalar().empty())
+        expected(t, key, "a list of names, e.g. [conv1, fc]");
+      v.push_back(e.Scalar());
+    }
+    ref(c) = std::move(v);
+  };
+  f.dump = [=](const T& c) { return json(ref(c)); };
+  return f;
+}
+
+// A field of an inner struct as a field of an outer one, under `prefix`.
+template <class Outer, class Inner, class R>
+Field<Outer> lift(const std::string& prefix, const Field<Inner>& f, R ref) {
+  Field<Outer> g(prefix + f.path, f.type, f.range, f.doc);
+  g.default_text = f.default_text;
+  g.output_only = f.output_only;
+  g.optional = f.optional;
+  g.load = [=](Outer& c, const TNode& t, const std::string& key) { f.load(ref(c), t, key); };
+  if (f.dump) g.dump = [=](const Outer& c) { return f.dump(ref(c)); };
+  return g;
+}
+
+const std::vector<Field<DeviceConfig>>& device_table() {
+  using D = DeviceConfig;
+  static const std::vector<Field<D>> t = [] {
+    std::vector<Field<D>> v;
+    v.push_back(f_str<D>("name", MSQ_REF(name), "Part name, lower case (e.g. xc7z020)."));
+    v.push_back(
+        f_str<D>("board", MSQ_REF(board), "Boards that carry the part (informative).", true));
+    v.back().optional = true;
+    v.push_back(f_int<D>("lut", MSQ_REF(lut), 1, 10'000'000, "LUT6 available to the design."));
+    v.push_back(f_int<D>("ff", MSQ_REF(ff), 1, 20'000'000, "Flip-flops available."));
+    v.push_back(f_int<D>("bram36", MSQ_REF(bram36), 1, 100'000, "36 Kb block RAMs available."));
+    v.push_back(f_int<D>("dsp", MSQ_REF(dsp), 1, 100'000, "DSP slices available."));
+    v.push_back(f_choice<D>("dsp_type", MSQ_REF(dsp_kind),
+                            std::vector<std::pair<std::string, DspKind>>{
+                                {"DSP48E1", DspKind::DSP48E1}, {"DSP48E2", DspKind::DSP48E2}},
+                            "DSP slice family: DSP48E1 (7-series, 25x18) or DSP48E2 "
+                            "(UltraScale+, 27x18)."));
+    return v;
+  }();
+  return t;
+}
+
+const std::vector<Field<DramConfig>>& dram_table() {
+  using D = DramConfig;
+  static const std::vector<Field<D>> t = [] {
+    std::vector<Field<D>> v;
+    v.push_back(f_str<D>("name", MSQ_REF(preset), "Preset name (the file's stem)."));
+    v.push_back(f_real<D>("clock_mhz", MSQ_REF(clock_mhz), 100, 4000,
+                          "Command clock in MHz; data moves on both edges."));
+    v.push_back(f_int<D>("data_width_bits", MSQ_REF(data_width_bits), 8, 1024, "Data bus width."));
+    v.push_back(f_int<D>("channels", MSQ_REF(channels), 1, 16, "Independent channels."));
+    v.push_back(f_int<D>("banks", MSQ_REF(banks), 1, 128, "Banks per rank."));
+    v.push_back(f_int<D>("rows", MSQ_REF(rows), 1, 1 << 24, "Rows per bank."));
+    v.push_back(f_int<D>("row_bytes", MSQ_REF(row_bytes), 64, 1 << 20,
+                         "Bytes of one row across the bus width (the rank's page size)."));
+    v.push_back(f_int<D>("burst_length", MSQ_REF(burst_length), 1, 32, "Beats per burst."));
+    v.push_back(f_int<D>("tRCD", MSQ_REF(tRCD), 1, 1000, "Activate to read/write, in tCK."));
+    v.push_back(f_int<D>("tRP", MSQ_REF(tRP), 1, 1000, "Precharge to activate, in tCK."));
+    v.push_back(f_int<D>("CL", MSQ_REF(CL), 1, 1000, "Read to first data (CAS latency), in tCK."));
+    v.push_back(f_int<D>("tRAS", MSQ_REF(tRAS), 1, 1000, "Activate to precharge, in tCK."));
+    v.push_back(f_int<D>("tRFC", MSQ_REF(tRFC), 1, 100'000, "Refresh cycle time, in tCK."));
+    v.push_back(f_int<D>("tREFI", MSQ_REF(tREFI), 1, 10'000'000, "Refresh interval, in tCK."));
+    v.push_back(f_int<D>("tCCD", MSQ_REF(tCCD), 1, 100, "Column to column, in tCK."));
+    return v;
+  }();
+  return t;
+}
+
+const std::vector<Field<RunConfig>>& run_table() {
+  using C = RunConfig;
+  static const std::vector<Field<C>> t = [] {
+    std::vector<Field<C>> v;
+    auto dev = [](auto& c) -> auto& {
+      return c.device;
+    };
+    auto dram = [](auto& c) -> auto& {
+      return c.memory.dram;
+    };
+
+    v.push_back(f_str<C>("file", MSQ_REF(file), "The config file the run was loaded from."));
+    v.back().output_only = true;
+
+    Field<C> device("device", "string or mapping", "",
+                    "A device name (configs/devices/NAME.yaml), a path to a device .yaml "
+                    "(relative to the config), or a mapping of the device keys below; a "
+                    "mapping whose `name` is a known device starts from that device's file.");
+    device.special = true;
+    device.default_text = RunConfig{}.device.name;
+    v.push_back(device);
+    for (const auto& f : device_table()) {
+      v.push_back(lift<C>("device.", f, dev));
+      v.back().special = true;
+      v.back().default_text = "from the device file";
+    }
+
+    v.push_back(f_real<C>("clock_mhz", MSQ_REF(clock_mhz), 1, 1000, "Fabric clock in MHz."));
+
+    const std::string lc = "accelerator.lut_core.", dc = "accelerator.dsp_core.";
+    v.push_back(f_int<C>(lc + "rows", MSQ_REF(accelerator.lut_core.rows), 1, 4096,
+                         "Rows of SP2 shift-add PEs."));
+    v.push_back(f_int<C>(lc + "cols", MSQ_REF(accelerator.lut_core.cols), 1, 4096,
+                         "Columns of SP2 shift-add PEs."));
+    v.push_back(f_int<C>(lc + "pipeline_depth", MSQ_REF(accelerator.lut_core.pipeline_depth), 1, 64,
+                         "Cycles from the first operand in to the first sum out."));
+    v.push_back(f_int<C>(dc + "rows", MSQ_REF(accelerator.dsp_core.rows), 1, 4096,
+                         "Rows of DSP48 slices."));
+    v.push_back(f_int<C>(dc + "cols", MSQ_REF(accelerator.dsp_core.cols), 1, 4096,
+                         "Columns of DSP48 slices."));
+    v.push_back(f_int<C>(dc + "pipeline_depth", MSQ_REF(accelerator.dsp_core.pipeline_depth), 1, 64,
+                         "Cycles from operands in to product out (A/B, M, P registers)."));
+    v.push_back(f_bool<C>(dc + "packing", MSQ_REF(accelerator.dsp_core.packing),
+                          "Pack two low-bit products sharing an activation into one DSP."));
+    v.push_back(f_int<C>(dc + "lane_offset", MSQ_REF(accelerator.dsp_core.lane_offset), 0, 26,
+                         "D, the bit offset of the high packed lane; 0 = the smallest that "
+                         "keeps the lanes apart."));
+    v.push_back(f_int<C>(dc + "drain_cycles", MSQ_REF(accelerator.dsp_core.drain_cycles), 0, 64,
+                         "Cycles to unpack the packed accumulator into the row sums."));
+    v.push_back(f_int<C>("accelerator.accumulator.bits", MSQ_REF(accelerator.accumulator.bits), 8,
+                         64, "Accumulator width (two's complement)."));
+    v.push_back(f_choice<C>("accelerator.accumulator.overflow",
+                            MSQ_REF(accelerator.accumulator.overflow),
+                            std::vector<std::pair<std::string, Overflow>>{
+                                {"wrap", Overflow::Wrap}, {"saturate", Overflow::Saturate}},
+                            "What an accumulator does on overflow (each overflow is counted)."));
+    const std::string bf = "accelerator.buffers.";
+    v.push_back(f_int<C>(bf + "weight_bram36", MSQ_REF(accelerator.buffers.weight_bram36), 1,
+                         100'000, "BRAM36 blocks of the weight buffer."));
+    v.push_back(f_int<C>(bf + "input_bram36", MSQ_REF(accelerator.buffers.input_bram36), 1, 100'000,
+                         "BRAM36 blocks of the input buffer."));
+    v.push_back(f_int<C>(bf + "output_bram36", MSQ_REF(accelerator.buffers.output_bram36), 1,
+                         100'000, "BRAM36 blocks of the output buffer."));
+    v.push_back(f_bool<C>(bf + "double_buffer", MSQ_REF(accelerator.buffers.double_buffer),
+                          "Split each buffer in two halves so that DMA overlaps compute."));
+    const std::string sc = "accelerator.scheduler.";
+    v.push_back(f_bool<C>(sc + "spill", MSQ_REF(accelerator.scheduler.spill),
+                          "SP2 rows may run on the DSP core when the LUT core is the bottleneck."));
+    v.push_back(f_int<C>(sc + "tile_n", MSQ_REF(accelerator.scheduler.tile_n), 0, 1 << 30,
+                         "Output columns per tile; 0 = the largest that fits the buffers."));
+    v.push_back(f_int<C>(sc + "tile_k", MSQ_REF(accelerator.scheduler.tile_k), 0, 1 << 30,
+                         "Reduction depth per tile; 0 = the largest that fits the buffers."));
+
+    Field<C> preset("memory.preset", "string", "",
+                    "A DRAM preset name (configs/memory/NAME.yaml) or a path to a preset "
+                    ".yaml; it fills memory.dram, whose keys then override it.");
+    preset.special = true;
+    preset.dump = [](const C& c) { return json(c.memory.dram.preset); };
+    v.push_back(preset);
+    for (const auto& f : dram_table()) {
+      if (f.path == "name") continue;
+      v.push_back(lift<C>("memory.dram.", f, dram));
+      v.back().default_text = "from the preset";
+    }
+    v.push_back(f_int<C>("memory.axi_ports", MSQ_REF(memory.axi_ports), 1, 16,
+                         "AXI HP ports the DMA uses in parallel."));
+    v.push_back(f_int_of<C>("memory.axi_width_bits", MSQ_REF(memory.axi_width_bits), {32, 64, 128},
+                            "Data width of each AXI port, at the fabric clock."));
+    v.push_back(f_int<C>("memory.dma_setup_cycles", MSQ_REF(memory.dma_setup_cycles), 0, 100'000,
+                         "Fabric cycles to issue one DMA descriptor."));
+
+    v.push_back(f_str<C>("workload.network", MSQ_REF(workload.network),
+                         "A network name (configs/workloads/NAME.yaml), or a path to a network "
+                         ".yaml or a SCALE-Sim topology .csv (relative to the config)."));
+    v.push_back(f_str<C>("workload.network_path", MSQ_REF(workload.network_path),
+                         "The network file that `network` resolved to."));
+    v.back().output_only = true;
+    v.push_back(
+        f_int<C>("workload.batch", MSQ_REF(workload.batch), 1, 4096, "Images per inference."));
+    v.push_back(f_real<C>("workload.sp2_fraction", MSQ_REF(workload.sp2_fraction), 0, 1,
+                          "Fraction of each layer's rows quantized as SP2."));
+    v.push_back(f_real<C>("workload.fixed8_fraction", MSQ_REF(workload.fixed8_fraction), 0, 1,
+                          "Fraction of rows at 8-bit fixed point (RMSMP multi-precision); "
+                          "sp2_fraction + fixed8_fraction <= 1, the rest are low-bit fixed."));
+    v.push_back(f_int<C>("workload.weight_bits", MSQ_REF(workload.weight_bits), 3, 8,
+                         "Bits of the low-precision rows, SP2 and fixed (SP2 needs 3..8)."));
+    v.push_back(f_int<C>("workload.act_bits", MSQ_REF(workload.act_bits), 1, 16,
+                         "Activation bits (unsigned codes)."));
+    v.push_back(f_u64<C>("workload.seed", MSQ_REF(workload.seed),
+                         "Seed of the synthetic weights and inputs."));
+    v.push_back(f_bool<C>("workload.last_layer_accumulators",
+                          MSQ_REF(workload.last_layer_accumulators),
+                          "The final layer (the classifier) emits raw accumulators."));
+    v.push_back(f_strlist<C>("workload.layers", MSQ_REF(workload.layers),
+                             "Run only these layers, by name; empty = all."));
+    v.push_back(f_bool<C>("verify", MSQ_REF(verify),
+                          "Check every output of the cycle model against the functional model."));
+    return v;
+  }();
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking a tree against a table.
+
+template <class T>
+const Field<T>* find_field(const std::vector<Field<T>>& table, const std::string& path) {
+  for (const auto& f : table)
+    if (f.path == path && !f.output_only) return &f;
+  return nullptr;
+}
+
+template <class T>
+bool is_section(const std::vector<Field<T>>& table, const std::string& path) {
+  for (const auto& f : table)
+    if (!f.output_only && f.path.size() > path.size() &&
+        f.path.compare(0, path.size(), path) == 0 && f.path[path.size()] == '.')
+      return true;
+  return false;
+}
+
+// The keys one level below `prefix` ("" = the top).
+template <class T>
+std::vector<std::string> child_keys(const std::vector<Field<T>>& table, const std::string& prefix) {
+  std::vector<std::string> out;
+  const std::string p = prefix.empty() ? "" : prefix + ".";
+  for (const auto& f : table) {
+    if (f.output_only || f.path.compare(0, p.size(), p) != 0) continue;
+    const std::string rest = f.path.substr(p.size());
+    const std::string k = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  }
+  return out;
+}
+
+template <class T>
+std::string unknown_key_text(const std::vector<Field<T>>& table, const std::string& prefix,
+                             const std::string& k, const std::string& shown_prefix) {
+  const auto keys = child_keys(table, prefix);
+  std::string s = "unknown key, expected one of " + join(keys, ", ");
+  std::string hint = nearest(k, keys);
+  if (!hint.empty()) {
+    hint = shown_prefix + (prefix.empty() ? "" : prefix + ".") + hint;
+  } else {
+    // A right key at the wrong level (e.g. `rows` at the top) names its full path.
+    for (const auto& f : table) {
+      if (f.output_only) continue;
+      const auto parts = split(f.path, '.');
+      for (size_t i = 0; i < parts.size() && hint.empty(); ++i)
+        if (parts[i] == k) hint = shown_prefix + join({parts.begin(), parts.begin() + i + 1}, ".");
+      if (!hint.empty()) break;
+    }
+  }
+  if (!hint.empty()) s += " (did you mean '" + hint + "'?)";
+  return s;
+}
+
+// Loads every key of `map` (at `prefix` of the table) into `c`. Keys in `skip` are left to the
+// caller; `seen` collects the loaded paths; `shown` prefixes keys in messages.
+template <class T>
+void walk(const std::vector<Field<T>>& table, const TNode& map, const std::string& prefix, T& c,
+          const std::set<std::string>& skip, std::set<std::string>* seen,
+          const std::string& shown = "") {
+  for (const auto& [k, t] : map.kids) {
+    const std::string full = prefix.empty() ? k : prefix + "." + k;
+    if (skip.count(full)) continue;
+    if (const Field<T>* f = find_field(table, full)) {
+      f->load(c, t, shown + full);
+      if (seen) seen->insert(full);
+    } else if (is_section(table, full)) {
+      if (!t.is_map)
+        expected(t, shown + full, "a mapping of " + join(child_keys(table, full), ", "));
+      walk(table, t, full, c, skip, seen, shown);
+    } else {
+      fail(t.key_src, shown + full, unknown_key_text(table, prefix, k, shown));
+    }
+  }
+}
+
+template <class T>
+void require_all(const std::vector<Field<T>>& table, const std::set<std::string>& seen,
+                 const Src& src, const std::string& shown, const std::string& why) {
+  for (const auto& f : table)
+    if (!f.optional && !f.output_only && !seen.count(f.path))
+      fail(src, shown + f.path, "missing" + why);
+}
+
+bool looks_like_path(const std::string& s) {
+  const auto ends = [&](const char* e) {
+    const std::string x(e);
+    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+  };
+  return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml") || ends(".csv");
+}
+
+std::vector<std::string> stems_in(const std::string& dir, const std::string& ext) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ext) out.push_back(e.path().stem().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  const fs::path path(p);
+  return (path.is_absolute() ? path : fs::path(base_dir.empty() ? "." : base_dir) / path)
+      .lexically_normal()
+      .string();
+}
+
+// A device, preset or network named by `value` at `t`: a name in configs_dir()/SUB/NAME.EXT or a
+// path relative to base_dir. Missing files are errors of the referring key.
+std::string find_named_file(const TNode& t, const std::string& key, const std::string& value,
+                            const std::string& base_dir, const std::string& sub,
+                            const std::string& what) {
+  const std::string dir = configs_dir() + "/" + sub;
+  std::error_code ec;
+  if (looks_like_path(value)) {
+    const std::string p = resolve(base_dir, value);
+    if (!fs::is_regular_file(p, ec))
+      fail(t.src, key,
+           "expected an existing " + what + " file (got " + value + ": no file " + p + ")");
+    return p;
+  }
+  const std::string p = dir + "/" + value + ".yaml";
+  if (!fs::is_regular_file(p, ec)) {
+    const auto known = stems_in(dir, ".yaml");
+    std::string hint = nearest(value, known);
+    fail(t.src, key,
+         "expected a " + what + " name (" + join(known, ", ") + ") or a path to a .yaml" +
+             (sub == "workloads" ? " or .csv" : "") + " file (got " + value + ")" +
+             (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+  }
+  return p;
+}
+
+DeviceConfig read_device_file(const std::string& path) {
+  const TNode t = file_tree(parse_yaml_file(path), path, "a mapping of device keys");
+  DeviceConfig d;
+  std::set<std::string> seen;
+  walk(device_table(), t, "", d, {}, &seen);
+  require_all(device_table(), seen, t.src, "", " (a device file gives every device key)");
+  return d;
+}
+
+DramConfig read_preset_file(const std::string& path) {
+  const TNode t = file_tree(parse_yaml_file(path), path, "a mapping of DRAM keys");
+  DramConfig d;
+  std::set<std::string> seen;
+  walk(dram_table(), t, "", d, {}, &seen);
+  require_all(dram_table(), seen, t.src, "", " (a preset gives every DRAM key)");
+  return d;
+}
+
+void load_device(const TNode* t, RunConfig& c, const std::string& base_dir) {
+  const std::string dir = configs_dir() + "/devices";
+  if (!t) {
+    TNode none;
+    none.src = {"(default)", 0};
+    c.device = read_device_file(
+        find_named_file(none, "device", c.device.name, base_dir, "devices", "device"));
+    return;
+  }
+  if (t->node.IsScalar()) {
+    const std::string s = get_str(*t, "device");
+    c.device = read_device_file(find_named_file(*t, "device", s, base_dir, "devices", "device"));
+    return;
+  }
+  if (!t->is_map)
+    expected(*t, "device", "a device name, a path to a device .yaml, or a mapping of device keys");
+  std::error_code ec;
+  const TNode* name = t->find("name");
+  const std::string base = name && name->node.IsScalar() ? name->node.Scalar() : "";
+  const bool known = !base.empty() && !looks_like_path(base) &&
+                     fs::is_regular_file(dir + "/" + base + ".yaml", ec);
+  if (known) c.device = read_device_file(dir + "/" + base + ".yaml");
+  std::set<std::string> seen;
+  walk(device_table(), *t, "", c.device, {}, &seen, "device.");
+  if (!known)
+    require_all(device_table(), seen, t->src, "device.",
+                " (device.name '" + base + "' is not a known device (" +
+                    join(stems_in(dir, ".yaml"), ", ") + "), so the mapping gives every key)");
+}
+
+void load_preset(const TNode* t, RunConfig& c, const std::string& base_dir) {
+  TNode none;
+  none.src = {"(default)", 0};
+  const TNode& at = t ? *t : none;
+  const std::string name = t ? get_str(*t, "memory.preset") : c.memory.dram.preset;
+  c.memory.dram =
+      read_preset_file(find_named_file(at, "memory.preset", name, base_dir, "memory", "preset"));
+}
+
+const TNode* find_path(const TNode& root, const std::string& path) {
+  const TNode* cur = &root;
+  for (const auto& part : split(path, '.')) {
+    if (!cur->is_map) return nullptr;
+    cur = cur->find(part);
+    if (!cur) return nullptr;
+  }
+  return cur;
+}
+
+void apply_set(TNode& root, const std::string& s) {
+  const Src src{"--set " + s, 0};
+  const size_t eq = s.find('=');
+  if (eq == std::string::npos || eq == 0)
+    fail(src, "",
+         "expected KEY=VALUE with KEY a dotted config key, e.g. "
+         "workload.sp2_fraction=0.6 (got " +
+             s + ")");
+  const std::string key = s.substr(0, eq), val = s.substr(eq + 1);
+  const auto& table = run_table();
+  if (!find_field(table, key) && !is_section(table, key)) {
+    const auto parts = split(key, '.');
+    std::string prefix;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      const std::string next = prefix.empty() ? parts[i] : prefix + "." + parts[i];
+      if (!is_section(table, next)) break;
+      prefix = next;
+    }
+    const size_t depth = prefix.empty() ? 0 : split(prefix, '.').size();
+    const std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    if (find_field(table, leaf))
+      fail(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
+    fail(src, key, unknown_key_text(table, prefix, parts[depth], ""));
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(val);
+  } catch (const YAML::ParserException& e) {
+    fail(src, key, "expected a YAML value (got " + val + ": " + e.msg + ")");
+  }
+  // A file named on the command line is relative to where the command runs, not to the config.
+  if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
+      value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
+    value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
+  TNode v = to_tree(value, src.label, false, key);
+  v.key_src = src;
+
+  const auto parts = split(key, '.');
+  TNode* cur = &root;
+  std::string at;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    at = at.empty() ? parts[i] : at + "." + parts[i];
+    TNode* next = cur->find(parts[i]);
+    if (!next) {
+      TNode m;
+      m.is_map = true;
+      m.src = m.key_src = src;
+      cur->kids.emplace_back(parts[i], std::move(m));
+      next = &cur->kids.back().second;
+    } else if (!next->is_map) {
+      // `device: xc7z020` and `--set device.dsp=200`: the name becomes the mapping's base.
+      if (at == "device" && next->node.IsScalar() && !looks_like_path(next->node.Scalar())) {
+        TNode name = *next;
+        next->is_map = true;
+        next->node.reset(YAML::Node(YAML::NodeType::Map));
+        next->kids.clear();
+        next->kids.emplace_back("name", std::move(name));
+      } else {
+        expected(*next, at, "a mapping, so that --set " + key + " can go into it");
+      }
+    }
+    cur = next;
+  }
+  if (TNode* old = cur->find(parts.back())) {
+    *old = std::move(v);
+  } else {
+    cur->kids.emplace_back(parts.back(), std::move(v));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Networks.
+
+struct NetworkFile {
+  std::string name;
+  std::vector<LayerShape> layers;
+};
+
+std::pair<int, int> get_pair(const TNode& t, const std::string& key, int lo, int hi) {
+  if (t.node.IsSequence()) {
+    if (t.node.size() != 2) expected(t, key, fmt::format("an integer or [h, w] in {}..{}", lo, hi));
+    const int a = int(get_int(to_tree(t.node[0], t.src.label, true, key), key, lo, hi));
+    const int b = int(get_int(to_tree(t.node[1], t.src.label, true, key), key, lo, hi));
+    return {a, b};
+  }
+  const int a = int(get_int(t, key, lo, hi));
+  return {a, a};
+}
+
+void check_layer(const LayerShape& l, const TNode& t, const std::string& key) {
+  const auto bad = [&](const std::string& why) { fail(t.src, key, why); };
+  if (l.in_c % l.groups || l.out_c % l.groups)
+    bad(
+        fmt::format("expected groups to divide the input and output channels (got groups {} "
+                    "for {} -> {} channels)",
+                    l.groups, l.in_c, l.out_c));
+  if (l.in_h + 2 * l.ph < l.kh || l.in_w + 2 * l.pw < l.kw)
+    bad(
+        fmt::format("expected the kernel to fit the padded input (got kernel {}x{} on {}x{} "
+                    "with padding {}x{})",
+                    l.kh, l.kw, l.in_h, l.in_w, l.ph, l.pw));
+}
+
+NetworkFile read_network_yaml(const std::string& path) {
+  const TNode root = file_tree(parse_yaml_file(path), path, "a mapping with name and layers");
+  NetworkFile nf;
+  const std::vector<std::string> top{"name", "source", "layers"};
+  for (const auto& [k, t] : root.kids)
+    if (std::find(top.begin(), top.end(), k) == top.end()) {
+      const std::string hint = nearest(k, top);
+      fail(t.key_src, k,
+           "unknown key, expected one of " + join(top, ", ") +
+               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  const TNode* name = root.find("name");
+  if (!name) fail(root.src, "name", "missing");
+  nf.name = get_str(*name, "name");
+  if (const TNode* s = root.find("source")) get_str(*s, "source");
+  const TNode* layers = root.find("layers");
+  if (!layers) fail(root.src, "layers", "missing");
+  if (!layers->node.IsSequence() || layers->node.size() == 0)
+    expected(*layers, "layers", "a non-empty list of layers");
+
+  const std::vector<std::string> keys{"name",   "type",   "input",   "out_channels",
+                                      "kernel", "stride", "padding", "groups"};
+  std::set<std::string> names;
+  for (size_t i = 0; i < layers->node.size(); ++i) {
+    const std::string lk = fmt::format("layers[{}]", i);
+    const TNode t = to_tree(layers->node[i], path, true, lk);
+    if (!t.is_map) expected(t, lk, "a mapping of " + join(keys, ", "));
+    for (const auto& [k, v] : t.kids)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+        const std::string hint = nearest(k, keys);
+        fail(v.key_src, lk + "." + k,
+             "unknown key, expected one of " + join(keys, ", ") +
+                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+    const auto need = [&](const std::string& k) -> const TNode& {
+      const TNode* v = t.find(k);
+      if (!v) fail(t.src, lk + "." + k, "missing");
+      return *v;
+    };
+    LayerShape l;
+    l.name = get_str(need("name"), lk + ".name");
+    if (!names.insert(l.name).second)
+      fail(need("name").src, lk + ".name",
+           "expected a unique layer name (got " + l.name + " again)");
+    const TNode& type = need("type");
+    const std::string ty = type.node.IsScalar() ? type.node.Scalar() : "";
+    if (ty != "conv" && ty != "fc") expected(type, lk + ".type", "one of conv, fc");
+    l.type = ty == "conv" ? LayerType::Conv : LayerType::Fc;
+    constexpr int kMax = 1 << 20;
+    l.out_c = int(get_int(need("out_channels"), lk + ".out_channels", 1, kMax));
+    const TNode& in = need("input");
+    if (l.type == LayerType::Fc) {
+      for (const char* k : {"kernel", "stride", "padding", "groups"})
+        if (const TNode* v = t.find(k))
+          fail(v->key_src, lk + "." + k,
+               "unexpected for an fc layer (fc has input and out_channels)");
+      l.in_c = int(get_int(in, lk + ".input", 1, kMax));
+    } else {
+      if (!in.node.IsSequence() || in.node.size() != 3)
+        expected(in, lk + ".input", "[C, H, W] for a conv layer");
+      int* dims[3] = {&l.in_c, &l.in_h, &l.in_w};
+      for (int d = 0; d < 3; ++d)
+        *dims[d] = int(get_int(to_tree(in.node[d], path, true, lk), lk + ".input", 1, kMax));
+      std::tie(l.kh, l.kw) = get_pair(need("kernel"), lk + ".kernel", 1, 1024);
+      if (const TNode* s = t.find("stride"))
+        std::tie(l.sh, l.sw) = get_pair(*s, lk + ".stride", 1, 1024);
+      if (const TNode* p = t.find("padding"))
+        std::tie(l.ph, l.pw) = get_pair(*p, lk + ".padding", 0, 1024);
+      if (const TNode* g = t.find("groups")) l.groups = int(get_int(*g, lk + ".groups", 1, kMax));
+      check_layer(l, t, lk);
+    }
+    nf.layers.push_back(l);
+  }
+  return nf;
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// SCALE-Sim's topology format, read as it is written: one header line, then
+// "name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride," with no padding
+// (SCALE-Sim's ifmap sizes already include any padding).
+NetworkFile read_network_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+  static const std::vector<std::string> cols{"Layer name",    "IFMAP Height", "IFMAP Width",
+                                             "Filter Height", "Filter Width", "Channels",
+                                             "Num Filter",    "Strides"};
+  NetworkFile nf;
+  nf.name = fs::path(path).stem().string();
+  std::set<std::string> names;
+  std::string line;
+  bool header = true;
+  for (int ln = 1; std::getline(in, line); ++ln) {
+    if (trim(line).empty()) continue;
+    auto cells = split(line, ',');
+    for (auto& c : cells) c = trim(c);
+    while (!cells.empty() && cells.back().empty()) cells.pop_back();
+    if (header) {
+      header = false;
+      std::string h = cells.empty() ? "" : cells[0];
+      std::transform(h.begin(), h.end(), h.begin(), ::tolower);
+      if (cells.size() != cols.size() || h != "layer name")
+        fail({path, ln}, "",
+             "expected the SCALE-Sim header '" + join(cols, ", ") + ",' (got " + trim(line) + ")");
+      continue;
+    }
+    if (cells.size() != cols.size())
+      fail({path, ln}, "",
+           fmt::format("expected {} comma-separated columns ({}) (got {})", cols.size(),
+                       join(cols, ", "), cells.size()));
+    int v[8] = {};
+    for (size_t c = 1; c < cols.size(); ++c) {
+      const std::string& s = cells[c];
+      const auto r = std::from_chars(s.data(), s.data() + s.size(), v[c]);
+      if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v[c] < 1 || v[c] > (1 << 20))
+        fail({path, ln}, cells[0] + "." + cols[c],
+             "expected a positive integer (got " + (s.empty() ? "nothing" : s) + ")");
+    }
+    LayerShape l;
+    l.name = cells[0];
+    if (l.name.empty()) fail({path, ln}, cols[0], "expected a layer name (got nothing)");
+    if (!names.insert(l.name).second)
+      fail({path, ln}, cols[0], "expected a unique layer name (got " + l.name + " again)");
+    l.in_h = v[1], l.in_w = v[2], l.kh = v[3], l.kw = v[4], l.in_c = v[5], l.out_c = v[6];
+    l.sh = l.sw = v[7];
+    TNode at;
+    at.src = {path, ln};
+    check_layer(l, at, l.name);
+    nf.layers.push_back(l);
+  }
+  if (nf.layers.empty()) fail({path, 0}, "", "expected at least one layer (got none)");
+  return nf;
+}
+
+NetworkFile read_network(const std::string& path) {
+  const std::string ext = fs::path(path).extension().string();
+  return ext == ".csv" ? read_network_csv(path) : read_network_yaml(path);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void put_json(json& j, const std::string& path, const json& v) {
+  j[json::json_pointer("/" + join(split(path, '.'), "/"))] = v;
+}
+
+YAML::Node json_to_yaml(const json& v) {
+  if (v.is_boolean()) return YAML::Node(v.get<bool>());
+  if (v.is_number_unsigned()) return YAML::Node(v.get<uint64_t>());
+  if (v.is_number_integer()) return YAML::Node(v.get<int64_t>());
+  // fmt prints the shortest text that reads back to the same double.
+  if (v.is_number_float()) return YAML::Node(fmt::format("{}", v.get<double>()));
+  if (v.is_array()) {
+    YAML::Node n(YAML::NodeType::Sequence);
+    for (const auto& e : v) n.push_back(json_to_yaml(e));
+    return n;
+  }
+  if (v.is_null()) return YAML::Node(YAML::NodeType::Null);
+  return YAML::Node(v.get<std::string>());
+}
+
+void yaml_put(YAML::Node node, const std::vector<std::string>& parts, size_t i,
+              const YAML::Node& v) {
+  if (i + 1 == parts.size()) {
+    node[parts[i]] = v;
+    return;
+  }
+  yaml_put(node[parts[i]], parts, i + 1, v);
+}
+
+std::string md_escape(std::string s) {
+  std::string out;
+  for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  return out;
+}
+
+template <class T>
+std::string md_table(const std::vector<Field<T>>& table, bool show_default) {
+  std::string s = show_default
+                      ? "| key | type | default | range | meaning |\n|---|---|---|---|---|\n"
+                      : "| key | type | range | meaning |\n|---|---|---|---|\n";
+  const T defaults{};
+  for (const auto& f : table) {
+    std::string type = f.type + (f.output_only ? " (output only)" : "");
+    std::string def = f.default_text;
+    if (def.empty() && f.dump) {
+      const json d = f.dump(defaults);
+      def =
+          d.is_string() ? (d.get<std::string>().empty() ? "\"\"" : d.get<std::string>()) : d.dump();
+    }
+    if (show_default)
+      s += fmt::format("| `{}` | {} | {} | {} | {} |\n", f.path, type, md_escape(def), f.range,
+                       f.doc);
+    else
+      s += fmt::format("| `{}` | {} | {} | {}{} |\n", f.path, type, f.range, f.doc,
+                       f.optional ? " Optional." : "");
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string configs_dir() {
+  const char* env = std::getenv("MSQSIM_CONFIG_DIR");
+  if (env && *env) return env;
+  return MSQ_SOURCE_DIR "/configs";
+}
+
+RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
+                               const std::string& base_dir, const std::vector<std::string>& sets) {
+  TNode root = file_tree(root_node, label, "a mapping of config keys");
+  for (const auto& s : sets) apply_set(root, s);
+
+  RunConfig c;
+  c.file = label;
+  load_device(root.find("device"), c, base_dir);
+  load_preset(find_path(root, "memory.preset"), c, base_dir);
+  walk(run_table(), root, "", c, {"device", "memory.preset"}, nullptr);
+
+  // Checks across keys, reported at the key that breaks them.
+  auto& w = c.workload;
+  if (w.sp2_fraction + w.fixed8_fraction > 1.0 + 1e-12) {
+    const TNode* t8 = find_path(root, "workload.fixed8_fraction");
+    const TNode* t = t8 ? t8 : find_path(root, "workload.sp2_fraction");
+    fail(t ? t->src : Src{label, 0}, t8 ? "workload.fixed8_fraction" : "workload.sp2_fraction",
+         fmt::format("expected sp2_fraction + fixed8_fraction <= 1 (got {} + {})", w.sp2_fraction,
+                     w.fixed8_fraction));
+  }
+
+  const TNode* net = find_path(root, "workload.network");
+  TNode none;
+  none.src = {label, 0};
+  w.network_path = fs::absolute(find_named_file(net ? *net : none, "workload.network", w.network,
+                                                base_dir, "workloads", "network"))
+                       .lexically_normal()
+                       .string();
+  // Read the network now so that a broken network file or an unknown layer name is reported by
+  // validate, not halfway through a run.
+  const NetworkFile nf = read_network(w.network_path);
+  if (!w.layers.empty()) {
+    std::vector<std::string> names;
+    for (const auto& l : nf.layers) names.push_back(l.name);
+    const TNode* t = find_path(root, "workload.layers");
+    for (const auto& want : w.layers)
+      if (std::find(names.begin(), names.end(), want) == names.end()) {
+        const std::string hint = nearest(want, names);
+        fail(t ? t->src : Src{label, 0}, "workload.layers",
+             "expected layer names of " + nf.name + " (got " + want + ")" +
+                 (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      }
+  }
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets) {
+  const YAML::Node root = parse_yaml_file(path);
+  return load_run_config_node(root, path, fs::path(path).parent_path().string(), sets);
+}
+
+nlohmann::json config_to_json(const RunConfig& c) {
+  json j = json::object();
+  for (const auto& f : run_table())
+    if (f.dump) put_json(j, f.path, f.dump(c));
+  return j;
+}
+
+YAML::Node config_to_yaml(const RunConfig& c) {
+  YAML::Node root(YAML::NodeType::Map);
+  for (const auto& f : run_table()) {
+    if (!f.dump || f.output_only) continue;
+    json v = f.dump(c);
+    // A network given by a relative path would resolve against a different base when reloaded.
+    if (f.path == "workload.network" && looks_like_path(c.workload.network) &&
+        !c.workload.network_path.empty())
+      v = c.workload.network_path;
+    yaml_put(root, split(f.path, '.'), 0, json_to_yaml(v));
+  }
+  return root;
+}
+
+std::vector<LayerShape> load_network(const WorkloadConfig& w) {
+  std::string path = w.network_path;
+  if (path.empty()) {
+    TNode none;
+    none.src = {"workload", 0};
+    path = find_named_file(none, "workload.network", w.network, ".", "workloads", "network");
+  }
+  NetworkFile nf = read_network(path);
+  std::vector<LayerShape> out;
+  for (auto& l : nf.layers) {
+    if (!w.layers.empty() && std::find(w.layers.begin(), w.layers.end(), l.name) == w.layers.end())
+      continue;
+    l.batch = w.batch;
+    out.push_back(l);
+  }
+  if (out.empty())
+    throw InputError(input_error_text(
+        path, 0, "workload.layers", "expected names of layers in the network (got none of them)"));
+  return out;
+}
+
+std::string config_reference_markdown() {
+  std::string s;
+  s += "### Run config keys\n\n";
+  s += md_table(run_table(), true);
+  s += "\n### Device file keys (configs/devices/NAME.yaml)\n\n";
+  s += md_table(device_table(), false);
+  s += "\n### DRAM preset keys (configs/memory/NAME.yaml)\n\n";
+  s += md_table(dram_table(), false);
+  return s;
+}
+
+}  // namespace msq

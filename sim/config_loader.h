@@ -1,0 +1,44 @@
+// Loading, validating and writing run configs (DESIGN.md section 4: a schema resolved once into
+// the runtime structs of models/config.h). One schema table drives the loader, the validation,
+// config_to_json/yaml and docs/config.md, so the four cannot drift apart.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/layer.h"
+
+namespace msq {
+
+// $MSQSIM_CONFIG_DIR if set, else the source tree's configs/.
+std::string configs_dir();
+
+// Loads a YAML config, applies `sets` ("dotted.key=VALUE", VALUE parsed as YAML) and validates
+// the result. Every problem is thrown as one InputError "FILE:LINE: dotted.key: ...".
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);
+
+// The same from an already parsed tree. `label` names the source in messages; `base_dir`
+// resolves relative paths (device, preset, network files). The tree is not modified.
+RunConfig load_run_config_node(const YAML::Node& root, const std::string& label,
+                               const std::string& base_dir, const std::vector<std::string>& sets);
+
+// The fully resolved config, every default filled, plus the output-only keys `file` and
+// `workload.network_path`.
+nlohmann::json config_to_json(const RunConfig& c);
+
+// The resolved config as a tree that load_run_config_node accepts again and resolves to the same
+// config (output-only keys left out; a network given by path is written as its absolute path).
+YAML::Node config_to_yaml(const RunConfig& c);
+
+// Reads workload.network_path (a network YAML or a SCALE-Sim topology CSV), sets each layer's
+// batch, and keeps only workload.layers when that list is not empty (network order).
+std::vector<LayerShape> load_network(const WorkloadConfig& w);
+
+// The key reference tables of docs/config.md (the part between its GENERATED markers).
+std::string config_reference_markdown();
+
+}  // namespace msq

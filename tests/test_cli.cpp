@@ -1,0 +1,190 @@
+// The command line through the executable: exit codes, one-line messages, help, validate.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "msq_cli_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  // Runs msqsim with `args` (already shell-quoted) in the temp dir.
+  Result run(const std::string& args) {
+    const std::string err = dir_ + "/stderr.txt";
+    const std::string cmd = "cd '" + dir_ + "' && '" MSQSIM_EXE "' " + args + " 2>'" + err + "'";
+    Result r;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.err = ss.str();
+    return r;
+  }
+
+  // Exit 2 with exactly one line on stderr that starts with `prefix`.
+  void expect_input_error(const std::string& args, const std::string& prefix) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << args << "\nstderr: " << r.err;
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
+  }
+
+  std::string dir_;
+};
+
+}  // namespace
+
+TEST_F(Cli, SyntaxErrorNamesFileAndLine) {
+  write("c.yaml", "device: xc7z020\naccelerator:\n  lut_core: {rows: [4}\n");
+  expect_input_error("validate c.yaml", "msqsim: c.yaml:3: YAML syntax error: ");
+}
+
+TEST_F(Cli, UnknownKeyNamesFileLineKeyAndSuggests) {
+  write("c.yaml", "device: xc7z020\naccelerator:\n  lut_core:\n    rowz: 8\n");
+  expect_input_error("validate c.yaml",
+                     "msqsim: c.yaml:4: accelerator.lut_core.rowz: unknown key, expected one of "
+                     "rows, cols, pipeline_depth (did you mean 'accelerator.lut_core.rows'?)");
+}
+
+TEST_F(Cli, WrongTypeNamesFileLineAndKey) {
+  write("c.yaml", "clock_mhz: fast\n");
+  expect_input_error("validate c.yaml",
+                     "msqsim: c.yaml:1: clock_mhz: expected a number in 1..1000 (got fast)");
+}
+
+TEST_F(Cli, OutOfRangeNamesFileLineAndKey) {
+  write("c.yaml", "workload:\n  batch: 1\n  act_bits: 17\n");
+  expect_input_error("validate c.yaml",
+                     "msqsim: c.yaml:3: workload.act_bits: expected an integer in 1..16 (got 17)");
+}
+
+TEST_F(Cli, MissingConfigFile) {
+  expect_input_error("validate none.yaml", "msqsim: none.yaml: cannot read the file");
+}
+
+TEST_F(Cli, MissingDeviceNamesTheReferringKey) {
+  write("c.yaml", "clock_mhz: 100\ndevice: xc7z999\n");
+  expect_input_error("validate c.yaml",
+                     "msqsim: c.yaml:2: device: expected a device name "
+                     "(xc7z020, xc7z045, xczu3eg, xczu9eg)");
+}
+
+TEST_F(Cli, BadSetIsOneMessage) {
+  write("c.yaml", "clock_mhz: 100\n");
+  expect_input_error("validate c.yaml --set clock_mhz",
+                     "msqsim: --set clock_mhz: expected KEY=VALUE");
+  expect_input_error("validate c.yaml --set accelerator.lut_core.row=3",
+                     "msqsim: --set accelerator.lut_core.row=3: accelerator.lut_core.row: unknown "
+                     "key");
+  expect_input_error("validate c.yaml --set workload.sp2_fraction=2",
+                     "msqsim: --set workload.sp2_fraction=2: workload.sp2_fraction: expected a "
+                     "number in 0..1 (got 2)");
+}
+
+TEST_F(Cli, SetIsAppliedBeforeValidation) {
+  write("c.yaml", "clock_mhz: 5000\n");
+  const Result r = run("validate c.yaml --set clock_mhz=250 --set device=xczu9eg");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("xczu9eg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("250 MHz"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, EveryExampleValidates) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(std::string(MSQ_SOURCE_DIR) + "/configs/examples")) {
+    if (e.path().extension() != ".yaml") continue;
+    ++n;
+    const Result r = run("validate '" + e.path().string() + "'");
+    EXPECT_EQ(r.code, 0) << e.path() << "\n" << r.err;
+    EXPECT_NE(r.out.find("config is valid"), std::string::npos) << r.out;
+  }
+  EXPECT_GE(n, 3);
+  const Result r = run("validate '" MSQ_SOURCE_DIR "/configs/examples/default.yaml'");
+  EXPECT_NE(r.out.find("xc7z045"), std::string::npos);
+  EXPECT_NE(r.out.find("21 layers"), std::string::npos);
+  EXPECT_NE(r.out.find("1.814 GMAC"), std::string::npos);
+}
+
+TEST_F(Cli, AcceleratorOnlyConfigsValidate) {
+  for (const auto& e :
+       fs::directory_iterator(std::string(MSQ_SOURCE_DIR) + "/configs/accelerators")) {
+    const Result r = run("validate '" + e.path().string() + "'");
+    EXPECT_EQ(r.code, 0) << e.path() << "\n" << r.err;
+  }
+}
+
+TEST_F(Cli, HelpOfEachCommandTeachesItsOptions) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cmds{
+      {"run", {"--set", "--json", "--csv", "--no-verify", "--allow-overfull"}},
+      {"sweep", {"--jobs", "--shard", "--out", "--jsonl", "--resume"}},
+      {"optimize", {"--set", "--jobs", "--out"}},
+      {"regress", {"--config", "--update"}},
+      {"trace record", {"--out", "--set"}},
+      {"validate", {"--set"}},
+  };
+  for (const auto& [cmd, opts] : cmds) {
+    const Result r = run(cmd + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_EQ(r.out.rfind("Usage: msqsim " + cmd, 0), 0u) << r.out;
+    for (const auto& o : opts) EXPECT_NE(r.out.find(o), std::string::npos) << cmd << " " << o;
+    EXPECT_NE(r.out.find("Example:"), std::string::npos) << cmd;
+    EXPECT_NE(r.out.find("Exit codes:"), std::string::npos) << cmd;
+  }
+  const Result top = run("--help");
+  EXPECT_EQ(top.code, 0);
+  for (const char* c : {"run", "sweep", "optimize", "regress", "trace record", "validate"})
+    EXPECT_NE(top.out.find(c), std::string::npos) << c;
+  const Result v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.out.rfind("msqsim ", 0), 0u);
+}
+
+TEST_F(Cli, BadUsageIsOneLineAndExit2) {
+  expect_input_error("", "msqsim: missing COMMAND");
+  expect_input_error("frobnicate", "msqsim: unknown command 'frobnicate'");
+  expect_input_error("validate c.yaml --frob", "msqsim validate: unrecognised option '--frob'");
+  expect_input_error("run c.yaml --no-ver", "msqsim run: unrecognised option '--no-ver'");
+  expect_input_error("validate", "msqsim validate: missing CONFIG.yaml");
+  expect_input_error("validate a.yaml b.yaml", "msqsim validate: too many arguments");
+  expect_input_error("regress", "msqsim regress: missing TRACE_DIR");
+  expect_input_error("trace", "msqsim trace: missing subcommand");
+  expect_input_error("trace replay x", "msqsim trace: unknown subcommand 'replay'");
+  expect_input_error("trace record c.yaml", "msqsim trace record: missing --out TRACE_DIR");
+  expect_input_error("sweep s.yaml --jobs -1", "msqsim sweep: --jobs must be 0");
+  expect_input_error("sweep s.yaml --jobs two",
+                     "msqsim sweep: the argument ('two') for option "
+                     "'--jobs' is invalid");
+  for (const char* s : {"4/4", "1", "a/2", "1/0", "-1/2", "1/2/3"})
+    expect_input_error(std::string("sweep s.yaml --shard ") + s,
+                       "msqsim sweep: --shard expects I/N with 0 <= I < N");
+}

@@ -1,0 +1,427 @@
+// Config loading: defaults, file values, --set, the resolved JSON, round trips and error messages.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "models/error.h"
+#include "sim/config_loader.h"
+
+namespace fs = std::filesystem;
+using msq::InputError;
+using msq::RunConfig;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "msq_cfg_XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+std::string write(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string p = dir + "/" + name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+RunConfig from_text(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  return msq::load_run_config_node(YAML::Load(yaml), "t.yaml", ".", sets);
+}
+
+// The message of the InputError that loading `yaml` with `sets` throws ("" when none).
+std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  try {
+    from_text(yaml, sets);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void collect_leaves(const nlohmann::json& j, const std::string& prefix,
+                    std::set<std::string>& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string p = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object())
+      collect_leaves(*it, p, out);
+    else
+      out.insert(p);
+  }
+}
+
+}  // namespace
+
+TEST(ConfigLoader, EmptyConfigTakesEveryDefault) {
+  const RunConfig c = from_text("{}");
+  const RunConfig d;
+  // Accelerator and workload defaults come from the structs of models/config.h.
+  const auto jc = msq::config_to_json(c), jd = msq::config_to_json(d);
+  EXPECT_EQ(jc["accelerator"], jd["accelerator"]);
+  EXPECT_EQ(jc["clock_mhz"], jd["clock_mhz"]);
+  EXPECT_EQ(jc["verify"], jd["verify"]);
+  for (const char* k : {"axi_ports", "axi_width_bits", "dma_setup_cycles"})
+    EXPECT_EQ(jc["memory"][k], jd["memory"][k]) << k;
+  EXPECT_EQ(c.workload.network, "resnet18");
+  EXPECT_EQ(c.workload.sp2_fraction, d.workload.sp2_fraction);
+  // The device and the DRAM come from their files, named by the defaults.
+  EXPECT_EQ(c.device.name, "xc7z045");
+  EXPECT_EQ(c.device.lut, 218600);
+  EXPECT_EQ(c.device.dsp, 900);
+  EXPECT_EQ(c.device.dsp_kind, msq::DspKind::DSP48E1);
+  EXPECT_EQ(c.memory.dram.preset, "ddr3-1066-x32");
+  EXPECT_DOUBLE_EQ(c.memory.dram.clock_mhz, 533.33);
+  EXPECT_EQ(c.memory.dram.tRFC, 139);
+  EXPECT_EQ(fs::path(c.workload.network_path),
+            (fs::path(msq::configs_dir()) / "workloads/resnet18.yaml").lexically_normal());
+}
+
+TEST(ConfigLoader, FileValuesOverrideDefaultsAndPresets) {
+  const std::string dir = temp_dir();
+  const std::string p = write(dir, "c.yaml", R"(
+device: xczu9eg
+clock_mhz: 300
+accelerator:
+  lut_core: {rows: 48, cols: 40}
+  dsp_core: {packing: false, lane_offset: 18}
+  accumulator: {bits: 24, overflow: saturate}
+memory:
+  preset: ddr4-2400-x64
+  dram: {tRCD: 18}
+workload:
+  network: vgg16
+  batch: 2
+  seed: 18446744073709551615
+  layers: [conv1_1, fc8]
+verify: false
+)");
+  const RunConfig c = msq::load_run_config(p, {});
+  EXPECT_EQ(c.file, p);
+  EXPECT_EQ(c.device.dsp, 2520);
+  EXPECT_EQ(c.device.dsp_kind, msq::DspKind::DSP48E2);
+  EXPECT_EQ(c.clock_mhz, 300);
+  EXPECT_EQ(c.accelerator.lut_core.rows, 48);
+  EXPECT_EQ(c.accelerator.lut_core.cols, 40);
+  EXPECT_EQ(c.accelerator.lut_core.pipeline_depth, msq::LutCoreConfig{}.pipeline_depth);
+  EXPECT_FALSE(c.accelerator.dsp_core.packing);
+  EXPECT_EQ(c.accelerator.dsp_core.lane_offset, 18);
+  EXPECT_EQ(c.accelerator.accumulator.bits, 24);
+  EXPECT_EQ(c.accelerator.accumulator.overflow, msq::Overflow::Saturate);
+  EXPECT_EQ(c.memory.dram.preset, "ddr4-2400-x64");
+  EXPECT_EQ(c.memory.dram.tRCD, 18);  // the override
+  EXPECT_EQ(c.memory.dram.tRP, 17);   // the preset
+  EXPECT_EQ(c.memory.dram.data_width_bits, 64);
+  EXPECT_EQ(c.workload.batch, 2);
+  EXPECT_EQ(c.workload.seed, 18446744073709551615ull);
+  EXPECT_EQ(c.workload.layers, (std::vector<std::string>{"conv1_1", "fc8"}));
+  EXPECT_FALSE(c.verify);
+
+  const auto layers = msq::load_network(c.workload);
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].name, "conv1_1");
+  EXPECT_EQ(layers[1].name, "fc8");
+  EXPECT_EQ(layers[1].batch, 2);
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, SetOverridesFileValuesAndCreatesSections) {
+  const RunConfig c =
+      from_text("clock_mhz: 100\ndevice: xc7z020\n",
+                {"clock_mhz=150", "accelerator.scheduler.spill=true", "workload.layers=[conv1, fc]",
+                 "device.dsp=200", "memory.dram.CL=8", "accelerator.dsp_core={rows: 8, cols: 4}"});
+  EXPECT_EQ(c.clock_mhz, 150);
+  EXPECT_TRUE(c.accelerator.scheduler.spill);
+  EXPECT_EQ(c.workload.layers, (std::vector<std::string>{"conv1", "fc"}));
+  EXPECT_EQ(c.device.name, "xc7z020");  // a name turned into the base of a device mapping
+  EXPECT_EQ(c.device.lut, 53200);
+  EXPECT_EQ(c.device.dsp, 200);
+  EXPECT_EQ(c.memory.dram.CL, 8);
+  EXPECT_EQ(c.accelerator.dsp_core.rows, 8);
+  EXPECT_EQ(c.accelerator.dsp_core.cols, 4);
+  // The last --set of a key wins.
+  EXPECT_EQ(from_text("{}", {"workload.batch=3", "workload.batch=5"}).workload.batch, 5);
+}
+
+TEST(ConfigLoader, SetLeavesTheCallersTreeAlone) {
+  const YAML::Node root = YAML::Load("clock_mhz: 100\ndevice: xc7z020\n");
+  msq::load_run_config_node(root, "t.yaml", ".", {"clock_mhz=150", "device.dsp=10"});
+  EXPECT_EQ(root["clock_mhz"].as<double>(), 100);
+  EXPECT_EQ(root["device"].as<std::string>(), "xc7z020");
+}
+
+TEST(ConfigLoader, DeviceAsInlineMapping) {
+  const RunConfig c = from_text(
+      "device: {name: myfpga, lut: 1000, ff: 2000, bram36: 10, dsp: 20, dsp_type: DSP48E2}");
+  EXPECT_EQ(c.device.name, "myfpga");
+  EXPECT_EQ(c.device.ff, 2000);
+  EXPECT_EQ(c.device.dsp_kind, msq::DspKind::DSP48E2);
+  EXPECT_NE(error_of("device: {name: myfpga, lut: 1000}").find("device.ff: missing"),
+            std::string::npos);
+}
+
+TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
+  // Listed by hand from models/config.h, so that a field left out of the schema fails here.
+  const std::set<std::string> want{"file",
+                                   "device.name",
+                                   "device.board",
+                                   "device.lut",
+                                   "device.ff",
+                                   "device.bram36",
+                                   "device.dsp",
+                                   "device.dsp_type",
+                                   "clock_mhz",
+                                   "accelerator.lut_core.rows",
+                                   "accelerator.lut_core.cols",
+                                   "accelerator.lut_core.pipeline_depth",
+                                   "accelerator.dsp_core.rows",
+                                   "accelerator.dsp_core.cols",
+                                   "accelerator.dsp_core.pipeline_depth",
+                                   "accelerator.dsp_core.packing",
+                                   "accelerator.dsp_core.lane_offset",
+                                   "accelerator.dsp_core.drain_cycles",
+                                   "accelerator.accumulator.bits",
+                                   "accelerator.accumulator.overflow",
+                                   "accelerator.buffers.weight_bram36",
+                                   "accelerator.buffers.input_bram36",
+                                   "accelerator.buffers.output_bram36",
+                                   "accelerator.buffers.double_buffer",
+                                   "accelerator.scheduler.spill",
+                                   "accelerator.scheduler.tile_n",
+                                   "accelerator.scheduler.tile_k",
+                                   "memory.preset",
+                                   "memory.dram.clock_mhz",
+                                   "memory.dram.data_width_bits",
+                                   "memory.dram.channels",
+                                   "memory.dram.banks",
+                                   "memory.dram.rows",
+                                   "memory.dram.row_bytes",
+                                   "memory.dram.burst_length",
+                                   "memory.dram.tRCD",
+                                   "memory.dram.tRP",
+                                   "memory.dram.CL",
+                                   "memory.dram.tRAS",
+                                   "memory.dram.tRFC",
+                                   "memory.dram.tREFI",
+                                   "memory.dram.tCCD",
+                                   "memory.axi_ports",
+                                   "memory.axi_width_bits",
+                                   "memory.dma_setup_cycles",
+                                   "workload.network",
+                                   "workload.network_path",
+                                   "workload.batch",
+                                   "workload.sp2_fraction",
+                                   "workload.fixed8_fraction",
+                                   "workload.weight_bits",
+                                   "workload.act_bits",
+                                   "workload.seed",
+                                   "workload.last_layer_accumulators",
+                                   "workload.layers",
+                                   "verify"};
+  std::set<std::string> got;
+  collect_leaves(msq::config_to_json(from_text("{}")), "", got);
+  EXPECT_EQ(got, want);
+  const auto j =
+      msq::config_to_json(from_text("{}", {"accelerator.accumulator.overflow=saturate"}));
+  EXPECT_EQ(j["accelerator"]["accumulator"]["overflow"], "saturate");
+  EXPECT_EQ(j["device"]["dsp_type"], "DSP48E1");
+  EXPECT_EQ(j["memory"]["dram"]["tREFI"], 4160);
+}
+
+TEST(ConfigLoader, YamlRoundTripResolvesToTheSameConfig) {
+  const RunConfig a = from_text(
+      "device: xczu3eg\nclock_mhz: 187.5\nmemory: {preset: ddr4-2400-x64, dram: {tRP: 19}}\n"
+      "workload: {sp2_fraction: 0.3, fixed8_fraction: 0.1, seed: 7, layers: [fc]}\n");
+  const YAML::Node y = msq::config_to_yaml(a);
+  EXPECT_FALSE(y["file"]);
+  EXPECT_FALSE(y["workload"]["network_path"]);
+  const RunConfig b = msq::load_run_config_node(YAML::Load(YAML::Dump(y)), "again", "/", {});
+  auto ja = msq::config_to_json(a), jb = msq::config_to_json(b);
+  ja.erase("file");
+  jb.erase("file");
+  EXPECT_EQ(ja, jb);
+}
+
+TEST(ConfigLoader, RelativePathsResolveAgainstTheConfigDirectory) {
+  const std::string dir = temp_dir();
+  fs::create_directories(dir + "/sub");
+  write(dir, "sub/dev.yaml",
+        "name: tiny\nlut: 100\nff: 200\nbram36: 4\ndsp: 8\ndsp_type: DSP48E1\n");
+  write(dir, "sub/net.csv",
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+        "Filter, Strides,\nc1, 8, 8, 3, 3, 4, 16, 1,\n");
+  const std::string p =
+      write(dir, "sub/c.yaml", "device: dev.yaml\nworkload: {network: net.csv}\n");
+  const RunConfig c = msq::load_run_config(p, {});
+  EXPECT_EQ(c.device.name, "tiny");
+  EXPECT_EQ(c.device.board, "");
+  EXPECT_EQ(fs::path(c.workload.network_path), fs::path(dir + "/sub/net.csv"));
+  // Written back as the absolute path, so that the tree reloads from anywhere.
+  EXPECT_EQ(msq::config_to_yaml(c)["workload"]["network"].as<std::string>(),
+            c.workload.network_path);
+  // A path given by --set is relative to the working directory instead.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  const RunConfig s = msq::load_run_config(p, {"device=sub/dev.yaml"});
+  fs::current_path(cwd);
+  EXPECT_EQ(s.device.name, "tiny");
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, ConfigDirComesFromTheEnvironment) {
+  const std::string dir = temp_dir();
+  setenv("MSQSIM_CONFIG_DIR", dir.c_str(), 1);
+  EXPECT_EQ(msq::configs_dir(), dir);
+  const std::string e = error_of("device: xc7z020\n");
+  unsetenv("MSQSIM_CONFIG_DIR");
+  EXPECT_NE(e.find("t.yaml:1: device: expected a device name"), std::string::npos) << e;
+  EXPECT_EQ(msq::configs_dir(), std::string(MSQ_SOURCE_DIR) + "/configs");
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"clock_mhz: 100\naccelerator:\n  lut_core:\n    rows: 2.5\n",
+       "t.yaml:4: accelerator.lut_core.rows: expected an integer in 1..4096 (got 2.5)"},
+      {"accelerator:\n  dsp_core:\n    colz: 4\n",
+       "t.yaml:3: accelerator.dsp_core.colz: unknown key, expected one of rows, cols, "
+       "pipeline_depth, packing, lane_offset, drain_cycles (did you mean "
+       "'accelerator.dsp_core.cols'?)"},
+      {"lut_core: {rows: 3}\n",
+       "t.yaml:1: lut_core: unknown key, expected one of device, "
+       "clock_mhz, accelerator, memory, workload, verify (did you mean "
+       "'accelerator.lut_core'?)"},
+      {"accelerator: 3\n",
+       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, "
+       "accumulator, buffers, scheduler (got 3)"},
+      {"workload:\n  weight_bits: 2\n",
+       "t.yaml:2: workload.weight_bits: expected an integer in 3..8 (got 2)"},
+      {"workload:\n  sp2_fraction: 0.8\n  fixed8_fraction: 0.3\n",
+       "t.yaml:3: workload.fixed8_fraction: expected sp2_fraction + fixed8_fraction <= 1 (got 0.8 "
+       "+ 0.3)"},
+      {"workload: {seed: -1}\n",
+       "t.yaml:1: workload.seed: expected an unsigned 64-bit integer (got -1)"},
+      {"workload: {layers: conv1}\n",
+       "t.yaml:1: workload.layers: expected a list of names, e.g. [conv1, fc] (got conv1)"},
+      {"workload: {layers: [conv1, layer9]}\n",
+       "t.yaml:1: workload.layers: expected layer names of resnet18 (got layer9)"},
+      {"workload: {network: resnet19}\n", "t.yaml:1: workload.network: expected a network name"},
+      {"memory: {axi_width_bits: 48}\n",
+       "t.yaml:1: memory.axi_width_bits: expected one of 32, 64, 128 (got 48)"},
+      {"memory: {preset: ddr5}\n",
+       "t.yaml:1: memory.preset: expected a preset name "
+       "(ddr3-1066-x32, ddr4-2400-x64)"},
+      {"verify: 1.5\n", "t.yaml:1: verify: expected true or false (got 1.5)"},
+      {"clock_mhz:\n", "t.yaml:1: clock_mhz: expected a number in 1..1000 (got nothing)"},
+      {"clock_mhz: 1\nclock_mhz: 2\n", "t.yaml:2: clock_mhz: duplicate key"},
+      {"[1, 2]\n", "t.yaml:1: expected a mapping of config keys (got a list)"},
+  };
+  for (const auto& [yaml, want] : cases) {
+    const std::string e = error_of(yaml);
+    EXPECT_EQ(e.substr(0, want.size()), want) << yaml;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+}
+
+TEST(ConfigLoader, SetErrorsNameTheSet) {
+  EXPECT_EQ(error_of("{}", {"workload.batch"}),
+            "--set workload.batch: expected KEY=VALUE with KEY a dotted config key, e.g. "
+            "workload.sp2_fraction=0.6 (got workload.batch)");
+  EXPECT_EQ(error_of("{}", {"workload.bach=2"}),
+            "--set workload.bach=2: workload.bach: unknown key, expected one of network, batch, "
+            "sp2_fraction, fixed8_fraction, weight_bits, act_bits, seed, "
+            "last_layer_accumulators, layers (did you mean 'workload.batch'?)");
+  EXPECT_EQ(error_of("{}", {"workload.batch=0"}),
+            "--set workload.batch=0: workload.batch: expected an integer in 1..4096 (got 0)");
+  EXPECT_EQ(error_of("{}", {"workload.network_path=x"})
+                .rfind("--set workload.network_path=x: "
+                       "workload.network_path: unknown key",
+                       0),
+            0u);
+  EXPECT_EQ(error_of("{}", {"workload.layers=[a"})
+                .rfind("--set workload.layers=[a: workload.layers: expected a YAML value", 0),
+            0u);
+  EXPECT_EQ(error_of("clock_mhz: 100\n", {"clock_mhz.x=1"}),
+            "--set clock_mhz.x=1: clock_mhz.x: unknown key: clock_mhz is a single value with no "
+            "keys inside");
+}
+
+TEST(ConfigLoader, MissingFilesAreErrors) {
+  const std::string dir = temp_dir();
+  try {
+    msq::load_run_config(dir + "/none.yaml", {});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), dir + "/none.yaml: cannot read the file (no such file)");
+  }
+  const std::string p = write(dir, "c.yaml", "# a comment\ndevice: ./nodev.yaml\n");
+  try {
+    msq::load_run_config(p, {});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(p + ":2: device: expected an existing device file", 0),
+              0u)
+        << e.what();
+  }
+  const std::string bad = write(dir, "bad.yaml", "device: xc7z020\naccelerator: {lut_core: [}\n");
+  try {
+    msq::load_run_config(bad, {});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(bad + ":2: YAML syntax error: ", 0), 0u) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, DeviceAndPresetFilesAreChecked) {
+  const std::string dir = temp_dir();
+  const std::string dev = write(dir, "d.yaml", "name: x\nlut: 1\nff: 1\nbram36: 1\ndsp: 1\n");
+  EXPECT_EQ(error_of("device: " + dev + "\n"),
+            dev + ":1: dsp_type: missing (a device file gives every device key)");
+  const std::string dev2 =
+      write(dir, "d2.yaml", "name: x\nlut: 1\nff: 1\nbram36: 1\ndsp: 1\ndsp_type: DSP58\n");
+  EXPECT_EQ(error_of("device: " + dev2 + "\n"),
+            dev2 + ":6: dsp_type: expected one of DSP48E1, DSP48E2 (got DSP58)");
+  const std::string pre = write(dir, "p.yaml", "name: p\nclock_mhz: 400\n");
+  EXPECT_EQ(error_of("memory: {preset: " + pre + "}\n"),
+            pre + ":1: data_width_bits: missing (a preset gives every DRAM key)");
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, ShippedDevicesMatchTheVendorTables) {
+  struct Row {
+    const char* name;
+    int64_t lut, ff, bram36, dsp;
+    msq::DspKind kind;
+  };
+  // DS190 (Zynq-7000) and DS891 (Zynq UltraScale+), as in DOMAIN.md section 5.
+  const Row rows[] = {{"xc7z020", 53200, 106400, 140, 220, msq::DspKind::DSP48E1},
+                      {"xc7z045", 218600, 437200, 545, 900, msq::DspKind::DSP48E1},
+                      {"xczu3eg", 70560, 141120, 216, 360, msq::DspKind::DSP48E2},
+                      {"xczu9eg", 274080, 548160, 912, 2520, msq::DspKind::DSP48E2}};
+  for (const auto& r : rows) {
+    const RunConfig c = from_text(std::string("device: ") + r.name + "\n");
+    EXPECT_EQ(c.device.name, r.name);
+    EXPECT_EQ(c.device.lut, r.lut) << r.name;
+    EXPECT_EQ(c.device.ff, r.ff) << r.name;
+    EXPECT_EQ(c.device.bram36, r.bram36) << r.name;
+    EXPECT_EQ(c.device.dsp, r.dsp) << r.name;
+    EXPECT_EQ(c.device.dsp_kind, r.kind) << r.name;
+  }
+}
+
+TEST(ConfigLoader, PresetsGiveTheStatedPeakBandwidth) {
+  // Peak = 2 transfers per command clock x bus bytes: 4.26 GB/s and 19.2 GB/s (DOMAIN.md).
+  const auto peak = [](const msq::DramConfig& d) {
+    return 2 * d.clock_mhz * 1e6 * d.data_width_bits / 8;
+  };
+  const RunConfig ddr3 = from_text("memory: {preset: ddr3-1066-x32}\n");
+  const RunConfig ddr4 = from_text("memory: {preset: ddr4-2400-x64}\n");
+  EXPECT_NEAR(peak(ddr3.memory.dram) / 1e9, 4.26, 0.01);
+  EXPECT_NEAR(peak(ddr4.memory.dram) / 1e9, 19.2, 0.01);
+  // tREFI is 7.8 us in both.
+  EXPECT_NEAR(ddr3.memory.dram.tREFI / ddr3.memory.dram.clock_mhz, 7.8, 0.01);
+  EXPECT_NEAR(ddr4.memory.dram.tREFI / ddr4.memory.dram.clock_mhz, 7.8, 0.01);
+}

@@ -93,7 +93,7 @@ int jobs_of(const std::string& cmd, const po::variables_map& vm) {
   return j;
 }
 
-// "I/N" with 0 <= I < N.
+// "I/N" with 1 <= I <= N (shards 1/3, 2/3 and 3/3 make a whole sweep).
 void check_shard(const std::string& s) {
   const auto slash = s.find('/');
   const auto number = [](const std::string& t, long& v) {
@@ -104,8 +104,8 @@ void check_shard(const std::string& s) {
   };
   long i = 0, n = 0;
   if (slash == std::string::npos || !number(s.substr(0, slash), i) ||
-      !number(s.substr(slash + 1), n) || n < 1 || i >= n)
-    throw UsageError("sweep", "--shard expects I/N with 0 <= I < N, e.g. 0/4 (got " + s + ")");
+      !number(s.substr(slash + 1), n) || n < 1 || i < 1 || i > n)
+    throw UsageError("sweep", "--shard expects I/N with 1 <= I <= N, e.g. 1/4 (got " + s + ")");
 }
 
 std::vector<Command> commands() {
@@ -149,12 +149,12 @@ std::vector<Command> commands() {
        "each in its own worker process, and writes one CSV row per point. --shard runs every\n"
        "N-th point only, so that N machines can split a sweep; --resume skips points already\n"
        "in the output.",
-       "  msqsim sweep configs/sweeps/sp2_fraction.yaml --jobs 2 --shard 0/4 --out part0.csv",
+       "  msqsim sweep configs/sweeps/sp2_fraction.yaml --jobs 2 --shard 1/4 --out part1.csv",
        [](po::options_description& d) {
          d.add_options()("jobs", po::value<int>()->value_name("N"),
                          "worker processes at once (default 0: one per core)")(
              "shard", po::value<std::string>()->value_name("I/N"),
-             "run only the points with index % N == I (0-based I)")(
+             "run only the I-th of N disjoint slices: points with index % N == I - 1")(
              "out", po::value<std::string>()->value_name("FILE"),
              "CSV of results (default: next to the sweep file)")(
              "jsonl", po::value<std::string>()->value_name("FILE"),

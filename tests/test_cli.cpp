@@ -184,7 +184,7 @@ TEST_F(Cli, BadUsageIsOneLineAndExit2) {
   expect_input_error("sweep s.yaml --jobs two",
                      "msqsim sweep: the argument ('two') for option "
                      "'--jobs' is invalid");
-  for (const char* s : {"4/4", "1", "a/2", "1/0", "-1/2", "1/2/3"})
+  for (const char* s : {"0/4", "5/4", "1", "a/2", "1/0", "-1/2", "1/2/3"})
     expect_input_error(std::string("sweep s.yaml --shard ") + s,
-                       "msqsim sweep: --shard expects I/N with 0 <= I < N");
+                       "msqsim sweep: --shard expects I/N with 1 <= I <= N");
 }

@@ -12,9 +12,6 @@ int pending(const char* cmd) {
 }
 }  // namespace
 
-int cmd_run(const RunOptions&) {
-  return pending("run");
-}
 int cmd_sweep(const SweepOptions&) {
   return pending("sweep");
 }

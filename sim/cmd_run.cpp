@@ -1,0 +1,45 @@
+// msqsim run: simulate a config, print the table, write the reports, exit 1 on any mismatch.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "sim/atomic_file.h"
+#include "sim/commands.h"
+#include "sim/config_loader.h"
+#include "sim/report.h"
+#include "sim/session.h"
+
+namespace msq {
+
+int cmd_run(const RunOptions& o) {
+  RunConfig cfg = load_run_config(o.config, o.sets);
+  cfg.verify = cfg.verify && o.verify;
+  SessionOptions so;
+  so.verify = cfg.verify;
+  const Session s = run_session(cfg, so);
+  const nlohmann::json resources = nullptr;
+
+  print_report(std::cout, s, resources);
+  if (!o.json.empty()) write_file_atomic(o.json, report_json(s, resources).dump(2) + "\n");
+  if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
+
+  if (s.mismatches > 0 || s.overflow_mismatches > 0) {
+    for (size_t l = 0; l < s.verify.size(); ++l) {
+      const LayerVerify& v = s.verify[l];
+      for (const Mismatch& m : v.first)
+        std::cerr << "msqsim: verify: " << describe(s.wl.layers[l].shape.name, m) << "\n";
+      if (v.mismatches > int64_t(v.first.size()))
+        std::cerr << fmt::format("msqsim: verify: layer {}: {} more mismatches\n",
+                                 s.wl.layers[l].shape.name, v.mismatches - int64_t(v.first.size()));
+      if (v.expected_overflows != v.got_overflows)
+        std::cerr << fmt::format("msqsim: verify: layer {}: {} accumulator overflows, the functional model counts {}\n",
+                                 s.wl.layers[l].shape.name, v.got_overflows, v.expected_overflows);
+    }
+    std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
+                             s.outputs_checked);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace msq

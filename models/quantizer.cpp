@@ -184,7 +184,8 @@ struct ChunkErr {
 template <bool kSmall>
 __attribute__((noinline)) ChunkErr score_chunk(const float* __restrict w, int n, double alpha,
                                                double qmax, double step_f, const Sp2Lut lut,
-                                               double step_s, int32_t* __restrict qf) {
+                                               double step_s, int32_t* __restrict qf,
+                                               int8_t* __restrict qs) {
   alignas(64) double ef[kChunk], es[kChunk], nn[kChunk];
   for (int i = 0; i < n; ++i) {
     const double v = double(w[i]);
@@ -192,6 +193,7 @@ __attribute__((noinline)) ChunkErr score_chunk(const float* __restrict w, int n,
     const int32_t cf = fixed_code(x, qmax);
     const int32_t cs = lut.level<kSmall>(x);
     qf[i] = cf;
+    qs[i] = int8_t(cs);  // only kept for small tables, whose levels are at most 8
     const double df = v - cf * step_f, ds = v - cs * step_s;
     ef[i] = df * df;
     es[i] = ds * ds;
@@ -241,13 +243,14 @@ struct RowScore {
 };
 
 // Scores one row at `bits` for fixed and, when t != nullptr, for SP2. Writes the fixed codes to
-// qf when it is not null and appends them to `append` when that is not null. Throws on non-finite
-// weights.
+// qf when it is not null and appends them to `append` when that is not null; for a small SP2
+// table writes the SP2 levels to qs when it is not null. Throws on non-finite weights.
 RowScore score_row(const float* w, int64_t K, int bits, const Sp2Table* t, int32_t* qf,
-                   std::vector<int32_t>* append = nullptr) {
+                   std::vector<int32_t>* append = nullptr, int8_t* qs = nullptr) {
   RowScore r;
   r.alpha = max_abs(w, K);
   alignas(64) int32_t scratch[kChunk];
+  alignas(64) int8_t scratch_s[kChunk];
   const double alpha = r.alpha > 0.0 ? r.alpha : 1.0;  // an all-zero row quantizes to zeros
   const double qmax = fixed_max(bits), step_f = r.alpha / qmax;
   const Sp2Lut lut(t ? *t : sp2_table(3));
@@ -259,9 +262,10 @@ RowScore score_row(const float* w, int64_t K, int bits, const Sp2Table* t, int32
     if (!t) {
       e = fixed_chunk(w + k0, n, alpha, qmax, step_f, of);
     } else if (t->small()) {
-      e = score_chunk<true>(w + k0, n, alpha, qmax, step_f, lut, step_s, of);
+      e = score_chunk<true>(w + k0, n, alpha, qmax, step_f, lut, step_s, of,
+                            qs ? qs + k0 : scratch_s);
     } else {
-      e = score_chunk<false>(w + k0, n, alpha, qmax, step_f, lut, step_s, of);
+      e = score_chunk<false>(w + k0, n, alpha, qmax, step_f, lut, step_s, of, scratch_s);
     }
     r.sse_fixed += e.fixed;
     r.sse_sp2 += e.sp2;
@@ -327,8 +331,9 @@ QuantizedMatrix quantize_matrix(const float* w, int64_t M, int64_t K, double sp2
     throw std::invalid_argument("SP2 rows need at least 3 bits, got " + std::to_string(low_bits));
   const Sp2Table* table = low_bits >= 3 ? &sp2_table(low_bits) : nullptr;
 
-  // Pass 1: score every row, writing the low-bit fixed codes in place. Pass 2 recodes the SP2 and
-  // 8-bit rows: cheaper than a second buffer of SP2 codes (zero-filled, page-faulted, copied).
+  // Pass 1: score every row, appending the low-bit fixed codes and keeping the SP2 levels aside
+  // as bytes when they fit (3..5 bits); pass 2 copies those, recodes wider SP2 rows and the 8-bit
+  // rows. The byte buffer is reused across calls: a fresh one per layer costs page faults.
   QuantizedMatrix q;
   // Rows are appended rather than written into a resized vector: resize() would zero-fill up to
   // tens of megabytes only to overwrite them.
@@ -337,8 +342,12 @@ QuantizedMatrix quantize_matrix(const float* w, int64_t M, int64_t K, double sp2
   q.bits.assign(M, uint8_t(low_bits));
   q.alpha.resize(M);
   std::vector<RowScore> score(M);
+  const bool keep_sp2 = table && table->small() && counts.sp2 > 0;
+  thread_local std::vector<int8_t> sp2_small;
+  if (keep_sp2 && sp2_small.size() < size_t(M) * K) sp2_small.resize(size_t(M) * K);
   for (int64_t m = 0; m < M; ++m) {
-    score[m] = score_row(w + m * K, K, low_bits, table, nullptr, &q.weights);
+    score[m] = score_row(w + m * K, K, low_bits, table, nullptr, &q.weights,
+                         keep_sp2 ? sp2_small.data() + m * K : nullptr);
     if (!table) score[m].sse_sp2 = score[m].sse_fixed;  // no SP2 alternative at 2 bits
     q.alpha[m] = score[m].alpha;
   }
@@ -363,7 +372,11 @@ QuantizedMatrix quantize_matrix(const float* w, int64_t M, int64_t K, double sp2
     int32_t* out = q.weights.data() + m * K;
     if (is_sp2[m]) {
       q.scheme[m] = uint8_t(Scheme::Sp2);
-      sp2_codes(w + m * K, K, score[m].alpha, *table, out);
+      if (keep_sp2) {
+        std::copy(sp2_small.data() + m * K, sp2_small.data() + (m + 1) * K, out);
+      } else {
+        sp2_codes(w + m * K, K, score[m].alpha, *table, out);
+      }
       err_sp2 += score[m].sse_sp2;
       nrm_sp2 += score[m].norm2;
       ++rows_sp2;

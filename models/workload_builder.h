@@ -1,0 +1,29 @@
+// Builds the quantized network the simulator runs from layer shapes and the workload config:
+// synthetic float weights quantized by the policy of models/quantizer.h, biases, requantization
+// constants and input activations, all seeded and deterministic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/layer.h"
+
+namespace msq {
+
+// `shapes` is the whole network in order; w.layers (names, empty = all) selects the layers built.
+// Layer i's data depends only on (w.seed, i, its shape and the quantization settings), so a layer
+// gets the same data whichever other layers are run. Each built layer has shape.batch = w.batch;
+// act_bits, acc_bits and overflow from the configs; output = Accumulators for the network's last
+// layer when w.last_layer_accumulators.
+//
+// with_values == false (timing only): per-row scheme and bits by counts alone
+// (assign_schemes_by_count, the same per-scheme counts as with values); weights, bias, requant
+// constants stay empty and each input tensor has its dimensions but no data.
+//
+// Bad shapes or unknown layer names: msq::InputError. Out-of-range settings the config loader
+// should have rejected (fractions, bit widths): std::invalid_argument.
+Workload build_workload(const std::string& name, const std::vector<LayerShape>& shapes,
+                        const WorkloadConfig& w, const AccumulatorConfig& acc, bool with_values);
+
+}  // namespace msq

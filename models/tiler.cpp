@@ -193,20 +193,6 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
       p.core_weight_bytes[c] += ceil_div(b.weight_bits_per_k * K, 8);
   p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
   p.weights_resident = std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
-  if (!p.weights_resident) {
-    for (int c = 0; c < 2; ++c)
-      for (const RowBlock& b : *core_blocks[c]) {
-        const int64_t need = ceil_div(b.weight_bits_per_k * p.tk, 8);
-        if (need > p.weight_slot_bytes)
-          throw InputError(fmt::format(
-              "{}: the weight buffer is too small for one tile: a block of {} rows x {} weights "
-              "needs {} bytes, a core's buffer slot holds {} (accelerator.buffers.weight_bram36 = "
-              "{}: half per core{})",
-              where, b.rows.size(), p.tk, need, p.weight_slot_bytes, bc.weight_bram36,
-              bc.double_buffer ? ", double-buffered" : ""));
-      }
-  }
-
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels
@@ -225,6 +211,25 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
           where, pixel_window * (s.groups == 1 ? 1 : s.in_c), s.groups == 1 ? 1 : s.in_c, kh_in,
           kw_in, p.input_slot_bytes, bc.input_bram36, bc.double_buffer ? ", double-buffered" : ""));
     p.k_channels = int(fit);
+  }
+  if (!p.weights_resident) {
+    // Streamed weights: one block's weights for a k tile must fit a slot of the core's half of
+    // the weight buffer; shorten the k tile until they do.
+    int64_t widest = 0;
+    for (const auto* blocks : core_blocks)
+      for (const RowBlock& b : *blocks) widest = std::max(widest, b.weight_bits_per_k);
+    const int64_t window = int64_t(s.kh) * s.kw;
+    const int64_t fit = p.weight_slot_bytes * 8 / std::max<int64_t>(1, widest * window);
+    if (fit < p.k_channels) {
+      if (fit < 1 || s.groups != 1)
+        throw InputError(fmt::format(
+            "{}: the weight buffer is too small for one tile: a block of rows needs {} bytes of "
+            "weights per input channel{}, a core's buffer slot holds {} "
+            "(accelerator.buffers.weight_bram36 = {}: half per core{})",
+            where, ceil_div(widest * window, 8), s.groups != 1 ? " (all channels of a group at once)" : "",
+            p.weight_slot_bytes, bc.weight_bram36, bc.double_buffer ? ", double-buffered" : ""));
+      p.k_channels = int(fit);
+    }
   }
   p.k_tiles = ceil_div(s.in_c, p.k_channels);
   p.tk = s.groups == 1 ? int64_t(p.k_channels) * s.kh * s.kw : K;

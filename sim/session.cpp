@@ -13,7 +13,13 @@ double since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
-std::vector<LayerShape> session_shapes(const RunConfig& cfg) { return load_network(cfg.workload); }
+std::vector<LayerShape> session_shapes(const RunConfig& cfg) {
+  // The whole network: the builder selects workload.layers itself, seeding each layer by its
+  // place in the network so that a layer's data does not depend on which others run.
+  WorkloadConfig all = cfg.workload;
+  all.layers.clear();
+  return load_network(all);
+}
 
 Session run_session(const RunConfig& cfg, const SessionOptions& o) {
   Session s;

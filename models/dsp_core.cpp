@@ -31,92 +31,100 @@ void DspCore::load_layer(const LayerRun& run) {
       const bool pair = i + 1 < b.rows.size();
       const int32_t* hi = pair ? L.row(b.rows[i]) : nullptr;
       const int32_t* lo = L.row(b.rows[pair ? i + 1 : i]);
-      std::vector<int64_t>& a = packed_a_[size_t(b.rows[i])];
+      std::vector<int32_t>& a = packed_a_[size_t(b.rows[i])];
       a.resize(size_t(K));
       for (int64_t k = 0; k < K; ++k)
-        a[size_t(k)] = int64_t(uint64_t(int64_t(hi ? hi[k] : 0)) << D) + lo[k];
+        a[size_t(k)] = int32_t(int64_t(uint64_t(int64_t(hi ? hi[k] : 0)) << D) + lo[k]);
     }
   }
 }
 
 namespace {
 
-// P += A * x over a chain of at most `chain` products, then drain: P is a 48-bit register, the low
-// lane is its sign-extended low D bits and the high lane (P - lo) >> D.
+constexpr int64_t NB = InputTileValues::kNB;
+
+// One packed slice over a block of NB columns: P += A * x for each k, and every `chain` products
+// (and at the end) the drain: P is a 48-bit register, the low lane is its sign-extended low D
+// bits and the high lane (P - lo) >> D. Products are exact in 64 bits (|A| < 2^26, x < 2^16), so
+// wrapping P to its width at the drain equals wrapping it after every addition.
 template <typename XT>
-void packed_slice(const XT* X, int64_t tk, int64_t tn, const int64_t* A, int64_t chain, int D,
-                  int p_bits, int64_t* acc_hi, int64_t* acc_lo, std::vector<int64_t>& P) {
-  P.assign(size_t(tn), 0);
-  int64_t* p = P.data();
+void packed_block(const XT* X, int64_t tk, const int32_t* A, int64_t chain, int D, int p_bits,
+                  int64_t cols, int64_t* acc_hi, int64_t* acc_lo) {
+  int64_t p[NB] = {};
   const int psh = 64 - p_bits;
   const uint64_t mask = (uint64_t(1) << D) - 1, sign = uint64_t(1) << (D - 1);
-  int64_t in_chain = 0;
-  for (int64_t k = 0; k < tk; ++k) {
-    const int64_t a = A[k];
-    const XT* x = X + k * tn;
-    for (int64_t n = 0; n < tn; ++n) p[n] += a * int64_t(x[n]);
-    if (++in_chain == chain || k + 1 == tk) {
-      for (int64_t n = 0; n < tn; ++n) {
-        const int64_t reg = int64_t(uint64_t(p[n]) << psh) >> psh;  // the 48-bit P register
-        const int64_t lo = int64_t((uint64_t(reg) & mask) ^ sign) - int64_t(sign);
-        if (acc_hi) acc_hi[n] += (reg - lo) >> D;
-        acc_lo[n] += lo;
-        p[n] = 0;
-      }
-      in_chain = 0;
+  for (int64_t k0 = 0; k0 < tk; k0 += chain) {
+    const int64_t k1 = std::min(tk, k0 + chain);
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t a = A[k];
+      const XT* x = X + k * NB;
+      for (int64_t n = 0; n < NB; ++n) p[n] += a * int64_t(int32_t(x[n]));
     }
+    for (int64_t n = 0; n < cols; ++n) {
+      const int64_t reg = int64_t(uint64_t(p[n]) << psh) >> psh;
+      const int64_t lo = int64_t((uint64_t(reg) & mask) ^ sign) - int64_t(sign);
+      if (acc_hi) acc_hi[n] += (reg - lo) >> D;
+      acc_lo[n] += lo;
+    }
+    for (int64_t n = 0; n < NB; ++n) p[n] = 0;
   }
 }
 
-template <typename XT>
-void single_row(const XT* X, int64_t tk, int64_t tn, const int32_t* w, int mode,
-                const AccSpec& spec, int64_t* acc, uint64_t& overflows, std::vector<int64_t>& s) {
-  if (mode != 0) {
-    s.assign(size_t(tn), 0);
-    int64_t* sum = s.data();
-    for (int64_t k = 0; k < tk; ++k) {
-      const int64_t wk = w[k];
-      if (wk == 0) continue;
-      const XT* x = X + k * tn;
-      for (int64_t n = 0; n < tn; ++n) sum[n] += wk * int64_t(x[n]);
-    }
-    for (int64_t n = 0; n < tn; ++n) acc[n] += sum[n];
-    return;
-  }
+// One unpacked row over a block: the slice's multiplier and a wide sum (no overflow possible).
+template <typename XT, typename AT>
+void single_block(const XT* X, int64_t tk, const int32_t* w, int64_t cols, int64_t* acc) {
+  AT s[NB] = {};
   for (int64_t k = 0; k < tk; ++k) {
-    const XT* x = X + k * tn;
-    for (int64_t n = 0; n < tn; ++n) acc[n] = acc_add(spec, acc[n], int64_t(w[k]) * x[n], overflows);
+    const AT wk = AT(w[k]);
+    const XT* x = X + k * NB;
+    for (int64_t n = 0; n < NB; ++n) s[n] += wk * AT(x[n]);
+  }
+  for (int64_t n = 0; n < cols; ++n) acc[n] += s[n];
+}
+
+// The finite register, one product at a time in ascending k (rows that may overflow).
+template <typename XT>
+void single_checked(const XT* X, int64_t tk, const int32_t* w, int64_t cols, const AccSpec& spec,
+                    int64_t* acc, uint64_t& overflows) {
+  for (int64_t k = 0; k < tk; ++k) {
+    const XT* x = X + k * NB;
+    for (int64_t n = 0; n < cols; ++n) acc[n] = acc_add(spec, acc[n], int64_t(w[k]) * x[n], overflows);
   }
 }
 
 template <typename XT>
 void block_values(const QuantLayer& L, const LayerPlan& plan, const RowBlock& b, const Step& st,
-                  const XT* Xbase, int64_t tn, const std::vector<std::vector<int64_t>>& packed_a,
-                  const std::vector<int>& row_acc, int p_bits, int64_t* acc, uint64_t& overflows,
-                  std::vector<int64_t>& P, std::vector<int64_t>& s) {
-  const int64_t tk = st.tk, k0 = int64_t(st.kt) * plan.tk;
+                  const InputTileValues& x, const std::vector<std::vector<int32_t>>& packed_a,
+                  const std::vector<int>& row_acc, int p_bits, int64_t* acc, uint64_t& overflows) {
+  const int64_t tk = st.tk, k0 = int64_t(st.kt) * plan.tk, tn = x.tn;
   const AccSpec spec{L.acc_bits, L.overflow};
-  auto xg = [&](int32_t m) {
-    const int g = L.shape.groups == 1 ? 0 : m / L.shape.rows_per_group();
-    return Xbase + size_t(g) * size_t(tk) * size_t(tn);
-  };
+  auto group = [&](int32_t m) { return L.shape.groups == 1 ? 0 : m / L.shape.rows_per_group(); };
   for (int32_t m : b.rows)
     if (st.kt == 0)
       for (int64_t n = 0; n < tn; ++n) acc[m * tn + n] = acc_load(spec, L.bias[m], overflows);
-  if (b.packed) {
-    // The planner packs only rows that cannot overflow, so lane sums add straight in. The two
-    // rows of a slice share the activation, hence the same group.
-    for (size_t i = 0; i < b.rows.size(); i += 2) {
-      const bool pair = i + 1 < b.rows.size();
-      const int32_t hi = b.rows[i], lo = b.rows[pair ? i + 1 : i];
-      packed_slice(xg(lo), tk, tn, packed_a[size_t(hi)].data() + k0, plan.chain, plan.lane_offset,
-                   p_bits, pair ? acc + int64_t(hi) * tn : nullptr, acc + int64_t(lo) * tn, P);
+  for (int64_t nb = 0; nb < x.nblocks; ++nb) {
+    const int64_t n0 = nb * NB, cols = std::min(NB, tn - n0);
+    if (b.packed) {
+      // The planner packs only rows that cannot overflow (and only within a group), so the lane
+      // sums add straight in.
+      for (size_t i = 0; i < b.rows.size(); i += 2) {
+        const bool pair = i + 1 < b.rows.size();
+        const int32_t hi = b.rows[i], lo = b.rows[pair ? i + 1 : i];
+        packed_block(x.block<XT>(group(lo), nb), tk, packed_a[size_t(hi)].data() + k0, plan.chain,
+                     plan.lane_offset, p_bits, cols, pair ? acc + hi * tn + n0 : nullptr,
+                     acc + lo * tn + n0);
+      }
+      continue;
     }
-    return;
+    for (int32_t m : b.rows) {
+      const XT* X = x.block<XT>(group(m), nb);
+      const int32_t* w = L.row(m) + k0;
+      int64_t* a = acc + m * tn + n0;
+      if (row_acc[size_t(m)] == 32) single_block<XT, int32_t>(X, tk, w, cols, a);
+      else if (row_acc[size_t(m)] == 64) single_block<XT, int64_t>(X, tk, w, cols, a);
+      else single_checked(X, tk, w, cols, spec, a, overflows);
+    }
   }
-  for (int32_t m : b.rows)
-    single_row(xg(m), tk, tn, L.row(m) + k0, row_acc[size_t(m)], spec, acc + int64_t(m) * tn,
-               overflows, s);
 }
 
 }  // namespace
@@ -125,11 +133,11 @@ void DspCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const In
                       OutputTileValues& acc) {
   const int p_bits = dsp_geometry(f_.dsp_kind).p_bits;
   if (run.layer->act_bits <= 8)
-    block_values(*run.layer, run.plan, b, st, x.x8.data(), x.tn, packed_a_, row_acc_, p_bits,
-                 acc.acc.data(), run.overflows, p_, s64_);
+    block_values<uint8_t>(*run.layer, run.plan, b, st, x, packed_a_, row_acc_, p_bits,
+                          acc.acc.data(), run.overflows);
   else
-    block_values(*run.layer, run.plan, b, st, x.x16.data(), x.tn, packed_a_, row_acc_, p_bits,
-                 acc.acc.data(), run.overflows, p_, s64_);
+    block_values<uint16_t>(*run.layer, run.plan, b, st, x, packed_a_, row_acc_, p_bits,
+                           acc.acc.data(), run.overflows);
 }
 
 }  // namespace msq

@@ -26,9 +26,8 @@ class DspCore : public ArrayCore {
  private:
   DspCoreConfig cfg_;
   // Packed operand per slice and k, keyed by the slice's high-lane row (or its only row).
-  std::vector<std::vector<int64_t>> packed_a_;
+  std::vector<std::vector<int32_t>> packed_a_;  // |A| < 2^26: the multiplier's A port
   std::vector<int> row_acc_;  // per row: 32 or 64 when no sum can overflow, else 0
-  std::vector<int64_t> p_, s64_;
 };
 
 }  // namespace msq

@@ -65,11 +65,25 @@ struct LayerRun {
 
 // Values in the buffers during a step / a tile (verification on).
 struct InputTileValues {
-  // [group][k][n]: the im2col view the cores' address generators read from the input buffer.
+  // The im2col view the cores' address generators read from the input buffer, in blocks of kNB
+  // columns: element (g, k, n) sits at ((g * nblocks + n / kNB) * tk + k) * kNB + n % kNB, with
+  // zeros past tn. A block of columns over all k is one contiguous run, so the value kernels
+  // stream it from cache.
+  static constexpr int64_t kNB = 64;
   std::vector<uint8_t> x8;
   std::vector<uint16_t> x16;
-  int64_t tk = 0, tn = 0;
+  int64_t tk = 0, tn = 0, nblocks = 0;
+  template <typename XT>
+  const XT* block(int g, int64_t nb) const;
 };
+template <>
+inline const uint8_t* InputTileValues::block<uint8_t>(int g, int64_t nb) const {
+  return x8.data() + size_t((g * nblocks + nb) * tk * kNB);
+}
+template <>
+inline const uint16_t* InputTileValues::block<uint16_t>(int g, int64_t nb) const {
+  return x16.data() + size_t((g * nblocks + nb) * tk * kNB);
+}
 struct OutputTileValues {
   std::vector<int64_t> acc;  // [M][tn] accumulators
 };

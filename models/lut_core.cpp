@@ -18,77 +18,124 @@ void LutCore::load_layer(const LayerRun& run) {
   const int64_t K = L.shape.k();
   rows_.assign(size_t(L.shape.m()), {});
   row_acc_.assign(size_t(L.shape.m()), 0);
+  row_chunk_.assign(size_t(L.shape.m()), 0);
+  // Decoding table per bit width: level -> shifter controls (the code's fields).
+  std::vector<Shifts> table[9];
   for (const RowBlock& b : run.plan.lut_blocks)
     for (int32_t m : b.rows) {
       const Sp2Format fmt(L.bits[m]);
+      std::vector<Shifts>& t = table[fmt.bits];
+      const int32_t top = fmt.max_level();
+      if (t.empty()) {
+        t.resize(size_t(2 * top + 1));
+        for (int32_t w = -top; w <= top; ++w) {
+          if (!sp2_is_level(fmt, w)) continue;
+          const Sp2Code c = sp2_encode(fmt, w);
+          Shifts& sh = t[size_t(w + top)];
+          sh.s1 = c.e1 ? fmt.F - c.e1 : 0;
+          sh.s2 = c.e2 ? fmt.F - c.e2 : 0;
+          sh.en1 = c.e1 ? -1 : 0;
+          sh.en2 = c.e2 ? -1 : 0;
+          sh.neg = c.s ? -1 : 0;
+        }
+      }
       std::vector<Shifts>& r = rows_[size_t(m)];
       r.resize(size_t(K));
-      for (int64_t k = 0; k < K; ++k) {
-        const Sp2Code c = sp2_encode(fmt, L.row(m)[k]);
-        r[size_t(k)].s1 = c.e1 ? int8_t(fmt.F - c.e1) : int8_t(-1);
-        r[size_t(k)].s2 = c.e2 ? int8_t(fmt.F - c.e2) : int8_t(-1);
-        r[size_t(k)].neg = c.s != 0;
-      }
+      const int32_t* w = L.row(m);
+      for (int64_t k = 0; k < K; ++k) r[size_t(k)] = t[size_t(w[k] + top)];
       // Where no partial sum can leave the accumulator's range, the finite register and a wide
       // one hold the same values, and the sums can be formed in any grouping.
-      const int need = acc_bits_l1(L.row(m), K, L.act_bits, L.bias[m]);
+      const int need = acc_bits_l1(w, K, L.act_bits, L.bias[m]);
       row_acc_[size_t(m)] = need > L.acc_bits ? 0 : (need <= 32 ? 32 : 64);
+      // Short runs of terms fit 16-bit lanes (twice the lanes per vector) when a term is small.
+      const int64_t term = ((int64_t(1) << L.act_bits) - 1) * fmt.max_level();
+      if (row_acc_[size_t(m)] == 32 && 32767 / term >= 4) row_acc_[size_t(m)] = 16;
+      row_chunk_[size_t(m)] = int(32767 / term);
     }
 }
 
 namespace {
 
-// Shift-add of one row over a k range into wide sums: the PE's datapath, vectorized over columns.
-// Only used where no partial sum can overflow the row's register.
+constexpr int64_t NB = InputTileValues::kNB;
+
+// One row over one block of NB columns and all tk steps: the PE's shift, shift, add and
+// accumulate, branch-free (the codes vary from k to k), with the sums kept in registers. Only used
+// where no partial sum can overflow the row's register.
 template <typename XT, typename AT>
-void shift_add_row(const XT* X, int64_t tk, int64_t tn, const LutCore::Shifts* sh, AT* sum) {
+void shift_add_block(const XT* X, int64_t tk, const LutCore::Shifts* sh, AT* out) {
+  AT s[NB] = {};
   for (int64_t k = 0; k < tk; ++k) {
+    const XT* x = X + k * NB;
     const int s1 = sh[k].s1, s2 = sh[k].s2;
-    const XT* x = X + k * tn;
-    if (s1 >= 0 && s2 >= 0) {
-      if (sh[k].neg)
-        for (int64_t n = 0; n < tn; ++n) sum[n] -= (AT(x[n]) << s1) + (AT(x[n]) << s2);
-      else
-        for (int64_t n = 0; n < tn; ++n) sum[n] += (AT(x[n]) << s1) + (AT(x[n]) << s2);
-    } else if (s1 >= 0 || s2 >= 0) {
-      const int sft = s1 >= 0 ? s1 : s2;
-      if (sh[k].neg)
-        for (int64_t n = 0; n < tn; ++n) sum[n] -= AT(x[n]) << sft;
-      else
-        for (int64_t n = 0; n < tn; ++n) sum[n] += AT(x[n]) << sft;
+    const AT e1 = AT(sh[k].en1), e2 = AT(sh[k].en2), ng = AT(sh[k].neg);
+    for (int64_t n = 0; n < NB; ++n) {
+      const AT v = AT(x[n]);
+      const AT p = ((v << s1) & e1) + ((v << s2) & e2);
+      s[n] += (p ^ ng) - ng;
     }
   }
+  for (int64_t n = 0; n < NB; ++n) out[n] = s[n];
+}
+
+// The same in 16-bit lanes: runs of at most `chunk` terms cannot leave int16, and each run's sum is
+// widened into the 32-bit sums (exact: the row cannot overflow at all).
+template <typename XT>
+void shift_add_block16(const XT* X, int64_t tk, const LutCore::Shifts* sh, int64_t chunk,
+                       int32_t* out) {
+  int32_t s[NB] = {};
+  for (int64_t k0 = 0; k0 < tk; k0 += chunk) {
+    const int64_t k1 = std::min(tk, k0 + chunk);
+    int16_t t[NB] = {};
+    for (int64_t k = k0; k < k1; ++k) {
+      const XT* x = X + k * NB;
+      const int s1 = sh[k].s1, s2 = sh[k].s2;
+      const int16_t e1 = int16_t(sh[k].en1), e2 = int16_t(sh[k].en2), ng = int16_t(sh[k].neg);
+      for (int64_t n = 0; n < NB; ++n) {
+        const int16_t v = int16_t(x[n]);
+        const int16_t p = int16_t((int16_t(v << s1) & e1) + (int16_t(v << s2) & e2));
+        t[n] = int16_t(t[n] + int16_t((p ^ ng) - ng));
+      }
+    }
+    for (int64_t n = 0; n < NB; ++n) s[n] += t[n];
+  }
+  for (int64_t n = 0; n < NB; ++n) out[n] = s[n];
 }
 
 // The finite register, one product at a time in ascending k (rows that may overflow).
 template <typename XT>
-void shift_add_checked(const XT* X, int64_t tk, int64_t tn, const LutCore::Shifts* sh,
+void shift_add_checked(const XT* X, int64_t tk, int64_t cols, const LutCore::Shifts* sh,
                        const AccSpec& spec, int64_t* acc, uint64_t& overflows) {
   for (int64_t k = 0; k < tk; ++k) {
-    const XT* x = X + k * tn;
-    for (int64_t n = 0; n < tn; ++n) {
-      int64_t p = 0;
-      if (sh[k].s1 >= 0) p += int64_t(x[n]) << sh[k].s1;
-      if (sh[k].s2 >= 0) p += int64_t(x[n]) << sh[k].s2;
+    const XT* x = X + k * NB;
+    for (int64_t n = 0; n < cols; ++n) {
+      const int64_t v = x[n];
+      const int64_t p = ((v << sh[k].s1) & sh[k].en1) + ((v << sh[k].s2) & sh[k].en2);
       acc[n] = acc_add(spec, acc[n], sh[k].neg ? -p : p, overflows);
     }
   }
 }
 
 template <typename XT>
-void row_values(const XT* X, int64_t tk, int64_t tn, const LutCore::Shifts* sh, int mode,
-                const AccSpec& spec, int64_t* acc, uint64_t& overflows,
-                std::vector<int32_t>& s32, std::vector<int64_t>& s64) {
-  if (mode == 32) {
-    s32.assign(size_t(tn), 0);
-    shift_add_row<XT, int32_t>(X, tk, tn, sh, s32.data());
-    for (int64_t n = 0; n < tn; ++n) acc[n] += s32[size_t(n)];
-  } else if (mode == 64) {
-    s64.assign(size_t(tn), 0);
-    shift_add_row<XT, int64_t>(X, tk, tn, sh, s64.data());
-    for (int64_t n = 0; n < tn; ++n) acc[n] += s64[size_t(n)];
-  } else {
-    shift_add_checked<XT>(X, tk, tn, sh, spec, acc, overflows);
+void row_values(const InputTileValues& x, int g, int64_t tk, const LutCore::Shifts* sh, int mode,
+                int64_t chunk, const AccSpec& spec, int64_t* acc, uint64_t& overflows) {
+  for (int64_t nb = 0; nb < x.nblocks; ++nb) {
+    const XT* X = x.block<XT>(g, nb);
+    const int64_t n0 = nb * NB, cols = std::min(NB, x.tn - n0);
+    if (mode == 16) {
+      int32_t s[NB];
+      shift_add_block16<XT>(X, tk, sh, chunk, s);
+      for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
+    } else if (mode == 32) {
+      int32_t s[NB];
+      shift_add_block<XT, int32_t>(X, tk, sh, s);
+      for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
+    } else if (mode == 64) {
+      int64_t s[NB];
+      shift_add_block<XT, int64_t>(X, tk, sh, s);
+      for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
+    } else {
+      shift_add_checked<XT>(X, tk, cols, sh, spec, acc + n0, overflows);
+    }
   }
 }
 
@@ -97,21 +144,21 @@ void row_values(const XT* X, int64_t tk, int64_t tn, const LutCore::Shifts* sh, 
 void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
                       OutputTileValues& acc) {
   const QuantLayer& L = *run.layer;
-  const int64_t tn = x.tn, tk = st.tk;
+  const int64_t tn = x.tn;
   const int64_t k0 = int64_t(st.kt) * run.plan.tk;
   const AccSpec spec{L.acc_bits, L.overflow};
   for (int32_t m : b.rows) {
     const int g = L.shape.groups == 1 ? 0 : m / L.shape.rows_per_group();
-    const size_t xoff = size_t(g) * size_t(tk) * size_t(tn);
     const Shifts* sh = rows_[size_t(m)].data() + k0;
     int64_t* a = acc.acc.data() + int64_t(m) * tn;
     if (st.kt == 0)  // the PE's register starts at the row's bias
       for (int64_t n = 0; n < tn; ++n) a[n] = acc_load(spec, L.bias[m], run.overflows);
-    const int mode = row_acc_[size_t(m)];
     if (L.act_bits <= 8)
-      row_values(x.x8.data() + xoff, tk, tn, sh, mode, spec, a, run.overflows, sum32_, sum64_);
+      row_values<uint8_t>(x, g, st.tk, sh, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
+                          run.overflows);
     else
-      row_values(x.x16.data() + xoff, tk, tn, sh, mode, spec, a, run.overflows, sum32_, sum64_);
+      row_values<uint16_t>(x, g, st.tk, sh, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
+                           run.overflows);
   }
 }
 

@@ -14,11 +14,11 @@ namespace msq {
 
 class LutCore : public ArrayCore {
  public:
-  // A weight as the PE's shifters see it: the two shift amounts (-1: that term is off) and the
-  // sign, decoded from the SP2 code held in the weight buffer.
+  // A weight as the PE's shifters see it, decoded from the SP2 code in the weight buffer: the
+  // two shift amounts, an enable mask per term (all ones or zero: e = 0 switches a term off) and
+  // the sign as a mask (all ones: negate).
   struct Shifts {
-    int8_t s1 = -1, s2 = -1;
-    bool neg = false;
+    int32_t s1 = 0, s2 = 0, en1 = 0, en2 = 0, neg = 0;
   };
 
   LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const LutCoreConfig& cfg);
@@ -32,9 +32,9 @@ class LutCore : public ArrayCore {
  private:
   LutCoreConfig cfg_;
   std::vector<std::vector<Shifts>> rows_;  // by layer row (only this core's rows filled)
-  std::vector<int> row_acc_;                // per row: 32 or 64 when no sum can overflow, else 0
-  std::vector<int32_t> sum32_;
-  std::vector<int64_t> sum64_;
+  // Per row: the width of the sums where no sum can overflow (16: runs of row_chunk_ terms in
+  // 16-bit lanes, 32, 64), else 0 (the finite register, addition by addition).
+  std::vector<int> row_acc_, row_chunk_;
 };
 
 }  // namespace msq

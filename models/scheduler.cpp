@@ -190,57 +190,80 @@ void Scheduler::weight_loader(int core) {
 }
 
 void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValues& v) {
-  // The im2col view of the tile, per group: X[g][k][n] with k = (c*kh + i)*kw + j.
   const LayerShape& s = run.layer->shape;
-  const Tile& tile = run.plan.tiles[st.tile];
+  const Tile& tile = run.plan.tiles[size_t(st.tile)];
   const ActTensor& in = *run.input;
   const int64_t Hout = s.out_h(), Wout = s.out_w(), HW = Hout * Wout;
   const int cg = s.in_c / s.groups;
-  const int c0 = st.kt * run.plan.k_channels;
-  const int ccount = int(st.tk / (int64_t(s.kh) * s.kw));
   const int groups = s.groups == 1 ? 1 : s.groups;
+  const int ccount = s.groups == 1 ? int(st.tk / (int64_t(s.kh) * s.kw)) : cg;
+  const int c0 = s.groups == 1 ? st.kt * run.plan.k_channels : 0;
+  constexpr int64_t NB = InputTileValues::kNB;
   v.tk = st.tk;
   v.tn = tile.tn;
+  v.nblocks = (tile.tn + NB - 1) / NB;
   const bool narrow = run.layer->act_bits <= 8;
-  const size_t total = size_t(groups) * size_t(st.tk) * size_t(tile.tn);
+  const size_t total = size_t(groups * v.nblocks * st.tk * NB);
   if (narrow) v.x8.assign(total, 0); else v.x16.assign(total, 0);
+  // Each column's image and window origin, once per tile; columns whose whole window lies inside
+  // the image need no bounds checks.
+  const int64_t plane = int64_t(s.in_h) * s.in_w;
+  std::vector<int64_t> base(size_t(tile.tn)), ih0(size_t(tile.tn)), iw0(size_t(tile.tn)),
+      origin(size_t(tile.tn));
+  std::vector<uint8_t> inside(size_t(tile.tn));
   for (int64_t nn = 0; nn < tile.tn; ++nn) {
-    const int64_t n = tile.n0 + nn;
-    const int64_t b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
-    for (int g = 0; g < groups; ++g)
-      for (int cl = 0; cl < (s.groups == 1 ? ccount : cg); ++cl) {
-        const int c = s.groups == 1 ? c0 + cl : g * cg + cl;
-        for (int i = 0; i < s.kh; ++i) {
-          const int64_t ih = oh * s.sh - s.ph + i;
-          for (int j = 0; j < s.kw; ++j) {
-            const int64_t iw = ow * s.sw - s.pw + j;
-            uint16_t x = 0;
-            if (ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w) x = in.at(int(b), c, int(ih), int(iw));
-            const size_t k = (size_t(cl) * s.kh + i) * s.kw + j;
-            const size_t idx = (size_t(g) * size_t(st.tk) + k) * size_t(tile.tn) + size_t(nn);
-            if (narrow) v.x8[idx] = uint8_t(x); else v.x16[idx] = x;
+    const int64_t n = tile.n0 + nn, b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
+    base[size_t(nn)] = b * s.in_c;
+    ih0[size_t(nn)] = oh * s.sh - s.ph;
+    iw0[size_t(nn)] = ow * s.sw - s.pw;
+    inside[size_t(nn)] = ih0[size_t(nn)] >= 0 && ih0[size_t(nn)] + s.kh <= s.in_h &&
+                         iw0[size_t(nn)] >= 0 && iw0[size_t(nn)] + s.kw <= s.in_w;
+    origin[size_t(nn)] = base[size_t(nn)] * plane + ih0[size_t(nn)] * s.in_w + iw0[size_t(nn)];
+  }
+  for (int g = 0; g < groups; ++g)
+    for (int cl = 0; cl < ccount; ++cl) {
+      const int64_t c = (s.groups == 1 ? c0 : g * cg) + cl;
+      for (int i = 0; i < s.kh; ++i)
+        for (int j = 0; j < s.kw; ++j) {
+          const int64_t k = (int64_t(cl) * s.kh + i) * s.kw + j;
+          const int64_t shift = c * plane + int64_t(i) * s.in_w + j;
+          for (int64_t nb = 0; nb < v.nblocks; ++nb) {
+            const size_t dst = size_t(((g * v.nblocks + nb) * st.tk + k) * NB);
+            const int64_t end = std::min(tile.tn, (nb + 1) * NB);
+            for (int64_t nn = nb * NB; nn < end; ++nn) {
+              uint16_t x;
+              if (inside[size_t(nn)]) {
+                x = in.data[size_t(origin[size_t(nn)] + shift)];
+              } else {
+                const int64_t ih = ih0[size_t(nn)] + i, iw = iw0[size_t(nn)] + j;
+                if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
+                x = in.data[size_t((base[size_t(nn)] + c) * plane + ih * s.in_w + iw)];
+              }
+              if (narrow) v.x8[dst + size_t(nn - nb * NB)] = uint8_t(x);
+              else v.x16[dst + size_t(nn - nb * NB)] = x;
+            }
           }
         }
-      }
-  }
+    }
 }
 
 void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
   // The output stage: requantization with the fused ReLU, or the raw accumulators.
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
-  const Tile& tile = run.plan.tiles[t];
+  const Tile& tile = run.plan.tiles[size_t(t)];
   const int64_t M = s.m(), HW = int64_t(s.out_h()) * s.out_w();
   const bool acc_out = L.output == OutputKind::Accumulators;
+  const int layer_index = int(&run - f_.runs.data());
   for (int64_t m = 0; m < M; ++m) {
     const int64_t* a = v.acc.data() + m * tile.tn;
+    int64_t b = tile.n0 / HW, r = tile.n0 % HW;
     for (int64_t nn = 0; nn < tile.tn; ++nn) {
-      const int64_t n = tile.n0 + nn;
-      const int64_t b = n / HW, r = n % HW;
       int64_t y = acc_out ? a[nn] : requantize(a[nn], L.rq_mult[m], L.rq_shift[m], L.act_bits);
-      const int layer_index = int(&run - f_.runs.data());
-      if (f_.fault.layer == layer_index && f_.fault.row == m && f_.fault.col == n) y ^= f_.fault.xor_mask;
+      if (f_.fault.layer == layer_index && f_.fault.row == m && f_.fault.col == tile.n0 + nn)
+        y ^= f_.fault.xor_mask;
       run.out.data[size_t((b * M + m) * HW + r)] = y;
+      if (++r == HW) r = 0, ++b;
     }
   }
 }

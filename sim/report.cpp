@@ -105,6 +105,10 @@ json report_json(const Session& s, const json& resources) {
                  {"mismatches", s.mismatches},
                  {"overflow_count_mismatches", s.overflow_mismatches}};
   j["config"] = config_to_json(s.cfg);
+  // How long the simulator itself took (wall clock), for speed tracking; not part of the model.
+  j["runtime_s"] = {{"build_workload", s.seconds_build},
+                    {"simulate", s.seconds_simulate},
+                    {"verify", s.seconds_verify}};
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -356,4 +357,13 @@ TEST(ResourceModel, MsdSizedLutArrayOnXc7z020) {
       e.overfull_message().c_str(), e.fits() ? "yes" : "no");
   RecordProperty("sp2_pe_lut", std::to_string(pe.lut));
   RecordProperty("sp2_pe_ff", std::to_string(pe.ff));
+}
+
+TEST(ResourceModel, CostPathFollowsTheConfigDir) {
+  ASSERT_EQ(setenv("MSQSIM_CONFIG_DIR", "/elsewhere", 1), 0);
+  const std::string p = msq::default_resource_costs_path();
+  unsetenv("MSQSIM_CONFIG_DIR");
+  EXPECT_EQ(p, "/elsewhere/resources/costs.yaml");
+  EXPECT_EQ(msq::default_resource_costs_path(),
+            std::string(MSQ_SOURCE_DIR) + "/configs/resources/costs.yaml");
 }

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "models/resource_model.h"
 #include "sim/atomic_file.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
@@ -14,10 +15,17 @@ namespace msq {
 int cmd_run(const RunOptions& o) {
   RunConfig cfg = load_run_config(o.config, o.sets);
   cfg.verify = cfg.verify && o.verify;
+  // The design must fit the device before its timing means anything.
+  const ResourceEstimate est = estimate_resources(cfg, load_resource_costs(default_resource_costs_path()));
+  if (!est.fits() && !o.allow_overfull) {
+    std::cerr << "msqsim: " << o.config << ": the design does not fit the device: "
+              << est.overfull_message() << " (run with --allow-overfull to simulate it anyway)\n";
+    return 1;
+  }
   SessionOptions so;
   so.verify = cfg.verify;
   const Session s = run_session(cfg, so);
-  const nlohmann::json resources = nullptr;
+  const nlohmann::json resources = resources_to_json(est);
 
   print_report(std::cout, s, resources);
   if (!o.json.empty()) write_file_atomic(o.json, report_json(s, resources).dump(2) + "\n");

@@ -1,8 +1,11 @@
 // msqsim run: simulate a config, print the table, write the reports, exit 1 on any mismatch.
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
+#include "models/error.h"
 #include "models/resource_model.h"
 #include "sim/atomic_file.h"
 #include "sim/commands.h"
@@ -24,6 +27,12 @@ int cmd_run(const RunOptions& o) {
   }
   SessionOptions so;
   so.verify = cfg.verify;
+  // A testing aid (docs/config.md): MSQSIM_FAULT=LAYER:ROW:COLUMN flips a bit of one output of the
+  // cycle model, to show that the cross-check catches a corrupted value.
+  if (const char* f = std::getenv("MSQSIM_FAULT")) {
+    if (std::sscanf(f, "%d:%ld:%ld", &so.fault.layer, &so.fault.row, &so.fault.col) != 3)
+      throw InputError(std::string("MSQSIM_FAULT: expected LAYER:ROW:COLUMN (got ") + f + ")");
+  }
   const Session s = run_session(cfg, so);
   const nlohmann::json resources = resources_to_json(est);
 

@@ -25,7 +25,7 @@ json replay(const std::string& dir, const std::string& fallback_config) {
   const Trace t = read_trace(dir);
   RunConfig cfg;
   json r;
-  if (t.config) {
+  if (t.config && !t.config.IsNull()) {  // trace.h: a null node when the manifest has none
     const std::string manifest = (std::filesystem::path(dir) / "trace.yaml").string();
     cfg = load_run_config_node(t.config, manifest + ": config", dir, {});
     r["config"] = "the manifest's";

@@ -24,9 +24,10 @@ using testing::TempDir;
 const std::string kSrc = MSQ_SOURCE_DIR;
 const std::string kConfig = kSrc + "/tests/traces/configs/conv3x3_s1.yaml";
 
-std::string record(const TempDir& tmp, const std::string& name = "t") {
-  const std::string dir = tmp / name;
-  const auto r = msqsim("trace record " + quoted(kConfig) + " --out " + quoted(dir));
+std::string record(const TempDir& tmp, const std::string& config = kConfig,
+                   const std::string& extra = "") {
+  const std::string dir = tmp / "t";
+  const auto r = msqsim("trace record " + quoted(config) + " --out " + quoted(dir) + extra);
   EXPECT_EQ(r.code, 0) << r.out;
   return dir;
 }
@@ -46,7 +47,7 @@ TEST(Regress, RecordThenRegressPasses) {
   ASSERT_EQ(t.layers.size(), 1u);
   EXPECT_GT(t.layers[0].expected_cycles, 0);
   // The manifest carries the hardware only: a trace's layers are its workload.
-  ASSERT_TRUE(t.config["accelerator"]);
+  ASSERT_TRUE(t.config.IsMap() && t.config["accelerator"]);
   EXPECT_TRUE(t.config["device"]);
   EXPECT_TRUE(t.config["memory"]);
   EXPECT_FALSE(t.config["workload"]);
@@ -110,26 +111,36 @@ void expect_cycle_difference_then_update(const std::string& dir, const std::stri
   EXPECT_EQ(again.code, 0) << again.out;
 }
 
+// A 4x4 LUT array makes the layer compute-bound on the LUT core (at 32x32 it waits for DRAM and
+// its pipeline depth does not show).
+const std::string kSmallLut = " --set accelerator.lut_core.rows=4 --set accelerator.lut_core.cols=4";
+
 TEST(Regress, PipelineDepthInManifestChangesCyclesAndUpdateRecordsThem) {
   TempDir tmp;
-  const std::string dir = record(tmp);
+  const std::string dir = record(tmp, kConfig, kSmallLut);
   edit_manifest(dir, [](YAML::Node& root) { root["config"]["accelerator"]["lut_core"]["pipeline_depth"] = 64; });
   expect_cycle_difference_then_update(dir, "");
 }
 
 TEST(Regress, ConfigOptionServesATraceWithoutEmbeddedConfig) {
   TempDir tmp;
-  const std::string dir = record(tmp);
-  edit_manifest(dir, [](YAML::Node& root) { root.remove("config"); });
   std::string text;
   {
     std::ifstream f(kConfig);
     text.assign(std::istreambuf_iterator<char>(f), {});
   }
-  // The same design with a deeper LUT pipeline; the workload keys are irrelevant to regress.
-  std::ofstream(tmp / "deep.yaml") << text << "accelerator:\n  lut_core:\n    pipeline_depth: 64\n";
+  // A small LUT array (see kSmallLut), then the same with a deeper pipeline.
+  const std::string lut = "accelerator:\n  lut_core:\n    rows: 4\n    cols: 4\n    pipeline_depth: ";
+  std::ofstream(tmp / "small.yaml") << text << lut << "4\n";
+  std::ofstream(tmp / "deep.yaml") << text << lut << "64\n";
   fs::copy_file(kSrc + "/tests/traces/configs/golden_net.yaml", tmp / "golden_net.yaml");
-  const auto same = msqsim("regress " + quoted(dir) + " --config " + quoted(kConfig));
+  const std::string dir = record(tmp, tmp / "small.yaml");
+  {
+    const Trace t = read_trace(dir);
+    write_trace(dir, YAML::Node(), t.layers);  // the same trace without its config
+  }
+  ASSERT_TRUE(read_trace(dir).config.IsNull());
+  const auto same = msqsim("regress " + quoted(dir) + " --config " + quoted(tmp / "small.yaml"));
   EXPECT_EQ(same.code, 0) << same.out;
   expect_cycle_difference_then_update(dir, " --config " + quoted(tmp / "deep.yaml"));
 }

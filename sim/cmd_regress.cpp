@@ -92,8 +92,8 @@ bool report(const std::string& dir, const json& r, bool update, Tally& tally) {
                              d["checked"].get<int64_t>(), mism, d["overflows"].get<uint64_t>());
     for (const json& m : d["diffs"]) details.push_back(m.get<std::string>());
     if (mism > int64_t(d["diffs"].size()))
-      details.push_back(fmt::format("layer {}: {} more mismatches", name,
-                                    mism - int64_t(d["diffs"].size())));
+      details.push_back(
+          fmt::format("layer {}: {} more mismatches", name, mism - int64_t(d["diffs"].size())));
     if (!cyc_ok)
       details.push_back(fmt::format("layer {}: cycles: expected {}, got {}", name, exp, cyc));
   }
@@ -148,11 +148,10 @@ int cmd_regress(const RegressOptions& o) {
     }
     report(dir, r, o.update, tally);
   }
-  std::cout << fmt::format(
-      "regress: {} trace{}, {} layers: {} passed, {} failed{}{}\n", tally.traces,
-      tally.traces == 1 ? "" : "s", tally.layers, tally.passed, tally.failed,
-      tally.bad ? fmt::format(", {} unreadable", tally.bad) : "",
-      tally.updated ? fmt::format(", {} updated", tally.updated) : "");
+  std::cout << fmt::format("regress: {} trace{}, {} layers: {} passed, {} failed{}{}\n",
+                           tally.traces, tally.traces == 1 ? "" : "s", tally.layers, tally.passed,
+                           tally.failed, tally.bad ? fmt::format(", {} unreadable", tally.bad) : "",
+                           tally.updated ? fmt::format(", {} updated", tally.updated) : "");
   if (tally.bad) return 2;
   return tally.failed ? 1 : 0;
 }

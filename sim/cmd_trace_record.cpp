@@ -38,7 +38,8 @@ int cmd_trace_record(const TraceRecordOptions& o) {
     for (size_t l = 0; l < s.verify.size(); ++l) {
       const LayerVerify& v = s.verify[l];
       const std::string& name = s.wl.layers[l].shape.name;
-      for (const Mismatch& m : v.first) std::cerr << "msqsim: trace record: " << describe(name, m) << "\n";
+      for (const Mismatch& m : v.first)
+        std::cerr << "msqsim: trace record: " << describe(name, m) << "\n";
       if (v.mismatches > int64_t(v.first.size()))
         std::cerr << fmt::format("msqsim: trace record: layer {}: {} more mismatches\n", name,
                                  v.mismatches - int64_t(v.first.size()));

@@ -64,7 +64,8 @@ TEST(GoldenTraces, SixteenBitAccumulatorsOverflow) {
     const Trace t = read_trace(kDir + name);
     const TraceLayer& l = t.layers.at(0);
     EXPECT_EQ(l.layer.acc_bits, 16) << name;
-    EXPECT_EQ(l.layer.overflow, std::string(name) == "acc16_wrap" ? Overflow::Wrap : Overflow::Saturate);
+    EXPECT_EQ(l.layer.overflow,
+              std::string(name) == "acc16_wrap" ? Overflow::Wrap : Overflow::Saturate);
     EXPECT_GT(run_functional(l.layer, l.input).overflows, 10u) << name;
   }
 }
@@ -97,7 +98,8 @@ TEST(GoldenTraces, PackedLanesCollideWithoutDrainingAndThePlanDrains) {
         for (int i = 0; i < s.kh; ++i)
           for (int j = 0; j < s.kw; ++j) {
             const int iy = y - s.ph + i, ix = x - s.pw + j;
-            const uint32_t a = iy < 0 || ix < 0 || iy >= s.in_h || ix >= s.in_w ? 0 : l.input.at(0, c, iy, ix);
+            const uint32_t a =
+                iy < 0 || ix < 0 || iy >= s.in_h || ix >= s.in_w ? 0 : l.input.at(0, c, iy, ix);
             const int64_t k = (int64_t(c) * s.kh + i) * s.kw + j;
             const int32_t wh = l.layer.row(hi_row)[k], wl = l.layer.row(lo_row)[k];
             acc.mac(wh, wl, a);

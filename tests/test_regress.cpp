@@ -103,8 +103,9 @@ void expect_cycle_difference_then_update(const std::string& dir, const std::stri
   EXPECT_GT(got, before);
   const auto u = msqsim("regress --update " + quoted(dir) + extra);
   EXPECT_EQ(u.code, 0) << u.out;
-  EXPECT_NE(u.out.find("updated conv3x3_s1: " + std::to_string(before) + " -> " + std::to_string(got)),
-            std::string::npos)
+  EXPECT_NE(
+      u.out.find("updated conv3x3_s1: " + std::to_string(before) + " -> " + std::to_string(got)),
+      std::string::npos)
       << u.out;
   EXPECT_EQ(read_trace(dir).layers[0].expected_cycles, got);
   const auto again = msqsim("regress " + quoted(dir) + extra);
@@ -113,12 +114,15 @@ void expect_cycle_difference_then_update(const std::string& dir, const std::stri
 
 // A 4x4 LUT array makes the layer compute-bound on the LUT core (at 32x32 it waits for DRAM and
 // its pipeline depth does not show).
-const std::string kSmallLut = " --set accelerator.lut_core.rows=4 --set accelerator.lut_core.cols=4";
+const std::string kSmallLut =
+    " --set accelerator.lut_core.rows=4 --set accelerator.lut_core.cols=4";
 
 TEST(Regress, PipelineDepthInManifestChangesCyclesAndUpdateRecordsThem) {
   TempDir tmp;
   const std::string dir = record(tmp, kConfig, kSmallLut);
-  edit_manifest(dir, [](YAML::Node& root) { root["config"]["accelerator"]["lut_core"]["pipeline_depth"] = 64; });
+  edit_manifest(dir, [](YAML::Node& root) {
+    root["config"]["accelerator"]["lut_core"]["pipeline_depth"] = 64;
+  });
   expect_cycle_difference_then_update(dir, "");
 }
 
@@ -130,7 +134,8 @@ TEST(Regress, ConfigOptionServesATraceWithoutEmbeddedConfig) {
     text.assign(std::istreambuf_iterator<char>(f), {});
   }
   // A small LUT array (see kSmallLut), then the same with a deeper pipeline.
-  const std::string lut = "accelerator:\n  lut_core:\n    rows: 4\n    cols: 4\n    pipeline_depth: ";
+  const std::string lut =
+      "accelerator:\n  lut_core:\n    rows: 4\n    cols: 4\n    pipeline_depth: ";
   std::ofstream(tmp / "small.yaml") << text << lut << "4\n";
   std::ofstream(tmp / "deep.yaml") << text << lut << "64\n";
   fs::copy_file(kSrc + "/tests/traces/configs/golden_net.yaml", tmp / "golden_net.yaml");
@@ -166,7 +171,8 @@ std::string base_trace(const TempDir& tmp) {
 void expect_bad(const std::string& dir, const std::vector<std::string>& parts) {
   const auto r = msqsim("regress " + quoted(dir));
   EXPECT_EQ(r.code, 2) << r.out;
-  for (const auto& p : parts) EXPECT_NE(r.out.find(p), std::string::npos) << "missing '" << p << "' in:\n" << r.out;
+  for (const auto& p : parts)
+    EXPECT_NE(r.out.find(p), std::string::npos) << "missing '" << p << "' in:\n" << r.out;
 }
 
 TEST(RegressBadTrace, BaseTraceIsValid) {
@@ -261,13 +267,19 @@ TEST(Regress, NumpyWrittenTraceRunsWithCyclesReported) {
   require_numpy();
   TempDir tmp;
   const std::string dir = tmp / "np";
-  const auto w = testing::run_cmd("/usr/bin/python3 " + quoted(kSrc + "/tools/make_test_trace.py") + " " + quoted(dir));
+  const auto w = testing::run_cmd("/usr/bin/python3 " + quoted(kSrc + "/tools/make_test_trace.py") +
+                                  " " + quoted(dir));
   ASSERT_EQ(w.code, 0) << w.out;
   const auto r = msqsim("regress " + quoted(dir));
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("pass conv3x3 +cycles \\d+ \\(none recorded\\) +outputs 576 checked, 0 mismatches")))
+  EXPECT_TRUE(std::regex_search(
+      r.out,
+      std::regex(
+          "pass conv3x3 +cycles \\d+ \\(none recorded\\) +outputs 576 checked, 0 mismatches")))
       << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("pass fc +cycles \\d+ \\(none recorded\\) +outputs 20 checked, 0 mismatches")))
+  EXPECT_TRUE(std::regex_search(
+      r.out,
+      std::regex("pass fc +cycles \\d+ \\(none recorded\\) +outputs 20 checked, 0 mismatches")))
       << r.out;
 }
 

@@ -18,11 +18,5 @@ int cmd_sweep(const SweepOptions&) {
 int cmd_optimize(const OptimizeOptions&) {
   return pending("optimize");
 }
-int cmd_regress(const RegressOptions&) {
-  return pending("regress");
-}
-int cmd_trace_record(const TraceRecordOptions&) {
-  return pending("trace record");
-}
 
 }  // namespace msq

@@ -3,7 +3,7 @@
 
     tools/quantize_to_trace.py LAYERS.json|LAYERS.yaml --out DIR [--sp2-fraction R]
         [--fixed8-fraction F] [--weight-bits B] [--act-bits A] [--acc-bits N]
-        [--overflow wrap|saturate] [--batch B] [--seed S] [--config CONFIG.yaml] [--no-fma]
+        [--overflow wrap|saturate] [--batch B] [--seed S] [--config CONFIG.yaml] [--fma]
 
 LAYERS lists the layers (paths relative to the file):
 
@@ -80,10 +80,11 @@ def split26(a):
 
 
 def residual(v, code, step, fma):
-    """v - code * step as the C++ computes it. Built with -march=native on an FMA machine, GCC
-    contracts it into one fused multiply-add (a single rounding); with code below 2^16 and step
-    split in two, code * hi and code * lo are exact, v - code * hi is exact (the residual is
-    within a few steps of v), so one rounded subtraction gives the fused result."""
+    """v - code * step as the C++ computes it. msqsim builds with -ffp-contract=off, so by default
+    the product and the difference are rounded separately, as here. --fma reproduces a build that
+    fuses them into one multiply-add (a single rounding): with code below 2^16 and step split in
+    two, code * hi and code * lo are exact, v - code * hi is exact (the residual is within a few
+    steps of v), so one rounded subtraction gives the fused result."""
     if not fma:
         return v - code * step
     hi, lo = split26(step)
@@ -116,7 +117,7 @@ def pick_top(cands, key, n):
     return set(sorted(cands, key=lambda i: (-key[i], i))[: max(n, 0)])
 
 
-def quantize_rows(wf, sp2_fraction, fixed8_fraction, low_bits, fma=True):
+def quantize_rows(wf, sp2_fraction, fixed8_fraction, low_bits, fma=False):
     """models/quantizer.cpp quantize_matrix: returns int weights [M, K], scheme, bits."""
     w32 = np.ascontiguousarray(wf, dtype=np.float32)
     if not np.all(np.isfinite(w32)):
@@ -227,8 +228,8 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--config", help="msqsim config whose hardware blocks the manifest embeds")
-    ap.add_argument("--no-fma", action="store_true",
-                    help="score rows as a build without fused multiply-add does (MSQ_NATIVE=OFF)")
+    ap.add_argument("--fma", action="store_true",
+                    help="score rows as a build that fuses multiply-adds would (msqsim does not)")
     a = ap.parse_args()
     if not (0 <= a.sp2_fraction <= 1 and 0 <= a.fixed8_fraction <= 1 and a.sp2_fraction + a.fixed8_fraction <= 1 + 1e-9):
         die("--sp2-fraction and --fixed8-fraction must be in [0, 1] with a sum of at most 1")
@@ -265,7 +266,7 @@ def main():
             if cin % groups or wf.shape[0] % groups or wf.shape[1] != cin // groups:
                 die(f"{name}: weights {wf.shape} do not fit input channels {cin} with groups {groups}")
         m = wf.shape[0]
-        wq, scheme, bits = quantize_rows(wf.reshape(m, -1), a.sp2_fraction, a.fixed8_fraction, a.weight_bits, not a.no_fma)
+        wq, scheme, bits = quantize_rows(wf.reshape(m, -1), a.sp2_fraction, a.fixed8_fraction, a.weight_bits, a.fma)
         if "calibration" in L:
             x = np.load(os.path.join(base, L["calibration"])).astype(np.int64)
             if x.ndim == 2:

@@ -87,6 +87,28 @@ int64_t Dram::burst(int64_t t, uint64_t addr) {
   return data_end;
 }
 
+int64_t Dram::page_hits(uint64_t addr, int64_t n, int64_t& end) {
+  const uint64_t page = (addr % capacity_bytes()) / cfg_.row_bytes;
+  Channel& ch = channels_[page % cfg_.channels];
+  Bank& bank = ch.banks[(page / cfg_.channels) % cfg_.banks];
+  const int64_t step = std::max<int64_t>({1, cfg_.tCCD, cfg_.burst_length / 2});
+  const int64_t c = ch.last_cas;
+  // burst() would start a refresh before a burst once the previous one's data reaches it.
+  const int64_t room = ch.next_refresh - (c + cfg_.CL + cfg_.burst_length / 2) - 1;
+  if (room < 0 || bank.ready != c + 1 || order_ != c) return 0;
+  const int64_t k = std::min(n, room / step + 1);
+  const int64_t cas = c + k * step;
+  ch.last_cas = cas;
+  ch.bus_free = cas + cfg_.CL + cfg_.burst_length / 2;
+  bank.ready = cas + 1;
+  order_ = cas;
+  stats_.bursts += k;
+  stats_.row_hits += k;
+  stats_.data_cycles += k * (cfg_.burst_length / 2);
+  end = std::max(end, ch.bus_free);
+  return k;
+}
+
 sc_time Dram::access(sc_time start, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                      int64_t seg_count, bool write) {
   int64_t t = std::max<int64_t>(order_, int64_t(std::ceil(start.to_seconds() * 1e12 / tck_ps_ - 1e-6)));
@@ -96,9 +118,18 @@ sc_time Dram::access(sc_time start, uint64_t addr, int64_t seg_bytes, int64_t se
     const uint64_t a0 = addr + uint64_t(s * seg_stride);
     const uint64_t a1 = a0 + uint64_t(seg_bytes);
     // Every burst the run touches moves a whole burst over the bus.
-    for (uint64_t a = a0 / bb * bb; a < a1; a += bb) {
+    for (uint64_t a = a0 / bb * bb; a < a1;) {
       end = std::max(end, burst(order_ > t ? order_ : t, a));
       t = order_;
+      a += bb;
+      // The rest of this page's bursts in the run are hits: place them in bulk.
+      const uint64_t page_end = (a / uint64_t(cfg_.row_bytes) + 1) * uint64_t(cfg_.row_bytes);
+      const int64_t same_page = int64_t((std::min(a1, page_end) - std::min(a, std::min(a1, page_end)) + bb - 1) / bb);
+      if (same_page > 0 && a % uint64_t(cfg_.row_bytes) != 0) {
+        const int64_t done = page_hits(a, same_page, end);
+        a += uint64_t(done) * bb;
+        t = order_;
+      }
     }
   }
   (write ? stats_.bytes_written : stats_.bytes_read) += seg_bytes * seg_count;

@@ -44,6 +44,10 @@ class Dram : public sc_core::sc_module {
     int64_t bus_free = 0, last_cas = -(int64_t(1) << 40), next_refresh = 0;
   };
   int64_t burst(int64_t t, uint64_t addr);  // returns the cycle the burst's data ends
+  // After a burst, up to n more hits to the same open page: each comes max(tCCD, BL/2) after the
+  // previous one, exactly as burst() would place it, until a refresh falls due. Returns how many
+  // it placed (the rest go through burst()).
+  int64_t page_hits(uint64_t addr, int64_t n, int64_t& end);
 
   DramConfig cfg_;
   int burst_bytes_;

@@ -1,0 +1,395 @@
+#include "models/resource_model.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "models/arith/packed_dsp.h"
+#include "models/arith/sp2.h"
+#include "models/error.h"
+
+namespace msq {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The cost file schema: one entry per key, in file order. Loading walks it, so a key added to
+// ResourceCosts and here is checked for presence, type and spelling like every other.
+
+struct CostKey {
+  std::string section, key;
+  bool integer;   // an integer, else any number
+  double lo, hi;  // inclusive range
+  std::function<void(ResourceCosts&, double)> set;
+};
+
+#define MSQ_REAL(sec, k, lo, hi)                                              \
+  CostKey {                                                                   \
+#sec, #k, false, lo, hi, [](ResourceCosts & c, double v) { c.sec.k = v; } \
+  }
+#define MSQ_INT(sec, k, lo, hi)                                                   \
+  CostKey {                                                                       \
+#sec, #k, true, lo, hi, [](ResourceCosts & c, double v) { c.sec.k = int(v); } \
+  }
+
+const std::vector<CostKey>& cost_schema() {
+  static const std::vector<CostKey> keys = {
+      MSQ_REAL(fabric, adder_luts_per_bit, 0, 16),
+      MSQ_INT(fabric, mux_levels_per_lut, 1, 8),
+      MSQ_REAL(fabric, ffs_per_register_bit, 0, 16),
+      MSQ_REAL(lut_core, sign_luts_per_bit, 0, 16),
+      MSQ_REAL(lut_core, sign_luts_fixed, 0, 1e4),
+      MSQ_REAL(lut_core, readout_luts_per_bit, 0, 16),
+      MSQ_REAL(lut_core, readout_ffs_per_bit, 0, 16),
+      MSQ_REAL(lut_core, pe_control_ffs_per_stage, 0, 1e4),
+      MSQ_REAL(lut_core, pe_control_luts, 0, 1e4),
+      MSQ_INT(dsp_core, dsp_per_pe, 1, 16),
+      MSQ_INT(dsp_core, internal_pipeline_stages, 0, 16),
+      MSQ_REAL(dsp_core, unpack_luts_per_offset_bit, 0, 16),
+      MSQ_REAL(dsp_core, unpack_luts_fixed, 0, 1e4),
+      MSQ_REAL(dsp_core, readout_luts_per_bit, 0, 16),
+      MSQ_REAL(dsp_core, readout_ffs_per_bit, 0, 16),
+      MSQ_INT(buffers, command_fifo_bram18, 0, 1e4),
+      MSQ_REAL(dma, luts_per_port, 0, 1e7),
+      MSQ_REAL(dma, ffs_per_port, 0, 1e7),
+      MSQ_INT(dma, bram18_per_port, 0, 1e4),
+      MSQ_REAL(control, luts, 0, 1e7),
+      MSQ_REAL(control, ffs, 0, 1e7),
+      MSQ_INT(control, requant_units, 0, 1e4),
+      MSQ_INT(control, dsp_per_requant_unit, 0, 64),
+  };
+  return keys;
+}
+
+#undef MSQ_REAL
+#undef MSQ_INT
+
+int line_of(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return m.line >= 0 ? m.line + 1 : 0;
+}
+
+std::string got(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  std::string s = n.Scalar();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s.empty() ? "\"\"" : s;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+std::string fmt_num(double v) {
+  return fmt::format("{}", v);
+}
+
+// Reads one value; yaml-cpp accepts "1e3" as a double but not as an int, so integers are read as
+// doubles and must be whole.
+double read_value(const std::string& path, const YAML::Node& n, const CostKey& k) {
+  const std::string key = k.section + "." + k.key;
+  const std::string want = k.integer
+                               ? fmt::format("an integer in {}..{}", fmt_num(k.lo), fmt_num(k.hi))
+                               : fmt::format("a number in {}..{}", fmt_num(k.lo), fmt_num(k.hi));
+  double v = 0;
+  // The negated range test also rejects NaN.
+  if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= k.lo && v <= k.hi) ||
+      (k.integer && v != std::floor(v)))
+    throw InputError(
+        input_error_text(path, line_of(n), key, "expected " + want + " (got " + got(n) + ")"));
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Estimates.
+
+// Costs such as 0.1 per bit sum to a hair above a whole number in binary floating point; the
+// tolerance keeps that from adding a LUT.
+int64_t round_up(double v) {
+  return int64_t(std::ceil(v - 1e-9));
+}
+
+int ceil_div_int(int a, int b) {
+  return (a + b - 1) / b;
+}
+
+// Thousands separators, as the device tables print them.
+std::string grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string upper(std::string s) {
+  for (char& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// used / available; an empty resource that something uses is infinitely full.
+double ratio(int64_t used, int64_t avail) {
+  if (avail > 0) return double(used) / double(avail);
+  return used > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+}
+
+struct Res {
+  const char* name;
+  const char* noun;
+  int64_t used, avail;
+};
+
+std::vector<Res> resources(const ResourceEstimate& e) {
+  return {{"lut", "LUTs", e.lut, e.lut_avail},
+          {"ff", "flip-flops", e.ff, e.ff_avail},
+          {"dsp", "DSP slices", e.dsp, e.dsp_avail},
+          {"bram36", "BRAM36 blocks", e.bram36, e.bram36_avail}};
+}
+
+}  // namespace
+
+ResourceCosts load_resource_costs(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw InputError(input_error_text(path, 0, "", "cannot read the file (no such file)"));
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
+  } catch (const YAML::BadFile&) {
+    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+  }
+  if (!root.IsMap())
+    throw InputError(input_error_text(
+        path, line_of(root), "", "expected a mapping of cost sections (got " + got(root) + ")"));
+
+  const auto& schema = cost_schema();
+  std::vector<std::string> sections;
+  for (const auto& k : schema)
+    if (std::find(sections.begin(), sections.end(), k.section) == sections.end())
+      sections.push_back(k.section);
+
+  // Unknown keys first, in file order, so that a misspelt key is reported as such rather than
+  // as the missing key it was meant to be.
+  std::map<std::string, int> section_line;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string sec = it->first.Scalar();
+    section_line[sec] = line_of(it->first);
+    if (std::find(sections.begin(), sections.end(), sec) == sections.end())
+      throw InputError(input_error_text(path, line_of(it->first), sec,
+                                        "unknown section, expected one of " + join(sections)));
+    if (!it->second.IsMap())
+      throw InputError(
+          input_error_text(path, line_of(it->second), sec,
+                           "expected a mapping of costs (got " + got(it->second) + ")"));
+    std::vector<std::string> keys;
+    for (const auto& k : schema)
+      if (k.section == sec) keys.push_back(k.key);
+    for (auto kt = it->second.begin(); kt != it->second.end(); ++kt) {
+      const std::string key = kt->first.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        throw InputError(input_error_text(path, line_of(kt->first), sec + "." + key,
+                                          "unknown key, expected one of " + join(keys)));
+    }
+  }
+
+  ResourceCosts c;
+  for (const auto& k : schema) {
+    const YAML::Node sec = root[k.section];
+    if (!sec) {
+      throw InputError(input_error_text(path, 0, k.section, "missing section"));
+    }
+    const YAML::Node v = sec[k.key];
+    // A missing key has no line of its own: its section's header says where it belongs.
+    if (!v)
+      throw InputError(
+          input_error_text(path, section_line[k.section], k.section + "." + k.key, "missing key"));
+    k.set(c, read_value(path, v, k));
+  }
+  return c;
+}
+
+std::string default_resource_costs_path() {
+  // Replicates sim/config_loader's configs_dir(): models/ must not depend on sim/.
+  const char* env = std::getenv("MSQSIM_CONFIG_DIR");
+  const std::string dir = env && *env ? std::string(env) : std::string(MSQ_SOURCE_DIR "/configs");
+  return dir + "/resources/costs.yaml";
+}
+
+bool dsp_core_packed(const RunConfig& cfg) {
+  const auto& dc = cfg.accelerator.dsp_core;
+  const int b = cfg.workload.weight_bits;
+  if (!dc.packing || b >= 8) return false;
+  const DspGeometry g = dsp_geometry(cfg.device.dsp_kind);
+  const int D = dc.lane_offset > 0 ? dc.lane_offset : max_lane_offset(g, b);
+  return packed_max_chain(g, PackedLayout{b, cfg.workload.act_bits, D}) >= 1;
+}
+
+PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const int a = cfg.workload.act_bits;
+  const Sp2Format f(cfg.workload.weight_bits);
+  const int acc = cfg.accelerator.accumulator.bits;
+  const int depth = cfg.accelerator.lut_core.pipeline_depth;
+  const int sw = a + f.F - 1;  // a shifted term: the largest shift is F - 1 (e = 1)
+  const int pw = a + f.F;      // two terms of at most 2^(F-1) x each: below 2^(a+F)
+
+  PeCost p;
+  // Each term selects one of 2^m shifts (one of them zero): m levels of 2:1 muxes per output bit.
+  const auto shifter = [&](int m) {
+    return double(sw) * ceil_div_int(m, k.fabric.mux_levels_per_lut);
+  };
+  p.lut += shifter(f.m1) + shifter(f.m2);
+  p.lut += k.fabric.adder_luts_per_bit * sw;   // term + term; the carry out is bit pw - 1
+  p.lut += k.fabric.adder_luts_per_bit * acc;  // accumulator add/subtract
+  p.lut += k.lut_core.sign_luts_per_bit * acc + k.lut_core.sign_luts_fixed;
+  p.lut += k.lut_core.readout_luts_per_bit * acc;
+  p.lut += k.lut_core.pe_control_luts;
+
+  // Registers between the stages, in datapath order: operands (activation, SP2 code), the two
+  // shifted terms and the sign, the product and the sign; a deeper pipeline repeats the last.
+  const int stage_bits[3] = {a + f.bits, 2 * sw + 1, pw + 1};
+  int pipe_bits = 0;
+  for (int s = 0; s < depth - 1; ++s) pipe_bits += stage_bits[std::min(s, 2)];
+  p.ff += k.fabric.ffs_per_register_bit * (pipe_bits + acc);
+  p.ff += k.lut_core.readout_ffs_per_bit * acc;
+  p.ff += k.lut_core.pe_control_ffs_per_stage * depth;
+  return p;
+}
+
+PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const auto& dc = cfg.accelerator.dsp_core;
+  const int a = cfg.workload.act_bits;
+  const int b = cfg.workload.weight_bits;
+  const int acc = cfg.accelerator.accumulator.bits;
+  const bool packed = dsp_core_packed(cfg);
+  const int D = packed
+                    ? (dc.lane_offset > 0 ? dc.lane_offset
+                                          : max_lane_offset(dsp_geometry(cfg.device.dsp_kind), b))
+                    : 0;
+  const int lanes = packed ? 2 : 1;
+
+  PeCost p;
+  p.dsp = k.dsp_core.dsp_per_pe;
+  if (packed) p.lut += k.dsp_core.unpack_luts_per_offset_bit * D + k.dsp_core.unpack_luts_fixed;
+  p.lut += lanes * (k.fabric.adder_luts_per_bit + k.dsp_core.readout_luts_per_bit) * acc;
+  p.ff += lanes * (k.fabric.ffs_per_register_bit + k.dsp_core.readout_ffs_per_bit) * acc;
+  // Operand fetch stages outside the slice carry the activation and the (packed) weight operand.
+  const int fabric_stages = std::max(0, dc.pipeline_depth - k.dsp_core.internal_pipeline_stages);
+  const int operand_bits = a + (packed ? D + b : b);
+  p.ff += k.fabric.ffs_per_register_bit * fabric_stages * operand_bits;
+  return p;
+}
+
+ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k) {
+  ResourceEstimate e;
+  e.device = cfg.device.name;
+  e.lut_avail = cfg.device.lut;
+  e.ff_avail = cfg.device.ff;
+  e.dsp_avail = cfg.device.dsp;
+  e.bram36_avail = cfg.device.bram36;
+
+  const auto& ac = cfg.accelerator;
+  {
+    const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
+    const PeCost p = sp2_pe_cost(cfg, k);
+    e.lines.push_back({"lut_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
+  }
+  {
+    const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
+    const PeCost p = dsp_pe_cost(cfg, k);
+    e.lines.push_back({"dsp_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
+  }
+  e.lines.push_back(
+      {"buffers", 0, 0, 0,
+       int64_t(ac.buffers.weight_bram36) + ac.buffers.input_bram36 + ac.buffers.output_bram36,
+       k.buffers.command_fifo_bram18});
+  {
+    const int ports = cfg.memory.axi_ports;
+    e.lines.push_back({"dma", round_up(k.dma.luts_per_port * ports),
+                       round_up(k.dma.ffs_per_port * ports), 0, 0,
+                       int64_t(k.dma.bram18_per_port) * ports});
+  }
+  e.lines.push_back({"control", round_up(k.control.luts), round_up(k.control.ffs),
+                     int64_t(k.control.requant_units) * k.control.dsp_per_requant_unit, 0, 0});
+
+  int64_t bram18 = 0;
+  for (const auto& l : e.lines) {
+    e.lut += l.lut;
+    e.ff += l.ff;
+    e.dsp += l.dsp;
+    e.bram36 += l.bram36;
+    bram18 += l.bram18;
+  }
+  // Two RAMB18 share one RAMB36 site (UG473); an odd half still occupies a whole site.
+  e.bram36 += (bram18 + 1) / 2;
+  return e;
+}
+
+bool ResourceEstimate::fits() const {
+  for (const auto& r : resources(*this))
+    if (r.used > r.avail) return false;
+  return true;
+}
+
+std::string ResourceEstimate::binding() const {
+  std::string best;
+  double best_r = -1;
+  for (const auto& r : resources(*this)) {
+    const double q = ratio(r.used, r.avail);
+    if (q > best_r) best_r = q, best = r.name;
+  }
+  return best;
+}
+
+std::string ResourceEstimate::overfull_message() const {
+  std::string s;
+  for (const auto& r : resources(*this)) {
+    if (r.used <= r.avail) continue;
+    std::string pct = "no";
+    if (r.avail > 0) {
+      // Integer ceiling: 901 of 900 reads 101%, never a misleading 100%.
+      const int64_t p = (r.used * 100 + r.avail - 1) / r.avail;
+      pct = grouped(p) + "%";
+    }
+    s += (s.empty() ? "" : "; ") +
+         fmt::format("the design needs {} {}, the {} has {} ({})", grouped(r.used), r.noun,
+                     device.empty() ? "device" : upper(device), grouped(r.avail), pct);
+  }
+  return s;
+}
+
+nlohmann::json resources_to_json(const ResourceEstimate& e) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& r : resources(e)) {
+    const double pct =
+        r.avail > 0 ? std::round(1000.0 * double(r.used) / double(r.avail)) / 10.0 : 0.0;
+    j[r.name] = {{"used", r.used}, {"available", r.avail}, {"percent", pct}};
+  }
+  j["binding"] = e.binding();
+  j["fits"] = e.fits();
+  nlohmann::json br = nlohmann::json::array();
+  for (const auto& l : e.lines)
+    br.push_back({{"block", l.block},
+                  {"lut", l.lut},
+                  {"ff", l.ff},
+                  {"dsp", l.dsp},
+                  {"bram36", l.bram36},
+                  {"bram18", l.bram18}});
+  j["breakdown"] = br;
+  return j;
+}
+
+}  // namespace msq

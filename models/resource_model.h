@@ -1,0 +1,106 @@
+// The resource (LUT/FF/DSP/BRAM36) cost model: an analytic estimate of what a configured design
+// takes on its device, from per-PE datapath widths and fixed overheads whose coefficients live
+// in configs/resources/costs.yaml (docs/resources.md gives the formulas and the sources). Plain
+// C++: it runs before, and without, any simulation.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+
+namespace msq {
+
+// Every coefficient of costs.yaml, by section. Fractional costs are allowed (two 5-input
+// functions share one LUT6); the model rounds up once per block.
+struct ResourceCosts {
+  struct Fabric {
+    double adder_luts_per_bit = 0;
+    int mux_levels_per_lut = 2;
+    double ffs_per_register_bit = 0;
+  } fabric;
+  struct LutCore {
+    double sign_luts_per_bit = 0;
+    double sign_luts_fixed = 0;
+    double readout_luts_per_bit = 0;
+    double readout_ffs_per_bit = 0;
+    double pe_control_ffs_per_stage = 0;
+    double pe_control_luts = 0;
+  } lut_core;
+  struct DspCore {
+    int dsp_per_pe = 1;
+    int internal_pipeline_stages = 3;
+    double unpack_luts_per_offset_bit = 0;
+    double unpack_luts_fixed = 0;
+    double readout_luts_per_bit = 0;
+    double readout_ffs_per_bit = 0;
+  } dsp_core;
+  struct Buffers {
+    int command_fifo_bram18 = 0;
+  } buffers;
+  struct Dma {
+    double luts_per_port = 0;
+    double ffs_per_port = 0;
+    int bram18_per_port = 0;
+  } dma;
+  struct Control {
+    double luts = 0;
+    double ffs = 0;
+    int requant_units = 0;
+    int dsp_per_requant_unit = 0;
+  } control;
+};
+
+// Loads a cost file. Every key is required; an unknown key, a missing key or a value of the wrong
+// type throws InputError "FILE:LINE: section.key: what".
+ResourceCosts load_resource_costs(const std::string& path);
+
+// configs_dir() + "/resources/costs.yaml", with configs_dir() as in sim/config_loader.h
+// ($MSQSIM_CONFIG_DIR, else the source tree's configs/).
+std::string default_resource_costs_path();
+
+// One processing element's cost before rounding, for reports and the MSD comparison.
+struct PeCost {
+  double lut = 0, ff = 0;
+  int64_t dsp = 0;
+};
+PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+// Whether the DSP core is built with two lanes per slice: packing on, the low-bit weights below
+// 8 bits (as the tiler packs them) and at least one product fits the lanes.
+bool dsp_core_packed(const RunConfig& cfg);
+
+// One block of the design: lut_core, dsp_core, buffers, dma, control. BRAM18 halves are kept
+// apart from whole BRAM36 blocks; the estimate's total rounds their sum up to BRAM36.
+struct ResourceLine {
+  std::string block;
+  int64_t lut = 0, ff = 0, dsp = 0, bram36 = 0;
+  int64_t bram18 = 0;
+};
+
+struct ResourceEstimate {
+  std::vector<ResourceLine> lines;
+  int64_t lut = 0, ff = 0, dsp = 0, bram36 = 0;  // used: sums, BRAM18 halves rounded up
+  int64_t lut_avail = 0, ff_avail = 0, dsp_avail = 0, bram36_avail = 0;
+  std::string device;  // for messages, e.g. "xc7z045"
+
+  bool fits() const;
+  // The resource with the highest used/available ratio: "lut", "ff", "dsp" or "bram36" (the
+  // first of these on a tie).
+  std::string binding() const;
+  // "" when the design fits, else one clause per resource over 100%, joined by "; ", e.g.
+  // "the design needs 1,024 DSP slices, the XC7Z045 has 900 (114%)". Percentages round up, so
+  // an overfull resource never reads 100%.
+  std::string overfull_message() const;
+};
+
+ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& costs);
+
+// The run report's `resources` object: {"lut": {"used", "available", "percent"}, "ff", "dsp",
+// "bram36", "binding", "fits", "breakdown": [{"block", "lut", "ff", "dsp", "bram36", "bram18"}]}.
+// percent is 100 * used / available to one decimal.
+nlohmann::json resources_to_json(const ResourceEstimate& e);
+
+}  // namespace msq

@@ -12,9 +12,6 @@ int pending(const char* cmd) {
 }
 }  // namespace
 
-int cmd_sweep(const SweepOptions&) {
-  return pending("sweep");
-}
 int cmd_optimize(const OptimizeOptions&) {
   return pending("optimize");
 }

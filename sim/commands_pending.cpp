@@ -12,9 +12,6 @@ int pending(const char* cmd) {
 }
 }  // namespace
 
-int cmd_optimize(const OptimizeOptions&) {
-  return pending("optimize");
-}
 int cmd_regress(const RegressOptions&) {
   return pending("regress");
 }

@@ -295,7 +295,8 @@ SweepSpec load_sweep(const std::string& path) {
     return v;
   };
 
-  YAML::Node base_node, set_node;
+  YAML::Node base_node;
+  bool has_base = false;
   std::vector<std::pair<std::string, int>> set_lines;  // key, line
   std::set<std::string> seen;
   for (auto it = root.begin(); it != root.end(); ++it) {
@@ -310,12 +311,12 @@ SweepSpec load_sweep(const std::string& path) {
       if (!v.IsScalar() || v.Scalar().empty())
         throw fail(v, key, "expected the base config's path (got " + shown(v) + ")");
       base_node = v;
+      has_base = true;
       s.base = (dir / v.Scalar()).lexically_normal().string();
     } else if (key == "verify") {
       s.verify = get_bool(v, key);
     } else if (key == "set") {
       if (!v.IsMap()) throw fail(v, key, "expected a mapping of dotted config keys to values");
-      set_node = v;
       for (auto e = v.begin(); e != v.end(); ++e) {
         const std::string k = e->first.Scalar();
         if (e->second.IsNull()) throw fail(e->first, "set." + k, "missing value");
@@ -388,15 +389,11 @@ SweepSpec load_sweep(const std::string& path) {
                  "unknown key, expected one of name, base, axes, set, constraints, verify");
     }
   }
-  if (!base_node) throw fail(root, "base", "missing key: the base config, relative to this file");
+  if (!has_base) throw fail(root, "base", "missing key: the base config, relative to this file");
   if (!fs::is_regular_file(s.base)) throw fail(base_node, "base", "no such file: " + s.base);
   double n = 1;
   for (const auto& a : s.axes) n *= double(a.values.size());
   if (n > 1e7) throw fail(root, "axes", fmt::format("{:.0f} points, at most 10000000", n));
-  for (const auto& a : s.axes)
-    for (const auto& [k, line] : set_lines)
-      if (k == a.key)
-        throw InputError(input_error_text(path, a.line, "axes." + a.key, "also fixed in set"));
 
   // The base with `set:` must load: every point starts from it. A failing --set names its key;
   // map it back to its line in this file.

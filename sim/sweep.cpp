@@ -103,30 +103,16 @@ std::string one_line(std::string s) {
 
 // The value columns after id, status and the axes; their order is part of the CSV format.
 const std::vector<std::string>& value_columns() {
-  static const std::vector<std::string> c = {"device",
-                                             "lut",
-                                             "lut_avail",
-                                             "lut_percent",
-                                             "ff",
-                                             "ff_avail",
-                                             "ff_percent",
-                                             "dsp",
-                                             "dsp_avail",
-                                             "dsp_percent",
-                                             "bram36",
-                                             "bram36_avail",
-                                             "bram36_percent",
-                                             "binding",
-                                             "fits",
-                                             "cycles",
-                                             "latency_ms",
-                                             "gops",
-                                             "frames_per_s",
-                                             "lut_core_utilization",
-                                             "dsp_core_utilization",
-                                             "dram_bytes",
-                                             "macs",
-                                             "message"};
+  // clang-format off
+  static const std::vector<std::string> c = {
+      "device_name",
+      "lut", "lut_avail", "lut_percent", "ff", "ff_avail", "ff_percent",
+      "dsp", "dsp_avail", "dsp_percent", "bram36", "bram36_avail", "bram36_percent",
+      "binding", "fits",
+      "cycles", "latency_ms", "gops", "frames_per_s",
+      "lut_core_utilization", "dsp_core_utilization", "dram_bytes", "macs",
+      "message"};
+  // clang-format on
   return c;
 }
 
@@ -691,8 +677,9 @@ std::vector<size_t> pareto_rows(const SweepTable& t) {
 }
 
 std::vector<size_t> best_rows(const SweepTable& t) {
-  const int fps = column(t.header, "frames_per_s"), dev = column(t.header, "device");
+  const int fps = column(t.header, "frames_per_s"), dev = column(t.header, "device_name");
   std::map<std::string, size_t> best;
+  if (fps < 0 || dev < 0) return {};
   for (size_t i : fitting_ok(t)) {
     const std::string& d = t.rows[i][size_t(dev)];
     const auto it = best.find(d);
@@ -747,7 +734,7 @@ void write_summary(const std::string& out, SweepTable& t,
   std::cout << fmt::format("Best point per device (max frames/s that fits): {}\n",
                            summary_path(out, "best"));
   for (size_t i : best)
-    std::cout << fmt::format("  {:<8} {} (binding: {})\n", col(t.rows[i], "device"),
+    std::cout << fmt::format("  {:<8} {} (binding: {})\n", col(t.rows[i], "device_name"),
                              describe(t.rows[i]), col(t.rows[i], "binding"));
   if (best.empty()) std::cout << "  (no point ran and fits its device)\n";
 }

@@ -215,7 +215,7 @@ TEST_F(SweepCli, PointsThatDoNotFitAreSkippedNotRun) {
   const auto rows = SweepDir::rows(path("f.csv"));
   ASSERT_EQ(rows.size(), 4u);
   // 128x16 SP2 PEs exceed the XC7Z020's LUTs; the XC7Z045 has room for them.
-  EXPECT_EQ(rows[0].at("device"), "xc7z020");
+  EXPECT_EQ(rows[0].at("device_name"), "xc7z020");
   EXPECT_EQ(rows[0].at("status"), "ok");
   EXPECT_EQ(rows[1].at("status"), "skipped");
   EXPECT_EQ(rows[1].at("fits"), "false");

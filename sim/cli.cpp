@@ -144,22 +144,31 @@ std::vector<Command> commands() {
   c.push_back(
       {"sweep",
        "sweep SWEEP.yaml [--jobs N] [--shard I/N] [--out FILE.csv] [--jsonl FILE]"
-       " [--resume]",
+       " [--resume] [--merge PART.csv...]",
        "Simulates every design point of a sweep file (a base config plus the values to vary),\n"
-       "each in its own worker process, and writes one CSV row per point. --shard runs every\n"
-       "N-th point only, so that N machines can split a sweep; --resume skips points already\n"
-       "in the output.",
-       "  msqsim sweep configs/sweeps/sp2_fraction.yaml --jobs 2 --shard 1/4 --out part1.csv",
+       "each in its own worker process, and appends one CSV row per point as it finishes; at\n"
+       "the end the CSV is rewritten sorted by point id, and the Pareto front and the best\n"
+       "point per device go to OUT.pareto.csv and OUT.best.csv (OUT without .csv). --shard\n"
+       "runs every N-th point only, so that N machines can split a sweep; --merge joins their\n"
+       "CSVs into --out; --resume skips points already in the output. Exit 1 when a point\n"
+       "failed (its row says why). docs/sweeps.md describes the file and the columns.",
+       "  msqsim sweep configs/sweeps/xc7z020_sp2_fraction.yaml --jobs 2 --shard 1/4 "
+       "--out part1.csv\n"
+       "  msqsim sweep configs/sweeps/xc7z020_sp2_fraction.yaml --merge part*.csv --out all.csv",
        [](po::options_description& d) {
          d.add_options()("jobs", po::value<int>()->value_name("N"),
                          "worker processes at once (default 0: one per core)")(
              "shard", po::value<std::string>()->value_name("I/N"),
              "run only the I-th of N disjoint slices: points with index % N == I - 1")(
              "out", po::value<std::string>()->value_name("FILE"),
-             "CSV of results (default: next to the sweep file)")(
+             "CSV of results (default: NAME.csv in the working directory, NAME the sweep's "
+             "name: key, else the sweep file's stem)")(
              "jsonl", po::value<std::string>()->value_name("FILE"),
              "also write each point's JSON report as one line")(
-             "resume", po::bool_switch(), "keep the rows already in --out and run only the rest");
+             "resume", po::bool_switch(), "keep the rows already in --out and run only the rest")(
+             "merge", po::value<std::vector<std::string>>()->multitoken()->value_name("CSV..."),
+             "merge shard CSVs of this sweep into --out (sorted by id, checked for missing and "
+             "doubled points) and write its summary; nothing is simulated");
        },
        "sweep", 1,
        [](const po::variables_map& vm) {
@@ -171,6 +180,9 @@ std::vector<Command> commands() {
          o.out = get<std::string>(vm, "out");
          o.jsonl = get<std::string>(vm, "jsonl");
          o.resume = vm["resume"].as<bool>();
+         o.merge = get<std::vector<std::string>>(vm, "merge");
+         if (!o.merge.empty() && (o.resume || !o.shard.empty()))
+           throw UsageError("sweep", "--merge runs nothing: it takes no --resume or --shard");
          return cmd_sweep(o);
        }});
   c.push_back(

@@ -27,9 +27,10 @@ struct SweepOptions {
   std::string sweep;
   int jobs = 0;            // 0 = number of cores
   std::string shard;       // "I/N", "" = all
-  std::string out;         // CSV ("" = next to the sweep file)
+  std::string out;         // CSV ("" = <sweep name>.csv in the working directory)
   std::string jsonl;       // JSON lines ("" = none)
   bool resume = false;
+  std::vector<std::string> merge;  // shard CSVs to merge into `out` instead of running
 };
 int cmd_sweep(const SweepOptions& o);
 

@@ -1,0 +1,786 @@
+#include "sim/sweep.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "models/error.h"
+#include "models/resource_model.h"
+#include "sim/atomic_file.h"
+#include "sim/config_loader.h"
+#include "sim/report.h"
+#include "sim/session.h"
+#include "sim/worker.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace msq {
+
+namespace {
+
+int line_of(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return m.line >= 0 ? m.line + 1 : 0;
+}
+
+// One line, short: error messages quote the offending value.
+std::string shown(const YAML::Node& n) {
+  YAML::Emitter e;
+  e.SetMapFormat(YAML::Flow);
+  e.SetSeqFormat(YAML::Flow);
+  e << n;
+  std::string s = e.c_str();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+// A value as --set takes it: YAML in flow style, so that lists and maps stay on one line.
+std::string flow_text(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e.SetMapFormat(YAML::Flow);
+  e.SetSeqFormat(YAML::Flow);
+  e << n;
+  return e.c_str();
+}
+
+bool looks_like_path(const std::string& v) {
+  if (v.find('/') != std::string::npos) return true;
+  const std::string ext = fs::path(v).extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".csv";
+}
+
+// Files named in a sweep file are relative to it, as the base is; the loader would take a --set
+// path relative to the working directory.
+std::string resolve_value(const std::string& key, const std::string& value, const fs::path& dir) {
+  if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
+      looks_like_path(value) && fs::path(value).is_relative())
+    return (dir / value).lexically_normal().string();
+  return value;
+}
+
+int decimals(const std::string& s) {
+  if (s.find_first_of("eE") != std::string::npos) return -1;
+  const size_t dot = s.find('.');
+  return dot == std::string::npos ? 0 : int(s.size() - dot - 1);
+}
+
+double number(const std::string& s, const char* what) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v))
+    throw InputError(fmt::format("bad range: {} must be a number (got {})", what, s));
+  return v;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\r', ' ');
+  return s;
+}
+
+// The value columns after id, status and the axes; their order is part of the CSV format.
+const std::vector<std::string>& value_columns() {
+  // clang-format off
+  static const std::vector<std::string> c = {
+      "device_name",
+      "lut", "lut_avail", "lut_percent", "ff", "ff_avail", "ff_percent",
+      "dsp", "dsp_avail", "dsp_percent", "bram36", "bram36_avail", "bram36_percent",
+      "binding", "fits",
+      "cycles", "latency_ms", "gops", "frames_per_s",
+      "lut_core_utilization", "dsp_core_utilization", "dram_bytes", "macs",
+      "message"};
+  // clang-format on
+  return c;
+}
+
+std::string percent(int64_t used, int64_t avail) {
+  return avail > 0 ? fmt::format("{:.1f}", 100.0 * double(used) / double(avail)) : "";
+}
+
+std::string constraint_violation(const ResourceEstimate& e, const SweepConstraints& c) {
+  if (c.fits && !e.fits()) return "does not fit: " + e.overfull_message();
+  const auto over = [](int64_t used, int64_t avail, double limit) {
+    return limit >= 0 && avail > 0 && 100.0 * double(used) / double(avail) > limit;
+  };
+  if (over(e.lut, e.lut_avail, c.max_lut_percent))
+    return fmt::format("LUT use {}% exceeds max_lut_percent {}", percent(e.lut, e.lut_avail),
+                       c.max_lut_percent);
+  if (over(e.dsp, e.dsp_avail, c.max_dsp_percent))
+    return fmt::format("DSP use {}% exceeds max_dsp_percent {}", percent(e.dsp, e.dsp_avail),
+                       c.max_dsp_percent);
+  return "";
+}
+
+// Cells for one point; `est` and `total` may be absent (a config that did not load, a run that
+// failed).
+std::vector<std::string> row_cells(const DesignPoint& p, const std::string& status,
+                                   const std::string& device, const ResourceEstimate* est,
+                                   const json* total, const std::string& message) {
+  std::vector<std::string> c;
+  c.push_back(std::to_string(p.id));
+  c.push_back(status);
+  c.insert(c.end(), p.values.begin(), p.values.end());
+  c.push_back(device);
+  if (est) {
+    const auto res = [&](int64_t used, int64_t avail) {
+      c.push_back(std::to_string(used));
+      c.push_back(std::to_string(avail));
+      c.push_back(percent(used, avail));
+    };
+    res(est->lut, est->lut_avail);
+    res(est->ff, est->ff_avail);
+    res(est->dsp, est->dsp_avail);
+    res(est->bram36, est->bram36_avail);
+    c.push_back(est->binding());
+    c.push_back(est->fits() ? "true" : "false");
+  } else {
+    c.insert(c.end(), 14, "");
+  }
+  if (total) {
+    const json& t = *total;
+    c.push_back(std::to_string(t.at("cycles").get<int64_t>()));
+    c.push_back(fmt::format("{:.6f}", t.at("latency_ms").get<double>()));
+    c.push_back(fmt::format("{:.3f}", t.at("gops").get<double>()));
+    c.push_back(fmt::format("{:.3f}", t.at("frames_per_s").get<double>()));
+    c.push_back(fmt::format("{:.4f}", t.at("lut_core_utilization").get<double>()));
+    c.push_back(fmt::format("{:.4f}", t.at("dsp_core_utilization").get<double>()));
+    c.push_back(std::to_string(t.at("dram_bytes").get<int64_t>()));
+    c.push_back(std::to_string(t.at("macs").get<int64_t>()));
+  } else {
+    c.insert(c.end(), 8, "");
+  }
+  c.push_back(one_line(message));
+  return c;
+}
+
+std::vector<std::string> csv_split(const std::string& line, bool& ok) {
+  std::vector<std::string> out(1);
+  ok = true;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"', ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        out.back() += ch;
+      }
+    } else if (ch == '"' && out.back().empty()) {
+      quoted = true;
+    } else if (ch == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += ch;
+    }
+  }
+  ok = !quoted;
+  return out;
+}
+
+bool is_id(const std::string& s) {
+  return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+double cell_num(const std::vector<std::string>& row, int col) {
+  if (col < 0 || row[size_t(col)].empty()) return 0;
+  try {
+    return std::stod(row[size_t(col)]);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The sweep file
+
+std::vector<std::string> range_values(const std::string& from_s, const std::string& to_s,
+                                      const std::string& step_s) {
+  const double from = number(from_s, "from"), to = number(to_s, "to"),
+               step = number(step_s, "step");
+  if (!(step > 0)) throw InputError(fmt::format("bad range: step must be > 0 (got {})", step_s));
+  if (to < from)
+    throw InputError(fmt::format("bad range: to ({}) is below from ({})", to_s, from_s));
+  // The tolerance absorbs (to - from) / step landing just under an integer, e.g. 0.3 / 0.1.
+  const double span = std::floor((to - from) / step + 1e-9);
+  if (span >= 100000)
+    throw InputError(fmt::format("bad range: {} values, at most 100000", span + 1));
+  int d = std::max(decimals(from_s), decimals(step_s));
+  if (decimals(from_s) < 0 || decimals(step_s) < 0) d = 12;
+  std::vector<std::string> v;
+  for (int64_t i = 0; i <= int64_t(span); ++i) {
+    const double x = from + double(i) * step;
+    std::string s = fmt::format("{:.{}f}", x, d);
+    if (decimals(from_s) < 0 || decimals(step_s) < 0) {
+      // Exponent notation names no precision: keep 12 decimals, drop the noise zeros.
+      if (s.find('.') != std::string::npos) {
+        s.erase(s.find_last_not_of('0') + 1);
+        if (s.back() == '.') s.pop_back();
+      }
+    }
+    if (s.find_first_not_of("-0.") == std::string::npos) s = fmt::format("{:.{}f}", 0.0, d);
+    v.push_back(s);
+  }
+  return v;
+}
+
+SweepSpec load_sweep(const std::string& path) {
+  SweepSpec s;
+  s.file = path;
+  if (!fs::is_regular_file(path)) throw InputError(input_error_text(path, 0, "", "no such file"));
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
+  }
+  const auto fail = [&](const YAML::Node& at, const std::string& key, const std::string& what) {
+    return InputError(input_error_text(path, line_of(at), key, what));
+  };
+  if (!root.IsMap())
+    throw fail(root, "", "expected a mapping with keys base, axes, set, constraints, verify, name");
+  const fs::path dir = fs::absolute(path).parent_path();
+  s.name = fs::path(path).stem().string();
+
+  const auto get_bool = [&](const YAML::Node& n, const std::string& key) {
+    bool b = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b))
+      throw fail(n, key, "expected true or false (got " + shown(n) + ")");
+    return b;
+  };
+  const auto get_num = [&](const YAML::Node& n, const std::string& key) {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v))
+      throw fail(n, key, "expected a number (got " + shown(n) + ")");
+    return v;
+  };
+
+  YAML::Node base_node;
+  bool has_base = false;
+  std::vector<std::pair<std::string, int>> set_lines;  // key, line
+  std::set<std::string> seen;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const YAML::Node v = it->second;
+    if (!seen.insert(key).second) throw fail(it->first, key, "given twice");
+    if (key == "name") {
+      if (!v.IsScalar() || v.Scalar().empty())
+        throw fail(v, key, "expected a name (got " + shown(v) + ")");
+      s.name = v.Scalar();
+    } else if (key == "base") {
+      if (!v.IsScalar() || v.Scalar().empty())
+        throw fail(v, key, "expected the base config's path (got " + shown(v) + ")");
+      base_node = v;
+      has_base = true;
+      s.base = (dir / v.Scalar()).lexically_normal().string();
+    } else if (key == "verify") {
+      s.verify = get_bool(v, key);
+    } else if (key == "set") {
+      if (!v.IsMap()) throw fail(v, key, "expected a mapping of dotted config keys to values");
+      for (auto e = v.begin(); e != v.end(); ++e) {
+        const std::string k = e->first.Scalar();
+        if (e->second.IsNull()) throw fail(e->first, "set." + k, "missing value");
+        s.sets.push_back(k + "=" + resolve_value(k, flow_text(e->second), dir));
+        set_lines.emplace_back(k, line_of(e->first));
+      }
+    } else if (key == "constraints") {
+      if (!v.IsMap()) throw fail(v, key, "expected a mapping (fits, max_lut_percent, ...)");
+      for (auto e = v.begin(); e != v.end(); ++e) {
+        const std::string k = e->first.Scalar(), full = "constraints." + k;
+        if (k == "fits") {
+          s.constraints.fits = get_bool(e->second, full);
+        } else if (k == "max_lut_percent" || k == "max_dsp_percent") {
+          const double p = get_num(e->second, full);
+          if (p < 0) throw fail(e->second, full, fmt::format("must be >= 0 (got {})", p));
+          (k == "max_lut_percent" ? s.constraints.max_lut_percent : s.constraints.max_dsp_percent) =
+              p;
+        } else {
+          throw fail(e->first, full,
+                     "unknown key, expected one of fits, max_lut_percent, max_dsp_percent");
+        }
+      }
+    } else if (key == "axes") {
+      if (!v.IsMap()) throw fail(v, key, "expected a mapping of dotted config keys to lists");
+      std::set<std::string> keys;
+      for (auto e = v.begin(); e != v.end(); ++e) {
+        SweepAxis a;
+        a.key = e->first.Scalar();
+        a.line = line_of(e->first);
+        const std::string full = "axes." + a.key;
+        if (!keys.insert(a.key).second) throw fail(e->first, full, "axis given twice");
+        const YAML::Node val = e->second;
+        if (val.IsSequence()) {
+          if (val.size() == 0) throw fail(val, full, "empty list of values");
+          for (const auto& x : val) {
+            if (x.IsNull()) throw fail(x, full, "missing value in the list");
+            a.values.push_back(flow_text(x));
+          }
+        } else if (val.IsMap()) {
+          std::map<std::string, std::string> r;
+          for (auto q = val.begin(); q != val.end(); ++q) {
+            const std::string rk = q->first.Scalar();
+            if (rk != "from" && rk != "to" && rk != "step")
+              throw fail(q->first, full + "." + rk,
+                         "unknown key in a range, expected one of from, to, step");
+            if (!q->second.IsScalar())
+              throw fail(q->second, full + "." + rk,
+                         "bad range: expected a number (got " + shown(q->second) + ")");
+            r[rk] = q->second.Scalar();
+          }
+          for (const char* need : {"from", "to", "step"})
+            if (!r.count(need))
+              throw fail(val, full,
+                         std::string("bad range: missing ") + need +
+                             " (a range is {from: A, to: B, step: S})");
+          try {
+            a.values = range_values(r["from"], r["to"], r["step"]);
+          } catch (const InputError& err) {
+            throw fail(val, full, err.what());
+          }
+        } else {
+          throw fail(
+              val, full,
+              "expected a list of values or a range {from, to, step} (got " + shown(val) + ")");
+        }
+        s.axes.push_back(std::move(a));
+      }
+    } else {
+      throw fail(it->first, key,
+                 "unknown key, expected one of name, base, axes, set, constraints, verify");
+    }
+  }
+  if (!has_base) throw fail(root, "base", "missing key: the base config, relative to this file");
+  if (!fs::is_regular_file(s.base)) throw fail(base_node, "base", "no such file: " + s.base);
+  double n = 1;
+  for (const auto& a : s.axes) n *= double(a.values.size());
+  if (n > 1e7) throw fail(root, "axes", fmt::format("{:.0f} points, at most 10000000", n));
+
+  // The base with `set:` must load: every point starts from it. A failing --set names its key;
+  // map it back to its line in this file.
+  try {
+    load_run_config(s.base, s.sets);
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    for (size_t i = 0; i < s.sets.size(); ++i) {
+      const std::string label = "--set " + s.sets[i] + ": ";
+      if (msg.rfind(label, 0) == 0)
+        throw InputError(
+            input_error_text(path, set_lines[i].second, "set", msg.substr(label.size())));
+    }
+    throw;
+  }
+  // An axis over a key the config does not have would make every point an error row.
+  for (auto& a : s.axes) {
+    for (auto& v : a.values) v = resolve_value(a.key, v, dir);
+    std::vector<std::string> sets = s.sets;
+    sets.push_back(a.key + "=" + a.values[0]);
+    try {
+      load_run_config(s.base, sets);
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      const size_t at = msg.find(": unknown key");
+      if (at != std::string::npos)
+        throw InputError(input_error_text(path, a.line, "axes." + a.key, msg.substr(at + 2)));
+    }
+  }
+  return s;
+}
+
+size_t sweep_size(const SweepSpec& s) {
+  size_t n = 1;
+  for (const auto& a : s.axes) n *= a.values.size();
+  return n;
+}
+
+std::vector<std::string> point_values(const SweepSpec& s, size_t id) {
+  std::vector<std::string> v(s.axes.size());
+  for (size_t i = s.axes.size(); i-- > 0;) {
+    const size_t n = s.axes[i].values.size();
+    v[i] = s.axes[i].values[id % n];
+    id /= n;
+  }
+  return v;
+}
+
+std::vector<std::string> point_sets(const SweepSpec& s, size_t id) {
+  std::vector<std::string> sets = s.sets;
+  const auto v = point_values(s, id);
+  for (size_t i = 0; i < v.size(); ++i) sets.push_back(s.axes[i].key + "=" + v[i]);
+  return sets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+double evaluate_points(const std::vector<std::string>& axis_keys,
+                       const std::vector<DesignPoint>& points, const EvalOptions& o,
+                       const std::function<void(const PointResult&)>& on_result) {
+  const double t0 = now_s();
+  const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
+  struct Ready {
+    const DesignPoint* p;
+    RunConfig cfg;
+    ResourceEstimate est;
+  };
+  std::vector<Ready> todo;
+  Progress progress(o.progress_label, points.size());
+
+  const auto point_json = [&](const DesignPoint& p, const std::string& status,
+                              const std::string& msg) {
+    json j = {{"id", p.id}, {"status", status}};
+    json axes = json::object();
+    for (size_t i = 0; i < axis_keys.size() && i < p.values.size(); ++i)
+      axes[axis_keys[i]] = p.values[i];
+    j["axes"] = axes;
+    j["message"] = one_line(msg);
+    return j;
+  };
+
+  for (const DesignPoint& p : points) {
+    PointResult r;
+    r.id = p.id;
+    RunConfig cfg;
+    ResourceEstimate est;
+    try {
+      cfg = load_run_config(o.base, p.sets);
+      est = estimate_resources(cfg, costs);
+    } catch (const InputError& e) {
+      r.status = "error";
+      r.cells = row_cells(p, r.status, "", nullptr, nullptr, e.what());
+      if (o.want_report) r.json = point_json(p, r.status, e.what()).dump();
+      on_result(r);
+      progress.step();
+      continue;
+    }
+    const std::string why = constraint_violation(est, o.constraints);
+    if (!why.empty()) {
+      r.status = "skipped";
+      r.cells = row_cells(p, r.status, cfg.device.name, &est, nullptr, why);
+      if (o.want_report) {
+        json j = point_json(p, r.status, why);
+        j["resources"] = resources_to_json(est);
+        r.json = j.dump();
+      }
+      on_result(r);
+      progress.step();
+      continue;
+    }
+    cfg.verify = o.verify;
+    todo.push_back(Ready{&p, std::move(cfg), std::move(est)});
+  }
+
+  run_pool(
+      o.jobs, todo.size(),
+      [&](size_t k) {
+        const Ready& t = todo[k];
+        SessionOptions so;
+        so.verify = o.verify;
+        const Session s = run_session(t.cfg, so);
+        if (s.mismatches > 0 || s.overflow_mismatches > 0)
+          throw std::runtime_error(fmt::format("verification failed: {} of {} outputs differ",
+                                               s.mismatches, s.outputs_checked));
+        const Totals tt = totals(s);
+        json j;
+        j["total"] = {{"cycles", tt.cycles},
+                      {"latency_ms", tt.latency_ms},
+                      {"gops", tt.gops},
+                      {"frames_per_s", tt.frames_per_s},
+                      {"macs", tt.macs},
+                      {"dram_bytes", tt.dram_bytes},
+                      {"lut_core_utilization", tt.lut_util},
+                      {"dsp_core_utilization", tt.dsp_util}};
+        if (o.want_report) j["report"] = report_json(s, resources_to_json(t.est));
+        return j.dump();
+      },
+      [&](size_t k, bool ok, const std::string& text, int) {
+        const Ready& t = todo[k];
+        PointResult r;
+        r.id = t.p->id;
+        json j;
+        if (ok) {
+          try {
+            j = json::parse(text);
+          } catch (const json::exception&) {
+            ok = false;
+          }
+        }
+        if (ok) {
+          r.status = "ok";
+          r.cells = row_cells(*t.p, r.status, t.cfg.device.name, &t.est, &j.at("total"), "");
+          if (o.want_report) {
+            json line = point_json(*t.p, r.status, "");
+            line["report"] = j.at("report");
+            r.json = line.dump();
+          }
+        } else {
+          const std::string msg = text.empty() ? "worker failed" : text;
+          r.status = "error";
+          r.cells = row_cells(*t.p, r.status, t.cfg.device.name, &t.est, nullptr, msg);
+          if (o.want_report) {
+            json line = point_json(*t.p, r.status, msg);
+            line["resources"] = resources_to_json(t.est);
+            r.json = line.dump();
+          }
+        }
+        on_result(r);
+        progress.step();
+      });
+  progress.finish();
+  return now_s() - t0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results CSV
+
+std::vector<std::string> sweep_header(const std::vector<std::string>& axis_keys) {
+  std::vector<std::string> h = {"id", "status"};
+  h.insert(h.end(), axis_keys.begin(), axis_keys.end());
+  h.insert(h.end(), value_columns().begin(), value_columns().end());
+  return h;
+}
+
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i) out += ',';
+    const std::string& c = cells[i];
+    if (c.find_first_of(",\"\n\r") == std::string::npos) {
+      out += c;
+    } else {
+      out += '"';
+      for (char ch : c) {
+        if (ch == '"') out += '"';
+        out += ch;
+      }
+      out += '"';
+    }
+  }
+  return out + "\n";
+}
+
+SweepTable read_sweep_csv(const std::string& path, bool repair) {
+  SweepTable t;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (!text.empty() && text.back() != '\n') {
+    // Killed mid-write: the last row is incomplete and its point runs again.
+    const size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+    text.resize(keep);
+    t.dropped_partial = true;
+    if (repair) fs::resize_file(path, keep);
+  }
+  std::istringstream lines(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    bool ok = true;
+    auto cells = csv_split(line, ok);
+    if (n == 1) {
+      if (!ok) throw InputError(input_error_text(path, n, "", "malformed CSV header"));
+      t.header = std::move(cells);
+      continue;
+    }
+    if (!ok || cells.size() != t.header.size() || !is_id(cells[0]))
+      throw InputError(input_error_text(path, n, "",
+                                        fmt::format("malformed row: {} cells, the header has {}",
+                                                    cells.size(), t.header.size())));
+    t.rows.push_back(std::move(cells));
+  }
+  return t;
+}
+
+size_t row_id(const std::vector<std::string>& row) {
+  return size_t(std::stoull(row.at(0)));
+}
+
+int column(const std::vector<std::string>& header, const std::string& name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  return it == header.end() ? -1 : int(it - header.begin());
+}
+
+void sort_rows(SweepTable& t, const std::string& label) {
+  std::stable_sort(t.rows.begin(), t.rows.end(),
+                   [](const auto& a, const auto& b) { return row_id(a) < row_id(b); });
+  std::vector<std::vector<std::string>> out;
+  for (auto& r : t.rows) {
+    if (!out.empty() && row_id(out.back()) == row_id(r)) {
+      if (out.back() != r)
+        throw InputError(fmt::format("{}: point {} has two different rows", label, row_id(r)));
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  t.rows = std::move(out);
+}
+
+namespace {
+std::vector<size_t> fitting_ok(const SweepTable& t) {
+  const int st = column(t.header, "status"), fits = column(t.header, "fits");
+  std::vector<size_t> v;
+  for (size_t i = 0; i < t.rows.size(); ++i)
+    if (st >= 0 && fits >= 0 && t.rows[i][size_t(st)] == "ok" && t.rows[i][size_t(fits)] == "true")
+      v.push_back(i);
+  return v;
+}
+}  // namespace
+
+std::vector<size_t> pareto_rows(const SweepTable& t) {
+  const int fps = column(t.header, "frames_per_s"), lut = column(t.header, "lut"),
+            dsp = column(t.header, "dsp");
+  const auto cand = fitting_ok(t);
+  std::vector<size_t> front;
+  for (size_t a : cand) {
+    const double fa = cell_num(t.rows[a], fps), la = cell_num(t.rows[a], lut),
+                 da = cell_num(t.rows[a], dsp);
+    bool dominated = false;
+    for (size_t b : cand) {
+      const double fb = cell_num(t.rows[b], fps), lb = cell_num(t.rows[b], lut),
+                   db = cell_num(t.rows[b], dsp);
+      if (fb >= fa && lb <= la && db <= da && (fb > fa || lb < la || db < da)) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) front.push_back(a);
+  }
+  return front;
+}
+
+std::vector<size_t> best_rows(const SweepTable& t) {
+  const int fps = column(t.header, "frames_per_s"), dev = column(t.header, "device_name");
+  std::map<std::string, size_t> best;
+  if (fps < 0 || dev < 0) return {};
+  for (size_t i : fitting_ok(t)) {
+    const std::string& d = t.rows[i][size_t(dev)];
+    const auto it = best.find(d);
+    // Ties keep the lower id: rows are in id order.
+    if (it == best.end() || cell_num(t.rows[i], fps) > cell_num(t.rows[it->second], fps))
+      best[d] = i;
+  }
+  std::vector<size_t> v;
+  for (const auto& [d, i] : best) v.push_back(i);
+  return v;
+}
+
+std::string summary_path(const std::string& out, const std::string& kind) {
+  std::string stem = out;
+  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".csv") == 0)
+    stem.resize(stem.size() - 4);
+  return stem + "." + kind + ".csv";
+}
+
+void write_summary(const std::string& out, SweepTable& t,
+                   const std::vector<std::string>& axis_keys) {
+  sort_rows(t, out);
+  const auto table_text = [&](const std::vector<size_t>& idx) {
+    std::string s = csv_line(t.header);
+    for (size_t i : idx) s += csv_line(t.rows[i]);
+    return s;
+  };
+  std::vector<size_t> all(t.rows.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  write_file_atomic(out, table_text(all));
+  const auto front = pareto_rows(t), best = best_rows(t);
+  write_file_atomic(summary_path(out, "pareto"), table_text(front));
+  write_file_atomic(summary_path(out, "best"), table_text(best));
+
+  const auto col = [&](const std::vector<std::string>& r, const char* name) {
+    const int c = column(t.header, name);
+    return c < 0 ? std::string() : r[size_t(c)];
+  };
+  const auto axes_text = [&](const std::vector<std::string>& r) {
+    std::string s;
+    for (const auto& k : axis_keys) s += (s.empty() ? "" : " ") + k + "=" + col(r, k.c_str());
+    return s.empty() ? std::string("(base)") : s;
+  };
+  const auto describe = [&](const std::vector<std::string>& r) {
+    return fmt::format("id {:>4}  {:>10} frames/s  LUT {:>5}%  DSP {:>5}%  {}", r[0],
+                       col(r, "frames_per_s"), col(r, "lut_percent"), col(r, "dsp_percent"),
+                       axes_text(r));
+  };
+  std::cout << fmt::format("Pareto front (max frames/s, min LUT, min DSP), {} of {} points: {}\n",
+                           front.size(), t.rows.size(), summary_path(out, "pareto"));
+  for (size_t i : front) std::cout << "  " << describe(t.rows[i]) << "\n";
+  std::cout << fmt::format("Best point per device (max frames/s that fits): {}\n",
+                           summary_path(out, "best"));
+  for (size_t i : best)
+    std::cout << fmt::format("  {:<8} {} (binding: {})\n", col(t.rows[i], "device_name"),
+                             describe(t.rows[i]), col(t.rows[i], "binding"));
+  if (best.empty()) std::cout << "  (no point ran and fits its device)\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+Progress::Progress(std::string label, size_t total)
+    : label_(std::move(label)), total_(total), tty_(isatty(STDERR_FILENO)), start_(now_s()) {}
+
+double Progress::rate() const {
+  const double dt = now_s() - start_;
+  return dt > 0 ? double(done_) / dt : 0.0;
+}
+
+void Progress::step() {
+  ++done_;
+  draw(false);
+}
+
+void Progress::finish() {
+  if (total_ > 0) draw(true);
+}
+
+void Progress::draw(bool last) {
+  const double t = now_s();
+  // A terminal redraws cheaply; a log file gets a line a second.
+  if (!last && t - last_draw_ < (tty_ ? 0.1 : 1.0)) return;
+  if (last && !tty_ && drawn_ == done_) return;
+  last_draw_ = t;
+  drawn_ = done_;
+  const double r = rate();
+  const std::string eta =
+      r > 0 ? fmt::format("{:.0f} s", double(total_ - done_) / r) : std::string("?");
+  if (tty_) {
+    const int width = 30;
+    const int fill = total_ ? int(width * double(done_) / double(total_)) : width;
+    std::cerr << fmt::format("\r{}: [{}{}] {}/{}  {:.1f} points/s  ETA {}\033[K", label_,
+                             std::string(size_t(fill), '#'), std::string(size_t(width - fill), '.'),
+                             done_, total_, r, eta);
+    if (last) std::cerr << "\n";
+  } else {
+    std::cerr << fmt::format("{}: {}/{} points, {:.1f} points/s, ETA {}\n", label_, done_, total_,
+                             r, eta);
+  }
+  std::cerr.flush();
+}
+
+}  // namespace msq

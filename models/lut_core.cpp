@@ -1,5 +1,9 @@
 #include "models/lut_core.h"
 
+#if defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
+
 #include "models/arith/acc_bound.h"
 #include "models/arith/accumulator.h"
 
@@ -100,6 +104,47 @@ void shift_add_block16(const XT* X, int64_t tk, const LutCore::Shifts* sh, int64
   }
   for (int64_t n = 0; n < NB; ++n) out[n] = s[n];
 }
+
+#if defined(__AVX512BW__)
+// GCC 12's own AVX-512 headers trip -Wmaybe-uninitialized on the widening conversions (a known
+// false positive of that release).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The same for 8-bit activations with explicit 16-bit shifts: C++ promotes a 16-bit shift to int,
+// and the compiler then shifts in 32-bit lanes and repacks, at half the speed.
+template <>
+void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const LutCore::Shifts* sh,
+                                int64_t chunk, int32_t* out) {
+  static_assert(NB == 64, "two vectors of 32 16-bit lanes");
+  __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                  _mm512_setzero_si512()};
+  for (int64_t k0 = 0; k0 < tk; k0 += chunk) {
+    const int64_t k1 = std::min(tk, k0 + chunk);
+    __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+    for (int64_t k = k0; k < k1; ++k) {
+      const uint8_t* x = X + k * NB;
+      const __m512i x0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+      const __m512i x1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
+      const __m128i c1 = _mm_cvtsi32_si128(sh[k].s1), c2 = _mm_cvtsi32_si128(sh[k].s2);
+      const __m512i e1 = _mm512_set1_epi16(int16_t(sh[k].en1));
+      const __m512i e2 = _mm512_set1_epi16(int16_t(sh[k].en2));
+      const __m512i ng = _mm512_set1_epi16(int16_t(sh[k].neg));
+      __m512i p0 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x0, c1), e1),
+                                    _mm512_and_si512(_mm512_sll_epi16(x0, c2), e2));
+      __m512i p1 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x1, c1), e1),
+                                    _mm512_and_si512(_mm512_sll_epi16(x1, c2), e2));
+      t0 = _mm512_add_epi16(t0, _mm512_sub_epi16(_mm512_xor_si512(p0, ng), ng));
+      t1 = _mm512_add_epi16(t1, _mm512_sub_epi16(_mm512_xor_si512(p1, ng), ng));
+    }
+    s[0] = _mm512_add_epi32(s[0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(t0)));
+    s[1] = _mm512_add_epi32(s[1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(t0, 1)));
+    s[2] = _mm512_add_epi32(s[2], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(t1)));
+    s[3] = _mm512_add_epi32(s[3], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(t1, 1)));
+  }
+  for (int i = 0; i < 4; ++i) _mm512_storeu_si512(out + 16 * i, s[i]);
+}
+#pragma GCC diagnostic pop
+#endif
 
 // The finite register, one product at a time in ascending k (rows that may overflow).
 template <typename XT>

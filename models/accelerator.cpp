@@ -1,7 +1,8 @@
 #include "models/accelerator.h"
 
-#include <cstdlib>
 #include <fmt/format.h>
+
+#include <cstdlib>
 #include <memory>
 
 #include "models/buffer.h"
@@ -39,7 +40,9 @@ class Top : public sc_core::sc_module {
   DspCore dsp;
 };
 
-int64_t to_cycles(sc_time t, sc_time clock) { return int64_t(t / clock + 0.5); }
+int64_t to_cycles(sc_time t, sc_time clock) {
+  return int64_t(t / clock + 0.5);
+}
 
 // Cycles covered by a set of intervals.
 int64_t covered_cycles(std::vector<std::pair<sc_time, sc_time>> v, sc_time clock) {
@@ -105,7 +108,8 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   r.dma = top->dma.stats();
   r.dram_peak_bytes_per_s = top->dram.peak_bytes_per_s();
   const Buffer* bufs[4] = {&top->input, &top->output, &top->weights_lut, &top->weights_dsp};
-  for (int i = 0; i < 4; ++i) r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
+  for (int i = 0; i < 4; ++i)
+    r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
   sc_time prev_end = sc_core::SC_ZERO_TIME;
   for (LayerRun& run : f.runs) {
     const LayerShape& s = run.layer->shape;

@@ -46,8 +46,7 @@ void ArrayCore::main() {
           st.stall_dram += sc_core::sc_time_stamp() - w0;
         }
         const RowBlock& b = blocks[size_t(job.block)];
-        if (run.values)
-          compute(run, b, step, f_.in_values.at(gs), f_.out_values.at(gt));
+        if (run.values) compute(run, b, step, f_.in_values.at(gs), f_.out_values.at(gt));
         const int64_t cycles = job_cycles(run, b, run.plan.tiles[size_t(step.tile)].tn, step.tk);
         wait(f_.clock * double(cycles));
         st.busy += cycles;

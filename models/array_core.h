@@ -17,11 +17,12 @@ class ArrayCore : public sc_core::sc_module {
 
  protected:
   // Cycles of a job: block over tn columns and tk reduction steps.
-  virtual int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const = 0;
+  virtual int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn,
+                             int64_t tk) const = 0;
   // Values: called once per layer before its first job, then per job.
   virtual void load_layer(const LayerRun& run) = 0;
-  virtual void compute(LayerRun& run, const RowBlock& b, const Step& st,
-                       const InputTileValues& x, OutputTileValues& acc) = 0;
+  virtual void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
+                       OutputTileValues& acc) = 0;
 
   Fabric& f_;
   CoreId id_;

@@ -69,15 +69,15 @@ struct AcceleratorConfig {
 // memory.dram: timing in DRAM clock cycles (tCK), from the preset then any overrides.
 struct DramConfig {
   std::string preset = "ddr3-1066-x32";
-  double clock_mhz = 533.0;     // command clock; data moves on both edges
-  int data_width_bits = 32;     // bus width
+  double clock_mhz = 533.0;  // command clock; data moves on both edges
+  int data_width_bits = 32;  // bus width
   int channels = 1;
   int banks = 8;
   int rows = 32768;
-  int row_bytes = 4096;         // bytes of one row across the bus width (page size of the rank)
-  int burst_length = 8;         // beats per burst
+  int row_bytes = 4096;  // bytes of one row across the bus width (page size of the rank)
+  int burst_length = 8;  // beats per burst
   int tRCD = 7, tRP = 7, CL = 7, tRAS = 20, tRFC = 139, tREFI = 4160;
-  int tCCD = 4;                 // column-to-column (a burst every tCCD at best)
+  int tCCD = 4;  // column-to-column (a burst every tCCD at best)
 };
 
 // memory: DRAM behind AXI HP ports that the DMA drives at the fabric clock.
@@ -93,9 +93,9 @@ struct WorkloadConfig {
   std::string network = "resnet18";  // configs/workloads/<name>.yaml, a .yaml path or a .csv
   std::string network_path;          // resolved file
   int batch = 1;
-  double sp2_fraction = 0.5;         // fraction of rows (per layer) that are SP2
-  double fixed8_fraction = 0.0;      // fraction of rows at 8-bit fixed (multi-precision, RMSMP)
-  int weight_bits = 4;               // bits of the low-precision rows (SP2 and fixed)
+  double sp2_fraction = 0.5;     // fraction of rows (per layer) that are SP2
+  double fixed8_fraction = 0.0;  // fraction of rows at 8-bit fixed (multi-precision, RMSMP)
+  int weight_bits = 4;           // bits of the low-precision rows (SP2 and fixed)
   int act_bits = 8;
   uint64_t seed = 1;
   bool last_layer_accumulators = true;  // the final classifier emits accumulators

@@ -17,7 +17,7 @@ enum class Traffic : int { Weights = 0, Inputs = 1, Outputs = 2 };
 struct DmaStats {
   int64_t transfers = 0;
   int64_t bytes[3] = {0, 0, 0};  // by Traffic
-  int64_t busy_cycles = 0;  // fabric cycles with a transfer in flight
+  int64_t busy_cycles = 0;       // fabric cycles with a transfer in flight
 };
 
 class Dma : public sc_core::sc_module {

@@ -5,12 +5,15 @@
 
 namespace msq {
 
-using sc_core::sc_time;
 using sc_core::SC_PS;
+using sc_core::sc_time;
 
 Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg)
-    : sc_module(name), cfg_(cfg), burst_bytes_(cfg.data_width_bits / 8 * cfg.burst_length),
-      tck_ps_(1e6 / cfg.clock_mhz), channels_(cfg.channels) {
+    : sc_module(name),
+      cfg_(cfg),
+      burst_bytes_(cfg.data_width_bits / 8 * cfg.burst_length),
+      tck_ps_(1e6 / cfg.clock_mhz),
+      channels_(cfg.channels) {
   for (Channel& c : channels_) {
     c.banks.resize(cfg.banks);
     c.next_refresh = cfg.tREFI;
@@ -111,7 +114,8 @@ int64_t Dram::page_hits(uint64_t addr, int64_t n, int64_t& end) {
 
 sc_time Dram::access(sc_time start, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                      int64_t seg_count, bool write) {
-  int64_t t = std::max<int64_t>(order_, int64_t(std::ceil(start.to_seconds() * 1e12 / tck_ps_ - 1e-6)));
+  int64_t t =
+      std::max<int64_t>(order_, int64_t(std::ceil(start.to_seconds() * 1e12 / tck_ps_ - 1e-6)));
   int64_t end = t;
   const uint64_t bb = uint64_t(burst_bytes_);
   for (int64_t s = 0; s < seg_count; ++s) {
@@ -124,7 +128,8 @@ sc_time Dram::access(sc_time start, uint64_t addr, int64_t seg_bytes, int64_t se
       a += bb;
       // The rest of this page's bursts in the run are hits: place them in bulk.
       const uint64_t page_end = (a / uint64_t(cfg_.row_bytes) + 1) * uint64_t(cfg_.row_bytes);
-      const int64_t same_page = int64_t((std::min(a1, page_end) - std::min(a, std::min(a1, page_end)) + bb - 1) / bb);
+      const int64_t same_page =
+          int64_t((std::min(a1, page_end) - std::min(a, std::min(a1, page_end)) + bb - 1) / bb);
       if (same_page > 0 && a % uint64_t(cfg_.row_bytes) != 0) {
         const int64_t done = page_hits(a, same_page, end);
         a += uint64_t(done) * bb;

@@ -88,7 +88,8 @@ void single_checked(const XT* X, int64_t tk, const int32_t* w, int64_t cols, con
                     int64_t* acc, uint64_t& overflows) {
   for (int64_t k = 0; k < tk; ++k) {
     const XT* x = X + k * NB;
-    for (int64_t n = 0; n < cols; ++n) acc[n] = acc_add(spec, acc[n], int64_t(w[k]) * x[n], overflows);
+    for (int64_t n = 0; n < cols; ++n)
+      acc[n] = acc_add(spec, acc[n], int64_t(w[k]) * x[n], overflows);
   }
 }
 
@@ -120,9 +121,12 @@ void block_values(const QuantLayer& L, const LayerPlan& plan, const RowBlock& b,
       const XT* X = x.block<XT>(group(m), nb);
       const int32_t* w = L.row(m) + k0;
       int64_t* a = acc + m * tn + n0;
-      if (row_acc[size_t(m)] == 32) single_block<XT, int32_t>(X, tk, w, cols, a);
-      else if (row_acc[size_t(m)] == 64) single_block<XT, int64_t>(X, tk, w, cols, a);
-      else single_checked(X, tk, w, cols, spec, a, overflows);
+      if (row_acc[size_t(m)] == 32)
+        single_block<XT, int32_t>(X, tk, w, cols, a);
+      else if (row_acc[size_t(m)] == 64)
+        single_block<XT, int64_t>(X, tk, w, cols, a);
+      else
+        single_checked(X, tk, w, cols, spec, a, overflows);
     }
   }
 }

@@ -44,12 +44,12 @@ struct QuantLayer {
   int acc_bits = 32;
   Overflow overflow = Overflow::Wrap;
   OutputKind output = OutputKind::Activations;
-  std::vector<int32_t> weights;   // [M][K] (int32: an 8-bit SP2 level reaches 2^15)
-  std::vector<uint8_t> scheme;    // [M] Scheme values
-  std::vector<uint8_t> bits;      // [M] bit width of each row
-  std::vector<int32_t> bias;      // [M]
-  std::vector<int32_t> rq_mult;   // [M] non-negative
-  std::vector<int8_t> rq_shift;   // [M] in [1, 62]
+  std::vector<int32_t> weights;  // [M][K] (int32: an 8-bit SP2 level reaches 2^15)
+  std::vector<uint8_t> scheme;   // [M] Scheme values
+  std::vector<uint8_t> bits;     // [M] bit width of each row
+  std::vector<int32_t> bias;     // [M]
+  std::vector<int32_t> rq_mult;  // [M] non-negative
+  std::vector<int8_t> rq_shift;  // [M] in [1, 62]
   // Quantization error of each scheme's rows (relative: ||w - q||^2 / ||w||^2), when known.
   double rel_err_sp2 = -1.0, rel_err_fixed = -1.0;
 

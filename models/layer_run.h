@@ -18,8 +18,8 @@ enum CoreId : int { kLut = 0, kDsp = 1 };
 // One job of a core: a row block over one (tile, k tile) step.
 struct CoreJob {
   int block = 0;
-  int64_t wload = -1;          // global index of the core's weight load it needs (-1: none)
-  int64_t release_bytes = 0;   // weight bytes it frees when done (streamed weights)
+  int64_t wload = -1;         // global index of the core's weight load it needs (-1: none)
+  int64_t release_bytes = 0;  // weight bytes it frees when done (streamed weights)
 };
 
 // A (tile, k tile) step of a layer: the unit the input buffer holds.

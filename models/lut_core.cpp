@@ -123,8 +123,10 @@ void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const LutCore::Shi
     __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
     for (int64_t k = k0; k < k1; ++k) {
       const uint8_t* x = X + k * NB;
-      const __m512i x0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-      const __m512i x1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
+      const __m512i x0 =
+          _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+      const __m512i x1 =
+          _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
       const __m128i c1 = _mm_cvtsi32_si128(sh[k].s1), c2 = _mm_cvtsi32_si128(sh[k].s2);
       const __m512i e1 = _mm512_set1_epi16(int16_t(sh[k].en1));
       const __m512i e2 = _mm512_set1_epi16(int16_t(sh[k].en2));

@@ -9,8 +9,12 @@ namespace msq {
 using sc_core::sc_time;
 
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-uint64_t align(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+uint64_t align(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
 }  // namespace
 
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
@@ -23,8 +27,8 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   run.w_addr = next_addr;
   next_addr = align(next_addr + uint64_t(p.weight_bytes), page_bytes);
   run.in_addr = next_addr;
-  next_addr = align(next_addr + uint64_t(s.batch) * s.in_h * s.in_w * s.in_c * p.act_bytes,
-                    page_bytes);
+  next_addr =
+      align(next_addr + uint64_t(s.batch) * s.in_h * s.in_w * s.in_c * p.act_bytes, page_bytes);
   run.out_addr = next_addr;
   next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
 
@@ -77,7 +81,11 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
 
 Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,
                      Buffer& output, Buffer& weights_lut, Buffer& weights_dsp)
-    : sc_module(name), f_(fabric), dma_(dma), input_(input), output_(output),
+    : sc_module(name),
+      f_(fabric),
+      dma_(dma),
+      input_(input),
+      output_(output),
       weights_{&weights_lut, &weights_dsp} {
   SC_HAS_PROCESS(Scheduler);
   SC_THREAD(input_loader);
@@ -204,7 +212,10 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
   v.nblocks = (tile.tn + NB - 1) / NB;
   const bool narrow = run.layer->act_bits <= 8;
   const size_t total = size_t(groups * v.nblocks * st.tk * NB);
-  if (narrow) v.x8.assign(total, 0); else v.x16.assign(total, 0);
+  if (narrow)
+    v.x8.assign(total, 0);
+  else
+    v.x16.assign(total, 0);
   // Each column's image and window origin, once per tile; columns whose whole window lies inside
   // the image need no bounds checks.
   const int64_t plane = int64_t(s.in_h) * s.in_w;
@@ -239,8 +250,10 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
                 if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
                 x = in.data[size_t((base[size_t(nn)] + c) * plane + ih * s.in_w + iw)];
               }
-              if (narrow) v.x8[dst + size_t(nn - nb * NB)] = uint8_t(x);
-              else v.x16[dst + size_t(nn - nb * NB)] = x;
+              if (narrow)
+                v.x8[dst + size_t(nn - nb * NB)] = uint8_t(x);
+              else
+                v.x16[dst + size_t(nn - nb * NB)] = x;
             }
           }
         }

@@ -1,7 +1,8 @@
 #include "models/tiler.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "models/arith/acc_bound.h"
 #include "models/arith/packed_dsp.h"
@@ -12,7 +13,9 @@ namespace msq {
 
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 // Signed width that holds every weight of a row: fixed b-bit codes need b bits, an SP2 row's
 // largest level 2^F needs F + 2.
@@ -102,7 +105,8 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
     auto cost = [&](int64_t k) {
       const int64_t ch = k > 0 ? chain_s : chain0;
       const int64_t packed = ch > 0 ? int64_t(low_fixed.size()) + k : 0;
-      const int64_t single = int64_t(wide_fixed.size()) + (ch > 0 ? 0 : int64_t(low_fixed.size()) + k);
+      const int64_t single =
+          int64_t(wide_fixed.size()) + (ch > 0 ? 0 : int64_t(low_fixed.size()) + k);
       const CoreEstimate e = estimate(int64_t(sp2.size()) - k, packed, single, ch);
       return std::max(e.lut, e.dsp);
     };
@@ -143,11 +147,12 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
       else if (s.groups > 1)
         p.packing_note = "grouped convolution: rows of different groups share no activation";
       else if (!packing_overflow_safe(L.acc_bits, K, L.act_bits, p.packed_w_bits))
-        p.packing_note = fmt::format("a {}-bit accumulator could overflow over K={}", L.acc_bits, K);
+        p.packing_note =
+            fmt::format("a {}-bit accumulator could overflow over K={}", L.acc_bits, K);
       else
-        p.packing_note = fmt::format("{}-bit weights do not pack in the {} multiplier",
-                                     p.packed_w_bits,
-                                     cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2");
+        p.packing_note =
+            fmt::format("{}-bit weights do not pack in the {} multiplier", p.packed_w_bits,
+                        cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2");
     }
   }
   std::sort(single_rows.begin(), single_rows.end());
@@ -192,22 +197,24 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
     for (const RowBlock& b : *core_blocks[c])
       p.core_weight_bytes[c] += ceil_div(b.weight_bits_per_k * K, 8);
   p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
-  p.weights_resident = std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
+  p.weights_resident =
+      std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels
   // does not fit the input buffer.
   p.k_channels = s.in_c;
   if (cfg.accelerator.scheduler.tile_k > 0 && s.groups == 1)
-    p.k_channels = int(std::clamp<int64_t>(cfg.accelerator.scheduler.tile_k / (int64_t(s.kh) * s.kw),
-                                           1, s.in_c));
+    p.k_channels = int(
+        std::clamp<int64_t>(cfg.accelerator.scheduler.tile_k / (int64_t(s.kh) * s.kw), 1, s.in_c));
   const int64_t pixel_window = kh_in * kw_in * p.act_bytes;
   if (pixel_window * p.k_channels > p.input_slot_bytes) {
     const int64_t fit = p.input_slot_bytes / pixel_window;
     if (fit < 1 || s.groups != 1)
       throw InputError(fmt::format(
           "{}: the input buffer is too small for one tile: one output pixel reads {} bytes ({} "
-          "channels x {}x{} window), a buffer slot holds {} (accelerator.buffers.input_bram36 = {}{})",
+          "channels x {}x{} window), a buffer slot holds {} (accelerator.buffers.input_bram36 = "
+          "{}{})",
           where, pixel_window * (s.groups == 1 ? 1 : s.in_c), s.groups == 1 ? 1 : s.in_c, kh_in,
           kw_in, p.input_slot_bytes, bc.input_bram36, bc.double_buffer ? ", double-buffered" : ""));
     p.k_channels = int(fit);
@@ -226,8 +233,9 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
             "{}: the weight buffer is too small for one tile: a block of rows needs {} bytes of "
             "weights per input channel{}, a core's buffer slot holds {} "
             "(accelerator.buffers.weight_bram36 = {}: half per core{})",
-            where, ceil_div(widest * window, 8), s.groups != 1 ? " (all channels of a group at once)" : "",
-            p.weight_slot_bytes, bc.weight_bram36, bc.double_buffer ? ", double-buffered" : ""));
+            where, ceil_div(widest * window, 8),
+            s.groups != 1 ? " (all channels of a group at once)" : "", p.weight_slot_bytes,
+            bc.weight_bram36, bc.double_buffer ? ", double-buffered" : ""));
       p.k_channels = int(fit);
     }
   }
@@ -268,7 +276,9 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
     int64_t tr = 0, tc = Wout;
     // With the weights resident, smaller tiles cost nothing extra and let the next tile load (and
     // the last one drain) while this one computes: aim for at least four tiles per layer.
-    const int64_t r_max = p.weights_resident && s.batch < 4 ? std::max<int64_t>(1, ceil_div(Hout * s.batch, 4)) : Hout;
+    const int64_t r_max = p.weights_resident && s.batch < 4
+                              ? std::max<int64_t>(1, ceil_div(Hout * s.batch, 4))
+                              : Hout;
     for (int64_t r = std::min(Hout, r_max); r >= 1; --r)
       if (r * Wout <= max_tn && rows_in(r) * s.in_w * c_bytes <= p.input_slot_bytes) {
         tr = r;
@@ -297,12 +307,14 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
           const int64_t iw0 = tc == Wout ? 0 : std::max<int64_t>(0, ow0 * s.sw - s.pw);
           const int64_t iw1 =
               tc == Wout ? s.in_w : std::min<int64_t>(s.in_w, (ow0 + c - 1) * s.sw - s.pw + s.kw);
-          const int64_t nrows = std::max<int64_t>(0, ih1 - ih0), ncols = std::max<int64_t>(0, iw1 - iw0);
+          const int64_t nrows = std::max<int64_t>(0, ih1 - ih0),
+                        ncols = std::max<int64_t>(0, iw1 - iw0);
           t.offset = ((b * s.in_h + ih0) * s.in_w + iw0) * pix_stride;
           if (p.k_channels == s.in_c && tc == Wout) {
             t.seg_count = 1, t.seg_bytes = nrows * ncols * c_bytes, t.seg_stride = t.seg_bytes;
           } else if (p.k_channels == s.in_c) {
-            t.seg_count = nrows, t.seg_bytes = ncols * c_bytes, t.seg_stride = int64_t(s.in_w) * pix_stride;
+            t.seg_count = nrows, t.seg_bytes = ncols * c_bytes,
+            t.seg_stride = int64_t(s.in_w) * pix_stride;
           } else {
             // Only the k tile's channels of each pixel: one short run per pixel.
             t.seg_count = nrows * ncols, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;

@@ -48,7 +48,8 @@ struct LayerPlan {
   int lane_offset = 0;       // D
   int64_t chain = 0;         // longest safe packed accumulation chain
   std::string packing_note;  // why some rows run unpacked, when they do
-  // Tiling: tiles along N; K in k_tiles pieces of k_channels input channels (tk = k_channels*kh*kw).
+  // Tiling: tiles along N; K in k_tiles pieces of k_channels input channels (tk =
+  // k_channels*kh*kw).
   std::vector<Tile> tiles;
   int64_t tn = 0;  // largest tile
   int64_t tk = 0, k_tiles = 1;
@@ -57,7 +58,7 @@ struct LayerPlan {
   // the whole layer when it fits one slot of that half, else it is streamed block by block.
   bool weights_resident = false;
   int64_t core_weight_bytes[2] = {0, 0};  // LUT, DSP
-  int64_t weight_bytes = 0;       // the whole layer's, as stored in DRAM (rows packed to bytes)
+  int64_t weight_bytes = 0;  // the whole layer's, as stored in DRAM (rows packed to bytes)
   int64_t input_slot_bytes = 0, weight_slot_bytes = 0 /* per core */, output_slot_bytes = 0;
   int act_bytes = 1, acc_bytes = 4, out_bytes = 1;
 };

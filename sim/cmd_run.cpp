@@ -19,10 +19,12 @@ int cmd_run(const RunOptions& o) {
   RunConfig cfg = load_run_config(o.config, o.sets);
   cfg.verify = cfg.verify && o.verify;
   // The design must fit the device before its timing means anything.
-  const ResourceEstimate est = estimate_resources(cfg, load_resource_costs(default_resource_costs_path()));
+  const ResourceEstimate est =
+      estimate_resources(cfg, load_resource_costs(default_resource_costs_path()));
   if (!est.fits() && !o.allow_overfull) {
-    std::cerr << "msqsim: " << o.config << ": the design does not fit the device: "
-              << est.overfull_message() << " (run with --allow-overfull to simulate it anyway)\n";
+    std::cerr << "msqsim: " << o.config
+              << ": the design does not fit the device: " << est.overfull_message()
+              << " (run with --allow-overfull to simulate it anyway)\n";
     return 1;
   }
   SessionOptions so;
@@ -49,8 +51,9 @@ int cmd_run(const RunOptions& o) {
         std::cerr << fmt::format("msqsim: verify: layer {}: {} more mismatches\n",
                                  s.wl.layers[l].shape.name, v.mismatches - int64_t(v.first.size()));
       if (v.expected_overflows != v.got_overflows)
-        std::cerr << fmt::format("msqsim: verify: layer {}: {} accumulator overflows, the functional model counts {}\n",
-                                 s.wl.layers[l].shape.name, v.got_overflows, v.expected_overflows);
+        std::cerr << fmt::format(
+            "msqsim: verify: layer {}: {} accumulator overflows, the functional model counts {}\n",
+            s.wl.layers[l].shape.name, v.got_overflows, v.expected_overflows);
     }
     std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
                              s.outputs_checked);

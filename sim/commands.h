@@ -25,10 +25,10 @@ int cmd_validate(const ValidateOptions& o);
 
 struct SweepOptions {
   std::string sweep;
-  int jobs = 0;            // 0 = number of cores
-  std::string shard;       // "I/N", "" = all
-  std::string out;         // CSV ("" = <sweep name>.csv in the working directory)
-  std::string jsonl;       // JSON lines ("" = none)
+  int jobs = 0;       // 0 = number of cores
+  std::string shard;  // "I/N", "" = all
+  std::string out;    // CSV ("" = <sweep name>.csv in the working directory)
+  std::string jsonl;  // JSON lines ("" = none)
   bool resume = false;
   std::vector<std::string> merge;  // shard CSVs to merge into `out` instead of running
 };

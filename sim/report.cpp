@@ -22,7 +22,8 @@ double gbps_of(int64_t bytes, int64_t cycles, double mhz) {
 json core_json(const CoreResult& c) {
   return {{"busy_cycles", c.busy},
           {"jobs", c.jobs},
-          {"stall_cycles", {{"dram", c.stall_dram}, {"buffer", c.stall_buffer}, {"other_core", c.stall_other}}}};
+          {"stall_cycles",
+           {{"dram", c.stall_dram}, {"buffer", c.stall_buffer}, {"other_core", c.stall_other}}}};
 }
 
 }  // namespace
@@ -60,10 +61,16 @@ json report_json(const Session& s, const json& resources) {
            {"overflows_expected", s.verify[i].expected_overflows}};
     layers.push_back({
         {"name", l.name},
-        {"m", l.m}, {"k", l.k}, {"n", l.n},
-        {"sp2_rows", l.sp2_rows}, {"fixed_rows", l.fixed_rows},
-        {"fixed8_rows", std::count_if(q.bits.begin(), q.bits.end(), [&](uint8_t b) { return b >= 8; })},
-        {"cycles", l.cycles}, {"start_cycle", l.start_cycle}, {"end_cycle", l.end_cycle},
+        {"m", l.m},
+        {"k", l.k},
+        {"n", l.n},
+        {"sp2_rows", l.sp2_rows},
+        {"fixed_rows", l.fixed_rows},
+        {"fixed8_rows",
+         std::count_if(q.bits.begin(), q.bits.end(), [&](uint8_t b) { return b >= 8; })},
+        {"cycles", l.cycles},
+        {"start_cycle", l.start_cycle},
+        {"end_cycle", l.end_cycle},
         {"macs", l.macs},
         {"gops", gops_of(l.macs, l.cycles, mhz)},
         {"bound", l.bound},
@@ -77,13 +84,22 @@ json report_json(const Session& s, const json& resources) {
         {"overflows", l.overflows},
         {"values_computed", s.verified},
         {"verify", v},
-        {"rows", {{"lut_core", l.lut_rows}, {"dsp_core", l.dsp_rows}, {"spilled_sp2", l.spilled_rows}}},
-        {"packing", {{"enabled", l.packing}, {"weight_bits", l.packed_w_bits},
-                     {"lane_offset", l.lane_offset}, {"chain", l.chain}, {"note", l.packing_note}}},
-        {"tiling", {{"tiles", l.tiles}, {"k_tiles", l.k_tiles}, {"tile_n", l.tn},
-                    {"weights_resident", l.weights_resident}}},
-        {"quantization_error", {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
-                                {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
+        {"rows",
+         {{"lut_core", l.lut_rows}, {"dsp_core", l.dsp_rows}, {"spilled_sp2", l.spilled_rows}}},
+        {"packing",
+         {{"enabled", l.packing},
+          {"weight_bits", l.packed_w_bits},
+          {"lane_offset", l.lane_offset},
+          {"chain", l.chain},
+          {"note", l.packing_note}}},
+        {"tiling",
+         {{"tiles", l.tiles},
+          {"k_tiles", l.k_tiles},
+          {"tile_n", l.tn},
+          {"weights_resident", l.weights_resident}}},
+        {"quantization_error",
+         {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
+          {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
     });
   }
   json j;
@@ -121,15 +137,15 @@ std::string report_csv(const Session& s) {
        "verify_checked,verify_mismatches\n";
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
-    o << fmt::format("{},{},{},{},{},{},{},{},{:.3f},{},{},{},{},{},{},{},{},{},{},{:.3f},{},{},{}\n",
-                     l.name, l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, l.macs,
-                     gops_of(l.macs, l.cycles, mhz), l.bound, l.core[0].busy, l.core[1].busy,
-                     l.core[0].stall_dram, l.core[0].stall_buffer, l.core[0].stall_other,
-                     l.core[1].stall_dram, l.core[1].stall_buffer, l.core[1].stall_other,
-                     l.dram_bytes, gbps_of(l.dram_bytes, l.cycles, mhz),
-                     s.verified ? fmt::format("{}", l.overflows) : "",
-                     s.verified ? fmt::format("{}", s.verify[i].checked) : "",
-                     s.verified ? fmt::format("{}", s.verify[i].mismatches) : "");
+    o << fmt::format(
+        "{},{},{},{},{},{},{},{},{:.3f},{},{},{},{},{},{},{},{},{},{},{:.3f},{},{},{}\n", l.name,
+        l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, l.macs, gops_of(l.macs, l.cycles, mhz),
+        l.bound, l.core[0].busy, l.core[1].busy, l.core[0].stall_dram, l.core[0].stall_buffer,
+        l.core[0].stall_other, l.core[1].stall_dram, l.core[1].stall_buffer, l.core[1].stall_other,
+        l.dram_bytes, gbps_of(l.dram_bytes, l.cycles, mhz),
+        s.verified ? fmt::format("{}", l.overflows) : "",
+        s.verified ? fmt::format("{}", s.verify[i].checked) : "",
+        s.verified ? fmt::format("{}", s.verify[i].mismatches) : "");
   }
   return o.str();
 }
@@ -137,14 +153,16 @@ std::string report_csv(const Session& s) {
 void print_report(std::ostream& out, const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
   const auto& a = s.cfg.accelerator;
-  out << fmt::format("msqsim: {} on {} at {} MHz: LUT core {}x{}, DSP core {}x{} ({}), SP2 fraction {}\n",
-                     s.wl.name, s.cfg.device.name, mhz, a.lut_core.rows, a.lut_core.cols,
-                     a.dsp_core.rows, a.dsp_core.cols,
-                     s.cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2",
-                     s.cfg.workload.sp2_fraction);
-  out << fmt::format("{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>5} {:>5} {:>19} {:>8} {:>6} {:>5} {}\n",
-                     "layer", "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT%",
-                     "DSP%", "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", s.verified ? "verify" : "bound");
+  out << fmt::format(
+      "msqsim: {} on {} at {} MHz: LUT core {}x{}, DSP core {}x{} ({}), SP2 fraction {}\n",
+      s.wl.name, s.cfg.device.name, mhz, a.lut_core.rows, a.lut_core.cols, a.dsp_core.rows,
+      a.dsp_core.cols, s.cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2",
+      s.cfg.workload.sp2_fraction);
+  out << fmt::format(
+      "{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>5} {:>5} {:>19} {:>8} {:>6} "
+      "{:>5} {}\n",
+      "layer", "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT%", "DSP%",
+      "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", s.verified ? "verify" : "bound");
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     const double cyc = double(std::max<int64_t>(1, l.cycles));
@@ -153,34 +171,42 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
     const int64_t so = l.core[0].stall_other + l.core[1].stall_other;
     std::string check = l.bound;
     if (s.verified)
-      check = l.bound + (s.verify[i].mismatches == 0 ? " ok"
-                                                     : fmt::format(" {} BAD", s.verify[i].mismatches));
-    out << fmt::format("{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>5.1f} {:>5.1f} {:>19} {:>8.1f} {:>6.2f} {:>5} {}\n",
-                       l.name.substr(0, 16), l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles,
-                       double(l.macs) / 1e6, gops_of(l.macs, l.cycles, mhz),
-                       100.0 * double(l.core[0].busy) / cyc, 100.0 * double(l.core[1].busy) / cyc,
-                       fmt::format("{}/{}/{}", sd, sb, so), double(l.dram_bytes) / 1024.0,
-                       gbps_of(l.dram_bytes, l.cycles, mhz),
-                       s.verified ? fmt::format("{}", l.overflows) : "-", check);
+      check =
+          l.bound +
+          (s.verify[i].mismatches == 0 ? " ok" : fmt::format(" {} BAD", s.verify[i].mismatches));
+    out << fmt::format(
+        "{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>5.1f} {:>5.1f} {:>19} "
+        "{:>8.1f} {:>6.2f} {:>5} {}\n",
+        l.name.substr(0, 16), l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles,
+        double(l.macs) / 1e6, gops_of(l.macs, l.cycles, mhz), 100.0 * double(l.core[0].busy) / cyc,
+        100.0 * double(l.core[1].busy) / cyc, fmt::format("{}/{}/{}", sd, sb, so),
+        double(l.dram_bytes) / 1024.0, gbps_of(l.dram_bytes, l.cycles, mhz),
+        s.verified ? fmt::format("{}", l.overflows) : "-", check);
   }
   const Totals t = totals(s);
-  out << fmt::format("total: {} cycles, {:.3f} ms, {:.1f} GOPS, {:.1f} frames/s, {:.3f} GMAC, DRAM {:.1f} MB at {:.2f} GB/s (peak {:.2f}, row hits {:.0f}%), LUT core {:.0f}% busy, DSP core {:.0f}% busy\n",
-                     t.cycles, t.latency_ms, t.gops, t.frames_per_s, double(t.macs) / 1e9,
-                     double(t.dram_bytes) / 1e6, gbps_of(t.dram_bytes, t.cycles, mhz),
-                     s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate(),
-                     100.0 * t.lut_util, 100.0 * t.dsp_util);
+  out << fmt::format(
+      "total: {} cycles, {:.3f} ms, {:.1f} GOPS, {:.1f} frames/s, {:.3f} GMAC, DRAM {:.1f} MB at "
+      "{:.2f} GB/s (peak {:.2f}, row hits {:.0f}%), LUT core {:.0f}% busy, DSP core {:.0f}% busy\n",
+      t.cycles, t.latency_ms, t.gops, t.frames_per_s, double(t.macs) / 1e9,
+      double(t.dram_bytes) / 1e6, gbps_of(t.dram_bytes, t.cycles, mhz),
+      s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate(), 100.0 * t.lut_util,
+      100.0 * t.dsp_util);
   if (!resources.is_null()) {
     std::string r = "resources:";
     for (const char* k : {"lut", "ff", "dsp", "bram36"})
       if (resources.contains(k))
         r += fmt::format(" {} {}/{} ({:.0f}%)", k, resources[k]["used"].get<int64_t>(),
-                         resources[k]["available"].get<int64_t>(), resources[k]["percent"].get<double>());
+                         resources[k]["available"].get<int64_t>(),
+                         resources[k]["percent"].get<double>());
     out << r << "\n";
   }
   if (s.verified)
-    out << fmt::format("verify: {} outputs checked against the functional model, {} mismatches{}\n",
-                       s.outputs_checked, s.mismatches,
-                       s.overflow_mismatches ? fmt::format(", {} layers with differing overflow counts", s.overflow_mismatches) : "");
+    out << fmt::format(
+        "verify: {} outputs checked against the functional model, {} mismatches{}\n",
+        s.outputs_checked, s.mismatches,
+        s.overflow_mismatches
+            ? fmt::format(", {} layers with differing overflow counts", s.overflow_mismatches)
+            : "");
   else
     out << "verify: off (--no-verify): timing only, no values computed\n";
 }

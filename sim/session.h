@@ -22,8 +22,8 @@ struct Session {
   Workload wl;
   SimResult sim;
   bool verified = false;
-  std::vector<LayerVerify> verify;     // per layer, when verified
-  std::vector<OutTensor> expected;     // per layer, when keep_expected
+  std::vector<LayerVerify> verify;  // per layer, when verified
+  std::vector<OutTensor> expected;  // per layer, when keep_expected
   int64_t outputs_checked = 0, mismatches = 0, overflow_mismatches = 0;
   double seconds_build = 0, seconds_simulate = 0, seconds_verify = 0;
 };

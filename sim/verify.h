@@ -27,7 +27,8 @@ LayerVerify verify_layer(const QuantLayer& layer, const ActTensor& input, const 
                          uint64_t got_overflows, OutTensor* expected = nullptr);
 
 // Compares against given expected outputs (a trace's).
-LayerVerify compare_outputs(const QuantLayer& layer, const OutTensor& expected, const OutTensor& got);
+LayerVerify compare_outputs(const QuantLayer& layer, const OutTensor& expected,
+                            const OutTensor& got);
 
 std::string describe(const std::string& layer, const Mismatch& m);
 

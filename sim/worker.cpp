@@ -79,8 +79,9 @@ void finish(Child& c, bool& ok, std::string& text, int& code) {
   waitpid(c.pid, &status, 0);
   if (c.out.empty()) {
     ok = false, code = 1;
-    text = WIFSIGNALED(status) ? std::string("worker killed by signal ") + std::to_string(WTERMSIG(status))
-                               : "worker ended without a result";
+    text = WIFSIGNALED(status)
+               ? std::string("worker killed by signal ") + std::to_string(WTERMSIG(status))
+               : "worker ended without a result";
     return;
   }
   ok = c.out[0] == '0';

@@ -11,7 +11,8 @@ namespace msq {
 
 class WorkerError : public std::runtime_error {
  public:
-  WorkerError(const std::string& what, int exit_code) : std::runtime_error(what), code_(exit_code) {}
+  WorkerError(const std::string& what, int exit_code)
+      : std::runtime_error(what), code_(exit_code) {}
   int exit_code() const { return code_; }  // 2 bad input, 1 anything else
 
  private:
@@ -25,7 +26,8 @@ std::string run_in_child(const std::function<std::string()>& fn);
 // Runs tasks 0..count-1, at most `jobs` children at once (jobs <= 0: one per core). on_done is
 // called in the parent, in completion order, with the task index, whether it succeeded, and its
 // result or error message (and the exit code it stands for on failure).
-void run_pool(int jobs, size_t count, const std::function<std::string(size_t)>& task,
-              const std::function<void(size_t, bool ok, const std::string& text, int code)>& on_done);
+void run_pool(
+    int jobs, size_t count, const std::function<std::string(size_t)>& task,
+    const std::function<void(size_t, bool ok, const std::string& text, int code)>& on_done);
 
 }  // namespace msq

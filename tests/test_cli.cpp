@@ -1,12 +1,12 @@
 // The command line through the executable: exit codes, one-line messages, help, validate.
 #include <gtest/gtest.h>
 
-#include "tests/support/cli_fixture.h"
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "tests/support/cli_fixture.h"
 
 namespace fs = std::filesystem;
 

@@ -66,7 +66,8 @@ TEST(CoreTiming, LutJobEqualsPerCycleOracleOnRandomTiles) {
     const int64_t tn = std::uniform_int_distribution<int>(1, 100)(rng);
     const int64_t tk = std::uniform_int_distribution<int>(1, 80)(rng);
     const int rows_used = std::uniform_int_distribution<int>(1, c.rows)(rng);
-    EXPECT_EQ(lut_job_cycles(c, tn, tk), step_array(rows_used, c.cols, tn, tk, c.pipeline_depth, false, 0, 0))
+    EXPECT_EQ(lut_job_cycles(c, tn, tk),
+              step_array(rows_used, c.cols, tn, tk, c.pipeline_depth, false, 0, 0))
         << "rows " << c.rows << " cols " << c.cols << " tn " << tn << " tk " << tk;
   }
 }

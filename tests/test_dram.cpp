@@ -10,7 +10,9 @@ using namespace msq;
 using sc_core::sc_time;
 
 namespace {
-DramConfig ddr3() { return DramConfig{}; }  // the defaults are the DDR3-1066 x32 preset
+DramConfig ddr3() {
+  return DramConfig{};
+}  // the defaults are the DDR3-1066 x32 preset
 DramConfig ddr4() {
   DramConfig c;
   c.preset = "ddr4-2400-x64";

@@ -24,18 +24,22 @@ TEST(Worker, InputErrorInTheChildIsExitCodeTwo) {
 TEST(Worker, PoolRunsEveryTaskOnceAndReportsFailures) {
   std::set<size_t> done;
   int failures = 0;
-  run_pool(3, 20, [](size_t i) -> std::string {
-    if (i == 7) throw std::runtime_error("seven");
-    return std::to_string(i * i);
-  }, [&](size_t i, bool ok, const std::string& text, int code) {
-    EXPECT_TRUE(done.insert(i).second);
-    if (ok) EXPECT_EQ(text, std::to_string(i * i));
-    else {
-      ++failures;
-      EXPECT_EQ(text, "seven");
-      EXPECT_EQ(code, 1);
-    }
-  });
+  run_pool(
+      3, 20,
+      [](size_t i) -> std::string {
+        if (i == 7) throw std::runtime_error("seven");
+        return std::to_string(i * i);
+      },
+      [&](size_t i, bool ok, const std::string& text, int code) {
+        EXPECT_TRUE(done.insert(i).second);
+        if (ok)
+          EXPECT_EQ(text, std::to_string(i * i));
+        else {
+          ++failures;
+          EXPECT_EQ(text, "seven");
+          EXPECT_EQ(code, 1);
+        }
+      });
   EXPECT_EQ(done.size(), 20u);
   EXPECT_EQ(failures, 1);
 }

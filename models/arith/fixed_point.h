@@ -7,7 +7,11 @@ namespace msq {
 
 constexpr int kFixedMinBits = 2, kFixedMaxBits = 16;
 
-inline int32_t fixed_max(int bits) { return (int32_t(1) << (bits - 1)) - 1; }
-inline bool fixed_in_range(int bits, int64_t w) { return w >= -fixed_max(bits) && w <= fixed_max(bits); }
+inline int32_t fixed_max(int bits) {
+  return (int32_t(1) << (bits - 1)) - 1;
+}
+inline bool fixed_in_range(int bits, int64_t w) {
+  return w >= -fixed_max(bits) && w <= fixed_max(bits);
+}
 
 }  // namespace msq

@@ -10,7 +10,7 @@ namespace msq {
 // t(0) = 0, t(e) = 2^(F - e) for e >= 1, F = 2^m1 - 1; w = (-1)^s (t(e1) + t(e2)).
 struct Sp2Format {
   int bits, m1, m2, F;
-  explicit Sp2Format(int bits);  // bits in 3..8, else std::invalid_argument
+  explicit Sp2Format(int bits);                          // bits in 3..8, else std::invalid_argument
   int32_t max_level() const { return int32_t(1) << F; }  // t(1) + t(1)
   int e1_max() const { return (1 << m1) - 1; }
   int e2_max() const { return (1 << m2) - 1; }
@@ -20,7 +20,9 @@ struct Sp2Code {
   uint8_t s = 0, e1 = 0, e2 = 0;
 };
 
-inline int32_t sp2_term(const Sp2Format& f, int e) { return e == 0 ? 0 : int32_t(1) << (f.F - e); }
+inline int32_t sp2_term(const Sp2Format& f, int e) {
+  return e == 0 ? 0 : int32_t(1) << (f.F - e);
+}
 inline int32_t sp2_decode(const Sp2Format& f, Sp2Code c) {
   int32_t mag = sp2_term(f, c.e1) + sp2_term(f, c.e2);
   return c.s ? -mag : mag;

@@ -74,7 +74,8 @@ inline OutTensor naive_conv(const QuantLayer& L, const ActTensor& in, uint64_t* 
   OutTensor o;
   o.b = s.batch, o.c = s.out_c, o.h = s.out_h(), o.w = s.out_w();
   o.data.resize(o.size());
-  const __int128 lo = -(__int128(1) << (L.acc_bits - 1)), hi = (__int128(1) << (L.acc_bits - 1)) - 1;
+  const __int128 lo = -(__int128(1) << (L.acc_bits - 1)),
+                 hi = (__int128(1) << (L.acc_bits - 1)) - 1;
   auto step = [&](__int128 v) -> __int128 {
     if (v >= lo && v <= hi) return v;
     ++*overflows;
@@ -95,7 +96,8 @@ inline OutTensor naive_conv(const QuantLayer& L, const ActTensor& in, uint64_t* 
               for (int j = 0; j < s.kw; ++j) {
                 const int ih = oh * s.sh - s.ph + i, iw = ow * s.sw - s.pw + j;
                 const int64_t x = (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w)
-                                      ? 0 : in.at(b, g * cg + c, ih, iw);
+                                      ? 0
+                                      : in.at(b, g * cg + c, ih, iw);
                 const int64_t w = L.weights[size_t(m) * s.k() + (size_t(c) * s.kh + i) * s.kw + j];
                 acc = step(acc + __int128(w) * x);
               }

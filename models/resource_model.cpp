@@ -15,6 +15,7 @@
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/yaml_text.h"
 
 namespace msq {
 namespace {
@@ -71,20 +72,6 @@ const std::vector<CostKey>& cost_schema() {
 #undef MSQ_REAL
 #undef MSQ_INT
 
-int line_of(const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return m.line >= 0 ? m.line + 1 : 0;
-}
-
-std::string got(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  std::string s = n.Scalar();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s.empty() ? "\"\"" : s;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
@@ -106,8 +93,8 @@ double read_value(const std::string& path, const YAML::Node& n, const CostKey& k
   // The negated range test also rejects NaN.
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= k.lo && v <= k.hi) ||
       (k.integer && v != std::floor(v)))
-    throw InputError(
-        input_error_text(path, line_of(n), key, "expected " + want + " (got " + got(n) + ")"));
+    throw InputError(input_error_text(path, yaml_line(n), key,
+                                      "expected " + want + " (got " + yaml_got(n) + ")"));
   return v;
 }
 
@@ -173,8 +160,9 @@ ResourceCosts load_resource_costs(const std::string& path) {
     throw InputError(input_error_text(path, 0, "", "cannot read the file"));
   }
   if (!root.IsMap())
-    throw InputError(input_error_text(
-        path, line_of(root), "", "expected a mapping of cost sections (got " + got(root) + ")"));
+    throw InputError(
+        input_error_text(path, yaml_line(root), "",
+                         "expected a mapping of cost sections (got " + yaml_got(root) + ")"));
 
   const auto& schema = cost_schema();
   std::vector<std::string> sections;
@@ -187,21 +175,21 @@ ResourceCosts load_resource_costs(const std::string& path) {
   std::map<std::string, int> section_line;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string sec = it->first.Scalar();
-    section_line[sec] = line_of(it->first);
+    section_line[sec] = yaml_line(it->first);
     if (std::find(sections.begin(), sections.end(), sec) == sections.end())
-      throw InputError(input_error_text(path, line_of(it->first), sec,
+      throw InputError(input_error_text(path, yaml_line(it->first), sec,
                                         "unknown section, expected one of " + join(sections)));
     if (!it->second.IsMap())
       throw InputError(
-          input_error_text(path, line_of(it->second), sec,
-                           "expected a mapping of costs (got " + got(it->second) + ")"));
+          input_error_text(path, yaml_line(it->second), sec,
+                           "expected a mapping of costs (got " + yaml_got(it->second) + ")"));
     std::vector<std::string> keys;
     for (const auto& k : schema)
       if (k.section == sec) keys.push_back(k.key);
     for (auto kt = it->second.begin(); kt != it->second.end(); ++kt) {
       const std::string key = kt->first.Scalar();
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        throw InputError(input_error_text(path, line_of(kt->first), sec + "." + key,
+        throw InputError(input_error_text(path, yaml_line(kt->first), sec + "." + key,
                                           "unknown key, expected one of " + join(keys)));
     }
   }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "models/error.h"
+#include "models/yaml_text.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -69,39 +70,21 @@ struct TNode {
   throw InputError(input_error_text(s.label, s.line, key, what));
 }
 
-int line_of(const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return m.line >= 0 ? m.line + 1 : 0;
-}
-
-// The "(got X)" part: one line, short, so that every error stays a single line.
-std::string got(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  std::string s = n.Scalar();
-  if (s.empty()) return "\"\"";
-  for (char& ch : s)
-    if (ch == '\n' || ch == '\r') ch = ' ';
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
 [[noreturn]] void expected(const TNode& t, const std::string& key, const std::string& want) {
-  fail(t.src, key, "expected " + want + " (got " + got(t.node) + ")");
+  fail(t.src, key, "expected " + want + " (got " + yaml_got(t.node) + ")");
 }
 
 TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const std::string& key) {
   TNode t;
   t.node.reset(n);
-  t.src = {label, marks ? line_of(n) : 0};
+  t.src = {label, marks ? yaml_line(n) : 0};
   t.key_src = t.src;
   if (!n.IsMap()) return t;
   t.is_map = true;
   for (auto it = n.begin(); it != n.end(); ++it) {
-    const Src ks{label, marks ? line_of(it->first) : 0};
+    const Src ks{label, marks ? yaml_line(it->first) : 0};
     if (!it->first.IsScalar())
-      fail(ks, key, "expected plain key names (got " + got(it->first) + ")");
+      fail(ks, key, "expected plain key names (got " + yaml_got(it->first) + ")");
     const std::string k = it->first.Scalar();
     const std::string full = key.empty() ? k : key + "." + k;
     if (t.find(k)) fail(ks, full, "duplicate key");

@@ -47,8 +47,23 @@ Totals totals(const Session& s) {
   return t;
 }
 
-json report_json(const Session& s, const json& resources) {
+json totals_json(const Session& s) {
   const Totals t = totals(s);
+  const double mhz = s.cfg.clock_mhz;
+  return {{"cycles", t.cycles},
+          {"latency_ms", t.latency_ms},
+          {"gops", t.gops},
+          {"frames_per_s", t.frames_per_s},
+          {"macs", t.macs},
+          {"dram_bytes", t.dram_bytes},
+          {"lut_core_utilization", t.lut_util},
+          {"dsp_core_utilization", t.dsp_util},
+          {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
+          {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
+          {"dram_row_hit_rate", s.sim.dram.hit_rate()}};
+}
+
+json report_json(const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
   json layers = json::array();
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
@@ -103,17 +118,7 @@ json report_json(const Session& s, const json& resources) {
     });
   }
   json j;
-  j["total"] = {{"cycles", t.cycles},
-                {"latency_ms", t.latency_ms},
-                {"gops", t.gops},
-                {"frames_per_s", t.frames_per_s},
-                {"macs", t.macs},
-                {"dram_bytes", t.dram_bytes},
-                {"lut_core_utilization", t.lut_util},
-                {"dsp_core_utilization", t.dsp_util},
-                {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
-                {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
-                {"dram_row_hit_rate", s.sim.dram.hit_rate()}};
+  j["total"] = totals_json(s);
   j["resources"] = resources;
   j["layers"] = layers;
   j["verify"] = {{"enabled", s.verified},

@@ -16,6 +16,8 @@ struct Totals {
   double lut_util = 0, dsp_util = 0;
 };
 Totals totals(const Session& s);
+// The report's `total` object.
+nlohmann::json totals_json(const Session& s);
 
 // `resources` is the resources object to include (null: none computed).
 nlohmann::json report_json(const Session& s, const nlohmann::json& resources);

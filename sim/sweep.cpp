@@ -18,6 +18,7 @@
 
 #include "models/error.h"
 #include "models/resource_model.h"
+#include "models/yaml_text.h"
 #include "sim/atomic_file.h"
 #include "sim/config_loader.h"
 #include "sim/report.h"
@@ -30,11 +31,6 @@ using nlohmann::json;
 namespace msq {
 
 namespace {
-
-int line_of(const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return m.line >= 0 ? m.line + 1 : 0;
-}
 
 // One line, short: error messages quote the offending value.
 std::string shown(const YAML::Node& n) {
@@ -261,7 +257,7 @@ SweepSpec load_sweep(const std::string& path) {
     throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
   }
   const auto fail = [&](const YAML::Node& at, const std::string& key, const std::string& what) {
-    return InputError(input_error_text(path, line_of(at), key, what));
+    return InputError(input_error_text(path, yaml_line(at), key, what));
   };
   if (!root.IsMap())
     throw fail(root, "", "expected a mapping with keys base, axes, set, constraints, verify, name");
@@ -307,7 +303,7 @@ SweepSpec load_sweep(const std::string& path) {
         const std::string k = e->first.Scalar();
         if (e->second.IsNull()) throw fail(e->first, "set." + k, "missing value");
         s.sets.push_back(k + "=" + resolve_value(k, flow_text(e->second), dir));
-        set_lines.emplace_back(k, line_of(e->first));
+        set_lines.emplace_back(k, yaml_line(e->first));
       }
     } else if (key == "constraints") {
       if (!v.IsMap()) throw fail(v, key, "expected a mapping (fits, max_lut_percent, ...)");
@@ -331,7 +327,7 @@ SweepSpec load_sweep(const std::string& path) {
       for (auto e = v.begin(); e != v.end(); ++e) {
         SweepAxis a;
         a.key = e->first.Scalar();
-        a.line = line_of(e->first);
+        a.line = yaml_line(e->first);
         const std::string full = "axes." + a.key;
         if (!keys.insert(a.key).second) throw fail(e->first, full, "axis given twice");
         const YAML::Node val = e->second;
@@ -505,16 +501,8 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
         if (s.mismatches > 0 || s.overflow_mismatches > 0)
           throw std::runtime_error(fmt::format("verification failed: {} of {} outputs differ",
                                                s.mismatches, s.outputs_checked));
-        const Totals tt = totals(s);
         json j;
-        j["total"] = {{"cycles", tt.cycles},
-                      {"latency_ms", tt.latency_ms},
-                      {"gops", tt.gops},
-                      {"frames_per_s", tt.frames_per_s},
-                      {"macs", tt.macs},
-                      {"dram_bytes", tt.dram_bytes},
-                      {"lut_core_utilization", tt.lut_util},
-                      {"dsp_core_utilization", tt.dsp_util}};
+        j["total"] = totals_json(s);
         if (o.want_report) j["report"] = report_json(s, resources_to_json(t.est));
         return j.dump();
       },

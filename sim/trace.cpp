@@ -13,6 +13,7 @@
 #include "models/arith/fixed_point.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/yaml_text.h"
 #include "sim/npy.h"
 
 namespace msq {
@@ -25,10 +26,6 @@ constexpr const char* kFormat = "msqsim-trace/1";
 std::string join(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
 }
-
-int line_of(const YAML::Node& n) {
-  return n.Mark().line + 1;
-}  // null mark (-1) -> 0: no line
 
 std::string shape_text(const std::vector<int64_t>& s) {
   std::string t = "[";
@@ -44,7 +41,7 @@ class Manifest {
 
   [[noreturn]] void bad(const YAML::Node& n, const std::string& key,
                         const std::string& what) const {
-    throw InputError(input_error_text(file_, line_of(n), key, what));
+    throw InputError(input_error_text(file_, yaml_line(n), key, what));
   }
 
   int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {

@@ -27,29 +27,36 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
   std::string write(const std::string& name, const std::string& text) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p) << text;
-    return p;
+    std::ofstream(path(name)) << text;
+    return path(name);
   }
 
-  // Runs msqsim with `args` (already shell-quoted) in the temp dir.
-  Result run(const std::string& args) {
-    const std::string err = dir_ + "/stderr.txt";
-    const std::string cmd = "cd '" + dir_ + "' && '" MSQSIM_EXE "' " + args + " 2>'" + err + "'";
+  static std::string read(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // A shell command (already quoted) in the temp dir.
+  Result shell(const std::string& cmd) {
+    const std::string err = path("stderr.txt");
     Result r;
-    FILE* p = popen(cmd.c_str(), "r");
+    FILE* p = popen(("cd '" + dir_ + "' && " + cmd + " 2>'" + err + "'").c_str(), "r");
     if (!p) return r;
     char buf[4096];
     for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
     const int status = pclose(p);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
+    r.err = read(err);
     return r;
   }
+
+  // Runs msqsim with `args` (already shell-quoted) in the temp dir.
+  Result run(const std::string& args) { return shell("'" MSQSIM_EXE "' " + args); }
 
   // Exit 2 with exactly one line on stderr that starts with `prefix`.
   void expect_input_error(const std::string& args, const std::string& prefix) {

@@ -14,51 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/cli_fixture.h"
+
 namespace msq::testing {
 
-struct CmdResult {
-  int code = -1;
-  std::string out, err;
-};
+using CmdResult = Result;
 
-class SweepDir : public ::testing::Test {
+class SweepDir : public CliTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "msq_sweep_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(path(name)) << text;
-    return path(name);
-  }
-
-  static std::string read(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  // A shell command (already quoted) in the temp dir.
-  CmdResult shell(const std::string& cmd) {
-    const std::string err = path("stderr.txt");
-    CmdResult r;
-    FILE* p = popen(("cd '" + dir_ + "' && " + cmd + " 2>'" + err + "'").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = read(err);
-    return r;
-  }
-
-  CmdResult msqsim(const std::string& args) { return shell("'" MSQSIM_EXE "' " + args); }
+  CmdResult msqsim(const std::string& args) { return run(args); }
 
   // A sweep file whose base is the shipped default example.
   std::string sweep(const std::string& name, const std::string& body) {
@@ -86,8 +50,6 @@ class SweepDir : public ::testing::Test {
     }
     return out;
   }
-
-  std::string dir_;
 };
 
 }  // namespace msq::testing

@@ -148,9 +148,7 @@ std::vector<Res> resources(const ResourceEstimate& e) {
 }  // namespace
 
 ResourceCosts load_resource_costs(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(input_error_text(path, 0, "", "cannot read the file (no such file)"));
+  require_readable_file(path);
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);

@@ -4,7 +4,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <string>
+
+#include "models/error.h"
 
 namespace msq {
 
@@ -23,6 +26,15 @@ inline std::string yaml_got(const YAML::Node& n) {
     if (ch == '\n' || ch == '\r') ch = ' ';
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
+}
+
+// A file a loader is about to read: says which of "no such file" and "not a regular file" it is.
+inline void require_readable_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) return;
+  const bool exists = std::filesystem::exists(path, ec);
+  throw InputError(input_error_text(path, 0, "", exists ? "cannot read it: not a regular file"
+                                                         : "cannot read the file (no such file)"));
 }
 
 }  // namespace msq

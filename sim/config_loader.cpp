@@ -98,9 +98,7 @@ TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const s
 }
 
 YAML::Node parse_yaml_file(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw InputError(input_error_text(path, 0, "", "cannot read the file (no such file)"));
+  require_readable_file(path);
   try {
     return YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {

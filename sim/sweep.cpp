@@ -249,7 +249,7 @@ std::vector<std::string> range_values(const std::string& from_s, const std::stri
 SweepSpec load_sweep(const std::string& path) {
   SweepSpec s;
   s.file = path;
-  if (!fs::is_regular_file(path)) throw InputError(input_error_text(path, 0, "", "no such file"));
+  require_readable_file(path);
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);

@@ -69,7 +69,8 @@ json report_json(const Session& s, const json& resources) {
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     const QuantLayer& q = s.wl.layers[i];
-    json v = nullptr;
+    // The contract's {checked, mismatches} in every case: nothing checked without verification.
+    json v = {{"checked", 0}, {"mismatches", 0}};
     if (s.verified)
       v = {{"checked", s.verify[i].checked},
            {"mismatches", s.verify[i].mismatches},

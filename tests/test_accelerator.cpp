@@ -166,3 +166,59 @@ TEST(Accelerator, InjectedFaultIsVisibleInTheOutputs) {
   EXPECT_EQ(diffs, 1u);
   EXPECT_EQ(where, size_t(3 * 64 + 17));  // row 3, column 17 of an 8x8 output
 }
+
+TEST(Accelerator, WideActivationsMatch) {
+  // 12-bit activations take the 16-bit input path of every kernel.
+  Workload wl;
+  RandomLayerSpec sp;
+  sp.shape = conv("a12", 16, 9, 24, 3, 1, 1);
+  sp.act_bits = 12;
+  sp.fixed8_fraction = 0.25;
+  wl.layers.push_back(random_layer(sp, 21));
+  wl.inputs.push_back(random_input(sp.shape, 12, 22));
+  expect_matches(wl, simulate(small_config(), wl, SimOptions{}));
+}
+
+TEST(Accelerator, SpilledSp2RowsOnPackedDspSlicesMatch) {
+  // A LUT core much smaller than the DSP core makes the scheduler move SP2 rows to the DSP core,
+  // where they pack with a layout wide enough for the SP2 level 2^F (5 bits for 4-bit SP2).
+  RunConfig c = small_config();
+  c.accelerator.lut_core = {2, 4, 3};
+  c.accelerator.dsp_core.rows = 8;
+  c.accelerator.scheduler.spill = true;
+  Workload wl;
+  RandomLayerSpec sp;
+  sp.shape = conv("spill", 16, 8, 32, 3, 1, 1);
+  sp.sp2_fraction = 0.8;
+  wl.layers.push_back(random_layer(sp, 31));
+  wl.inputs.push_back(random_input(sp.shape, 8, 32));
+  const SimResult r = simulate(c, wl, SimOptions{});
+  EXPECT_GT(r.layers[0].spilled_rows, 0);
+  EXPECT_TRUE(r.layers[0].packing);
+  EXPECT_EQ(r.layers[0].packed_w_bits, 5);
+  expect_matches(wl, r);
+}
+
+TEST(Accelerator, SaturatingAccumulatorWithPackingMatches) {
+  // Saturation only stays exact with packing if the planner keeps rows that could overflow out of
+  // the packed slices.
+  RunConfig c = small_config();
+  Workload wl;
+  RandomLayerSpec sp;
+  sp.shape = conv("satpack", 64, 6, 16, 3, 1, 1);
+  sp.sp2_fraction = 0.25;
+  // 24 bits hold any sum of K = 576 products (the data-type bound allows packing), but biases
+  // near the rails push some rows over: those must leave the packed slices.
+  sp.acc_bits = 24;
+  sp.overflow = Overflow::Saturate;
+  sp.bias_range = 8388000;
+  sp.output = OutputKind::Accumulators;
+  wl.layers.push_back(random_layer(sp, 41));
+  wl.inputs.push_back(random_input(sp.shape, 8, 42));
+  const SimResult r = simulate(c, wl, SimOptions{});
+  EXPECT_TRUE(r.layers[0].packing);
+  EXPECT_NE(r.layers[0].packing_note.find("run unpacked"), std::string::npos)
+      << r.layers[0].packing_note;
+  EXPECT_GT(r.layers[0].overflows, 0u);
+  expect_matches(wl, r);
+}

@@ -106,6 +106,7 @@ TEST_F(Run, NoVerifySkipsValues) {
   const json j = read_json("r.json");
   EXPECT_FALSE(j["verify"]["enabled"].get<bool>());
   EXPECT_EQ(j["verify"]["outputs_checked"].get<int64_t>(), 0);
+  for (const json& l : j["layers"]) EXPECT_EQ(l["verify"]["checked"].get<int64_t>(), 0);
 }
 
 TEST_F(Run, InjectedFaultFailsTheRunNamingLayerRowColumn) {

@@ -35,7 +35,13 @@ int cmd_run(const RunOptions& o) {
     if (std::sscanf(f, "%d:%ld:%ld", &so.fault.layer, &so.fault.row, &so.fault.col) != 3)
       throw InputError(std::string("MSQSIM_FAULT: expected LAYER:ROW:COLUMN (got ") + f + ")");
   }
-  const Session s = run_session(cfg, so);
+  Session s;
+  try {
+    s = run_session(cfg, so);
+  } catch (const InputError& e) {
+    // A design that cannot run a layer: say which config asked for it.
+    throw InputError(o.config + ": " + e.what());
+  }
   const nlohmann::json resources = resources_to_json(est);
 
   print_report(std::cout, s, resources);

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "models/error.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
 #include "sim/session.h"
@@ -30,7 +31,12 @@ int cmd_trace_record(const TraceRecordOptions& o) {
   SessionOptions so;
   so.verify = true;
   so.keep_expected = true;
-  const Session s = run_session(cfg, so);
+  Session s;
+  try {
+    s = run_session(cfg, so);
+  } catch (const InputError& e) {
+    throw InputError(o.config + ": " + e.what());  // name the config that asked for the design
+  }
 
   // A golden trace from a cycle model that disagrees with the functional model would enshrine
   // the bug: refuse before anything is written.

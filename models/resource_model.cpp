@@ -148,15 +148,7 @@ std::vector<Res> resources(const ResourceEstimate& e) {
 }  // namespace
 
 ResourceCosts load_resource_costs(const std::string& path) {
-  require_readable_file(path);
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
-  } catch (const YAML::BadFile&) {
-    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
-  }
+  const YAML::Node root = load_yaml_file(path);
   if (!root.IsMap())
     throw InputError(
         input_error_text(path, yaml_line(root), "",

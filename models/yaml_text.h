@@ -33,8 +33,22 @@ inline void require_readable_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) return;
   const bool exists = std::filesystem::exists(path, ec);
-  throw InputError(input_error_text(path, 0, "", exists ? "cannot read it: not a regular file"
-                                                         : "cannot read the file (no such file)"));
+  throw InputError(input_error_text(
+      path, 0, "",
+      exists ? "cannot read it: not a regular file" : "cannot read the file (no such file)"));
+}
+
+// Parses a YAML file; a missing file or a syntax error is one InputError naming the file (and the
+// line of the error).
+inline YAML::Node load_yaml_file(const std::string& path) {
+  require_readable_file(path);
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
+  } catch (const YAML::BadFile&) {
+    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+  }
 }
 
 }  // namespace msq

@@ -97,17 +97,6 @@ TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const s
   return t;
 }
 
-YAML::Node parse_yaml_file(const std::string& path) {
-  require_readable_file(path);
-  try {
-    return YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
-  } catch (const YAML::BadFile&) {
-    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
-  }
-}
-
 // A file's tree, which must be a mapping; an empty file is an empty mapping.
 TNode file_tree(const YAML::Node& n, const std::string& label, const std::string& what) {
   if (n.IsNull() || !n.IsDefined()) {
@@ -645,7 +634,7 @@ std::string find_named_file(const TNode& t, const std::string& key, const std::s
 }
 
 DeviceConfig read_device_file(const std::string& path) {
-  const TNode t = file_tree(parse_yaml_file(path), path, "a mapping of device keys");
+  const TNode t = file_tree(load_yaml_file(path), path, "a mapping of device keys");
   DeviceConfig d;
   std::set<std::string> seen;
   walk(device_table(), t, "", d, {}, &seen);
@@ -654,7 +643,7 @@ DeviceConfig read_device_file(const std::string& path) {
 }
 
 DramConfig read_preset_file(const std::string& path) {
-  const TNode t = file_tree(parse_yaml_file(path), path, "a mapping of DRAM keys");
+  const TNode t = file_tree(load_yaml_file(path), path, "a mapping of DRAM keys");
   DramConfig d;
   std::set<std::string> seen;
   walk(dram_table(), t, "", d, {}, &seen);
@@ -815,7 +804,7 @@ void check_layer(const LayerShape& l, const TNode& t, const std::string& key) {
 }
 
 NetworkFile read_network_yaml(const std::string& path) {
-  const TNode root = file_tree(parse_yaml_file(path), path, "a mapping with name and layers");
+  const TNode root = file_tree(load_yaml_file(path), path, "a mapping with name and layers");
   NetworkFile nf;
   const std::vector<std::string> top{"name", "source", "layers"};
   for (const auto& [k, t] : root.kids)
@@ -1072,7 +1061,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
 }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets) {
-  const YAML::Node root = parse_yaml_file(path);
+  const YAML::Node root = load_yaml_file(path);
   return load_run_config_node(root, path, fs::path(path).parent_path().string(), sets);
 }
 

@@ -249,13 +249,7 @@ std::vector<std::string> range_values(const std::string& from_s, const std::stri
 SweepSpec load_sweep(const std::string& path) {
   SweepSpec s;
   s.file = path;
-  require_readable_file(path);
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
-  }
+  const YAML::Node root = load_yaml_file(path);
   const auto fail = [&](const YAML::Node& at, const std::string& key, const std::string& what) {
     return InputError(input_error_text(path, yaml_line(at), key, what));
   };

@@ -162,12 +162,14 @@ TEST_F(Run, InfeasibleTilingIsExitTwo) {
   // A depthwise layer reads every channel's window at once (its rows share no input channel), so
   // it cannot be split along K; one pixel's windows must fit the input buffer.
   const std::string cfg = tiny_config("  buffers: {input_bram36: 1}\n");
-  write("dw.yaml", "name: dw\nsource: test\nlayers:\n"
-                   "  - {name: dw, type: conv, input: [512, 14, 14], out_channels: 512, kernel: 3, "
-                   "stride: 1, padding: 1, groups: 512}\n");
+  write("dw.yaml",
+        "name: dw\nsource: test\nlayers:\n"
+        "  - {name: dw, type: conv, input: [512, 14, 14], out_channels: 512, kernel: 3, "
+        "stride: 1, padding: 1, groups: 512}\n");
   const Result r = run("run '" + cfg + "' --set workload.network=dw.yaml --json r.json");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("layer 0 (dw): the input buffer is too small for one tile"), std::string::npos)
+  EXPECT_NE(r.err.find("layer 0 (dw): the input buffer is too small for one tile"),
+            std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("accelerator.buffers.input_bram36"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;

@@ -1,8 +1,14 @@
 #include "models/functional_model.h"
 
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#define MSQ_FUNCTIONAL_VNNI 1
+#endif
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "models/error.h"
@@ -116,6 +122,22 @@ class Runner {
         else
           checked.push_back(r);
       }
+#ifdef MSQ_FUNCTIONAL_VNNI
+      // 8-bit activations and int8 weights: 4-way dot products (vpdpbusd) over k, from X
+      // regrouped in quads of k. Exact for the fast rows: no partial sum leaves int32.
+      std::vector<uint8_t> X4;
+      std::vector<int32_t> W4;
+      int64_t npad = 0;
+      if constexpr (std::is_same_v<T, uint8_t>) {
+        quads(X.data(), X4, npad);
+        W4.assign(size_t(g_.mg) * size_t(k4()), 0);
+        for (int64_t r : fast32) {
+          const int32_t* w = l_.row(grp * g_.mg + r);
+          int8_t* dst = reinterpret_cast<int8_t*>(W4.data() + r * k4());
+          for (int64_t k = 0; k < g_.K; ++k) dst[k] = int8_t(w[k]);
+        }
+      }
+#endif
       std::vector<int32_t> acc32(static_cast<size_t>(kRowsPerPass * kAccStride));
       std::vector<int64_t> acc64(static_cast<size_t>(kBlockN));
       for (int64_t n0 = 0; n0 < g_.N; n0 += kBlockN) {
@@ -129,6 +151,19 @@ class Runner {
             std::fill_n(acc32.data() + j * kAccStride, nb,
                         int32_t(bias0[size_t(fast32[i + size_t(j)])]));
           }
+#ifdef MSQ_FUNCTIONAL_VNNI
+          if constexpr (std::is_same_v<T, uint8_t>) {
+            int64_t max_w = 0;
+            for (int j = 0; j < rows; ++j) max_w = std::max(max_w, max_abs_w_[size_t(ms[j])]);
+            if (rows == kRowsPerPass && max_w <= 127) {
+              const int32_t* w4[kRowsPerPass];
+              for (int j = 0; j < rows; ++j) w4[j] = W4.data() + fast32[i + size_t(j)] * k4();
+              vnni_rows4(w4, X4.data(), npad, n0, nb, acc32.data());
+              for (int j = 0; j < rows; ++j) store(ms[j], n0, nb, acc32.data() + j * kAccStride);
+              continue;
+            }
+          }
+#endif
           fast_rows<T, int32_t>(ms, rows, Xb, nb, acc32.data());
           for (int j = 0; j < rows; ++j) store(ms[j], n0, nb, acc32.data() + j * kAccStride);
         }
@@ -223,6 +258,50 @@ class Runner {
       }
     }
   }
+
+#ifdef MSQ_FUNCTIONAL_VNNI
+  int64_t k4() const { return (g_.K + 3) / 4; }
+
+  // X4[kq][n][i] = X[4 kq + i][n]: four consecutive k of a column in one 32-bit lane; zero past
+  // K and N (npad columns, a multiple of 64).
+  void quads(const uint8_t* X, std::vector<uint8_t>& X4, int64_t& npad) const {
+    npad = (g_.N + 63) / 64 * 64;
+    X4.assign(size_t(k4() * npad * 4), 0);
+    for (int64_t k = 0; k < g_.K; ++k) {
+      uint8_t* dst = X4.data() + (k / 4) * npad * 4 + (k % 4);
+      const uint8_t* src = X + k * g_.N;
+      for (int64_t n = 0; n < g_.N; ++n) dst[n * 4] = src[n];
+    }
+  }
+
+  // Four rows over columns [n0, n0 + nb): sum over k of u8 x s8, four k per instruction, added to
+  // the accumulators (which hold the bias).
+  void vnni_rows4(const int32_t* const* w4, const uint8_t* X4, int64_t npad, int64_t n0,
+                  int64_t nb, int32_t* acc) const {
+    const int64_t K4 = k4();
+    for (int64_t c = 0; c < nb; c += 64) {
+      __m512i s[kRowsPerPass][4];
+      for (auto& row : s)
+        for (auto& v : row) v = _mm512_setzero_si512();
+      for (int64_t kq = 0; kq < K4; ++kq) {
+        const uint8_t* x = X4 + (kq * npad + n0 + c) * 4;
+        __m512i xv[4];
+        for (int j = 0; j < 4; ++j) xv[j] = _mm512_loadu_si512(x + 64 * j);
+        for (int r = 0; r < kRowsPerPass; ++r) {
+          const __m512i w = _mm512_set1_epi32(w4[r][kq]);
+          for (int j = 0; j < 4; ++j) s[r][j] = _mm512_dpbusd_epi32(s[r][j], xv[j], w);
+        }
+      }
+      for (int r = 0; r < kRowsPerPass; ++r)
+        for (int j = 0; j < 4; ++j) {
+          alignas(64) int32_t lanes[16];
+          _mm512_store_si512(lanes, s[r][j]);
+          const int64_t base = c + 16 * j;
+          for (int64_t l = 0; l < 16 && base + l < nb; ++l) acc[r * kAccStride + base + l] += lanes[l];
+        }
+    }
+  }
+#endif
 
   // Exact per-addition semantics in ascending k for every column.
   template <class T>

@@ -20,33 +20,35 @@ int64_t LutCore::job_cycles(const LayerRun&, const RowBlock&, int64_t tn, int64_
 void LutCore::load_layer(const LayerRun& run) {
   const QuantLayer& L = *run.layer;
   const int64_t K = L.shape.k();
-  rows_.assign(size_t(L.shape.m()), {});
+  codes_.assign(size_t(L.shape.m() * K), 0);
   row_acc_.assign(size_t(L.shape.m()), 0);
   row_chunk_.assign(size_t(L.shape.m()), 0);
-  // Decoding table per bit width: level -> shifter controls (the code's fields).
-  std::vector<Shifts> table[9];
   for (const RowBlock& b : run.plan.lut_blocks)
     for (int32_t m : b.rows) {
       const Sp2Format fmt(L.bits[m]);
-      std::vector<Shifts>& t = table[fmt.bits];
       const int32_t top = fmt.max_level();
-      if (t.empty()) {
-        t.resize(size_t(2 * top + 1));
-        for (int32_t w = -top; w <= top; ++w) {
-          if (!sp2_is_level(fmt, w)) continue;
-          const Sp2Code c = sp2_encode(fmt, w);
-          Shifts& sh = t[size_t(w + top)];
+      if (decode_[fmt.bits].empty()) {
+        // The weight buffer holds each weight's b-bit code word; the PE decodes it into shifter
+        // controls. Built once per width: level -> code word, code word -> controls.
+        decode_[fmt.bits].resize(size_t(1) << fmt.bits);
+        encode_[fmt.bits].assign(size_t(2 * top + 1), 0);
+        for (uint32_t word = 0; word < (uint32_t(1) << fmt.bits); ++word) {
+          const Sp2Code c = sp2_unpack(fmt, word);
+          Shifts& sh = decode_[fmt.bits][word];
           sh.s1 = c.e1 ? fmt.F - c.e1 : 0;
           sh.s2 = c.e2 ? fmt.F - c.e2 : 0;
           sh.en1 = c.e1 ? -1 : 0;
           sh.en2 = c.e2 ? -1 : 0;
           sh.neg = c.s ? -1 : 0;
         }
+        for (int32_t w = -top; w <= top; ++w)
+          if (sp2_is_level(fmt, w))
+            encode_[fmt.bits][size_t(w + top)] = uint8_t(sp2_pack(fmt, sp2_encode(fmt, w)));
       }
-      std::vector<Shifts>& r = rows_[size_t(m)];
-      r.resize(size_t(K));
       const int32_t* w = L.row(m);
-      for (int64_t k = 0; k < K; ++k) r[size_t(k)] = t[size_t(w[k] + top)];
+      uint8_t* code = codes_.data() + int64_t(m) * K;
+      const uint8_t* enc = encode_[fmt.bits].data();
+      for (int64_t k = 0; k < K; ++k) code[k] = enc[w[k] + top];
       // Where no partial sum can leave the accumulator's range, the finite register and a wide
       // one hold the same values, and the sums can be formed in any grouping.
       const int need = acc_bits_l1(w, K, L.act_bits, L.bias[m]);
@@ -66,12 +68,13 @@ constexpr int64_t NB = InputTileValues::kNB;
 // accumulate, branch-free (the codes vary from k to k), with the sums kept in registers. Only used
 // where no partial sum can overflow the row's register.
 template <typename XT, typename AT>
-void shift_add_block(const XT* X, int64_t tk, const LutCore::Shifts* sh, AT* out) {
+void shift_add_block(const XT* X, int64_t tk, const uint8_t* code, const LutCore::Shifts* table,
+                     AT* out) {
   AT s[NB] = {};
   for (int64_t k = 0; k < tk; ++k) {
     const XT* x = X + k * NB;
-    const int s1 = sh[k].s1, s2 = sh[k].s2;
-    const AT e1 = AT(sh[k].en1), e2 = AT(sh[k].en2), ng = AT(sh[k].neg);
+    const int s1 = table[code[k]].s1, s2 = table[code[k]].s2;
+    const AT e1 = AT(table[code[k]].en1), e2 = AT(table[code[k]].en2), ng = AT(table[code[k]].neg);
     for (int64_t n = 0; n < NB; ++n) {
       const AT v = AT(x[n]);
       const AT p = ((v << s1) & e1) + ((v << s2) & e2);
@@ -84,16 +87,17 @@ void shift_add_block(const XT* X, int64_t tk, const LutCore::Shifts* sh, AT* out
 // The same in 16-bit lanes: runs of at most `chunk` terms cannot leave int16, and each run's sum is
 // widened into the 32-bit sums (exact: the row cannot overflow at all).
 template <typename XT>
-void shift_add_block16(const XT* X, int64_t tk, const LutCore::Shifts* sh, int64_t chunk,
-                       int32_t* out) {
+void shift_add_block16(const XT* X, int64_t tk, const uint8_t* code, const LutCore::Shifts* table,
+                       int64_t chunk, int32_t* out) {
   int32_t s[NB] = {};
   for (int64_t k0 = 0; k0 < tk; k0 += chunk) {
     const int64_t k1 = std::min(tk, k0 + chunk);
     int16_t t[NB] = {};
     for (int64_t k = k0; k < k1; ++k) {
       const XT* x = X + k * NB;
-      const int s1 = sh[k].s1, s2 = sh[k].s2;
-      const int16_t e1 = int16_t(sh[k].en1), e2 = int16_t(sh[k].en2), ng = int16_t(sh[k].neg);
+      const int s1 = table[code[k]].s1, s2 = table[code[k]].s2;
+      const int16_t e1 = int16_t(table[code[k]].en1), e2 = int16_t(table[code[k]].en2),
+                    ng = int16_t(table[code[k]].neg);
       for (int64_t n = 0; n < NB; ++n) {
         const int16_t v = int16_t(x[n]);
         const int16_t p = int16_t((int16_t(v << s1) & e1) + (int16_t(v << s2) & e2));
@@ -113,8 +117,8 @@ void shift_add_block16(const XT* X, int64_t tk, const LutCore::Shifts* sh, int64
 // The same for 8-bit activations with explicit 16-bit shifts: C++ promotes a 16-bit shift to int,
 // and the compiler then shifts in 32-bit lanes and repacks, at half the speed.
 template <>
-void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const LutCore::Shifts* sh,
-                                int64_t chunk, int32_t* out) {
+void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const uint8_t* code,
+                                const LutCore::Shifts* table, int64_t chunk, int32_t* out) {
   static_assert(NB == 64, "two vectors of 32 16-bit lanes");
   __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                   _mm512_setzero_si512()};
@@ -127,10 +131,11 @@ void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const LutCore::Shi
           _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
       const __m512i x1 =
           _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
-      const __m128i c1 = _mm_cvtsi32_si128(sh[k].s1), c2 = _mm_cvtsi32_si128(sh[k].s2);
-      const __m512i e1 = _mm512_set1_epi16(int16_t(sh[k].en1));
-      const __m512i e2 = _mm512_set1_epi16(int16_t(sh[k].en2));
-      const __m512i ng = _mm512_set1_epi16(int16_t(sh[k].neg));
+      const __m128i c1 = _mm_cvtsi32_si128(table[code[k]].s1),
+                    c2 = _mm_cvtsi32_si128(table[code[k]].s2);
+      const __m512i e1 = _mm512_set1_epi16(int16_t(table[code[k]].en1));
+      const __m512i e2 = _mm512_set1_epi16(int16_t(table[code[k]].en2));
+      const __m512i ng = _mm512_set1_epi16(int16_t(table[code[k]].neg));
       __m512i p0 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x0, c1), e1),
                                     _mm512_and_si512(_mm512_sll_epi16(x0, c2), e2));
       __m512i p1 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x1, c1), e1),
@@ -150,38 +155,41 @@ void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const LutCore::Shi
 
 // The finite register, one product at a time in ascending k (rows that may overflow).
 template <typename XT>
-void shift_add_checked(const XT* X, int64_t tk, int64_t cols, const LutCore::Shifts* sh,
-                       const AccSpec& spec, int64_t* acc, uint64_t& overflows) {
+void shift_add_checked(const XT* X, int64_t tk, int64_t cols, const uint8_t* code,
+                       const LutCore::Shifts* table, const AccSpec& spec, int64_t* acc,
+                       uint64_t& overflows) {
   for (int64_t k = 0; k < tk; ++k) {
     const XT* x = X + k * NB;
     for (int64_t n = 0; n < cols; ++n) {
       const int64_t v = x[n];
-      const int64_t p = ((v << sh[k].s1) & sh[k].en1) + ((v << sh[k].s2) & sh[k].en2);
-      acc[n] = acc_add(spec, acc[n], sh[k].neg ? -p : p, overflows);
+      const int64_t p = ((v << table[code[k]].s1) & table[code[k]].en1) +
+                        ((v << table[code[k]].s2) & table[code[k]].en2);
+      acc[n] = acc_add(spec, acc[n], table[code[k]].neg ? -p : p, overflows);
     }
   }
 }
 
 template <typename XT>
-void row_values(const InputTileValues& x, int g, int64_t tk, const LutCore::Shifts* sh, int mode,
-                int64_t chunk, const AccSpec& spec, int64_t* acc, uint64_t& overflows) {
+void row_values(const InputTileValues& x, int g, int64_t tk, const uint8_t* code,
+                const LutCore::Shifts* table, int mode, int64_t chunk, const AccSpec& spec,
+                int64_t* acc, uint64_t& overflows) {
   for (int64_t nb = 0; nb < x.nblocks; ++nb) {
     const XT* X = x.block<XT>(g, nb);
     const int64_t n0 = nb * NB, cols = std::min(NB, x.tn - n0);
     if (mode == 16) {
       int32_t s[NB];
-      shift_add_block16<XT>(X, tk, sh, chunk, s);
+      shift_add_block16<XT>(X, tk, code, table, chunk, s);
       for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
     } else if (mode == 32) {
       int32_t s[NB];
-      shift_add_block<XT, int32_t>(X, tk, sh, s);
+      shift_add_block<XT, int32_t>(X, tk, code, table, s);
       for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
     } else if (mode == 64) {
       int64_t s[NB];
-      shift_add_block<XT, int64_t>(X, tk, sh, s);
+      shift_add_block<XT, int64_t>(X, tk, code, table, s);
       for (int64_t n = 0; n < cols; ++n) acc[n0 + n] += s[n];
     } else {
-      shift_add_checked<XT>(X, tk, cols, sh, spec, acc + n0, overflows);
+      shift_add_checked<XT>(X, tk, cols, code, table, spec, acc + n0, overflows);
     }
   }
 }
@@ -196,16 +204,17 @@ void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const In
   const AccSpec spec{L.acc_bits, L.overflow};
   for (int32_t m : b.rows) {
     const int g = L.shape.groups == 1 ? 0 : m / L.shape.rows_per_group();
-    const Shifts* sh = rows_[size_t(m)].data() + k0;
+    const uint8_t* code = codes_.data() + int64_t(m) * L.shape.k() + k0;
+    const Shifts* table = decode_[L.bits[m]].data();
     int64_t* a = acc.acc.data() + int64_t(m) * tn;
     if (st.kt == 0)  // the PE's register starts at the row's bias
       for (int64_t n = 0; n < tn; ++n) a[n] = acc_load(spec, L.bias[m], run.overflows);
     if (L.act_bits <= 8)
-      row_values<uint8_t>(x, g, st.tk, sh, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
-                          run.overflows);
+      row_values<uint8_t>(x, g, st.tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)],
+                          spec, a, run.overflows);
     else
-      row_values<uint16_t>(x, g, st.tk, sh, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
-                           run.overflows);
+      row_values<uint16_t>(x, g, st.tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)],
+                           spec, a, run.overflows);
   }
 }
 

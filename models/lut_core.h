@@ -31,7 +31,9 @@ class LutCore : public ArrayCore {
 
  private:
   LutCoreConfig cfg_;
-  std::vector<std::vector<Shifts>> rows_;  // by layer row (only this core's rows filled)
+  std::vector<uint8_t> codes_;      // [M][K] SP2 code words of this core's rows
+  std::vector<Shifts> decode_[9];   // by bit width: code word -> shifter controls
+  std::vector<uint8_t> encode_[9];  // by bit width: level + 2^F -> code word
   // Per row: the width of the sums where no sum can overflow (16: runs of row_chunk_ terms in
   // 16-bit lanes, 32, 64), else 0 (the finite register, addition by addition).
   std::vector<int> row_acc_, row_chunk_;

@@ -40,6 +40,8 @@ void LutCore::load_layer(const LayerRun& run) {
           sh.en1 = c.e1 ? -1 : 0;
           sh.en2 = c.e2 ? -1 : 0;
           sh.neg = c.s ? -1 : 0;
+          sh.c1 = c.e1 ? sh.s1 : 16;
+          sh.c2 = c.e2 ? sh.s2 : 16;
         }
         for (int32_t w = -top; w <= top; ++w)
           if (sp2_is_level(fmt, w))
@@ -131,17 +133,15 @@ void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const uint8_t* cod
           _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
       const __m512i x1 =
           _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
-      const __m128i c1 = _mm_cvtsi32_si128(table[code[k]].s1),
-                    c2 = _mm_cvtsi32_si128(table[code[k]].s2);
-      const __m512i e1 = _mm512_set1_epi16(int16_t(table[code[k]].en1));
-      const __m512i e2 = _mm512_set1_epi16(int16_t(table[code[k]].en2));
-      const __m512i ng = _mm512_set1_epi16(int16_t(table[code[k]].neg));
-      __m512i p0 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x0, c1), e1),
-                                    _mm512_and_si512(_mm512_sll_epi16(x0, c2), e2));
-      __m512i p1 = _mm512_add_epi16(_mm512_and_si512(_mm512_sll_epi16(x1, c1), e1),
-                                    _mm512_and_si512(_mm512_sll_epi16(x1, c2), e2));
-      t0 = _mm512_add_epi16(t0, _mm512_sub_epi16(_mm512_xor_si512(p0, ng), ng));
-      t1 = _mm512_add_epi16(t1, _mm512_sub_epi16(_mm512_xor_si512(p1, ng), ng));
+      const LutCore::Shifts& sh = table[code[k]];
+      // A 16-bit shift by 16 or more gives 0: a term that is off contributes nothing.
+      const __m128i c1 = _mm_cvtsi32_si128(sh.c1), c2 = _mm_cvtsi32_si128(sh.c2);
+      const __m512i p0 = _mm512_add_epi16(_mm512_sll_epi16(x0, c1), _mm512_sll_epi16(x0, c2));
+      const __m512i p1 = _mm512_add_epi16(_mm512_sll_epi16(x1, c1), _mm512_sll_epi16(x1, c2));
+      // The sign: the accumulator adds or subtracts the shifted sum.
+      const __mmask32 neg = sh.neg ? ~__mmask32(0) : __mmask32(0);
+      t0 = _mm512_mask_sub_epi16(_mm512_mask_add_epi16(t0, ~neg, t0, p0), neg, t0, p0);
+      t1 = _mm512_mask_sub_epi16(_mm512_mask_add_epi16(t1, ~neg, t1, p1), neg, t1, p1);
     }
     s[0] = _mm512_add_epi32(s[0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(t0)));
     s[1] = _mm512_add_epi32(s[1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(t0, 1)));

@@ -19,6 +19,8 @@ class LutCore : public ArrayCore {
   // the sign as a mask (all ones: negate).
   struct Shifts {
     int32_t s1 = 0, s2 = 0, en1 = 0, en2 = 0, neg = 0;
+    // The same for 16-bit shifters: a term that is off shifts by 16, which leaves nothing.
+    int32_t c1 = 16, c2 = 16;
   };
 
   LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const LutCoreConfig& cfg);

@@ -2,7 +2,7 @@
 # Simulation speed against a plain int8 GEMM over the same MACs, all on one core, in one run:
 #   tools/bench.sh [MSQSIM] [CONFIG] [REPEATS]
 # Prints the reference time, the whole-process times of `msqsim run` with --no-verify and with
-# verification, and their ratios to the reference (best of REPEATS runs each; default 3).
+# verification, and their ratios to the reference (best of REPEATS interleaved runs; default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exe=${1:-build/msqsim}
@@ -17,22 +17,26 @@ trap 'rm -rf "$tmp"' EXIT
 "$exe" run "$config" --no-verify --json "$tmp/r.json" > /dev/null
 macs=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total']['macs'])" "$tmp/r.json")
 
-best() {  # best wall time of a command, in seconds
-  local b=""
-  for _ in $(seq "$repeats"); do
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" > /dev/null
-    t1=$(date +%s.%N)
-    b=$(python3 -c "import sys; t=float(sys.argv[2])-float(sys.argv[1]); b=sys.argv[3]; print(t if b=='' or t<float(b) else b)" "$t0" "$t1" "$b")
-  done
-  echo "$b"
+# Seconds of one run of a command (wall clock).
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" > /dev/null
+  t1=$(date +%s.%N)
+  python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$t1"
 }
 
-ref=$(for _ in $(seq "$repeats"); do "${pin[@]}" "$gemm" "$macs" | cut -d' ' -f1; done | sort -g | head -1)
+# The machine's speed drifts from minute to minute: each repeat times the reference and both runs
+# back to back, and each figure is the best of its repeats.
+ref="" timing="" verified=""
+min() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:] if x]; print(min(v))" "$@"; }
+for _ in $(seq "$repeats"); do
+  r=$("${pin[@]}" "$gemm" "$macs" | cut -d' ' -f1)
+  t=$(seconds "${pin[@]}" "$exe" run "$config" --no-verify)
+  v=$(seconds "${pin[@]}" "$exe" run "$config")
+  ref=$(min "$ref" "$r") timing=$(min "$timing" "$t") verified=$(min "$verified" "$v")
+done
 ref_rate=$(python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])/1e9:.2f}')" "$macs" "$ref")
-timing=$(best "${pin[@]}" "$exe" run "$config" --no-verify)
-verified=$(best "${pin[@]}" "$exe" run "$config")
 python3 - "$config" "$macs" "$ref" "$ref_rate" "$timing" "$verified" <<'PY'
 import sys
 cfg, macs, ref, rate, timing, verified = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:4]), sys.argv[4], float(sys.argv[5]), float(sys.argv[6])

@@ -260,7 +260,9 @@ class Runner {
   }
 
 #ifdef MSQ_FUNCTIONAL_VNNI
-  int64_t k4() const { return (g_.K + 3) / 4; }
+  int64_t k4() const {
+    return (g_.K + 3) / 4;
+  }
 
   // X4[kq][n][i] = X[4 kq + i][n]: four consecutive k of a column in one 32-bit lane; zero past
   // K and N (npad columns, a multiple of 64).
@@ -276,8 +278,8 @@ class Runner {
 
   // Four rows over columns [n0, n0 + nb): sum over k of u8 x s8, four k per instruction, added to
   // the accumulators (which hold the bias).
-  void vnni_rows4(const int32_t* const* w4, const uint8_t* X4, int64_t npad, int64_t n0,
-                  int64_t nb, int32_t* acc) const {
+  void vnni_rows4(const int32_t* const* w4, const uint8_t* X4, int64_t npad, int64_t n0, int64_t nb,
+                  int32_t* acc) const {
     const int64_t K4 = k4();
     for (int64_t c = 0; c < nb; c += 64) {
       __m512i s[kRowsPerPass][4];
@@ -297,7 +299,8 @@ class Runner {
           alignas(64) int32_t lanes[16];
           _mm512_store_si512(lanes, s[r][j]);
           const int64_t base = c + 16 * j;
-          for (int64_t l = 0; l < 16 && base + l < nb; ++l) acc[r * kAccStride + base + l] += lanes[l];
+          for (int64_t l = 0; l < 16 && base + l < nb; ++l)
+            acc[r * kAccStride + base + l] += lanes[l];
         }
     }
   }

@@ -4,7 +4,6 @@
 #include <immintrin.h>
 #endif
 
-#include "models/arith/acc_bound.h"
 #include "models/arith/accumulator.h"
 #include "models/arith/packed_dsp.h"
 
@@ -25,10 +24,7 @@ void DspCore::load_layer(const LayerRun& run) {
   packed_a_.assign(size_t(L.shape.m()), {});
   row_acc_.assign(size_t(L.shape.m()), 0);
   for (const RowBlock& b : run.plan.dsp_blocks) {
-    for (int32_t m : b.rows) {
-      const int need = acc_bits_l1(L.row(m), K, L.act_bits, L.bias[m]);
-      row_acc_[size_t(m)] = need > L.acc_bits ? 0 : (need <= 32 ? 32 : 64);
-    }
+    for (int32_t m : b.rows) row_acc_[size_t(m)] = run.plan.row_sum_bits[size_t(m)];
     if (!b.packed) continue;
     for (size_t i = 0; i < b.rows.size(); i += 2) {
       // A lone last row rides the low lane.

@@ -4,7 +4,6 @@
 #include <immintrin.h>
 #endif
 
-#include "models/arith/acc_bound.h"
 #include "models/arith/accumulator.h"
 
 namespace msq {
@@ -51,10 +50,9 @@ void LutCore::load_layer(const LayerRun& run) {
       uint8_t* code = codes_.data() + int64_t(m) * K;
       const uint8_t* enc = encode_[fmt.bits].data();
       for (int64_t k = 0; k < K; ++k) code[k] = enc[w[k] + top];
-      // Where no partial sum can leave the accumulator's range, the finite register and a wide
-      // one hold the same values, and the sums can be formed in any grouping.
-      const int need = acc_bits_l1(w, K, L.act_bits, L.bias[m]);
-      row_acc_[size_t(m)] = need > L.acc_bits ? 0 : (need <= 32 ? 32 : 64);
+      // Where no partial sum can leave the accumulator's range (the plan's bound), the finite
+      // register and a wide one hold the same values.
+      row_acc_[size_t(m)] = run.plan.row_sum_bits[size_t(m)];
       // Short runs of terms fit 16-bit lanes (twice the lanes per vector) when a term is small.
       const int64_t term = ((int64_t(1) << L.act_bits) - 1) * fmt.max_level();
       if (row_acc_[size_t(m)] == 32 && 32767 / term >= 4) row_acc_[size_t(m)] = 16;

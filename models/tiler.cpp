@@ -126,14 +126,19 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   p.packed_w_bits = spill > 0 ? std::max(low_bits, sp2_bits) : low_bits;
   p.packing = p.chain > 0 && !dsp_candidates.empty();
 
+  if (!L.weights.empty()) {
+    p.row_sum_bits.resize(size_t(M));
+    for (int32_t m = 0; m < M; ++m) {
+      const int need = acc_bits_l1(L.row(m), K, L.act_bits, L.bias.empty() ? 0 : L.bias[m]);
+      p.row_sum_bits[size_t(m)] = int8_t(need > L.acc_bits ? 0 : (need <= 32 ? 32 : 64));
+    }
+  }
   std::vector<int32_t> packed_rows, single_rows = wide_fixed;
   if (p.packing) {
     for (int32_t m : dsp_candidates) {
       // With values at hand, each row confirms that no partial sum can overflow: then draining a
       // chain at once is the same as adding its products one by one.
-      bool safe = true;
-      if (!L.weights.empty())
-        safe = acc_bits_l1(L.row(m), K, L.act_bits, L.bias.empty() ? 0 : L.bias[m]) <= L.acc_bits;
+      const bool safe = p.row_sum_bits.empty() || p.row_sum_bits[size_t(m)] != 0;
       (safe ? packed_rows : single_rows).push_back(m);
     }
     if (!single_rows.empty() && single_rows.size() > wide_fixed.size())
@@ -173,7 +178,6 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
         b.weight_bits_per_k += L.bits[rows[i]];  // codes are stored at the row's width
         ++i;
       }
-      b.slices = int(packed ? ceil_div(int64_t(b.rows.size()), 2) : int64_t(b.rows.size()));
       out.push_back(std::move(b));
     }
   };

@@ -20,7 +20,6 @@ constexpr int64_t kBram36DataBytes = 4096;
 struct RowBlock {
   std::vector<int32_t> rows;
   bool packed = false;
-  int slices = 0;                 // array rows (LUT) or DSP slices (DSP) in use
   int64_t weight_bits_per_k = 0;  // bits of weights one k step of this block reads
 };
 
@@ -48,6 +47,10 @@ struct LayerPlan {
   int lane_offset = 0;       // D
   int64_t chain = 0;         // longest safe packed accumulation chain
   std::string packing_note;  // why some rows run unpacked, when they do
+  // Per row, when the layer has values: the width its sums need at most, 32 or 64 when every
+  // partial sum provably fits the accumulator (|bias| + max|x| * sum|w|), 0 when one might not.
+  // Such a row may run packed, and its sums may be formed in any grouping.
+  std::vector<int8_t> row_sum_bits;
   // Tiling: tiles along N; K in k_tiles pieces of k_channels input channels (tk =
   // k_channels*kh*kw).
   std::vector<Tile> tiles;

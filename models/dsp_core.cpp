@@ -77,28 +77,28 @@ void packed_block(const XT* X, int64_t tk, const int32_t* A, int64_t chain, int 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // The same for 8-bit activations with the multiplier written out: A (|A| < 2^26) and x fit the
 // signed 32 x 32 -> 64-bit multiply, which the compiler otherwise replaces by the three times
-// slower full 64-bit one.
-template <>
-void packed_block<uint8_t>(const uint8_t* X, int64_t tk, const int32_t* A, int64_t chain, int D,
-                           int p_bits, int64_t cols, int64_t* acc_hi, int64_t* acc_lo) {
-  static_assert(NB == 64, "eight vectors of 8 64-bit lanes");
+// slower full 64-bit one. kVecs vectors of 8 columns cover the block's columns that exist.
+template <int kVecs>
+void packed_block_u8(const uint8_t* X, int64_t tk, const int32_t* A, int64_t chain, int D,
+                     int p_bits, int64_t cols, int64_t* acc_hi, int64_t* acc_lo) {
+  static_assert(NB == 64, "at most eight vectors of 8 64-bit lanes");
   const int psh = 64 - p_bits;
   const uint64_t mask = (uint64_t(1) << D) - 1, sign = uint64_t(1) << (D - 1);
   int64_t p[NB];
   for (int64_t k0 = 0; k0 < tk; k0 += chain) {
     const int64_t k1 = std::min(tk, k0 + chain);
-    __m512i v[8];
-    for (int j = 0; j < 8; ++j) v[j] = _mm512_setzero_si512();
+    __m512i v[kVecs];
+    for (int j = 0; j < kVecs; ++j) v[j] = _mm512_setzero_si512();
     for (int64_t k = k0; k < k1; ++k) {
       const __m512i a = _mm512_set1_epi64(A[k]);
       const uint8_t* x = X + k * NB;
-      for (int j = 0; j < 8; ++j) {
+      for (int j = 0; j < kVecs; ++j) {
         const __m512i xv =
             _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x + 8 * j)));
         v[j] = _mm512_add_epi64(v[j], _mm512_mul_epi32(xv, a));
       }
     }
-    for (int j = 0; j < 8; ++j) _mm512_storeu_si512(p + 8 * j, v[j]);
+    for (int j = 0; j < kVecs; ++j) _mm512_storeu_si512(p + 8 * j, v[j]);
     for (int64_t n = 0; n < cols; ++n) {
       const int64_t reg = int64_t(uint64_t(p[n]) << psh) >> psh;
       const int64_t lo = int64_t((uint64_t(reg) & mask) ^ sign) - int64_t(sign);
@@ -106,6 +106,17 @@ void packed_block<uint8_t>(const uint8_t* X, int64_t tk, const int32_t* A, int64
       acc_lo[n] += lo;
     }
   }
+}
+
+template <>
+void packed_block<uint8_t>(const uint8_t* X, int64_t tk, const int32_t* A, int64_t chain, int D,
+                           int p_bits, int64_t cols, int64_t* acc_hi, int64_t* acc_lo) {
+  using Kernel = void (*)(const uint8_t*, int64_t, const int32_t*, int64_t, int, int, int64_t,
+                          int64_t*, int64_t*);
+  static constexpr Kernel kernels[8] = {packed_block_u8<1>, packed_block_u8<2>, packed_block_u8<3>,
+                                        packed_block_u8<4>, packed_block_u8<5>, packed_block_u8<6>,
+                                        packed_block_u8<7>, packed_block_u8<8>};
+  kernels[(cols + 7) / 8 - 1](X, tk, A, chain, D, p_bits, cols, acc_hi, acc_lo);
 }
 #pragma GCC diagnostic pop
 #endif

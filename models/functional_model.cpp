@@ -106,12 +106,19 @@ class Runner {
         overflows_ += bias_ovf * uint64_t(g_.N);
         bias0[size_t(r)] = b0;
         const int32_t* w = l_.row(m);
+        // int64 partial sums over runs of 2^31 weights (|w| <= 2^31) vectorize; int128 ones do
+        // not.
         __int128 sum_abs = 0;
         int64_t max_abs = 0;
-        for (int64_t k = 0; k < g_.K; ++k) {
-          const int64_t a = w[k] < 0 ? -int64_t(w[k]) : w[k];
-          sum_abs += a;
-          max_abs = std::max(max_abs, a);
+        for (int64_t k0 = 0; k0 < g_.K; k0 += int64_t(1) << 31) {
+          const int64_t k1 = std::min(g_.K, k0 + (int64_t(1) << 31));
+          int64_t part = 0;
+          for (int64_t k = k0; k < k1; ++k) {
+            const int64_t a = w[k] < 0 ? -int64_t(w[k]) : w[k];
+            part += a;
+            max_abs = std::max(max_abs, a);
+          }
+          sum_abs += part;
         }
         max_abs_w_[size_t(m)] = max_abs;
         const __int128 bound = (b0 < 0 ? -__int128(b0) : __int128(b0)) + sum_abs * max_x_;
@@ -125,7 +132,7 @@ class Runner {
 #ifdef MSQ_FUNCTIONAL_VNNI
       // 8-bit activations and int8 weights: 4-way dot products (vpdpbusd) over k, from X
       // regrouped in quads of k. Exact for the fast rows: no partial sum leaves int32.
-      std::vector<uint8_t> X4;
+      std::vector<uint32_t> X4;
       std::vector<int32_t> W4;
       int64_t npad = 0;
       if constexpr (std::is_same_v<T, uint8_t>) {
@@ -192,6 +199,10 @@ class Runner {
       for (int64_t i = 0; i < g_.kh; ++i)
         for (int64_t j = 0; j < g_.kw; ++j) {
           T* row = X + ((c * g_.kh + i) * g_.kw + j) * g_.N;
+          // The columns ow whose tap iw = ow * sw - pw + j lies inside the row: [lo, hi).
+          const int64_t a = g_.pw - j, z = g_.W + g_.pw - j - 1;
+          const int64_t lo = std::min(g_.OW, a <= 0 ? int64_t(0) : (a + g_.sw - 1) / g_.sw);
+          const int64_t hi = std::max(lo, std::min(g_.OW, z < 0 ? int64_t(0) : z / g_.sw + 1));
           for (int64_t b = 0; b < g_.B; ++b)
             for (int64_t oh = 0; oh < g_.OH; ++oh) {
               T* dst = row + (b * g_.OH + oh) * g_.OW;
@@ -200,11 +211,14 @@ class Runner {
                 std::fill_n(dst, g_.OW, T(0));
                 continue;
               }
-              const uint16_t* src = in + ((b * g_.C + grp * g_.cg + c) * g_.H + ih) * g_.W;
-              for (int64_t ow = 0; ow < g_.OW; ++ow) {
-                const int64_t iw = ow * g_.sw - g_.pw + j;
-                dst[ow] = (iw >= 0 && iw < g_.W) ? T(src[iw]) : T(0);
-              }
+              const uint16_t* src =
+                  in + ((b * g_.C + grp * g_.cg + c) * g_.H + ih) * g_.W + lo * g_.sw - g_.pw + j;
+              std::fill(dst, dst + lo, T(0));
+              if (g_.sw == 1)
+                for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = T(src[ow - lo]);
+              else
+                for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = T(src[(ow - lo) * g_.sw]);
+              std::fill(dst + hi, dst + g_.OW, T(0));
             }
         }
   }
@@ -264,44 +278,51 @@ class Runner {
     return (g_.K + 3) / 4;
   }
 
-  // X4[kq][n][i] = X[4 kq + i][n]: four consecutive k of a column in one 32-bit lane; zero past
-  // K and N (npad columns, a multiple of 64).
-  void quads(const uint8_t* X, std::vector<uint8_t>& X4, int64_t& npad) const {
+  // X4[kq][n] holds X[4 kq + i][n] in byte i: four consecutive k of a column in one 32-bit lane;
+  // zero past K and N (npad columns, a multiple of 64).
+  void quads(const uint8_t* X, std::vector<uint32_t>& X4, int64_t& npad) const {
     npad = (g_.N + 63) / 64 * 64;
-    X4.assign(size_t(k4() * npad * 4), 0);
-    for (int64_t k = 0; k < g_.K; ++k) {
-      uint8_t* dst = X4.data() + (k / 4) * npad * 4 + (k % 4);
-      const uint8_t* src = X + k * g_.N;
-      for (int64_t n = 0; n < g_.N; ++n) dst[n * 4] = src[n];
+    X4.resize(size_t(k4() * npad));
+    const std::vector<uint8_t> zeros(size_t(g_.N), 0);
+    for (int64_t kq = 0; kq < k4(); ++kq) {
+      const uint8_t* r[4];
+      for (int64_t i = 0; i < 4; ++i)
+        r[i] = 4 * kq + i < g_.K ? X + (4 * kq + i) * g_.N : zeros.data();
+      uint32_t* __restrict dst = X4.data() + kq * npad;
+      for (int64_t n = 0; n < g_.N; ++n)
+        dst[n] = uint32_t(r[0][n]) | uint32_t(r[1][n]) << 8 | uint32_t(r[2][n]) << 16 |
+                 uint32_t(r[3][n]) << 24;
+      std::fill(dst + g_.N, dst + npad, 0u);
     }
   }
 
   // Four rows over columns [n0, n0 + nb): sum over k of u8 x s8, four k per instruction, added to
   // the accumulators (which hold the bias).
-  void vnni_rows4(const int32_t* const* w4, const uint8_t* X4, int64_t npad, int64_t n0, int64_t nb,
-                  int32_t* acc) const {
+  void vnni_rows4(const int32_t* const* w4, const uint32_t* X4, int64_t npad, int64_t n0,
+                  int64_t nb, int32_t* acc) const {
     const int64_t K4 = k4();
     for (int64_t c = 0; c < nb; c += 64) {
       __m512i s[kRowsPerPass][4];
       for (auto& row : s)
         for (auto& v : row) v = _mm512_setzero_si512();
       for (int64_t kq = 0; kq < K4; ++kq) {
-        const uint8_t* x = X4 + (kq * npad + n0 + c) * 4;
+        const uint32_t* x = X4 + kq * npad + n0 + c;
         __m512i xv[4];
-        for (int j = 0; j < 4; ++j) xv[j] = _mm512_loadu_si512(x + 64 * j);
+        for (int j = 0; j < 4; ++j) xv[j] = _mm512_loadu_si512(x + 16 * j);
         for (int r = 0; r < kRowsPerPass; ++r) {
           const __m512i w = _mm512_set1_epi32(w4[r][kq]);
           for (int j = 0; j < 4; ++j) s[r][j] = _mm512_dpbusd_epi32(s[r][j], xv[j], w);
         }
       }
-      for (int r = 0; r < kRowsPerPass; ++r)
-        for (int j = 0; j < 4; ++j) {
-          alignas(64) int32_t lanes[16];
-          _mm512_store_si512(lanes, s[r][j]);
-          const int64_t base = c + 16 * j;
-          for (int64_t l = 0; l < 16 && base + l < nb; ++l)
-            acc[r * kAccStride + base + l] += lanes[l];
+      for (int j = 0; j < 4 && c + 16 * j < nb; ++j) {
+        const int64_t base = c + 16 * j, left = nb - base;
+        const __mmask16 in = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+        for (int r = 0; r < kRowsPerPass; ++r) {
+          int32_t* a = acc + r * kAccStride + base;
+          _mm512_mask_storeu_epi32(a, in,
+                                   _mm512_add_epi32(_mm512_maskz_loadu_epi32(in, a), s[r][j]));
         }
+      }
     }
   }
 #endif
@@ -319,19 +340,23 @@ class Runner {
     }
   }
 
+  // Columns n0 .. n0 + nb - 1 of row m, one image's run of pixels at a time.
   template <class A>
   void store(int64_t m, int64_t n0, int64_t nb, const A* acc) {
     const bool raw = l_.output == OutputKind::Accumulators;
     const int32_t mult = l_.rq_mult[size_t(m)];
     const int shift = l_.rq_shift[size_t(m)];
+    const int64_t ymax = ymax_;
     int64_t b = n0 / g_.OHW, p = n0 - b * g_.OHW;
-    for (int64_t i = 0; i < nb; ++i) {
-      const int64_t v = acc[i];
-      out_[(b * g_.M + m) * g_.OHW + p] = raw ? v : requantize(v, mult, shift, ymax_);
-      if (++p == g_.OHW) {
-        p = 0;
-        ++b;
-      }
+    for (int64_t i = 0; i < nb; p = 0, ++b) {
+      const int64_t len = std::min(nb - i, g_.OHW - p);
+      int64_t* __restrict dst = out_ + (b * g_.M + m) * g_.OHW + p;
+      const A* __restrict src = acc + i;
+      if (raw)
+        for (int64_t j = 0; j < len; ++j) dst[j] = src[j];
+      else
+        for (int64_t j = 0; j < len; ++j) dst[j] = requantize(src[j], mult, shift, ymax);
+      i += len;
     }
   }
 

@@ -4,9 +4,21 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
+#include <utility>
+
 #include "models/arith/accumulator.h"
 
 namespace msq {
+
+namespace {
+// One signed term of one k over a block of 64 columns, in 16-bit lanes.
+constexpr int kTermBytes = 128;
+// Scratch for vectors: a std::vector of __m512i would drop the type's alignment.
+struct alignas(64) CacheLine {
+  uint8_t bytes[64];
+};
+}  // namespace
 
 LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights,
                  const LutCoreConfig& cfg)
@@ -41,6 +53,9 @@ void LutCore::load_layer(const LayerRun& run) {
           sh.neg = c.s ? -1 : 0;
           sh.c1 = c.e1 ? sh.s1 : 16;
           sh.c2 = c.e2 ? sh.s2 : 16;
+          const int entries = fmt.e1_max() + 1;  // e2_max <= e1_max
+          sh.o1 = uint16_t((c.s * entries + c.e1) * kTermBytes);
+          sh.o2 = uint16_t((c.s * entries + c.e2) * kTermBytes);
         }
         for (int32_t w = -top; w <= top; ++w)
           if (sp2_is_level(fmt, w))
@@ -148,6 +163,73 @@ void shift_add_block16<uint8_t>(const uint8_t* X, int64_t tk, const uint8_t* cod
   }
   for (int i = 0; i < 4; ++i) _mm512_storeu_si512(out + 16 * i, s[i]);
 }
+
+// A column of the array broadcasts its activation to every PE of the column; each PE shifts it by
+// its weight's two exponents, adds the two terms with the weight's sign and accumulates. What the
+// shifters of a column can produce for one activation is the same for every row: the signed terms
+// (-1)^s * (x << (F - e)), and 0 for a term that is off. They are formed once per (k, column) for
+// all the rows that share the activations, and each PE's step is then its two terms added into
+// its register. The arithmetic and the values are the PE's: 16-bit lanes over runs of at most
+// `chunk` steps (no run can leave int16), each run widened into the 32-bit sums. sums holds nrows
+// blocks of NB values.
+constexpr int64_t kSharedRun = 32;  // k steps of terms kept at once (16 KiB: they stay in L1)
+
+// kHalves: 2 for a whole block of NB columns, 1 when the tile's columns end in its first half.
+template <int kHalves>
+void shared_shift_rows(const uint8_t* X, int64_t tk, const Sp2Format& fmt,
+                       const LutCore::Shifts* table, int64_t chunk, const uint8_t* const* codes,
+                       int nrows, __m512i* sums) {
+  static_assert(kTermBytes == 2 * sizeof(__m512i), "a term is two vectors of 32 16-bit lanes");
+  const int entries = fmt.e1_max() + 1;
+  const int64_t kstride = 2 * entries * kTermBytes;  // bytes of terms per k
+  const int64_t run = std::min(chunk, kSharedRun);
+  thread_local std::vector<CacheLine> terms;
+  terms.resize(size_t(run * kstride) / sizeof(CacheLine));
+  char* T = reinterpret_cast<char*>(terms.data());
+  const __m512i zero = _mm512_setzero_si512();
+  for (int i = 0; i < 4 * nrows; ++i) sums[i] = zero;
+  for (int64_t k0 = 0; k0 < tk; k0 += run) {
+    const int64_t n = std::min(run, tk - k0);
+    for (int64_t k = 0; k < n; ++k) {
+      const uint8_t* x = X + (k0 + k) * NB;
+      __m512i* t = reinterpret_cast<__m512i*>(T + k * kstride);
+      for (int h = 0; h < kHalves; ++h) {
+        const __m512i xh =
+            _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * h)));
+        t[h] = t[2 * entries + h] = zero;  // e = 0: the term is off
+        for (int e = 1; e < entries; ++e) {
+          const __m512i v = _mm512_sll_epi16(xh, _mm_cvtsi32_si128(fmt.F - e));
+          t[2 * e + h] = v;
+          t[2 * (entries + e) + h] = _mm512_sub_epi16(zero, v);
+        }
+      }
+    }
+    for (int r = 0; r < nrows; ++r) {
+      const uint8_t* code = codes[r] + k0;
+      // Two partial sums per half (one per term) keep the additions independent; int16
+      // arithmetic is modular and the run's total fits, so the total is exact.
+      __m512i a0 = zero, a1 = zero, b0 = zero, b1 = zero;
+      for (int64_t k = 0; k < n; ++k) {
+        const LutCore::Shifts& sh = table[code[k]];
+        const char* p = T + k * kstride;
+        a0 = _mm512_add_epi16(a0, _mm512_load_si512(p + sh.o1));
+        b0 = _mm512_add_epi16(b0, _mm512_load_si512(p + sh.o2));
+        if (kHalves == 2) {
+          a1 = _mm512_add_epi16(a1, _mm512_load_si512(p + sh.o1 + 64));
+          b1 = _mm512_add_epi16(b1, _mm512_load_si512(p + sh.o2 + 64));
+        }
+      }
+      const __m512i t0 = _mm512_add_epi16(a0, b0), t1 = _mm512_add_epi16(a1, b1);
+      __m512i* s = sums + 4 * r;
+      s[0] = _mm512_add_epi32(s[0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(t0)));
+      s[1] = _mm512_add_epi32(s[1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(t0, 1)));
+      if (kHalves == 2) {
+        s[2] = _mm512_add_epi32(s[2], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(t1)));
+        s[3] = _mm512_add_epi32(s[3], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(t1, 1)));
+      }
+    }
+  }
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -200,20 +282,78 @@ void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const In
   const int64_t tn = x.tn;
   const int64_t k0 = int64_t(st.kt) * run.plan.tk;
   const AccSpec spec{L.acc_bits, L.overflow};
+  auto group_of = [&](int32_t m) {
+    return L.shape.groups == 1 ? 0 : int(m / L.shape.rows_per_group());
+  };
+  auto row_code = [&](int32_t m) { return codes_.data() + int64_t(m) * L.shape.k() + k0; };
+  thread_local std::vector<int32_t> shared;
+  shared.clear();
   for (int32_t m : b.rows) {
-    const int g = L.shape.groups == 1 ? 0 : m / L.shape.rows_per_group();
-    const uint8_t* code = codes_.data() + int64_t(m) * L.shape.k() + k0;
-    const Shifts* table = decode_[L.bits[m]].data();
     int64_t* a = acc.acc.data() + int64_t(m) * tn;
     if (st.kt == 0)  // the PE's register starts at the row's bias
       for (int64_t n = 0; n < tn; ++n) a[n] = acc_load(spec, L.bias[m], run.overflows);
-    if (L.act_bits <= 8)
-      row_values<uint8_t>(x, g, st.tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)],
-                          spec, a, run.overflows);
-    else
-      row_values<uint16_t>(x, g, st.tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)],
-                           spec, a, run.overflows);
+#if defined(__AVX512BW__)
+    if (L.act_bits <= 8 && row_acc_[size_t(m)] == 16) {
+      shared.push_back(m);
+      continue;
+    }
+#endif
+    row_values_any(L, m, group_of(m), x, st.tk, row_code(m), spec, a, run.overflows);
   }
+#if defined(__AVX512BW__)
+  // Rows that read the same activations (same group) with the same format share the shifter
+  // outputs; a run of fewer than kMinShared rows would not repay forming them.
+  constexpr size_t kMinShared = 4;
+  std::stable_sort(shared.begin(), shared.end(), [&](int32_t p, int32_t q) {
+    return std::make_pair(group_of(p), L.bits[p]) < std::make_pair(group_of(q), L.bits[q]);
+  });
+  thread_local std::vector<CacheLine> sums;
+  thread_local std::vector<const uint8_t*> codes;
+  for (size_t i = 0; i < shared.size();) {
+    size_t j = i + 1;
+    while (j < shared.size() && group_of(shared[j]) == group_of(shared[i]) &&
+           L.bits[shared[j]] == L.bits[shared[i]])
+      ++j;
+    const int32_t m0 = shared[i];
+    if (j - i < kMinShared) {
+      for (; i < j; ++i)
+        row_values_any(L, shared[i], group_of(shared[i]), x, st.tk, row_code(shared[i]), spec,
+                       acc.acc.data() + int64_t(shared[i]) * tn, run.overflows);
+      continue;
+    }
+    const int nrows = int(j - i);
+    codes.resize(size_t(nrows));
+    for (int r = 0; r < nrows; ++r) codes[size_t(r)] = row_code(shared[i + size_t(r)]);
+    sums.resize(size_t(4 * nrows));
+    const Sp2Format fmt(L.bits[m0]);
+    for (int64_t nb = 0; nb < x.nblocks; ++nb) {
+      const int64_t n0 = nb * NB, cols = std::min(NB, tn - n0);
+      (cols <= NB / 2 ? shared_shift_rows<1>
+                      : shared_shift_rows<2>)(x.block<uint8_t>(group_of(m0), nb), st.tk, fmt,
+                                              decode_[fmt.bits].data(), row_chunk_[size_t(m0)],
+                                              codes.data(), nrows,
+                                              reinterpret_cast<__m512i*>(sums.data()));
+      for (int r = 0; r < nrows; ++r) {
+        const int32_t* s = reinterpret_cast<const int32_t*>(sums.data() + 4 * r);
+        int64_t* a = acc.acc.data() + int64_t(shared[i + size_t(r)]) * tn + n0;
+        for (int64_t n = 0; n < cols; ++n) a[n] += s[n];
+      }
+    }
+    i = j;
+  }
+#endif
+}
+
+void LutCore::row_values_any(const QuantLayer& L, int32_t m, int g, const InputTileValues& x,
+                             int64_t tk, const uint8_t* code, const AccSpec& spec, int64_t* a,
+                             uint64_t& overflows) const {
+  const Shifts* table = decode_[L.bits[m]].data();
+  if (L.act_bits <= 8)
+    row_values<uint8_t>(x, g, tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
+                        overflows);
+  else
+    row_values<uint16_t>(x, g, tk, code, table, row_acc_[size_t(m)], row_chunk_[size_t(m)], spec, a,
+                         overflows);
 }
 
 }  // namespace msq

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "models/arith/accumulator.h"
 #include "models/arith/sp2.h"
 #include "models/array_core.h"
 
@@ -21,6 +22,10 @@ class LutCore : public ArrayCore {
     int32_t s1 = 0, s2 = 0, en1 = 0, en2 = 0, neg = 0;
     // The same for 16-bit shifters: a term that is off shifts by 16, which leaves nothing.
     int32_t c1 = 16, c2 = 16;
+    // Byte offsets of the two signed terms among the values a column's shifters produce for one k
+    // (see kTermBytes in lut_core.cpp): entry s * (e1_max + 1) + e holds (-1)^s * (x << (F - e)),
+    // entry e = 0 holds 0.
+    uint16_t o1 = 0, o2 = 0;
   };
 
   LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const LutCoreConfig& cfg);
@@ -32,6 +37,11 @@ class LutCore : public ArrayCore {
                OutputTileValues& acc) override;
 
  private:
+  // One row over the tile by the kernel its sums need (rows that do not share shifter outputs).
+  void row_values_any(const QuantLayer& L, int32_t m, int g, const InputTileValues& x, int64_t tk,
+                      const uint8_t* code, const AccSpec& spec, int64_t* a,
+                      uint64_t& overflows) const;
+
   LutCoreConfig cfg_;
   std::vector<uint8_t> codes_;      // [M][K] SP2 code words of this core's rows
   std::vector<Shifts> decode_[9];   // by bit width: code word -> shifter controls

@@ -222,6 +222,13 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
   std::vector<int64_t> base(size_t(tile.tn)), ih0(size_t(tile.tn)), iw0(size_t(tile.tn)),
       origin(size_t(tile.tn));
   std::vector<uint8_t> inside(size_t(tile.tn));
+  // Runs of inside columns of one output row within one block of NB: their taps are sw apart in
+  // the input row, so each k copies a run with a fixed stride.
+  struct Run {
+    int64_t nn0, len;
+    bool inside;
+  };
+  std::vector<Run> runs;
   for (int64_t nn = 0; nn < tile.tn; ++nn) {
     const int64_t n = tile.n0 + nn, b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
     base[size_t(nn)] = b * s.in_c;
@@ -230,7 +237,14 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
     inside[size_t(nn)] = ih0[size_t(nn)] >= 0 && ih0[size_t(nn)] + s.kh <= s.in_h &&
                          iw0[size_t(nn)] >= 0 && iw0[size_t(nn)] + s.kw <= s.in_w;
     origin[size_t(nn)] = base[size_t(nn)] * plane + ih0[size_t(nn)] * s.in_w + iw0[size_t(nn)];
+    const bool extend =
+        !runs.empty() && inside[size_t(nn)] && runs.back().inside && ow != 0 && nn % NB != 0;
+    if (extend)
+      ++runs.back().len;
+    else
+      runs.push_back(Run{nn, 1, inside[size_t(nn)] != 0});
   }
+  const uint16_t* src_all = in.data.data();
   for (int g = 0; g < groups; ++g)
     for (int cl = 0; cl < ccount; ++cl) {
       const int64_t c = (s.groups == 1 ? c0 : g * cg) + cl;
@@ -238,23 +252,29 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
         for (int j = 0; j < s.kw; ++j) {
           const int64_t k = (int64_t(cl) * s.kh + i) * s.kw + j;
           const int64_t shift = c * plane + int64_t(i) * s.in_w + j;
-          for (int64_t nb = 0; nb < v.nblocks; ++nb) {
-            const size_t dst = size_t(((g * v.nblocks + nb) * st.tk + k) * NB);
-            const int64_t end = std::min(tile.tn, (nb + 1) * NB);
-            for (int64_t nn = nb * NB; nn < end; ++nn) {
-              uint16_t x;
-              if (inside[size_t(nn)]) {
-                x = in.data[size_t(origin[size_t(nn)] + shift)];
+          for (const Run& r : runs) {
+            const int64_t nb = r.nn0 / NB;
+            const size_t dst = size_t(((g * v.nblocks + nb) * st.tk + k) * NB + r.nn0 - nb * NB);
+            if (r.inside) {
+              const uint16_t* __restrict src = src_all + origin[size_t(r.nn0)] + shift;
+              const int64_t sw = s.sw;
+              if (narrow) {
+                uint8_t* __restrict d = v.x8.data() + dst;
+                for (int64_t t = 0; t < r.len; ++t) d[t] = uint8_t(src[t * sw]);
               } else {
-                const int64_t ih = ih0[size_t(nn)] + i, iw = iw0[size_t(nn)] + j;
-                if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
-                x = in.data[size_t((base[size_t(nn)] + c) * plane + ih * s.in_w + iw)];
+                uint16_t* __restrict d = v.x16.data() + dst;
+                for (int64_t t = 0; t < r.len; ++t) d[t] = src[t * sw];
               }
-              if (narrow)
-                v.x8[dst + size_t(nn - nb * NB)] = uint8_t(x);
-              else
-                v.x16[dst + size_t(nn - nb * NB)] = x;
+              continue;
             }
+            const size_t nn = size_t(r.nn0);  // an edge column: taps may fall in the padding
+            const int64_t ih = ih0[nn] + i, iw = iw0[nn] + j;
+            if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
+            const uint16_t x = src_all[size_t((base[nn] + c) * plane + ih * s.in_w + iw)];
+            if (narrow)
+              v.x8[dst] = uint8_t(x);
+            else
+              v.x16[dst] = x;
           }
         }
     }
@@ -270,13 +290,22 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
   const int layer_index = int(&run - f_.runs.data());
   for (int64_t m = 0; m < M; ++m) {
     const int64_t* a = v.acc.data() + m * tile.tn;
+    const int32_t mult = L.rq_mult[size_t(m)];
+    const int shift = L.rq_shift[size_t(m)], act_bits = L.act_bits;
+    // One image's run of output pixels at a time: each is contiguous in the output tensor.
     int64_t b = tile.n0 / HW, r = tile.n0 % HW;
-    for (int64_t nn = 0; nn < tile.tn; ++nn) {
-      int64_t y = acc_out ? a[nn] : requantize(a[nn], L.rq_mult[m], L.rq_shift[m], L.act_bits);
-      if (f_.fault.layer == layer_index && f_.fault.row == m && f_.fault.col == tile.n0 + nn)
-        y ^= f_.fault.xor_mask;
-      run.out.data[size_t((b * M + m) * HW + r)] = y;
-      if (++r == HW) r = 0, ++b;
+    for (int64_t nn = 0; nn < tile.tn; r = 0, ++b) {
+      const int64_t len = std::min(tile.tn - nn, HW - r);
+      int64_t* __restrict y = run.out.data.data() + (b * M + m) * HW + r;
+      const int64_t* __restrict x = a + nn;
+      if (acc_out)
+        std::copy(x, x + len, y);
+      else
+        for (int64_t i = 0; i < len; ++i) y[i] = requantize(x[i], mult, shift, act_bits);
+      const int64_t col = f_.fault.col - tile.n0 - nn;
+      if (f_.fault.layer == layer_index && f_.fault.row == m && col >= 0 && col < len)
+        y[col] ^= f_.fault.xor_mask;
+      nn += len;
     }
   }
 }

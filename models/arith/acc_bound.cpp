@@ -1,5 +1,6 @@
 #include "models/arith/acc_bound.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -18,8 +19,14 @@ int acc_bits_datatype(int64_t K, int n_bits, int m_bits, bool input_signed) {
 }
 
 int acc_bits_l1(const int32_t* w, int64_t K, int act_bits, int64_t bias) {
+  // int64 partial sums over runs of 2^31 weights (|w| <= 2^31) vectorize; int128 ones do not.
   __int128 l1 = 0;
-  for (int64_t k = 0; k < K; ++k) l1 += std::llabs(w[k]);
+  for (int64_t k0 = 0; k0 < K; k0 += int64_t(1) << 31) {
+    const int64_t k1 = std::min(K, k0 + (int64_t(1) << 31));
+    int64_t part = 0;
+    for (int64_t k = k0; k < k1; ++k) part += std::llabs(int64_t(w[k]));
+    l1 += part;
+  }
   const __int128 worst =
       (bias < 0 ? -__int128(bias) : __int128(bias)) + l1 * ((__int128(1) << act_bits) - 1);
   int bits = 1;

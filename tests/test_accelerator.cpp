@@ -106,6 +106,26 @@ Workload timing_workload(const LayerShape& s, double sp2_fraction) {
 }
 }  // namespace
 
+// LUT rows that share a column's shifter outputs (four or more rows of one group and format):
+// whole blocks of 64 columns, last blocks that end in their first or second half of 32, two
+// groups, two images, and reductions longer than one 16-bit run. Tiles hold whole images here.
+TEST(Accelerator, RowsSharingShifterOutputsMatchNaiveReference) {
+  Workload wl;
+  std::vector<RandomLayerSpec> specs(4);
+  specs[0].shape = conv("n324", 16, 18, 48, 3, 1, 1);          // 5 blocks of 64 and 4 columns
+  specs[1].shape = conv("n100_g2", 16, 10, 32, 3, 1, 1, 2);    // 64 + 36 columns, two groups
+  specs[2].shape = conv("n49_b2", 32, 7, 24, 3, 1, 1, 1, 2);   // 98 columns: 64 + 34
+  specs[3].shape = conv("n25_b3", 24, 10, 16, 3, 2, 1, 1, 3);  // 75 columns: 64 + 11
+  specs[3].bits = 3;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    specs[i].sp2_fraction = 0.75;
+    wl.layers.push_back(random_layer(specs[i], 300 + i));
+    wl.inputs.push_back(random_input(specs[i].shape, 8, 400 + i));
+  }
+  const SimResult r = simulate(roomy_config(), wl, SimOptions{});
+  expect_matches(wl, r);
+}
+
 TEST(AcceleratorTiming, BalancedComputeBoundLayerNearPeak) {
   RunConfig c = roomy_config();
   // Products per cycle: LUT 16x16 = 256; DSP 8x16 slices x 2 packed = 256; balanced at 0.5.

@@ -260,7 +260,10 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
               const int64_t sw = s.sw;
               if (narrow) {
                 uint8_t* __restrict d = v.x8.data() + dst;
-                for (int64_t t = 0; t < r.len; ++t) d[t] = uint8_t(src[t * sw]);
+                if (sw == 1)  // the common case, as a contiguous narrowing copy
+                  for (int64_t t = 0; t < r.len; ++t) d[t] = uint8_t(src[t]);
+                else
+                  for (int64_t t = 0; t < r.len; ++t) d[t] = uint8_t(src[t * sw]);
               } else {
                 uint16_t* __restrict d = v.x16.data() + dst;
                 for (int64_t t = 0; t < r.len; ++t) d[t] = src[t * sw];

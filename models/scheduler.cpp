@@ -221,7 +221,6 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
   const int64_t plane = int64_t(s.in_h) * s.in_w;
   std::vector<int64_t> base(size_t(tile.tn)), ih0(size_t(tile.tn)), iw0(size_t(tile.tn)),
       origin(size_t(tile.tn));
-  std::vector<uint8_t> inside(size_t(tile.tn));
   // Runs of inside columns of one output row within one block of NB: their taps are sw apart in
   // the input row, so each k copies a run with a fixed stride.
   struct Run {
@@ -234,15 +233,13 @@ void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValu
     base[size_t(nn)] = b * s.in_c;
     ih0[size_t(nn)] = oh * s.sh - s.ph;
     iw0[size_t(nn)] = ow * s.sw - s.pw;
-    inside[size_t(nn)] = ih0[size_t(nn)] >= 0 && ih0[size_t(nn)] + s.kh <= s.in_h &&
-                         iw0[size_t(nn)] >= 0 && iw0[size_t(nn)] + s.kw <= s.in_w;
+    const bool inside = ih0[size_t(nn)] >= 0 && ih0[size_t(nn)] + s.kh <= s.in_h &&
+                        iw0[size_t(nn)] >= 0 && iw0[size_t(nn)] + s.kw <= s.in_w;
     origin[size_t(nn)] = base[size_t(nn)] * plane + ih0[size_t(nn)] * s.in_w + iw0[size_t(nn)];
-    const bool extend =
-        !runs.empty() && inside[size_t(nn)] && runs.back().inside && ow != 0 && nn % NB != 0;
-    if (extend)
+    if (!runs.empty() && inside && runs.back().inside && ow != 0 && nn % NB != 0)
       ++runs.back().len;
     else
-      runs.push_back(Run{nn, 1, inside[size_t(nn)] != 0});
+      runs.push_back(Run{nn, 1, inside});
   }
   const uint16_t* src_all = in.data.data();
   for (int g = 0; g < groups; ++g)

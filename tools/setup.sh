@@ -31,7 +31,10 @@ fi
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$build"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/configure.log" 2>&1 || {
+# A compiler cache, when the machine has one, makes rebuilds of other checkouts cheap.
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" > "$build/configure.log" 2>&1 || {
   cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs"
 

@@ -277,8 +277,10 @@ std::vector<Command> commands() {
        "device and bounds every row's sums against the accumulator. Prints a short summary and\n"
        "exits as 'run' would for the same options: 2 when a layer cannot run (the message\n"
        "names it and the buffer), 1 when the design does not fit the device (unless\n"
-       "--allow-overfull), 1 with --fail-on-overflow when any row could overflow the\n"
-       "accumulator. Nothing is simulated.",
+       "--allow-overfull). Nothing is simulated, so no overflow is counted: with\n"
+       "--fail-on-overflow it exits 1 when any row could overflow the accumulator, as\n"
+       "'run --no-verify --fail-on-overflow' does ('run' with values fails only on overflows\n"
+       "that happen).",
        "  msqsim validate configs/examples/default.yaml --set device=xc7z020",
        [](po::options_description& d) {
          add_set(d);

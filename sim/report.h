@@ -32,7 +32,7 @@ std::string accumulator_summary(const Workload& wl, const std::vector<OverflowRi
 // worst layers; "" otherwise. `overflows` as above.
 std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>& risk,
                              const std::vector<uint64_t>* overflows);
-// The per-layer overflow counts of a verified session (null: no values computed).
+// The per-layer overflow counts of the cycle model (meaningful only when s.verified).
 std::vector<uint64_t> layer_overflows(const Session& s);
 // The resources line of the terminal report ("lut 121872/218600 (56%) ff ...").
 std::string resources_summary(const nlohmann::json& resources);

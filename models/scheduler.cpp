@@ -1,6 +1,8 @@
 #include "models/scheduler.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "models/arith/requant.h"
 
@@ -87,6 +89,17 @@ Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buf
       input_(input),
       output_(output),
       weights_{&weights_lut, &weights_dsp} {
+  // A fault that names no output would inject nothing and the cross-check would pass: refuse it.
+  // (The command line resolves MSQSIM_FAULT and reports a bad one as the user's error.)
+  const FaultInjection& fi = fabric.fault;
+  if (fi.layer >= 0) {
+    if (size_t(fi.layer) >= fabric.runs.size())
+      throw std::invalid_argument("fault injection: no layer " + std::to_string(fi.layer));
+    const LayerShape& s = fabric.runs[size_t(fi.layer)].layer->shape;
+    if (fi.row < 0 || fi.row >= s.m() || fi.col < 0 || fi.col >= s.n() || fi.xor_mask == 0)
+      throw std::invalid_argument("fault injection: no output at row " + std::to_string(fi.row) +
+                                  ", column " + std::to_string(fi.col) + " of layer " + s.name);
+  }
   SC_HAS_PROCESS(Scheduler);
   SC_THREAD(input_loader);
   SC_THREAD(input_retire);

@@ -32,7 +32,8 @@ const char* kExitCodes =
     "Exit codes:\n"
     "  0  success\n"
     "  1  the run finished but something failed (verification mismatch, regression\n"
-    "     difference, infeasible design), or an internal error\n"
+    "     difference, a design that does not fit the device, accumulator overflows with\n"
+    "     --fail-on-overflow), or an internal error\n"
     "  2  bad usage or bad input (the message names the file, line and key)\n";
 
 const char* kTopHelp =
@@ -47,7 +48,7 @@ const char* kTopHelp =
     "  optimize CONFIG     search array sizes and the SP2 fraction for a device\n"
     "  regress DIR...      replay recorded traces and compare outputs (and cycles)\n"
     "  trace record CONFIG write a trace directory (inputs, weights, expected outputs)\n"
-    "  validate CONFIG     check a config and its network without simulating\n"
+    "  validate CONFIG     check a config, its plan and its resources without simulating\n"
     "\n"
     "Options:\n"
     "  -h, --help          this help; 'msqsim COMMAND --help' explains a command\n"
@@ -113,22 +114,40 @@ std::vector<Command> commands() {
   c.push_back(
       {"run",
        "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
-       " [--allow-overfull]",
+       " [--allow-overfull] [--fail-on-overflow]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
        "table of cycles, throughput, core utilization and DRAM traffic. With verification on\n"
        "(the default), every output of the cycle model is checked against the functional model.\n"
-       "A design that does not fit the device's LUT/FF/DSP/BRAM is refused unless\n"
-       "--allow-overfull is given.",
+       "It first makes every check of 'msqsim validate': a layer the buffers cannot hold is\n"
+       "refused (exit 2), and a design that does not fit the device's LUT/FF/DSP/BRAM too\n"
+       "(exit 1) unless --allow-overfull is given.\n"
+       "\n"
+       "Accumulator overflows: the table's 'ovf' column counts them per layer (with values) and\n"
+       "'risk' gives the rows whose worst-case sum does not fit the accumulator (from the\n"
+       "weights; with --no-verify from the bit widths alone). Overflows pass verification,\n"
+       "since the functional model wraps or saturates the same way, so any overflow or row at\n"
+       "risk is also warned about on stderr. The JSON report has them per layer\n"
+       "(overflows, overflow_risk_rows, acc_bits_needed) and in its 'overflow' object; the\n"
+       "CSV has the same columns.\n"
+       "\n"
+       "MSQSIM_FAULT=LAYER:ROW:COLUMN in the environment flips a bit of that output of the\n"
+       "cycle model (LAYER a layer name, ROW an output channel, COLUMN a GEMM column), to\n"
+       "see the cross-check catch it.",
        "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
        "--json out.json",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("json", po::value<std::string>()->value_name("FILE"),
-                         "write the full report as JSON (DESIGN.md section 3)")(
+                         "write the full report as JSON (README, 'Reports')")(
              "csv", po::value<std::string>()->value_name("FILE"),
-             "write the per-layer table as CSV")(
-             "no-verify", po::bool_switch(), "skip the cross-check against the functional model")(
-             "allow-overfull", po::bool_switch(), "simulate a design that exceeds the device");
+             "write the per-layer table as CSV (RFC 4180: fields with commas or quotes are "
+             "quoted)")(
+             "no-verify", po::bool_switch(),
+             "timing only: compute no values and skip the cross-check against the functional "
+             "model")("allow-overfull", po::bool_switch(),
+                      "simulate a design that exceeds the device (warned on stderr)")(
+             "fail-on-overflow", po::bool_switch(),
+             "exit 1 when an accumulator overflowed; with --no-verify, when any row could");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -139,6 +158,7 @@ std::vector<Command> commands() {
          o.csv = get<std::string>(vm, "csv");
          o.verify = !vm["no-verify"].as<bool>();
          o.allow_overfull = vm["allow-overfull"].as<bool>();
+         o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
          return cmd_run(o);
        }});
   c.push_back(
@@ -247,17 +267,41 @@ std::vector<Command> commands() {
          o.sets = sets_of(vm);
          return cmd_trace_record(o);
        }});
-  c.push_back({"validate", "validate CONFIG.yaml [--set KEY=VALUE]...",
-               "Loads CONFIG with its device, DRAM preset and network, checks every key, type and\n"
-               "range, and prints a short summary; nothing is simulated.",
-               "  msqsim validate configs/examples/default.yaml --set device=xc7z020",
-               [](po::options_description& d) { add_set(d); }, "config", 1,
-               [](const po::variables_map& vm) {
-                 ValidateOptions o;
-                 o.config = get<std::string>(vm, "config");
-                 o.sets = sets_of(vm);
-                 return cmd_validate(o);
-               }});
+  c.push_back(
+      {"validate",
+       "validate CONFIG.yaml [--set KEY=VALUE]... [--no-verify] [--allow-overfull]"
+       " [--fail-on-overflow]",
+       "Makes every check 'msqsim run' makes before it simulates, with the same code: loads\n"
+       "CONFIG with its device, DRAM preset and network (every key, type and range), builds\n"
+       "the quantized layers, plans each on the buffers, estimates LUT/FF/DSP/BRAM against the\n"
+       "device and bounds every row's sums against the accumulator. Prints a short summary and\n"
+       "exits as 'run' would for the same options: 2 when a layer cannot run (the message\n"
+       "names it and the buffer), 1 when the design does not fit the device (unless\n"
+       "--allow-overfull). Nothing is simulated, so no overflow is counted: with\n"
+       "--fail-on-overflow it exits 1 when any row could overflow the accumulator, as\n"
+       "'run --no-verify --fail-on-overflow' does ('run' with values fails only on overflows\n"
+       "that happen).",
+       "  msqsim validate configs/examples/default.yaml --set device=xc7z020",
+       [](po::options_description& d) {
+         add_set(d);
+         d.add_options()("no-verify", po::bool_switch(),
+                         "check as for 'run --no-verify': no weights are built, the overflow "
+                         "bound comes from the bit widths")(
+             "allow-overfull", po::bool_switch(),
+             "accept a design that exceeds the device (warned on stderr)")(
+             "fail-on-overflow", po::bool_switch(),
+             "exit 1 when any row's worst-case sum does not fit the accumulator");
+       },
+       "config", 1,
+       [](const po::variables_map& vm) {
+         ValidateOptions o;
+         o.config = get<std::string>(vm, "config");
+         o.sets = sets_of(vm);
+         o.verify = !vm["no-verify"].as<bool>();
+         o.allow_overfull = vm["allow-overfull"].as<bool>();
+         o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
+         return cmd_validate(o);
+       }});
   return c;
 }
 

@@ -1,8 +1,7 @@
-// msqsim run: simulate a config, print the table, write the reports, exit 1 on any mismatch.
+// msqsim run: check a design as `validate` does, simulate it, print the table, write the reports,
+// exit 1 on any mismatch (and, with --fail-on-overflow, on accumulator overflows).
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 
 #include "models/error.h"
@@ -15,38 +14,56 @@
 
 namespace msq {
 
-int cmd_run(const RunOptions& o) {
+void check_design(const DesignOptions& o, Design& d, FaultInjection& fault) {
   RunConfig cfg = load_run_config(o.config, o.sets);
   cfg.verify = cfg.verify && o.verify;
-  // The design must fit the device before its timing means anything.
-  const ResourceEstimate est =
-      estimate_resources(cfg, load_resource_costs(default_resource_costs_path()));
-  if (!est.fits() && !o.allow_overfull) {
-    std::cerr << "msqsim: " << o.config
-              << ": the design does not fit the device: " << est.overfull_message()
-              << " (run with --allow-overfull to simulate it anyway)\n";
-    return 1;
-  }
-  SessionOptions so;
-  so.verify = cfg.verify;
-  // A testing aid (docs/config.md): MSQSIM_FAULT=LAYER:ROW:COLUMN flips a bit of one output of the
-  // cycle model, to show that the cross-check catches a corrupted value.
-  if (const char* f = std::getenv("MSQSIM_FAULT")) {
-    if (std::sscanf(f, "%d:%ld:%ld", &so.fault.layer, &so.fault.row, &so.fault.col) != 3)
-      throw InputError(std::string("MSQSIM_FAULT: expected LAYER:ROW:COLUMN (got ") + f + ")");
-  }
-  Session s;
   try {
-    s = run_session(cfg, so);
+    d = prepare_design(cfg, cfg.verify, load_resource_costs(default_resource_costs_path()));
   } catch (const InputError& e) {
     // A design that cannot run a layer: say which config asked for it.
     throw InputError(o.config + ": " + e.what());
   }
-  const nlohmann::json resources = resources_to_json(est);
+  fault = fault_from_env(d);
+}
+
+int check_fit(const DesignOptions& o, const Design& d) {
+  // A design that cannot be built on the device has timing that means nothing.
+  if (d.resources.fits()) return 0;
+  if (!o.allow_overfull) {
+    std::cerr << "msqsim: " << o.config
+              << ": the design does not fit the device: " << d.resources.overfull_message()
+              << " (--allow-overfull goes on anyway)\n";
+    return 1;
+  }
+  std::cerr << "msqsim: warning: " << o.config
+            << ": the design does not fit the device, allowed by --allow-overfull: "
+            << d.resources.overfull_message() << "\n";
+  return 0;
+}
+
+int cmd_run(const RunOptions& o) {
+  Design d;
+  SessionOptions so;
+  check_design(o, d, so.fault);
+  if (const int rc = check_fit(o, d)) return rc;
+  so.verify = d.values;
+  const nlohmann::json resources = resources_to_json(d.resources);
+  Session s;
+  try {
+    s = simulate_design(std::move(d), so);
+  } catch (const InputError& e) {
+    throw InputError(o.config + ": " + e.what());
+  }
 
   print_report(std::cout, s, resources);
   if (!o.json.empty()) write_file_atomic(o.json, report_json(s, resources).dump(2) + "\n");
   if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
+
+  // Overflows pass verification (the functional model wraps or saturates the same way), so they
+  // are said here, whatever the verification found.
+  const std::vector<uint64_t> ovf = layer_overflows(s);
+  const std::string warning = overflow_warning(s.wl, s.risk, s.verified ? &ovf : nullptr);
+  if (!warning.empty()) std::cerr << "msqsim: " << warning << "\n";
 
   if (s.mismatches > 0 || s.overflow_mismatches > 0) {
     for (size_t l = 0; l < s.verify.size(); ++l) {
@@ -64,6 +81,25 @@ int cmd_run(const RunOptions& o) {
     std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
                              s.outputs_checked);
     return 1;
+  }
+  if (o.fail_on_overflow && !warning.empty()) {
+    uint64_t counted = 0;
+    int64_t at_risk = 0;
+    for (uint64_t v : ovf) counted += v;
+    for (const OverflowRisk& r : s.risk) at_risk += r.rows;
+    // With values, only overflows that happened fail the run; without, the estimate has to do.
+    if (s.verified && counted > 0) {
+      std::cerr << fmt::format("msqsim: {}: {} accumulator overflows (--fail-on-overflow)\n",
+                               o.config, counted);
+      return 1;
+    }
+    if (!s.verified && at_risk > 0) {
+      std::cerr << fmt::format(
+          "msqsim: {}: {} rows could overflow the {}-bit accumulator; no values were computed "
+          "to count them (--fail-on-overflow)\n",
+          o.config, at_risk, s.cfg.accelerator.accumulator.bits);
+      return 1;
+    }
   }
   return 0;
 }

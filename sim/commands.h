@@ -8,20 +8,32 @@
 
 namespace msq {
 
-struct RunOptions {
+// What `run` checks before it simulates and `validate` checks instead of simulating.
+struct DesignOptions {
   std::string config;
   std::vector<std::string> sets;  // KEY=VALUE overrides by dotted path
-  std::string json, csv;          // report files ("" = none)
   bool verify = true;             // --no-verify clears it
-  bool allow_overfull = false;    // run a design that does not fit the device
+  bool allow_overfull = false;    // go on with a design that does not fit the device (warned)
+  bool fail_on_overflow = false;  // exit 1 on accumulator overflows (or, without values, risk)
+};
+
+struct RunOptions : DesignOptions {
+  std::string json, csv;  // report files ("" = none)
 };
 int cmd_run(const RunOptions& o);
 
-struct ValidateOptions {
-  std::string config;
-  std::vector<std::string> sets;
-};
+struct ValidateOptions : DesignOptions {};
 int cmd_validate(const ValidateOptions& o);
+
+struct Design;
+struct FaultInjection;
+// Loads CONFIG, builds and plans its workload and estimates the design's resources, exactly as a
+// run does before it simulates, and reads MSQSIM_FAULT. Bad input, a layer the design cannot run
+// or a bad MSQSIM_FAULT throw InputError (exit 2), naming the config or the variable.
+void check_design(const DesignOptions& o, Design& d, FaultInjection& fault);
+// Whether the design fits its device: 0 when it does or allow_overfull is on (then warned on
+// stderr, naming each resource over and by how much), else 1 after saying why.
+int check_fit(const DesignOptions& o, const Design& d);
 
 struct SweepOptions {
   std::string sweep;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sim/config_loader.h"
+#include "sim/csv.h"
 
 namespace msq {
 
@@ -26,7 +27,31 @@ json core_json(const CoreResult& c) {
            {{"dram", c.stall_dram}, {"buffer", c.stall_buffer}, {"other_core", c.stall_other}}}};
 }
 
+int64_t total_risk_rows(const std::vector<OverflowRisk>& risk) {
+  int64_t n = 0;
+  for (const OverflowRisk& r : risk) n += r.rows;
+  return n;
+}
+
+const char* overflow_mode(const Workload& wl) {
+  return !wl.layers.empty() && wl.layers[0].overflow == Overflow::Saturate ? "saturate" : "wrap";
+}
+
+bool bound_from_weights(const std::vector<OverflowRisk>& risk) {
+  return !risk.empty() && risk[0].from_weights;
+}
+
+int acc_bits_of(const Workload& wl) {
+  return wl.layers.empty() ? 0 : wl.layers[0].acc_bits;
+}
+
 }  // namespace
+
+std::vector<uint64_t> layer_overflows(const Session& s) {
+  std::vector<uint64_t> v;
+  for (const LayerResult& l : s.sim.layers) v.push_back(l.overflows);
+  return v;
+}
 
 Totals totals(const Session& s) {
   Totals t;
@@ -60,7 +85,8 @@ json totals_json(const Session& s) {
           {"dsp_core_utilization", t.dsp_util},
           {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
           {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
-          {"dram_row_hit_rate", s.sim.dram.hit_rate()}};
+          {"dram_row_hit_rate", s.sim.dram.hit_rate()},
+          {"overflow_risk_rows", total_risk_rows(s.risk)}};
 }
 
 json report_json(const Session& s, const json& resources) {
@@ -98,6 +124,8 @@ json report_json(const Session& s, const json& resources) {
         {"dram_bytes", l.dram_bytes},
         {"dram_gbps", gbps_of(l.dram_bytes, l.cycles, mhz)},
         {"overflows", l.overflows},
+        {"overflow_risk_rows", s.risk[i].rows},
+        {"acc_bits_needed", s.risk[i].bits_needed},
         {"values_computed", s.verified},
         {"verify", v},
         {"rows",
@@ -126,9 +154,25 @@ json report_json(const Session& s, const json& resources) {
                  {"outputs_checked", s.outputs_checked},
                  {"mismatches", s.mismatches},
                  {"overflow_count_mismatches", s.overflow_mismatches}};
+  {
+    uint64_t ovf = 0;
+    int64_t rows = 0;
+    int need = 0;
+    for (const LayerResult& l : s.sim.layers) ovf += l.overflows, rows += l.m;
+    for (const OverflowRisk& r : s.risk) need = std::max(need, r.bits_needed);
+    j["overflow"] = {{"values_computed", s.verified},
+                     {"overflows", s.verified ? json(ovf) : json(nullptr)},
+                     {"risk_rows", total_risk_rows(s.risk)},
+                     {"rows", rows},
+                     {"accumulator_bits", acc_bits_of(s.wl)},
+                     {"mode", overflow_mode(s.wl)},
+                     {"bits_needed", need},
+                     {"bound", bound_from_weights(s.risk) ? "weights" : "bit widths"}};
+  }
   j["config"] = config_to_json(s.cfg);
   // How long the simulator itself took (wall clock), for speed tracking; not part of the model.
   j["runtime_s"] = {{"build_workload", s.seconds_build},
+                    {"check", s.seconds_check},
                     {"simulate", s.seconds_simulate},
                     {"verify", s.seconds_verify}};
   return j;
@@ -136,24 +180,121 @@ json report_json(const Session& s, const json& resources) {
 
 std::string report_csv(const Session& s) {
   const double mhz = s.cfg.clock_mhz;
-  std::ostringstream o;
-  o << "layer,m,k,n,sp2_rows,fixed_rows,cycles,macs,gops,bound,lut_core_busy_cycles,"
-       "dsp_core_busy_cycles,lut_stall_dram,lut_stall_buffer,lut_stall_other_core,"
-       "dsp_stall_dram,dsp_stall_buffer,dsp_stall_other_core,dram_bytes,dram_gbps,overflows,"
-       "verify_checked,verify_mismatches\n";
+  std::string o = csv_row({"layer",
+                           "m",
+                           "k",
+                           "n",
+                           "sp2_rows",
+                           "fixed_rows",
+                           "cycles",
+                           "macs",
+                           "gops",
+                           "bound",
+                           "lut_core_busy_cycles",
+                           "dsp_core_busy_cycles",
+                           "lut_stall_dram",
+                           "lut_stall_buffer",
+                           "lut_stall_other_core",
+                           "dsp_stall_dram",
+                           "dsp_stall_buffer",
+                           "dsp_stall_other_core",
+                           "dram_bytes",
+                           "dram_gbps",
+                           "overflows",
+                           "overflow_risk_rows",
+                           "acc_bits_needed",
+                           "verify_checked",
+                           "verify_mismatches"});
+  const auto num = [](auto v) { return fmt::format("{}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
-    o << fmt::format(
-        "{},{},{},{},{},{},{},{},{:.3f},{},{},{},{},{},{},{},{},{},{},{:.3f},{},{},{}\n", l.name,
-        l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, l.macs, gops_of(l.macs, l.cycles, mhz),
-        l.bound, l.core[0].busy, l.core[1].busy, l.core[0].stall_dram, l.core[0].stall_buffer,
-        l.core[0].stall_other, l.core[1].stall_dram, l.core[1].stall_buffer, l.core[1].stall_other,
-        l.dram_bytes, gbps_of(l.dram_bytes, l.cycles, mhz),
-        s.verified ? fmt::format("{}", l.overflows) : "",
-        s.verified ? fmt::format("{}", s.verify[i].checked) : "",
-        s.verified ? fmt::format("{}", s.verify[i].mismatches) : "");
+    o +=
+        csv_row({l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows),
+                 num(l.cycles), num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)),
+                 l.bound, num(l.core[0].busy), num(l.core[1].busy), num(l.core[0].stall_dram),
+                 num(l.core[0].stall_buffer), num(l.core[0].stall_other), num(l.core[1].stall_dram),
+                 num(l.core[1].stall_buffer), num(l.core[1].stall_other), num(l.dram_bytes),
+                 fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
+                 // Without values nothing is counted: an empty cell, not a misleading 0.
+                 s.verified ? num(l.overflows) : "", num(s.risk[i].rows),
+                 num(s.risk[i].bits_needed), s.verified ? num(s.verify[i].checked) : "",
+                 s.verified ? num(s.verify[i].mismatches) : ""});
   }
-  return o.str();
+  return o;
+}
+
+std::string resources_summary(const json& resources) {
+  std::string r;
+  for (const char* k : {"lut", "ff", "dsp", "bram36"}) {
+    if (!resources.contains(k)) continue;
+    const int64_t used = resources[k]["used"].get<int64_t>();
+    const int64_t avail = resources[k]["available"].get<int64_t>();
+    double pct = resources[k]["percent"].get<double>();
+    // Rounded up when over, as the overfull message rounds: 901 of 900 reads 101%, not 100%.
+    if (used > avail && avail > 0) pct = double((used * 100 + avail - 1) / avail);
+    r += fmt::format("{}{} {}/{} ({:.0f}%)", r.empty() ? "" : " ", k, used, avail, pct);
+  }
+  return r;
+}
+
+std::string accumulator_summary(const Workload& wl, const std::vector<OverflowRisk>& risk,
+                                const std::vector<uint64_t>* overflows) {
+  int64_t rows = 0;
+  int need = 0;
+  for (const QuantLayer& q : wl.layers) rows += q.shape.m();
+  for (const OverflowRisk& r : risk) need = std::max(need, r.bits_needed);
+  std::string counted = "overflows not counted";
+  if (overflows) {
+    uint64_t n = 0;
+    for (uint64_t v : *overflows) n += v;
+    counted = fmt::format("{} overflows", n);
+  }
+  return fmt::format(
+      "{} bits ({}); rows need up to {} bits (bound from {}); {} of {} rows at risk; {}",
+      acc_bits_of(wl), overflow_mode(wl), need,
+      bound_from_weights(risk) ? "the weights" : "the bit widths", total_risk_rows(risk), rows,
+      counted);
+}
+
+std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>& risk,
+                             const std::vector<uint64_t>* overflows) {
+  uint64_t counted = 0;
+  if (overflows)
+    for (uint64_t v : *overflows) counted += v;
+  const int64_t at_risk = total_risk_rows(risk);
+  if (counted == 0 && at_risk == 0) return "";
+  int64_t rows = 0;
+  int need = 0;
+  for (const QuantLayer& q : wl.layers) rows += q.shape.m();
+  for (const OverflowRisk& r : risk) need = std::max(need, r.bits_needed);
+  // The worst layers: by overflows counted when there are any, else by rows at risk.
+  std::vector<std::pair<uint64_t, size_t>> by;
+  for (size_t l = 0; l < wl.layers.size(); ++l) {
+    const uint64_t v = counted > 0 ? (*overflows)[l] : uint64_t(risk[l].rows);
+    if (v > 0) by.emplace_back(v, l);
+  }
+  std::stable_sort(by.begin(), by.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string worst;
+  for (size_t i = 0; i < by.size() && i < 3; ++i)
+    worst += fmt::format(
+        "{}{} {}", i ? ", " : "", wl.layers[by[i].second].shape.name,
+        counted > 0 ? fmt::format("{}", by[i].first)
+                    : fmt::format("{} of {} rows", by[i].first, wl.layers[by[i].second].shape.m()));
+  if (by.size() > 3) worst += ", ...";
+  const int acc = acc_bits_of(wl);
+  if (counted > 0)
+    return fmt::format(
+        "warning: {} accumulator overflows ({}-bit accumulator, {}) in {} of {} layers: {}; "
+        "{} of {} rows at risk, needing up to {} bits{}",
+        counted, acc, overflow_mode(wl), by.size(), wl.layers.size(), worst, at_risk, rows, need,
+        " (the functional model overflows the same way, so verification cannot flag them)");
+  return fmt::format(
+      "warning: {} of {} rows could overflow the {}-bit accumulator (they need up to {} bits, "
+      "bound from {}){}: {}",
+      at_risk, rows, acc, need, bound_from_weights(risk) ? "the weights" : "the bit widths",
+      overflows ? ", though none did on this data" : "; overflows are only counted with values",
+      worst);
 }
 
 void print_report(std::ostream& out, const Session& s, const json& resources) {
@@ -164,11 +305,15 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       s.wl.name, s.cfg.device.name, mhz, a.lut_core.rows, a.lut_core.cols, a.dsp_core.rows,
       a.dsp_core.cols, s.cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2",
       s.cfg.workload.sp2_fraction);
+  // The layer column fits the longest name: a cut name can be ambiguous (ResNet's
+  // layer3.0.downsample.0 and layer3.0.downsample.1 share 16 characters).
+  size_t w = 5;
+  for (const LayerResult& l : s.sim.layers) w = std::max(w, l.name.size());
   out << fmt::format(
-      "{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>5} {:>5} {:>19} {:>8} {:>6} "
-      "{:>5} {}\n",
-      "layer", "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT%", "DSP%",
-      "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", s.verified ? "verify" : "bound");
+      "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>5} {:>5} {:>19} {:>8} {:>6} "
+      "{:>5} {:>4} {}\n",
+      "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT%", "DSP%",
+      "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk", s.verified ? "verify" : "bound");
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     const double cyc = double(std::max<int64_t>(1, l.cycles));
@@ -181,13 +326,13 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
           l.bound +
           (s.verify[i].mismatches == 0 ? " ok" : fmt::format(" {} BAD", s.verify[i].mismatches));
     out << fmt::format(
-        "{:<16} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>5.1f} {:>5.1f} {:>19} "
-        "{:>8.1f} {:>6.2f} {:>5} {}\n",
-        l.name.substr(0, 16), l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles,
-        double(l.macs) / 1e6, gops_of(l.macs, l.cycles, mhz), 100.0 * double(l.core[0].busy) / cyc,
+        "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>5.1f} {:>5.1f} {:>19} "
+        "{:>8.1f} {:>6.2f} {:>5} {:>4} {}\n",
+        l.name, w, l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, double(l.macs) / 1e6,
+        gops_of(l.macs, l.cycles, mhz), 100.0 * double(l.core[0].busy) / cyc,
         100.0 * double(l.core[1].busy) / cyc, fmt::format("{}/{}/{}", sd, sb, so),
         double(l.dram_bytes) / 1024.0, gbps_of(l.dram_bytes, l.cycles, mhz),
-        s.verified ? fmt::format("{}", l.overflows) : "-", check);
+        s.verified ? fmt::format("{}", l.overflows) : "-", s.risk[i].rows, check);
   }
   const Totals t = totals(s);
   out << fmt::format(
@@ -197,15 +342,7 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       double(t.dram_bytes) / 1e6, gbps_of(t.dram_bytes, t.cycles, mhz),
       s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate(), 100.0 * t.lut_util,
       100.0 * t.dsp_util);
-  if (!resources.is_null()) {
-    std::string r = "resources:";
-    for (const char* k : {"lut", "ff", "dsp", "bram36"})
-      if (resources.contains(k))
-        r += fmt::format(" {} {}/{} ({:.0f}%)", k, resources[k]["used"].get<int64_t>(),
-                         resources[k]["available"].get<int64_t>(),
-                         resources[k]["percent"].get<double>());
-    out << r << "\n";
-  }
+  if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)
     out << fmt::format(
         "verify: {} outputs checked against the functional model, {} mismatches{}\n",
@@ -215,6 +352,8 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
             : "");
   else
     out << "verify: off (--no-verify): timing only, no values computed\n";
+  const std::vector<uint64_t> ovf = layer_overflows(s);
+  out << "accumulator: " << accumulator_summary(s.wl, s.risk, s.verified ? &ovf : nullptr) << "\n";
 }
 
 }  // namespace msq

@@ -24,4 +24,17 @@ nlohmann::json report_json(const Session& s, const nlohmann::json& resources);
 std::string report_csv(const Session& s);
 void print_report(std::ostream& out, const Session& s, const nlohmann::json& resources);
 
+// The accumulator's line of the terminal report: its width, the widest sum a row needs, the rows
+// at risk and (with values) the overflows counted. `overflows` is null when no value was computed.
+std::string accumulator_summary(const Workload& wl, const std::vector<OverflowRisk>& risk,
+                                const std::vector<uint64_t>* overflows);
+// A one-line warning (no newline) when any overflow was counted or any row is at risk, naming the
+// worst layers; "" otherwise. `overflows` as above.
+std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>& risk,
+                             const std::vector<uint64_t>* overflows);
+// The per-layer overflow counts of the cycle model (meaningful only when s.verified).
+std::vector<uint64_t> layer_overflows(const Session& s);
+// The resources line of the terminal report ("lut 121872/218600 (56%) ff ...").
+std::string resources_summary(const nlohmann::json& resources);
+
 }  // namespace msq

@@ -1,15 +1,31 @@
-// One run of a config, as `run`, `trace record` and sweep workers do it: build the quantized
-// workload, simulate it on the cycle model, cross-check every output with the functional model.
+// One run of a config, as `run`, `validate`, `trace record` and sweep workers do it: build the
+// quantized workload, plan every layer and estimate the resources (all a run checks before it
+// simulates, and all `validate` does), then simulate it on the cycle model and cross-check every
+// output with the functional model.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "models/accelerator.h"
 #include "models/config.h"
 #include "models/layer.h"
+#include "models/resource_model.h"
+#include "models/tiler.h"
 #include "sim/verify.h"
 
 namespace msq {
+
+// How close a layer's sums come to the accumulator's width, known before any value is computed.
+// With the layer's weights the bound is exact per row: |bias| + max|x| * sum|w| (what the planner
+// checks before it packs a row). Without them (a timing-only run) only each row's scheme and bit
+// width are known: the data-type bound over K products, plus one bit for the bias.
+struct OverflowRisk {
+  int64_t rows = 0;     // rows whose worst-case partial sum does not fit the accumulator
+  int bits_needed = 0;  // the widest accumulator any row of the layer needs
+  bool from_weights = false;
+};
+OverflowRisk overflow_risk(const QuantLayer& layer);
 
 struct SessionOptions {
   bool verify = true;  // compute values and cross-check them; false: timing only
@@ -17,21 +33,46 @@ struct SessionOptions {
   bool keep_expected = false;  // keep the functional model's outputs (trace record)
 };
 
+// Everything a run decides before it simulates. Building it throws InputError for a workload or
+// a design that cannot run (the layer and the buffer that is too small); whether it fits the
+// device is for the caller to judge (`resources.fits()`).
+struct Design {
+  RunConfig cfg;
+  Workload wl;
+  bool values = false;             // weights and inputs built (verification on)
+  std::vector<LayerPlan> plans;    // per layer, the planner's plan (as the simulation makes it)
+  std::vector<OverflowRisk> risk;  // per layer
+  ResourceEstimate resources;
+  double seconds_build = 0, seconds_check = 0;  // building; planning and bounding the sums
+};
+Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs);
+
 struct Session {
   RunConfig cfg;
   Workload wl;
   SimResult sim;
   bool verified = false;
+  std::vector<OverflowRisk> risk;   // per layer
   std::vector<LayerVerify> verify;  // per layer, when verified
   std::vector<OutTensor> expected;  // per layer, when keep_expected
   int64_t outputs_checked = 0, mismatches = 0, overflow_mismatches = 0;
-  double seconds_build = 0, seconds_simulate = 0, seconds_verify = 0;
+  double seconds_build = 0, seconds_check = 0, seconds_simulate = 0, seconds_verify = 0;
 };
 
-// Throws InputError for a design or workload that cannot run.
+// Simulates a prepared design (o.verify must not ask for values the design was built without).
+// Throws InputError for a design that cannot run.
+Session simulate_design(Design&& d, const SessionOptions& o);
+
+// Builds and simulates in one go, without the resource estimate: sweep workers and trace record.
 Session run_session(const RunConfig& cfg, const SessionOptions& o);
 
 // The network's layer shapes for a config (workload.network, batch, layer selection).
 std::vector<LayerShape> session_shapes(const RunConfig& cfg);
+
+// MSQSIM_FAULT=LAYER:ROW:COLUMN (a testing aid: flip a bit of one output of the cycle model to see
+// the cross-check catch it), resolved against the layers a design runs. Nothing set: no fault.
+// A malformed value, an unknown layer, a row or a column out of range, or a run that computes no
+// values throws InputError naming the variable and the valid range.
+FaultInjection fault_from_env(const Design& d);
 
 }  // namespace msq

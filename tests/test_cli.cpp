@@ -96,12 +96,14 @@ TEST_F(Cli, AcceleratorOnlyConfigsValidate) {
 
 TEST_F(Cli, HelpOfEachCommandTeachesItsOptions) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> cmds{
-      {"run", {"--set", "--json", "--csv", "--no-verify", "--allow-overfull"}},
+      {"run",
+       {"--set", "--json", "--csv", "--no-verify", "--allow-overfull", "--fail-on-overflow",
+        "MSQSIM_FAULT=LAYER:ROW:COLUMN", "overflow_risk_rows"}},
       {"sweep", {"--jobs", "--shard", "--out", "--jsonl", "--resume"}},
       {"optimize", {"--set", "--jobs", "--out"}},
       {"regress", {"--config", "--update"}},
       {"trace record", {"--out", "--set"}},
-      {"validate", {"--set"}},
+      {"validate", {"--set", "--no-verify", "--allow-overfull", "--fail-on-overflow"}},
   };
   for (const auto& [cmd, opts] : cmds) {
     const Result r = run(cmd + " --help");
@@ -138,4 +140,99 @@ TEST_F(Cli, BadUsageIsOneLineAndExit2) {
   for (const char* s : {"0/4", "5/4", "1", "a/2", "1/0", "-1/2", "1/2/3"})
     expect_input_error(std::string("sweep s.yaml --shard ") + s,
                        "msqsim sweep: --shard expects I/N with 1 <= I <= N");
+}
+
+namespace {
+// A small design on the XC7Z020 whose problems tests switch on one at a time.
+class Validate : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    write("tiny.yaml",
+          "name: tiny\nsource: test\nlayers:\n"
+          "  - {name: c1, type: conv, input: [16, 12, 12], out_channels: 32, kernel: 3, "
+          "stride: 1, padding: 1}\n"
+          "  - {name: dw, type: conv, input: [512, 14, 14], out_channels: 512, kernel: 3, "
+          "stride: 1, padding: 1, groups: 512}\n");
+    write("c.yaml",
+          "device: xc7z020\nclock_mhz: 100\naccelerator:\n  lut_core: {rows: 8, cols: 8}\n"
+          "  dsp_core: {rows: 4, cols: 8}\nworkload: {network: tiny.yaml}\n");
+  }
+};
+// A depthwise layer reads every channel's window at once: one input BRAM36 cannot hold them.
+const char* kInfeasible = " --set accelerator.buffers.input_bram36=1";
+const char* kOverfull = " --set accelerator.dsp_core.rows=64 --set accelerator.dsp_core.cols=64";
+const char* kNarrowAcc = " --set accelerator.accumulator.bits=12";
+}  // namespace
+
+TEST_F(Validate, RefusesWhatRunRefusesWithTheSameMessage) {
+  const Result v = run(std::string("validate c.yaml") + kInfeasible);
+  EXPECT_EQ(v.code, 2) << v.err;
+  EXPECT_EQ(v.err.rfind("msqsim: c.yaml: layer 1 (dw): the input buffer is too small for one "
+                        "tile",
+                        0),
+            0u)
+      << v.err;
+  EXPECT_EQ(v.err.find('\n'), v.err.size() - 1) << "one line: " << v.err;
+  const Result r = run(std::string("run c.yaml") + kInfeasible);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, v.err);
+}
+
+TEST_F(Validate, ExitsAsRunWouldForTheSameDesign) {
+  const std::vector<std::pair<std::string, int>> cases{
+      {"", 0},
+      {kInfeasible, 2},
+      {kOverfull, 1},
+      {std::string(kOverfull) + " --allow-overfull", 0},
+      {std::string(kOverfull) + kInfeasible, 2},  // cannot run at all: bad input wins
+      {kNarrowAcc, 0},
+      {std::string(kNarrowAcc) + " --fail-on-overflow", 1},
+      {" --fail-on-overflow", 0},
+  };
+  for (const auto& [opts, code] : cases)
+    for (const char* mode : {"", " --no-verify"}) {
+      const Result v = run("validate c.yaml" + opts + mode);
+      const Result r = run("run c.yaml" + opts + mode);
+      EXPECT_EQ(v.code, code) << opts << mode << "\n" << v.err;
+      EXPECT_EQ(r.code, code) << opts << mode << "\n" << r.err;
+      EXPECT_EQ(v.out.find("config is valid") != std::string::npos, code == 0) << opts << mode;
+    }
+}
+
+TEST_F(Validate, SummarizesPlanResourcesAndAccumulator) {
+  const Result v = run("validate c.yaml");
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("plan:      every layer fits the buffers"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("resources: lut "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find(": fits, bound by "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("accumulator: 32 bits (wrap)"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("0 of 544 rows at risk"), std::string::npos) << v.out;
+  EXPECT_EQ(v.err, "");
+
+  const Result over = run(std::string("validate c.yaml") + kOverfull);
+  EXPECT_EQ(over.code, 1);
+  EXPECT_NE(over.out.find("does NOT fit: the design needs"), std::string::npos) << over.out;
+  EXPECT_NE(over.err.find("msqsim: c.yaml: the design does not fit the device: "),
+            std::string::npos)
+      << over.err;
+  const Result allowed = run(std::string("validate c.yaml --allow-overfull") + kOverfull);
+  EXPECT_EQ(allowed.code, 0);
+  EXPECT_EQ(allowed.err.rfind("msqsim: warning: c.yaml: the design does not fit the device, "
+                              "allowed by --allow-overfull: the design needs ",
+                              0),
+            0u)
+      << allowed.err;
+  EXPECT_NE(allowed.err.find("the design needs 4,104 DSP slices, the XC7Z020 has 220 (1,866%)"),
+            std::string::npos)
+      << allowed.err;
+
+  const Result narrow = run(std::string("validate c.yaml") + kNarrowAcc);
+  EXPECT_EQ(narrow.code, 0);
+  EXPECT_NE(narrow.out.find("accumulator: 12 bits (wrap)"), std::string::npos) << narrow.out;
+  EXPECT_NE(narrow.err.find("rows could overflow the 12-bit accumulator"), std::string::npos)
+      << narrow.err;
+  EXPECT_NE(narrow.err.find("bound from the weights"), std::string::npos) << narrow.err;
+  const Result timing = run(std::string("validate c.yaml --no-verify") + kNarrowAcc);
+  EXPECT_NE(timing.err.find("bound from the bit widths"), std::string::npos) << timing.err;
 }

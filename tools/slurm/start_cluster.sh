@@ -26,6 +26,8 @@ state=$(cd "${1:-${TMPDIR:-/tmp}/msqsim-slurm}" && pwd)
 conf=$state/slurm.conf
 export SLURM_CONF=$conf
 
+# The daemons are in /usr/sbin, which a user's PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 for cmd in munged munge slurmctld slurmd sinfo scontrol sbatch; do
   command -v "$cmd" >/dev/null 2>&1 ||
     die "'$cmd' not found: install Debian's slurm-wlm and munge (tools/setup.sh does)"
@@ -61,9 +63,17 @@ on_exit() {
 }
 trap on_exit EXIT
 
-rm -rf "$state/ctld" "$state/slurmd" "$state/munge"/*.{log,pid,seed,sock,sock.lock}
-mkdir -p "$state/munge" "$state/ctld/state" "$state/slurmd/spool"
-chmod 755 "$state/munge"   # munged wants its socket directory searchable by all
+# MUNGE's socket and slurmd's spool (which holds a socket per job step) go to a directory of
+# their own, searchable by all as munged demands. A Unix socket's path has at most 107 bytes:
+# for a long STATE_DIR that directory is a short one in /tmp named after it.
+if [ ${#state} -le 60 ]; then
+  run=$state/run
+else
+  run=/tmp/msqsim-slurm-$(cksum <<<"$state" | cut -d' ' -f1)
+fi
+rm -rf "$state/ctld" "$state/slurmd" "$state/munge"/*.{log,pid,seed} "$run"
+mkdir -p "$state/munge" "$state/ctld/state" "$state/slurmd"
+if ! mkdir -m 755 "$run" || ! mkdir "$run/spool"; then die "cannot create $run"; fi
 
 # Two free TCP ports next to each other, from a start that depends on the state directory so
 # that a restart usually gets the same ones. A port is free when no socket listens on it
@@ -97,11 +107,11 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$state/munge/munge.sock
+AuthInfo=socket=$run/munge.sock
 StateSaveLocation=$state/ctld/state
 SlurmctldPidFile=$state/ctld/slurmctld.pid
 SlurmctldLogFile=$state/ctld/slurmctld.log
-SlurmdSpoolDir=$state/slurmd/spool
+SlurmdSpoolDir=$run/spool
 SlurmdPidFile=$state/slurmd/slurmd.pid
 SlurmdLogFile=$state/slurmd/slurmd.log
 SlurmdParameters=config_overrides
@@ -135,10 +145,10 @@ if [ ! -s "$key" ]; then
   mv "$key.tmp" "$key"
 fi
 # fd 9 and up may be a caller's lock (tests/slurm/test_slurm.sh): the daemons must not hold it.
-munged --key-file="$key" --socket="$state/munge/munge.sock" --pid-file="$state/munge/munged.pid" \
+munged --key-file="$key" --socket="$run/munge.sock" --pid-file="$state/munge/munged.pid" \
   --log-file="$state/munge/munged.log" --seed-file="$state/munge/munged.seed" 9>&- ||
   die "munged did not start (see $state/munge/munged.log)"
-munge -S "$state/munge/munge.sock" -n </dev/null | unmunge -S "$state/munge/munge.sock" >/dev/null ||
+munge -S "$run/munge.sock" -n </dev/null | unmunge -S "$run/munge.sock" >/dev/null ||
   die "MUNGE does not decode its own credential"
 
 slurmctld -f "$conf" -c 9>&- || die "slurmctld did not start (see $state/ctld/slurmctld.log)"

@@ -55,7 +55,8 @@ started=0
 on_exit() {
   [ "$started" -eq 1 ] || return 0
   echo "start_cluster: the cluster did not come up; last lines of its logs:" >&2
-  for log in "$state"/munge/munged.log "$state"/ctld/slurmctld.log "$state"/slurmd/slurmd.log; do
+  for log in "$state"/daemons.out "$state"/munge/munged.log "$state"/ctld/slurmctld.log \
+             "$state"/slurmd/slurmd.log; do
     [ -f "$log" ] && { echo "== $log" >&2; tail -n 15 "$log" >&2; }
   done
   # Without the marker, or stop_cluster.sh would find itself among the cluster's processes.
@@ -144,15 +145,19 @@ if [ ! -s "$key" ]; then
   chmod 400 "$key.tmp"
   mv "$key.tmp" "$key"
 fi
-# fd 9 and up may be a caller's lock (tests/slurm/test_slurm.sh): the daemons must not hold it.
+# The daemons get none of the caller's standard streams: ctest, for one, waits for the end of
+# a test's output, which would not come while a daemon holds it. What they print before their
+# log files are open goes to daemons.out.
+out=$state/daemons.out
+: >"$out"
 munged --key-file="$key" --socket="$run/munge.sock" --pid-file="$state/munge/munged.pid" \
-  --log-file="$state/munge/munged.log" --seed-file="$state/munge/munged.seed" 9>&- ||
-  die "munged did not start (see $state/munge/munged.log)"
+  --log-file="$state/munge/munged.log" --seed-file="$state/munge/munged.seed" \
+  </dev/null >>"$out" 2>&1 || die "munged did not start (see $state/munge/munged.log)"
 munge -S "$run/munge.sock" -n </dev/null | unmunge -S "$run/munge.sock" >/dev/null ||
   die "MUNGE does not decode its own credential"
 
-slurmctld -f "$conf" -c 9>&- || die "slurmctld did not start (see $state/ctld/slurmctld.log)"
-slurmd -f "$conf" -N "$node" 9>&- || die "slurmd did not start (see $state/slurmd/slurmd.log)"
+slurmctld -f "$conf" -c </dev/null >>"$out" 2>&1 || die "slurmctld did not start (see $state/ctld/slurmctld.log)"
+slurmd -f "$conf" -N "$node" </dev/null >>"$out" 2>&1 || die "slurmd did not start (see $state/slurmd/slurmd.log)"
 
 for _ in $(seq 120); do
   s=$(node_state)

@@ -191,9 +191,12 @@ std::vector<Command> commands() {
          o.jsonl = get<std::string>(vm, "jsonl");
          o.resume = vm["resume"].as<bool>();
          o.timeout_s = get<double>(vm, "timeout", o.timeout_s);
-         if (!(o.timeout_s >= 0) || o.timeout_s > 1e9)
-           throw UsageError("sweep", "--timeout expects seconds >= 0 (0: no limit), got " +
-                                         std::to_string(o.timeout_s));
+         if (!(o.timeout_s >= 0) || o.timeout_s > 1e9) {
+           std::ostringstream got;
+           got << o.timeout_s;
+           throw UsageError("sweep",
+                            "--timeout expects seconds from 0 (no limit) to 1e9, got " + got.str());
+         }
          o.merge = get<std::vector<std::string>>(vm, "merge");
          if (!o.merge.empty() && (o.resume || !o.shard.empty()))
            throw UsageError("sweep", "--merge runs nothing: it takes no --resume or --shard");

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -460,10 +461,21 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
     todo.push_back(Ready{&p, std::move(cfg), std::move(est)});
   }
 
+  // A testing aid (docs/sweeps.md): MSQSIM_SWEEP_HANG=ID makes the worker of point ID hang, to
+  // show that --timeout kills it and the sweep goes on.
+  long hang_id = -1;
+  if (const char* h = std::getenv("MSQSIM_SWEEP_HANG")) {
+    char* end = nullptr;
+    hang_id = std::strtol(h, &end, 10);
+    if (end == h || *end != '\0' || hang_id < 0)
+      throw InputError(std::string("MSQSIM_SWEEP_HANG: expected a point id (got ") + h + ")");
+  }
   run_pool(
       o.jobs, todo.size(),
       [&](size_t k) {
         const Ready& t = todo[k];
+        if (long(t.p->id) == hang_id)
+          for (;;) pause();
         SessionOptions so;
         so.verify = o.verify;
         const Session s = run_session(t.cfg, so);

@@ -107,10 +107,16 @@ class OutputLock {
 
 // ---- The sweep's definition, recorded next to its results ----
 
+// OUT.sweep.json; the summaries OUT.pareto.csv and OUT.best.csv share OUT's (a glob such as
+// `--merge part_*.csv` takes them in too).
 std::string definition_path(const std::string& out) {
   std::string stem = out;
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".csv") == 0)
-    stem.resize(stem.size() - 4);
+  for (const char* tail : {".csv", ".pareto", ".best"}) {
+    const size_t n = std::strlen(tail);
+    if (stem.size() > n && stem.compare(stem.size() - n, n, tail) == 0)
+      stem.resize(stem.size() - n);
+    if (std::strcmp(tail, ".csv") == 0 && stem.size() == out.size()) break;
+  }
   return stem + ".sweep.json";
 }
 

@@ -179,6 +179,12 @@ TEST_F(SweepFaults, ResumeRefusesRowsOfAnotherDefinitionOfTheSweep) {
       "msqsim: v.csv: its rows are of another definition of this sweep (v.sweep.json "
       "differs in: axes)");
   EXPECT_EQ(read(path("v.csv")), before);
+  // Nor are they merged into this definition's results.
+  expect_input_error(
+      "sweep v.yaml --merge v.csv --out w.csv",
+      "msqsim: v.csv: its rows are of another definition of this sweep (v.sweep.json "
+      "differs in: axes)");
+  EXPECT_FALSE(std::filesystem::exists(path("w.csv")));
   // A changed `set:` changes the base config the points start from.
   sweep("v.yaml", std::string(kOneLayer) + "  clock_mhz: 150\n" +
                       "axes:\n  workload.sp2_fraction: [0.2, 0.5]\n");

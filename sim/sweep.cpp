@@ -564,9 +564,11 @@ SweepTable read_sweep_csv(const std::string& path, bool repair) {
       continue;
     }
     if (!ok || cells.size() != t.header.size() || !is_id(cells[0]))
-      throw InputError(input_error_text(path, n, "",
-                                        fmt::format("malformed row: {} cells, the header has {}",
-                                                    cells.size(), t.header.size())));
+      throw InputError(
+          input_error_text(path, n, "",
+                           fmt::format("malformed row: {} cells, the header has {} (delete "
+                                       "the line: --resume runs its point again)",
+                                       cells.size(), t.header.size())));
     t.rows.push_back(std::move(cells));
   }
   return t;

@@ -210,6 +210,23 @@ TEST_F(SweepFaults, ResumeRefusesRowsOfAnotherDefinitionOfTheSweep) {
   EXPECT_TRUE(std::filesystem::exists(path("v.sweep.json")));
 }
 
+TEST_F(SweepFaults, TornRowInsideTheCsvIsRefusedNamingItsLine) {
+  // Only a writer without checked, whole-row appends (an older msqsim on a full disk) leaves one.
+  sweep("t.yaml", std::string(kOneLayer) + "axes:\n  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+  ASSERT_EQ(msqsim("sweep t.yaml").code, 0);
+  std::istringstream in(read(path("t.csv")));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l + "\n");
+  write("t.csv", lines[0] + lines[1].substr(0, 20) + lines[2] + lines[3]);
+  // The torn row runs into the next one: line 2 has too many cells.
+  const auto r = msqsim("sweep t.yaml --resume");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("msqsim: t.csv:2: malformed row: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("(delete the line: --resume runs its point again)\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
 TEST_F(SweepFaults, HungPointTimesOutAndTheSweepGoesOn) {
   sweep("h.yaml", std::string(kOneLayer) + "axes:\n  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
   const auto t0 = std::chrono::steady_clock::now();

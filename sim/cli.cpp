@@ -164,14 +164,21 @@ std::vector<Command> commands() {
   c.push_back(
       {"sweep",
        "sweep SWEEP.yaml [--jobs N] [--shard I/N] [--out FILE.csv] [--jsonl FILE]"
-       " [--resume] [--merge PART.csv...]",
+       " [--resume] [--timeout SECONDS] [--merge PART.csv...]",
        "Simulates every design point of a sweep file (a base config plus the values to vary),\n"
        "each in its own worker process, and appends one CSV row per point as it finishes; at\n"
        "the end the CSV is rewritten sorted by point id, and the Pareto front and the best\n"
-       "point per device go to OUT.pareto.csv and OUT.best.csv (OUT without .csv). --shard\n"
-       "runs every N-th point only, so that N machines can split a sweep; --merge joins their\n"
-       "CSVs into --out; --resume skips points already in the output. Exit 1 when a point\n"
-       "failed (its row says why). docs/sweeps.md describes the file and the columns.",
+       "point per device go to OUT.pareto.csv and OUT.best.csv (OUT without .csv), one for\n"
+       "each network (and batch, bit widths: any workload axis but the fractions).\n"
+       "--shard runs every N-th point only, so that N machines can split a sweep; --merge\n"
+       "joins their CSVs into --out; --resume skips points already in the output (refused\n"
+       "when the sweep's definition changed since, as recorded in OUT.sweep.json). A second\n"
+       "sweep on the same --out is refused while the first runs (OUT.lock). A point still\n"
+       "running after --timeout seconds is killed and recorded with status timeout.\n"
+       "Exit 1 when a point failed or timed out (its row says why) or a point is missing at\n"
+       "the end; exit 2 when an output cannot be written (the message names the file and the\n"
+       "reason). "
+       "docs/sweeps.md describes the file and the columns.",
        "  msqsim sweep configs/sweeps/xc7z020_sp2_fraction.yaml --jobs 2 --shard 1/4 "
        "--out part1.csv\n"
        "  msqsim sweep configs/sweeps/xc7z020_sp2_fraction.yaml --merge part*.csv --out all.csv",
@@ -185,7 +192,12 @@ std::vector<Command> commands() {
              "name: key, else the sweep file's stem)")(
              "jsonl", po::value<std::string>()->value_name("FILE"),
              "also write each point's JSON report as one line")(
-             "resume", po::bool_switch(), "keep the rows already in --out and run only the rest")(
+             "resume", po::bool_switch(),
+             "keep the rows already in --out and run only the rest (the sweep's definition must "
+             "be the one recorded in OUT.sweep.json)")(
+             "timeout", po::value<double>()->value_name("SECONDS"),
+             "kill a point still running after this long and record it as status timeout "
+             "(default 600; 0: no limit)")(
              "merge", po::value<std::vector<std::string>>()->multitoken()->value_name("CSV..."),
              "merge shard CSVs of this sweep into --out (sorted by id, checked for missing and "
              "doubled points) and write its summary; nothing is simulated");
@@ -200,6 +212,13 @@ std::vector<Command> commands() {
          o.out = get<std::string>(vm, "out");
          o.jsonl = get<std::string>(vm, "jsonl");
          o.resume = vm["resume"].as<bool>();
+         o.timeout_s = get<double>(vm, "timeout", o.timeout_s);
+         if (!(o.timeout_s >= 0) || o.timeout_s > 1e9) {
+           std::ostringstream got;
+           got << o.timeout_s;
+           throw UsageError("sweep",
+                            "--timeout expects seconds from 0 (no limit) to 1e9, got " + got.str());
+         }
          o.merge = get<std::vector<std::string>>(vm, "merge");
          if (!o.merge.empty() && (o.resume || !o.shard.empty()))
            throw UsageError("sweep", "--merge runs nothing: it takes no --resume or --shard");

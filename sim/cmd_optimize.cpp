@@ -127,6 +127,7 @@ int cmd_optimize(const OptimizeOptions& o) {
   eo.verify = false;
   eo.constraints.fits = true;
   eo.progress_label = "optimize";
+  eo.timeout_s = SweepOptions().timeout_s;
   double seconds = 0;
   size_t simulated = 0;
   const auto run = [&](const std::vector<std::pair<Arrays, std::string>>& todo) {
@@ -174,9 +175,7 @@ int cmd_optimize(const OptimizeOptions& o) {
   if (!o.out.empty()) {
     std::sort(rows.begin(), rows.end(),
               [](const auto& a, const auto& b) { return row_id(a) < row_id(b); });
-    std::string text = csv_line(sweep_header(keys));
-    for (const auto& r : rows) text += csv_line(r);
-    write_file_atomic(o.out, text);
+    write_file_atomic(o.out, csv_text(sweep_header(keys), rows));
   }
 
   const auto best = std::max_element(fps.begin(), fps.end(), [](const auto& x, const auto& y) {

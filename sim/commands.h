@@ -43,6 +43,9 @@ struct SweepOptions {
   std::string jsonl;  // JSON lines ("" = none)
   bool resume = false;
   std::vector<std::string> merge;  // shard CSVs to merge into `out` instead of running
+  // Seconds per point, 0 = none. The default is far above any one point of the shipped workloads
+  // (docs/sweeps.md), so that only a hung worker reaches it; optimize uses it too.
+  double timeout_s = 600;
 };
 int cmd_sweep(const SweepOptions& o);
 

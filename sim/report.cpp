@@ -180,7 +180,7 @@ json report_json(const Session& s, const json& resources) {
 
 std::string report_csv(const Session& s) {
   const double mhz = s.cfg.clock_mhz;
-  std::string o = csv_row({"layer",
+  std::string o = csv_line({"layer",
                            "m",
                            "k",
                            "n",
@@ -209,7 +209,7 @@ std::string report_csv(const Session& s) {
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     o +=
-        csv_row({l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows),
+        csv_line({l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows),
                  num(l.cycles), num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)),
                  l.bound, num(l.core[0].busy), num(l.core[1].busy), num(l.core[0].stall_dram),
                  num(l.core[0].stall_buffer), num(l.core[0].stall_other), num(l.core[1].stall_dram),

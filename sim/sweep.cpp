@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "models/yaml_text.h"
 #include "sim/atomic_file.h"
 #include "sim/config_loader.h"
+#include "sim/csv.h"
 #include "sim/report.h"
 #include "sim/session.h"
 #include "sim/worker.h"
@@ -170,32 +172,6 @@ std::vector<std::string> row_cells(const DesignPoint& p, const std::string& stat
   }
   c.push_back(one_line(message));
   return c;
-}
-
-std::vector<std::string> csv_split(const std::string& line, bool& ok) {
-  std::vector<std::string> out(1);
-  ok = true;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"', ++i;
-      } else if (ch == '"') {
-        quoted = false;
-      } else {
-        out.back() += ch;
-      }
-    } else if (ch == '"' && out.back().empty()) {
-      quoted = true;
-    } else if (ch == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += ch;
-    }
-  }
-  ok = !quoted;
-  return out;
 }
 
 bool is_id(const std::string& s) {
@@ -485,10 +461,21 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
     todo.push_back(Ready{&p, std::move(cfg), std::move(est)});
   }
 
+  // A testing aid (docs/sweeps.md): MSQSIM_SWEEP_HANG=ID makes the worker of point ID hang, to
+  // show that --timeout kills it and the sweep goes on.
+  long hang_id = -1;
+  if (const char* h = std::getenv("MSQSIM_SWEEP_HANG")) {
+    char* end = nullptr;
+    hang_id = std::strtol(h, &end, 10);
+    if (end == h || *end != '\0' || hang_id < 0)
+      throw InputError(std::string("MSQSIM_SWEEP_HANG: expected a point id (got ") + h + ")");
+  }
   run_pool(
       o.jobs, todo.size(),
       [&](size_t k) {
         const Ready& t = todo[k];
+        if (long(t.p->id) == hang_id)
+          for (;;) pause();
         SessionOptions so;
         so.verify = o.verify;
         const Session s = run_session(t.cfg, so);
@@ -500,7 +487,7 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
         if (o.want_report) j["report"] = report_json(s, resources_to_json(t.est));
         return j.dump();
       },
-      [&](size_t k, bool ok, const std::string& text, int) {
+      [&](size_t k, bool ok, const std::string& text, int code) {
         const Ready& t = todo[k];
         PointResult r;
         r.id = t.p->id;
@@ -521,8 +508,10 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
             r.json = line.dump();
           }
         } else {
-          const std::string msg = text.empty() ? "worker failed" : text;
-          r.status = "error";
+          const std::string msg = code == kTimedOut ? text + " (--timeout)"
+                                  : text.empty()    ? "worker failed"
+                                                    : text;
+          r.status = code == kTimedOut ? "timeout" : "error";
           r.cells = row_cells(*t.p, r.status, t.cfg.device.name, &t.est, nullptr, msg);
           if (o.want_report) {
             json line = point_json(*t.p, r.status, msg);
@@ -532,7 +521,8 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
         }
         on_result(r);
         progress.step();
-      });
+      },
+      o.timeout_s);
   progress.finish();
   return now_s() - t0;
 }
@@ -545,25 +535,6 @@ std::vector<std::string> sweep_header(const std::vector<std::string>& axis_keys)
   h.insert(h.end(), axis_keys.begin(), axis_keys.end());
   h.insert(h.end(), value_columns().begin(), value_columns().end());
   return h;
-}
-
-std::string csv_line(const std::vector<std::string>& cells) {
-  std::string out;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    if (i) out += ',';
-    const std::string& c = cells[i];
-    if (c.find_first_of(",\"\n\r") == std::string::npos) {
-      out += c;
-    } else {
-      out += '"';
-      for (char ch : c) {
-        if (ch == '"') out += '"';
-        out += ch;
-      }
-      out += '"';
-    }
-  }
-  return out + "\n";
 }
 
 SweepTable read_sweep_csv(const std::string& path, bool repair) {
@@ -593,9 +564,11 @@ SweepTable read_sweep_csv(const std::string& path, bool repair) {
       continue;
     }
     if (!ok || cells.size() != t.header.size() || !is_id(cells[0]))
-      throw InputError(input_error_text(path, n, "",
-                                        fmt::format("malformed row: {} cells, the header has {}",
-                                                    cells.size(), t.header.size())));
+      throw InputError(
+          input_error_text(path, n, "",
+                           fmt::format("malformed row: {} cells, the header has {} (delete "
+                                       "the line: --resume runs its point again)",
+                                       cells.size(), t.header.size())));
     t.rows.push_back(std::move(cells));
   }
   return t;
@@ -625,6 +598,28 @@ void sort_rows(SweepTable& t, const std::string& label) {
   t.rows = std::move(out);
 }
 
+bool is_workload_axis(const std::string& key) {
+  return key.rfind("workload.", 0) == 0 && key != "workload.sp2_fraction" &&
+         key != "workload.fixed8_fraction";
+}
+
+std::vector<int> group_columns(const std::vector<std::string>& header) {
+  // Axis columns sit between status and device_name.
+  std::vector<int> g;
+  const int st = column(header, "status"), dev = column(header, "device_name");
+  if (st < 0 || dev < 0) return g;
+  for (int c = st + 1; c < dev; ++c)
+    if (is_workload_axis(header[size_t(c)])) g.push_back(c);
+  return g;
+}
+
+std::string group_of(const SweepTable& t, const std::vector<std::string>& row) {
+  std::string s;
+  for (int c : group_columns(t.header))
+    s += (s.empty() ? "" : " ") + t.header[size_t(c)] + "=" + row[size_t(c)];
+  return s;
+}
+
 namespace {
 std::vector<size_t> fitting_ok(const SweepTable& t) {
   const int st = column(t.header, "status"), fits = column(t.header, "fits");
@@ -640,12 +635,15 @@ std::vector<size_t> pareto_rows(const SweepTable& t) {
   const int fps = column(t.header, "frames_per_s"), lut = column(t.header, "lut"),
             dsp = column(t.header, "dsp");
   const auto cand = fitting_ok(t);
+  std::vector<std::string> group(t.rows.size());
+  for (size_t i : cand) group[i] = group_of(t, t.rows[i]);
   std::vector<size_t> front;
   for (size_t a : cand) {
     const double fa = cell_num(t.rows[a], fps), la = cell_num(t.rows[a], lut),
                  da = cell_num(t.rows[a], dsp);
     bool dominated = false;
     for (size_t b : cand) {
+      if (group[b] != group[a]) continue;
       const double fb = cell_num(t.rows[b], fps), lb = cell_num(t.rows[b], lut),
                    db = cell_num(t.rows[b], dsp);
       if (fb >= fa && lb <= la && db <= da && (fb > fa || lb < la || db < da)) {
@@ -660,17 +658,18 @@ std::vector<size_t> pareto_rows(const SweepTable& t) {
 
 std::vector<size_t> best_rows(const SweepTable& t) {
   const int fps = column(t.header, "frames_per_s"), dev = column(t.header, "device_name");
-  std::map<std::string, size_t> best;
+  std::map<std::pair<std::string, std::string>, size_t> best;  // (group, device)
   if (fps < 0 || dev < 0) return {};
   for (size_t i : fitting_ok(t)) {
-    const std::string& d = t.rows[i][size_t(dev)];
-    const auto it = best.find(d);
+    const auto key = std::make_pair(group_of(t, t.rows[i]), t.rows[i][size_t(dev)]);
+    const auto it = best.find(key);
     // Ties keep the lower id: rows are in id order.
     if (it == best.end() || cell_num(t.rows[i], fps) > cell_num(t.rows[it->second], fps))
-      best[d] = i;
+      best[key] = i;
   }
   std::vector<size_t> v;
-  for (const auto& [d, i] : best) v.push_back(i);
+  for (const auto& [k, i] : best) v.push_back(i);
+  std::sort(v.begin(), v.end());
   return v;
 }
 
@@ -700,9 +699,13 @@ void write_summary(const std::string& out, SweepTable& t,
     const int c = column(t.header, name);
     return c < 0 ? std::string() : r[size_t(c)];
   };
+  // The group is printed once as a heading; the axes shown per point are the design axes.
+  std::vector<std::string> design_keys;
+  for (const auto& k : axis_keys)
+    if (!is_workload_axis(k)) design_keys.push_back(k);
   const auto axes_text = [&](const std::vector<std::string>& r) {
     std::string s;
-    for (const auto& k : axis_keys) s += (s.empty() ? "" : " ") + k + "=" + col(r, k.c_str());
+    for (const auto& k : design_keys) s += (s.empty() ? "" : " ") + k + "=" + col(r, k.c_str());
     return s.empty() ? std::string("(base)") : s;
   };
   const auto describe = [&](const std::vector<std::string>& r) {
@@ -710,15 +713,35 @@ void write_summary(const std::string& out, SweepTable& t,
                        col(r, "frames_per_s"), col(r, "lut_percent"), col(r, "dsp_percent"),
                        axes_text(r));
   };
-  std::cout << fmt::format("Pareto front (max frames/s, min LUT, min DSP), {} of {} points: {}\n",
-                           front.size(), t.rows.size(), summary_path(out, "pareto"));
-  for (size_t i : front) std::cout << "  " << describe(t.rows[i]) << "\n";
-  std::cout << fmt::format("Best point per device (max frames/s that fits): {}\n",
-                           summary_path(out, "best"));
-  for (size_t i : best)
-    std::cout << fmt::format("  {:<8} {} (binding: {})\n", col(t.rows[i], "device_name"),
-                             describe(t.rows[i]), col(t.rows[i], "binding"));
-  if (best.empty()) std::cout << "  (no point ran and fits its device)\n";
+  // Groups in the order of their first row (id order).
+  std::vector<std::string> groups;
+  std::map<std::string, size_t> group_size;
+  for (const auto& r : t.rows) {
+    const std::string g = group_of(t, r);
+    if (group_size[g]++ == 0) groups.push_back(g);
+  }
+  if (groups.empty()) groups.push_back("");
+  const bool grouped = groups.size() > 1 || !groups[0].empty();
+  for (const auto& g : groups) {
+    const auto in_group = [&](size_t i) { return group_of(t, t.rows[i]) == g; };
+    const std::string for_g = grouped ? " for " + g : "";
+    const size_t n_front = size_t(std::count_if(front.begin(), front.end(), in_group));
+    std::cout << fmt::format(
+        "Pareto front{} (max frames/s, min LUT, min DSP), {} of {} points: {}\n", for_g, n_front,
+        group_size[g], summary_path(out, "pareto"));
+    for (size_t i : front)
+      if (in_group(i)) std::cout << "  " << describe(t.rows[i]) << "\n";
+    std::cout << fmt::format("Best point per device{} (max frames/s that fits): {}\n", for_g,
+                             summary_path(out, "best"));
+    bool any = false;
+    for (size_t i : best) {
+      if (!in_group(i)) continue;
+      any = true;
+      std::cout << fmt::format("  {:<8} {} (binding: {})\n", col(t.rows[i], "device_name"),
+                               describe(t.rows[i]), col(t.rows[i], "binding"));
+    }
+    if (!any) std::cout << "  (no point ran and fits its device)\n";
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

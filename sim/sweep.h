@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/csv.h"
+
 namespace msq {
 
 struct SweepAxis {
@@ -63,12 +65,13 @@ struct EvalOptions {
   SweepConstraints constraints;
   bool want_report = false;  // keep each point's full JSON report (for --jsonl)
   std::string progress_label = "sweep";
+  double timeout_s = 0;  // > 0: a point still running after this long is killed (status timeout)
 };
 
 // One finished point: the CSV row (cells in sweep_header order) and, when asked, its JSON line.
 struct PointResult {
   size_t id = 0;
-  std::string status;  // ok | skipped | error
+  std::string status;  // ok | skipped | error | timeout
   std::vector<std::string> cells;
   std::string json;
 };
@@ -84,7 +87,6 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
 
 // id, status, the axis keys, then the value columns (docs/sweeps.md lists them).
 std::vector<std::string> sweep_header(const std::vector<std::string>& axis_keys);
-std::string csv_line(const std::vector<std::string>& cells);  // with the newline
 
 struct SweepTable {
   std::vector<std::string> header;
@@ -103,8 +105,18 @@ int column(const std::vector<std::string>& header, const std::string& name);  //
 // Rows by id (first of duplicates that are identical; differing duplicates throw InputError).
 void sort_rows(SweepTable& t, const std::string& label);
 
-// The Pareto front among ok rows that fit (max frames/s, min LUT, min DSP) and the best row per
-// device (max frames/s among those that fit), as row indices into t.rows, in id order.
+// Axes that change what is computed rather than the design that computes it: every workload.*
+// key except the SP2 and fixed-8 fractions (the network, batch, bit widths, seed, layers).
+// Comparing frames/s across them would crown the smaller network, so summaries are per group.
+bool is_workload_axis(const std::string& key);
+// The workload axes among a results CSV's axis columns, and a row's group as "k=v k=v" ("" when
+// there are none).
+std::vector<int> group_columns(const std::vector<std::string>& header);
+std::string group_of(const SweepTable& t, const std::vector<std::string>& row);
+
+// The Pareto front among ok rows that fit (max frames/s, min LUT, min DSP) per workload group,
+// and the best row per workload group and device (max frames/s among those that fit), as row
+// indices into t.rows, in id order.
 std::vector<size_t> pareto_rows(const SweepTable& t);
 std::vector<size_t> best_rows(const SweepTable& t);
 

@@ -203,7 +203,7 @@ TEST(Csv, QuotesExactlyTheFieldsThatNeedIt) {
   EXPECT_EQ(msq::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(msq::csv_field("a\nb"), "\"a\nb\"");
   EXPECT_EQ(msq::csv_field("a\rb"), "\"a\rb\"");
-  EXPECT_EQ(msq::csv_row({"a", "b,c", ""}), "a,\"b,c\",\n");
+  EXPECT_EQ(msq::csv_line({"a", "b,c", ""}), "a,\"b,c\",\n");
 }
 
 TEST_F(Run, CsvQuotesLayerNamesAndTableShowsThemWhole) {

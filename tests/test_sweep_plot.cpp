@@ -1,6 +1,8 @@
 // tools/plot_sweep.py on the CSV of a real tiny sweep. Debian's python3 with python3-matplotlib is
 // a set-up requirement (tools/setup.sh): a missing one fails the test, it does not skip.
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "tests/support/sweep_fixture.h"
 
@@ -31,6 +33,28 @@ TEST_F(SweepPlot, WritesFractionAndParetoPlotsAsPngAndSvg) {
   }
   EXPECT_EQ(read(path("plots/tiny_fraction.png")).substr(1, 3), "PNG");
   EXPECT_NE(read(path("plots/tiny_pareto.svg")).find("<svg"), std::string::npos);
+}
+
+TEST_F(SweepPlot, FrontsArePerNetworkAndAgreeWithTheSweepsSummary) {
+  // Across networks the smaller one would dominate every point of the larger one; per network,
+  // each has its own front, and the plot's fronts are the ones msqsim sweep wrote.
+  sweep("nets.yaml",
+        "axes:\n  workload.network: [resnet18, mobilenet_v2]\n"
+        "  workload.sp2_fraction: [0.3, 0.6]\n  accelerator.lut_core.rows: [16, 32]\n");
+  const auto s = msqsim("sweep nets.yaml --jobs 2");
+  ASSERT_EQ(s.code, 0) << s.err;
+  std::map<std::string, std::vector<std::string>> ids;  // network -> front ids, in id order
+  for (const auto& row : SweepPlot::rows(path("nets.pareto.csv")))
+    ids[row.at("workload.network")].push_back(row.at("id"));
+  ASSERT_EQ(ids.size(), 2u) << "a front per network";
+  const auto p = shell("/usr/bin/python3 '" MSQ_SOURCE_DIR "/tools/plot_sweep.py' nets.csv");
+  ASSERT_EQ(p.code, 0) << p.err;
+  for (const auto& [net, list] : ids) {
+    std::string want = "Pareto front for workload.network=" + net + ": " +
+                       std::to_string(list.size()) + " of 4 points (ids ";
+    for (size_t i = 0; i < list.size(); ++i) want += (i ? ", " : "") + list[i];
+    EXPECT_NE(p.out.find(want + ")\n"), std::string::npos) << want << "\n" << p.out;
+  }
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ int cmd_run(const RunOptions& o) {
   }
   SessionOptions so;
   so.verify = cfg.verify;
-  // A testing aid (docs/config.md): MSQSIM_FAULT=LAYER:ROW:COLUMN flips a bit of one output of the
+  // A testing aid (docs/cli.md): MSQSIM_FAULT=LAYER:ROW:COLUMN flips a bit of one output of the
   // cycle model, to show that the cross-check catches a corrupted value.
   if (const char* f = std::getenv("MSQSIM_FAULT")) {
     if (std::sscanf(f, "%d:%ld:%ld", &so.fault.layer, &so.fault.row, &so.fault.col) != 3)

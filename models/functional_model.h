@@ -1,5 +1,5 @@
 // The bit-exact reference: a layer's outputs computed by plain integer multiplication, following
-// DOMAIN.md section 2 (contract). The cycle model's values are checked against this.
+// docs/arithmetic.md (a contract). The cycle model's values are checked against this.
 #pragma once
 
 #include <cstdint>

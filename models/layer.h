@@ -1,4 +1,4 @@
-// Layers as GEMMs and the quantized data they carry (DOMAIN.md section 2).
+// Layers as GEMMs and the quantized data they carry (docs/arithmetic.md).
 #pragma once
 
 #include <cstdint>

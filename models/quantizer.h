@@ -1,4 +1,4 @@
-// Quantization policy (DOMAIN.md section 3): float weight rows to fixed-point or SP2 integer rows,
+// Quantization policy (docs/arithmetic.md): float weight rows to fixed-point or SP2 integer rows,
 // and the per-layer choice of which rows get which scheme and width.
 #pragma once
 

@@ -14,6 +14,7 @@
 
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
+#include "models/config_dir.h"
 #include "models/error.h"
 #include "models/yaml_text.h"
 
@@ -201,10 +202,7 @@ ResourceCosts load_resource_costs(const std::string& path) {
 }
 
 std::string default_resource_costs_path() {
-  // Replicates sim/config_loader's configs_dir(): models/ must not depend on sim/.
-  const char* env = std::getenv("MSQSIM_CONFIG_DIR");
-  const std::string dir = env && *env ? std::string(env) : std::string(MSQ_SOURCE_DIR "/configs");
-  return dir + "/resources/costs.yaml";
+  return find_configs_dir() + "/resources/costs.yaml";
 }
 
 bool dsp_core_packed(const RunConfig& cfg) {

@@ -57,8 +57,8 @@ struct ResourceCosts {
 // type throws InputError "FILE:LINE: section.key: what".
 ResourceCosts load_resource_costs(const std::string& path);
 
-// configs_dir() + "/resources/costs.yaml", with configs_dir() as in sim/config_loader.h
-// ($MSQSIM_CONFIG_DIR, else the source tree's configs/).
+// find_configs_dir() + "/resources/costs.yaml" (models/config_dir.h: $MSQSIM_CONFIG_DIR, else the
+// installed configs next to the binary, else for a build-tree binary the source tree's configs/).
 std::string default_resource_costs_path();
 
 // One processing element's cost before rounding, for reports and the MSD comparison.

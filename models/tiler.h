@@ -41,7 +41,7 @@ struct LayerPlan {
   int64_t lut_rows = 0, dsp_rows = 0;    // rows per core
   int64_t sp2_rows = 0, fixed_rows = 0;  // rows per scheme
   int64_t spilled_rows = 0;              // SP2 rows moved to the DSP core
-  // Packing on the DSP core (DOMAIN.md section 4).
+  // Packing on the DSP core (docs/arithmetic.md).
   bool packing = false;
   int packed_w_bits = 0;     // weight width of the packed layout
   int lane_offset = 0;       // D

@@ -55,7 +55,11 @@ const char* kTopHelp =
     "  --version           print the version\n"
     "\n"
     "Configs are YAML (docs/config.md lists every key). Names of devices, DRAM presets and\n"
-    "networks are looked up in $MSQSIM_CONFIG_DIR, else in the source tree's configs/.\n"
+    "networks are looked up in the configs directory: $MSQSIM_CONFIG_DIR if set, else\n"
+    "share/msqsim/configs next to the installed binary (/usr/share/msqsim/configs for the\n"
+    "Debian package), else, for a binary in its build tree, the source tree's configs/.\n"
+    "Documentation: docs/ in the source tree, /usr/share/doc/msqsim/ when installed\n"
+    "(docs/cli.md: commands; docs/report.md: outputs; docs/arithmetic.md: number formats).\n"
     "\n"
     "Example:\n"
     "  msqsim run configs/examples/default.yaml --set workload.sp2_fraction=0.6 --json r.json\n"
@@ -138,7 +142,7 @@ std::vector<Command> commands() {
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("json", po::value<std::string>()->value_name("FILE"),
-                         "write the full report as JSON (README, 'Reports')")(
+                         "write the full report as JSON (docs/report.md)")(
              "csv", po::value<std::string>()->value_name("FILE"),
              "write the per-layer table as CSV (RFC 4180: fields with commas or quotes are "
              "quoted)")(

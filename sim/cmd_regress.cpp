@@ -1,5 +1,5 @@
 // msqsim regress: replay trace directories through the cycle model and compare every output
-// bit-exactly, and each layer's cycles exactly when the trace recorded them (DESIGN.md section 3).
+// bit-exactly, and each layer's cycles exactly when the trace recorded them (docs/traces.md).
 #include <fmt/format.h>
 
 #include <filesystem>

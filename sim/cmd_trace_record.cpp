@@ -1,5 +1,5 @@
 // msqsim trace record: run a config with verification and write what it ran as a trace directory,
-// the golden input of `msqsim regress` (DESIGN.md section 3).
+// the golden input of `msqsim regress` (docs/traces.md).
 #include <fmt/format.h>
 
 #include <iostream>

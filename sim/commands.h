@@ -1,4 +1,4 @@
-// The subcommands behind the command line (DESIGN.md section 3). Each returns the exit code:
+// The subcommands behind the command line (docs/cli.md). Each returns the exit code:
 // 0 success, 1 the run finished but something failed, 2 bad usage or input. Bad input may also be
 // thrown as msq::InputError, which cli_main reports and maps to 2.
 #pragma once

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <utility>
 
+#include "models/config_dir.h"
 #include "models/error.h"
 #include "models/yaml_text.h"
 
@@ -1009,9 +1010,7 @@ std::string md_table(const std::vector<Field<T>>& table, bool show_default) {
 }  // namespace
 
 std::string configs_dir() {
-  const char* env = std::getenv("MSQSIM_CONFIG_DIR");
-  if (env && *env) return env;
-  return MSQ_SOURCE_DIR "/configs";
+  return find_configs_dir();
 }
 
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,

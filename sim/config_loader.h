@@ -1,5 +1,5 @@
-// Loading, validating and writing run configs (DESIGN.md section 4: a schema resolved once into
-// the runtime structs of models/config.h). One schema table drives the loader, the validation,
+// Loading, validating and writing run configs (docs/config.md: a schema resolved once
+// into the runtime structs of models/config.h). One schema table drives the loader, the validation,
 // config_to_json/yaml and docs/config.md, so the four cannot drift apart.
 #pragma once
 
@@ -14,7 +14,9 @@
 
 namespace msq {
 
-// $MSQSIM_CONFIG_DIR if set, else the source tree's configs/.
+// The configs directory: find_configs_dir() of models/config_dir.h ($MSQSIM_CONFIG_DIR, else the
+// installed share/msqsim/configs next to the binary, else for a build-tree binary the source
+// tree's configs/).
 std::string configs_dir();
 
 // Loads a YAML config, applies `sets` ("dotted.key=VALUE", VALUE parsed as YAML) and validates

@@ -1,5 +1,5 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0; little-endian, C order), the array format of
-// trace directories (DESIGN.md section 3), so that a trace can be written with numpy alone.
+// trace directories (docs/traces.md), so that a trace can be written with numpy alone.
 //
 // Supported dtypes (integers only, the trace holds nothing else): |u1 |i1 <u2 <i2 <u4 <i4 <u8 <i8.
 // One-byte types are also accepted with '<' or '>' (byte order means nothing for them). Big-endian

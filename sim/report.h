@@ -1,5 +1,5 @@
 // The reporter: one place that turns a session's statistics into the terminal table, the JSON
-// report (DESIGN.md section 3) and the per-layer CSV.
+// report (docs/report.md) and the per-layer CSV.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// Trace directories (DESIGN.md section 3, contract): a manifest trace.yaml and one directory of
+// Trace directories (docs/traces.md, a contract): a manifest trace.yaml and one directory of
 // .npy arrays per layer, the regression input and output.
 //
 // Manifest keys per layer: name, type (conv | fc) and out_channels are required; a conv also needs

@@ -10,7 +10,7 @@
 namespace msq {
 namespace {
 
-// Field widths written out by hand from DOMAIN.md section 2 rather than recomputed, so a wrong
+// Field widths written out by hand from docs/arithmetic.md rather than recomputed, so a wrong
 // formula in Sp2Format cannot agree with itself.
 struct Widths {
   int bits, m1, m2, F;

@@ -396,7 +396,7 @@ TEST(ConfigLoader, ShippedDevicesMatchTheVendorTables) {
     int64_t lut, ff, bram36, dsp;
     msq::DspKind kind;
   };
-  // DS190 (Zynq-7000) and DS891 (Zynq UltraScale+), as in DOMAIN.md section 5.
+  // DS190 (Zynq-7000) and DS891 (Zynq UltraScale+).
   const Row rows[] = {{"xc7z020", 53200, 106400, 140, 220, msq::DspKind::DSP48E1},
                       {"xc7z045", 218600, 437200, 545, 900, msq::DspKind::DSP48E1},
                       {"xczu3eg", 70560, 141120, 216, 360, msq::DspKind::DSP48E2},
@@ -413,7 +413,7 @@ TEST(ConfigLoader, ShippedDevicesMatchTheVendorTables) {
 }
 
 TEST(ConfigLoader, PresetsGiveTheStatedPeakBandwidth) {
-  // Peak = 2 transfers per command clock x bus bytes: 4.26 GB/s and 19.2 GB/s (DOMAIN.md).
+  // Peak = 2 transfers per command clock x bus bytes: 4.26 GB/s and 19.2 GB/s.
   const auto peak = [](const msq::DramConfig& d) {
     return 2 * d.clock_mhz * 1e6 * d.data_width_bits / 8;
   };

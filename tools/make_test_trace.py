@@ -3,8 +3,8 @@
 
     tools/make_test_trace.py OUT_DIR [--seed N]
 
-An example of how to write a trace outside the simulator: the directory layout of DESIGN.md
-section 3, the integer weights of DOMAIN.md section 2, and the expected outputs computed here per
+An example of how to write a trace outside the simulator: the directory layout of
+docs/traces.md, the integer weights of docs/arithmetic.md, and the expected outputs computed here per
 the arithmetic contract (bias, products in ascending k in im2col order, a finite accumulator that
 wraps or saturates, requantization with an int64 product). No expected_cycles: `msqsim regress
 --update` records them.

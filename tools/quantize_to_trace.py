@@ -17,10 +17,10 @@ LAYERS lists the layers (paths relative to the file):
 MODEL.onnx (needs python3-onnx): every Conv and Gemm node whose weight is an initializer becomes
 a conv or fc layer, in graph order (see load_onnx); other nodes are skipped and listed.
 
-Per layer: the quantization policy of DOMAIN.md section 3 exactly as models/quantizer.cpp applies
+Per layer: the quantization policy of docs/arithmetic.md exactly as models/quantizer.cpp applies
 it (same codes, same scores, same row choice; see quantize_rows), requantization constants per
 row that map the largest calibration accumulator to the top activation code, and the expected
-outputs by the integer arithmetic of DOMAIN.md section 2 (bias 0). The calibration input is the
+outputs by the integer arithmetic of docs/arithmetic.md (bias 0). The calibration input is the
 trace's input. --config embeds the device, clock_mhz, accelerator and memory blocks of an msqsim
 config in the manifest. No expected_cycles: `msqsim regress DIR --update` records them.
 Errors exit with code 2 (bad input).

@@ -1,4 +1,4 @@
-// Minimum safe accumulator widths (DOMAIN.md section 1).
+// Minimum safe accumulator widths (docs/arithmetic.md).
 #pragma once
 
 #include <cstdint>

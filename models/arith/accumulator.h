@@ -1,5 +1,5 @@
 // A finite two's complement accumulator of `bits` (8..64) that wraps or saturates, and counts
-// every addition whose exact result left its range (DOMAIN.md section 2).
+// every addition whose exact result left its range (docs/arithmetic.md).
 #pragma once
 
 #include <cstdint>

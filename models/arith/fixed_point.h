@@ -1,4 +1,4 @@
-// Symmetric fixed-point rows, DOMAIN.md section 2: codes in [-(2^(b-1) - 1), 2^(b-1) - 1].
+// Symmetric fixed-point rows, docs/arithmetic.md: codes in [-(2^(b-1) - 1), 2^(b-1) - 1].
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Two signed low-bit products sharing one unsigned activation in one DSP48 multiplier
-// (DOMAIN.md section 4): A = (w_hi << D) + w_lo, P += A * x; the low lane is the sign-extended low
+// (docs/arithmetic.md): A = (w_hi << D) + w_lo, P += A * x; the low lane is the sign-extended low
 // D bits of P, the high lane (P - lo) >> D. Exact while the low lane's running sum fits D bits.
 #pragma once
 

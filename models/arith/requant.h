@@ -1,4 +1,4 @@
-// Requantization to the next layer's activations (DOMAIN.md section 2, contract):
+// Requantization to the next layer's activations (docs/arithmetic.md, a contract):
 // y = clamp((acc * M + 2^(S-1)) >> S, 0, 2^a - 1), product in int64 (two's complement wrap, as
 // int64 hardware and NumPy do), arithmetic shift; the clamp at 0 is the fused ReLU.
 #pragma once

@@ -1,4 +1,4 @@
-// SP2 (sum of two powers of two) number format, DOMAIN.md section 2 (contract).
+// SP2 (sum of two powers of two) number format, docs/arithmetic.md (a contract).
 #pragma once
 
 #include <cstdint>

@@ -27,7 +27,8 @@ json replay(const std::string& dir, const std::string& fallback_config) {
   json r;
   if (t.config && !t.config.IsNull()) {  // trace.h: a null node when the manifest has none
     const std::string manifest = (std::filesystem::path(dir) / "trace.yaml").string();
-    cfg = load_run_config_node(t.config, manifest + ": config", dir, {});
+    // The config's nodes keep their marks, so its messages name the line in trace.yaml.
+    cfg = load_run_config_node(t.config, manifest, dir, {});
     r["config"] = "the manifest's";
   } else {
     const std::string path =

@@ -69,7 +69,7 @@ class Manifest {
       if (v == o) return v;
       list += (list.empty() ? "" : " | ") + o;
     }
-    bad(n, key, fmt::format("'{}' is not one of {}", v, list));
+    bad(n, key, fmt::format("'{}' is not one of {}", clip_text(v), list));
   }
 
   // [h, w] or one integer for both.
@@ -80,6 +80,12 @@ class Manifest {
     }
     if (!n.IsSequence() || n.size() != 2) bad(n, key, "expected [h, w] or one integer");
     return {int(integer(n[0], key, lo, 1 << 20)), int(integer(n[1], key, lo, 1 << 20))};
+  }
+
+  // A mapping key, which must be a plain name: `~: 1` has a null key, `[a]: 1` a list.
+  std::string key_name(const YAML::Node& k, const std::string& where) const {
+    if (!k.IsScalar()) bad(k, where, "expected plain key names (got " + yaml_got(k) + ")");
+    return k.Scalar();
   }
 
   const std::string& file() const { return file_; }
@@ -106,18 +112,18 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   if (!name) mf.bad(n, where, "missing key 'name'");
   s.name = mf.string(name, where + ".name");
   if (s.name.empty()) mf.bad(name, where + ".name", "must not be empty");
-  const std::string at = where + " (" + s.name + ")";
+  const std::string at = where + " (" + clip_text(s.name) + ")";
   static const std::set<std::string> known{
       "name",   "dir",      "type",     "out_channels", "kernel", "stride",         "padding",
       "groups", "act_bits", "acc_bits", "overflow",     "output", "expected_cycles"};
   for (const auto& kv : n) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = mf.key_name(kv.first, at);
     if (!known.count(key))
       mf.bad(kv.first, at,
              fmt::format("unknown key '{}' (known: name, dir, type, out_channels, "
                          "kernel, stride, padding, groups, act_bits, acc_bits, "
                          "overflow, output, expected_cycles)",
-                         key));
+                         clip_text(key)));
   }
   auto need = [&](const char* key) {
     const YAML::Node v = n[key];
@@ -128,7 +134,7 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   if (n["dir"]) s.dir = mf.string(n["dir"], at + ".dir");
   if (s.dir.empty() || s.dir == "." || s.dir == ".." || s.dir.find('/') != std::string::npos)
     mf.bad(n["dir"] ? n["dir"] : name, at + ".dir",
-           fmt::format("'{}' must be one directory name inside the trace", s.dir));
+           fmt::format("'{}' must be one directory name inside the trace", clip_text(s.dir)));
   s.fc = mf.choice(need("type"), at + ".type", {"conv", "fc"}) == "fc";
   s.out_c = int(mf.integer(need("out_channels"), at + ".out_channels", 1, 1 << 24));
   if (s.fc) {
@@ -167,11 +173,7 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
 
 YAML::Node load_yaml(const std::string& file) {
   try {
-    return YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw InputError(input_error_text(file, 0, "",
-                                      "cannot read the trace manifest (is this a "
-                                      "trace directory?)"));
+    return load_yaml_file(file);  // bounded: no alias cycles, no alias bombs
   } catch (const YAML::Exception& e) {
     throw InputError(input_error_text(file, e.mark.line + 1, "", e.msg));
   }
@@ -480,15 +482,16 @@ Trace read_trace(const std::string& dir) {
   const YAML::Node root = load_yaml(file);
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = mf.key_name(kv.first, "");
     if (key != "format" && key != "config" && key != "layers")
-      mf.bad(kv.first, "", fmt::format("unknown key '{}' (known: format, config, layers)", key));
+      mf.bad(kv.first, "",
+             fmt::format("unknown key '{}' (known: format, config, layers)", clip_text(key)));
   }
   if (!root["format"]) mf.bad(root, "", "missing key 'format'");
   if (mf.string(root["format"], "format") != kFormat)
     mf.bad(root["format"], "format",
            fmt::format("'{}' is not a supported trace format (expected {})",
-                       root["format"].Scalar(), kFormat));
+                       clip_text(root["format"].Scalar()), kFormat));
   const YAML::Node layers = root["layers"];
   if (!layers) mf.bad(root, "", "missing key 'layers'");
   if (!layers.IsSequence() || layers.size() == 0)
@@ -496,17 +499,18 @@ Trace read_trace(const std::string& dir) {
 
   Trace t;
   t.dir = dir;
-  if (root["config"] && !root["config"].IsNull()) t.config = YAML::Clone(root["config"]);
+  // Not cloned: a clone loses the marks, and the config's errors must name their line here.
+  if (root["config"] && !root["config"].IsNull()) t.config = root["config"];
   std::set<std::string> names, dirs;
   Sp2Levels sp2;
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerSpec spec = parse_layer(mf, layers[i], i);
     if (!names.insert(spec.name).second)
       mf.bad(layers[i]["name"], fmt::format("layers[{}].name", i),
-             fmt::format("layer name '{}' is used twice", spec.name));
+             fmt::format("layer name '{}' is used twice", clip_text(spec.name)));
     if (!dirs.insert(spec.dir).second)
       mf.bad(layers[i], fmt::format("layers[{}]", i),
-             fmt::format("directory '{}' is used by two layers", spec.dir));
+             fmt::format("directory '{}' is used by two layers", clip_text(spec.dir)));
     t.layers.push_back(LayerReader(dir, spec).read(sp2));
   }
   return t;

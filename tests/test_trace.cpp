@@ -322,6 +322,39 @@ TEST_F(Trace, ManifestErrorsHaveLines) {
   expect_error({"trace.yaml:"});
 }
 
+// Hostile manifests and arrays (issue: found by fuzzing): one InputError each, never "internal
+// error" from a yaml-cpp conversion or a stream exception.
+TEST_F(Trace, NonScalarKeysAreInputErrors) {
+  replace_manifest("  - name: conv\n", "  - ? [a]\n    : 1\n    name: conv\n");
+  expect_error({"trace.yaml:", "layers[0] (conv)", "expected plain key names (got a list)"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("format:", "? [x]\n: 1\nformat:");
+  expect_error({"trace.yaml:1:", "expected plain key names (got a list)"});
+}
+
+TEST_F(Trace, DirectoryWhereAnArrayShouldBe) {
+  fs::remove(file("conv", "bias.npy"));
+  fs::create_directory(file("conv", "bias.npy"));
+  expect_error({"conv/bias.npy", "layer 'conv'", "expected a .npy file (got a directory"});
+}
+
+TEST_F(Trace, AliasCycleInTheManifest) {
+  replace_manifest("config: {", "config: &c {x: *c, ");
+  expect_error({"trace.yaml:", "config.x: an alias refers to a node that contains it (a cycle)"});
+}
+
+// The config's nodes keep their marks, so that an error inside `config:` names its real line.
+TEST_F(Trace, ConfigKeepsItsLines) {
+  const msq::Trace t = msq::read_trace(dir_);
+  std::ifstream in(dir_ + "/trace.yaml");
+  std::string line;
+  int clock_line = 0;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find("clock_mhz:") != std::string::npos) clock_line = n;
+  ASSERT_GT(clock_line, 1);
+  EXPECT_EQ(t.config["clock_mhz"].Mark().line + 1, clock_line);
+}
+
 // tools/make_test_trace.py shows how to write a trace with numpy alone; what it writes must read
 // back and its expected outputs (computed in numpy) must equal the reference model's.
 TEST_F(Trace, PythonToolWritesAValidTrace) {

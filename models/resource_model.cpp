@@ -93,8 +93,7 @@ double read_value(const std::string& path, const YAML::Node& n, const CostKey& k
   // The negated range test also rejects NaN.
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= k.lo && v <= k.hi) ||
       (k.integer && v != std::floor(v)))
-    throw InputError(input_error_text(path, yaml_line(n), key,
-                                      "expected " + want + " (got " + yaml_got(n) + ")"));
+    throw InputError(path, yaml_line(n), key, "expected " + want + " (got " + yaml_got(n) + ")");
   return v;
 }
 
@@ -150,9 +149,8 @@ std::vector<Res> resources(const ResourceEstimate& e) {
 ResourceCosts load_resource_costs(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
   if (!root.IsMap())
-    throw InputError(
-        input_error_text(path, yaml_line(root), "",
-                         "expected a mapping of cost sections (got " + yaml_got(root) + ")"));
+    throw InputError(path, yaml_line(root), "",
+                     "expected a mapping of cost sections (got " + yaml_got(root) + ")");
 
   const auto& schema = cost_schema();
   std::vector<std::string> sections;
@@ -167,20 +165,19 @@ ResourceCosts load_resource_costs(const std::string& path) {
     const std::string sec = it->first.Scalar();
     section_line[sec] = yaml_line(it->first);
     if (std::find(sections.begin(), sections.end(), sec) == sections.end())
-      throw InputError(input_error_text(path, yaml_line(it->first), sec,
-                                        "unknown section, expected one of " + join(sections)));
+      throw InputError(path, yaml_line(it->first), sec,
+                       "unknown section, expected one of " + join(sections));
     if (!it->second.IsMap())
-      throw InputError(
-          input_error_text(path, yaml_line(it->second), sec,
-                           "expected a mapping of costs (got " + yaml_got(it->second) + ")"));
+      throw InputError(path, yaml_line(it->second), sec,
+                       "expected a mapping of costs (got " + yaml_got(it->second) + ")");
     std::vector<std::string> keys;
     for (const auto& k : schema)
       if (k.section == sec) keys.push_back(k.key);
     for (auto kt = it->second.begin(); kt != it->second.end(); ++kt) {
       const std::string key = kt->first.Scalar();
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        throw InputError(input_error_text(path, yaml_line(kt->first), sec + "." + key,
-                                          "unknown key, expected one of " + join(keys)));
+        throw InputError(path, yaml_line(kt->first), sec + "." + key,
+                         "unknown key, expected one of " + join(keys));
     }
   }
 
@@ -188,13 +185,11 @@ ResourceCosts load_resource_costs(const std::string& path) {
   for (const auto& k : schema) {
     const YAML::Node sec = root[k.section];
     if (!sec) {
-      throw InputError(input_error_text(path, 0, k.section, "missing section"));
+      throw InputError(path, 0, k.section, "missing section");
     }
     const YAML::Node v = sec[k.key];
     // A missing key has no line of its own: its section's header says where it belongs.
-    if (!v)
-      throw InputError(
-          input_error_text(path, section_line[k.section], k.section + "." + k.key, "missing key"));
+    if (!v) throw InputError(path, section_line[k.section], k.section + "." + k.key, "missing key");
     k.set(c, read_value(path, v, k));
   }
   return c;

@@ -50,7 +50,7 @@ inline void check_yaml_tree(const YAML::Node& root, const std::string& file,
       return k;
     }
     [[noreturn]] void bad(const YAML::Node& n, const std::string& what) const {
-      throw InputError(input_error_text(file, lines ? yaml_line(n) : 0, key(), what));
+      throw InputError(file, lines ? yaml_line(n) : 0, key(), what);
     }
     void visit(const YAML::Node& n) {
       if (++visited > kYamlMaxValues)
@@ -102,9 +102,9 @@ inline void require_readable_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) return;
   const bool exists = std::filesystem::exists(path, ec);
-  throw InputError(input_error_text(
+  throw InputError(
       path, 0, "",
-      exists ? "cannot read it: not a regular file" : "cannot read the file (no such file)"));
+      exists ? "cannot read it: not a regular file" : "cannot read the file (no such file)");
 }
 
 // Parses a YAML file; a missing file or a syntax error is one InputError naming the file (and the
@@ -114,16 +114,16 @@ inline YAML::Node load_yaml_file(const std::string& path) {
   std::error_code ec;
   const uintmax_t bytes = std::filesystem::file_size(path, ec);
   if (!ec && bytes > kYamlMaxFileBytes)
-    throw InputError(input_error_text(
+    throw InputError(
         path, 0, "",
-        "expected a YAML file of at most 16 MiB (got " + std::to_string(bytes) + " bytes)"));
+        "expected a YAML file of at most 16 MiB (got " + std::to_string(bytes) + " bytes)");
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {
-    throw InputError(input_error_text(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg));
+    throw InputError(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
   } catch (const YAML::BadFile&) {
-    throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+    throw InputError(path, 0, "", "cannot read the file");
   }
   check_yaml_tree(root, path);
   return root;

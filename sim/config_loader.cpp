@@ -69,7 +69,7 @@ struct TNode {
 };
 
 [[noreturn]] void fail(const Src& s, const std::string& key, const std::string& what) {
-  throw InputError(input_error_text(s.label, s.line, key, what));
+  throw InputError(s.label, s.line, key, what);
 }
 
 [[noreturn]] void expected(const TNode& t, const std::string& key, const std::string& want) {
@@ -708,7 +708,7 @@ const TNode* find_path(const TNode& root, const std::string& path) {
 }
 
 void apply_set(TNode& root, const std::string& s) {
-  const Src src{"--set " + clip_text(s, 80), 0};
+  const Src src{set_label(s), 0};
   const size_t eq = s.find('=');
   if (eq == std::string::npos || eq == 0)
     fail(src, "",
@@ -906,7 +906,7 @@ std::string trim(const std::string& s) {
 NetworkFile read_network_csv(const std::string& path) {
   require_readable_file(path);
   std::ifstream in(path);
-  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read the file"));
+  if (!in) throw InputError(path, 0, "", "cannot read the file");
   static const std::vector<std::string> conv_cols{"Layer name",    "IFMAP Height", "IFMAP Width",
                                                   "Filter Height", "Filter Width", "Channels",
                                                   "Num Filter",    "Strides"};
@@ -1054,6 +1054,10 @@ std::string md_table(const std::vector<Field<T>>& table, bool show_default) {
 
 }  // namespace
 
+std::string set_label(const std::string& set) {
+  return "--set " + clip_text(set, 80);
+}
+
 std::string configs_dir() {
   const char* env = std::getenv("MSQSIM_CONFIG_DIR");
   if (env && *env) return env;
@@ -1149,8 +1153,8 @@ std::vector<LayerShape> load_network(const WorkloadConfig& w) {
     out.push_back(l);
   }
   if (out.empty())
-    throw InputError(input_error_text(
-        path, 0, "workload.layers", "expected names of layers in the network (got none of them)"));
+    throw InputError(path, 0, "workload.layers",
+                     "expected names of layers in the network (got none of them)");
   return out;
 }
 

@@ -20,7 +20,7 @@ const char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(input_error_text(path, 0, "", what));
+  throw InputError(path, 0, "", what);
 }
 
 // Returns the normalized descr and item size, or "" when the dtype is not supported.

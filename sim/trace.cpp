@@ -41,7 +41,7 @@ class Manifest {
 
   [[noreturn]] void bad(const YAML::Node& n, const std::string& key,
                         const std::string& what) const {
-    throw InputError(input_error_text(file_, yaml_line(n), key, what));
+    throw InputError(file_, yaml_line(n), key, what);
   }
 
   int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
@@ -175,7 +175,7 @@ YAML::Node load_yaml(const std::string& file) {
   try {
     return load_yaml_file(file);  // bounded: no alias cycles, no alias bombs
   } catch (const YAML::Exception& e) {
-    throw InputError(input_error_text(file, e.mark.line + 1, "", e.msg));
+    throw InputError(file, e.mark.line + 1, "", e.msg);
   }
 }
 
@@ -204,7 +204,7 @@ class LayerReader {
       : s_(s), dir_(join(trace_dir, s.dir)) {}
 
   [[noreturn]] void bad(const std::string& file, const std::string& what) const {
-    throw InputError(input_error_text(join(dir_, file), 0, "layer '" + s_.name + "'", what));
+    throw InputError(join(dir_, file), 0, "layer '" + clip_text(s_.name) + "'", what);
   }
 
   // Reads file and checks its dtype and shape; -1 in `shape` matches any size.
@@ -217,7 +217,9 @@ class LayerReader {
     try {
       a = read_npy(path);
     } catch (const InputError& e) {
-      throw InputError("layer '" + s_.name + "': " + e.what());
+      // Same form as the other array errors: the file, then the layer.
+      throw InputError(e.file().empty() ? path : e.file(), e.line(),
+                       "layer '" + clip_text(s_.name) + "'", e.detail());
     }
     bool dtype_ok = false;
     std::string list;
@@ -245,8 +247,7 @@ class LayerReader {
     t.dir = s_.dir;
     t.expected_cycles = s_.expected_cycles;
     if (!fs::is_directory(dir_))
-      throw InputError(
-          input_error_text(dir_, 0, "layer '" + s_.name + "'", "missing layer directory"));
+      throw InputError(dir_, 0, "layer '" + clip_text(s_.name) + "'", "missing layer directory");
     QuantLayer& l = t.layer;
     LayerShape& sh = l.shape;
     sh.name = s_.name;
@@ -462,13 +463,13 @@ void emit_layer(YAML::Emitter& e, const TraceLayer& t) {
 void write_text_atomic(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp-XXXXXX";
   const int fd = mkstemp(tmp.data());
-  if (fd < 0) throw InputError(input_error_text(path, 0, "", "cannot create a temporary file"));
+  if (fd < 0) throw InputError(path, 0, "", "cannot create a temporary file");
   FILE* f = fdopen(fd, "w");
   const bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   if (f) fchmod(fd, 0644);
   if ((f ? std::fclose(f) : -1) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    throw InputError(input_error_text(path, 0, "", "cannot write"));
+    throw InputError(path, 0, "", "cannot write");
   }
 }
 
@@ -476,8 +477,7 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
-  if (!fs::exists(file))
-    throw InputError(input_error_text(file, 0, "", "missing file (not a trace directory)"));
+  if (!fs::exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
@@ -521,16 +521,15 @@ void write_trace(const std::string& dir, const YAML::Node& config,
   const bool exists = fs::exists(dir);
   if (exists &&
       !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
-    throw InputError(input_error_text(dir, 0, "",
-                                      "exists and is not a trace directory (no "
-                                      "trace.yaml); refusing to overwrite it"));
-  if (layers.empty()) throw InputError(input_error_text(dir, 0, "", "a trace needs a layer"));
+    throw InputError(dir, 0, "",
+                     "exists and is not a trace directory (no "
+                     "trace.yaml); refusing to overwrite it");
+  if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
 
   const std::string base = fs::path(dir).lexically_normal().string();
   std::string tmp = (base.back() == '/' ? base.substr(0, base.size() - 1) : base) + ".tmp-XXXXXX";
   if (!mkdtemp(tmp.data()))
-    throw InputError(
-        input_error_text(dir, 0, "", "cannot create a temporary directory next to it"));
+    throw InputError(dir, 0, "", "cannot create a temporary directory next to it");
   try {
     YAML::Emitter e;
     e << YAML::BeginMap;
@@ -540,8 +539,8 @@ void write_trace(const std::string& dir, const YAML::Node& config,
     for (const TraceLayer& t : layers) {
       const std::string sub = join(tmp, t.dir.empty() ? t.name : t.dir);
       if (t.name.empty() || !fs::create_directory(sub))
-        throw InputError(input_error_text(dir, 0, "layer '" + t.name + "'",
-                                          "needs a unique, non-empty name and directory"));
+        throw InputError(dir, 0, "layer '" + t.name + "'",
+                         "needs a unique, non-empty name and directory");
       write_layer_arrays(sub, t);
       emit_layer(e, t);
     }
@@ -556,14 +555,14 @@ void write_trace(const std::string& dir, const YAML::Node& config,
       // Move the old trace aside first: rename cannot replace a non-empty directory.
       std::string old = tmp.substr(0, tmp.size() - 6) + "old-XXXXXX";
       if (!mkdtemp(old.data()) || std::rename(dir.c_str(), old.c_str()) != 0)
-        throw InputError(input_error_text(dir, 0, "", "cannot move the old trace aside"));
+        throw InputError(dir, 0, "", "cannot move the old trace aside");
       if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
         std::rename(old.c_str(), dir.c_str());
-        throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+        throw InputError(dir, 0, "", "cannot rename the new trace into place");
       }
       fs::remove_all(old);
     } else if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+      throw InputError(dir, 0, "", "cannot rename the new trace into place");
     }
   } catch (...) {
     std::error_code ec;

@@ -46,10 +46,14 @@ const std::vector<Case>& cases() {
        "sweep_alias_cycle.yaml:3: axes.clock_mhz: an alias refers to a node that contains it"},
       {"sweep_base_alias_cycle.yaml", "sweep {} --out out.csv",
        "config_alias_cycle.yaml:3: accelerator.lut_core: an alias refers to a node"},
+      {"sweep_set_long_value.yaml", "sweep {} --out out.csv",
+       "sweep_set_long_value.yaml:4: set: workload.network: expected an existing network file"},
       {"trace_null_key", "regress {}", "trace.yaml:56: expected plain key names (got nothing)"},
-      {"trace_npy_directory", "regress {}", "fc/bias.npy: expected a .npy file (got a directory"},
+      {"trace_npy_directory", "regress {}",
+       "fc/bias.npy: layer 'fc': expected a .npy file (got a directory"},
       {"trace_npy_wraps", "regress {}",
-       "fc/bias.npy: bad .npy header: shape [2305843009213693952] of <i8 needs more than 2^62 "
+       "fc/bias.npy: layer 'fc': bad .npy header: shape [2305843009213693952] of <i8 needs more "
+       "than 2^62 "
        "bytes"},
       {"trace_config_error_line", "regress {}",
        "trace.yaml:14: accelerator.lut_core.rows: expected an integer in 1..4096 (got 99999)"},

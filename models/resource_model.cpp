@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
@@ -162,7 +163,9 @@ ResourceCosts load_resource_costs(const std::string& path) {
   // as the missing key it was meant to be.
   std::map<std::string, int> section_line;
   for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string sec = it->first.Scalar();
+    const std::string sec = yaml_key(it->first, path, "");
+    if (section_line.count(sec))
+      throw InputError(path, yaml_line(it->first), sec, "duplicate section");
     section_line[sec] = yaml_line(it->first);
     if (std::find(sections.begin(), sections.end(), sec) == sections.end())
       throw InputError(path, yaml_line(it->first), sec,
@@ -173,8 +176,11 @@ ResourceCosts load_resource_costs(const std::string& path) {
     std::vector<std::string> keys;
     for (const auto& k : schema)
       if (k.section == sec) keys.push_back(k.key);
+    std::set<std::string> seen;
     for (auto kt = it->second.begin(); kt != it->second.end(); ++kt) {
-      const std::string key = kt->first.Scalar();
+      const std::string key = yaml_key(kt->first, path, sec);
+      if (!seen.insert(key).second)
+        throw InputError(path, yaml_line(kt->first), sec + "." + key, "duplicate key");
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
         throw InputError(path, yaml_line(kt->first), sec + "." + key,
                          "unknown key, expected one of " + join(keys));

@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +25,87 @@ inline std::string yaml_got(const YAML::Node& n) {
   if (n.IsMap()) return "a mapping";
   if (n.Scalar().empty()) return "\"\"";
   return clip_text(n.Scalar());
+}
+
+// ---- Value conversions shared by every loader (run configs, networks, trace manifests, cost
+// files): each checks the kind and the range, and its error is one InputError
+// "FILE:LINE: KEY: expected WANT (got VALUE)".
+
+[[noreturn]] inline void yaml_expected(const YAML::Node& n, const std::string& file, int line,
+                                       const std::string& key, const std::string& want) {
+  throw InputError(file, line, key, "expected " + want + " (got " + yaml_got(n) + ")");
+}
+
+inline int64_t yaml_int(const YAML::Node& n, const std::string& file, int line,
+                        const std::string& key, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v) || v < lo || v > hi)
+    yaml_expected(n, file, line, key,
+                  "an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+  return v;
+}
+
+inline std::string yaml_str(const YAML::Node& n, const std::string& file, int line,
+                            const std::string& key, bool allow_empty = false) {
+  if (!n.IsScalar() || (!allow_empty && n.Scalar().empty()))
+    yaml_expected(n, file, line, key, allow_empty ? "a string" : "a non-empty string");
+  return n.Scalar();
+}
+
+inline std::string yaml_choice(const YAML::Node& n, const std::string& file, int line,
+                               const std::string& key, const std::vector<std::string>& options) {
+  std::string list;
+  for (const auto& o : options) {
+    if (n.IsScalar() && n.Scalar() == o) return o;
+    list += (list.empty() ? "" : ", ") + o;
+  }
+  yaml_expected(n, file, line, key, "one of " + list);
+}
+
+// A mapping key, which must be a plain name: `~: 1` has a null key, `[a]: 1` a list.
+inline std::string yaml_key(const YAML::Node& k, const std::string& file,
+                            const std::string& where) {
+  if (!k.IsScalar())
+    throw InputError(file, yaml_line(k), where,
+                     "expected plain key names (got " + yaml_got(k) + ")");
+  return k.Scalar();
+}
+
+inline size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> d(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = d[0];
+    d[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = d[j];
+      d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return d[b.size()];
+}
+
+// The candidate nearest to `k`, or "" when none is plausibly a misspelling of it.
+inline std::string nearest_name(const std::string& k, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, k.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    // The lengths bound the distance from below; skipping saves a 50 MB value's quadratic time.
+    if ((k.size() > c.size() ? k.size() - c.size() : c.size() - k.size()) >= best_d) continue;
+    const size_t d = edit_distance(k, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+// "unknown key, expected one of A, B (did you mean 'A'?)"
+inline std::string unknown_key_what(const std::string& k, const std::vector<std::string>& known) {
+  std::string list;
+  for (const auto& c : known) list += (list.empty() ? "" : ", ") + c;
+  const std::string hint = nearest_name(k, known);
+  return "unknown key, expected one of " + list +
+         (hint.empty() ? "" : " (did you mean '" + hint + "'?)");
 }
 
 // Bounds on what a YAML document may expand to. An alias is shared in yaml-cpp's tree, but every

@@ -118,11 +118,7 @@ TNode file_tree(const YAML::Node& n, const std::string& label, const std::string
 // Value conversions. Each checks the kind and the range and names both in its message.
 
 int64_t get_int(const TNode& t, const std::string& key, int64_t lo, int64_t hi) {
-  const std::string want = fmt::format("an integer in {}..{}", lo, hi);
-  int64_t v = 0;
-  if (!t.node.IsScalar() || !YAML::convert<int64_t>::decode(t.node, v) || v < lo || v > hi)
-    expected(t, key, want);
-  return v;
+  return yaml_int(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
 uint64_t get_u64(const TNode& t, const std::string& key) {
@@ -150,9 +146,7 @@ bool get_bool(const TNode& t, const std::string& key) {
 }
 
 std::string get_str(const TNode& t, const std::string& key, bool allow_empty = false) {
-  if (!t.node.IsScalar() || (!allow_empty && t.node.Scalar().empty()))
-    expected(t, key, allow_empty ? "a string" : "a non-empty string");
-  return t.node.Scalar();
+  return yaml_str(t.node, t.src.label, t.src.line, key, allow_empty);
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -170,32 +164,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> d(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = d[0];
-    d[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = d[j];
-      d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return d[b.size()];
-}
-
-// The candidate nearest to `k`, or "" when none is plausibly a misspelling of it.
 std::string nearest(const std::string& k, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(2, k.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    // The lengths bound the distance from below; skipping saves a 50 MB value's quadratic time.
-    if ((k.size() > c.size() ? k.size() - c.size() : c.size() - k.size()) >= best_d) continue;
-    const size_t d = edit_distance(k, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
+  return nearest_name(k, candidates);
 }
 
 // ---------------------------------------------------------------------------------------------

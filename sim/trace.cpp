@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -44,32 +45,18 @@ class Manifest {
     throw InputError(file_, yaml_line(n), key, what);
   }
 
+  // The conversions of every loader (models/yaml_text.h), at this file and the node's line.
   int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
-    int64_t v = 0;
-    try {
-      if (!n.IsScalar()) throw YAML::BadConversion(n.Mark());
-      v = n.as<int64_t>();
-    } catch (const YAML::Exception&) {
-      bad(n, key, "expected an integer");
-    }
-    if (v < lo || v > hi) bad(n, key, fmt::format("{} is not in [{}, {}]", v, lo, hi));
-    return v;
+    return yaml_int(n, file_, yaml_line(n), key, lo, hi);
   }
 
   std::string string(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) bad(n, key, "expected a string");
-    return n.Scalar();
+    return yaml_str(n, file_, yaml_line(n), key, true);
   }
 
   std::string choice(const YAML::Node& n, const std::string& key,
                      const std::vector<std::string>& options) const {
-    const std::string v = string(n, key);
-    std::string list;
-    for (const auto& o : options) {
-      if (v == o) return v;
-      list += (list.empty() ? "" : " | ") + o;
-    }
-    bad(n, key, fmt::format("'{}' is not one of {}", clip_text(v), list));
+    return yaml_choice(n, file_, yaml_line(n), key, options);
   }
 
   // [h, w] or one integer for both.
@@ -82,10 +69,8 @@ class Manifest {
     return {int(integer(n[0], key, lo, 1 << 20)), int(integer(n[1], key, lo, 1 << 20))};
   }
 
-  // A mapping key, which must be a plain name: `~: 1` has a null key, `[a]: 1` a list.
   std::string key_name(const YAML::Node& k, const std::string& where) const {
-    if (!k.IsScalar()) bad(k, where, "expected plain key names (got " + yaml_got(k) + ")");
-    return k.Scalar();
+    return yaml_key(k, file_, where);
   }
 
   const std::string& file() const { return file_; }
@@ -109,25 +94,21 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   if (!n.IsMap()) mf.bad(n, where, "expected a map with the layer's keys");
   LayerSpec s;
   const YAML::Node name = n["name"];
-  if (!name) mf.bad(n, where, "missing key 'name'");
+  if (!name) mf.bad(n, where + ".name", "missing");
   s.name = mf.string(name, where + ".name");
   if (s.name.empty()) mf.bad(name, where + ".name", "must not be empty");
   const std::string at = where + " (" + clip_text(s.name) + ")";
-  static const std::set<std::string> known{
+  static const std::vector<std::string> known{
       "name",   "dir",      "type",     "out_channels", "kernel", "stride",         "padding",
       "groups", "act_bits", "acc_bits", "overflow",     "output", "expected_cycles"};
   for (const auto& kv : n) {
     const std::string key = mf.key_name(kv.first, at);
-    if (!known.count(key))
-      mf.bad(kv.first, at,
-             fmt::format("unknown key '{}' (known: name, dir, type, out_channels, "
-                         "kernel, stride, padding, groups, act_bits, acc_bits, "
-                         "overflow, output, expected_cycles)",
-                         clip_text(key)));
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      mf.bad(kv.first, at + "." + key, unknown_key_what(key, known));
   }
   auto need = [&](const char* key) {
     const YAML::Node v = n[key];
-    if (!v) mf.bad(n, at, fmt::format("missing key '{}'", key));
+    if (!v) mf.bad(n, at + "." + key, "missing");
     return v;
   };
   s.dir = s.name;
@@ -484,16 +465,15 @@ Trace read_trace(const std::string& dir) {
   for (const auto& kv : root) {
     const std::string key = mf.key_name(kv.first, "");
     if (key != "format" && key != "config" && key != "layers")
-      mf.bad(kv.first, "",
-             fmt::format("unknown key '{}' (known: format, config, layers)", clip_text(key)));
+      mf.bad(kv.first, key, unknown_key_what(key, {"format", "config", "layers"}));
   }
-  if (!root["format"]) mf.bad(root, "", "missing key 'format'");
+  if (!root["format"]) mf.bad(root, "format", "missing");
   if (mf.string(root["format"], "format") != kFormat)
     mf.bad(root["format"], "format",
            fmt::format("'{}' is not a supported trace format (expected {})",
                        clip_text(root["format"].Scalar()), kFormat));
   const YAML::Node layers = root["layers"];
-  if (!layers) mf.bad(root, "", "missing key 'layers'");
+  if (!layers) mf.bad(root, "layers", "missing");
   if (!layers.IsSequence() || layers.size() == 0)
     mf.bad(layers, "layers", "expected a non-empty list of layers");
 

@@ -4,11 +4,16 @@
 // "internal error".
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "models/error.h"
+#include "models/resource_model.h"
 #include "support/cli_fixture.h"
+#include "support/run_cli.h"
 
 namespace {
 
@@ -96,6 +101,40 @@ TEST_F(BadInputs, EveryCorpusEntryHasACase) {
     EXPECT_TRUE(listed.count(name)) << name << " has no row in cases()";
   }
   for (const Case& c : cases()) EXPECT_TRUE(fs::exists(kCorpus + "/" + c.name)) << c.name;
+}
+
+}  // namespace
+
+namespace {
+
+// The cost file goes through the same key checks as the other loaders: a key given twice was
+// silently read from its first occurrence, a list as a key read as "".
+std::string cost_error(const std::string& append_to_fabric, const std::string& append) {
+  std::ifstream in(msq::default_resource_costs_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = text.find("fabric:\n");
+  if (at == std::string::npos) return "no fabric section";
+  text.insert(at + 8, append_to_fabric);
+  text += append;
+  msq::testing::TempDir dir;
+  const std::string p = dir / "costs.yaml";
+  std::ofstream(p) << text;
+  try {
+    msq::load_resource_costs(p);
+  } catch (const msq::InputError& e) {
+    return std::string(e.what()).substr(p.size());
+  }
+  return "";
+}
+
+TEST(BadCostFiles, DuplicateAndNonScalarKeys) {
+  EXPECT_EQ(cost_error("", ""), "");
+  EXPECT_EQ(cost_error("  adder_luts_per_bit: 2.0\n", ""),
+            ":22: fabric.adder_luts_per_bit: duplicate key");
+  EXPECT_EQ(cost_error("", "fabric: {}\n").rfind(":", 0), 0u);
+  EXPECT_NE(cost_error("", "fabric: {}\n").find(": fabric: duplicate section"), std::string::npos);
+  EXPECT_NE(cost_error("  [a]: 1\n", "").find(": fabric: expected plain key names (got a list)"),
+            std::string::npos);
 }
 
 }  // namespace

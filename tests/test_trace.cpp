@@ -307,16 +307,18 @@ TEST_F(Trace, ValuesOutOfRange) {
 
 TEST_F(Trace, ManifestErrorsHaveLines) {
   replace_manifest("    stride: [2, 2]\n", "    strid: [2, 2]\n");
-  expect_error({"trace.yaml:", "unknown key 'strid'"});
+  expect_error({"trace.yaml:", "layers[0] (conv).strid: unknown key, expected one of name, dir",
+                "(did you mean 'stride'?)"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("    out_channels: 6\n", "");
-  expect_error({"trace.yaml:", "layers[0] (conv)", "missing key 'out_channels'"});
+  expect_error({"trace.yaml:", "layers[0] (conv).out_channels: missing"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("msqsim-trace/1", "msqsim-trace/9");
   expect_error({"trace.yaml:1:", "not a supported trace format"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("overflow: wrap", "overflow: wrapp");
-  expect_error({"trace.yaml:", "'wrapp' is not one of wrap | saturate"});
+  expect_error(
+      {"trace.yaml:", "layers[0] (conv).overflow: expected one of wrap, saturate (got wrapp)"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("act_bits: 8", "act_bits: [8");
   expect_error({"trace.yaml:"});

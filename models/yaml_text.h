@@ -2,6 +2,7 @@
 // short, single-line rendering of the offending value for "(got X)".
 #pragma once
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -128,9 +129,11 @@ inline void check_yaml_tree(const YAML::Node& root, const std::string& file,
     std::vector<std::string> path;  // their keys, for messages
 
     std::string key() const {
+      // The first levels say where; a path 60 levels deep would say nothing more.
       std::string k;
-      for (const auto& p : path) k += (k.empty() || p[0] == '[' ? "" : ".") + p;
-      return k;
+      for (size_t i = 0; i < path.size() && i < 6; ++i)
+        k += (k.empty() || path[i][0] == '[' ? "" : ".") + path[i];
+      return path.size() > 6 ? k + "..." : k;
     }
     [[noreturn]] void bad(const YAML::Node& n, const std::string& what) const {
       throw InputError(file, lines ? yaml_line(n) : 0, key(), what);
@@ -203,6 +206,10 @@ inline YAML::Node load_yaml_file(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for this is "bad file".
+    throw InputError(path, e.mark.line + 1, "",
+                     "YAML nested more than " + std::to_string(e.depth()) + " levels deep");
   } catch (const YAML::ParserException& e) {
     throw InputError(path, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
   } catch (const YAML::BadFile&) {

@@ -14,6 +14,7 @@
 #include "models/arith/fixed_point.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/workload_builder.h"
 #include "models/yaml_text.h"
 #include "sim/npy.h"
 
@@ -251,6 +252,10 @@ class LayerReader {
     const auto in = load("input.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &ishape);
     if (ishape[0] < 1 || ishape[1] < 1 || ishape[2] < 1 || ishape[3] < 1)
       bad("input.npy", fmt::format("shape {} has an empty dimension", shape_text(ishape)));
+    // The layer's sizes are ints; a dimension beyond the manifest's limits would wrap.
+    for (int64_t d : ishape)
+      if (d > (int64_t(1) << 24))
+        bad("input.npy", fmt::format("shape {} has a dimension above 2^24", shape_text(ishape)));
     if (s_.fc && (ishape[2] != 1 || ishape[3] != 1))
       bad("input.npy",
           fmt::format("shape {}: an fc layer takes input [B, K, 1, 1]", shape_text(ishape)));
@@ -266,6 +271,8 @@ class LayerReader {
     sh.in_c = int(ishape[1]);
     sh.in_h = int(ishape[2]);
     sh.in_w = int(ishape[3]);
+    const std::string big = layer_size_problem(sh);
+    if (!big.empty()) bad("input.npy", "shape " + shape_text(ishape) + ": " + big);
     t.input.b = sh.batch;
     t.input.c = sh.in_c;
     t.input.h = sh.in_h;

@@ -37,6 +37,11 @@ const std::vector<Case>& cases() {
        "config_duplicate_key.yaml:5: clock_mhz: duplicate key"},
       {"config_null_key.yaml", "validate {}",
        "config_null_key.yaml:3: expected plain key names (got nothing)"},
+      {"config_yaml_too_deep.yaml", "validate {}",
+       "config_yaml_too_deep.yaml:2: YAML nested more than"},
+      {"config_nested_too_deep.yaml", "validate {}",
+       "config_nested_too_deep.yaml:2: clock_mhz[0][0][0][0][0]...: nested more than 64 levels "
+       "deep"},
       {"config_huge_value.yaml", "validate {}",
        "config_huge_value.yaml:2: device: expected a device name"},
       {"network_alias_cycle.yaml", "validate {dir}/_base.yaml --set workload.network={}",

@@ -340,6 +340,13 @@ TEST_F(Trace, DirectoryWhereAnArrayShouldBe) {
   expect_error({"conv/bias.npy", "layer 'conv'", "expected a .npy file (got a directory"});
 }
 
+// The layer's sizes are ints: an input dimension beyond the manifest's limits must not wrap.
+TEST_F(Trace, InputDimensionTooLarge) {
+  const int64_t w = (int64_t(1) << 24) + 1;
+  write<uint8_t>(file("conv", "input.npy"), "|u1", {1, 1, 1, w}, std::vector<int64_t>(size_t(w)));
+  expect_error({"conv/input.npy", "layer 'conv'", "has a dimension above 2^24"});
+}
+
 TEST_F(Trace, AliasCycleInTheManifest) {
   replace_manifest("config: {", "config: &c {x: *c, ");
   expect_error({"trace.yaml:", "config.x: an alias refers to a node that contains it (a cycle)"});

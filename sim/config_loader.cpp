@@ -870,9 +870,9 @@ std::string trim(const std::string& s) {
 // line, then "name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride," with no
 // padding (SCALE-Sim's ifmap sizes already include any padding). The GEMM format: header
 // "Layer, M, N, K," then one GEMM per row, the product of an M x K input and a K x N weight
-// matrix; SCALE-Sim runs it as a conv with N filters over an M x 1 input of K channels, and so
-// does msqsim (its own M, the weight rows, is SCALE-Sim's N; its N, the output columns, SCALE-Sim's
-// M).
+// matrix. SCALE-Sim runs it as a conv of N filters with one output per row of the input; msqsim
+// runs the same GEMM as a 1x1 conv of N filters over an M x 1 input of K channels (msqsim's M, the
+// weight rows, is SCALE-Sim's N; its N, the output columns, is SCALE-Sim's M).
 NetworkFile read_network_csv(const std::string& path) {
   require_readable_file(path);
   std::ifstream in(path);

@@ -66,7 +66,8 @@ const std::vector<Case>& cases() {
        "than 2^62 "
        "bytes"},
       {"trace_config_error_line", "regress {}",
-       "trace.yaml:14: accelerator.lut_core.rows: expected an integer in 1..4096 (got 99999)"},
+       "trace.yaml:14: config.accelerator.lut_core.rows: expected an integer in 1..4096 (got "
+       "99999)"},
       {"trace_config_alias_cycle", "regress {}",
        "trace.yaml:2: config.loop: an alias refers to a node that contains it (a cycle)"},
   };

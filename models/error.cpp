@@ -13,8 +13,8 @@ std::string input_error_text(const std::string& file, int line, const std::strin
                              const std::string& what) {
   std::string s = file;
   if (line > 0) s += ":" + std::to_string(line);
-  if (!key.empty()) s += ": " + clip_text(key, 120);
-  s += ": " + clip_text(what, 1000);
+  if (!key.empty()) s += (s.empty() ? "" : ": ") + clip_text(key, 120);
+  s += (s.empty() ? "" : ": ") + clip_text(what, 1000);
   return s;
 }
 

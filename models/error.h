@@ -11,7 +11,8 @@ namespace msq {
 // 50 MB value must not come back whole in an error.
 std::string clip_text(const std::string& s, size_t max = 60);
 
-// Formats "FILE:LINE: KEY: WHAT" (line omitted when unknown, i.e. line <= 0). The key and the
+// Formats "FILE:LINE: KEY: WHAT" (line omitted when unknown, i.e. line <= 0; file and key when
+// empty). The key and the
 // text are clipped too (to 120 and 1000 characters), a backstop for a caller that quoted a value
 // whole.
 std::string input_error_text(const std::string& file, int line, const std::string& key,

@@ -65,7 +65,9 @@ uint64_t product(std::initializer_list<int64_t> v) {
 }
 
 void check_shape(const LayerShape& s) {
-  auto bad = [&](const std::string& what) { throw InputError("layer '" + s.name + "': " + what); };
+  auto bad = [&](const std::string& what) {
+    throw InputError("", 0, "layer '" + clip_text(s.name) + "'", what);
+  };
   if (s.in_c < 1 || s.in_h < 1 || s.in_w < 1 || s.out_c < 1) bad("sizes must be positive");
   if (s.kh < 1 || s.kw < 1 || s.sh < 1 || s.sw < 1) bad("kernel and stride must be positive");
   if (s.ph < 0 || s.pw < 0) bad("padding must not be negative");
@@ -231,7 +233,8 @@ Workload build_workload(const std::string& name, const std::vector<LayerShape>& 
     for (size_t i = 0; i < shapes.size(); ++i) index.emplace(shapes[i].name, i);
     for (const std::string& n : w.layers) {
       const auto it = index.find(n);
-      if (it == index.end()) throw InputError("workload.layers: no layer named '" + n + "'");
+      if (it == index.end())
+        throw InputError("", 0, "workload.layers", "no layer named '" + clip_text(n) + "'");
       selected[it->second] = 1;
     }
   }

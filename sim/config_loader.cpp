@@ -787,12 +787,8 @@ NetworkFile read_network_yaml(const std::string& path) {
   NetworkFile nf;
   const std::vector<std::string> top{"name", "source", "layers"};
   for (const auto& [k, t] : root.kids)
-    if (std::find(top.begin(), top.end(), k) == top.end()) {
-      const std::string hint = nearest(k, top);
-      fail(t.key_src, k,
-           "unknown key, expected one of " + join(top, ", ") +
-               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
+    if (std::find(top.begin(), top.end(), k) == top.end())
+      fail(t.key_src, k, unknown_key_what(k, top));
   const TNode* name = root.find("name");
   if (!name) fail(root.src, "name", "missing");
   nf.name = get_str(*name, "name");
@@ -810,12 +806,8 @@ NetworkFile read_network_yaml(const std::string& path) {
     const TNode t = to_tree(layers->node[i], path, true, lk);
     if (!t.is_map) expected(t, lk, "a mapping of " + join(keys, ", "));
     for (const auto& [k, v] : t.kids)
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-        const std::string hint = nearest(k, keys);
-        fail(v.key_src, lk + "." + k,
-             "unknown key, expected one of " + join(keys, ", ") +
-                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-      }
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        fail(v.key_src, lk + "." + k, unknown_key_what(k, keys));
     const auto need = [&](const std::string& k) -> const TNode& {
       const TNode* v = t.find(k);
       if (!v) fail(t.src, lk + "." + k, "missing");

@@ -79,23 +79,10 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::string fmt_num(double v) {
-  return fmt::format("{}", v);
-}
-
 // Reads one value; yaml-cpp accepts "1e3" as a double but not as an int, so integers are read as
 // doubles and must be whole.
 double read_value(const std::string& path, const YAML::Node& n, const CostKey& k) {
-  const std::string key = k.section + "." + k.key;
-  const std::string want = k.integer
-                               ? fmt::format("an integer in {}..{}", fmt_num(k.lo), fmt_num(k.hi))
-                               : fmt::format("a number in {}..{}", fmt_num(k.lo), fmt_num(k.hi));
-  double v = 0;
-  // The negated range test also rejects NaN.
-  if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= k.lo && v <= k.hi) ||
-      (k.integer && v != std::floor(v)))
-    throw InputError(path, yaml_line(n), key, "expected " + want + " (got " + yaml_got(n) + ")");
-  return v;
+  return yaml_real(n, path, yaml_line(n), k.section + "." + k.key, k.lo, k.hi, k.integer);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -115,34 +115,22 @@ TNode file_tree(const YAML::Node& n, const std::string& label, const std::string
 }
 
 // ---------------------------------------------------------------------------------------------
-// Value conversions. Each checks the kind and the range and names both in its message.
+// Value conversions: models/yaml_text.h's, at the place the tree remembers for each value.
 
 int64_t get_int(const TNode& t, const std::string& key, int64_t lo, int64_t hi) {
   return yaml_int(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
 uint64_t get_u64(const TNode& t, const std::string& key) {
-  uint64_t v = 0;
-  // yaml-cpp reads "-1" into an unsigned by wrapping around on some paths; refuse any sign.
-  if (!t.node.IsScalar() || t.node.Scalar().find('-') != std::string::npos ||
-      !YAML::convert<uint64_t>::decode(t.node, v))
-    expected(t, key, "an unsigned 64-bit integer");
-  return v;
+  return yaml_u64(t.node, t.src.label, t.src.line, key);
 }
 
 double get_real(const TNode& t, const std::string& key, double lo, double hi) {
-  double v = 0;
-  // The negated test also rejects NaN.
-  if (!t.node.IsScalar() || !YAML::convert<double>::decode(t.node, v) || !(v >= lo && v <= hi))
-    expected(t, key, fmt::format("a number in {}..{}", lo, hi));
-  return v;
+  return yaml_real(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
 bool get_bool(const TNode& t, const std::string& key) {
-  bool v = false;
-  if (!t.node.IsScalar() || !YAML::convert<bool>::decode(t.node, v))
-    expected(t, key, "true or false");
-  return v;
+  return yaml_bool(t.node, t.src.label, t.src.line, key);
 }
 
 std::string get_str(const TNode& t, const std::string& key, bool allow_empty = false) {

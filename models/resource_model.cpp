@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
@@ -79,24 +80,10 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::string fmt_num(double v) {
-  return fmt::format("{}", v);
-}
-
 // Reads one value; yaml-cpp accepts "1e3" as a double but not as an int, so integers are read as
 // doubles and must be whole.
 double read_value(const std::string& path, const YAML::Node& n, const CostKey& k) {
-  const std::string key = k.section + "." + k.key;
-  const std::string want = k.integer
-                               ? fmt::format("an integer in {}..{}", fmt_num(k.lo), fmt_num(k.hi))
-                               : fmt::format("a number in {}..{}", fmt_num(k.lo), fmt_num(k.hi));
-  double v = 0;
-  // The negated range test also rejects NaN.
-  if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= k.lo && v <= k.hi) ||
-      (k.integer && v != std::floor(v)))
-    throw InputError(input_error_text(path, yaml_line(n), key,
-                                      "expected " + want + " (got " + yaml_got(n) + ")"));
-  return v;
+  return yaml_real(n, path, yaml_line(n), k.section + "." + k.key, k.lo, k.hi, k.integer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,9 +138,8 @@ std::vector<Res> resources(const ResourceEstimate& e) {
 ResourceCosts load_resource_costs(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
   if (!root.IsMap())
-    throw InputError(
-        input_error_text(path, yaml_line(root), "",
-                         "expected a mapping of cost sections (got " + yaml_got(root) + ")"));
+    throw InputError(path, yaml_line(root), "",
+                     "expected a mapping of cost sections (got " + yaml_got(root) + ")");
 
   const auto& schema = cost_schema();
   std::vector<std::string> sections;
@@ -165,23 +151,27 @@ ResourceCosts load_resource_costs(const std::string& path) {
   // as the missing key it was meant to be.
   std::map<std::string, int> section_line;
   for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string sec = it->first.Scalar();
+    const std::string sec = yaml_key(it->first, path, "");
+    if (section_line.count(sec))
+      throw InputError(path, yaml_line(it->first), sec, "duplicate section");
     section_line[sec] = yaml_line(it->first);
     if (std::find(sections.begin(), sections.end(), sec) == sections.end())
-      throw InputError(input_error_text(path, yaml_line(it->first), sec,
-                                        "unknown section, expected one of " + join(sections)));
+      throw InputError(path, yaml_line(it->first), sec,
+                       "unknown section, expected one of " + join(sections));
     if (!it->second.IsMap())
-      throw InputError(
-          input_error_text(path, yaml_line(it->second), sec,
-                           "expected a mapping of costs (got " + yaml_got(it->second) + ")"));
+      throw InputError(path, yaml_line(it->second), sec,
+                       "expected a mapping of costs (got " + yaml_got(it->second) + ")");
     std::vector<std::string> keys;
     for (const auto& k : schema)
       if (k.section == sec) keys.push_back(k.key);
+    std::set<std::string> seen;
     for (auto kt = it->second.begin(); kt != it->second.end(); ++kt) {
-      const std::string key = kt->first.Scalar();
+      const std::string key = yaml_key(kt->first, path, sec);
+      if (!seen.insert(key).second)
+        throw InputError(path, yaml_line(kt->first), sec + "." + key, "duplicate key");
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        throw InputError(input_error_text(path, yaml_line(kt->first), sec + "." + key,
-                                          "unknown key, expected one of " + join(keys)));
+        throw InputError(path, yaml_line(kt->first), sec + "." + key,
+                         "unknown key, expected one of " + join(keys));
     }
   }
 
@@ -189,13 +179,11 @@ ResourceCosts load_resource_costs(const std::string& path) {
   for (const auto& k : schema) {
     const YAML::Node sec = root[k.section];
     if (!sec) {
-      throw InputError(input_error_text(path, 0, k.section, "missing section"));
+      throw InputError(path, 0, k.section, "missing section");
     }
     const YAML::Node v = sec[k.key];
     // A missing key has no line of its own: its section's header says where it belongs.
-    if (!v)
-      throw InputError(
-          input_error_text(path, section_line[k.section], k.section + "." + k.key, "missing key"));
+    if (!v) throw InputError(path, section_line[k.section], k.section + "." + k.key, "missing key");
     k.set(c, read_value(path, v, k));
   }
   return c;

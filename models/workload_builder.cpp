@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -52,14 +53,29 @@ uint64_t layer_seed(uint64_t seed, size_t index) {
   return splitmix64(t);
 }
 
+// a * b, or UINT64_MAX when the product does not fit.
+uint64_t mul_sat(uint64_t a, uint64_t b) {
+  return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+uint64_t product(std::initializer_list<int64_t> v) {
+  uint64_t p = 1;
+  for (int64_t x : v) p = mul_sat(p, uint64_t(std::max<int64_t>(x, 0)));
+  return p;
+}
+
 void check_shape(const LayerShape& s) {
-  auto bad = [&](const std::string& what) { throw InputError("layer '" + s.name + "': " + what); };
+  auto bad = [&](const std::string& what) {
+    throw InputError("", 0, "layer '" + clip_text(s.name) + "'", what);
+  };
   if (s.in_c < 1 || s.in_h < 1 || s.in_w < 1 || s.out_c < 1) bad("sizes must be positive");
   if (s.kh < 1 || s.kw < 1 || s.sh < 1 || s.sw < 1) bad("kernel and stride must be positive");
   if (s.ph < 0 || s.pw < 0) bad("padding must not be negative");
   if (s.groups < 1 || s.in_c % s.groups != 0 || s.out_c % s.groups != 0)
     bad("groups must divide the input and output channels");
   if (s.in_h + 2 * s.ph < s.kh || s.in_w + 2 * s.pw < s.kw) bad("kernel larger than the input");
+  const std::string big = layer_size_problem(s);
+  if (!big.empty()) bad(big);
 }
 
 // Input activations: a ReLU-like distribution, half zeros and an exponential tail, drawn through
@@ -177,6 +193,30 @@ void calibrate_row(const int32_t* w, int64_t K, const ActDist& d, int act_bits, 
 
 }  // namespace
 
+std::string layer_size_problem(const LayerShape& s) {
+  const uint64_t b = uint64_t(std::max(s.batch, 1));
+  const uint64_t in = mul_sat(b, product({s.in_c, s.in_h, s.in_w}));
+  const uint64_t out = mul_sat(b, product({s.out_c, s.out_h(), s.out_w()}));
+  const uint64_t k = product({s.groups > 0 ? s.in_c / s.groups : s.in_c, s.kh, s.kw});
+  const uint64_t w = mul_sat(uint64_t(std::max(s.out_c, 0)), k);
+  const uint64_t macs = mul_sat(w, mul_sat(b, product({s.out_h(), s.out_w()})));
+  const auto text = [](uint64_t v) {
+    return v == UINT64_MAX ? std::string("more than 2^64") : std::to_string(v);
+  };
+  const uint64_t emax = uint64_t(kMaxLayerElements);
+  if (in > emax)
+    return "expected at most 2^40 input values (got " + text(in) + " at batch " +
+           std::to_string(b) + ")";
+  if (out > emax)
+    return "expected at most 2^40 output values (got " + text(out) + " at batch " +
+           std::to_string(b) + ")";
+  if (w > emax) return "expected at most 2^40 weights (got " + text(w) + ")";
+  if (macs > uint64_t(kMaxLayerMacs))
+    return "expected at most 2^50 multiply-accumulates (got " + text(macs) + " at batch " +
+           std::to_string(b) + ")";
+  return "";
+}
+
 Workload build_workload(const std::string& name, const std::vector<LayerShape>& shapes,
                         const WorkloadConfig& w, const AccumulatorConfig& acc, bool with_values) {
   if (w.act_bits < 1 || w.act_bits > 16)
@@ -193,12 +233,17 @@ Workload build_workload(const std::string& name, const std::vector<LayerShape>& 
     for (size_t i = 0; i < shapes.size(); ++i) index.emplace(shapes[i].name, i);
     for (const std::string& n : w.layers) {
       const auto it = index.find(n);
-      if (it == index.end()) throw InputError("workload.layers: no layer named '" + n + "'");
+      if (it == index.end())
+        throw InputError("", 0, "workload.layers", "no layer named '" + clip_text(n) + "'");
       selected[it->second] = 1;
     }
   }
   for (size_t i = 0; i < shapes.size(); ++i)
-    if (selected[i]) check_shape(shapes[i]);
+    if (selected[i]) {
+      LayerShape sh = shapes[i];
+      sh.batch = w.batch;
+      check_shape(sh);
+    }
 
   Workload wl;
   wl.name = name;

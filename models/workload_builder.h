@@ -3,6 +3,7 @@
 // constants and input activations, all seeded and deterministic.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ namespace msq {
 //
 // Bad shapes or unknown layer names: msq::InputError. Out-of-range settings the config loader
 // should have rejected (fractions, bit widths): std::invalid_argument.
+// Upper bounds on one layer, far above any real network but low enough that the simulator's
+// 64-bit counts (elements, bytes, MACs, cycles; summed over a network) cannot wrap.
+constexpr int64_t kMaxLayerElements = int64_t(1) << 40;  // input, output or weights
+constexpr int64_t kMaxLayerMacs = int64_t(1) << 50;
+
+// What makes `s` (at s.batch) too large to simulate: "" when its element counts and MACs are
+// within the bounds above, else a sentence for an error message ("expected ... (got ...)").
+std::string layer_size_problem(const LayerShape& s);
+
 Workload build_workload(const std::string& name, const std::vector<LayerShape>& shapes,
                         const WorkloadConfig& w, const AccumulatorConfig& acc, bool with_values);
 

@@ -27,7 +27,15 @@ json replay(const std::string& dir, const std::string& fallback_config) {
   json r;
   if (t.config && !t.config.IsNull()) {  // trace.h: a null node when the manifest has none
     const std::string manifest = (std::filesystem::path(dir) / "trace.yaml").string();
-    cfg = load_run_config_node(t.config, manifest + ": config", dir, {});
+    // The config's nodes keep their marks, so its messages name the line in trace.yaml; its keys
+    // are under `config` there. Errors in files it names (a device, a network) stay as they are.
+    try {
+      cfg = load_run_config_node(t.config, manifest, dir, {});
+    } catch (const InputError& e) {
+      if (e.file() != manifest) throw;
+      throw InputError(e.file(), e.line(), e.key().empty() ? "config" : "config." + e.key(),
+                       e.detail());
+    }
     r["config"] = "the manifest's";
   } else {
     const std::string path =

@@ -11,10 +11,12 @@
 #include <limits>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "models/config_dir.h"
 #include "models/error.h"
+#include "models/workload_builder.h"
 #include "models/yaml_text.h"
 
 namespace fs = std::filesystem;
@@ -68,7 +70,7 @@ struct TNode {
 };
 
 [[noreturn]] void fail(const Src& s, const std::string& key, const std::string& what) {
-  throw InputError(input_error_text(s.label, s.line, key, what));
+  throw InputError(s.label, s.line, key, what);
 }
 
 [[noreturn]] void expected(const TNode& t, const std::string& key, const std::string& want) {
@@ -82,13 +84,15 @@ TNode to_tree(const YAML::Node& n, const std::string& label, bool marks, const s
   t.key_src = t.src;
   if (!n.IsMap()) return t;
   t.is_map = true;
+  // A set, not t.find: a file of 100k keys would otherwise take minutes to reject.
+  std::unordered_set<std::string> keys;
   for (auto it = n.begin(); it != n.end(); ++it) {
     const Src ks{label, marks ? yaml_line(it->first) : 0};
     if (!it->first.IsScalar())
       fail(ks, key, "expected plain key names (got " + yaml_got(it->first) + ")");
     const std::string k = it->first.Scalar();
     const std::string full = key.empty() ? k : key + "." + k;
-    if (t.find(k)) fail(ks, full, "duplicate key");
+    if (!keys.insert(k).second) fail(ks, full, "duplicate key");
     TNode c = to_tree(it->second, label, marks, full);
     c.key_src = ks;
     // yaml-cpp marks an empty value where the next token starts, often the next line.
@@ -112,44 +116,26 @@ TNode file_tree(const YAML::Node& n, const std::string& label, const std::string
 }
 
 // ---------------------------------------------------------------------------------------------
-// Value conversions. Each checks the kind and the range and names both in its message.
+// Value conversions: models/yaml_text.h's, at the place the tree remembers for each value.
 
 int64_t get_int(const TNode& t, const std::string& key, int64_t lo, int64_t hi) {
-  const std::string want = fmt::format("an integer in {}..{}", lo, hi);
-  int64_t v = 0;
-  if (!t.node.IsScalar() || !YAML::convert<int64_t>::decode(t.node, v) || v < lo || v > hi)
-    expected(t, key, want);
-  return v;
+  return yaml_int(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
 uint64_t get_u64(const TNode& t, const std::string& key) {
-  uint64_t v = 0;
-  // yaml-cpp reads "-1" into an unsigned by wrapping around on some paths; refuse any sign.
-  if (!t.node.IsScalar() || t.node.Scalar().find('-') != std::string::npos ||
-      !YAML::convert<uint64_t>::decode(t.node, v))
-    expected(t, key, "an unsigned 64-bit integer");
-  return v;
+  return yaml_u64(t.node, t.src.label, t.src.line, key);
 }
 
 double get_real(const TNode& t, const std::string& key, double lo, double hi) {
-  double v = 0;
-  // The negated test also rejects NaN.
-  if (!t.node.IsScalar() || !YAML::convert<double>::decode(t.node, v) || !(v >= lo && v <= hi))
-    expected(t, key, fmt::format("a number in {}..{}", lo, hi));
-  return v;
+  return yaml_real(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
 bool get_bool(const TNode& t, const std::string& key) {
-  bool v = false;
-  if (!t.node.IsScalar() || !YAML::convert<bool>::decode(t.node, v))
-    expected(t, key, "true or false");
-  return v;
+  return yaml_bool(t.node, t.src.label, t.src.line, key);
 }
 
 std::string get_str(const TNode& t, const std::string& key, bool allow_empty = false) {
-  if (!t.node.IsScalar() || (!allow_empty && t.node.Scalar().empty()))
-    expected(t, key, allow_empty ? "a string" : "a non-empty string");
-  return t.node.Scalar();
+  return yaml_str(t.node, t.src.label, t.src.line, key, allow_empty);
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -167,30 +153,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> d(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = d[0];
-    d[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = d[j];
-      d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return d[b.size()];
-}
-
-// The candidate nearest to `k`, or "" when none is plausibly a misspelling of it.
 std::string nearest(const std::string& k, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(2, k.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(k, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
+  return nearest_name(k, candidates);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,7 +583,8 @@ std::string find_named_file(const TNode& t, const std::string& key, const std::s
     const std::string p = resolve(base_dir, value);
     if (!fs::is_regular_file(p, ec))
       fail(t.src, key,
-           "expected an existing " + what + " file (got " + value + ": no file " + p + ")");
+           "expected an existing " + what + " file (got " + clip_text(value) + ": no file " +
+               clip_text(p, 200) + ")");
     return p;
   }
   const std::string p = dir + "/" + value + ".yaml";
@@ -628,7 +593,7 @@ std::string find_named_file(const TNode& t, const std::string& key, const std::s
     std::string hint = nearest(value, known);
     fail(t.src, key,
          "expected a " + what + " name (" + join(known, ", ") + ") or a path to a .yaml" +
-             (sub == "workloads" ? " or .csv" : "") + " file (got " + value + ")" +
+             (sub == "workloads" ? " or .csv" : "") + " file (got " + clip_text(value) + ")" +
              (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
   }
   return p;
@@ -702,13 +667,13 @@ const TNode* find_path(const TNode& root, const std::string& path) {
 }
 
 void apply_set(TNode& root, const std::string& s) {
-  const Src src{"--set " + s, 0};
+  const Src src{set_label(s), 0};
   const size_t eq = s.find('=');
   if (eq == std::string::npos || eq == 0)
     fail(src, "",
          "expected KEY=VALUE with KEY a dotted config key, e.g. "
          "workload.sp2_fraction=0.6 (got " +
-             s + ")");
+             clip_text(s) + ")");
   const std::string key = s.substr(0, eq), val = s.substr(eq + 1);
   const auto& table = run_table();
   if (!find_field(table, key) && !is_section(table, key)) {
@@ -727,9 +692,9 @@ void apply_set(TNode& root, const std::string& s) {
   }
   YAML::Node value;
   try {
-    value = YAML::Load(val);
+    value = load_yaml_text(val, src.label, key);
   } catch (const YAML::ParserException& e) {
-    fail(src, key, "expected a YAML value (got " + val + ": " + e.msg + ")");
+    fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
   if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
@@ -777,6 +742,8 @@ void apply_set(TNode& root, const std::string& s) {
 struct NetworkFile {
   std::string name;
   std::vector<LayerShape> layers;
+  std::vector<Src> at;            // where each layer is, for messages
+  std::vector<std::string> keys;  // and its key ("layers[3]", or the CSV's layer name)
 };
 
 std::pair<int, int> get_pair(const TNode& t, const std::string& key, int lo, int hi) {
@@ -809,12 +776,8 @@ NetworkFile read_network_yaml(const std::string& path) {
   NetworkFile nf;
   const std::vector<std::string> top{"name", "source", "layers"};
   for (const auto& [k, t] : root.kids)
-    if (std::find(top.begin(), top.end(), k) == top.end()) {
-      const std::string hint = nearest(k, top);
-      fail(t.key_src, k,
-           "unknown key, expected one of " + join(top, ", ") +
-               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
+    if (std::find(top.begin(), top.end(), k) == top.end())
+      fail(t.key_src, k, unknown_key_what(k, top));
   const TNode* name = root.find("name");
   if (!name) fail(root.src, "name", "missing");
   nf.name = get_str(*name, "name");
@@ -832,12 +795,8 @@ NetworkFile read_network_yaml(const std::string& path) {
     const TNode t = to_tree(layers->node[i], path, true, lk);
     if (!t.is_map) expected(t, lk, "a mapping of " + join(keys, ", "));
     for (const auto& [k, v] : t.kids)
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-        const std::string hint = nearest(k, keys);
-        fail(v.key_src, lk + "." + k,
-             "unknown key, expected one of " + join(keys, ", ") +
-                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-      }
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        fail(v.key_src, lk + "." + k, unknown_key_what(k, keys));
     const auto need = [&](const std::string& k) -> const TNode& {
       const TNode* v = t.find(k);
       if (!v) fail(t.src, lk + "." + k, "missing");
@@ -847,7 +806,7 @@ NetworkFile read_network_yaml(const std::string& path) {
     l.name = get_str(need("name"), lk + ".name");
     if (!names.insert(l.name).second)
       fail(need("name").src, lk + ".name",
-           "expected a unique layer name (got " + l.name + " again)");
+           "expected a unique layer name (got " + clip_text(l.name) + " again)");
     const TNode& type = need("type");
     const std::string ty = type.node.IsScalar() ? type.node.Scalar() : "";
     if (ty != "conv" && ty != "fc") expected(type, lk + ".type", "one of conv, fc");
@@ -876,6 +835,8 @@ NetworkFile read_network_yaml(const std::string& path) {
       check_layer(l, t, lk);
     }
     nf.layers.push_back(l);
+    nf.at.push_back(t.src);
+    nf.keys.push_back(lk + " (" + clip_text(l.name) + ")");
   }
   return nf;
 }
@@ -886,65 +847,100 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
 }
 
-// SCALE-Sim's topology format, read as it is written: one header line, then
-// "name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride," with no padding
-// (SCALE-Sim's ifmap sizes already include any padding).
+// SCALE-Sim's two topology formats, read as SCALE-Sim reads them. The conv format: one header
+// line, then "name, ifmap h, ifmap w, filter h, filter w, channels, filters, stride," with no
+// padding (SCALE-Sim's ifmap sizes already include any padding). The GEMM format: header
+// "Layer, M, N, K," then one GEMM per row, the product of an M x K input and a K x N weight
+// matrix. SCALE-Sim runs it as a conv of N filters with one output per row of the input; msqsim
+// runs the same GEMM as a 1x1 conv of N filters over an M x 1 input of K channels (msqsim's M, the
+// weight rows, is SCALE-Sim's N; its N, the output columns, is SCALE-Sim's M).
 NetworkFile read_network_csv(const std::string& path) {
+  require_readable_file(path);
   std::ifstream in(path);
-  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read the file"));
-  static const std::vector<std::string> cols{"Layer name",    "IFMAP Height", "IFMAP Width",
-                                             "Filter Height", "Filter Width", "Channels",
-                                             "Num Filter",    "Strides"};
+  if (!in) throw InputError(path, 0, "", "cannot read the file");
+  static const std::vector<std::string> conv_cols{"Layer name",    "IFMAP Height", "IFMAP Width",
+                                                  "Filter Height", "Filter Width", "Channels",
+                                                  "Num Filter",    "Strides"};
+  static const std::vector<std::string> gemm_cols{"Layer", "M", "N", "K"};
   NetworkFile nf;
   nf.name = fs::path(path).stem().string();
   std::set<std::string> names;
   std::string line;
-  bool header = true;
+  const std::vector<std::string>* cols = nullptr;  // the format, set by the header
   for (int ln = 1; std::getline(in, line); ++ln) {
     if (trim(line).empty()) continue;
     auto cells = split(line, ',');
     for (auto& c : cells) c = trim(c);
     while (!cells.empty() && cells.back().empty()) cells.pop_back();
-    if (header) {
-      header = false;
-      std::string h = cells.empty() ? "" : cells[0];
-      std::transform(h.begin(), h.end(), h.begin(), ::tolower);
-      if (cells.size() != cols.size() || h != "layer name")
+    if (!cols) {
+      std::vector<std::string> h = cells;
+      for (auto& c : h) std::transform(c.begin(), c.end(), c.begin(), ::tolower);
+      if (h.size() == conv_cols.size() && h[0] == "layer name")
+        cols = &conv_cols;
+      else if (h == std::vector<std::string>{"layer", "m", "n", "k"})
+        cols = &gemm_cols;
+      else
         fail({path, ln}, "",
-             "expected the SCALE-Sim header '" + join(cols, ", ") + ",' (got " + trim(line) + ")");
+             "expected a SCALE-Sim header, '" + join(conv_cols, ", ") + ",' (conv layers) or '" +
+                 join(gemm_cols, ", ") + ",' (GEMMs) (got " + clip_text(trim(line)) + ")");
       continue;
     }
-    if (cells.size() != cols.size())
+    const bool gemm = cols == &gemm_cols;
+    if (cells.size() != cols->size())
       fail({path, ln}, "",
-           fmt::format("expected {} comma-separated columns ({}) (got {})", cols.size(),
-                       join(cols, ", "), cells.size()));
+           fmt::format("expected {} comma-separated columns ({}) (got {})", cols->size(),
+                       join(*cols, ", "), cells.size()));
+    LayerShape l;
+    l.name = cells[0];
+    if (l.name.empty()) fail({path, ln}, (*cols)[0], "expected a layer name (got nothing)");
     int v[8] = {};
-    for (size_t c = 1; c < cols.size(); ++c) {
+    for (size_t c = 1; c < cols->size(); ++c) {
       const std::string& s = cells[c];
       const auto r = std::from_chars(s.data(), s.data() + s.size(), v[c]);
       if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v[c] < 1 || v[c] > (1 << 20))
-        fail({path, ln}, cells[0] + "." + cols[c],
-             "expected a positive integer (got " + (s.empty() ? "nothing" : s) + ")");
+        fail({path, ln}, clip_text(l.name) + "." + (*cols)[c],
+             "expected an integer in 1..1048576 (got " + (s.empty() ? "nothing" : clip_text(s)) +
+                 ")");
     }
-    LayerShape l;
-    l.name = cells[0];
-    if (l.name.empty()) fail({path, ln}, cols[0], "expected a layer name (got nothing)");
     if (!names.insert(l.name).second)
-      fail({path, ln}, cols[0], "expected a unique layer name (got " + l.name + " again)");
-    l.in_h = v[1], l.in_w = v[2], l.kh = v[3], l.kw = v[4], l.in_c = v[5], l.out_c = v[6];
-    l.sh = l.sw = v[7];
+      fail({path, ln}, (*cols)[0],
+           "expected a unique layer name (got " + clip_text(l.name) + " again)");
+    if (gemm) {
+      l.in_h = v[1], l.out_c = v[2], l.in_c = v[3];
+    } else {
+      l.in_h = v[1], l.in_w = v[2], l.kh = v[3], l.kw = v[4], l.in_c = v[5], l.out_c = v[6];
+      l.sh = l.sw = v[7];
+    }
     TNode at;
     at.src = {path, ln};
-    check_layer(l, at, l.name);
+    check_layer(l, at, clip_text(l.name));
     nf.layers.push_back(l);
+    nf.at.push_back(at.src);
+    nf.keys.push_back(clip_text(l.name));
   }
   if (nf.layers.empty()) fail({path, 0}, "", "expected at least one layer (got none)");
   return nf;
 }
 
-NetworkFile read_network(const std::string& path) {
+// Reads a network and checks that each layer, at `batch`, and the whole network are small enough
+// for the simulator's 64-bit counts.
+NetworkFile read_network(const std::string& path, int batch) {
   const std::string ext = fs::path(path).extension().string();
-  return ext == ".csv" ? read_network_csv(path) : read_network_yaml(path);
+  NetworkFile nf = ext == ".csv" ? read_network_csv(path) : read_network_yaml(path);
+  int64_t total = 0;
+  for (size_t i = 0; i < nf.layers.size(); ++i) {
+    LayerShape l = nf.layers[i];
+    l.batch = batch;
+    const std::string why = layer_size_problem(l);
+    if (!why.empty()) fail(nf.at[i], nf.keys[i], why + "; the simulator cannot count that high");
+    total += l.macs();
+    if (total > (int64_t(1) << 60))
+      fail(nf.at[i], nf.keys[i],
+           fmt::format("expected a network of at most 2^60 multiply-accumulates at batch {} (the "
+                       "layers up to this one already have {})",
+                       batch, total));
+  }
+  return nf;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1009,12 +1005,17 @@ std::string md_table(const std::vector<Field<T>>& table, bool show_default) {
 
 }  // namespace
 
+std::string set_label(const std::string& set) {
+  return "--set " + clip_text(set, 80);
+}
+
 std::string configs_dir() {
   return find_configs_dir();
 }
 
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
                                const std::string& base_dir, const std::vector<std::string>& sets) {
+  check_yaml_tree(root_node, label);  // a tree parsed by the caller has not been bounded yet
   TNode root = file_tree(root_node, label, "a mapping of config keys");
   for (const auto& s : sets) apply_set(root, s);
 
@@ -1043,7 +1044,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
                        .string();
   // Read the network now so that a broken network file or an unknown layer name is reported by
   // validate, not halfway through a run.
-  const NetworkFile nf = read_network(w.network_path);
+  const NetworkFile nf = read_network(w.network_path, w.batch);
   if (!w.layers.empty()) {
     std::vector<std::string> names;
     for (const auto& l : nf.layers) names.push_back(l.name);
@@ -1052,7 +1053,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
       if (std::find(names.begin(), names.end(), want) == names.end()) {
         const std::string hint = nearest(want, names);
         fail(t ? t->src : Src{label, 0}, "workload.layers",
-             "expected layer names of " + nf.name + " (got " + want + ")" +
+             "expected layer names of " + clip_text(nf.name) + " (got " + clip_text(want) + ")" +
                  (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       }
   }
@@ -1092,7 +1093,7 @@ std::vector<LayerShape> load_network(const WorkloadConfig& w) {
     none.src = {"workload", 0};
     path = find_named_file(none, "workload.network", w.network, ".", "workloads", "network");
   }
-  NetworkFile nf = read_network(path);
+  NetworkFile nf = read_network(path, w.batch);
   std::vector<LayerShape> out;
   for (auto& l : nf.layers) {
     if (!w.layers.empty() && std::find(w.layers.begin(), w.layers.end(), l.name) == w.layers.end())
@@ -1101,8 +1102,8 @@ std::vector<LayerShape> load_network(const WorkloadConfig& w) {
     out.push_back(l);
   }
   if (out.empty())
-    throw InputError(input_error_text(
-        path, 0, "workload.layers", "expected names of layers in the network (got none of them)"));
+    throw InputError(path, 0, "workload.layers",
+                     "expected names of layers in the network (got none of them)");
   return out;
 }
 

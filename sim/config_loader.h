@@ -23,6 +23,10 @@ std::string configs_dir();
 // the result. Every problem is thrown as one InputError "FILE:LINE: dotted.key: ...".
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);
 
+// The file part (InputError::file()) of an error in the --set `set` ("KEY=VALUE"), so that a
+// caller that passed the set on from a file of its own can move the error to that file's line.
+std::string set_label(const std::string& set);
+
 // The same from an already parsed tree. `label` names the source in messages; `base_dir`
 // resolves relative paths (device, preset, network files). The tree is not modified.
 RunConfig load_run_config_node(const YAML::Node& root, const std::string& label,

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -19,7 +20,7 @@ const char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(input_error_text(path, 0, "", what));
+  throw InputError(path, 0, "", what);
 }
 
 // Returns the normalized descr and item size, or "" when the dtype is not supported.
@@ -65,7 +66,7 @@ class HeaderParser {
         *shape = tuple_lit();
         have_shape = true;
       } else {
-        bad("unknown key '" + key + "'");
+        bad("unknown key '" + clip_text(key) + "'");
       }
       skip_ws();
       if (peek() == ',') {
@@ -85,7 +86,7 @@ class HeaderParser {
   [[noreturn]] void bad(const std::string& what) const {
     std::string shown = s_;
     while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.pop_back();
-    fail(path_, fmt::format("bad .npy header: {} (header: {})", what, shown));
+    fail(path_, fmt::format("bad .npy header: {} (header: {})", what, clip_text(shown, 200)));
   }
   char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
   void skip_ws() {
@@ -164,6 +165,10 @@ size_t NpyArray::item_size() const {
 }
 
 NpyArray read_npy(const std::string& path) {
+  // A directory opens like a file and fails only on the first read, with a stream exception.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(path, "expected a .npy file (got a directory or another non-regular file)");
   std::ifstream f(path, std::ios::binary);
   if (!f) fail(path, fmt::format("cannot open ({})", std::strerror(errno)));
   std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -195,26 +200,32 @@ NpyArray read_npy(const std::string& path) {
   a.descr = normalize_descr(descr, &item);
   if (a.descr.empty()) {
     if (descr.size() >= 2 && descr[0] == '>')
-      fail(path, fmt::format("dtype '{}' is big-endian; expected little-endian ('<{}')", descr,
-                             descr.substr(1)));
+      fail(path, fmt::format("dtype '{}' is big-endian; expected little-endian ('<{}')",
+                             clip_text(descr), clip_text(descr.substr(1))));
     fail(path, fmt::format("dtype '{}' is not supported; expected an integer type: |u1 |i1 <u2 "
                            "<i2 <u4 <i4 <u8 <i8",
-                           descr));
+                           clip_text(descr)));
   }
   if (fortran)
     fail(path,
          "the array is in Fortran order (fortran_order: True); expected C order (save a "
          "C-contiguous array, e.g. numpy.ascontiguousarray)");
-  // The size must be computed without overflow before it is compared with the file.
-  uint64_t count = 1;
-  for (int64_t d : a.shape) {
-    if (d != 0 && count > (uint64_t(1) << 62) / uint64_t(d)) fail(path, "the shape is too large");
-    count *= uint64_t(d);
-  }
-  const uint64_t need = count * item, have = bytes.size() - data_start;
   std::string shape_text;
   for (size_t i = 0; i < a.shape.size(); ++i)
     shape_text += (i ? ", " : "") + std::to_string(a.shape[i]);
+  // The byte count must be computed without overflow before it is compared with the file: a
+  // shape whose count times the item size wraps would otherwise match a short file.
+  const uint64_t limit = uint64_t(1) << 62;
+  uint64_t count = 1;
+  for (int64_t d : a.shape) {
+    if (d != 0 && count > limit / uint64_t(d))
+      fail(path, fmt::format("bad .npy header: shape [{}] has more than 2^62 values", shape_text));
+    count *= uint64_t(d);
+  }
+  if (count > limit / item)
+    fail(path, fmt::format("bad .npy header: shape [{}] of {} needs more than 2^62 bytes",
+                           shape_text, a.descr));
+  const uint64_t need = count * item, have = bytes.size() - data_start;
   if (have < need)
     fail(path, fmt::format("truncated data: shape [{}] of {} needs {} bytes, the file has {}",
                            shape_text, a.descr, need, have));

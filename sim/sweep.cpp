@@ -352,13 +352,10 @@ SweepSpec load_sweep(const std::string& path) {
   try {
     load_run_config(s.base, s.sets);
   } catch (const InputError& e) {
-    const std::string msg = e.what();
-    for (size_t i = 0; i < s.sets.size(); ++i) {
-      const std::string label = "--set " + s.sets[i] + ": ";
-      if (msg.rfind(label, 0) == 0)
-        throw InputError(
-            input_error_text(path, set_lines[i].second, "set", msg.substr(label.size())));
-    }
+    for (size_t i = 0; i < s.sets.size(); ++i)
+      if (e.file() == set_label(s.sets[i]))
+        throw InputError(path, set_lines[i].second, "set",
+                         e.key().empty() ? e.detail() : e.key() + ": " + e.detail());
     throw;
   }
   // An axis over a key the config does not have would make every point an error row.
@@ -369,10 +366,8 @@ SweepSpec load_sweep(const std::string& path) {
     try {
       load_run_config(s.base, sets);
     } catch (const InputError& e) {
-      const std::string msg = e.what();
-      const size_t at = msg.find(": unknown key");
-      if (at != std::string::npos)
-        throw InputError(input_error_text(path, a.line, "axes." + a.key, msg.substr(at + 2)));
+      if (e.detail().rfind("unknown key", 0) == 0)
+        throw InputError(path, a.line, "axes." + a.key, e.detail());
     }
   }
   return s;

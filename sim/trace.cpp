@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "models/arith/fixed_point.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/workload_builder.h"
 #include "models/yaml_text.h"
 #include "sim/npy.h"
 
@@ -41,35 +43,21 @@ class Manifest {
 
   [[noreturn]] void bad(const YAML::Node& n, const std::string& key,
                         const std::string& what) const {
-    throw InputError(input_error_text(file_, yaml_line(n), key, what));
+    throw InputError(file_, yaml_line(n), key, what);
   }
 
+  // The conversions of every loader (models/yaml_text.h), at this file and the node's line.
   int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
-    int64_t v = 0;
-    try {
-      if (!n.IsScalar()) throw YAML::BadConversion(n.Mark());
-      v = n.as<int64_t>();
-    } catch (const YAML::Exception&) {
-      bad(n, key, "expected an integer");
-    }
-    if (v < lo || v > hi) bad(n, key, fmt::format("{} is not in [{}, {}]", v, lo, hi));
-    return v;
+    return yaml_int(n, file_, yaml_line(n), key, lo, hi);
   }
 
   std::string string(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) bad(n, key, "expected a string");
-    return n.Scalar();
+    return yaml_str(n, file_, yaml_line(n), key, true);
   }
 
   std::string choice(const YAML::Node& n, const std::string& key,
                      const std::vector<std::string>& options) const {
-    const std::string v = string(n, key);
-    std::string list;
-    for (const auto& o : options) {
-      if (v == o) return v;
-      list += (list.empty() ? "" : " | ") + o;
-    }
-    bad(n, key, fmt::format("'{}' is not one of {}", v, list));
+    return yaml_choice(n, file_, yaml_line(n), key, options);
   }
 
   // [h, w] or one integer for both.
@@ -80,6 +68,10 @@ class Manifest {
     }
     if (!n.IsSequence() || n.size() != 2) bad(n, key, "expected [h, w] or one integer");
     return {int(integer(n[0], key, lo, 1 << 20)), int(integer(n[1], key, lo, 1 << 20))};
+  }
+
+  std::string key_name(const YAML::Node& k, const std::string& where) const {
+    return yaml_key(k, file_, where);
   }
 
   const std::string& file() const { return file_; }
@@ -103,32 +95,28 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   if (!n.IsMap()) mf.bad(n, where, "expected a map with the layer's keys");
   LayerSpec s;
   const YAML::Node name = n["name"];
-  if (!name) mf.bad(n, where, "missing key 'name'");
+  if (!name) mf.bad(n, where + ".name", "missing");
   s.name = mf.string(name, where + ".name");
   if (s.name.empty()) mf.bad(name, where + ".name", "must not be empty");
-  const std::string at = where + " (" + s.name + ")";
-  static const std::set<std::string> known{
+  const std::string at = where + " (" + clip_text(s.name) + ")";
+  static const std::vector<std::string> known{
       "name",   "dir",      "type",     "out_channels", "kernel", "stride",         "padding",
       "groups", "act_bits", "acc_bits", "overflow",     "output", "expected_cycles"};
   for (const auto& kv : n) {
-    const std::string key = kv.first.as<std::string>();
-    if (!known.count(key))
-      mf.bad(kv.first, at,
-             fmt::format("unknown key '{}' (known: name, dir, type, out_channels, "
-                         "kernel, stride, padding, groups, act_bits, acc_bits, "
-                         "overflow, output, expected_cycles)",
-                         key));
+    const std::string key = mf.key_name(kv.first, at);
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      mf.bad(kv.first, at + "." + key, unknown_key_what(key, known));
   }
   auto need = [&](const char* key) {
     const YAML::Node v = n[key];
-    if (!v) mf.bad(n, at, fmt::format("missing key '{}'", key));
+    if (!v) mf.bad(n, at + "." + key, "missing");
     return v;
   };
   s.dir = s.name;
   if (n["dir"]) s.dir = mf.string(n["dir"], at + ".dir");
   if (s.dir.empty() || s.dir == "." || s.dir == ".." || s.dir.find('/') != std::string::npos)
     mf.bad(n["dir"] ? n["dir"] : name, at + ".dir",
-           fmt::format("'{}' must be one directory name inside the trace", s.dir));
+           fmt::format("'{}' must be one directory name inside the trace", clip_text(s.dir)));
   s.fc = mf.choice(need("type"), at + ".type", {"conv", "fc"}) == "fc";
   s.out_c = int(mf.integer(need("out_channels"), at + ".out_channels", 1, 1 << 24));
   if (s.fc) {
@@ -167,13 +155,9 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
 
 YAML::Node load_yaml(const std::string& file) {
   try {
-    return YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw InputError(input_error_text(file, 0, "",
-                                      "cannot read the trace manifest (is this a "
-                                      "trace directory?)"));
+    return load_yaml_file(file);  // bounded: no alias cycles, no alias bombs
   } catch (const YAML::Exception& e) {
-    throw InputError(input_error_text(file, e.mark.line + 1, "", e.msg));
+    throw InputError(file, e.mark.line + 1, "", e.msg);
   }
 }
 
@@ -202,7 +186,7 @@ class LayerReader {
       : s_(s), dir_(join(trace_dir, s.dir)) {}
 
   [[noreturn]] void bad(const std::string& file, const std::string& what) const {
-    throw InputError(input_error_text(join(dir_, file), 0, "layer '" + s_.name + "'", what));
+    throw InputError(join(dir_, file), 0, "layer '" + clip_text(s_.name) + "'", what);
   }
 
   // Reads file and checks its dtype and shape; -1 in `shape` matches any size.
@@ -215,7 +199,9 @@ class LayerReader {
     try {
       a = read_npy(path);
     } catch (const InputError& e) {
-      throw InputError("layer '" + s_.name + "': " + e.what());
+      // Same form as the other array errors: the file, then the layer.
+      throw InputError(e.file().empty() ? path : e.file(), e.line(),
+                       "layer '" + clip_text(s_.name) + "'", e.detail());
     }
     bool dtype_ok = false;
     std::string list;
@@ -243,8 +229,7 @@ class LayerReader {
     t.dir = s_.dir;
     t.expected_cycles = s_.expected_cycles;
     if (!fs::is_directory(dir_))
-      throw InputError(
-          input_error_text(dir_, 0, "layer '" + s_.name + "'", "missing layer directory"));
+      throw InputError(dir_, 0, "layer '" + clip_text(s_.name) + "'", "missing layer directory");
     QuantLayer& l = t.layer;
     LayerShape& sh = l.shape;
     sh.name = s_.name;
@@ -267,6 +252,10 @@ class LayerReader {
     const auto in = load("input.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &ishape);
     if (ishape[0] < 1 || ishape[1] < 1 || ishape[2] < 1 || ishape[3] < 1)
       bad("input.npy", fmt::format("shape {} has an empty dimension", shape_text(ishape)));
+    // The layer's sizes are ints; a dimension beyond the manifest's limits would wrap.
+    for (int64_t d : ishape)
+      if (d > (int64_t(1) << 24))
+        bad("input.npy", fmt::format("shape {} has a dimension above 2^24", shape_text(ishape)));
     if (s_.fc && (ishape[2] != 1 || ishape[3] != 1))
       bad("input.npy",
           fmt::format("shape {}: an fc layer takes input [B, K, 1, 1]", shape_text(ishape)));
@@ -282,6 +271,8 @@ class LayerReader {
     sh.in_c = int(ishape[1]);
     sh.in_h = int(ishape[2]);
     sh.in_w = int(ishape[3]);
+    const std::string big = layer_size_problem(sh);
+    if (!big.empty()) bad("input.npy", "shape " + shape_text(ishape) + ": " + big);
     t.input.b = sh.batch;
     t.input.c = sh.in_c;
     t.input.h = sh.in_h;
@@ -460,13 +451,13 @@ void emit_layer(YAML::Emitter& e, const TraceLayer& t) {
 void write_text_atomic(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp-XXXXXX";
   const int fd = mkstemp(tmp.data());
-  if (fd < 0) throw InputError(input_error_text(path, 0, "", "cannot create a temporary file"));
+  if (fd < 0) throw InputError(path, 0, "", "cannot create a temporary file");
   FILE* f = fdopen(fd, "w");
   const bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   if (f) fchmod(fd, 0644);
   if ((f ? std::fclose(f) : -1) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    throw InputError(input_error_text(path, 0, "", "cannot write"));
+    throw InputError(path, 0, "", "cannot write");
   }
 }
 
@@ -474,39 +465,39 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
-  if (!fs::exists(file))
-    throw InputError(input_error_text(file, 0, "", "missing file (not a trace directory)"));
+  if (!fs::exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = mf.key_name(kv.first, "");
     if (key != "format" && key != "config" && key != "layers")
-      mf.bad(kv.first, "", fmt::format("unknown key '{}' (known: format, config, layers)", key));
+      mf.bad(kv.first, key, unknown_key_what(key, {"format", "config", "layers"}));
   }
-  if (!root["format"]) mf.bad(root, "", "missing key 'format'");
+  if (!root["format"]) mf.bad(root, "format", "missing");
   if (mf.string(root["format"], "format") != kFormat)
     mf.bad(root["format"], "format",
            fmt::format("'{}' is not a supported trace format (expected {})",
-                       root["format"].Scalar(), kFormat));
+                       clip_text(root["format"].Scalar()), kFormat));
   const YAML::Node layers = root["layers"];
-  if (!layers) mf.bad(root, "", "missing key 'layers'");
+  if (!layers) mf.bad(root, "layers", "missing");
   if (!layers.IsSequence() || layers.size() == 0)
     mf.bad(layers, "layers", "expected a non-empty list of layers");
 
   Trace t;
   t.dir = dir;
-  if (root["config"] && !root["config"].IsNull()) t.config = YAML::Clone(root["config"]);
+  // Not cloned: a clone loses the marks, and the config's errors must name their line here.
+  if (root["config"] && !root["config"].IsNull()) t.config = root["config"];
   std::set<std::string> names, dirs;
   Sp2Levels sp2;
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerSpec spec = parse_layer(mf, layers[i], i);
     if (!names.insert(spec.name).second)
       mf.bad(layers[i]["name"], fmt::format("layers[{}].name", i),
-             fmt::format("layer name '{}' is used twice", spec.name));
+             fmt::format("layer name '{}' is used twice", clip_text(spec.name)));
     if (!dirs.insert(spec.dir).second)
       mf.bad(layers[i], fmt::format("layers[{}]", i),
-             fmt::format("directory '{}' is used by two layers", spec.dir));
+             fmt::format("directory '{}' is used by two layers", clip_text(spec.dir)));
     t.layers.push_back(LayerReader(dir, spec).read(sp2));
   }
   return t;
@@ -517,16 +508,15 @@ void write_trace(const std::string& dir, const YAML::Node& config,
   const bool exists = fs::exists(dir);
   if (exists &&
       !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
-    throw InputError(input_error_text(dir, 0, "",
-                                      "exists and is not a trace directory (no "
-                                      "trace.yaml); refusing to overwrite it"));
-  if (layers.empty()) throw InputError(input_error_text(dir, 0, "", "a trace needs a layer"));
+    throw InputError(dir, 0, "",
+                     "exists and is not a trace directory (no "
+                     "trace.yaml); refusing to overwrite it");
+  if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
 
   const std::string base = fs::path(dir).lexically_normal().string();
   std::string tmp = (base.back() == '/' ? base.substr(0, base.size() - 1) : base) + ".tmp-XXXXXX";
   if (!mkdtemp(tmp.data()))
-    throw InputError(
-        input_error_text(dir, 0, "", "cannot create a temporary directory next to it"));
+    throw InputError(dir, 0, "", "cannot create a temporary directory next to it");
   try {
     YAML::Emitter e;
     e << YAML::BeginMap;
@@ -536,8 +526,8 @@ void write_trace(const std::string& dir, const YAML::Node& config,
     for (const TraceLayer& t : layers) {
       const std::string sub = join(tmp, t.dir.empty() ? t.name : t.dir);
       if (t.name.empty() || !fs::create_directory(sub))
-        throw InputError(input_error_text(dir, 0, "layer '" + t.name + "'",
-                                          "needs a unique, non-empty name and directory"));
+        throw InputError(dir, 0, "layer '" + t.name + "'",
+                         "needs a unique, non-empty name and directory");
       write_layer_arrays(sub, t);
       emit_layer(e, t);
     }
@@ -552,14 +542,14 @@ void write_trace(const std::string& dir, const YAML::Node& config,
       // Move the old trace aside first: rename cannot replace a non-empty directory.
       std::string old = tmp.substr(0, tmp.size() - 6) + "old-XXXXXX";
       if (!mkdtemp(old.data()) || std::rename(dir.c_str(), old.c_str()) != 0)
-        throw InputError(input_error_text(dir, 0, "", "cannot move the old trace aside"));
+        throw InputError(dir, 0, "", "cannot move the old trace aside");
       if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
         std::rename(old.c_str(), dir.c_str());
-        throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+        throw InputError(dir, 0, "", "cannot rename the new trace into place");
       }
       fs::remove_all(old);
     } else if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      throw InputError(input_error_text(dir, 0, "", "cannot rename the new trace into place"));
+      throw InputError(dir, 0, "", "cannot rename the new trace into place");
     }
   } catch (...) {
     std::error_code ec;

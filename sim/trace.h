@@ -32,7 +32,8 @@ struct TraceLayer {
 
 struct Trace {
   std::string dir;
-  YAML::Node config;  // the manifest's config node; null when absent
+  YAML::Node
+      config;  // the manifest's config node, with its marks (lines in trace.yaml); null when absent
   std::vector<TraceLayer> layers;
 };
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -424,4 +425,74 @@ TEST(ConfigLoader, PresetsGiveTheStatedPeakBandwidth) {
   // tREFI is 7.8 us in both.
   EXPECT_NEAR(ddr3.memory.dram.tREFI / ddr3.memory.dram.clock_mhz, 7.8, 0.01);
   EXPECT_NEAR(ddr4.memory.dram.tREFI / ddr4.memory.dram.clock_mhz, 7.8, 0.01);
+}
+
+// Hostile YAML (issue: found by fuzzing). Each must be one InputError, never a crash or a hang.
+
+TEST(ConfigLoader, AliasInsideItsOwnAnchorIsACycle) {
+  // Without the bound, the tree walk recursed until the stack ran out (a segmentation fault).
+  EXPECT_EQ(error_of("clock_mhz: 100\naccelerator: &a {lut_core: *a}\n"),
+            "t.yaml:2: accelerator.lut_core: an alias refers to a node that contains it (a cycle)");
+  EXPECT_EQ(error_of("{}", {"accelerator=&a {lut_core: *a}"}),
+            "--set accelerator=&a {lut_core: *a}: accelerator.lut_core: an alias refers to a node "
+            "that contains it (a cycle)");
+  const std::string dir = temp_dir();
+  const std::string net = write(dir, "n.yaml", "name: n\nlayers: &l\n  - *l\n");
+  const std::string cfg = write(dir, "c.yaml", "workload:\n  network: n.yaml\n");
+  try {
+    msq::load_run_config(cfg, {});
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              net + ":2: layers[0]: an alias refers to a node that contains it (a cycle)");
+  }
+  fs::remove_all(dir);
+}
+
+TEST(ConfigLoader, AliasBombIsBounded) {
+  // 9 levels of 10 aliases each: 10^9 values from a few hundred bytes.
+  std::string y =
+      "a0: &a0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1, k9: 1}\n";
+  for (int i = 1; i < 9; ++i) {
+    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " {";
+    for (int j = 0; j < 10; ++j)
+      y += (j ? ", k" : "k") + std::to_string(j) + ": *a" + std::to_string(i - 1);
+    y += "}\n";
+  }
+  ASSERT_LT(y.size(), 1000u);
+  const std::string e = error_of(y);
+  EXPECT_NE(e.find("t.yaml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("the document expands to more than 1000000 values"), std::string::npos) << e;
+}
+
+TEST(ConfigLoader, DuplicateKeyCheckIsLinear) {
+  // 100k keys took 26 s with the quadratic check; the linear one takes well under a second.
+  std::string y = "accelerator:\n  lut_core:\n";
+  for (int i = 0; i < 100'000; ++i) y += "    k" + std::to_string(i) + ": 1\n";
+  y += "    k7: 2\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string e = error_of(y);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(e, "t.yaml:100003: accelerator.lut_core.k7: duplicate key");
+  EXPECT_LT(s, 8.0);
+}
+
+TEST(ConfigLoader, HugeValuesAreClippedInMessages) {
+  const std::string big(1'000'000, 'x');
+  for (const std::string& e :
+       {error_of("device: " + big + "\n"), error_of("{}", {"workload.network=" + big}),
+        error_of("{}", {"workload.layers=[" + big}), error_of("? " + big + "\n: 1\n")}) {
+    EXPECT_LT(e.size(), 1500u) << e.substr(0, 300);
+    EXPECT_NE(e.find("xxx..."), std::string::npos) << e.substr(0, 300);
+  }
+  const std::string dir = temp_dir();
+  const std::string p = write(dir, "big.yaml", "clock_mhz: 1\n# " + std::string(17 << 20, 'x'));
+  try {
+    msq::load_run_config(p, {});
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(p + ": expected a YAML file of at most 16 MiB", 0), 0u)
+        << e.what();
+  }
+  fs::remove_all(dir);
 }

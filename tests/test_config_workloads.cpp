@@ -142,15 +142,61 @@ TEST(Workloads, ScaleSimErrorsNameTheLine) {
       "Filter, Strides,\n";
   EXPECT_EQ(network_error("n.csv", head + "c1, 8, 8, 3, 3, 4, 16, 1\n"), "");  // no trailing comma
   EXPECT_EQ(network_error("n.csv", head + "c1, 8, 8, 3, x, 4, 16, 1,\n"),
-            "n.csv:2: c1.Filter Width: expected a positive integer (got x)");
+            "n.csv:2: c1.Filter Width: expected an integer in 1..1048576 (got x)");
   EXPECT_EQ(network_error("n.csv", head + "\nc1, 8, 8, 3, 3, 4, 16,\n"),
             "n.csv:3: expected 8 comma-separated columns (Layer name, IFMAP Height, IFMAP Width, "
             "Filter Height, Filter Width, Channels, Num Filter, Strides) (got 7)");
   EXPECT_EQ(network_error("n.csv", head + "c1, 2, 2, 3, 3, 4, 16, 1,\n"),
             "n.csv:2: c1: expected the kernel to fit the padded input (got kernel 3x3 on 2x2 "
             "with padding 0x0)");
-  EXPECT_EQ(network_error("n.csv", "name,h,w\n").rfind("n.csv:1: expected the SCALE-Sim header", 0),
+  EXPECT_EQ(network_error("n.csv", "name,h,w\n").rfind("n.csv:1: expected a SCALE-Sim header", 0),
             0u);
+}
+
+// SCALE-Sim's GEMM topology (`Layer, M, N, K`): an M x K input times a K x N weight matrix, run
+// as SCALE-Sim runs it, N filters over M output positions.
+TEST(Workloads, ScaleSimGemmTopologyReads) {
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/g.csv") << "Layer, M, N, K,\nQKT, 1024, 1024, 64,\n\nFF1,512,2048,768\n";
+  msq::WorkloadConfig w;
+  w.network_path = dir + "/g.csv";
+  w.batch = 2;
+  const auto ls = msq::load_network(w);
+  fs::remove_all(dir);
+  ASSERT_EQ(ls.size(), 2u);
+  EXPECT_EQ(ls[0].name, "QKT");
+  EXPECT_EQ(ls[1].name, "FF1");
+  EXPECT_EQ(ls[1].m(), 2048);     // SCALE-Sim's N: the weight rows
+  EXPECT_EQ(ls[1].k(), 768);      // K: the reduction
+  EXPECT_EQ(ls[1].n(), 2 * 512);  // SCALE-Sim's M, per image
+  EXPECT_EQ(ls[1].macs(), int64_t(2) * 512 * 2048 * 768);
+  EXPECT_EQ(ls[1].out_h() * ls[1].out_w(), 512);
+}
+
+TEST(Workloads, ScaleSimGemmErrorsNameTheLine) {
+  const std::string head = "Layer, M, N, K\n";
+  EXPECT_EQ(network_error("g.csv", head + "a, 4, 4, 0\n"),
+            "g.csv:2: a.K: expected an integer in 1..1048576 (got 0)");
+  EXPECT_EQ(network_error("g.csv", head + "a, 4, 4\n"),
+            "g.csv:2: expected 4 comma-separated columns (Layer, M, N, K) (got 3)");
+  EXPECT_EQ(network_error("g.csv", head + "a, 4, 4, 4\na, 1, 1, 1\n"),
+            "g.csv:3: Layer: expected a unique layer name (got a again)");
+  EXPECT_EQ(network_error("g.csv", head), "g.csv: expected at least one layer (got none)");
+}
+
+// A layer the simulator's 64-bit counts cannot hold is refused where it is read, with its name,
+// before `validate` can sum its MACs into a wrapped total.
+TEST(Workloads, LayersTooLargeToCountAreRefused) {
+  const std::string head = "name: n\nlayers:\n";
+  EXPECT_EQ(network_error("n.yaml", head + "  - {name: a, type: fc, input: 8, out_channels: 2}\n"
+                                           "  - {name: big, type: conv, input: [1048576, 1048576, "
+                                           "1048576], out_channels: 1048576, kernel: 1}\n"),
+            "n.yaml:4: layers[1] (big): expected at most 2^40 input values (got "
+            "1152921504606846976 at batch 1); the simulator cannot count that high");
+  // Every tensor just fits (2^40 values each), the MACs (2^60) do not.
+  EXPECT_EQ(network_error("g.csv", "Layer, M, N, K\nx, 1048576, 1048576, 1048576\n"),
+            "g.csv:2: x: expected at most 2^50 multiply-accumulates (got 1152921504606846976 at "
+            "batch 1); the simulator cannot count that high");
 }
 
 TEST(Workloads, NetworkYamlErrorsNameTheLayerKey) {

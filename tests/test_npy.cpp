@@ -139,6 +139,24 @@ TEST_F(Npy, BadFilesAreInputErrorsNamingTheFile) {
   expect_error(path("hdr.npy"), "truncated .npy header");
 }
 
+// A count that fits but whose byte size wraps to 0 matched an empty data section.
+TEST_F(Npy, ShapeWhoseByteSizeWrapsIsRefused) {
+  expect_error(
+      write_raw("wrap.npy", 1, 0,
+                "{'descr': '<i8', 'fortran_order': False, 'shape': (2305843009213693952,), }", ""),
+      "shape [2305843009213693952] of <i8 needs more than 2^62 bytes");
+  expect_error(write_raw("wrap2.npy", 1, 0,
+                         "{'descr': '<i4', 'fortran_order': False, 'shape': (4294967296, "
+                         "4294967296), }",
+                         ""),
+               "has more than 2^62 values");
+}
+
+TEST_F(Npy, DirectoryIsAnInputError) {
+  fs::create_directory(path("d.npy"));
+  expect_error(path("d.npy"), "expected a .npy file (got a directory");
+}
+
 // numpy itself must read what write_npy writes (the other direction is covered by
 // tools/make_test_trace.py in test_trace.cpp).
 TEST_F(Npy, NumpyReadsOurFiles) {

@@ -307,19 +307,61 @@ TEST_F(Trace, ValuesOutOfRange) {
 
 TEST_F(Trace, ManifestErrorsHaveLines) {
   replace_manifest("    stride: [2, 2]\n", "    strid: [2, 2]\n");
-  expect_error({"trace.yaml:", "unknown key 'strid'"});
+  expect_error({"trace.yaml:", "layers[0] (conv).strid: unknown key, expected one of name, dir",
+                "(did you mean 'stride'?)"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("    out_channels: 6\n", "");
-  expect_error({"trace.yaml:", "layers[0] (conv)", "missing key 'out_channels'"});
+  expect_error({"trace.yaml:", "layers[0] (conv).out_channels: missing"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("msqsim-trace/1", "msqsim-trace/9");
   expect_error({"trace.yaml:1:", "not a supported trace format"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("overflow: wrap", "overflow: wrapp");
-  expect_error({"trace.yaml:", "'wrapp' is not one of wrap | saturate"});
+  expect_error(
+      {"trace.yaml:", "layers[0] (conv).overflow: expected one of wrap, saturate (got wrapp)"});
   msq::write_trace(dir_, config_, sample_layers());
   replace_manifest("act_bits: 8", "act_bits: [8");
   expect_error({"trace.yaml:"});
+}
+
+// Hostile manifests and arrays (issue: found by fuzzing): one InputError each, never "internal
+// error" from a yaml-cpp conversion or a stream exception.
+TEST_F(Trace, NonScalarKeysAreInputErrors) {
+  replace_manifest("  - name: conv\n", "  - ? [a]\n    : 1\n    name: conv\n");
+  expect_error({"trace.yaml:", "layers[0] (conv)", "expected plain key names (got a list)"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("format:", "? [x]\n: 1\nformat:");
+  expect_error({"trace.yaml:1:", "expected plain key names (got a list)"});
+}
+
+TEST_F(Trace, DirectoryWhereAnArrayShouldBe) {
+  fs::remove(file("conv", "bias.npy"));
+  fs::create_directory(file("conv", "bias.npy"));
+  expect_error({"conv/bias.npy", "layer 'conv'", "expected a .npy file (got a directory"});
+}
+
+// The layer's sizes are ints: an input dimension beyond the manifest's limits must not wrap.
+TEST_F(Trace, InputDimensionTooLarge) {
+  const int64_t w = (int64_t(1) << 24) + 1;
+  write<uint8_t>(file("conv", "input.npy"), "|u1", {1, 1, 1, w}, std::vector<int64_t>(size_t(w)));
+  expect_error({"conv/input.npy", "layer 'conv'", "has a dimension above 2^24"});
+}
+
+TEST_F(Trace, AliasCycleInTheManifest) {
+  replace_manifest("config: {", "config: &c {x: *c, ");
+  expect_error({"trace.yaml:", "config.x: an alias refers to a node that contains it (a cycle)"});
+}
+
+// The config's nodes keep their marks, so that an error inside `config:` names its real line.
+TEST_F(Trace, ConfigKeepsItsLines) {
+  const msq::Trace t = msq::read_trace(dir_);
+  std::ifstream in(dir_ + "/trace.yaml");
+  std::string line;
+  int clock_line = 0;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find("clock_mhz:") != std::string::npos) clock_line = n;
+  ASSERT_GT(clock_line, 1);
+  EXPECT_EQ(t.config["clock_mhz"].Mark().line + 1, clock_line);
 }
 
 // tools/make_test_trace.py shows how to write a trace with numpy alone; what it writes must read

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/error.h"
+#include "models/kernels/isa.h"
 #include "sim/commands.h"
 
 namespace po = boost::program_options;
@@ -317,7 +318,7 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (first == "--version") {
-    std::cout << "msqsim " << kVersion << "\n";
+    std::cout << "msqsim " << kVersion << "\n" << kernels::isa_summary() << "\n";
     return 0;
   }
   std::string name = first;

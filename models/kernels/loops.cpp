@@ -1,0 +1,28 @@
+#include "models/kernels/loops.h"
+
+#include "models/arith/requant.h"
+#include "models/kernels/isa.h"
+
+namespace msq::kernels {
+
+namespace {
+#define MSQ_KERNEL_FILE "models/kernels/loops.inc"
+#include "models/kernels/variants.inc"
+}  // namespace
+
+void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift,
+                    int act_bits) {
+  switch (active_isa()) {
+#if MSQ_ISA_X86
+    case Isa::Avx512Vnni:
+    case Isa::Avx512:
+      return avx512::requantize_run(x, y, n, mult, shift, act_bits);
+    case Isa::Avx2:
+      return avx2::requantize_run(x, y, n, mult, shift, act_bits);
+#endif
+    default:
+      return scalar::requantize_run(x, y, n, mult, shift, act_bits);
+  }
+}
+
+}  // namespace msq::kernels

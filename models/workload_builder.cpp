@@ -11,6 +11,7 @@
 
 #include "models/error.h"
 #include "models/kernels/isa.h"
+#include "models/kernels/loops.h"
 #include "models/quantizer.h"
 
 namespace msq {
@@ -134,10 +135,7 @@ void fill_weights(Rng& rng, int64_t M, int64_t K, float* w) {
 void calibrate_row(const int32_t* w, int64_t K, const ActDist& d, int act_bits, int32_t& bias,
                    int32_t& mult, int8_t& shift) {
   int64_t s1 = 0, s2 = 0;  // exact: |w| <= 2^15 and K < 2^20 keep s2 below 2^50
-  for (int64_t k = 0; k < K; ++k) {
-    s1 += w[k];
-    s2 += int64_t(w[k]) * w[k];
-  }
+  kernels::sum_and_squares(w, K, s1, s2);
   const double sd = std::sqrt(d.var * double(s2));
   if (sd == 0.0) {
     bias = 0;

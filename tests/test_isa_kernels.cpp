@@ -228,11 +228,16 @@ TEST(IsaKernels, EveryVariantComputesTheSameFunctionalModel) {
   }
 }
 
-TEST(IsaKernels, EveryVariantRequantizesTheSame) {
+TEST(IsaKernels, EveryVariantComputesTheSameLoops) {
   std::mt19937_64 rng(3);
   std::vector<int64_t> x(301);
   for (auto& v : x) v = int64_t(rng());  // whole int64 range: the product wraps
   for (int i = 0; i < 20; ++i) x[size_t(i)] = int64_t(rng() % 4096) - 2048;
+  std::vector<int32_t> w(1000);
+  for (auto& v : w) v = int32_t(rng() % 65535) - 32767;
+  w[7] = -32768;
+  int64_t abs_sum = 0, s1 = 0, s2 = 0;
+  for (int32_t v : w) abs_sum += std::abs(v), s1 += v, s2 += int64_t(v) * v;
   for (Isa isa : supported_isas()) {
     kernels::set_active_isa(isa);
     for (const int shift : {1, 17, 40}) {
@@ -241,6 +246,11 @@ TEST(IsaKernels, EveryVariantRequantizesTheSame) {
       for (size_t i = 0; i < x.size(); ++i)
         ASSERT_EQ(y[i], requantize(x[i], 123457, shift, 8)) << kernels::isa_name(isa) << " " << i;
     }
+    EXPECT_EQ(kernels::abs_sum(w.data(), int64_t(w.size())), abs_sum) << kernels::isa_name(isa);
+    int64_t a = 0, b = 0;
+    kernels::sum_and_squares(w.data(), int64_t(w.size()), a, b);
+    EXPECT_EQ(a, s1) << kernels::isa_name(isa);
+    EXPECT_EQ(b, s2) << kernels::isa_name(isa);
   }
 }
 

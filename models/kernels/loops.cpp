@@ -25,4 +25,32 @@ void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int s
   }
 }
 
+int64_t abs_sum(const int32_t* w, int64_t n) {
+  switch (active_isa()) {
+#if MSQ_ISA_X86
+    case Isa::Avx512Vnni:
+    case Isa::Avx512:
+      return avx512::abs_sum(w, n);
+    case Isa::Avx2:
+      return avx2::abs_sum(w, n);
+#endif
+    default:
+      return scalar::abs_sum(w, n);
+  }
+}
+
+void sum_and_squares(const int32_t* w, int64_t n, int64_t& s1, int64_t& s2) {
+  switch (active_isa()) {
+#if MSQ_ISA_X86
+    case Isa::Avx512Vnni:
+    case Isa::Avx512:
+      return avx512::sum_and_squares(w, n, s1, s2);
+    case Isa::Avx2:
+      return avx2::sum_and_squares(w, n, s1, s2);
+#endif
+    default:
+      return scalar::sum_and_squares(w, n, s1, s2);
+  }
+}
+
 }  // namespace msq::kernels

@@ -3,7 +3,8 @@
 #   tools/setup.sh run [CONFIG] [msqsim run options]   default simulation (README command 1)
 #   tools/setup.sh test [ctest options]                 whole test suite    (README command 2)
 #   tools/setup.sh build                                install and build only
-# Environment: BUILD_DIR (default build), JOBS (default: number of cores).
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores), MSQ_NATIVE=ON to
+# compile for this machine only (-march=native; the default build runs on any x86-64 CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,10 @@ mkdir -p "$build"
 # A compiler cache, when the machine has one, makes rebuilds of other checkouts cheap.
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" > "$build/configure.log" 2>&1 || {
+# MSQ_NATIVE is passed every time: a build directory configured before it defaulted to OFF keeps
+# its cached ON otherwise.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMSQ_NATIVE="${MSQ_NATIVE:-OFF}" "${launcher[@]}" \
+  > "$build/configure.log" 2>&1 || {
   cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs"
 

@@ -10,8 +10,26 @@
 #include <vector>
 
 #include "models/array_core.h"
+#include "models/kernels/isa.h"
 
 namespace msq {
+
+// What the DSP core holds about a layer, built once per layer.
+struct DspTables {
+  // Packed operand per slice and k, keyed by the slice's high-lane row (or its only row).
+  std::vector<std::vector<int32_t>> packed_a;  // |A| < 2^26: the multiplier's A port
+  std::vector<int> row_acc;                    // per row: 32 or 64 when no sum can overflow, else 0
+
+  void load(const QuantLayer& L, const LayerPlan& plan);
+};
+
+// The values of one job: block b over k tile kt (tk reduction steps) and the tile's columns, added
+// into acc ([M][x.tn]); at kt = 0 each row's registers start at its bias. p_bits: the DSP's P
+// register width. The variant `isa` computes the same values as every other
+// (tests/test_isa_kernels.cpp).
+void dsp_block_values(kernels::Isa isa, const DspTables& t, const QuantLayer& L,
+                      const LayerPlan& plan, const RowBlock& b, int kt, int64_t tk,
+                      const InputTileValues& x, int p_bits, int64_t* acc, uint64_t& overflows);
 
 class DspCore : public ArrayCore {
  public:
@@ -25,9 +43,7 @@ class DspCore : public ArrayCore {
 
  private:
   DspCoreConfig cfg_;
-  // Packed operand per slice and k, keyed by the slice's high-lane row (or its only row).
-  std::vector<std::vector<int32_t>> packed_a_;  // |A| < 2^26: the multiplier's A port
-  std::vector<int> row_acc_;  // per row: 32 or 64 when no sum can overflow, else 0
+  DspTables t_;
 };
 
 }  // namespace msq

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "models/kernels/isa.h"
 #include "models/layer.h"
 
 namespace msq {
@@ -20,6 +21,9 @@ struct FunctionalResult {
 // acc_bits two's complement and counted when its exact result leaves the range. Activation
 // outputs are clamp((acc * M + 2^(S-1)) >> S, 0, 2^a - 1) with the product wrapped to int64.
 // Throws InputError when the layer and the input disagree (sizes, widths, out-of-range values).
+// Computed by the kernel variant in use (kernels::active_isa()).
 FunctionalResult run_functional(const QuantLayer& layer, const ActTensor& input);
+// The same by a given variant; every variant gives the same result (tests/test_isa_kernels.cpp).
+FunctionalResult run_functional(const QuantLayer& layer, const ActTensor& input, kernels::Isa isa);
 
 }  // namespace msq

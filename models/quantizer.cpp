@@ -9,6 +9,7 @@
 
 #include "models/arith/fixed_point.h"
 #include "models/arith/sp2.h"
+#include "models/kernels/isa.h"
 #include "models/layer.h"
 
 namespace msq {
@@ -145,136 +146,45 @@ const Sp2Table& sp2_table(int bits) {
   }
 }
 
-// Rows are processed in chunks that stay in L1, by branch-free loops that GCC vectorizes, with
-// restrict-qualified parameters (without them it assumes the code stores alias the table). Sums
-// of squares use eight interleaved partial sums in a fixed order, so results do not depend on
-// whether a loop was vectorized.
-constexpr int kChunk = 512;
-
-double sum8(const double* e, int n) {
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) s[j] += e[i + j];
-  for (; i < n; ++i) s[i & 7] += e[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
-// max|w| on the bit patterns: for non-negative floats the integer order is the float order, and
-// an integer max reduction vectorizes where a float one (NaN rules) does not. A NaN comes out as
-// a NaN pattern, which score_row rejects.
-float max_abs(const float* __restrict w, int64_t K) {
-  uint32_t a = 0;
-  for (int64_t k = 0; k < K; ++k) {
-    uint32_t u;
-    std::memcpy(&u, w + k, sizeof u);
-    a = std::max(a, u & 0x7FFFFFFFu);
-  }
-  float f;
-  std::memcpy(&f, &a, sizeof f);
-  return f;
-}
-
-struct ChunkErr {
-  double fixed = 0, sp2 = 0, norm2 = 0;
-};
-
-// Both low-bit quantizations of one chunk from a single division per weight. Not inlined: inside
-// the row loop GCC no longer vectorizes it.
-template <bool kSmall>
-__attribute__((noinline)) ChunkErr score_chunk(const float* __restrict w, int n, double alpha,
-                                               double qmax, double step_f, const Sp2Lut lut,
-                                               double step_s, int32_t* __restrict qf,
-                                               int8_t* __restrict qs) {
-  alignas(64) double ef[kChunk], es[kChunk], nn[kChunk];
-  for (int i = 0; i < n; ++i) {
-    const double v = double(w[i]);
-    const double x = v / alpha;
-    const int32_t cf = fixed_code(x, qmax);
-    const int32_t cs = lut.level<kSmall>(x);
-    qf[i] = cf;
-    qs[i] = int8_t(cs);  // only kept for small tables, whose levels are at most 8
-    const double df = v - cf * step_f, ds = v - cs * step_s;
-    ef[i] = df * df;
-    es[i] = ds * ds;
-    nn[i] = v * v;
-  }
-  return ChunkErr{sum8(ef, n), sum8(es, n), sum8(nn, n)};
-}
-
-__attribute__((noinline)) ChunkErr fixed_chunk(const float* __restrict w, int n, double alpha,
-                                               double qmax, double step, int32_t* __restrict q) {
-  alignas(64) double ef[kChunk], nn[kChunk];
-  for (int i = 0; i < n; ++i) {
-    const double v = double(w[i]);
-    const int32_t c = fixed_code(v / alpha, qmax);
-    q[i] = c;
-    const double d = v - c * step;
-    ef[i] = d * d;
-    nn[i] = v * v;
-  }
-  return ChunkErr{sum8(ef, n), 0.0, sum8(nn, n)};
-}
-
-template <bool kSmall>
-__attribute__((noinline)) void sp2_chunk(const float* __restrict w, int n, double alpha,
-                                         const Sp2Lut lut, int32_t* __restrict q) {
-  for (int i = 0; i < n; ++i) q[i] = lut.level<kSmall>(double(w[i]) / alpha);
-}
-
-void sp2_codes(const float* w, int64_t K, double alpha, const Sp2Table& t, int32_t* out) {
-  if (alpha == 0.0) {
-    std::fill(out, out + K, 0);
-    return;
-  }
-  const Sp2Lut lut(t);
-  for (int64_t k0 = 0; k0 < K; k0 += kChunk) {
-    const int n = int(std::min<int64_t>(kChunk, K - k0));
-    if (t.small()) {
-      sp2_chunk<true>(w + k0, n, alpha, lut, out + k0);
-    } else {
-      sp2_chunk<false>(w + k0, n, alpha, lut, out + k0);
-    }
-  }
-}
-
 struct RowScore {
   double alpha = 0, norm2 = 0, sse_fixed = 0, sse_sp2 = 0;
 };
+
+// The row loops, once per instruction-set variant (models/kernels/isa.h): AVX-512 vectorizes the
+// float <-> int conversions that SSE2 does one at a time.
+#define MSQ_KERNEL_FILE "models/kernels/quantizer_rows.inc"
+#include "models/kernels/variants.inc"
 
 // Scores one row at `bits` for fixed and, when t != nullptr, for SP2. Writes the fixed codes to
 // qf when it is not null and appends them to `append` when that is not null; for a small SP2
 // table writes the SP2 levels to qs when it is not null. Throws on non-finite weights.
 RowScore score_row(const float* w, int64_t K, int bits, const Sp2Table* t, int32_t* qf,
                    std::vector<int32_t>* append = nullptr, int8_t* qs = nullptr) {
-  RowScore r;
-  r.alpha = max_abs(w, K);
-  alignas(64) int32_t scratch[kChunk];
-  alignas(64) int8_t scratch_s[kChunk];
-  const double alpha = r.alpha > 0.0 ? r.alpha : 1.0;  // an all-zero row quantizes to zeros
-  const double qmax = fixed_max(bits), step_f = r.alpha / qmax;
-  const Sp2Lut lut(t ? *t : sp2_table(3));
-  const double step_s = r.alpha / lut.scale;
-  for (int64_t k0 = 0; k0 < K; k0 += kChunk) {
-    const int n = int(std::min<int64_t>(kChunk, K - k0));
-    int32_t* of = qf ? qf + k0 : scratch;
-    ChunkErr e;
-    if (!t) {
-      e = fixed_chunk(w + k0, n, alpha, qmax, step_f, of);
-    } else if (t->small()) {
-      e = score_chunk<true>(w + k0, n, alpha, qmax, step_f, lut, step_s, of,
-                            qs ? qs + k0 : scratch_s);
-    } else {
-      e = score_chunk<false>(w + k0, n, alpha, qmax, step_f, lut, step_s, of, scratch_s);
-    }
-    r.sse_fixed += e.fixed;
-    r.sse_sp2 += e.sp2;
-    r.norm2 += e.norm2;
-    if (append) append->insert(append->end(), of, of + n);
+  switch (kernels::active_isa()) {
+#if MSQ_ISA_X86
+    case kernels::Isa::Avx512Vnni:
+    case kernels::Isa::Avx512:
+      return avx512::score_row(w, K, bits, t, qf, append, qs);
+    case kernels::Isa::Avx2:
+      return avx2::score_row(w, K, bits, t, qf, append, qs);
+#endif
+    default:
+      return scalar::score_row(w, K, bits, t, qf, append, qs);
   }
-  if (!std::isfinite(r.alpha) || !std::isfinite(r.norm2))
-    throw std::invalid_argument("quantize: non-finite weight");
-  return r;
+}
+
+void sp2_codes(const float* w, int64_t K, double alpha, const Sp2Table& t, int32_t* out) {
+  switch (kernels::active_isa()) {
+#if MSQ_ISA_X86
+    case kernels::Isa::Avx512Vnni:
+    case kernels::Isa::Avx512:
+      return avx512::sp2_codes(w, K, alpha, t, out);
+    case kernels::Isa::Avx2:
+      return avx2::sp2_codes(w, K, alpha, t, out);
+#endif
+    default:
+      return scalar::sp2_codes(w, K, alpha, t, out);
+  }
 }
 
 // Marks the n best of `candidates` (by key descending, then index ascending) in `chosen`.

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "models/arith/requant.h"
+#include "models/kernels/loops.h"
 
 namespace msq {
 
@@ -314,7 +314,7 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
       if (acc_out)
         std::copy(x, x + len, y);
       else
-        for (int64_t i = 0; i < len; ++i) y[i] = requantize(x[i], mult, shift, act_bits);
+        kernels::requantize_run(x, y, len, mult, shift, act_bits);
       const int64_t col = f_.fault.col - tile.n0 - nn;
       if (f_.fault.layer == layer_index && f_.fault.row == m && col >= 0 && col < len)
         y[col] ^= f_.fault.xor_mask;

@@ -11,6 +11,8 @@
 #include <unordered_map>
 
 #include "models/error.h"
+#include "models/kernels/isa.h"
+#include "models/kernels/loops.h"
 #include "models/quantizer.h"
 
 namespace msq {
@@ -119,43 +121,27 @@ inline uint64_t hash64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Heavy-tailed bell rows: the cube of a bell (a sum of four 16-bit uniforms, Irwin-Hall). With
-// alpha = max|w| a plain normal row loses more to 4-bit SP2's gap between alpha/4 and alpha/2
-// than to the fixed grid; rows with mass near zero and rare large weights (as trained filters
-// often have) are the ones SP2 suits. One hash and a few multiplies per weight.
-__attribute__((noinline)) void fill_bell(uint64_t key, int64_t K, double sd, float* __restrict w) {
-  const double unit = 1.0 / 37837.0864;     // 1 / sqrt(4 * (65536^2 - 1) / 12): unit variance
-  const double mul = sd / std::sqrt(15.0);  // the cube of a unit normal has variance 15
-  for (int64_t k = 0; k < K; ++k) {
-    const uint64_t r = hash64(key + uint64_t(k) * 0x9E3779B97F4A7C15ull);
-    const int32_t s = int32_t(r & 0xFFFF) + int32_t((r >> 16) & 0xFFFF) +
-                      int32_t((r >> 32) & 0xFFFF) + int32_t(r >> 48) - 2 * 65535;
-    const double g = s * unit;
-    w[k] = float(mul * g * g * g);
-  }
-}
-
-__attribute__((noinline)) void fill_flat(uint64_t key, int64_t K, double sd, float* __restrict w) {
-  const double mul = sd * std::sqrt(3.0) * 0x1.0p-31;  // +-2^31 to +-sd*sqrt(3): variance sd^2
-  for (int64_t k = 0; k < K; ++k) {
-    const uint64_t r = hash64(key + uint64_t(k) * 0x9E3779B97F4A7C15ull);
-    w[k] = float(mul * int32_t(uint32_t(r >> 32)));
-  }
-}
+// The row generators, once per instruction-set variant (models/kernels/isa.h).
+#define MSQ_KERNEL_FILE "models/kernels/workload_fill.inc"
+#include "models/kernels/variants.inc"
 
 // Rows are a per-layer mix of heavy-tailed bell rows (SP2's levels crowd near zero, where these
 // weights are) and uniform rows (fixed point's even grid fits them), each with its own scale.
 void fill_weights(Rng& rng, int64_t M, int64_t K, float* w) {
   const double p_bell = 0.25 + 0.5 * rng.uniform();
+  [[maybe_unused]] const kernels::Isa isa = kernels::active_isa();
   for (int64_t m = 0; m < M; ++m) {
     const bool bell = rng.uniform() < p_bell;
     const double sd = 0.01 + 0.04 * rng.uniform();
     const uint64_t key = rng.next();
-    if (bell) {
-      fill_bell(key, K, sd, w + m * K);
-    } else {
-      fill_flat(key, K, sd, w + m * K);
-    }
+    void (*fill)(uint64_t, int64_t, double, float*) = bell ? scalar::fill_bell : scalar::fill_flat;
+#if MSQ_ISA_X86
+    if (isa >= kernels::Isa::Avx512)
+      fill = bell ? avx512::fill_bell : avx512::fill_flat;
+    else if (isa == kernels::Isa::Avx2)
+      fill = bell ? avx2::fill_bell : avx2::fill_flat;
+#endif
+    fill(key, K, sd, w + m * K);
   }
 }
 
@@ -165,10 +151,7 @@ void fill_weights(Rng& rng, int64_t M, int64_t K, float* w) {
 void calibrate_row(const int32_t* w, int64_t K, const ActDist& d, int act_bits, int32_t& bias,
                    int32_t& mult, int8_t& shift) {
   int64_t s1 = 0, s2 = 0;  // exact: |w| <= 2^15 and K < 2^20 keep s2 below 2^50
-  for (int64_t k = 0; k < K; ++k) {
-    s1 += w[k];
-    s2 += int64_t(w[k]) * w[k];
-  }
+  kernels::sum_and_squares(w, K, s1, s2);
   const double sd = std::sqrt(d.var * double(s2));
   if (sd == 0.0) {
     bias = 0;

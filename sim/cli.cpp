@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/error.h"
+#include "models/kernels/isa.h"
 #include "sim/commands.h"
 
 namespace po = boost::program_options;
@@ -52,7 +53,7 @@ const char* kTopHelp =
     "\n"
     "Options:\n"
     "  -h, --help          this help; 'msqsim COMMAND --help' explains a command\n"
-    "  --version           print the version\n"
+    "  --version           print the version and the kernel variant in use\n"
     "\n"
     "Configs are YAML (docs/config.md lists every key). Names of devices, DRAM presets and\n"
     "networks are looked up in the configs directory: $MSQSIM_CONFIG_DIR if set, else\n"
@@ -60,6 +61,8 @@ const char* kTopHelp =
     "Debian package), else, for a binary in its build tree, the source tree's configs/.\n"
     "Documentation: docs/ in the source tree, /usr/share/doc/msqsim/ when installed\n"
     "(docs/cli.md: commands; docs/report.md: outputs; docs/arithmetic.md: number formats).\n"
+    "The value kernels use the widest instruction set the CPU has; MSQSIM_ISA=scalar, avx2,\n"
+    "avx512 or avx512vnni picks a narrower one (docs/cli.md, \"Environment\").\n"
     "\n"
     "Example:\n"
     "  msqsim run configs/examples/default.yaml --set workload.sp2_fraction=0.6 --json r.json\n"
@@ -384,7 +387,7 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (first == "--version") {
-    std::cout << "msqsim " << kVersion << "\n";
+    std::cout << "msqsim " << kVersion << "\n" << kernels::isa_summary() << "\n";
     return 0;
   }
   std::string name = first;

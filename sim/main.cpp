@@ -3,8 +3,11 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 
+#include "models/kernels/isa.h"
 #include "sim/cli.h"
 
 namespace {
@@ -29,6 +32,12 @@ void heap_in_huge_pages() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The kernel variant is fixed for the whole run: a bad MSQSIM_ISA stops before any work.
+  const std::string isa_error = msq::kernels::isa_env_error();
+  if (!isa_error.empty()) {
+    std::fprintf(stderr, "msqsim: %s\n", isa_error.c_str());
+    return 2;
+  }
   heap_in_huge_pages();
   return msq::cli_main(argc, argv);
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "models/kernels/isa.h"
 #include "sim/config_loader.h"
 #include "sim/csv.h"
 
@@ -175,6 +176,8 @@ json report_json(const Session& s, const json& resources) {
                     {"check", s.seconds_check},
                     {"simulate", s.seconds_simulate},
                     {"verify", s.seconds_verify}};
+  // Which kernel variant ran: the speed depends on it, the values do not.
+  j["kernels"] = kernels::isa_name(kernels::active_isa());
   return j;
 }
 

@@ -2,7 +2,8 @@
 # Simulation speed against a plain int8 GEMM over the same MACs, all on one core, in one run:
 #   tools/bench.sh [MSQSIM] [CONFIG] [REPEATS]
 # Prints the reference time, the whole-process times of `msqsim run` with --no-verify and with
-# verification, and their ratios to the reference (best of REPEATS interleaved runs; default 3).
+# verification, and their ratios to the reference (best of REPEATS interleaved runs; default 3),
+# each also as CPU time. MSQSIM_ISA picks the kernel variant of both msqsim and the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exe=${1:-build/msqsim}
@@ -16,32 +17,46 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$exe" run "$config" --no-verify --json "$tmp/r.json" > /dev/null
 macs=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total']['macs'])" "$tmp/r.json")
+# The kernel variant in use (MSQSIM_ISA or the widest the CPU runs); the reference uses the same.
+kernels=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('kernels', 'unknown'))" "$tmp/r.json")
 
-# Seconds of one run of a command (wall clock).
-seconds() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" > /dev/null
-  t1=$(date +%s.%N)
-  python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$t1"
-}
+# The machine's speed drifts from minute to minute and other processes may share the core: each
+# repeat times the reference and both runs back to back, each figure is the best of its repeats,
+# and the CPU time (user + system) of each process is reported too, which other processes on the
+# core do not inflate.
+python3 - "$config" "$macs" "$kernels" "$repeats" "$gemm" "$exe" "${pin[@]}" <<'PY'
+import resource, subprocess, sys, time
+cfg, macs, kernels, repeats, gemm, exe, pin = *sys.argv[1:3], sys.argv[3], int(sys.argv[4]), *sys.argv[5:7], sys.argv[7:]
+macs = int(macs)
 
-# The machine's speed drifts from minute to minute: each repeat times the reference and both runs
-# back to back, and each figure is the best of its repeats.
-ref="" timing="" verified=""
-min() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:] if x]; print(min(v))" "$@"; }
-for _ in $(seq "$repeats"); do
-  r=$("${pin[@]}" "$gemm" "$macs" | cut -d' ' -f1)
-  t=$(seconds "${pin[@]}" "$exe" run "$config" --no-verify)
-  v=$(seconds "${pin[@]}" "$exe" run "$config")
-  ref=$(min "$ref" "$r") timing=$(min "$timing" "$t") verified=$(min "$verified" "$v")
-done
-ref_rate=$(python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])/1e9:.2f}')" "$macs" "$ref")
-python3 - "$config" "$macs" "$ref" "$ref_rate" "$timing" "$verified" <<'PY'
-import sys
-cfg, macs, ref, rate, timing, verified = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:4]), sys.argv[4], float(sys.argv[5]), float(sys.argv[6])
-print(f"bench: {cfg}: {macs/1e9:.3f} GMAC, one core, best of the runs")
-print(f"bench: reference int8 GEMM over the same MACs: {ref:.3f} s ({rate} GMAC/s)")
-print(f"bench: msqsim run --no-verify (timing only): {timing:.3f} s = {timing/ref:.2f}x the reference (target <= 0.25x)")
-print(f"bench: msqsim run (every output verified):   {verified:.3f} s = {verified/ref:.2f}x the reference (target <= 3x)")
+def run(cmd):
+    """Wall and CPU seconds of one run, and its output."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(pin + cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
+    t1 = time.perf_counter()
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), out
+
+best = {}
+def keep(key, v):
+    best[key] = min(best.get(key, v), v)
+
+for _ in range(repeats):
+    wall, cpu, out = run([gemm, str(macs)])
+    keep("ref", float(out.split()[0]))  # the loop alone, timed by the reference itself
+    keep("ref_cpu", cpu)
+    for key, extra in (("timing", ["--no-verify"]), ("verified", [])):
+        wall, cpu, _ = run([exe, "run", cfg] + extra)
+        keep(key, wall)
+        keep(key + "_cpu", cpu)
+ref, ref_cpu = best["ref"], best["ref_cpu"]
+print(f"bench: {cfg}: {macs/1e9:.3f} GMAC, one core, {kernels} kernels, best of the runs")
+print(f"bench: reference int8 GEMM over the same MACs: {ref:.3f} s ({macs/ref/1e9:.2f} GMAC/s); "
+      f"CPU {ref_cpu:.3f} s")
+for key, what, target in (("timing", "--no-verify (timing only):", 0.25),
+                          ("verified", "(every output verified):  ", 3)):
+    t, c = best[key], best[key + "_cpu"]
+    print(f"bench: msqsim run {what} {t:.3f} s = {t/ref:.2f}x the reference (target <= {target}x); "
+          f"CPU {c:.3f} s = {c/ref_cpu:.2f}x")
 PY

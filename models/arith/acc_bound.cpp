@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "models/kernels/loops.h"
+
 namespace msq {
 
 int acc_bits_datatype(int64_t K, int n_bits, int m_bits, bool input_signed) {
@@ -23,9 +25,7 @@ int acc_bits_l1(const int32_t* w, int64_t K, int act_bits, int64_t bias) {
   __int128 l1 = 0;
   for (int64_t k0 = 0; k0 < K; k0 += int64_t(1) << 31) {
     const int64_t k1 = std::min(K, k0 + (int64_t(1) << 31));
-    int64_t part = 0;
-    for (int64_t k = k0; k < k1; ++k) part += std::llabs(int64_t(w[k]));
-    l1 += part;
+    l1 += kernels::abs_sum(w + k0, k1 - k0);
   }
   const __int128 worst =
       (bias < 0 ? -__int128(bias) : __int128(bias)) + l1 * ((__int128(1) << act_bits) - 1);

@@ -47,9 +47,12 @@ void ArrayCore::main() {
         }
         const RowBlock& b = blocks[size_t(job.block)];
         if (run.values) compute(run, b, step, f_.in_values.at(gs), f_.out_values.at(gt));
-        const int64_t cycles = job_cycles(run, b, run.plan.tiles[size_t(step.tile)].tn, step.tk);
+        const int64_t tn = run.plan.tiles[size_t(step.tile)].tn;
+        const int64_t cycles = job_cycles(run, b, tn, step.tk);
         wait(f_.clock * double(cycles));
         st.busy += cycles;
+        // The block's rows, not the array's: idle rows of a short block do no work.
+        st.macs += int64_t(b.rows.size()) * tn * step.tk;
         ++st.jobs;
         if (job.release_bytes > 0) weights_.release(job.release_bytes);
       }

@@ -103,6 +103,12 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     tile += int64_t(run.plan.tiles.size());
   }
   f.step_timing.resize(size_t(seq));
+  if (opt.events) {
+    std::vector<std::string> names;
+    for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
+    opt.events->set_layers(names);
+  }
+  const EventSink::Scope events(opt.events);
 
   auto top = std::make_unique<Top>("msq", cfg, f);
   sc_core::sc_start();
@@ -150,6 +156,9 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";
     lr.overflows = run.overflows;
     lr.out = std::move(run.out);
+    if (opt.events)
+      opt.events->layer(int(r.layers.size()), ps_of_seconds(prev_end.to_seconds()),
+                        ps_of_seconds(run.end.to_seconds()), lr.macs, lr.dram_bytes, lr.cycles);
     prev_end = run.end;
     r.layers.push_back(std::move(lr));
   }

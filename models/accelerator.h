@@ -11,12 +11,14 @@
 #include "models/dram.h"
 #include "models/layer.h"
 #include "models/scheduler.h"
+#include "models/stats/event_sink.h"
 
 namespace msq {
 
 struct SimOptions {
   bool values = true;  // compute every output (needed for verification)
   FaultInjection fault;
+  EventSink* events = nullptr;  // the timeline to emit into (null: none)
 };
 
 struct CoreResult {

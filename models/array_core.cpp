@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/stats/event_sink.h"
+
 namespace msq {
 
 using sc_core::sc_time;
@@ -53,6 +55,10 @@ void ArrayCore::main() {
         st.busy += cycles;
         // The block's rows, not the array's: idle rows of a short block do no work.
         st.macs += int64_t(b.rows.size()) * tn * step.tk;
+        if (EventSink* ev = EventSink::current())
+          ev->job(id_, int(&run - f_.runs.data()), step.tile, step.kt, int64_t(b.rows.size()),
+                  cycles, ps_of_seconds(f_.clock.to_seconds()),
+                  ps_of_seconds(sc_core::sc_time_stamp().to_seconds()));
         ++st.jobs;
         if (job.release_bytes > 0) weights_.release(job.release_bytes);
       }

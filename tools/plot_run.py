@@ -146,12 +146,15 @@ def plot_roofline(r, stem):
     return save(fig, stem + "_roofline")
 
 
+DPI = 120
+
+
 def save(fig, stem):
     out = []
     for ext in ("png", "svg"):
         path = f"{stem}.{ext}"
         tmp = f"{stem}.tmp.{ext}"
-        fig.savefig(tmp, dpi=120)
+        fig.savefig(tmp, dpi=DPI)
         os.replace(tmp, path)  # no half-written plot under the final name
         out.append(path)
     plt.close(fig)
@@ -159,10 +162,13 @@ def save(fig, stem):
 
 
 def main():
+    global DPI
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("report", help="JSON report of msqsim run --json")
     ap.add_argument("--out-dir", help="directory for the plots (default: the report's)")
+    ap.add_argument("--dpi", type=int, default=DPI, help="PNG resolution (default %(default)s)")
     a = ap.parse_args()
+    DPI = a.dpi
     r = load(a.report)
     out_dir = a.out_dir or os.path.dirname(os.path.abspath(a.report))
     os.makedirs(out_dir, exist_ok=True)

@@ -26,11 +26,13 @@ class Timeline : public CliTest {
           "  - {name: c2, type: conv, input: [32, 12, 12], out_channels: 32, kernel: 3, "
           "stride: 2, padding: 1}\n"
           "  - {name: fc, type: fc, input: 288, out_channels: 10}\n");
-    // 150 MHz: a clock period that is not a whole number of picoseconds.
+    // 150 MHz: a clock period that is not a whole number of picoseconds. Two DRAM channels: a
+    // track each.
     return write("c.yaml",
                  "device: xc7z020\nclock_mhz: 150\naccelerator:\n  lut_core: {rows: 8, cols: 8}\n"
                  "  dsp_core: {rows: 4, cols: 8}\n"
                  "  buffers: {input_bram36: 4, output_bram36: 4, weight_bram36: 4}\n"
+                 "memory:\n  dram: {channels: 2}\n"
                  "workload: {network: tiny.yaml, sp2_fraction: 0.5}\n");
   }
   json load(const std::string& name) {
@@ -112,6 +114,7 @@ TEST_F(Timeline, SpansMatchTheReportAndNeverOverlap) {
     jobs += l["lut_core"]["jobs"].get<int64_t>() + l["dsp_core"]["jobs"].get<int64_t>();
   EXPECT_EQ(int64_t(p.spans.at("LUT core").size() + p.spans.at("DSP core").size()), jobs);
   ASSERT_TRUE(p.spans.count("DRAM channel 0"));
+  ASSERT_TRUE(p.spans.count("DRAM channel 1"));
   for (const auto& [name, v] : p.spans) {
     std::vector<std::pair<double, double>> iv;
     for (const json* e : v)

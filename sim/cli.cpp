@@ -121,8 +121,9 @@ std::vector<Command> commands() {
        " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json [--timeline-layers "
        "NAMES]]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
-       "table of cycles, throughput, core utilization and DRAM traffic. With verification on\n"
-       "(the default), every output of the cycle model is checked against the functional model.\n"
+       "table of cycles, throughput, each core's busy share and MAC utilization, and DRAM\n"
+       "traffic. With verification on (the default), every output of the cycle model is\n"
+       "checked against the functional model.\n"
        "It first makes every check of 'msqsim validate': a layer the buffers cannot hold is\n"
        "refused (exit 2), and a design that does not fit the device's LUT/FF/DSP/BRAM too\n"
        "(exit 1) unless --allow-overfull is given.\n"

@@ -63,6 +63,11 @@ int64_t covered_cycles(std::vector<std::pair<sc_time, sc_time>> v, sc_time clock
 
 }  // namespace
 
+int64_t peak_macs_per_cycle(const AcceleratorConfig& a, CoreId core) {
+  if (core == kLut) return int64_t(a.lut_core.rows) * a.lut_core.cols;
+  return int64_t(a.dsp_core.rows) * a.dsp_core.cols * (a.dsp_core.packing ? 2 : 1);
+}
+
 SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt) {
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   auto fabric = std::make_unique<Fabric>();
@@ -98,6 +103,12 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     tile += int64_t(run.plan.tiles.size());
   }
   f.step_timing.resize(size_t(seq));
+  if (opt.events) {
+    std::vector<std::string> names;
+    for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
+    opt.events->set_layers(names);
+  }
+  const EventSink::Scope events(opt.events);
 
   auto top = std::make_unique<Top>("msq", cfg, f);
   sc_core::sc_start();
@@ -107,6 +118,8 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   r.dram = top->dram.stats();
   r.dma = top->dma.stats();
   r.dram_peak_bytes_per_s = top->dram.peak_bytes_per_s();
+  r.peak_macs_per_cycle[kLut] = peak_macs_per_cycle(cfg.accelerator, kLut);
+  r.peak_macs_per_cycle[kDsp] = peak_macs_per_cycle(cfg.accelerator, kDsp);
   const Buffer* bufs[4] = {&top->input, &top->output, &top->weights_lut, &top->weights_dsp};
   for (int i = 0; i < 4; ++i)
     r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
@@ -131,6 +144,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       const CoreLayerStats& cs = run.core[c];
       lr.core[c].busy = cs.busy;
       lr.core[c].jobs = cs.jobs;
+      lr.core[c].macs = cs.macs;
       lr.core[c].stall_dram = to_cycles(cs.stall_dram, f.clock);
       lr.core[c].stall_buffer = to_cycles(cs.stall_buffer, f.clock);
       const sc_time other = run.core[1 - c].last_end;
@@ -142,6 +156,9 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";
     lr.overflows = run.overflows;
     lr.out = std::move(run.out);
+    if (opt.events)
+      opt.events->layer(int(r.layers.size()), ps_of_seconds(prev_end.to_seconds()),
+                        ps_of_seconds(run.end.to_seconds()), lr.macs, lr.dram_bytes, lr.cycles);
     prev_end = run.end;
     r.layers.push_back(std::move(lr));
   }

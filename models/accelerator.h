@@ -11,16 +11,19 @@
 #include "models/dram.h"
 #include "models/layer.h"
 #include "models/scheduler.h"
+#include "models/stats/event_sink.h"
 
 namespace msq {
 
 struct SimOptions {
   bool values = true;  // compute every output (needed for verification)
   FaultInjection fault;
+  EventSink* events = nullptr;  // the timeline to emit into (null: none)
 };
 
 struct CoreResult {
   int64_t busy = 0, stall_dram = 0, stall_buffer = 0, stall_other = 0, jobs = 0;  // cycles
+  int64_t macs = 0;  // multiply-accumulates this core executed
 };
 
 struct LayerResult {
@@ -51,7 +54,13 @@ struct SimResult {
   int64_t peak_bytes[4] = {0, 0, 0, 0};  // input, output, weights (LUT), weights (DSP) buffers
   int64_t capacity_bytes[4] = {0, 0, 0, 0};
   double dram_peak_bytes_per_s = 0;
+  // The MACs each core can do per cycle at best (docs/report.md): LUT rows x cols; DSP rows x
+  // cols, doubled when the design packs two products per DSP.
+  int64_t peak_macs_per_cycle[2] = {0, 0};
 };
+
+// The MAC rate of a core's full array (the peak its MAC utilization is measured against).
+int64_t peak_macs_per_cycle(const AcceleratorConfig& a, CoreId core);
 
 // Throws InputError when a layer cannot run on the design (named by its index and name).
 SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/stats/event_sink.h"
+
 namespace msq {
 
 using sc_core::sc_time;
@@ -47,9 +49,16 @@ void ArrayCore::main() {
         }
         const RowBlock& b = blocks[size_t(job.block)];
         if (run.values) compute(run, b, step, f_.in_values.at(gs), f_.out_values.at(gt));
-        const int64_t cycles = job_cycles(run, b, run.plan.tiles[size_t(step.tile)].tn, step.tk);
+        const int64_t tn = run.plan.tiles[size_t(step.tile)].tn;
+        const int64_t cycles = job_cycles(run, b, tn, step.tk);
         wait(f_.clock * double(cycles));
         st.busy += cycles;
+        // The block's rows, not the array's: idle rows of a short block do no work.
+        st.macs += int64_t(b.rows.size()) * tn * step.tk;
+        if (EventSink* ev = EventSink::current())
+          ev->job(id_, int(&run - f_.runs.data()), step.tile, step.kt, int64_t(b.rows.size()),
+                  cycles, ps_of_seconds(f_.clock.to_seconds()),
+                  ps_of_seconds(sc_core::sc_time_stamp().to_seconds()));
         ++st.jobs;
         if (job.release_bytes > 0) weights_.release(job.release_bytes);
       }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/stats/event_sink.h"
+
 namespace msq {
 
 using sc_core::sc_time;
@@ -24,6 +26,9 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);
   ports_free_ = end;
   ++stats_.transfers;
+  if (EventSink* ev = EventSink::current())  // the timeline (models/stats/event_sink.h)
+    ev->transfer(int(kind), ps_of_seconds(begin.to_seconds()), ps_of_seconds(end.to_seconds()),
+                 bytes, addr);
   stats_.bytes[int(kind)] += bytes;
   wait(end - now);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/stats/event_sink.h"
+
 namespace msq {
 
 using sc_core::SC_PS;
@@ -85,6 +87,8 @@ int64_t Dram::burst(int64_t t, uint64_t addr) {
   bank.ready = cas + 1;
   ++stats_.bursts;
   stats_.data_cycles += cfg_.burst_length / 2;
+  if (EventSink* ev = EventSink::current())  // the timeline: the burst's data on the bus
+    ev->dram_burst(int(&ch - channels_.data()), cas + cfg_.CL, data_end, 1, burst_bytes_);
   // An in-order controller sees the next request once this one has issued its column command.
   order_ = cas;
   return data_end;
@@ -109,6 +113,9 @@ int64_t Dram::page_hits(uint64_t addr, int64_t n, int64_t& end) {
   stats_.row_hits += k;
   stats_.data_cycles += k * (cfg_.burst_length / 2);
   end = std::max(end, ch.bus_free);
+  if (EventSink* ev = EventSink::current())  // the timeline: the k bursts' data on the bus
+    ev->dram_burst(int(&ch - channels_.data()), c + step + cfg_.CL, ch.bus_free, k,
+                   k * burst_bytes_);
   return k;
 }
 
@@ -138,6 +145,7 @@ sc_time Dram::access(sc_time start, uint64_t addr, int64_t seg_bytes, int64_t se
     }
   }
   (write ? stats_.bytes_written : stats_.bytes_read) += seg_bytes * seg_count;
+  if (EventSink* ev = EventSink::current()) ev->dram_flush(tck_ps_);  // one span per channel
   return sc_time(std::ceil(double(end) * tck_ps_), SC_PS);
 }
 

@@ -38,6 +38,7 @@ struct WeightLoad {
 
 struct CoreLayerStats {
   int64_t busy = 0, jobs = 0;  // busy in cycles
+  int64_t macs = 0;            // multiply-accumulates of the real rows of its jobs
   sc_core::sc_time stall_dram, stall_buffer, last_end;
 };
 

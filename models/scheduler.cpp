@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/kernels/loops.h"
+#include "models/stats/event_sink.h"
 
 namespace msq {
 
@@ -130,6 +131,7 @@ void Scheduler::input_loader() {
     tm.granted = sc_core::sc_time_stamp();
     if (run.values) gather_inputs(run, st, f_.in_values[int64_t(gs)]);
     const sc_time t0 = sc_core::sc_time_stamp();
+    EventSink::tag(l, st.tile);  // the timeline's layer and tile of the transfer
     dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(st.in_offset), st.seg_bytes,
                   st.seg_stride, st.seg_count, false);
     record(run, t0);
@@ -179,6 +181,7 @@ void Scheduler::output_writer() {
     const Tile& tile = run.plan.tiles[t];
     const int64_t row_bytes = run.layer->shape.m() * run.plan.out_bytes;
     const sc_time t0 = sc_core::sc_time_stamp();
+    EventSink::tag(l, t);
     // Outputs are stored HWC too: a tile's columns are one contiguous run.
     dma_.transfer(Traffic::Outputs, run.out_addr + uint64_t(tile.n0 * row_bytes),
                   tile.tn * row_bytes, tile.tn * row_bytes, 1, true);
@@ -202,6 +205,7 @@ void Scheduler::weight_loader(int core) {
     for (const WeightLoad& w : run.wloads[core]) {
       weights_[core]->acquire(w.bytes);
       const sc_time t0 = sc_core::sc_time_stamp();
+      EventSink::tag(int(l), -1);
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
       record(run, t0);
       run.dram_bytes += w.bytes;

@@ -121,10 +121,12 @@ std::vector<Command> commands() {
   c.push_back(
       {"run",
        "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
-       " [--allow-overfull] [--fail-on-overflow]",
+       " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json [--timeline-layers "
+       "NAMES]]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
-       "table of cycles, throughput, core utilization and DRAM traffic. With verification on\n"
-       "(the default), every output of the cycle model is checked against the functional model.\n"
+       "table of cycles, throughput, each core's busy share and MAC utilization, and DRAM\n"
+       "traffic. With verification on (the default), every output of the cycle model is\n"
+       "checked against the functional model.\n"
        "It first makes every check of 'msqsim validate': a layer the buffers cannot hold is\n"
        "refused (exit 2), and a design that does not fit the device's LUT/FF/DSP/BRAM too\n"
        "(exit 1) unless --allow-overfull is given.\n"
@@ -139,9 +141,18 @@ std::vector<Command> commands() {
        "\n"
        "MSQSIM_FAULT=LAYER:ROW:COLUMN in the environment flips a bit of that output of the\n"
        "cycle model (LAYER a layer name, ROW an output channel, COLUMN a GEMM column), to\n"
-       "see the cross-check catch it.",
+       "see the cross-check catch it.\n"
+       "\n"
+       "Utilization: 'busy%' is the share of cycles a core was computing; 'MAC%' the share of\n"
+       "its peak MAC rate it achieved (MACs / (cycles x rows x cols, x2 for a packing DSP\n"
+       "core)). Only MAC% is a utilization in the usual sense (docs/report.md).\n"
+       "\n"
+       "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
+       "as Chrome trace-event JSON for Perfetto UI or chrome://tracing.",
        "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
-       "--json out.json",
+       "--json out.json\n"
+       "  msqsim run configs/examples/default.yaml --no-verify --timeline t.json "
+       "--timeline-layers 'layer4.*'",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("json", po::value<std::string>()->value_name("FILE"),
@@ -154,7 +165,13 @@ std::vector<Command> commands() {
              "model")("allow-overfull", po::bool_switch(),
                       "simulate a design that exceeds the device (warned on stderr)")(
              "fail-on-overflow", po::bool_switch(),
-             "exit 1 when an accumulator overflowed; with --no-verify, when any row could");
+             "exit 1 when an accumulator overflowed; with --no-verify, when any row could")(
+             "timeline", po::value<std::string>()->value_name("FILE"),
+             "write a timeline of the blocks' activity as Chrome trace-event JSON (open it in "
+             "Perfetto UI or chrome://tracing; docs/report.md)")(
+             "timeline-layers", po::value<std::string>()->value_name("NAMES"),
+             "keep only these layers in the timeline: comma-separated names or globs, e.g. "
+             "'conv1,layer4.*'");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -166,6 +183,21 @@ std::vector<Command> commands() {
          o.verify = !vm["no-verify"].as<bool>();
          o.allow_overfull = vm["allow-overfull"].as<bool>();
          o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
+         o.timeline = get<std::string>(vm, "timeline");
+         const std::string layers = get<std::string>(vm, "timeline-layers");
+         if (vm.count("timeline-layers") && o.timeline.empty())
+           throw UsageError("run",
+                            "--timeline-layers filters a timeline: it needs --timeline FILE");
+         for (size_t i = 0; vm.count("timeline-layers") && i <= layers.size();) {
+           const size_t comma = std::min(layers.find(',', i), layers.size());
+           if (comma == i)
+             throw UsageError("run",
+                              "--timeline-layers expects comma-separated layer names or "
+                              "globs, e.g. conv1,layer4.* (got '" +
+                                  layers + "')");
+           o.timeline_layers.push_back(layers.substr(i, comma - i));
+           i = comma + 1;
+         }
          return cmd_run(o);
        }});
   c.push_back(

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
 
 #include "models/error.h"
 #include "models/resource_model.h"
@@ -47,6 +48,9 @@ int cmd_run(const RunOptions& o) {
   check_design(o, d, so.fault);
   if (const int rc = check_fit(o, d)) return rc;
   so.verify = d.values;
+  std::unique_ptr<EventSink> events;
+  if (!o.timeline.empty()) events = std::make_unique<EventSink>(o.timeline_layers);
+  so.events = events.get();
   const nlohmann::json resources = resources_to_json(d.resources);
   Session s;
   try {
@@ -58,6 +62,13 @@ int cmd_run(const RunOptions& o) {
   print_report(std::cout, s, resources);
   if (!o.json.empty()) write_file_atomic(o.json, report_json(s, resources).dump(2) + "\n");
   if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
+  if (events) {
+    const std::string text = events->to_json("msqsim run " + o.config);
+    write_file_atomic(o.timeline, text);
+    std::cout << fmt::format("timeline: {} ({} spans on {} tracks, {:.1f} MB)\n", o.timeline,
+                             events->spans().size(), events->tracks().size(),
+                             double(text.size()) / 1e6);
+  }
 
   // Overflows pass verification (the functional model wraps or saturates the same way), so they
   // are said here, whatever the verification found.

@@ -24,8 +24,13 @@ double gbps_of(int64_t bytes, int64_t cycles, double mhz) {
 json core_json(const CoreResult& c) {
   return {{"busy_cycles", c.busy},
           {"jobs", c.jobs},
+          {"macs", c.macs},
           {"stall_cycles",
            {{"dram", c.stall_dram}, {"buffer", c.stall_buffer}, {"other_core", c.stall_other}}}};
+}
+
+double share(int64_t part, int64_t whole) {
+  return whole > 0 ? double(part) / double(whole) : 0.0;
 }
 
 int64_t total_risk_rows(const std::vector<OverflowRisk>& risk) {
@@ -54,6 +59,11 @@ std::vector<uint64_t> layer_overflows(const Session& s) {
   return v;
 }
 
+double mac_utilization(int64_t macs, int64_t cycles, int64_t peak_per_cycle) {
+  return cycles > 0 && peak_per_cycle > 0 ? double(macs) / (double(cycles) * double(peak_per_cycle))
+                                          : 0.0;
+}
+
 Totals totals(const Session& s) {
   Totals t;
   t.cycles = s.sim.total_cycles;
@@ -63,7 +73,13 @@ Totals totals(const Session& s) {
     t.dram_bytes += l.dram_bytes;
     lut += l.core[0].busy;
     dsp += l.core[1].busy;
+    t.core_macs[0] += l.core[0].macs;
+    t.core_macs[1] += l.core[1].macs;
   }
+  const int64_t* peak = s.sim.peak_macs_per_cycle;
+  t.lut_mac_util = mac_utilization(t.core_macs[0], t.cycles, peak[0]);
+  t.dsp_mac_util = mac_utilization(t.core_macs[1], t.cycles, peak[1]);
+  t.mac_util = mac_utilization(t.core_macs[0] + t.core_macs[1], t.cycles, peak[0] + peak[1]);
   const double mhz = s.cfg.clock_mhz;
   t.latency_ms = double(t.cycles) / mhz / 1e3;
   t.gops = gops_of(t.macs, t.cycles, mhz);
@@ -84,6 +100,15 @@ json totals_json(const Session& s) {
           {"dram_bytes", t.dram_bytes},
           {"lut_core_utilization", t.lut_util},
           {"dsp_core_utilization", t.dsp_util},
+          {"mac_utilization", t.mac_util},
+          {"lut_core_mac_utilization", t.lut_mac_util},
+          {"dsp_core_mac_utilization", t.dsp_mac_util},
+          {"lut_core_macs", t.core_macs[0]},
+          {"dsp_core_macs", t.core_macs[1]},
+          {"peak_macs_per_cycle",
+           {{"lut_core", s.sim.peak_macs_per_cycle[0]},
+            {"dsp_core", s.sim.peak_macs_per_cycle[1]},
+            {"total", s.sim.peak_macs_per_cycle[0] + s.sim.peak_macs_per_cycle[1]}}},
           {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
           {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
           {"dram_row_hit_rate", s.sim.dram.hit_rate()},
@@ -92,6 +117,7 @@ json totals_json(const Session& s) {
 
 json report_json(const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
+  const int64_t* peak = s.sim.peak_macs_per_cycle;
   json layers = json::array();
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
@@ -119,6 +145,12 @@ json report_json(const Session& s, const json& resources) {
         {"bound", l.bound},
         {"lut_core_busy_cycles", l.core[0].busy},
         {"dsp_core_busy_cycles", l.core[1].busy},
+        {"lut_core_busy_share", share(l.core[0].busy, l.cycles)},
+        {"dsp_core_busy_share", share(l.core[1].busy, l.cycles)},
+        {"mac_utilization",
+         mac_utilization(l.core[0].macs + l.core[1].macs, l.cycles, peak[0] + peak[1])},
+        {"lut_core_mac_utilization", mac_utilization(l.core[0].macs, l.cycles, peak[0])},
+        {"dsp_core_mac_utilization", mac_utilization(l.core[1].macs, l.cycles, peak[1])},
         {"lut_core", core_json(l.core[0])},
         {"dsp_core", core_json(l.core[1])},
         {"memory_cycles", l.memory_cycles},
@@ -183,45 +215,59 @@ json report_json(const Session& s, const json& resources) {
 
 std::string report_csv(const Session& s) {
   const double mhz = s.cfg.clock_mhz;
+  const int64_t* peak = s.sim.peak_macs_per_cycle;
   std::string o = csv_line({"layer",
-                           "m",
-                           "k",
-                           "n",
-                           "sp2_rows",
-                           "fixed_rows",
-                           "cycles",
-                           "macs",
-                           "gops",
-                           "bound",
-                           "lut_core_busy_cycles",
-                           "dsp_core_busy_cycles",
-                           "lut_stall_dram",
-                           "lut_stall_buffer",
-                           "lut_stall_other_core",
-                           "dsp_stall_dram",
-                           "dsp_stall_buffer",
-                           "dsp_stall_other_core",
-                           "dram_bytes",
-                           "dram_gbps",
-                           "overflows",
-                           "overflow_risk_rows",
-                           "acc_bits_needed",
-                           "verify_checked",
-                           "verify_mismatches"});
+                            "m",
+                            "k",
+                            "n",
+                            "sp2_rows",
+                            "fixed_rows",
+                            "cycles",
+                            "macs",
+                            "gops",
+                            "bound",
+                            "lut_core_busy_cycles",
+                            "dsp_core_busy_cycles",
+                            "lut_core_macs",
+                            "dsp_core_macs",
+                            "lut_core_busy_share",
+                            "dsp_core_busy_share",
+                            "lut_core_mac_utilization",
+                            "dsp_core_mac_utilization",
+                            "mac_utilization",
+                            "lut_stall_dram",
+                            "lut_stall_buffer",
+                            "lut_stall_other_core",
+                            "dsp_stall_dram",
+                            "dsp_stall_buffer",
+                            "dsp_stall_other_core",
+                            "dram_bytes",
+                            "dram_gbps",
+                            "overflows",
+                            "overflow_risk_rows",
+                            "acc_bits_needed",
+                            "verify_checked",
+                            "verify_mismatches"});
   const auto num = [](auto v) { return fmt::format("{}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
-    o +=
-        csv_line({l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows),
-                 num(l.cycles), num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)),
-                 l.bound, num(l.core[0].busy), num(l.core[1].busy), num(l.core[0].stall_dram),
-                 num(l.core[0].stall_buffer), num(l.core[0].stall_other), num(l.core[1].stall_dram),
-                 num(l.core[1].stall_buffer), num(l.core[1].stall_other), num(l.dram_bytes),
-                 fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
-                 // Without values nothing is counted: an empty cell, not a misleading 0.
-                 s.verified ? num(l.overflows) : "", num(s.risk[i].rows),
-                 num(s.risk[i].bits_needed), s.verified ? num(s.verify[i].checked) : "",
-                 s.verified ? num(s.verify[i].mismatches) : ""});
+    o += csv_line(
+        {l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows), num(l.cycles),
+         num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)), l.bound,
+         num(l.core[0].busy), num(l.core[1].busy), num(l.core[0].macs), num(l.core[1].macs),
+         fmt::format("{:.4f}", share(l.core[0].busy, l.cycles)),
+         fmt::format("{:.4f}", share(l.core[1].busy, l.cycles)),
+         fmt::format("{:.4f}", mac_utilization(l.core[0].macs, l.cycles, peak[0])),
+         fmt::format("{:.4f}", mac_utilization(l.core[1].macs, l.cycles, peak[1])),
+         fmt::format("{:.4f}",
+                     mac_utilization(l.core[0].macs + l.core[1].macs, l.cycles, peak[0] + peak[1])),
+         num(l.core[0].stall_dram), num(l.core[0].stall_buffer), num(l.core[0].stall_other),
+         num(l.core[1].stall_dram), num(l.core[1].stall_buffer), num(l.core[1].stall_other),
+         num(l.dram_bytes), fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
+         // Without values nothing is counted: an empty cell, not a misleading 0.
+         s.verified ? num(l.overflows) : "", num(s.risk[i].rows), num(s.risk[i].bits_needed),
+         s.verified ? num(s.verify[i].checked) : "",
+         s.verified ? num(s.verify[i].mismatches) : ""});
   }
   return o;
 }
@@ -302,6 +348,7 @@ std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>
 
 void print_report(std::ostream& out, const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
+  const int64_t* peak = s.sim.peak_macs_per_cycle;
   const auto& a = s.cfg.accelerator;
   out << fmt::format(
       "msqsim: {} on {} at {} MHz: LUT core {}x{}, DSP core {}x{} ({}), SP2 fraction {}\n",
@@ -313,10 +360,11 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
   size_t w = 5;
   for (const LayerResult& l : s.sim.layers) w = std::max(w, l.name.size());
   out << fmt::format(
-      "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>5} {:>5} {:>19} {:>8} {:>6} "
-      "{:>5} {:>4} {}\n",
-      "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT%", "DSP%",
-      "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk", s.verified ? "verify" : "bound");
+      "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>9} {:>8} {:>9} {:>8} {:>19} "
+      "{:>8} {:>6} {:>5} {:>4} {}\n",
+      "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT busy%", "LUT MAC%",
+      "DSP busy%", "DSP MAC%", "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk",
+      s.verified ? "verify" : "bound");
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     const double cyc = double(std::max<int64_t>(1, l.cycles));
@@ -329,22 +377,31 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
           l.bound +
           (s.verify[i].mismatches == 0 ? " ok" : fmt::format(" {} BAD", s.verify[i].mismatches));
     out << fmt::format(
-        "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>5.1f} {:>5.1f} {:>19} "
-        "{:>8.1f} {:>6.2f} {:>5} {:>4} {}\n",
+        "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>9.1f} {:>8.1f} {:>9.1f} "
+        "{:>8.1f} {:>19} {:>8.1f} {:>6.2f} {:>5} {:>4} {}\n",
         l.name, w, l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, double(l.macs) / 1e6,
         gops_of(l.macs, l.cycles, mhz), 100.0 * double(l.core[0].busy) / cyc,
-        100.0 * double(l.core[1].busy) / cyc, fmt::format("{}/{}/{}", sd, sb, so),
-        double(l.dram_bytes) / 1024.0, gbps_of(l.dram_bytes, l.cycles, mhz),
-        s.verified ? fmt::format("{}", l.overflows) : "-", s.risk[i].rows, check);
+        100.0 * mac_utilization(l.core[0].macs, l.cycles, peak[0]),
+        100.0 * double(l.core[1].busy) / cyc,
+        100.0 * mac_utilization(l.core[1].macs, l.cycles, peak[1]),
+        fmt::format("{}/{}/{}", sd, sb, so), double(l.dram_bytes) / 1024.0,
+        gbps_of(l.dram_bytes, l.cycles, mhz), s.verified ? fmt::format("{}", l.overflows) : "-",
+        s.risk[i].rows, check);
   }
   const Totals t = totals(s);
   out << fmt::format(
       "total: {} cycles, {:.3f} ms, {:.1f} GOPS, {:.1f} frames/s, {:.3f} GMAC, DRAM {:.1f} MB at "
-      "{:.2f} GB/s (peak {:.2f}, row hits {:.0f}%), LUT core {:.0f}% busy, DSP core {:.0f}% busy\n",
+      "{:.2f} GB/s (peak {:.2f}, row hits {:.0f}%)\n",
       t.cycles, t.latency_ms, t.gops, t.frames_per_s, double(t.macs) / 1e9,
       double(t.dram_bytes) / 1e6, gbps_of(t.dram_bytes, t.cycles, mhz),
-      s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate(), 100.0 * t.lut_util,
-      100.0 * t.dsp_util);
+      s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate());
+  // Busy share and MAC utilization side by side, named so that one is not taken for the other:
+  // a core busy all the time on short row blocks or narrow tiles does a fraction of its peak.
+  out << fmt::format(
+      "cores: LUT core {:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); DSP core "
+      "{:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); both {:.0f}% MAC utilization\n",
+      100.0 * t.lut_util, 100.0 * t.lut_mac_util, peak[0], 100.0 * t.dsp_util,
+      100.0 * t.dsp_mac_util, peak[1], 100.0 * t.mac_util);
   if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)
     out << fmt::format(

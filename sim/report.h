@@ -13,9 +13,15 @@ namespace msq {
 struct Totals {
   int64_t cycles = 0, macs = 0, dram_bytes = 0;
   double latency_ms = 0, gops = 0, frames_per_s = 0;
-  double lut_util = 0, dsp_util = 0;
+  double lut_util = 0, dsp_util = 0;  // busy share: busy cycles / cycles (the contract's)
+  int64_t core_macs[2] = {0, 0};      // MACs each core executed
+  // MAC utilization: MACs / (cycles x peak MACs per cycle) per core, and all MACs over the sum
+  // of both peaks (docs/report.md).
+  double lut_mac_util = 0, dsp_mac_util = 0, mac_util = 0;
 };
 Totals totals(const Session& s);
+// MACs / (cycles x peak MACs per cycle); 0 without cycles or peak.
+double mac_utilization(int64_t macs, int64_t cycles, int64_t peak_per_cycle);
 // The report's `total` object.
 nlohmann::json totals_json(const Session& s);
 

@@ -96,6 +96,7 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
 
   auto t0 = std::chrono::steady_clock::now();
   SimOptions so;
+  so.events = o.events;
   so.values = o.verify;
   so.fault = o.fault;
   s.sim = simulate(s.cfg, s.wl, so);

@@ -30,7 +30,8 @@ OverflowRisk overflow_risk(const QuantLayer& layer);
 struct SessionOptions {
   bool verify = true;  // compute values and cross-check them; false: timing only
   FaultInjection fault;
-  bool keep_expected = false;  // keep the functional model's outputs (trace record)
+  bool keep_expected = false;   // keep the functional model's outputs (trace record)
+  EventSink* events = nullptr;  // the timeline to fill (run --timeline), null: none
 };
 
 // Everything a run decides before it simulates. Building it throws InputError for a workload or

@@ -1,28 +1,54 @@
 #include "models/dma.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace msq {
 
 using sc_core::sc_time;
 
-Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, Dram& dram)
-    : sc_module(name), cfg_(cfg), clock_(clock), dram_(dram) {}
+Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, DramModel& dram)
+    : sc_module(name),
+      cfg_(cfg),
+      clock_(clock),
+      port_clock_(cfg.axi_clock_mhz > 0 ? sc_time(1e6 / cfg.axi_clock_mhz, sc_core::SC_PS) : clock),
+      dram_(dram),
+      port_free_(size_t(std::max(cfg.axi_ports, 1))) {
+  const std::vector<int>* bound[3] = {&cfg.streams.weights, &cfg.streams.inputs,
+                                      &cfg.streams.outputs};
+  for (int k = 0; k < 3; ++k) {
+    if (bound[k]->empty()) {
+      for (int p = 0; p < int(port_free_.size()); ++p) ports_[k].push_back(p);
+      continue;
+    }
+    for (int p : *bound[k]) {
+      // The config loader refuses these; a direct caller gets an exception, not a wild index.
+      if (p < 0 || p >= int(port_free_.size()))
+        throw std::invalid_argument("Dma: stream bound to port " + std::to_string(p) + " of " +
+                                    std::to_string(port_free_.size()));
+      if (std::find(ports_[k].begin(), ports_[k].end(), p) == ports_[k].end())
+        ports_[k].push_back(p);
+    }
+  }
+}
 
 void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                    int64_t seg_count, bool write) {
   const int64_t bytes = seg_bytes * seg_count;
   if (bytes <= 0) return;
+  const std::vector<int>& ports = ports_[int(kind)];
   const sc_time now = sc_core::sc_time_stamp();
-  const sc_time begin = std::max(now, ports_free_);
+  sc_time begin = now;
+  for (int p : ports) begin = std::max(begin, port_free_[size_t(p)]);
   const sc_time start = begin + clock_ * double(cfg_.dma_setup_cycles);
-  const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * cfg_.axi_ports;
+  const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * int64_t(ports.size());
   const int64_t axi_cycles = (bytes + beat - 1) / beat;
-  const sc_time axi_end = start + clock_ * double(axi_cycles);
+  const sc_time axi_end = start + port_clock_ * double(axi_cycles);
   const sc_time dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
   const sc_time end = std::max(axi_end, dram_end);
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);
-  ports_free_ = end;
+  for (int p : ports) port_free_[size_t(p)] = end;
   ++stats_.transfers;
   stats_.bytes[int(kind)] += bytes;
   wait(end - now);

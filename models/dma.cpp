@@ -14,7 +14,8 @@ Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, D
       clock_(clock),
       port_clock_(cfg.axi_clock_mhz > 0 ? sc_time(1e6 / cfg.axi_clock_mhz, sc_core::SC_PS) : clock),
       dram_(dram),
-      port_free_(size_t(std::max(cfg.axi_ports, 1))) {
+      port_free_(size_t(std::max(cfg.axi_ports, 1))),
+      port_busy_(port_free_.size(), false) {
   const std::vector<int>* bound[3] = {&cfg.streams.weights, &cfg.streams.inputs,
                                       &cfg.streams.outputs};
   for (int k = 0; k < 3; ++k) {
@@ -38,6 +39,14 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const int64_t bytes = seg_bytes * seg_count;
   if (bytes <= 0) return;
   const std::vector<int>& ports = ports_[int(kind)];
+  // A transfer that hands the DRAM chunks waits in between; the ports stay its own till the end.
+  const auto busy = [&] {
+    for (int p : ports)
+      if (port_busy_[size_t(p)]) return true;
+    return false;
+  };
+  while (busy()) wait(port_released_);
+  for (int p : ports) port_busy_[size_t(p)] = true;
   const sc_time now = sc_core::sc_time_stamp();
   sc_time begin = now;
   for (int p : ports) begin = std::max(begin, port_free_[size_t(p)]);
@@ -45,13 +54,43 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * int64_t(ports.size());
   const int64_t axi_cycles = (bytes + beat - 1) / beat;
   const sc_time axi_end = start + port_clock_ * double(axi_cycles);
-  const sc_time dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
+  sc_time dram_end;
+  if (!cfg_.streams.any()) {
+    dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
+  } else {
+    // Streams in parallel share the DRAM, which serves requests in arrival order. A transfer
+    // paced by its ports must not claim the DRAM for its whole length at once: it hands the
+    // DRAM one chunk at a time, each when its ports have moved the bytes before it, so that the
+    // other streams' requests fall in between.
+    int64_t done = 0;
+    const auto issue = [&](uint64_t a, int64_t len, int64_t stride, int64_t n) {
+      const sc_time ready = start + port_clock_ * double(done / beat);
+      if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
+      dram_end = std::max(dram_end, dram_.access(ready, a, len, stride, n, write));
+      done += len * n;
+    };
+    for (int64_t s = 0; s < seg_count;) {
+      const uint64_t a = addr + uint64_t(s * seg_stride);
+      if (seg_bytes >= kChunkBytes) {
+        for (int64_t off = 0; off < seg_bytes; off += kChunkBytes) {
+          const int64_t len = std::min(kChunkBytes, seg_bytes - off);
+          issue(a + uint64_t(off), len, len, 1);
+        }
+        ++s;
+      } else {
+        const int64_t n = std::min(seg_count - s, kChunkBytes / seg_bytes);
+        issue(a, seg_bytes, seg_stride, n);
+        s += n;
+      }
+    }
+  }
   const sc_time end = std::max(axi_end, dram_end);
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);
-  for (int p : ports) port_free_[size_t(p)] = end;
+  for (int p : ports) port_free_[size_t(p)] = end, port_busy_[size_t(p)] = false;
+  port_released_.notify(sc_core::SC_ZERO_TIME);
   ++stats_.transfers;
   stats_.bytes[int(kind)] += bytes;
-  wait(end - now);
+  wait(end - sc_core::sc_time_stamp());
 }
 
 }  // namespace msq

@@ -37,12 +37,16 @@ class Dma : public sc_core::sc_module {
   const std::vector<int>& ports(Traffic kind) const { return ports_[int(kind)]; }
 
  private:
+  // With bound streams a transfer reaches the DRAM in chunks of this many bytes (docs/memory.md).
+  static constexpr int64_t kChunkBytes = 4096;
   MemoryConfig cfg_;
   sc_core::sc_time clock_;       // fabric clock: descriptor setup
   sc_core::sc_time port_clock_;  // AXI port clock: data beats
   DramModel& dram_;
   std::vector<int> ports_[3];
   std::vector<sc_core::sc_time> port_free_;
+  std::vector<bool> port_busy_;  // a transfer holds the port (it may wait between DRAM chunks)
+  sc_core::sc_event port_released_;
   DmaStats stats_;
 };
 

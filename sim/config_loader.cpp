@@ -738,6 +738,11 @@ DramConfig read_preset_file(const std::string& path) {
   std::set<std::string> seen;
   walk(dram_table(), t, "", d, {}, &seen);
   require_all(dram_table(), seen, t.src, "", " (a preset gives every DRAM key)");
+  if (d.banks % d.bank_groups) {
+    const TNode* g = t.find("bank_groups");
+    fail(g ? g->src : t.src, "bank_groups",
+         fmt::format("expected a divisor of banks ({}) (got {})", d.banks, d.bank_groups));
+  }
   return d;
 }
 
@@ -1105,10 +1110,18 @@ void check_memory(const TNode& root, RunConfig& c, const std::string& label) {
   };
   MemoryConfig& m = c.memory;
   const DeviceConfig& d = c.device;
-  if (m.dram.banks % m.dram.bank_groups)
+  if (m.dram.banks % m.dram.bank_groups) {
+    // Blame the key the config gives; a preset's own pair is checked when the preset is read.
+    const bool banks_given =
+        !find_path(root, "memory.dram.bank_groups") && find_path(root, "memory.dram.banks");
+    if (banks_given)
+      fail(at("memory.dram.banks"), "memory.dram.banks",
+           fmt::format("expected a multiple of memory.dram.bank_groups ({}) (got {})",
+                       m.dram.bank_groups, m.dram.banks));
     fail(at("memory.dram.bank_groups"), "memory.dram.bank_groups",
          fmt::format("expected a divisor of memory.dram.banks ({}) (got {})", m.dram.banks,
                      m.dram.bank_groups));
+  }
   const std::string dev = "the " + d.name + " (device.axi_hp_";
   if (d.axi_hp_ports > 0 && m.axi_ports > d.axi_hp_ports)
     fail(at("memory.axi_ports"), "memory.axi_ports",

@@ -103,7 +103,7 @@ struct StreamPorts {
   bool any() const { return !weights.empty() || !inputs.empty() || !outputs.empty(); }
 };
 
-// memory: DRAM behind AXI HP ports that the DMA drives at the fabric clock.
+// memory: a DRAM model behind AXI HP ports that the DMA drives at the port clock (docs/memory.md).
 struct MemoryConfig {
   std::string model = "ddr";  // DRAM model by name (models/hw/memory/dram_model.h registry)
   DramConfig dram;

@@ -147,6 +147,30 @@ TEST(DmaStreams, WeightBoundLayerSlowsWhenWeightsHaveOnePort) {
   EXPECT_LT(ratio, 2.1) << cycles[0] << " " << cycles[1];
 }
 
+// memory.model picks the DRAM the accelerator is built with: the ideal one has no row misses and
+// runs a memory-bound layer at least as fast as the ddr one.
+TEST(DramModels, RunConfigChoosesTheModel) {
+  struct Out {
+    int64_t cycles, bursts, hits;
+  };
+  Out out[2];
+  for (int ideal = 0; ideal < 2; ++ideal)
+    out[ideal] = in_child<Out>([ideal] {
+      RunConfig c = from_text(std::string("memory: {model: ") + (ideal ? "ideal" : "ddr") + "}");
+      RandomLayerSpec sp;
+      sp.shape = conv("wide1x1", 16, 96, 16, 1, 1, 0);
+      Workload wl;
+      wl.layers.push_back(random_layer(sp, 1));
+      SimOptions o;
+      o.values = false;
+      const SimResult r = simulate(c, wl, o);
+      return Out{r.layers[0].cycles, r.dram.bursts, r.dram.row_hits};
+    });
+  EXPECT_LT(out[0].hits, out[0].bursts);
+  EXPECT_EQ(out[1].hits, out[1].bursts);
+  EXPECT_LT(out[1].cycles, out[0].cycles);
+}
+
 TEST(AxiLimits, ConfigsBeyondTheDeviceAreRefusedNamingKeyAndLimit) {
   EXPECT_EQ(error_of("device: xc7z020\nmemory: {axi_width_bits: 128}\n"),
             "t.yaml:2: memory.axi_width_bits: expected at most 64 bits, the widest AXI HP port "

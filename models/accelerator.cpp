@@ -20,7 +20,8 @@ class Top : public sc_core::sc_module {
  public:
   Top(sc_core::sc_module_name name, const RunConfig& cfg, Fabric& f)
       : sc_module(name),
-        dram("dram", cfg.memory.dram),
+        dram_owner(make_dram_model(cfg.memory.model, "dram", cfg.memory.dram)),
+        dram(*dram_owner),
         dma("dma", cfg.memory, f.clock, dram),
         input("input_buffer", int64_t(cfg.accelerator.buffers.input_bram36) * kBram36DataBytes),
         output("output_buffer", int64_t(cfg.accelerator.buffers.output_bram36) * kBram36DataBytes),
@@ -32,7 +33,8 @@ class Top : public sc_core::sc_module {
         lut("lut_core", f, weights_lut, cfg.accelerator.lut_core),
         dsp("dsp_core", f, weights_dsp, cfg.accelerator.dsp_core) {}
 
-  Dram dram;
+  std::unique_ptr<DramModel> dram_owner;
+  DramModel& dram;
   Dma dma;
   Buffer input, output, weights_lut, weights_dsp;
   Scheduler scheduler;

@@ -18,6 +18,11 @@ struct DeviceConfig {
   std::string board;
   int64_t lut = 0, ff = 0, bram36 = 0, dsp = 0;
   DspKind dsp_kind = DspKind::DSP48E1;
+  // PL-to-PS high-performance AXI ports of the family (UG585 for Zynq-7000, UG1085 for Zynq
+  // UltraScale+); 0 = not given, not checked.
+  int axi_hp_ports = 0;
+  int axi_hp_width_bits = 0;      // widest port configuration
+  double axi_hp_clock_mhz = 0.0;  // fastest port clock
 };
 
 // accelerator.lut_core: rows x cols SP2 shift-add PEs.
@@ -77,15 +82,38 @@ struct DramConfig {
   int row_bytes = 4096;  // bytes of one row across the bus width (page size of the rank)
   int burst_length = 8;  // beats per burst
   int tRCD = 7, tRP = 7, CL = 7, tRAS = 20, tRFC = 139, tREFI = 4160;
-  int tCCD = 4;  // column-to-column (a burst every tCCD at best)
+  int tCCD = 4;  // column-to-column (a burst every tCCD at best; tCCD_S with bank groups)
+  // Optional timing; 0 = not modelled (the presets made before these existed leave them out).
+  int bank_groups = 1;  // DDR4: banks split in groups, consecutive bursts alternate groups
+  int tCCD_L = 0;       // column to column within a bank group
+  int tRRD = 0;         // activate to activate (tRRD_S with bank groups)
+  int tRRD_L = 0;       // activate to activate within a bank group
+  int tFAW = 0;         // window that holds at most four activates
+  int CWL = 0;          // write command to first write data; 0 = CL
+  int tWTR = 0;         // end of write data to read command (tWTR_S with bank groups)
+  int tWTR_L = 0;       // the same within a bank group
+  int tRTW = 0;         // read command to write command
+  int tWR = 0;          // end of write data to precharge (write recovery)
 };
 
-// memory: DRAM behind AXI HP ports that the DMA drives at the fabric clock.
+// memory.streams: AXI HP ports (0-based) a DMA stream is bound to; empty = every port, shared with
+// the other unbound streams one transfer at a time (the behaviour before streams existed).
+struct StreamPorts {
+  std::vector<int> weights, inputs, outputs;
+  bool any() const { return !weights.empty() || !inputs.empty() || !outputs.empty(); }
+};
+
+// memory: a DRAM model behind AXI HP ports that the DMA drives at the port clock (docs/memory.md).
 struct MemoryConfig {
+  std::string model = "ddr";  // DRAM model by name (models/hw/memory/dram_model.h registry)
   DramConfig dram;
   int axi_ports = 2;
   int axi_width_bits = 64;
-  int dma_setup_cycles = 16;  // fabric cycles to issue one DMA descriptor
+  double axi_clock_mhz = 0.0;           // AXI port clock; 0 = the fabric clock
+  bool clip_axi_clock = false;          // run the ports at most at the device's AXI HP clock limit
+  double axi_clock_clipped_from = 0.0;  // set by the loader: the clock the limit replaced
+  int dma_setup_cycles = 16;            // fabric cycles to issue one DMA descriptor
+  StreamPorts streams;
 };
 
 // workload: which network and how its rows are quantized.

@@ -1,6 +1,8 @@
 #include "models/dma.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "models/stats/event_sink.h"
 
@@ -8,29 +10,92 @@ namespace msq {
 
 using sc_core::sc_time;
 
-Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, Dram& dram)
-    : sc_module(name), cfg_(cfg), clock_(clock), dram_(dram) {}
+Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, DramModel& dram)
+    : sc_module(name),
+      cfg_(cfg),
+      clock_(clock),
+      port_clock_(cfg.axi_clock_mhz > 0 ? sc_time(1e6 / cfg.axi_clock_mhz, sc_core::SC_PS) : clock),
+      dram_(dram),
+      port_free_(size_t(std::max(cfg.axi_ports, 1))),
+      port_busy_(port_free_.size(), false) {
+  const std::vector<int>* bound[3] = {&cfg.streams.weights, &cfg.streams.inputs,
+                                      &cfg.streams.outputs};
+  for (int k = 0; k < 3; ++k) {
+    if (bound[k]->empty()) {
+      for (int p = 0; p < int(port_free_.size()); ++p) ports_[k].push_back(p);
+      continue;
+    }
+    for (int p : *bound[k]) {
+      // The config loader refuses these; a direct caller gets an exception, not a wild index.
+      if (p < 0 || p >= int(port_free_.size()))
+        throw std::invalid_argument("Dma: stream bound to port " + std::to_string(p) + " of " +
+                                    std::to_string(port_free_.size()));
+      if (std::find(ports_[k].begin(), ports_[k].end(), p) == ports_[k].end())
+        ports_[k].push_back(p);
+    }
+  }
+}
 
 void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                    int64_t seg_count, bool write) {
   const int64_t bytes = seg_bytes * seg_count;
   if (bytes <= 0) return;
+  const std::vector<int>& ports = ports_[int(kind)];
+  // A transfer that hands the DRAM chunks waits in between; the ports stay its own till the end.
+  const auto busy = [&] {
+    for (int p : ports)
+      if (port_busy_[size_t(p)]) return true;
+    return false;
+  };
+  while (busy()) wait(port_released_);
+  for (int p : ports) port_busy_[size_t(p)] = true;
   const sc_time now = sc_core::sc_time_stamp();
-  const sc_time begin = std::max(now, ports_free_);
+  sc_time begin = now;
+  for (int p : ports) begin = std::max(begin, port_free_[size_t(p)]);
   const sc_time start = begin + clock_ * double(cfg_.dma_setup_cycles);
-  const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * cfg_.axi_ports;
+  const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * int64_t(ports.size());
   const int64_t axi_cycles = (bytes + beat - 1) / beat;
-  const sc_time axi_end = start + clock_ * double(axi_cycles);
-  const sc_time dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
+  const sc_time axi_end = start + port_clock_ * double(axi_cycles);
+  sc_time dram_end;
+  if (!cfg_.streams.any()) {
+    dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
+  } else {
+    // Streams in parallel share the DRAM, which serves requests in arrival order. A transfer
+    // paced by its ports must not claim the DRAM for its whole length at once: it hands the
+    // DRAM one chunk at a time, each when its ports have moved the bytes before it, so that the
+    // other streams' requests fall in between.
+    int64_t done = 0;
+    const auto issue = [&](uint64_t a, int64_t len, int64_t stride, int64_t n) {
+      const sc_time ready = start + port_clock_ * double(done / beat);
+      if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
+      dram_end = std::max(dram_end, dram_.access(ready, a, len, stride, n, write));
+      done += len * n;
+    };
+    for (int64_t s = 0; s < seg_count;) {
+      const uint64_t a = addr + uint64_t(s * seg_stride);
+      if (seg_bytes >= kChunkBytes) {
+        for (int64_t off = 0; off < seg_bytes; off += kChunkBytes) {
+          const int64_t len = std::min(kChunkBytes, seg_bytes - off);
+          issue(a + uint64_t(off), len, len, 1);
+        }
+        ++s;
+      } else {
+        const int64_t n = std::min(seg_count - s, kChunkBytes / seg_bytes);
+        issue(a, seg_bytes, seg_stride, n);
+        s += n;
+      }
+    }
+  }
   const sc_time end = std::max(axi_end, dram_end);
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);
-  ports_free_ = end;
+  for (int p : ports) port_free_[size_t(p)] = end, port_busy_[size_t(p)] = false;
+  port_released_.notify(sc_core::SC_ZERO_TIME);
   ++stats_.transfers;
   if (EventSink* ev = EventSink::current())  // the timeline (models/stats/event_sink.h)
     ev->transfer(int(kind), ps_of_seconds(begin.to_seconds()), ps_of_seconds(end.to_seconds()),
                  bytes, addr);
   stats_.bytes[int(kind)] += bytes;
-  wait(end - now);
+  wait(end - sc_core::sc_time_stamp());
 }
 
 }  // namespace msq

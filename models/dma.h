@@ -1,14 +1,17 @@
 // DMA engine: moves tiles between DRAM and the on-chip buffers over AXI HP ports (axi_ports of
-// axi_width_bits at the fabric clock). A transfer is striped over all ports, one transfer at a
-// time in request order; it ends when both its AXI beats and its DRAM bursts are done, so the
-// slower side sets the pace.
+// axi_width_bits at the port clock). Each stream (weights, inputs, outputs) runs on the ports it
+// is bound to (memory.streams); a stream without a binding is striped over all ports. A transfer
+// waits until all its ports are free, so streams on disjoint ports overlap and streams that share
+// ports go one transfer at a time in request order; with no binding at all every transfer is
+// striped over every port, one at a time. A transfer ends when both its AXI beats and its DRAM
+// bursts are done, so the slower side sets the pace; the DRAM serves transfers in arrival order.
 #pragma once
 
 #include <systemc>
 #include <vector>
 
 #include "models/config.h"
-#include "models/dram.h"
+#include "models/hw/memory/dram_model.h"
 
 namespace msq {
 
@@ -17,24 +20,33 @@ enum class Traffic : int { Weights = 0, Inputs = 1, Outputs = 2 };
 struct DmaStats {
   int64_t transfers = 0;
   int64_t bytes[3] = {0, 0, 0};  // by Traffic
-  int64_t busy_cycles = 0;       // fabric cycles with a transfer in flight
+  int64_t busy_cycles = 0;       // fabric cycles with a transfer in flight (summed over streams)
 };
 
 class Dma : public sc_core::sc_module {
  public:
-  Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_core::sc_time clock, Dram& dram);
+  Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_core::sc_time clock,
+      DramModel& dram);
 
-  // Blocks the calling thread until the transfer is done. seg_* as Dram::access.
+  // Blocks the calling thread until the transfer is done. seg_* as DramModel::access.
   void transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                 int64_t seg_count, bool write);
 
   const DmaStats& stats() const { return stats_; }
+  // The ports a stream uses (0-based).
+  const std::vector<int>& ports(Traffic kind) const { return ports_[int(kind)]; }
 
  private:
+  // With bound streams a transfer reaches the DRAM in chunks of this many bytes (docs/memory.md).
+  static constexpr int64_t kChunkBytes = 4096;
   MemoryConfig cfg_;
-  sc_core::sc_time clock_;
-  Dram& dram_;
-  sc_core::sc_time ports_free_;
+  sc_core::sc_time clock_;       // fabric clock: descriptor setup
+  sc_core::sc_time port_clock_;  // AXI port clock: data beats
+  DramModel& dram_;
+  std::vector<int> ports_[3];
+  std::vector<sc_core::sc_time> port_free_;
+  std::vector<bool> port_busy_;  // a transfer holds the port (it may wait between DRAM chunks)
+  sc_core::sc_event port_released_;
   DmaStats stats_;
 };
 

@@ -17,6 +17,7 @@ namespace msq {
 
 void check_design(const DesignOptions& o, Design& d, FaultInjection& fault) {
   RunConfig cfg = load_run_config(o.config, o.sets);
+  if (const std::string w = config_warnings(cfg); !w.empty()) std::cerr << "msqsim: " << w << "\n";
   cfg.verify = cfg.verify && o.verify;
   try {
     d = prepare_design(cfg, cfg.verify, load_resource_costs(default_resource_costs_path()));

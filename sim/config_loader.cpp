@@ -17,6 +17,7 @@
 #include "models/config_dir.h"
 #include "models/error.h"
 #include "models/workload_builder.h"
+#include "models/hw/memory/dram_model.h"
 #include "models/yaml_text.h"
 
 namespace fs = std::filesystem;
@@ -310,6 +311,21 @@ const std::vector<Field<DeviceConfig>>& device_table() {
                                 {"DSP48E1", DspKind::DSP48E1}, {"DSP48E2", DspKind::DSP48E2}},
                             "DSP slice family: DSP48E1 (7-series, 25x18) or DSP48E2 "
                             "(UltraScale+, 27x18)."));
+    // The AXI HP limits are optional so that device mappings written before them still load;
+    // without them memory.axi_* are not checked against the device.
+    v.push_back(f_int<D>("axi_hp_ports", MSQ_REF(axi_hp_ports), 0, 64,
+                         "PL-to-PS high-performance AXI ports (memory.axi_ports may not exceed "
+                         "it); 0 = not checked."));
+    v.back().optional = true;
+    v.push_back(f_int<D>("axi_hp_width_bits", MSQ_REF(axi_hp_width_bits), 0, 1024,
+                         "Widest AXI HP port (memory.axi_width_bits may not exceed it); 0 = not "
+                         "checked."));
+    v.back().optional = true;
+    v.push_back(f_real<D>("axi_hp_clock_mhz", MSQ_REF(axi_hp_clock_mhz), 0, 10'000,
+                          "Fastest AXI HP port clock in MHz (memory.axi_clock_mhz may not exceed "
+                          "it; memory.clip_axi_clock clips the fabric clock to it); 0 = not "
+                          "checked."));
+    v.back().optional = true;
     return v;
   }();
   return t;
@@ -335,7 +351,33 @@ const std::vector<Field<DramConfig>>& dram_table() {
     v.push_back(f_int<D>("tRAS", MSQ_REF(tRAS), 1, 1000, "Activate to precharge, in tCK."));
     v.push_back(f_int<D>("tRFC", MSQ_REF(tRFC), 1, 100'000, "Refresh cycle time, in tCK."));
     v.push_back(f_int<D>("tREFI", MSQ_REF(tREFI), 1, 10'000'000, "Refresh interval, in tCK."));
-    v.push_back(f_int<D>("tCCD", MSQ_REF(tCCD), 1, 100, "Column to column, in tCK."));
+    v.push_back(f_int<D>("tCCD", MSQ_REF(tCCD), 1, 100,
+                         "Column to column, in tCK (tCCD_S with bank groups)."));
+    // Turnaround and bank-group timing: optional, 0 = not modelled (docs/memory.md).
+    const auto opt = [&](const char* key, auto ref, int lo, int hi, const char* doc) {
+      v.push_back(f_int<D>(key, ref, lo, hi, doc));
+      v.back().optional = true;
+    };
+    opt("bank_groups", MSQ_REF(bank_groups), 1, 16,
+        "Bank groups (DDR4); consecutive bursts alternate groups; must divide banks. Default 1.");
+    opt("tCCD_L", MSQ_REF(tCCD_L), 0, 100,
+        "Column to column within a bank group, in tCK; 0 = tCCD.");
+    opt("tRRD", MSQ_REF(tRRD), 0, 1000,
+        "Activate to activate (tRRD_S with bank groups), in tCK; 0 = not modelled.");
+    opt("tRRD_L", MSQ_REF(tRRD_L), 0, 1000,
+        "Activate to activate within a bank group, in tCK; 0 = tRRD.");
+    opt("tFAW", MSQ_REF(tFAW), 0, 10'000,
+        "Window holding at most four activates, in tCK; 0 = not modelled.");
+    opt("CWL", MSQ_REF(CWL), 0, 1000, "Write command to first write data, in tCK; 0 = CL.");
+    opt("tWTR", MSQ_REF(tWTR), 0, 1000,
+        "End of write data to a read command (tWTR_S with bank groups), in tCK; 0 = not "
+        "modelled.");
+    opt("tWTR_L", MSQ_REF(tWTR_L), 0, 1000,
+        "End of write data to a read in the same bank group, in tCK; 0 = tWTR.");
+    opt("tRTW", MSQ_REF(tRTW), 0, 1000,
+        "Read command to write command, in tCK (JEDEC: RL + BL/2 + 2 - WL); 0 = not modelled.");
+    opt("tWR", MSQ_REF(tWR), 0, 1000,
+        "End of write data to precharge (write recovery), in tCK; 0 = not modelled.");
     return v;
   }();
   return t;
@@ -414,6 +456,24 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_int<C>(sc + "tile_k", MSQ_REF(accelerator.scheduler.tile_k), 0, 1 << 30,
                          "Reduction depth per tile; 0 = the largest that fits the buffers."));
 
+    Field<C> model(
+        "memory.model", "choice", join(dram_model_names(), " \\| "),
+        "The DRAM model (docs/memory.md): " + [] {
+          std::string d;
+          for (const auto& n : dram_model_names())
+            d += (d.empty() ? "" : " ") + ("`" + n + "`: " + dram_model_doc(n));
+          return d;
+        }());
+    model.load = [](C& c, const TNode& t, const std::string& key) {
+      const auto names = dram_model_names();
+      if (!t.node.IsScalar() ||
+          std::find(names.begin(), names.end(), t.node.Scalar()) == names.end())
+        expected(t, key, "one of " + join(names, ", "));
+      c.memory.model = t.node.Scalar();
+    };
+    model.dump = [](const C& c) { return json(c.memory.model); };
+    v.push_back(model);
+
     Field<C> preset("memory.preset", "string", "",
                     "A DRAM preset name (configs/memory/NAME.yaml) or a path to a preset "
                     ".yaml; it fills memory.dram, whose keys then override it.");
@@ -427,10 +487,39 @@ const std::vector<Field<RunConfig>>& run_table() {
     }
     v.push_back(f_int<C>("memory.axi_ports", MSQ_REF(memory.axi_ports), 1, 16,
                          "AXI HP ports the DMA uses in parallel."));
-    v.push_back(f_int_of<C>("memory.axi_width_bits", MSQ_REF(memory.axi_width_bits), {32, 64, 128},
-                            "Data width of each AXI port, at the fabric clock."));
+    v.push_back(
+        f_int_of<C>("memory.axi_width_bits", MSQ_REF(memory.axi_width_bits), {32, 64, 128},
+                    "Data width of each AXI port, at the port clock (memory.axi_clock_mhz)."));
+    v.push_back(f_real<C>("memory.axi_clock_mhz", MSQ_REF(memory.axi_clock_mhz), 0, 1000,
+                          "Clock of the AXI ports in MHz; 0 = the fabric clock. Above the "
+                          "device's axi_hp_clock_mhz it is refused."));
+    v.push_back(f_bool<C>("memory.clip_axi_clock", MSQ_REF(memory.clip_axi_clock),
+                          "When the ports follow the fabric clock and it exceeds the device's "
+                          "axi_hp_clock_mhz, run them at that limit (with a warning). Off by "
+                          "default: the ports then run at the fabric clock unchecked."));
     v.push_back(f_int<C>("memory.dma_setup_cycles", MSQ_REF(memory.dma_setup_cycles), 0, 100'000,
                          "Fabric cycles to issue one DMA descriptor."));
+    for (const char* s : {"weights", "inputs", "outputs"}) {
+      Field<C> f(std::string("memory.streams.") + s, "list of integers", "0 .. axi_ports-1",
+                 std::string("AXI ports (0-based) the ") + s +
+                     " stream is bound to; empty = striped over every port, one transfer at a "
+                     "time with the other unbound streams. Streams on disjoint ports overlap.");
+      auto ref = [s](auto& c) -> auto& {
+        return s[0] == 'w'   ? c.memory.streams.weights
+               : s[0] == 'i' ? c.memory.streams.inputs
+                             : c.memory.streams.outputs;
+      };
+      f.default_text = "[]";
+      f.load = [ref](C& c, const TNode& t, const std::string& key) {
+        if (!t.node.IsSequence()) expected(t, key, "a list of AXI port numbers, e.g. [0]");
+        std::vector<int> v;
+        for (const auto& e : t.node)
+          v.push_back(int(get_int(to_tree(e, t.src.label, true, key), key, 0, 63)));
+        ref(c) = std::move(v);
+      };
+      f.dump = [ref](const C& c) { return json(ref(c)); };
+      v.push_back(f);
+    }
 
     v.push_back(f_str<C>("workload.network", MSQ_REF(workload.network),
                          "A network name (configs/workloads/NAME.yaml), or a path to a network "
@@ -614,6 +703,11 @@ DramConfig read_preset_file(const std::string& path) {
   std::set<std::string> seen;
   walk(dram_table(), t, "", d, {}, &seen);
   require_all(dram_table(), seen, t.src, "", " (a preset gives every DRAM key)");
+  if (d.banks % d.bank_groups) {
+    const TNode* g = t.find("bank_groups");
+    fail(g ? g->src : t.src, "bank_groups",
+         fmt::format("expected a divisor of banks ({}) (got {})", d.banks, d.bank_groups));
+  }
   return d;
 }
 
@@ -1003,10 +1097,70 @@ std::string md_table(const std::vector<Field<T>>& table, bool show_default) {
   return s;
 }
 
+// Memory keys checked against each other and against the device's AXI HP limits, reported at the
+// key that breaks them.
+void check_memory(const TNode& root, RunConfig& c, const std::string& label) {
+  const auto at = [&](const std::string& key) {
+    const TNode* t = find_path(root, key);
+    return t ? t->src : Src{label, 0};
+  };
+  MemoryConfig& m = c.memory;
+  const DeviceConfig& d = c.device;
+  if (m.dram.banks % m.dram.bank_groups) {
+    // Blame the key the config gives; a preset's own pair is checked when the preset is read.
+    const bool banks_given =
+        !find_path(root, "memory.dram.bank_groups") && find_path(root, "memory.dram.banks");
+    if (banks_given)
+      fail(at("memory.dram.banks"), "memory.dram.banks",
+           fmt::format("expected a multiple of memory.dram.bank_groups ({}) (got {})",
+                       m.dram.bank_groups, m.dram.banks));
+    fail(at("memory.dram.bank_groups"), "memory.dram.bank_groups",
+         fmt::format("expected a divisor of memory.dram.banks ({}) (got {})", m.dram.banks,
+                     m.dram.bank_groups));
+  }
+  const std::string dev = "the " + d.name + " (device.axi_hp_";
+  if (d.axi_hp_ports > 0 && m.axi_ports > d.axi_hp_ports)
+    fail(at("memory.axi_ports"), "memory.axi_ports",
+         fmt::format("expected at most {} AXI HP ports, the limit of {}ports) (got {})",
+                     d.axi_hp_ports, dev, m.axi_ports));
+  if (d.axi_hp_width_bits > 0 && m.axi_width_bits > d.axi_hp_width_bits)
+    fail(at("memory.axi_width_bits"), "memory.axi_width_bits",
+         fmt::format("expected at most {} bits, the widest AXI HP port of {}width_bits) (got {})",
+                     d.axi_hp_width_bits, dev, m.axi_width_bits));
+  if (d.axi_hp_clock_mhz > 0 && m.axi_clock_mhz > d.axi_hp_clock_mhz)
+    fail(at("memory.axi_clock_mhz"), "memory.axi_clock_mhz",
+         fmt::format("expected at most {} MHz, the fastest AXI HP port clock of {}clock_mhz) "
+                     "(got {})",
+                     d.axi_hp_clock_mhz, dev, m.axi_clock_mhz));
+  if (m.clip_axi_clock && m.axi_clock_mhz == 0 && d.axi_hp_clock_mhz > 0 &&
+      c.clock_mhz > d.axi_hp_clock_mhz) {
+    m.axi_clock_clipped_from = c.clock_mhz;
+    m.axi_clock_mhz = d.axi_hp_clock_mhz;
+  }
+  const std::pair<const char*, const std::vector<int>*> streams[] = {
+      {"memory.streams.weights", &m.streams.weights},
+      {"memory.streams.inputs", &m.streams.inputs},
+      {"memory.streams.outputs", &m.streams.outputs}};
+  for (const auto& [key, ports] : streams)
+    for (int p : *ports)
+      if (p >= m.axi_ports)
+        fail(at(key), key,
+             fmt::format("expected AXI port numbers 0 .. {} (memory.axi_ports is {}) (got {})",
+                         m.axi_ports - 1, m.axi_ports, p));
+}
+
 }  // namespace
 
 std::string set_label(const std::string& set) {
   return "--set " + clip_text(set, 80);
+}
+
+std::string config_warnings(const RunConfig& c) {
+  if (c.memory.axi_clock_clipped_from <= 0) return "";
+  return fmt::format(
+      "warning: {}: the AXI ports run at {} MHz, the {}'s AXI HP limit, not at the {} MHz fabric "
+      "clock (memory.clip_axi_clock)",
+      c.file, c.memory.axi_clock_mhz, c.device.name, c.memory.axi_clock_clipped_from);
 }
 
 std::string configs_dir() {
@@ -1024,6 +1178,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   load_device(root.find("device"), c, base_dir);
   load_preset(find_path(root, "memory.preset"), c, base_dir);
   walk(run_table(), root, "", c, {"device", "memory.preset"}, nullptr);
+  check_memory(root, c, label);
 
   // Checks across keys, reported at the key that breaks them.
   auto& w = c.workload;

@@ -19,6 +19,10 @@ namespace msq {
 // tree's configs/).
 std::string configs_dir();
 
+// Warnings about how the config was resolved (an AXI clock clipped to the device's limit), one
+// line, "" when there are none. run and validate print it.
+std::string config_warnings(const RunConfig& c);
+
 // Loads a YAML config, applies `sets` ("dotted.key=VALUE", VALUE parsed as YAML) and validates
 // the result. Every problem is thrown as one InputError "FILE:LINE: dotted.key: ...".
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);

@@ -1,0 +1,62 @@
+#include "models/hw/memory/dram_model.h"
+
+#include <map>
+#include <stdexcept>
+
+#include "models/dram.h"
+#include "models/hw/memory/ideal_dram.h"
+
+namespace msq {
+
+namespace {
+
+struct Entry {
+  std::string doc;
+  DramFactory make;
+};
+
+std::map<std::string, Entry>& registry() {
+  static std::map<std::string, Entry> r = [] {
+    std::map<std::string, Entry> m;
+    m["ddr"] = {
+        "Banks with an open-page policy, timed per burst from the preset's JEDEC timing "
+        "(row hits and misses, refresh, read/write turnaround, bank groups).",
+        [](const char* inst, const DramConfig& c) -> std::unique_ptr<DramModel> {
+          return std::make_unique<Dram>(inst, c);
+        }};
+    m["ideal"] = {
+        "Every transfer at the preset's peak bandwidth after a fixed CAS latency: the "
+        "bound no real access pattern beats.",
+        [](const char*, const DramConfig& c) -> std::unique_ptr<DramModel> {
+          return std::make_unique<IdealDram>(c);
+        }};
+    return m;
+  }();
+  return r;
+}
+
+}  // namespace
+
+bool register_dram_model(const std::string& name, const std::string& doc, DramFactory make) {
+  return registry().emplace(name, Entry{doc, std::move(make)}).second;
+}
+
+std::unique_ptr<DramModel> make_dram_model(const std::string& name, const char* instance,
+                                           const DramConfig& cfg) {
+  const auto it = registry().find(name);
+  if (it == registry().end()) throw std::invalid_argument("unknown DRAM model '" + name + "'");
+  return it->second.make(instance, cfg);
+}
+
+std::vector<std::string> dram_model_names() {
+  std::vector<std::string> v;
+  for (const auto& [name, e] : registry()) v.push_back(name);
+  return v;
+}
+
+std::string dram_model_doc(const std::string& name) {
+  const auto it = registry().find(name);
+  return it == registry().end() ? std::string() : it->second.doc;
+}
+
+}  // namespace msq

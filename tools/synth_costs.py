@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Derives the per-PE coefficients of configs/resources/costs.yaml from Yosys runs over rtl/.
 
-    tools/synth_costs.py [--family xc7|xcup] [--check] [--runs CSV] [--costs YAML]
+    tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check]
 
 Synthesizes the processing elements in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed) with
-`synth_xilinx` over a small grid of widths, hierarchically (each part of a PE is its own module, so
-`stat` counts it apart) and flattened (the whole PE, for the check). From the parts it derives the
-coefficients the resource model multiplies (docs/resources.md, "Where the coefficients come from"),
-writes them into the cost file's affected keys with a comment naming the Yosys version and the
-command, writes every run to rtl/synth/yosys_runs_<family>.csv, and prints the model's PE estimate
-against the flattened synthesis, and an MSD-sized XC7Z020 design against MSD's published
-utilization. --check compares instead of writing: exit 1 when the cost file differs from what the
-runs give.
+`synth_xilinx` over a small grid of widths, one Yosys process per run, hierarchically (each part of
+a PE is its own module, so `stat` counts it apart) and flattened (the whole PE, for the check).
+From the parts it derives the coefficients the resource model multiplies (docs/resources.md,
+"Where the coefficients come from"), and writes configs/resources/costs_yosys_<family>.yaml: the
+model's cost file (--template) with those keys replaced, each with its derivation, under a header
+naming the Yosys version and the command. Every run goes to rtl/synth/yosys_runs_<family>.csv. It
+prints the model's PE estimate against the synthesis, and an MSD-sized XC7Z020 design against
+MSD's published utilization. --check compares instead of writing: exit 1 when the file differs
+from what the runs give. --out configs/resources/costs.yaml adopts the coefficients.
 
 A LUT is counted as Vivado's "Slice LUTs" counts it: LUT1..LUT6, INV and shift-register LUTs
 (SRL16E, SRLC32E). Yosys does not pack two small LUTs into one LUT6 site (Vivado does), so these
@@ -58,7 +59,8 @@ def run_batch(family, runs):
     """runs: list of (key, top, params dict, flatten). One Yosys process reads the sources once and
     synthesizes every run from a saved copy. Returns {key: stat text}."""
     with tempfile.TemporaryDirectory() as tmp:
-        script = ["read_verilog " + " ".join(os.path.join(ROOT, f) for f in RTL), "design -save base"]
+        sources = " ".join(os.path.join(ROOT, f) for f in RTL)
+        script = ["read_verilog " + sources, "design -save base"]
         files = {}
         for i, (key, top, params, flatten) in enumerate(runs):
             out = os.path.join(tmp, "stat%d.txt" % i)
@@ -283,7 +285,8 @@ def update_costs(text, k, notes, header):
         lines = lines[:i] + lines[j + 1:]
     # After the leading comment block.
     first = next(i for i, l in enumerate(lines) if not l.startswith("#"))
-    lines = lines[:first] + [begin] + ["# " + h if h else "#" for h in header] + [end] + lines[first:]
+    head = [begin] + ["# " + h if h else "#" for h in header] + [end]
+    lines = lines[:first] + head + lines[first:]
     for line in lines:
         m = re.match(r"^(\w+):\s*$", line)
         if m:
@@ -377,12 +380,14 @@ def main():
     notes = {
         "fabric.adder_luts_per_bit": [
             "%s: the SP2 PE's own LUTs (its term adder of sw = a + F - 1 bits" % src,
-            "and the flags) fitted over sw; the slope. Each adder bit is a LUT on the CARRY chain."],
+            "and the flags) fitted over sw; the slope. Each adder bit is a LUT on the CARRY",
+            "chain."],
         "fabric.mux_levels_per_lut": [
             "%s: the two sp2_shifter parts; the L for which" % src,
             "sw * (ceil(m1 / L) + ceil(m2 / L)) is nearest to their LUTs (m1, m2 in 1..3)."],
         "fabric.ffs_per_register_bit": [
-            "One slice flip-flop per register bit (UG474). The Yosys runs agree: every data register",
+            "One slice flip-flop per register bit (UG474). The Yosys runs agree: every data",
+            "register",
             "bit of the PEs is one FDRE, and the FFs beyond them are pe_control_ffs_per_stage."],
         "lut_core.sign_luts_per_bit": [
             "%s: msq_acc (add/subtract, first-load, wrap) fitted over" % src,
@@ -401,7 +406,8 @@ def main():
         "dsp_core.dsp_per_pe": ["%s: one DSP48 per dsp_pe_packed." % src],
         "dsp_core.internal_pipeline_stages": [
             "%s: the slice absorbs A/B, M and P registers and the" % src,
-            "restart of P (no fabric cell in msq_dsp_mac); the operand register before it is fabric."],
+            "restart of P (no fabric cell in msq_dsp_mac); the operand register before it is",
+            "fabric."],
         "dsp_core.unpack_luts_per_offset_bit": [
             "%s: dsp_unpack plus the PE's own LUTs (drain flags) fitted" % src,
             "over D in {12, 16, 21}: the slope. The high lane's borrow is a CARRY chain, no LUT."],
@@ -481,7 +487,8 @@ def main():
         hp = hier[("bsh", a, m1, acc)]
         line("bit-serial a=%d m1=%d acc=%d (hierarchical)" % (a, m1, acc),
              sum(v["lut"] for v in hp.values()))
-        line("bit-serial a=%d m1=%d acc=%d (flattened)" % (a, m1, acc), flat[("bs", a, m1, acc)]["lut"])
+        line("bit-serial a=%d m1=%d acc=%d (flattened)" % (a, m1, acc),
+             flat[("bs", a, m1, acc)]["lut"])
     hp = hier[("bsh", 8, 3, 8)]
     print("  bit-serial a=8 m1=3 acc=8 by part: " + ", ".join(
         "%s %d" % (name, c["lut"]) for name, c in sorted(hp.items())) + " LUT (MSD's PE: 17)")

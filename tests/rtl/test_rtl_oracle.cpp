@@ -13,8 +13,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <random>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "models/arith/accumulator.h"
@@ -22,6 +26,7 @@
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
 #include "models/config.h"
+#include "models/resource_model.h"
 #include "models/tiler.h"
 
 namespace {
@@ -329,6 +334,32 @@ TEST(RtlOracle, PackedDspArrayMatchesTheCycleModel) {
       }
   }
   EXPECT_GT(drains, 60);
+}
+
+// The cost file tools/synth_costs.py generated loads with the model's schema, and with it the
+// model prices the default PEs (a=8, b=4, acc=32, depth 4, DSP48E1 with D=21) within 25% of the
+// synthesized parts that rtl/synth/yosys_runs_xc7.csv records.
+TEST(RtlOracle, SynthesizedCostFileLoadsAndMatchesItsRuns) {
+  const std::string root = MSQ_SOURCE_DIR;
+  const ResourceCosts k = load_resource_costs(root + "/configs/resources/costs_yosys_xc7.yaml");
+  std::ifstream csv(root + "/rtl/synth/yosys_runs_xc7.csv");
+  ASSERT_TRUE(csv) << "rtl/synth/yosys_runs_xc7.csv";
+  std::map<std::string, double> lut;  // hierarchical runs: the LUTs of all parts of a PE
+  std::string line;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (f.size() == 8 && f[0] == "hier") lut[f[1] + " " + f[2]] += std::stod(f[4]);
+  }
+  const RunConfig cfg;
+  const double sp2 = lut["sp2_pe A=8 M1=2 M2=1 ACC=32"],
+               dsp = lut["dsp_pe_packed A=8 AW=25 D=21 ACC=32"];
+  ASSERT_GT(sp2, 0);
+  ASSERT_GT(dsp, 0);
+  EXPECT_NEAR(sp2_pe_cost(cfg, k).lut, sp2, 0.25 * sp2);
+  EXPECT_NEAR(dsp_pe_cost(cfg, k).lut, dsp, 0.25 * dsp);
+  EXPECT_EQ(dsp_pe_cost(cfg, k).dsp, 1);
 }
 
 }  // namespace

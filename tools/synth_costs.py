@@ -225,8 +225,10 @@ def derive(family, hier, flat):
     lane = sum(lane_s) / len(lane_s)
     k["dsp_core.dsp_per_pe"] = max(dsp_count)
     if max(int_stages) != 0:
-        fail("the DSP slice left %d registers in the fabric; internal_pipeline_stages is not 3" %
-             max(int_stages))
+        fail("family %s: the DSP slice module (msq_dsp_mac) left %d registers in the fabric: this"
+             " Yosys does not pack the slice's registers and accumulator, so the DSP coefficients"
+             " cannot be derived (the runs are in rtl/synth/yosys_runs_%s.csv)" %
+             (family, max(int_stages), family))
     k["dsp_core.internal_pipeline_stages"] = 3
     k["dsp_core.unpack_luts_per_offset_bit"] = r2(max(0.0, un_s))
     k["dsp_core.unpack_luts_fixed"] = r2(max(0.0, un_c))
@@ -357,8 +359,6 @@ def main():
             flat[key] = flat_counts(stats[key])
         else:
             hier[key] = part_counts(stats[key], top)
-    k = derive(fam, hier, flat)
-
     # Every run, for the record.
     runs_path = args.runs or os.path.join(ROOT, "rtl/synth/yosys_runs_%s.csv" % fam)
     os.makedirs(os.path.dirname(runs_path), exist_ok=True)
@@ -369,10 +369,13 @@ def main():
         for part, c in sorted(parts.items()):
             rows.append("%s,%s,%s,%s,%d,%d,%d,%d" % ("flat" if flatten else "hier", top, ps, part,
                                                       c["lut"], c["ff"], c["carry"], c["dsp"]))
-    tmp = runs_path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(rows) + "\n")
-    os.replace(tmp, runs_path)
+    if not args.check:
+        tmp = runs_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        os.replace(tmp, runs_path)
+
+    k = derive(fam, hier, flat)
 
     cmd = "tools/synth_costs.py --family %s" % fam
     synth = "synth_xilinx -family %s -noiopad" % fam

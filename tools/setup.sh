@@ -12,7 +12,7 @@ mode=${1:-build}
 [ $# -gt 0 ] && shift
 
 # One list, read by this script and by the README: what the project needs from Debian.
-packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libboost-dev
+packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libboost-dev yosys verilator
           libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev python3 python3-numpy
           python3-matplotlib python3-onnx slurm-wlm munge
           qemu-user)

@@ -1,0 +1,226 @@
+// Small arrays of the processing elements with their per-engine glue: the job sequencer (steps,
+// passes, chains and drain cycles) and the operand distribution. Weights are broadcast along a
+// row, activations along a column, as the cycle model assumes (no systolic skew). The sequencer
+// names the step it issues (step_k, step_pass) and the operand buffers answer in the same cycle.
+// The Verilator oracle test (tests/rtl/) drives these through rtl_oracle_top.
+
+// Common sequencer of the LUT engines: `passes` passes of `tk` steps, each step `SUB` cycles
+// (1: bit-parallel, 2: bit-serial, one digit per cycle), back to back.
+module msq_lut_seq #(
+    parameter SUB = 1
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    output issue,
+    output [15:0] k,
+    output [15:0] pass,
+    output sub,          // which digit of the step (bit-serial)
+    output first,
+    output last
+);
+  reg busy = 1'b0;
+  reg [15:0] kr = 16'd0, pr = 16'd0;
+  reg jr = 1'b0;
+  assign issue = start | busy;
+  assign k = start ? 16'd0 : kr;
+  assign pass = start ? 16'd0 : pr;
+  assign sub = start ? 1'b0 : jr;
+  wire step_end = (SUB == 1) | sub;
+  wire last_k = k == tk - 16'd1;
+  assign first = k == 16'd0 && !sub;
+  assign last = last_k && step_end;
+  always @(posedge clk)
+    if (issue) begin
+      jr <= (SUB == 2) & !sub;
+      if (step_end) begin
+        kr <= last_k ? 16'd0 : k + 16'd1;
+        pr <= last_k ? pass + 16'd1 : pass;
+        busy <= !(last_k && pass == passes - 16'd1);
+      end else begin
+        kr <= k;  // `start` names step 0 of pass 0 without the registers holding it
+        pr <= pass;
+        busy <= 1'b1;
+      end
+    end
+endmodule
+
+module lut_array #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter M1 = 2,
+    parameter M2 = 1,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    output step_valid,
+    output [15:0] step_k,
+    output [15:0] step_pass,
+    input [R*(1+M1+M2)-1:0] codes,  // row r's SP2 code word of step k
+    input [C*A-1:0] xs,             // column c's activation of step k
+    input shift,
+    output [R*C*ACC-1:0] outs,      // PE (r, c) at (r * C + c) * ACC
+    output out_valid
+);
+  localparam B = 1 + M1 + M2;
+  wire first, last, sub;
+  msq_lut_seq #(.SUB(1)) seq (
+      .clk(clk), .start(start), .tk(tk), .passes(passes), .issue(step_valid), .k(step_k),
+      .pass(step_pass), .sub(sub), .first(first), .last(last));
+  wire [R*C-1:0] valids;
+  assign out_valid = valids[0];
+  genvar r, c;
+  generate
+    for (r = 0; r < R; r = r + 1) begin : row
+      for (c = 0; c < C; c = c + 1) begin : col
+        // The readout chain runs up each column: row r takes row r + 1's sum.
+        wire [ACC-1:0] below;
+        if (r + 1 < R) begin : chain
+          assign below = outs[((r + 1) * C + c) * ACC +: ACC];
+        end else begin : last_row
+          assign below = {ACC{1'b0}};
+        end
+        sp2_pe #(.A(A), .M1(M1), .M2(M2), .ACC(ACC), .SAT(SAT)) pe (
+            .clk(clk), .in_valid(step_valid), .in_first(first), .in_last(last),
+            .x(xs[c*A +: A]), .code(codes[r*B +: B]), .shift(shift), .chain_in(below),
+            .out(outs[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+      end
+    end
+  endgenerate
+endmodule
+
+module bitserial_array #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter M1 = 2,
+    parameter M2 = 1,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    output step_valid,
+    output [15:0] step_k,
+    output [15:0] step_pass,
+    input [R*(1+M1+M2)-1:0] codes,
+    input [C*A-1:0] xs,
+    input shift,
+    output [R*C*ACC-1:0] outs,
+    output out_valid
+);
+  localparam B = 1 + M1 + M2;
+  wire first, last, sub;
+  msq_lut_seq #(.SUB(2)) seq (
+      .clk(clk), .start(start), .tk(tk), .passes(passes), .issue(step_valid), .k(step_k),
+      .pass(step_pass), .sub(sub), .first(first), .last(last));
+  wire [R*C-1:0] valids;
+  assign out_valid = valids[0];
+  genvar r, c;
+  generate
+    for (r = 0; r < R; r = r + 1) begin : row
+      // The row's digit: {s, e1} in the first cycle of a weight, {s, e2} in the second.
+      wire [B-1:0] code = codes[r*B +: B];
+      wire [M1-1:0] e2 = {{(M1 - M2) {1'b0}}, code[M2-1:0]};
+      wire [M1:0] digit = {code[B-1], sub ? e2 : code[M1+M2-1:M2]};
+      for (c = 0; c < C; c = c + 1) begin : col
+        wire [ACC-1:0] below;
+        if (r + 1 < R) begin : chain
+          assign below = outs[((r + 1) * C + c) * ACC +: ACC];
+        end else begin : last_row
+          assign below = {ACC{1'b0}};
+        end
+        sp2_pe_bitserial #(.A(A), .M1(M1), .ACC(ACC), .SAT(SAT)) pe (
+            .clk(clk), .in_valid(step_valid), .in_first(first), .in_last(last),
+            .x(xs[c*A +: A]), .digit(digit), .shift(shift), .chain_in(below),
+            .out(outs[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+      end
+    end
+  endgenerate
+endmodule
+
+// The packed DSP core: R slices per column, each holding a pair of rows (high and low lane).
+// A chain of `chain` products (the planner's packed_max_chain) ends with a drain, and the
+// sequencer idles one cycle after it (drain_cycles = 1).
+module dsp_array #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter AW = 25,
+    parameter D = 21,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    input [15:0] chain,
+    output step_valid,
+    output [15:0] step_k,
+    output [15:0] step_pass,
+    input [R*AW-1:0] as,   // slice row r's packed operand of step k
+    input [C*A-1:0] xs,
+    input shift,
+    output [R*C*ACC-1:0] outs_hi,
+    output [R*C*ACC-1:0] outs_lo,
+    output out_valid
+);
+  reg busy = 1'b0, bub = 1'b0;
+  reg [15:0] kr = 16'd0, pr = 16'd0, jr = 16'd0;
+  wire issue = start | busy;
+  wire [15:0] k = start ? 16'd0 : kr;
+  wire [15:0] pass = start ? 16'd0 : pr;
+  wire [15:0] j = start ? 16'd0 : jr;
+  wire idle = !start & bub;
+  wire last_k = k == tk - 16'd1;
+  wire chain_end = j == chain - 16'd1 || last_k;
+  always @(posedge clk)
+    if (issue) begin
+      if (idle) begin
+        bub <= 1'b0;
+        busy <= pr != passes;
+      end else begin
+        bub <= chain_end;
+        jr <= chain_end ? 16'd0 : j + 16'd1;
+        kr <= last_k ? 16'd0 : k + 16'd1;
+        pr <= last_k ? pass + 16'd1 : pass;
+        busy <= 1'b1;
+      end
+    end
+  assign step_valid = issue & !idle;
+  assign step_k = k;
+  assign step_pass = pass;
+
+  wire [R*C-1:0] valids;
+  assign out_valid = valids[0];
+  genvar r, c;
+  generate
+    for (r = 0; r < R; r = r + 1) begin : row
+      for (c = 0; c < C; c = c + 1) begin : col
+        wire [ACC-1:0] below_hi, below_lo;
+        if (r + 1 < R) begin : chain_r
+          assign below_hi = outs_hi[((r + 1) * C + c) * ACC +: ACC];
+          assign below_lo = outs_lo[((r + 1) * C + c) * ACC +: ACC];
+        end else begin : last_row
+          assign below_hi = {ACC{1'b0}};
+          assign below_lo = {ACC{1'b0}};
+        end
+        dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+            .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
+            .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
+            .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
+            .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
+            .out_valid(valids[r*C+c]));
+      end
+    end
+  endgenerate
+endmodule

@@ -1,0 +1,81 @@
+// The arrays the Verilator oracle test (tests/rtl/test_rtl_oracle.cpp) runs, one top so that one
+// verilation builds them all. Widths are small on purpose: a 14-bit accumulator overflows within
+// a few products, so the wrap and saturate rules are exercised; a lane offset of 14 gives packed
+// chains of 4 products (DSP48E1, 4-bit weights, 8-bit activations), so tiles drain several times.
+module rtl_oracle_top #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter M1 = 2,
+    parameter M2 = 1,
+    parameter LACC = 14,
+    parameter AW = 25,
+    parameter D = 14,
+    parameter DACC = 24
+) (
+    input clk,
+    // bit-parallel SP2, wrapping
+    input lw_start,
+    input [15:0] lw_tk,
+    input [15:0] lw_passes,
+    output lw_step_valid,
+    output [15:0] lw_step_k,
+    output [15:0] lw_step_pass,
+    input [R*(1+M1+M2)-1:0] lw_codes,
+    input [C*A-1:0] lw_xs,
+    output [R*C*LACC-1:0] lw_outs,
+    output lw_out_valid,
+    // bit-parallel SP2, saturating
+    input ls_start,
+    input [15:0] ls_tk,
+    input [15:0] ls_passes,
+    output ls_step_valid,
+    output [15:0] ls_step_k,
+    output [15:0] ls_step_pass,
+    input [R*(1+M1+M2)-1:0] ls_codes,
+    input [C*A-1:0] ls_xs,
+    output [R*C*LACC-1:0] ls_outs,
+    output ls_out_valid,
+    // bit-serial SP2, saturating
+    input bs_start,
+    input [15:0] bs_tk,
+    input [15:0] bs_passes,
+    output bs_step_valid,
+    output [15:0] bs_step_k,
+    output [15:0] bs_step_pass,
+    input [R*(1+M1+M2)-1:0] bs_codes,
+    input [C*A-1:0] bs_xs,
+    output [R*C*LACC-1:0] bs_outs,
+    output bs_out_valid,
+    // packed DSP
+    input dp_start,
+    input [15:0] dp_tk,
+    input [15:0] dp_passes,
+    input [15:0] dp_chain,
+    output dp_step_valid,
+    output [15:0] dp_step_k,
+    output [15:0] dp_step_pass,
+    input [R*AW-1:0] dp_as,
+    input [C*A-1:0] dp_xs,
+    output [R*C*DACC-1:0] dp_outs_hi,
+    output [R*C*DACC-1:0] dp_outs_lo,
+    output dp_out_valid
+);
+  lut_array #(.R(R), .C(C), .A(A), .M1(M1), .M2(M2), .ACC(LACC), .SAT(0)) lw (
+      .clk(clk), .start(lw_start), .tk(lw_tk), .passes(lw_passes), .step_valid(lw_step_valid),
+      .step_k(lw_step_k), .step_pass(lw_step_pass), .codes(lw_codes), .xs(lw_xs), .shift(1'b0),
+      .outs(lw_outs), .out_valid(lw_out_valid));
+  lut_array #(.R(R), .C(C), .A(A), .M1(M1), .M2(M2), .ACC(LACC), .SAT(1)) ls (
+      .clk(clk), .start(ls_start), .tk(ls_tk), .passes(ls_passes), .step_valid(ls_step_valid),
+      .step_k(ls_step_k), .step_pass(ls_step_pass), .codes(ls_codes), .xs(ls_xs), .shift(1'b0),
+      .outs(ls_outs), .out_valid(ls_out_valid));
+  bitserial_array #(.R(R), .C(C), .A(A), .M1(M1), .M2(M2), .ACC(LACC), .SAT(1)) bs (
+      .clk(clk), .start(bs_start), .tk(bs_tk), .passes(bs_passes), .step_valid(bs_step_valid),
+      .step_k(bs_step_k), .step_pass(bs_step_pass), .codes(bs_codes), .xs(bs_xs), .shift(1'b0),
+      .outs(bs_outs), .out_valid(bs_out_valid));
+  dsp_array #(.R(R), .C(C), .A(A), .AW(AW), .D(D), .ACC(DACC), .SAT(0)) dp (
+      .clk(clk), .start(dp_start), .tk(dp_tk), .passes(dp_passes), .chain(dp_chain),
+      .step_valid(dp_step_valid), .step_k(dp_step_k), .step_pass(dp_step_pass), .as(dp_as),
+      .xs(dp_xs), .shift(1'b0), .outs_hi(dp_outs_hi), .outs_lo(dp_outs_lo),
+      .out_valid(dp_out_valid));
+endmodule

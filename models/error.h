@@ -43,4 +43,9 @@ class InputError : public std::runtime_error {
   int line_ = 0;
 };
 
+// `e`, raised while working for FILE (the config that asked for a design that cannot be built), as
+// an error of FILE: its parts kept when it names no file of its own; when it does, that file's
+// message becomes the detail ("FILE: OTHER:LINE: KEY: WHAT").
+InputError within_file(const std::string& file, const InputError& e);
+
 }  // namespace msq

@@ -4,7 +4,6 @@
 // never mixes rows of two definitions, and checked for completeness at the end.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -256,11 +255,10 @@ int merge(const SweepSpec& spec, const SweepOptions& o, const std::string& out) 
 }  // namespace
 
 int cmd_sweep(const SweepOptions& o) {
-  // Under a file size limit (ulimit -f) a write past it would kill the sweep without a word;
-  // ignored, the write fails with EFBIG and is reported like a full disk.
-  signal(SIGXFSZ, SIG_IGN);
   const SweepSpec spec = load_sweep(o.sweep);
   const std::string out = o.out.empty() ? spec.name + ".csv" : o.out;
+  check_writable(out);
+  if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);
   if (!o.merge.empty()) return merge(spec, o, out);
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include "models/functional_model.h"
 #include "sim/npy.h"
 #include "sim/trace.h"
+#include "tests/support/in_child.h"
 
 namespace {
 
@@ -192,6 +195,34 @@ TEST_F(Trace, OverwritesOnlyTraces) {
     EXPECT_NE(std::string(e.what()).find("not a trace directory"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(fs::exists(other + "/keep.txt"));
+}
+
+// A trace that cannot be written says why (the reason from the OS), whichever step fails.
+TEST_F(Trace, WriteFailuresCarryTheReason) {
+  std::ofstream(root_ + "/plain") << "a file, not a directory";
+  try {
+    msq::write_trace(root_ + "/plain/t", config_, sample_layers());
+    ADD_FAILURE() << "wrote a trace under a regular file";
+  } catch (const msq::InputError& e) {
+    EXPECT_EQ(e.file(), root_ + "/plain/t");
+    EXPECT_NE(e.detail().find(": Not a directory"), std::string::npos) << e.what();
+  }
+  // The manifest rewrite under a file size limit below its size (SIGXFSZ ignored, as msqsim
+  // does): in a child, so that the limit stays there.
+  const std::string dir = dir_;
+  const int verdict = msq::testing::in_child<int>([&] {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit lim{64, 64};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    try {
+      msq::set_expected_cycles(dir, {10, 20, 30});
+    } catch (const msq::InputError& e) {
+      return std::string(e.detail()) == "cannot write: File too large" ? 1 : 2;
+    }
+    return 3;
+  });
+  EXPECT_EQ(verdict, 1) << "2: another message, 3: no error";
+  EXPECT_EQ(msq::read_trace(dir_).layers[0].expected_cycles, 1234);  // the manifest as it was
 }
 
 TEST_F(Trace, SetExpectedCycles) {

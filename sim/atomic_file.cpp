@@ -54,7 +54,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const auto fail = [&](int err, const char* what) {
     ::close(fd);
     std::remove(tmp.c_str());
-    return InputError(path + ": " + what + ": " + std::strerror(err));
+    return InputError(path, 0, "", std::string(what) + ": " + std::strerror(err));
   };
   const char* p = content.data();
   size_t left = content.size();
@@ -71,12 +71,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (::close(fd) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
-    throw InputError(path + ": cannot write: " + std::strerror(err));
+    cannot_write(path, err);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
-    throw InputError(path + ": cannot rename the finished file into place: " + why);
+    throw InputError(path, 0, "", "cannot rename the finished file into place: " + why);
   }
 }
 

@@ -5,10 +5,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,7 +76,7 @@ double number(const std::string& s, const char* what) {
     used = 0;
   }
   if (used == 0 || used != s.size() || !std::isfinite(v))
-    throw InputError(fmt::format("bad range: {} must be a number (got {})", what, s));
+    throw InputError(fmt::format("bad range: {} must be a number (got {})", what, clip_text(s)));
   return v;
 }
 
@@ -521,7 +523,7 @@ std::vector<std::string> sweep_header(const std::vector<std::string>& axis_keys)
 SweepTable read_sweep_csv(const std::string& path, bool repair) {
   SweepTable t;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read"));
+  if (!in) throw InputError(path, 0, "", std::string("cannot read: ") + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -540,16 +542,15 @@ SweepTable read_sweep_csv(const std::string& path, bool repair) {
     bool ok = true;
     auto cells = csv_split(line, ok);
     if (n == 1) {
-      if (!ok) throw InputError(input_error_text(path, n, "", "malformed CSV header"));
+      if (!ok) throw InputError(path, n, "", "malformed CSV header");
       t.header = std::move(cells);
       continue;
     }
     if (!ok || cells.size() != t.header.size() || !is_id(cells[0]))
-      throw InputError(
-          input_error_text(path, n, "",
-                           fmt::format("malformed row: {} cells, the header has {} (delete "
-                                       "the line: --resume runs its point again)",
-                                       cells.size(), t.header.size())));
+      throw InputError(path, n, "",
+                       fmt::format("malformed row: {} cells, the header has {} (delete "
+                                   "the line: --resume runs its point again)",
+                                   cells.size(), t.header.size()));
     t.rows.push_back(std::move(cells));
   }
   return t;

@@ -19,8 +19,8 @@ std::string input_error_text(const std::string& file, int line, const std::strin
 }
 
 InputError within_file(const std::string& file, const InputError& e) {
-  if (e.file().empty()) return InputError(file, e.line(), e.key(), e.detail());
-  return InputError(file, 0, "", e.what());
+  if (e.file().empty()) return InputError(file, e.line(), e.key(), e.detail(), e.problem());
+  return InputError(file, 0, "", e.what(), e.problem());
 }
 
 }  // namespace msq

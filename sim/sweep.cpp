@@ -354,7 +354,7 @@ SweepSpec load_sweep(const std::string& path) {
     try {
       load_run_config(s.base, sets);
     } catch (const InputError& e) {
-      if (e.detail().rfind("unknown key", 0) == 0)
+      if (e.problem() == InputProblem::UnknownKey)
         throw InputError(path, a.line, "axes." + a.key, e.detail());
     }
   }

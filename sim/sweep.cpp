@@ -235,7 +235,11 @@ SweepSpec load_sweep(const std::string& path) {
   // Each key of a mapping: a plain name, given once, and (with `known`) one of those.
   const auto keys_of = [&](const YAML::Node& map, const std::string& where,
                            const std::vector<std::string>* known) {
-    std::vector<std::pair<std::string, YAML::Node>> out;
+    struct Entry {
+      std::string key;
+      YAML::Node key_node, value;
+    };
+    std::vector<Entry> out;
     std::set<std::string> seen;
     for (auto e = map.begin(); e != map.end(); ++e) {
       const std::string k = yaml_key(e->first, path, where);
@@ -243,7 +247,7 @@ SweepSpec load_sweep(const std::string& path) {
       if (known && std::find(known->begin(), known->end(), k) == known->end())
         throw fail(e->first, full, unknown_key_what(k, *known));
       if (!seen.insert(k).second) throw fail(e->first, full, "duplicate key");
-      out.emplace_back(k, e->first);
+      out.push_back({k, e->first, e->second});
     }
     return out;
   };
@@ -254,8 +258,9 @@ SweepSpec load_sweep(const std::string& path) {
   YAML::Node base_node;
   bool has_base = false;
   std::vector<std::pair<std::string, int>> set_lines;  // key, line
-  for (const auto& [key, key_node] : keys_of(root, "", &kTop)) {
-    const YAML::Node v = root[key];
+  for (const auto& top : keys_of(root, "", &kTop)) {
+    const std::string& key = top.key;
+    const YAML::Node v = top.value;
     const int line = yaml_line(v);
     if (key == "name") {
       s.name = yaml_str(v, path, line, key);
@@ -267,16 +272,14 @@ SweepSpec load_sweep(const std::string& path) {
       s.verify = yaml_bool(v, path, line, key);
     } else if (key == "set") {
       need_map(v, key, "a mapping of dotted config keys to values");
-      for (const auto& [k, kn] : keys_of(v, key, nullptr)) {
-        const YAML::Node e = v[k];
+      for (const auto& [k, kn, e] : keys_of(v, key, nullptr)) {
         if (e.IsNull()) yaml_expected(e, path, yaml_line(kn), "set." + k, "a value");
         s.sets.push_back(k + "=" + resolve_value(k, flow_text(e), dir));
         set_lines.emplace_back(k, yaml_line(kn));
       }
     } else if (key == "constraints") {
       need_map(v, key, "a mapping of fits, max_lut_percent, max_dsp_percent");
-      for (const auto& [k, kn] : keys_of(v, key, &kConstraints)) {
-        const YAML::Node e = v[k];
+      for (const auto& [k, kn, e] : keys_of(v, key, &kConstraints)) {
         const std::string full = "constraints." + k;
         if (k == "fits") {
           s.constraints.fits = yaml_bool(e, path, yaml_line(e), full);
@@ -291,12 +294,11 @@ SweepSpec load_sweep(const std::string& path) {
       }
     } else if (key == "axes") {
       need_map(v, key, "a mapping of dotted config keys to lists or ranges");
-      for (const auto& [k, kn] : keys_of(v, key, nullptr)) {
+      for (const auto& [k, kn, val] : keys_of(v, key, nullptr)) {
         SweepAxis a;
         a.key = k;
         a.line = yaml_line(kn);
         const std::string full = "axes." + a.key;
-        const YAML::Node val = v[k];
         if (val.IsSequence()) {
           if (val.size() == 0)
             yaml_expected(val, path, yaml_line(val), full, "a non-empty list of values");
@@ -306,8 +308,7 @@ SweepSpec load_sweep(const std::string& path) {
           }
         } else if (val.IsMap()) {
           std::map<std::string, std::string> r;
-          for (const auto& [rk, rn] : keys_of(val, full, &kRange)) {
-            const YAML::Node q = val[rk];
+          for (const auto& [rk, rn, q] : keys_of(val, full, &kRange)) {
             if (!q.IsScalar()) yaml_expected(q, path, yaml_line(q), full + "." + rk, "a number");
             r[rk] = q.Scalar();
           }

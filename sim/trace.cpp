@@ -534,11 +534,12 @@ Trace read_trace(const std::string& dir) {
   if (!fs::exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
+  static const std::vector<std::string> kManifestKeys{"format", "config", "layers"};
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
   for (const auto& kv : root) {
     const std::string key = mf.key_name(kv.first, "");
-    if (key != "format" && key != "config" && key != "layers")
-      mf.bad(kv.first, key, unknown_key_what(key, {"format", "config", "layers"}));
+    if (std::find(kManifestKeys.begin(), kManifestKeys.end(), key) == kManifestKeys.end())
+      mf.bad(kv.first, key, unknown_key_what(key, kManifestKeys));
   }
   if (!root["format"]) mf.bad(root, "format", "missing");
   if (mf.string(root["format"], "format") != kFormat)

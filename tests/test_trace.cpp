@@ -336,6 +336,31 @@ TEST_F(Trace, ValuesOutOfRange) {
   expect_error({"output.npy", "layer 'fc'", "outside the accumulator range"});
 }
 
+// The layer keys come from one table: a conv needs its kernel, an fc layer takes only the
+// trivial kernel, stride, padding and groups (and reads as a 1x1 conv with them).
+TEST_F(Trace, LayerKeysDependOnTheLayerType) {
+  replace_manifest("    type: fc\n", "    type: fc\n    kernel: 3\n");
+  expect_error({"trace.yaml:", "layers[2] (fc).kernel: an fc layer takes kernel 1"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("    type: fc\n", "    type: fc\n    groups: 2\n");
+  expect_error({"trace.yaml:", "layers[2] (fc).groups: an fc layer takes groups 1"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("    type: fc\n", "    type: fc\n    padding: [0, 0]\n    stride: 1\n");
+  const msq::Trace t = msq::read_trace(dir_);
+  EXPECT_EQ(t.layers[2].layer.shape.type, msq::LayerType::Fc);
+  EXPECT_EQ(t.layers[2].layer.shape.kh, 1);
+  EXPECT_EQ(t.layers[2].layer.shape.sh, 1);
+  msq::write_trace(dir_, config_, sample_layers());
+  {
+    std::ifstream in(dir_ + "/trace.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("    kernel: ");
+    ASSERT_NE(at, std::string::npos) << text;
+    replace_manifest(text.substr(at, text.find('\n', at) + 1 - at), "");
+  }
+  expect_error({"trace.yaml:", "layers[0] (conv).kernel: missing"});
+}
+
 TEST_F(Trace, ManifestErrorsHaveLines) {
   replace_manifest("    stride: [2, 2]\n", "    strid: [2, 2]\n");
   expect_error({"trace.yaml:", "layers[0] (conv).strid: unknown key, expected one of name, dir",

@@ -18,4 +18,9 @@ std::string input_error_text(const std::string& file, int line, const std::strin
   return s;
 }
 
+InputError within_file(const std::string& file, const InputError& e) {
+  if (e.file().empty()) return InputError(file, e.line(), e.key(), e.detail(), e.problem());
+  return InputError(file, 0, "", e.what(), e.problem());
+}
+
 }  // namespace msq

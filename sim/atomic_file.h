@@ -9,4 +9,14 @@ namespace msq {
 // anything fails. Every write is checked: a full disk or a file size limit throws InputError
 // "PATH: cannot write: REASON" (the temporary file removed).
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// Checks, before any work, that write_file_atomic (or an append to PATH) can later create its
+// file: creates and removes the temporary file it would use. A missing directory, a path under a
+// file, a read-only file system, or PATH being a directory throws InputError
+// "PATH: cannot write: REASON", so that a mistyped --out costs nothing instead of a whole run.
+void check_writable(const std::string& path);
+
+// The same for a directory written as a whole (a trace): creates and removes a temporary
+// directory next to it, as the writer will.
+void check_dir_writable(const std::string& dir);
 }  // namespace msq

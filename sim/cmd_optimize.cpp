@@ -80,6 +80,7 @@ std::string fraction_text(double r) {
 
 int cmd_optimize(const OptimizeOptions& o) {
   const RunConfig base = load_run_config(o.config, o.sets);
+  if (!o.out.empty()) check_writable(o.out);  // before the search, not after it
   const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
 
   // Every array pair, estimated without simulating.

@@ -23,7 +23,7 @@ void check_design(const DesignOptions& o, Design& d, FaultInjection& fault) {
     d = prepare_design(cfg, cfg.verify, load_resource_costs(default_resource_costs_path()));
   } catch (const InputError& e) {
     // A design that cannot run a layer: say which config asked for it.
-    throw InputError(o.config + ": " + e.what());
+    throw within_file(o.config, e);
   }
   fault = fault_from_env(d);
 }
@@ -44,6 +44,10 @@ int check_fit(const DesignOptions& o, const Design& d) {
 }
 
 int cmd_run(const RunOptions& o) {
+  // The reports are written after the simulation: a path that cannot take them must stop the run
+  // before it, not throw its result away.
+  for (const std::string* out : {&o.json, &o.csv, &o.timeline})
+    if (!out->empty()) check_writable(*out);
   Design d;
   SessionOptions so;
   check_design(o, d, so.fault);
@@ -57,7 +61,7 @@ int cmd_run(const RunOptions& o) {
   try {
     s = simulate_design(std::move(d), so);
   } catch (const InputError& e) {
-    throw InputError(o.config + ": " + e.what());
+    throw within_file(o.config, e);
   }
 
   print_report(std::cout, s, resources);

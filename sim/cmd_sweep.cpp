@@ -4,7 +4,6 @@
 // never mixes rows of two definitions, and checked for completeness at the end.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,8 +42,8 @@ std::vector<std::string> axis_keys(const SweepSpec& s) {
 void check_header(const SweepTable& t, const std::vector<std::string>& header,
                   const std::string& path, const std::string& sweep) {
   if (t.header != header)
-    throw InputError(input_error_text(
-        path, 1, "", "its columns are not those of " + sweep + " (another sweep's results?)"));
+    throw InputError(path, 1, "",
+                     "its columns are not those of " + sweep + " (another sweep's results?)");
 }
 
 int count_status(const SweepTable& t, const std::string& status) {
@@ -64,20 +63,22 @@ class OutputLock {
     for (;;) {
       fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
       if (fd_ < 0)
-        throw InputError(path_ + ": cannot create the lock file of " + out + ": " +
-                         std::strerror(errno));
+        throw InputError(path_, 0, "",
+                         "cannot create the lock file of " + out + ": " + std::strerror(errno));
       if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
         char buf[32] = {};
         const ssize_t n = pread(fd_, buf, sizeof buf - 1, 0);
         ::close(fd_);
         fd_ = -1;
-        if (err != EWOULDBLOCK) throw InputError(path_ + ": cannot lock: " + std::strerror(err));
+        if (err != EWOULDBLOCK)
+          throw InputError(path_, 0, "", std::string("cannot lock: ") + std::strerror(err));
         std::string owner = n > 0 ? std::string(buf, size_t(n)) : "";
         while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
-        throw InputError(path_ + ": another msqsim sweep" +
-                         (owner.empty() ? "" : " (pid " + owner + ")") + " is writing " + out +
-                         "; wait for it to end, or choose another --out");
+        throw InputError(path_, 0, "",
+                         "another msqsim sweep" + (owner.empty() ? "" : " (pid " + owner + ")") +
+                             " is writing " + out +
+                             "; wait for it to end, or choose another --out");
       }
       // The owner before us may have removed the file between our open and our lock: then the
       // lock is on a file no one else will see; take the one at the path.
@@ -166,11 +167,12 @@ bool check_definition(const std::string& csv, const json& def, const std::string
     std::ifstream in(path);
     rec = json::parse(in);
   } catch (const json::exception& e) {
-    throw InputError(path + ": not a sweep definition record (" + e.what() +
-                     "); delete it to resume without the check");
+    throw InputError(path, 0, "",
+                     std::string("not a sweep definition record (") + e.what() +
+                         "); delete it to resume without the check");
   }
   if (!rec.is_object() || !rec.contains("fingerprint") || !rec.contains("definition"))
-    throw InputError(path + ": not a sweep definition record (no fingerprint or definition)");
+    throw InputError(path, 0, "", "not a sweep definition record (no fingerprint or definition)");
   if (rec.value("fingerprint", "") != fingerprint(def)) {
     std::string what;
     const json& old = rec["definition"];
@@ -178,15 +180,16 @@ bool check_definition(const std::string& csv, const json& def, const std::string
       if (!old.is_object() || !old.contains(k) || old[k] != v)
         what += (what.empty() ? "" : ", ") + k;
     if (what.empty()) what = "the record";
-    throw InputError(csv + ": its rows are of another definition of this sweep (" + path +
-                     " differs in: " + what +
-                     "); run without --resume to start over, or choose another --out");
+    throw InputError(csv, 0, "",
+                     "its rows are of another definition of this sweep (" + path + " differs in: " +
+                         what + "); run without --resume to start over, or choose another --out");
   }
   if (shard) {
     const std::string had = rec.value("shard", "all"), now = shard->empty() ? "all" : *shard;
     if (had != now)
-      throw InputError(csv + ": its rows are of --shard " + had + " (" + path +
-                       "), this run is --shard " + now + "; choose another --out");
+      throw InputError(csv, 0, "",
+                       "its rows are of --shard " + had + " (" + path + "), this run is --shard " +
+                           now + "; choose another --out");
   }
   return true;
 }
@@ -256,11 +259,10 @@ int merge(const SweepSpec& spec, const SweepOptions& o, const std::string& out) 
 }  // namespace
 
 int cmd_sweep(const SweepOptions& o) {
-  // Under a file size limit (ulimit -f) a write past it would kill the sweep without a word;
-  // ignored, the write fails with EFBIG and is reported like a full disk.
-  signal(SIGXFSZ, SIG_IGN);
   const SweepSpec spec = load_sweep(o.sweep);
   const std::string out = o.out.empty() ? spec.name + ".csv" : o.out;
+  check_writable(out);
+  if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);
   if (!o.merge.empty()) return merge(spec, o, out);
 

@@ -28,6 +28,7 @@ YAML::Node accelerator_part(const RunConfig& cfg) {
 
 int cmd_trace_record(const TraceRecordOptions& o) {
   const RunConfig cfg = load_run_config(o.config, o.sets);
+  check_trace_destination(o.out);  // before the simulation, which may take minutes
   SessionOptions so;
   so.verify = true;
   so.keep_expected = true;
@@ -35,7 +36,7 @@ int cmd_trace_record(const TraceRecordOptions& o) {
   try {
     s = run_session(cfg, so);
   } catch (const InputError& e) {
-    throw InputError(o.config + ": " + e.what());  // name the config that asked for the design
+    throw within_file(o.config, e);  // name the config that asked for the design
   }
 
   // A golden trace from a cycle model that disagrees with the functional model would enshrine

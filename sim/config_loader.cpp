@@ -74,6 +74,10 @@ struct TNode {
   throw InputError(s.label, s.line, key, what);
 }
 
+[[noreturn]] void fail_unknown_key(const Src& s, const std::string& key, const std::string& what) {
+  throw InputError(s.label, s.line, key, what, InputProblem::UnknownKey);
+}
+
 [[noreturn]] void expected(const TNode& t, const std::string& key, const std::string& want) {
   fail(t.src, key, "expected " + want + " (got " + yaml_got(t.node) + ")");
 }
@@ -624,7 +628,7 @@ void walk(const std::vector<Field<T>>& table, const TNode& map, const std::strin
         expected(t, shown + full, "a mapping of " + join(child_keys(table, full), ", "));
       walk(table, t, full, c, skip, seen, shown);
     } else {
-      fail(t.key_src, shown + full, unknown_key_text(table, prefix, k, shown));
+      fail_unknown_key(t.key_src, shown + full, unknown_key_text(table, prefix, k, shown));
     }
   }
 }
@@ -781,8 +785,8 @@ void apply_set(TNode& root, const std::string& s) {
     const size_t depth = prefix.empty() ? 0 : split(prefix, '.').size();
     const std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
     if (find_field(table, leaf))
-      fail(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
-    fail(src, key, unknown_key_text(table, prefix, parts[depth], ""));
+      fail_unknown_key(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
+    fail_unknown_key(src, key, unknown_key_text(table, prefix, parts[depth], ""));
   }
   YAML::Node value;
   try {
@@ -871,7 +875,7 @@ NetworkFile read_network_yaml(const std::string& path) {
   const std::vector<std::string> top{"name", "source", "layers"};
   for (const auto& [k, t] : root.kids)
     if (std::find(top.begin(), top.end(), k) == top.end())
-      fail(t.key_src, k, unknown_key_what(k, top));
+      fail_unknown_key(t.key_src, k, unknown_key_what(k, top));
   const TNode* name = root.find("name");
   if (!name) fail(root.src, "name", "missing");
   nf.name = get_str(*name, "name");
@@ -890,7 +894,7 @@ NetworkFile read_network_yaml(const std::string& path) {
     if (!t.is_map) expected(t, lk, "a mapping of " + join(keys, ", "));
     for (const auto& [k, v] : t.kids)
       if (std::find(keys.begin(), keys.end(), k) == keys.end())
-        fail(v.key_src, lk + "." + k, unknown_key_what(k, keys));
+        fail_unknown_key(v.key_src, lk + "." + k, unknown_key_what(k, keys));
     const auto need = [&](const std::string& k) -> const TNode& {
       const TNode* v = t.find(k);
       if (!v) fail(t.src, lk + "." + k, "missing");

@@ -1,5 +1,6 @@
 // msqsim entry point: the command line lives in sim/cli.cpp.
 #include <malloc.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "msqsim: %s\n", isa_error.c_str());
     return 2;
   }
+  // Under a file size limit (ulimit -f) a write past it would kill msqsim without a word; ignored,
+  // the write fails with EFBIG and every writer reports it with its reason, like a full disk.
+  signal(SIGXFSZ, SIG_IGN);
   heap_in_huge_pages();
   return msq::cli_main(argc, argv);
 }

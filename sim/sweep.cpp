@@ -5,10 +5,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,17 +35,6 @@ using nlohmann::json;
 namespace msq {
 
 namespace {
-
-// One line, short: error messages quote the offending value.
-std::string shown(const YAML::Node& n) {
-  YAML::Emitter e;
-  e.SetMapFormat(YAML::Flow);
-  e.SetSeqFormat(YAML::Flow);
-  e << n;
-  std::string s = e.c_str();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
 
 // A value as --set takes it: YAML in flow style, so that lists and maps stay on one line.
 std::string flow_text(const YAML::Node& n) {
@@ -85,7 +76,7 @@ double number(const std::string& s, const char* what) {
     used = 0;
   }
   if (used == 0 || used != s.size() || !std::isfinite(v))
-    throw InputError(fmt::format("bad range: {} must be a number (got {})", what, s));
+    throw InputError(fmt::format("bad range: {} must be a number (got {})", what, clip_text(s)));
   return v;
 }
 
@@ -227,97 +218,99 @@ SweepSpec load_sweep(const std::string& path) {
   s.file = path;
   const YAML::Node root = load_yaml_file(path);
   const auto fail = [&](const YAML::Node& at, const std::string& key, const std::string& what) {
-    return InputError(input_error_text(path, yaml_line(at), key, what));
+    return InputError(path, yaml_line(at), key, what);
   };
+  // The sweep file's schema: its keys, and those of its sub-mappings. Checked by the checks every
+  // loader shares (models/yaml_text.h), so a sweep's errors read as a config's do.
+  static const std::vector<std::string> kTop{"name", "base",        "axes",
+                                             "set",  "constraints", "verify"};
+  static const std::vector<std::string> kConstraints{"fits", "max_lut_percent", "max_dsp_percent"};
+  static const std::vector<std::string> kRange{"from", "to", "step"};
   if (!root.IsMap())
-    throw fail(root, "", "expected a mapping with keys base, axes, set, constraints, verify, name");
+    yaml_expected(root, path, yaml_line(root), "",
+                  "a mapping of name, base, axes, set, constraints, verify");
   const fs::path dir = fs::absolute(path).parent_path();
   s.name = fs::path(path).stem().string();
 
-  const auto get_bool = [&](const YAML::Node& n, const std::string& key) {
-    bool b = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b))
-      throw fail(n, key, "expected true or false (got " + shown(n) + ")");
-    return b;
+  // Each key of a mapping: a plain name, given once, and (with `known`) one of those.
+  const auto keys_of = [&](const YAML::Node& map, const std::string& where,
+                           const std::vector<std::string>* known) {
+    struct Entry {
+      std::string key;
+      YAML::Node key_node, value;
+    };
+    std::vector<Entry> out;
+    std::set<std::string> seen;
+    for (auto e = map.begin(); e != map.end(); ++e) {
+      const std::string k = yaml_key(e->first, path, where);
+      const std::string full = where.empty() ? k : where + "." + k;
+      if (known && std::find(known->begin(), known->end(), k) == known->end())
+        throw fail(e->first, full, unknown_key_what(k, *known));
+      if (!seen.insert(k).second) throw fail(e->first, full, "duplicate key");
+      out.push_back({k, e->first, e->second});
+    }
+    return out;
   };
-  const auto get_num = [&](const YAML::Node& n, const std::string& key) {
-    double v = 0;
-    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v))
-      throw fail(n, key, "expected a number (got " + shown(n) + ")");
-    return v;
+  const auto need_map = [&](const YAML::Node& v, const std::string& key, const std::string& want) {
+    if (!v.IsMap()) yaml_expected(v, path, yaml_line(v), key, want);
   };
 
   YAML::Node base_node;
   bool has_base = false;
   std::vector<std::pair<std::string, int>> set_lines;  // key, line
-  std::set<std::string> seen;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    const YAML::Node v = it->second;
-    if (!seen.insert(key).second) throw fail(it->first, key, "given twice");
+  for (const auto& top : keys_of(root, "", &kTop)) {
+    const std::string& key = top.key;
+    const YAML::Node v = top.value;
+    const int line = yaml_line(v);
     if (key == "name") {
-      if (!v.IsScalar() || v.Scalar().empty())
-        throw fail(v, key, "expected a name (got " + shown(v) + ")");
-      s.name = v.Scalar();
+      s.name = yaml_str(v, path, line, key);
     } else if (key == "base") {
-      if (!v.IsScalar() || v.Scalar().empty())
-        throw fail(v, key, "expected the base config's path (got " + shown(v) + ")");
       base_node = v;
       has_base = true;
-      s.base = (dir / v.Scalar()).lexically_normal().string();
+      s.base = (dir / yaml_str(v, path, line, key)).lexically_normal().string();
     } else if (key == "verify") {
-      s.verify = get_bool(v, key);
+      s.verify = yaml_bool(v, path, line, key);
     } else if (key == "set") {
-      if (!v.IsMap()) throw fail(v, key, "expected a mapping of dotted config keys to values");
-      for (auto e = v.begin(); e != v.end(); ++e) {
-        const std::string k = e->first.Scalar();
-        if (e->second.IsNull()) throw fail(e->first, "set." + k, "missing value");
-        s.sets.push_back(k + "=" + resolve_value(k, flow_text(e->second), dir));
-        set_lines.emplace_back(k, yaml_line(e->first));
+      need_map(v, key, "a mapping of dotted config keys to values");
+      for (const auto& [k, kn, e] : keys_of(v, key, nullptr)) {
+        if (e.IsNull()) yaml_expected(e, path, yaml_line(kn), "set." + k, "a value");
+        s.sets.push_back(k + "=" + resolve_value(k, flow_text(e), dir));
+        set_lines.emplace_back(k, yaml_line(kn));
       }
     } else if (key == "constraints") {
-      if (!v.IsMap()) throw fail(v, key, "expected a mapping (fits, max_lut_percent, ...)");
-      for (auto e = v.begin(); e != v.end(); ++e) {
-        const std::string k = e->first.Scalar(), full = "constraints." + k;
+      need_map(v, key, "a mapping of fits, max_lut_percent, max_dsp_percent");
+      for (const auto& [k, kn, e] : keys_of(v, key, &kConstraints)) {
+        const std::string full = "constraints." + k;
         if (k == "fits") {
-          s.constraints.fits = get_bool(e->second, full);
-        } else if (k == "max_lut_percent" || k == "max_dsp_percent") {
-          const double p = get_num(e->second, full);
-          if (p < 0) throw fail(e->second, full, fmt::format("must be >= 0 (got {})", p));
+          s.constraints.fits = yaml_bool(e, path, yaml_line(e), full);
+        } else {
+          double p = 0;
+          if (!e.IsScalar() || !YAML::convert<double>::decode(e, p) || !(p >= 0) ||
+              !std::isfinite(p))
+            yaml_expected(e, path, yaml_line(e), full, "a percentage >= 0");
           (k == "max_lut_percent" ? s.constraints.max_lut_percent : s.constraints.max_dsp_percent) =
               p;
-        } else {
-          throw fail(e->first, full,
-                     "unknown key, expected one of fits, max_lut_percent, max_dsp_percent");
         }
       }
     } else if (key == "axes") {
-      if (!v.IsMap()) throw fail(v, key, "expected a mapping of dotted config keys to lists");
-      std::set<std::string> keys;
-      for (auto e = v.begin(); e != v.end(); ++e) {
+      need_map(v, key, "a mapping of dotted config keys to lists or ranges");
+      for (const auto& [k, kn, val] : keys_of(v, key, nullptr)) {
         SweepAxis a;
-        a.key = e->first.Scalar();
-        a.line = yaml_line(e->first);
+        a.key = k;
+        a.line = yaml_line(kn);
         const std::string full = "axes." + a.key;
-        if (!keys.insert(a.key).second) throw fail(e->first, full, "axis given twice");
-        const YAML::Node val = e->second;
         if (val.IsSequence()) {
-          if (val.size() == 0) throw fail(val, full, "empty list of values");
+          if (val.size() == 0)
+            yaml_expected(val, path, yaml_line(val), full, "a non-empty list of values");
           for (const auto& x : val) {
-            if (x.IsNull()) throw fail(x, full, "missing value in the list");
+            if (x.IsNull()) yaml_expected(x, path, yaml_line(x), full, "a value in the list");
             a.values.push_back(flow_text(x));
           }
         } else if (val.IsMap()) {
           std::map<std::string, std::string> r;
-          for (auto q = val.begin(); q != val.end(); ++q) {
-            const std::string rk = q->first.Scalar();
-            if (rk != "from" && rk != "to" && rk != "step")
-              throw fail(q->first, full + "." + rk,
-                         "unknown key in a range, expected one of from, to, step");
-            if (!q->second.IsScalar())
-              throw fail(q->second, full + "." + rk,
-                         "bad range: expected a number (got " + shown(q->second) + ")");
-            r[rk] = q->second.Scalar();
+          for (const auto& [rk, rn, q] : keys_of(val, full, &kRange)) {
+            if (!q.IsScalar()) yaml_expected(q, path, yaml_line(q), full + "." + rk, "a number");
+            r[rk] = q.Scalar();
           }
           for (const char* need : {"from", "to", "step"})
             if (!r.count(need))
@@ -327,18 +320,14 @@ SweepSpec load_sweep(const std::string& path) {
           try {
             a.values = range_values(r["from"], r["to"], r["step"]);
           } catch (const InputError& err) {
-            throw fail(val, full, err.what());
+            throw fail(val, full, err.detail());
           }
         } else {
-          throw fail(
-              val, full,
-              "expected a list of values or a range {from, to, step} (got " + shown(val) + ")");
+          yaml_expected(val, path, yaml_line(val), full,
+                        "a list of values or a range {from, to, step}");
         }
         s.axes.push_back(std::move(a));
       }
-    } else {
-      throw fail(it->first, key,
-                 "unknown key, expected one of name, base, axes, set, constraints, verify");
     }
   }
   if (!has_base) throw fail(root, "base", "missing key: the base config, relative to this file");
@@ -366,7 +355,7 @@ SweepSpec load_sweep(const std::string& path) {
     try {
       load_run_config(s.base, sets);
     } catch (const InputError& e) {
-      if (e.detail().rfind("unknown key", 0) == 0)
+      if (e.problem() == InputProblem::UnknownKey)
         throw InputError(path, a.line, "axes." + a.key, e.detail());
     }
   }
@@ -535,7 +524,7 @@ std::vector<std::string> sweep_header(const std::vector<std::string>& axis_keys)
 SweepTable read_sweep_csv(const std::string& path, bool repair) {
   SweepTable t;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(input_error_text(path, 0, "", "cannot read"));
+  if (!in) throw InputError(path, 0, "", std::string("cannot read: ") + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -554,16 +543,15 @@ SweepTable read_sweep_csv(const std::string& path, bool repair) {
     bool ok = true;
     auto cells = csv_split(line, ok);
     if (n == 1) {
-      if (!ok) throw InputError(input_error_text(path, n, "", "malformed CSV header"));
+      if (!ok) throw InputError(path, n, "", "malformed CSV header");
       t.header = std::move(cells);
       continue;
     }
     if (!ok || cells.size() != t.header.size() || !is_id(cells[0]))
-      throw InputError(
-          input_error_text(path, n, "",
-                           fmt::format("malformed row: {} cells, the header has {} (delete "
-                                       "the line: --resume runs its point again)",
-                                       cells.size(), t.header.size())));
+      throw InputError(path, n, "",
+                       fmt::format("malformed row: {} cells, the header has {} (delete "
+                                   "the line: --resume runs its point again)",
+                                   cells.size(), t.header.size()));
     t.rows.push_back(std::move(cells));
   }
   return t;

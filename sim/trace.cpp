@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +18,7 @@
 #include "models/error.h"
 #include "models/workload_builder.h"
 #include "models/yaml_text.h"
+#include "sim/atomic_file.h"
 #include "sim/npy.h"
 
 namespace msq {
@@ -90,6 +93,76 @@ struct LayerSpec {
   int64_t expected_cycles = -1;
 };
 
+// The keys of a manifest's layer: one row each, which the unknown-key check, the missing-key check
+// and the reading all come from, so a key cannot be accepted yet never read, or read yet refused.
+// Rows are read in order: `type` before the keys whose meaning depends on it.
+struct LayerKey {
+  enum Need { Optional, Required, RequiredForConv };
+  const char* name;
+  Need need;
+  // Reads the value into the spec; `key` is its full name for messages. Null for name and dir,
+  // which are read first (messages name the layer by them).
+  void (*read)(const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s);
+};
+
+// kernel, stride, padding: a pair for a conv; for an fc layer (input [B, K, 1, 1]) only the
+// trivial value makes sense.
+template <int kFcValue, int kLo, int LayerSpec::*kH, int LayerSpec::*kW>
+void read_pair(const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+  const std::pair<int, int> p = mf.pair(v, key, s.fc ? 0 : kLo);
+  if (s.fc && p != std::make_pair(kFcValue, kFcValue))
+    mf.bad(v, key,
+           fmt::format("an fc layer takes {} {}", key.substr(key.rfind('.') + 1), kFcValue));
+  std::tie(s.*kH, s.*kW) = p;
+}
+
+const std::vector<LayerKey>& layer_keys() {
+  static const std::vector<LayerKey> keys{
+      {"name", LayerKey::Required, nullptr},
+      {"dir", LayerKey::Optional, nullptr},
+      {"type", LayerKey::Required,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.fc = mf.choice(v, key, {"conv", "fc"}) == "fc";
+       }},
+      {"out_channels", LayerKey::Required,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.out_c = int(mf.integer(v, key, 1, 1 << 24));
+       }},
+      {"kernel", LayerKey::RequiredForConv, read_pair<1, 1, &LayerSpec::kh, &LayerSpec::kw>},
+      {"stride", LayerKey::Optional, read_pair<1, 1, &LayerSpec::sh, &LayerSpec::sw>},
+      {"padding", LayerKey::Optional, read_pair<0, 0, &LayerSpec::ph, &LayerSpec::pw>},
+      {"groups", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.groups = int(mf.integer(v, key, 1, 1 << 24));
+         if (s.fc && s.groups != 1) mf.bad(v, key, "an fc layer takes groups 1");
+       }},
+      {"act_bits", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.act_bits = int(mf.integer(v, key, 1, 16));
+       }},
+      {"acc_bits", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.acc_bits = int(mf.integer(v, key, 2, 64));
+       }},
+      {"overflow", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.overflow = mf.choice(v, key, {"wrap", "saturate"}) == "wrap" ? Overflow::Wrap
+                                                                        : Overflow::Saturate;
+       }},
+      {"output", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.output = mf.choice(v, key, {"activations", "accumulators"}) == "activations"
+                        ? OutputKind::Activations
+                        : OutputKind::Accumulators;
+       }},
+      {"expected_cycles", LayerKey::Optional,
+       [](const Manifest& mf, const YAML::Node& v, const std::string& key, LayerSpec& s) {
+         s.expected_cycles = mf.integer(v, key, 0, INT64_MAX);
+       }},
+  };
+  return keys;
+}
+
 LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   const std::string where = fmt::format("layers[{}]", index);
   if (!n.IsMap()) mf.bad(n, where, "expected a map with the layer's keys");
@@ -99,57 +172,33 @@ LayerSpec parse_layer(const Manifest& mf, const YAML::Node& n, size_t index) {
   s.name = mf.string(name, where + ".name");
   if (s.name.empty()) mf.bad(name, where + ".name", "must not be empty");
   const std::string at = where + " (" + clip_text(s.name) + ")";
-  static const std::vector<std::string> known{
-      "name",   "dir",      "type",     "out_channels", "kernel", "stride",         "padding",
-      "groups", "act_bits", "acc_bits", "overflow",     "output", "expected_cycles"};
+  static const std::vector<std::string> known = [] {
+    std::vector<std::string> v;
+    for (const LayerKey& k : layer_keys()) v.push_back(k.name);
+    return v;
+  }();
   for (const auto& kv : n) {
     const std::string key = mf.key_name(kv.first, at);
     if (std::find(known.begin(), known.end(), key) == known.end())
       mf.bad(kv.first, at + "." + key, unknown_key_what(key, known));
   }
-  auto need = [&](const char* key) {
-    const YAML::Node v = n[key];
-    if (!v) mf.bad(n, at + "." + key, "missing");
-    return v;
-  };
   s.dir = s.name;
   if (n["dir"]) s.dir = mf.string(n["dir"], at + ".dir");
   if (s.dir.empty() || s.dir == "." || s.dir == ".." || s.dir.find('/') != std::string::npos)
     mf.bad(n["dir"] ? n["dir"] : name, at + ".dir",
            fmt::format("'{}' must be one directory name inside the trace", clip_text(s.dir)));
-  s.fc = mf.choice(need("type"), at + ".type", {"conv", "fc"}) == "fc";
-  s.out_c = int(mf.integer(need("out_channels"), at + ".out_channels", 1, 1 << 24));
-  if (s.fc) {
-    // The input is [B, K, 1, 1]: only the trivial kernel, stride, padding and groups make sense.
-    const std::pair<const char*, int> trivial[] = {
-        {"kernel", 1}, {"stride", 1}, {"padding", 0}, {"groups", 1}};
-    for (const auto& [key, value] : trivial) {
-      const YAML::Node v = n[key];
-      if (!v) continue;
-      const bool ok = std::string(key) == "groups"
-                          ? mf.integer(v, at + ".groups", 1, 1 << 24) == 1
-                          : mf.pair(v, at + "." + key, 0) == std::make_pair(value, value);
-      if (!ok) mf.bad(v, at + "." + key, fmt::format("an fc layer takes {} {}", key, value));
+  for (const LayerKey& k : layer_keys()) {
+    const YAML::Node v = n[k.name];
+    if (!v) {
+      if (k.need == LayerKey::Required || (k.need == LayerKey::RequiredForConv && !s.fc))
+        mf.bad(n, at + "." + k.name, "missing");
+      continue;
     }
-  } else {
-    std::tie(s.kh, s.kw) = mf.pair(need("kernel"), at + ".kernel", 1);
-    if (n["stride"]) std::tie(s.sh, s.sw) = mf.pair(n["stride"], at + ".stride", 1);
-    if (n["padding"]) std::tie(s.ph, s.pw) = mf.pair(n["padding"], at + ".padding", 0);
-    if (n["groups"]) s.groups = int(mf.integer(n["groups"], at + ".groups", 1, 1 << 24));
+    if (k.read) k.read(mf, v, at + "." + k.name, s);
   }
-  if (n["act_bits"]) s.act_bits = int(mf.integer(n["act_bits"], at + ".act_bits", 1, 16));
-  if (n["acc_bits"]) s.acc_bits = int(mf.integer(n["acc_bits"], at + ".acc_bits", 2, 64));
-  if (n["overflow"])
-    s.overflow = mf.choice(n["overflow"], at + ".overflow", {"wrap", "saturate"}) == "wrap"
-                     ? Overflow::Wrap
-                     : Overflow::Saturate;
-  if (n["output"])
-    s.output =
-        mf.choice(n["output"], at + ".output", {"activations", "accumulators"}) == "activations"
-            ? OutputKind::Activations
-            : OutputKind::Accumulators;
-  if (n["expected_cycles"])
-    s.expected_cycles = mf.integer(n["expected_cycles"], at + ".expected_cycles", 0, INT64_MAX);
+  // An fc layer's kernel, stride, padding and groups were only checked to be trivial: its input
+  // is [B, K, 1, 1], and the reader treats it as a 1x1 conv.
+  if (s.fc) s.kh = s.kw = s.sh = s.sw = 1, s.ph = s.pw = 0, s.groups = 1;
   return s;
 }
 
@@ -448,17 +497,34 @@ void emit_layer(YAML::Emitter& e, const TraceLayer& t) {
   e << YAML::EndMap;
 }
 
+std::string os_reason(int err) {
+  return std::strerror(err);
+}
+
 void write_text_atomic(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp-XXXXXX";
   const int fd = mkstemp(tmp.data());
-  if (fd < 0) throw InputError(path, 0, "", "cannot create a temporary file");
+  if (fd < 0) throw InputError(path, 0, "", "cannot create a temporary file: " + os_reason(errno));
   FILE* f = fdopen(fd, "w");
+  errno = 0;
   const bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  int err = ok ? 0 : errno;
   if (f) fchmod(fd, 0644);
-  if ((f ? std::fclose(f) : -1) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if ((f ? std::fclose(f) : -1) != 0 && err == 0) err = errno;
+  if (err == 0 && !ok) err = EIO;
+  if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
     std::remove(tmp.c_str());
-    throw InputError(path, 0, "", "cannot write");
+    throw InputError(path, 0, "", "cannot write: " + os_reason(err));
   }
+}
+
+void check_trace_target(const std::string& dir) {
+  if (fs::exists(dir) &&
+      !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
+    throw InputError(dir, 0, "",
+                     "exists and is not a trace directory (no "
+                     "trace.yaml); refusing to overwrite it");
 }
 
 }  // namespace
@@ -468,11 +534,12 @@ Trace read_trace(const std::string& dir) {
   if (!fs::exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
+  static const std::vector<std::string> kManifestKeys{"format", "config", "layers"};
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
   for (const auto& kv : root) {
     const std::string key = mf.key_name(kv.first, "");
-    if (key != "format" && key != "config" && key != "layers")
-      mf.bad(kv.first, key, unknown_key_what(key, {"format", "config", "layers"}));
+    if (std::find(kManifestKeys.begin(), kManifestKeys.end(), key) == kManifestKeys.end())
+      mf.bad(kv.first, key, unknown_key_what(key, kManifestKeys));
   }
   if (!root["format"]) mf.bad(root, "format", "missing");
   if (mf.string(root["format"], "format") != kFormat)
@@ -506,17 +573,14 @@ Trace read_trace(const std::string& dir) {
 void write_trace(const std::string& dir, const YAML::Node& config,
                  const std::vector<TraceLayer>& layers) {
   const bool exists = fs::exists(dir);
-  if (exists &&
-      !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
-    throw InputError(dir, 0, "",
-                     "exists and is not a trace directory (no "
-                     "trace.yaml); refusing to overwrite it");
+  check_trace_target(dir);
   if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
 
   const std::string base = fs::path(dir).lexically_normal().string();
   std::string tmp = (base.back() == '/' ? base.substr(0, base.size() - 1) : base) + ".tmp-XXXXXX";
   if (!mkdtemp(tmp.data()))
-    throw InputError(dir, 0, "", "cannot create a temporary directory next to it");
+    throw InputError(dir, 0, "",
+                     "cannot create a temporary directory next to it: " + os_reason(errno));
   try {
     YAML::Emitter e;
     e << YAML::BeginMap;
@@ -542,20 +606,26 @@ void write_trace(const std::string& dir, const YAML::Node& config,
       // Move the old trace aside first: rename cannot replace a non-empty directory.
       std::string old = tmp.substr(0, tmp.size() - 6) + "old-XXXXXX";
       if (!mkdtemp(old.data()) || std::rename(dir.c_str(), old.c_str()) != 0)
-        throw InputError(dir, 0, "", "cannot move the old trace aside");
+        throw InputError(dir, 0, "", "cannot move the old trace aside: " + os_reason(errno));
       if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+        const int err = errno;
         std::rename(old.c_str(), dir.c_str());
-        throw InputError(dir, 0, "", "cannot rename the new trace into place");
+        throw InputError(dir, 0, "", "cannot rename the new trace into place: " + os_reason(err));
       }
       fs::remove_all(old);
     } else if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      throw InputError(dir, 0, "", "cannot rename the new trace into place");
+      throw InputError(dir, 0, "", "cannot rename the new trace into place: " + os_reason(errno));
     }
   } catch (...) {
     std::error_code ec;
     fs::remove_all(tmp, ec);
     throw;
   }
+}
+
+void check_trace_destination(const std::string& dir) {
+  check_trace_target(dir);
+  check_dir_writable(dir);
 }
 
 void set_expected_cycles(const std::string& dir, const std::vector<int64_t>& cycles) {

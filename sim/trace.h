@@ -47,6 +47,11 @@ Trace read_trace(const std::string& dir);
 void write_trace(const std::string& dir, const YAML::Node& config,
                  const std::vector<TraceLayer>& layers);
 
+// What write_trace will check and need of DIR, checked before the work that produces the trace:
+// throws InputError when DIR is not a trace directory it may replace, or when no temporary
+// directory can be created next to it (the reason from the OS).
+void check_trace_destination(const std::string& dir);
+
 // Sets (or, for a negative value, removes) each layer's expected_cycles in trace.yaml, one value
 // per layer in manifest order; the manifest is replaced atomically. Comments in it are not kept.
 void set_expected_cycles(const std::string& dir, const std::vector<int64_t>& cycles);

@@ -171,7 +171,9 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
     EXPECT_FALSE(std::filesystem::exists(path("bad.csv")));
   };
   expect("axis:\n  workload.sp2_fraction: [0.5]\n",
-         "msqsim: bad.yaml:2: axis: unknown key, expected one of", true);
+         "msqsim: bad.yaml:2: axis: unknown key, expected one of name, base, axes, set, "
+         "constraints, verify (did you mean 'axes'?)",
+         true);
   expect("axes:\n  workload.sp2_fraction: {from: 0, to: 1, step: 0}\n",
          "msqsim: bad.yaml:3: axes.workload.sp2_fraction: bad range: step must be > 0", true);
   expect("axes:\n  workload.sp2_fraction: {from: 1, to: 0, step: 0.1}\n",
@@ -187,7 +189,41 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
   expect("set:\n  clock_mhz: fast\naxes:\n  workload.sp2_fraction: [0.5]\n",
          "msqsim: bad.yaml:3: set: clock_mhz: ", true);
   expect("constraints: {fits: maybe}\n",
-         "msqsim: bad.yaml:2: constraints.fits: expected true or false", true);
+         "msqsim: bad.yaml:2: constraints.fits: expected true or false (got maybe)", true);
+}
+
+// The sweep file goes through the checks every loader shares: the same "expected WANT (got
+// VALUE)", the same did-you-mean for a misspelt key, at every level, and a key given twice is an
+// error wherever it is (a second `set:` entry for a key used to win silently).
+TEST_F(SweepCli, SweepFilesAreCheckedLikeEveryOtherFile) {
+  const auto expect = [&](const std::string& body, const std::string& message) {
+    sweep("bad.yaml", body);
+    const auto r = msqsim("sweep bad.yaml");
+    EXPECT_EQ(r.code, 2) << body;
+    EXPECT_EQ(r.err, "msqsim: " + message + "\n") << body;
+    EXPECT_FALSE(std::filesystem::exists(path("bad.csv")));
+  };
+  expect("constraints: {fit: true}\n",
+         "bad.yaml:2: constraints.fit: unknown key, expected one of fits, max_lut_percent, "
+         "max_dsp_percent (did you mean 'fits'?)");
+  expect("axes:\n  workload.sp2_fraction: {from: 0, to: 1, stpe: 0.5}\n",
+         "bad.yaml:3: axes.workload.sp2_fraction.stpe: unknown key, expected one of from, to, "
+         "step (did you mean 'step'?)");
+  expect("set:\n  clock_mhz: 100\n  clock_mhz: 200\n", "bad.yaml:4: set.clock_mhz: duplicate key");
+  expect("axes:\n  clock_mhz: [100]\n  clock_mhz: [200]\n",
+         "bad.yaml:4: axes.clock_mhz: duplicate key");
+  expect("verify: true\nverify: false\n", "bad.yaml:3: verify: duplicate key");
+  expect("axes:\n  ~: [1]\n", "bad.yaml:3: axes: expected plain key names (got nothing)");
+  expect("constraints: {max_lut_percent: -5}\n",
+         "bad.yaml:2: constraints.max_lut_percent: expected a percentage >= 0 (got -5)");
+  expect("name: [a, b]\n", "bad.yaml:2: name: expected a non-empty string (got a list)");
+  expect("axes:\n  clock_mhz: []\n",
+         "bad.yaml:3: axes.clock_mhz: expected a non-empty list of values (got a list)");
+  expect("axes:\n  clock_mhz: 100\n",
+         "bad.yaml:3: axes.clock_mhz: expected a list of values or a range {from, to, step} "
+         "(got 100)");
+  expect("set: [clock_mhz]\n",
+         "bad.yaml:2: set: expected a mapping of dotted config keys to values (got a list)");
 }
 
 TEST_F(SweepCli, InvalidPointIsAnErrorRowAndTheOthersRun) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include "models/functional_model.h"
 #include "sim/npy.h"
 #include "sim/trace.h"
+#include "tests/support/in_child.h"
 
 namespace {
 
@@ -194,6 +197,34 @@ TEST_F(Trace, OverwritesOnlyTraces) {
   EXPECT_TRUE(fs::exists(other + "/keep.txt"));
 }
 
+// A trace that cannot be written says why (the reason from the OS), whichever step fails.
+TEST_F(Trace, WriteFailuresCarryTheReason) {
+  std::ofstream(root_ + "/plain") << "a file, not a directory";
+  try {
+    msq::write_trace(root_ + "/plain/t", config_, sample_layers());
+    ADD_FAILURE() << "wrote a trace under a regular file";
+  } catch (const msq::InputError& e) {
+    EXPECT_EQ(e.file(), root_ + "/plain/t");
+    EXPECT_NE(e.detail().find(": Not a directory"), std::string::npos) << e.what();
+  }
+  // The manifest rewrite under a file size limit below its size (SIGXFSZ ignored, as msqsim
+  // does): in a child, so that the limit stays there.
+  const std::string dir = dir_;
+  const int verdict = msq::testing::in_child<int>([&] {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit lim{64, 64};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    try {
+      msq::set_expected_cycles(dir, {10, 20, 30});
+    } catch (const msq::InputError& e) {
+      return std::string(e.detail()) == "cannot write: File too large" ? 1 : 2;
+    }
+    return 3;
+  });
+  EXPECT_EQ(verdict, 1) << "2: another message, 3: no error";
+  EXPECT_EQ(msq::read_trace(dir_).layers[0].expected_cycles, 1234);  // the manifest as it was
+}
+
 TEST_F(Trace, SetExpectedCycles) {
   msq::set_expected_cycles(dir_, {10, 20, 30});
   msq::Trace t = msq::read_trace(dir_);
@@ -303,6 +334,31 @@ TEST_F(Trace, ValuesOutOfRange) {
   acc[3] = 1 << 19;
   write<int32_t>(file("classifier", "output.npy"), "<i4", {2, 5, 1, 1}, acc);
   expect_error({"output.npy", "layer 'fc'", "outside the accumulator range"});
+}
+
+// The layer keys come from one table: a conv needs its kernel, an fc layer takes only the
+// trivial kernel, stride, padding and groups (and reads as a 1x1 conv with them).
+TEST_F(Trace, LayerKeysDependOnTheLayerType) {
+  replace_manifest("    type: fc\n", "    type: fc\n    kernel: 3\n");
+  expect_error({"trace.yaml:", "layers[2] (fc).kernel: an fc layer takes kernel 1"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("    type: fc\n", "    type: fc\n    groups: 2\n");
+  expect_error({"trace.yaml:", "layers[2] (fc).groups: an fc layer takes groups 1"});
+  msq::write_trace(dir_, config_, sample_layers());
+  replace_manifest("    type: fc\n", "    type: fc\n    padding: [0, 0]\n    stride: 1\n");
+  const msq::Trace t = msq::read_trace(dir_);
+  EXPECT_EQ(t.layers[2].layer.shape.type, msq::LayerType::Fc);
+  EXPECT_EQ(t.layers[2].layer.shape.kh, 1);
+  EXPECT_EQ(t.layers[2].layer.shape.sh, 1);
+  msq::write_trace(dir_, config_, sample_layers());
+  {
+    std::ifstream in(dir_ + "/trace.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("    kernel: ");
+    ASSERT_NE(at, std::string::npos) << text;
+    replace_manifest(text.substr(at, text.find('\n', at) + 1 - at), "");
+  }
+  expect_error({"trace.yaml:", "layers[0] (conv).kernel: missing"});
 }
 
 TEST_F(Trace, ManifestErrorsHaveLines) {

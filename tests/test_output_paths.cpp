@@ -1,0 +1,94 @@
+// Output paths are checked before the work that produces what goes into them: a report path in a
+// missing directory, or under a file, stops the command at once with one line that names the path
+// and the reason, instead of after a whole simulation. And a file size limit (ulimit -f) is a
+// write error with its reason, not a signal that kills msqsim.
+//
+// The tests run as root, where permission bits do not stop a write: the unwritable paths are a
+// directory that does not exist (ENOENT) and a path under a regular file (ENOTDIR).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/cli_fixture.h"
+
+using msq::testing::CliTest;
+using msq::testing::Result;
+
+namespace {
+
+class OutputPaths : public CliTest {
+ protected:
+  // One small layer: a real simulation, but a short one.
+  std::string config() {
+    return write("c.yaml",
+                 "device: xc7z020\nclock_mhz: 100\naccelerator:\n  lut_core: {rows: 8, cols: 8}\n"
+                 "  dsp_core: {rows: 4, cols: 8}\nworkload: {layers: [fc]}\n");
+  }
+
+  // Exit 2, one line on stderr naming `path` and `reason`, and nothing simulated: the table that
+  // run prints before writing its reports never appears.
+  void expect_refused_up_front(const std::string& args, const std::string& path,
+                               const std::string& reason) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err, "msqsim: " + path + ": cannot write: " + reason + "\n") << args;
+    EXPECT_EQ(r.out, "") << args << ": ran before refusing";
+  }
+};
+
+TEST_F(OutputPaths, RunRefusesUnwritableReportPathsBeforeSimulating) {
+  const std::string cfg = config();
+  expect_refused_up_front("run c.yaml --json nodir/r.json", "nodir/r.json",
+                          "No such file or directory");
+  expect_refused_up_front("run c.yaml --csv c.yaml/r.csv", "c.yaml/r.csv", "Not a directory");
+  expect_refused_up_front("run c.yaml --json ok.json --timeline nodir/t.json", "nodir/t.json",
+                          "No such file or directory");
+  std::filesystem::create_directory(path("adir"));
+  expect_refused_up_front("run c.yaml --json adir", "adir", "Is a directory");
+  // The check leaves nothing behind, and a run to good paths still writes its reports.
+  EXPECT_FALSE(std::filesystem::exists(path("ok.json")));
+  for (const auto& e : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  const Result ok = run("run c.yaml --json ok.json --csv ok.csv");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(std::filesystem::exists(path("ok.json")));
+  EXPECT_TRUE(std::filesystem::exists(path("ok.csv")));
+}
+
+TEST_F(OutputPaths, TraceRecordRefusesAnUnwritableDirectoryWithTheReason) {
+  config();
+  expect_refused_up_front("trace record c.yaml --out c.yaml/trace", "c.yaml/trace",
+                          "Not a directory");
+  expect_refused_up_front("trace record c.yaml --out nodir/trace", "nodir/trace",
+                          "No such file or directory");
+}
+
+TEST_F(OutputPaths, OptimizeRefusesAnUnwritableOutBeforeTheSearch) {
+  config();
+  expect_refused_up_front("optimize c.yaml --jobs 2 --out nodir/best.csv", "nodir/best.csv",
+                          "No such file or directory");
+}
+
+TEST_F(OutputPaths, SweepRefusesUnwritableOutAndJsonl) {
+  config();
+  write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.0, 0.5]\n");
+  expect_refused_up_front("sweep s.yaml --out c.yaml/s.csv", "c.yaml/s.csv", "Not a directory");
+  expect_refused_up_front("sweep s.yaml --out s.csv --jsonl nodir/s.jsonl", "nodir/s.jsonl",
+                          "No such file or directory");
+  EXPECT_FALSE(std::filesystem::exists(path("s.csv")));
+}
+
+// SIGXFSZ at its default kills a process that writes past RLIMIT_FSIZE: run --json with a 1 KiB
+// limit (the report is larger) must end with the write error and its reason, and leave no report.
+TEST_F(OutputPaths, FileSizeLimitIsAWriteErrorWithItsReason) {
+  config();
+  // `trap - XFSZ` restores the default disposition in case the test runner ignores the signal.
+  const Result r = shell("trap - XFSZ; ulimit -f 2 && '" MSQSIM_EXE "' run c.yaml --json r.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("msqsim: r.json: cannot write: File too large\n"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
+}  // namespace

@@ -10,11 +10,11 @@
 
 #include "models/arith/accumulator.h"
 #include "models/arith/requant.h"
-#include "models/dsp_core.h"
 #include "models/functional_model.h"
+#include "models/hw/engines/dsp48/dsp48.h"
+#include "models/hw/engines/lut_sp2/lut_sp2.h"
 #include "models/kernels/isa.h"
 #include "models/kernels/loops.h"
-#include "models/lut_core.h"
 #include "tests/support/random_layers.h"
 #include "tests/support/run_cli.h"
 

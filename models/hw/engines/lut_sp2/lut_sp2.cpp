@@ -1,4 +1,4 @@
-#include "models/lut_core.h"
+#include "models/hw/engines/lut_sp2/lut_sp2.h"
 
 #if MSQ_ISA_X86
 #include <immintrin.h>
@@ -21,9 +21,25 @@ struct alignas(64) CacheLine {
 };
 }  // namespace
 
-LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights,
+LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
                  const LutCoreConfig& cfg)
-    : ArrayCore(name, fabric, kLut, weights), cfg_(cfg) {}
+    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+
+std::unique_ptr<Engine> make_lut_sp2(const char* name, const EngineContext& ctx) {
+  return std::make_unique<LutCore>(name, ctx.fabric, ctx.slot, ctx.weights, ctx.accel.lut_core);
+}
+
+EngineCaps LutCore::caps() const {
+  EngineCaps c;
+  c.sp2 = true;
+  c.min_bits = 3;  // the SP2 formats models/arith/sp2.h defines
+  c.max_bits = 8;
+  return c;
+}
+
+int64_t LutCore::peak_macs_per_cycle() const {
+  return int64_t(cfg_.rows) * cfg_.cols;
+}
 
 int64_t LutCore::job_cycles(const LayerRun&, const RowBlock&, int64_t tn, int64_t tk) const {
   return lut_job_cycles(cfg_, tn, tk);

@@ -1,4 +1,4 @@
-#include "models/array_core.h"
+#include "models/hw/array_core.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "models/dsp_core.h"
+#include "models/hw/engines/dsp48/dsp48.h"
 
 #if MSQ_ISA_X86
 #include <immintrin.h>
@@ -11,9 +11,27 @@
 
 namespace msq {
 
-DspCore::DspCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights,
+DspCore::DspCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
                  const DspCoreConfig& cfg)
-    : ArrayCore(name, fabric, kDsp, weights), cfg_(cfg) {}
+    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+
+std::unique_ptr<Engine> make_dsp48(const char* name, const EngineContext& ctx) {
+  return std::make_unique<DspCore>(name, ctx.fabric, ctx.slot, ctx.weights, ctx.accel.dsp_core);
+}
+
+EngineCaps DspCore::caps() const {
+  EngineCaps c;
+  c.sp2 = true;  // SP2 rows spill here as fixed-point weights (scheduler.spill)
+  c.fixed = true;
+  c.min_bits = 2;
+  c.max_bits = 8;
+  c.packing = cfg_.packing;
+  return c;
+}
+
+int64_t DspCore::peak_macs_per_cycle() const {
+  return int64_t(cfg_.rows) * cfg_.cols * (cfg_.packing ? 2 : 1);
+}
 
 int64_t DspCore::job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const {
   return dsp_job_cycles(cfg_, tn, tk, b.packed, run.plan.chain);

@@ -35,7 +35,6 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   run.out_addr = next_addr;
   next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
 
-  const std::vector<RowBlock>* blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
   // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
   uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
   if (p.weights_resident) {
@@ -59,8 +58,8 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
       st.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
       for (int c = 0; c < 2; ++c) {
         uint64_t off = 0;
-        for (size_t b = 0; b < blocks[c]->size(); ++b) {
-          const RowBlock& blk = (*blocks[c])[b];
+        for (size_t b = 0; b < p.blocks(c).size(); ++b) {
+          const RowBlock& blk = p.blocks(c)[b];
           CoreJob j;
           j.block = int(b);
           if (p.weights_resident) {

@@ -186,8 +186,8 @@ TEST(IsaKernels, EveryVariantComputesTheSameTiles) {
     const LayerPlan plan = plan_layer(L, cfg, L.shape.name);
     LutTables lt;
     DspTables dt;
-    lt.load(L, plan);
-    dt.load(L, plan);
+    lt.load(L, plan, plan.lut_blocks);
+    dt.load(L, plan, plan.dsp_blocks);
     for (const RowBlock& b : plan.lut_blocks)
       for (int32_t m : b.rows) lut_modes.insert(lt.row_acc[size_t(m)]);
     for (const RowBlock& b : plan.dsp_blocks) {

@@ -17,7 +17,7 @@ ArrayCore::ArrayCore(sc_core::sc_module_name name, Fabric& fabric, CoreId id, Bu
 void ArrayCore::main() {
   for (LayerRun& run : f_.runs) {
     CoreLayerStats& st = run.core[id_];
-    const std::vector<RowBlock>& blocks = id_ == kLut ? run.plan.lut_blocks : run.plan.dsp_blocks;
+    const std::vector<RowBlock>& blocks = run.plan.blocks(id_);
     if (run.values && !blocks.empty()) load_layer(run);
     for (size_t si = 0; si < run.steps.size(); ++si) {
       const Step& step = run.steps[si];

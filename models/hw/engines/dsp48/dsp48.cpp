@@ -37,12 +37,13 @@ int64_t DspCore::job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, 
   return dsp_job_cycles(cfg_, tn, tk, b.packed, run.plan.chain);
 }
 
-void DspTables::load(const QuantLayer& L, const LayerPlan& plan) {
+void DspTables::load(const QuantLayer& L, const LayerPlan& plan,
+                     const std::vector<RowBlock>& blocks) {
   const int64_t K = L.shape.k();
   const int D = plan.lane_offset;
   packed_a.assign(size_t(L.shape.m()), {});
   row_acc.assign(size_t(L.shape.m()), 0);
-  for (const RowBlock& b : plan.dsp_blocks) {
+  for (const RowBlock& b : blocks) {
     for (int32_t m : b.rows) row_acc[size_t(m)] = plan.row_sum_bits[size_t(m)];
     if (!b.packed) continue;
     for (size_t i = 0; i < b.rows.size(); i += 2) {
@@ -59,7 +60,7 @@ void DspTables::load(const QuantLayer& L, const LayerPlan& plan) {
 }
 
 void DspCore::load_layer(const LayerRun& run) {
-  t_.load(*run.layer, run.plan);
+  t_.load(*run.layer, run.plan, run.plan.blocks(id_));
 }
 
 void DspCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,

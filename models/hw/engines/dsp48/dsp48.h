@@ -22,7 +22,8 @@ struct DspTables {
   std::vector<std::vector<int32_t>> packed_a;  // |A| < 2^26: the multiplier's A port
   std::vector<int> row_acc;                    // per row: 32 or 64 when no sum can overflow, else 0
 
-  void load(const QuantLayer& L, const LayerPlan& plan);
+  // `blocks`: the plan's blocks of the engine that holds the tables.
+  void load(const QuantLayer& L, const LayerPlan& plan, const std::vector<RowBlock>& blocks);
 };
 
 // The values of one job: block b over k tile kt (tk reduction steps) and the tile's columns, added

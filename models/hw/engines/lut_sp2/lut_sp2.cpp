@@ -45,12 +45,13 @@ int64_t LutCore::job_cycles(const LayerRun&, const RowBlock&, int64_t tn, int64_
   return lut_job_cycles(cfg_, tn, tk);
 }
 
-void LutTables::load(const QuantLayer& L, const LayerPlan& plan) {
+void LutTables::load(const QuantLayer& L, const LayerPlan& plan,
+                     const std::vector<RowBlock>& blocks) {
   K = L.shape.k();
   codes.assign(size_t(L.shape.m() * K), 0);
   row_acc.assign(size_t(L.shape.m()), 0);
   row_chunk.assign(size_t(L.shape.m()), 0);
-  for (const RowBlock& b : plan.lut_blocks)
+  for (const RowBlock& b : blocks)
     for (int32_t m : b.rows) {
       const Sp2Format fmt(L.bits[m]);
       const int32_t top = fmt.max_level();
@@ -92,7 +93,7 @@ void LutTables::load(const QuantLayer& L, const LayerPlan& plan) {
 }
 
 void LutCore::load_layer(const LayerRun& run) {
-  t_.load(*run.layer, run.plan);
+  t_.load(*run.layer, run.plan, run.plan.blocks(id_));
 }
 
 void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,

@@ -40,7 +40,8 @@ struct LutTables {
   // 16-bit lanes, 32, 64), else 0 (the finite register, addition by addition).
   std::vector<int> row_acc, row_chunk;
 
-  void load(const QuantLayer& L, const LayerPlan& plan);
+  // `blocks`: the plan's blocks of the engine that holds the tables.
+  void load(const QuantLayer& L, const LayerPlan& plan, const std::vector<RowBlock>& blocks);
 };
 
 // The values of one job: rows `rows` over the step's reduction steps [k0, k0 + tk) and the tile's

@@ -117,6 +117,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     tile += int64_t(run.plan.tiles.size());
   }
   f.step_timing.resize(size_t(seq));
+  for (size_t i = 0; i < cfg.accelerator.engines.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);

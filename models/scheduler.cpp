@@ -142,8 +142,7 @@ void Scheduler::input_loader() {
 
 void Scheduler::input_retire() {
   for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
-    f_.step_done[kLut].wait_until(int64_t(gs) + 1);
-    f_.step_done[kDsp].wait_until(int64_t(gs) + 1);
+    for (EngineSignals& e : f_.engines) e.step_done.wait_until(int64_t(gs) + 1);
     input_.release(f_.step_timing[gs].bytes);
     f_.in_values.erase(int64_t(gs));
   }
@@ -171,8 +170,7 @@ void Scheduler::output_writer() {
   for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
     auto [l, t] = f_.tile_of[gt];
     LayerRun& run = f_.runs[l];
-    f_.tile_done[kLut].wait_until(int64_t(gt) + 1);
-    f_.tile_done[kDsp].wait_until(int64_t(gt) + 1);
+    for (EngineSignals& e : f_.engines) e.tile_done.wait_until(int64_t(gt) + 1);
     if (run.values) {
       write_outputs(run, t, f_.out_values[int64_t(gt)]);
       f_.out_values.erase(int64_t(gt));
@@ -198,8 +196,7 @@ void Scheduler::weight_loader(int core) {
     // Streamed weights of the previous layer share this core's buffer half; prefetch only once
     // that layer is done, so that prefetching cannot starve it.
     if (l > 0 && !f_.runs[l - 1].plan.weights_resident) {
-      f_.layer_done[kLut].wait_until(int64_t(l));
-      f_.layer_done[kDsp].wait_until(int64_t(l));
+      for (EngineSignals& e : f_.engines) e.layer_done.wait_until(int64_t(l));
     }
     for (const WeightLoad& w : run.wloads[core]) {
       weights_[core]->acquire(w.bytes);
@@ -208,7 +205,7 @@ void Scheduler::weight_loader(int core) {
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
       record(run, t0);
       run.dram_bytes += w.bytes;
-      f_.w_loaded[core].add();
+      f_.engines[size_t(core)].w_loaded.add();
     }
   }
 }

@@ -91,7 +91,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   f.fault = opt.fault;
   f.runs.resize(wl.layers.size());
   uint64_t next_addr = 0;
-  int64_t wloads[2] = {0, 0};
+  std::vector<int64_t> wloads(cfg.accelerator.engines.size(), 0);
   int64_t seq = 0, tile = 0;
   const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
   for (size_t l = 0; l < wl.layers.size(); ++l) {

@@ -21,11 +21,18 @@ uint64_t align(uint64_t v, uint64_t a) {
 }  // namespace
 
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]) {
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads) {
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
   run.plan = plan_layer(L, cfg, where);
   const LayerPlan& p = run.plan;
+  // The plan still has two slots (core_weight_bytes, blocks(0/1)); simulate() admits no other
+  // engine count.
+  const int engines = int(wloads.size());
+  if (engines != 2) throw std::logic_error("prepare_layer: the plan has two engine slots");
+  run.wloads.assign(size_t(engines), {});
+  run.resident_release.assign(size_t(engines), 0);
+  run.core.assign(size_t(engines), {});
 
   run.w_addr = next_addr;
   next_addr = align(next_addr + uint64_t(p.weight_bytes), page_bytes);
@@ -38,7 +45,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
   uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
   if (p.weights_resident) {
-    for (int c = 0; c < 2; ++c)
+    for (int c = 0; c < engines; ++c)
       if (p.core_weight_bytes[c] > 0) {
         run.wloads[c].push_back({core_base[c], p.core_weight_bytes[c]});
         run.resident_release[c] = p.core_weight_bytes[c];
@@ -56,7 +63,8 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
       st.seg_count = tile.seg_count;
       st.seg_stride = tile.seg_stride;
       st.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
-      for (int c = 0; c < 2; ++c) {
+      st.jobs.resize(size_t(engines));
+      for (int c = 0; c < engines; ++c) {
         uint64_t off = 0;
         for (size_t b = 0; b < p.blocks(c).size(); ++b) {
           const RowBlock& blk = p.blocks(c)[b];
@@ -78,7 +86,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
       run.steps.push_back(std::move(st));
     }
   }
-  for (int c = 0; c < 2; ++c) wloads[c] += int64_t(run.wloads[c].size());
+  for (int c = 0; c < engines; ++c) wloads[c] += int64_t(run.wloads[c].size());
 }
 
 Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,

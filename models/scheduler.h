@@ -55,9 +55,10 @@ struct Fabric {
 
 // Fills a run's plan-derived parts: steps, jobs and their cycles, weight loads, DRAM addresses.
 // `next_addr` is the DRAM allocation cursor. Throws InputError when the layer cannot run.
-// `wloads` counts each core's weight loads so far (the loaders' and cores' shared numbering).
+// `wloads` counts each engine's weight loads so far (the loaders' and engines' shared numbering),
+// one entry per engine.
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]);
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads);
 
 class Scheduler : public sc_core::sc_module {
  public:

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "models/buffer.h"
-#include "models/dsp_core.h"
-#include "models/lut_core.h"
+#include "models/error.h"
+#include "models/hw/engine_registry.h"
 #include "models/tiler.h"
 
 namespace msq {
@@ -29,17 +29,20 @@ class Top : public sc_core::sc_module {
                     int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
         weights_dsp("weight_buffer_dsp",
                     int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
-        scheduler("scheduler", f, dma, input, output, weights_lut, weights_dsp),
-        lut("lut_core", f, weights_lut, cfg.accelerator.lut_core),
-        dsp("dsp_core", f, weights_dsp, cfg.accelerator.dsp_core) {}
+        scheduler("scheduler", f, dma, input, output, weights_lut, weights_dsp) {
+    Buffer* weights[2] = {&weights_lut, &weights_dsp};
+    const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
+    for (size_t i = 0; i < specs.size(); ++i)
+      engines.push_back(make_engine(specs[i].impl, specs[i].name,
+                                    EngineContext{f, CoreId(i), *weights[i], cfg.accelerator}));
+  }
 
   std::unique_ptr<DramModel> dram_owner;
   DramModel& dram;
   Dma dma;
   Buffer input, output, weights_lut, weights_dsp;
   Scheduler scheduler;
-  LutCore lut;
-  DspCore dsp;
+  std::vector<std::unique_ptr<Engine>> engines;  // by slot
 };
 
 int64_t to_cycles(sc_time t, sc_time clock) {
@@ -65,12 +68,23 @@ int64_t covered_cycles(std::vector<std::pair<sc_time, sc_time>> v, sc_time clock
 
 }  // namespace
 
-int64_t peak_macs_per_cycle(const AcceleratorConfig& a, CoreId core) {
-  if (core == kLut) return int64_t(a.lut_core.rows) * a.lut_core.cols;
-  return int64_t(a.dsp_core.rows) * a.dsp_core.cols * (a.dsp_core.packing ? 2 : 1);
-}
-
 SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt) {
+  // The scheduler and the plan still have exactly two slots (SP2 rows, fixed-point rows).
+  if (cfg.accelerator.engines.size() != 2)
+    throw InputError(fmt::format(
+        "accelerator.engines: {} engines listed; only two (an SP2 engine, then a fixed-point "
+        "engine) are supported yet",
+        cfg.accelerator.engines.size()));
+  const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
+  for (const EngineSpec& e : specs) engine_kind(e.impl, e.name);
+  // The planner sizes the first slot's row blocks by lut_core's keys and the second's by
+  // dsp_core's, and each engine reads those keys: any other order would time the wrong array.
+  if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+    throw InputError(fmt::format(
+        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to a lut_sp2 engine "
+        "listed first and the fixed-point rows to a dsp48 engine listed second; other engine "
+        "lists are not supported yet",
+        specs[0].impl, specs[1].impl));
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   auto fabric = std::make_unique<Fabric>();
   Fabric& f = *fabric;
@@ -79,7 +93,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   f.fault = opt.fault;
   f.runs.resize(wl.layers.size());
   uint64_t next_addr = 0;
-  int64_t wloads[2] = {0, 0};
+  std::vector<int64_t> wloads(cfg.accelerator.engines.size(), 0);
   int64_t seq = 0, tile = 0;
   const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
   for (size_t l = 0; l < wl.layers.size(); ++l) {
@@ -105,6 +119,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     tile += int64_t(run.plan.tiles.size());
   }
   f.step_timing.resize(size_t(seq));
+  for (size_t i = 0; i < cfg.accelerator.engines.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
@@ -120,8 +135,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   r.dram = top->dram.stats();
   r.dma = top->dma.stats();
   r.dram_peak_bytes_per_s = top->dram.peak_bytes_per_s();
-  r.peak_macs_per_cycle[kLut] = peak_macs_per_cycle(cfg.accelerator, kLut);
-  r.peak_macs_per_cycle[kDsp] = peak_macs_per_cycle(cfg.accelerator, kDsp);
+  for (const auto& e : top->engines) r.peak_macs_per_cycle[e->slot()] = e->peak_macs_per_cycle();
   const Buffer* bufs[4] = {&top->input, &top->output, &top->weights_lut, &top->weights_dsp};
   for (int i = 0; i < 4; ++i)
     r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
@@ -142,14 +156,18 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.start_cycle = to_cycles(prev_end, f.clock);
     lr.end_cycle = to_cycles(run.end, f.clock);
     lr.cycles = lr.end_cycle - lr.start_cycle;
-    for (int c = 0; c < 2; ++c) {
-      const CoreLayerStats& cs = run.core[c];
+    for (const auto& e : top->engines) {
+      const int c = e->slot();
+      const CoreLayerStats& cs = e->stats(run);
       lr.core[c].busy = cs.busy;
       lr.core[c].jobs = cs.jobs;
       lr.core[c].macs = cs.macs;
       lr.core[c].stall_dram = to_cycles(cs.stall_dram, f.clock);
       lr.core[c].stall_buffer = to_cycles(cs.stall_buffer, f.clock);
-      const sc_time other = run.core[1 - c].last_end;
+      // Waiting at the end of the layer for the engine that finishes last.
+      sc_time other = sc_core::SC_ZERO_TIME;
+      for (const auto& o : top->engines)
+        if (o != e) other = std::max(other, o->stats(run).last_end);
       lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
     }
     lr.dram_bytes = run.dram_bytes;

@@ -1,6 +1,6 @@
-// The accelerator top: builds the blocks (DRAM, DMA, buffers, scheduler, LUT and DSP cores) for a
-// config, runs the workload through them once, and returns what each block counted. SystemC
-// elaborates once per process, so simulate() may be called once per process.
+// The accelerator top: builds the blocks (DRAM, DMA, buffers, scheduler, and the engines through
+// the engine registry) for a config, runs the workload through them once, and returns what each
+// block counted. SystemC elaborates once per process, so simulate() may be called once per process.
 #pragma once
 
 #include <string>
@@ -58,9 +58,6 @@ struct SimResult {
   // cols, doubled when the design packs two products per DSP.
   int64_t peak_macs_per_cycle[2] = {0, 0};
 };
-
-// The MAC rate of a core's full array (the peak its MAC utilization is measured against).
-int64_t peak_macs_per_cycle(const AcceleratorConfig& a, CoreId core);
 
 // Throws InputError when a layer cannot run on the design (named by its index and name).
 SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt);

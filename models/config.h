@@ -63,7 +63,16 @@ struct SchedulerConfig {
   int tile_k = 0;      // reduction depth per tile; 0 = the largest that fits the buffers
 };
 
+// accelerator.engines: one entry per compute array, built by the engine registry
+// (models/hw/engine_registry.cpp) from its `impl`. Two engines for now: the first runs the SP2
+// rows, the second the fixed-point rows; their keys are lut_core and dsp_core below.
+struct EngineSpec {
+  std::string impl;
+  std::string name;
+};
+
 struct AcceleratorConfig {
+  std::vector<EngineSpec> engines = {{"lut_sp2", "lut_core"}, {"dsp48", "dsp_core"}};
   LutCoreConfig lut_core;
   DspCoreConfig dsp_core;
   AccumulatorConfig accumulator;

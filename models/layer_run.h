@@ -28,7 +28,7 @@ struct Step {
   int kt = 0;
   int64_t tk = 0;  // reduction steps of this k tile
   int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;  // its input region
-  std::vector<CoreJob> jobs[2];
+  std::vector<std::vector<CoreJob>> jobs;                               // by engine slot
 };
 
 struct WeightLoad {
@@ -47,13 +47,14 @@ struct LayerRun {
   const ActTensor* input = nullptr;  // null in timing-only runs
   LayerPlan plan;
   std::vector<Step> steps;  // tile-major, k tile minor
-  std::vector<WeightLoad> wloads[2];
-  int64_t resident_release[2] = {0, 0};  // bytes each core frees at the end of the layer
+  // By engine slot (prepare_layer sizes them).
+  std::vector<std::vector<WeightLoad>> wloads;
+  std::vector<int64_t> resident_release;  // bytes each engine frees at the end of the layer
   uint64_t w_addr = 0, in_addr = 0, out_addr = 0;
   int64_t seq0 = 0, tile0 = 0;  // global index of its first step and first tile
 
   // Statistics.
-  CoreLayerStats core[2];
+  std::vector<CoreLayerStats> core;  // by engine slot
   int64_t dram_bytes = 0;
   std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> transfers;  // DMA intervals
   sc_core::sc_time start, end;

@@ -21,11 +21,18 @@ uint64_t align(uint64_t v, uint64_t a) {
 }  // namespace
 
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]) {
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads) {
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
   run.plan = plan_layer(L, cfg, where);
   const LayerPlan& p = run.plan;
+  // The plan still has two slots (core_weight_bytes, blocks(0/1)); simulate() admits no other
+  // engine count.
+  const int engines = int(wloads.size());
+  if (engines != 2) throw std::logic_error("prepare_layer: the plan has two engine slots");
+  run.wloads.assign(size_t(engines), {});
+  run.resident_release.assign(size_t(engines), 0);
+  run.core.assign(size_t(engines), {});
 
   run.w_addr = next_addr;
   next_addr = align(next_addr + uint64_t(p.weight_bytes), page_bytes);
@@ -35,11 +42,10 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   run.out_addr = next_addr;
   next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
 
-  const std::vector<RowBlock>* blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
   // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
   uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
   if (p.weights_resident) {
-    for (int c = 0; c < 2; ++c)
+    for (int c = 0; c < engines; ++c)
       if (p.core_weight_bytes[c] > 0) {
         run.wloads[c].push_back({core_base[c], p.core_weight_bytes[c]});
         run.resident_release[c] = p.core_weight_bytes[c];
@@ -57,10 +63,11 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
       st.seg_count = tile.seg_count;
       st.seg_stride = tile.seg_stride;
       st.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
-      for (int c = 0; c < 2; ++c) {
+      st.jobs.resize(size_t(engines));
+      for (int c = 0; c < engines; ++c) {
         uint64_t off = 0;
-        for (size_t b = 0; b < blocks[c]->size(); ++b) {
-          const RowBlock& blk = (*blocks[c])[b];
+        for (size_t b = 0; b < p.blocks(c).size(); ++b) {
+          const RowBlock& blk = p.blocks(c)[b];
           CoreJob j;
           j.block = int(b);
           if (p.weights_resident) {
@@ -79,7 +86,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
       run.steps.push_back(std::move(st));
     }
   }
-  for (int c = 0; c < 2; ++c) wloads[c] += int64_t(run.wloads[c].size());
+  for (int c = 0; c < engines; ++c) wloads[c] += int64_t(run.wloads[c].size());
 }
 
 Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,
@@ -143,8 +150,7 @@ void Scheduler::input_loader() {
 
 void Scheduler::input_retire() {
   for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
-    f_.step_done[kLut].wait_until(int64_t(gs) + 1);
-    f_.step_done[kDsp].wait_until(int64_t(gs) + 1);
+    for (EngineSignals& e : f_.engines) e.step_done.wait_until(int64_t(gs) + 1);
     input_.release(f_.step_timing[gs].bytes);
     f_.in_values.erase(int64_t(gs));
   }
@@ -172,8 +178,7 @@ void Scheduler::output_writer() {
   for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
     auto [l, t] = f_.tile_of[gt];
     LayerRun& run = f_.runs[l];
-    f_.tile_done[kLut].wait_until(int64_t(gt) + 1);
-    f_.tile_done[kDsp].wait_until(int64_t(gt) + 1);
+    for (EngineSignals& e : f_.engines) e.tile_done.wait_until(int64_t(gt) + 1);
     if (run.values) {
       write_outputs(run, t, f_.out_values[int64_t(gt)]);
       f_.out_values.erase(int64_t(gt));
@@ -199,8 +204,7 @@ void Scheduler::weight_loader(int core) {
     // Streamed weights of the previous layer share this core's buffer half; prefetch only once
     // that layer is done, so that prefetching cannot starve it.
     if (l > 0 && !f_.runs[l - 1].plan.weights_resident) {
-      f_.layer_done[kLut].wait_until(int64_t(l));
-      f_.layer_done[kDsp].wait_until(int64_t(l));
+      for (EngineSignals& e : f_.engines) e.layer_done.wait_until(int64_t(l));
     }
     for (const WeightLoad& w : run.wloads[core]) {
       weights_[core]->acquire(w.bytes);
@@ -209,7 +213,7 @@ void Scheduler::weight_loader(int core) {
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
       record(run, t0);
       run.dram_bytes += w.bytes;
-      f_.w_loaded[core].add();
+      f_.engines[size_t(core)].w_loaded.add();
     }
   }
 }

@@ -4,6 +4,7 @@
 // are loaded only once the previous layer's outputs are in DRAM.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <systemc>
@@ -30,6 +31,11 @@ struct StepTiming {
   int64_t bytes = 0;
 };
 
+// What an engine signals to the scheduler (and the scheduler to it), counted per engine.
+struct EngineSignals {
+  Counter step_done, tile_done, w_loaded, layer_done;
+};
+
 // State shared by the scheduler and the cores.
 struct Fabric {
   std::vector<LayerRun> runs;
@@ -37,7 +43,9 @@ struct Fabric {
   std::vector<std::pair<int, int>> tile_of;  // global tile -> (layer, tile)
   std::vector<StepTiming> step_timing;
   Counter in_loaded, out_granted, out_written;
-  Counter step_done[2], tile_done[2], w_loaded[2], layer_done[2];
+  // By engine slot; a deque, since a Counter (an sc_event) cannot move. simulate() adds one per
+  // engine before building the blocks.
+  std::deque<EngineSignals> engines;
   std::map<int64_t, InputTileValues> in_values;
   std::map<int64_t, OutputTileValues> out_values;
   sc_core::sc_time clock;
@@ -47,9 +55,10 @@ struct Fabric {
 
 // Fills a run's plan-derived parts: steps, jobs and their cycles, weight loads, DRAM addresses.
 // `next_addr` is the DRAM allocation cursor. Throws InputError when the layer cannot run.
-// `wloads` counts each core's weight loads so far (the loaders' and cores' shared numbering).
+// `wloads` counts each engine's weight loads so far (the loaders' and engines' shared numbering),
+// one entry per engine.
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, int64_t (&wloads)[2]);
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads);
 
 class Scheduler : public sc_core::sc_module {
  public:

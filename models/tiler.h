@@ -38,6 +38,11 @@ struct Tile {
 // The plan of one layer.
 struct LayerPlan {
   std::vector<RowBlock> lut_blocks, dsp_blocks;
+  // The blocks of engine slot `slot` (0: the SP2 engine, 1: the fixed-point engine), for code
+  // that serves any slot.
+  const std::vector<RowBlock>& blocks(int slot) const {
+    return slot == 0 ? lut_blocks : dsp_blocks;
+  }
   int64_t lut_rows = 0, dsp_rows = 0;    // rows per core
   int64_t sp2_rows = 0, fixed_rows = 0;  // rows per scheme
   int64_t spilled_rows = 0;              // SP2 rows moved to the DSP core

@@ -436,6 +436,100 @@ const std::vector<Field<RunConfig>>& run_table() {
                          "keeps the lanes apart."));
     v.push_back(f_int<C>(dc + "drain_cycles", MSQ_REF(accelerator.dsp_core.drain_cycles), 0, 64,
                          "Cycles to unpack the packed accumulator into the row sums."));
+
+    // accelerator.engines: the engines as a list, each by its `impl`. An entry's other keys are
+    // those of its kind's section above, which stays the old spelling of the same values.
+    {
+      struct Kind {
+        std::string impl, name, section;
+        std::vector<Field<C>> keys;
+      };
+      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}}, {"dsp48", "dsp_core", dc, {}}};
+      for (Kind& k : kinds)
+        for (const Field<C>& f : v)
+          if (f.path.compare(0, k.section.size(), k.section) == 0) k.keys.push_back(f);
+      Field<C> eng("accelerator.engines", "list of engines", "",
+                   "The compute engines, each a mapping of `impl` (lut_sp2: SP2 shift-add PEs, "
+                   "dsp48: DSP48 slices), an optional `name` and that kind's keys (those of "
+                   "accelerator.lut_core or accelerator.dsp_core), e.g. `[{impl: lut_sp2, rows: "
+                   "32, cols: 32}, {impl: dsp48, packing: true}]`. Two engines for now, lut_sp2 "
+                   "first and dsp48 second. Give this list or the lut_core and dsp_core keys, "
+                   "not both.");
+      eng.default_text = "[lut_sp2 from lut_core, dsp48 from dsp_core]";
+      eng.load = [kinds](C& c, const TNode& t, const std::string& key) {
+        const std::string want =
+            "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
+        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
+        if (t.node.size() != 2)
+          fail(t.src, key,
+               fmt::format("{} engine{} listed; only two (lut_sp2, then dsp48) are supported yet",
+                           t.node.size(), t.node.size() == 1 ? "" : "s"));
+        std::vector<EngineSpec> specs;
+        for (size_t i = 0; i < t.node.size(); ++i) {
+          const std::string at = fmt::format("{}[{}]", key, i);
+          const TNode e = to_tree(t.node[i], t.src.label, t.src.line > 0, at);
+          if (!e.is_map) expected(e, at, "a mapping of impl: and the engine's keys");
+          std::vector<std::string> impls;
+          for (const Kind& k : kinds) impls.push_back(k.impl);
+          const TNode* impl = e.find("impl");
+          if (!impl)
+            fail(e.src, at + ".impl", "missing: the engine's kind, one of " + join(impls, ", "));
+          const std::string name = get_str(*impl, at + ".impl");
+          const Kind* kind = nullptr;
+          for (const Kind& k : kinds)
+            if (k.impl == name) kind = &k;
+          if (!kind) {
+            const std::string hint = nearest(name, impls);
+            fail(impl->src, at + ".impl",
+                 "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
+                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+          }
+          EngineSpec s{kind->impl, kind->name};
+          for (const auto& [k, kid] : e.kids) {
+            if (k == "impl") continue;
+            if (k == "name") {
+              s.name = get_str(kid, at + ".name");
+              continue;
+            }
+            const Field<C>* f = nullptr;
+            for (const Field<C>& g : kind->keys)
+              if (g.path == kind->section + k) f = &g;
+            if (!f) {
+              std::vector<std::string> keys = {"impl", "name"};
+              for (const Field<C>& g : kind->keys)
+                keys.push_back(g.path.substr(kind->section.size()));
+              fail(kid.key_src, at + "." + k,
+                   "unknown key for a " + kind->impl + " engine, expected one of " +
+                       join(keys, ", "));
+            }
+            f->load(c, kid, at + "." + k);
+          }
+          for (const EngineSpec& o : specs)
+            if (o.name == s.name)
+              fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
+          specs.push_back(s);
+        }
+        if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+          fail(t.src, key,
+               fmt::format("[{}, {}]: the SP2 rows go to a lut_sp2 engine listed first and the "
+                           "fixed-point rows to a dsp48 engine listed second; other engine lists "
+                           "are not supported yet",
+                           specs[0].impl, specs[1].impl));
+        c.accelerator.engines = std::move(specs);
+      };
+      eng.dump = [kinds](const C& c) {
+        json a = json::array();
+        for (const EngineSpec& e : c.accelerator.engines) {
+          json o = {{"impl", e.impl}, {"name", e.name}};
+          for (const Kind& k : kinds)
+            if (k.impl == e.impl)
+              for (const Field<C>& f : k.keys) o[f.path.substr(k.section.size())] = f.dump(c);
+          a.push_back(std::move(o));
+        }
+        return a;
+      };
+      v.push_back(eng);
+    }
     v.push_back(f_int<C>("accelerator.accumulator.bits", MSQ_REF(accelerator.accumulator.bits), 8,
                          64, "Accumulator width (two's complement)."));
     v.push_back(f_choice<C>("accelerator.accumulator.overflow",
@@ -1058,6 +1152,11 @@ YAML::Node json_to_yaml(const json& v) {
     for (const auto& e : v) n.push_back(json_to_yaml(e));
     return n;
   }
+  if (v.is_object()) {
+    YAML::Node n(YAML::NodeType::Map);
+    for (auto it = v.begin(); it != v.end(); ++it) n[it.key()] = json_to_yaml(it.value());
+    return n;
+  }
   if (v.is_null()) return YAML::Node(YAML::NodeType::Null);
   return YAML::Node(v.get<std::string>());
 }
@@ -1184,6 +1283,14 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   walk(run_table(), root, "", c, {"device", "memory.preset"}, nullptr);
   check_memory(root, c, label);
 
+  // One spelling of the engines' keys per config, so that no value silently overrides another.
+  if (find_path(root, "accelerator.engines"))
+    for (const char* old_key : {"accelerator.lut_core", "accelerator.dsp_core"})
+      if (const TNode* t = find_path(root, old_key))
+        fail(t->key_src, old_key,
+             "give the engines' keys in accelerator.engines or in accelerator.lut_core and "
+             "accelerator.dsp_core, not both");
+
   // Checks across keys, reported at the key that breaks them.
   auto& w = c.workload;
   if (w.sp2_fraction + w.fixed8_fraction > 1.0 + 1e-12) {
@@ -1233,8 +1340,18 @@ nlohmann::json config_to_json(const RunConfig& c) {
 
 YAML::Node config_to_yaml(const RunConfig& c) {
   YAML::Node root(YAML::NodeType::Map);
+  // The engines list repeats the lut_core and dsp_core keys and a config takes one spelling: the
+  // old one, unless the engines have names of their own that only the list can carry.
+  const auto defaults = AcceleratorConfig{}.engines;
+  bool named = c.accelerator.engines.size() != defaults.size();
+  for (size_t i = 0; !named && i < defaults.size(); ++i)
+    named = c.accelerator.engines[i].name != defaults[i].name;
+  const auto old_spelling = [](const std::string& p) {
+    return p.rfind("accelerator.lut_core.", 0) == 0 || p.rfind("accelerator.dsp_core.", 0) == 0;
+  };
   for (const auto& f : run_table()) {
     if (!f.dump || f.output_only) continue;
+    if (named ? old_spelling(f.path) : f.path == "accelerator.engines") continue;
     json v = f.dump(c);
     // A network given by a relative path would resolve against a different base when reloaded.
     if (f.path == "workload.network" && looks_like_path(c.workload.network) &&

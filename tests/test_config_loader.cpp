@@ -186,6 +186,7 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.dsp_core.packing",
                                    "accelerator.dsp_core.lane_offset",
                                    "accelerator.dsp_core.drain_cycles",
+                                   "accelerator.engines",
                                    "accelerator.accumulator.bits",
                                    "accelerator.accumulator.overflow",
                                    "accelerator.buffers.weight_bram36",
@@ -314,7 +315,7 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "clock_mhz, accelerator, memory, workload, verify (did you mean "
        "'accelerator.lut_core'?)"},
       {"accelerator: 3\n",
-       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, "
+       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, engines, "
        "accumulator, buffers, scheduler (got 3)"},
       {"workload:\n  weight_bits: 2\n",
        "t.yaml:2: workload.weight_bits: expected an integer in 3..8 (got 2)"},

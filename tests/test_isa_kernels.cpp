@@ -10,11 +10,11 @@
 
 #include "models/arith/accumulator.h"
 #include "models/arith/requant.h"
-#include "models/dsp_core.h"
 #include "models/functional_model.h"
+#include "models/hw/engines/dsp48/dsp48.h"
+#include "models/hw/engines/lut_sp2/lut_sp2.h"
 #include "models/kernels/isa.h"
 #include "models/kernels/loops.h"
-#include "models/lut_core.h"
 #include "tests/support/random_layers.h"
 #include "tests/support/run_cli.h"
 
@@ -186,8 +186,8 @@ TEST(IsaKernels, EveryVariantComputesTheSameTiles) {
     const LayerPlan plan = plan_layer(L, cfg, L.shape.name);
     LutTables lt;
     DspTables dt;
-    lt.load(L, plan);
-    dt.load(L, plan);
+    lt.load(L, plan, plan.lut_blocks);
+    dt.load(L, plan, plan.dsp_blocks);
     for (const RowBlock& b : plan.lut_blocks)
       for (int32_t m : b.rows) lut_modes.insert(lt.row_acc[size_t(m)]);
     for (const RowBlock& b : plan.dsp_blocks) {

@@ -1,4 +1,4 @@
-#include "models/dsp_core.h"
+#include "models/hw/engines/dsp48/dsp48.h"
 
 #if MSQ_ISA_X86
 #include <immintrin.h>
@@ -11,20 +11,39 @@
 
 namespace msq {
 
-DspCore::DspCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights,
+DspCore::DspCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
                  const DspCoreConfig& cfg)
-    : ArrayCore(name, fabric, kDsp, weights), cfg_(cfg) {}
+    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+
+std::unique_ptr<Engine> make_dsp48(const char* name, const EngineContext& ctx) {
+  return std::make_unique<DspCore>(name, ctx.fabric, ctx.slot, ctx.weights, ctx.accel.dsp_core);
+}
+
+EngineCaps DspCore::caps() const {
+  EngineCaps c;
+  c.sp2 = true;  // SP2 rows spill here as fixed-point weights (scheduler.spill)
+  c.fixed = true;
+  c.min_bits = 2;
+  c.max_bits = 8;
+  c.packing = cfg_.packing;
+  return c;
+}
+
+int64_t DspCore::peak_macs_per_cycle() const {
+  return int64_t(cfg_.rows) * cfg_.cols * (cfg_.packing ? 2 : 1);
+}
 
 int64_t DspCore::job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const {
   return dsp_job_cycles(cfg_, tn, tk, b.packed, run.plan.chain);
 }
 
-void DspTables::load(const QuantLayer& L, const LayerPlan& plan) {
+void DspTables::load(const QuantLayer& L, const LayerPlan& plan,
+                     const std::vector<RowBlock>& blocks) {
   const int64_t K = L.shape.k();
   const int D = plan.lane_offset;
   packed_a.assign(size_t(L.shape.m()), {});
   row_acc.assign(size_t(L.shape.m()), 0);
-  for (const RowBlock& b : plan.dsp_blocks) {
+  for (const RowBlock& b : blocks) {
     for (int32_t m : b.rows) row_acc[size_t(m)] = plan.row_sum_bits[size_t(m)];
     if (!b.packed) continue;
     for (size_t i = 0; i < b.rows.size(); i += 2) {
@@ -41,7 +60,7 @@ void DspTables::load(const QuantLayer& L, const LayerPlan& plan) {
 }
 
 void DspCore::load_layer(const LayerRun& run) {
-  t_.load(*run.layer, run.plan);
+  t_.load(*run.layer, run.plan, run.plan.blocks(id_));
 }
 
 void DspCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,

@@ -5,11 +5,13 @@
 // ceil(tn / cols) * tk cycles plus the pipeline depth.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "models/arith/accumulator.h"
 #include "models/arith/sp2.h"
-#include "models/array_core.h"
+#include "models/hw/array_core.h"
+#include "models/hw/engine_registry.h"
 #include "models/kernels/isa.h"
 
 namespace msq {
@@ -38,7 +40,8 @@ struct LutTables {
   // 16-bit lanes, 32, 64), else 0 (the finite register, addition by addition).
   std::vector<int> row_acc, row_chunk;
 
-  void load(const QuantLayer& L, const LayerPlan& plan);
+  // `blocks`: the plan's blocks of the engine that holds the tables.
+  void load(const QuantLayer& L, const LayerPlan& plan, const std::vector<RowBlock>& blocks);
 };
 
 // The values of one job: rows `rows` over the step's reduction steps [k0, k0 + tk) and the tile's
@@ -50,9 +53,12 @@ void lut_block_values(kernels::Isa isa, const LutTables& t, const QuantLayer& L,
 
 class LutCore : public ArrayCore {
  public:
-  LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const LutCoreConfig& cfg);
+  LutCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
+          const LutCoreConfig& cfg);
 
- protected:
+  const char* impl() const override { return "lut_sp2"; }
+  EngineCaps caps() const override;
+  int64_t peak_macs_per_cycle() const override;
   int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const override;
   void load_layer(const LayerRun& run) override;
   void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
@@ -62,5 +68,8 @@ class LutCore : public ArrayCore {
   LutCoreConfig cfg_;
   LutTables t_;
 };
+
+// The registry's factory (impl: lut_sp2): its keys are accelerator.lut_core.
+std::unique_ptr<Engine> make_lut_sp2(const char* name, const EngineContext& ctx);
 
 }  // namespace msq

@@ -1,4 +1,4 @@
-#include "models/lut_core.h"
+#include "models/hw/engines/lut_sp2/lut_sp2.h"
 
 #if MSQ_ISA_X86
 #include <immintrin.h>
@@ -21,20 +21,37 @@ struct alignas(64) CacheLine {
 };
 }  // namespace
 
-LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights,
+LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
                  const LutCoreConfig& cfg)
-    : ArrayCore(name, fabric, kLut, weights), cfg_(cfg) {}
+    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+
+std::unique_ptr<Engine> make_lut_sp2(const char* name, const EngineContext& ctx) {
+  return std::make_unique<LutCore>(name, ctx.fabric, ctx.slot, ctx.weights, ctx.accel.lut_core);
+}
+
+EngineCaps LutCore::caps() const {
+  EngineCaps c;
+  c.sp2 = true;
+  c.min_bits = 3;  // the SP2 formats models/arith/sp2.h defines
+  c.max_bits = 8;
+  return c;
+}
+
+int64_t LutCore::peak_macs_per_cycle() const {
+  return int64_t(cfg_.rows) * cfg_.cols;
+}
 
 int64_t LutCore::job_cycles(const LayerRun&, const RowBlock&, int64_t tn, int64_t tk) const {
   return lut_job_cycles(cfg_, tn, tk);
 }
 
-void LutTables::load(const QuantLayer& L, const LayerPlan& plan) {
+void LutTables::load(const QuantLayer& L, const LayerPlan& plan,
+                     const std::vector<RowBlock>& blocks) {
   K = L.shape.k();
   codes.assign(size_t(L.shape.m() * K), 0);
   row_acc.assign(size_t(L.shape.m()), 0);
   row_chunk.assign(size_t(L.shape.m()), 0);
-  for (const RowBlock& b : plan.lut_blocks)
+  for (const RowBlock& b : blocks)
     for (int32_t m : b.rows) {
       const Sp2Format fmt(L.bits[m]);
       const int32_t top = fmt.max_level();
@@ -76,7 +93,7 @@ void LutTables::load(const QuantLayer& L, const LayerPlan& plan) {
 }
 
 void LutCore::load_layer(const LayerRun& run) {
-  t_.load(*run.layer, run.plan);
+  t_.load(*run.layer, run.plan, run.plan.blocks(id_));
 }
 
 void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,

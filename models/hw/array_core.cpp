@@ -1,4 +1,4 @@
-#include "models/array_core.h"
+#include "models/hw/array_core.h"
 
 #include <algorithm>
 
@@ -15,9 +15,10 @@ ArrayCore::ArrayCore(sc_core::sc_module_name name, Fabric& fabric, CoreId id, Bu
 }
 
 void ArrayCore::main() {
+  EngineSignals& sig = f_.engines.at(size_t(id_));
   for (LayerRun& run : f_.runs) {
     CoreLayerStats& st = run.core[id_];
-    const std::vector<RowBlock>& blocks = id_ == kLut ? run.plan.lut_blocks : run.plan.dsp_blocks;
+    const std::vector<RowBlock>& blocks = run.plan.blocks(id_);
     if (run.values && !blocks.empty()) load_layer(run);
     for (size_t si = 0; si < run.steps.size(); ++si) {
       const Step& step = run.steps[si];
@@ -44,7 +45,7 @@ void ArrayCore::main() {
       for (const CoreJob& job : step.jobs[id_]) {
         if (job.wload >= 0) {
           const sc_time w0 = sc_core::sc_time_stamp();
-          f_.w_loaded[id_].wait_until(job.wload + 1);
+          sig.w_loaded.wait_until(job.wload + 1);
           st.stall_dram += sc_core::sc_time_stamp() - w0;
         }
         const RowBlock& b = blocks[size_t(job.block)];
@@ -62,13 +63,13 @@ void ArrayCore::main() {
         ++st.jobs;
         if (job.release_bytes > 0) weights_.release(job.release_bytes);
       }
-      f_.step_done[id_].add();
-      if (step.kt + 1 == run.plan.k_tiles) f_.tile_done[id_].add();
+      sig.step_done.add();
+      if (step.kt + 1 == run.plan.k_tiles) sig.tile_done.add();
     }
     st.last_end = sc_core::sc_time_stamp();
     // Resident weights stay until the layer's last job (every job of the layer waited for them).
     if (run.resident_release[id_] > 0) weights_.release(run.resident_release[id_]);
-    f_.layer_done[id_].add();
+    sig.layer_done.add();
   }
 }
 

@@ -7,9 +7,11 @@
 // one per slice.
 #pragma once
 
+#include <memory>
 #include <vector>
 
-#include "models/array_core.h"
+#include "models/hw/array_core.h"
+#include "models/hw/engine_registry.h"
 #include "models/kernels/isa.h"
 
 namespace msq {
@@ -20,7 +22,8 @@ struct DspTables {
   std::vector<std::vector<int32_t>> packed_a;  // |A| < 2^26: the multiplier's A port
   std::vector<int> row_acc;                    // per row: 32 or 64 when no sum can overflow, else 0
 
-  void load(const QuantLayer& L, const LayerPlan& plan);
+  // `blocks`: the plan's blocks of the engine that holds the tables.
+  void load(const QuantLayer& L, const LayerPlan& plan, const std::vector<RowBlock>& blocks);
 };
 
 // The values of one job: block b over k tile kt (tk reduction steps) and the tile's columns, added
@@ -33,9 +36,12 @@ void dsp_block_values(kernels::Isa isa, const DspTables& t, const QuantLayer& L,
 
 class DspCore : public ArrayCore {
  public:
-  DspCore(sc_core::sc_module_name name, Fabric& fabric, Buffer& weights, const DspCoreConfig& cfg);
+  DspCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
+          const DspCoreConfig& cfg);
 
- protected:
+  const char* impl() const override { return "dsp48"; }
+  EngineCaps caps() const override;
+  int64_t peak_macs_per_cycle() const override;
   int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const override;
   void load_layer(const LayerRun& run) override;
   void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
@@ -45,5 +51,8 @@ class DspCore : public ArrayCore {
   DspCoreConfig cfg_;
   DspTables t_;
 };
+
+// The registry's factory (impl: dsp48): its keys are accelerator.dsp_core.
+std::unique_ptr<Engine> make_dsp48(const char* name, const EngineContext& ctx);
 
 }  // namespace msq

@@ -1,0 +1,48 @@
+// The engine registry: `impl` name -> factory. One line per engine kind in
+// models/hw/engine_registry.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/hw/engine.h"
+
+namespace msq {
+
+class Buffer;
+struct Fabric;
+
+// What a factory gets: the fabric it runs on, its slot, its half of the weight buffer and the
+// accelerator's config (for its own keys).
+struct EngineContext {
+  Fabric& fabric;
+  CoreId slot;
+  Buffer& weights;
+  const AcceleratorConfig& accel;
+};
+
+using EngineFactory = std::unique_ptr<Engine> (*)(const char* name, const EngineContext& ctx);
+
+struct EngineKind {
+  const char* impl;
+  EngineFactory make;
+};
+
+// Every registered kind, in registration order.
+const std::vector<EngineKind>& engine_kinds();
+
+// The kind named `impl`, or null.
+const EngineKind* find_engine_kind(const std::string& impl);
+
+// The kind named `impl`; throws InputError naming engine `name` and the known kinds when there is
+// none.
+const EngineKind& engine_kind(const std::string& impl, const std::string& name);
+
+// Builds the engine `impl` as module `name`. Throws InputError naming the known kinds when
+// `impl` is not registered, and when the engine cannot take the rows of its slot.
+std::unique_ptr<Engine> make_engine(const std::string& impl, const std::string& name,
+                                    const EngineContext& ctx);
+
+}  // namespace msq

@@ -1,0 +1,128 @@
+// accelerator.engines: the engines as a list by impl, next to the old lut_core/dsp_core keys.
+#include <gtest/gtest.h>
+
+#include "models/error.h"
+#include "sim/config_loader.h"
+
+using msq::InputError;
+using msq::RunConfig;
+
+namespace {
+
+RunConfig from_text(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  return msq::load_run_config_node(YAML::Load(yaml), "t.yaml", ".", sets);
+}
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  try {
+    from_text(yaml, sets);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+nlohmann::json resolved(const RunConfig& c) {
+  nlohmann::json j = msq::config_to_json(c);
+  j.erase("file");
+  return j;
+}
+
+const char* kList =
+    "accelerator:\n"
+    "  engines:\n"
+    "    - {impl: lut_sp2, rows: 24, cols: 8, pipeline_depth: 5}\n"
+    "    - {impl: dsp48, rows: 12, cols: 4, packing: false, drain_cycles: 2}\n";
+
+const char* kOld =
+    "accelerator:\n"
+    "  lut_core: {rows: 24, cols: 8, pipeline_depth: 5}\n"
+    "  dsp_core: {rows: 12, cols: 4, packing: false, drain_cycles: 2}\n";
+
+}  // namespace
+
+TEST(ConfigEngines, ListAndOldKeysResolveToTheSameConfig) {
+  const RunConfig a = from_text(kList), b = from_text(kOld);
+  EXPECT_EQ(a.accelerator.lut_core.rows, 24);
+  EXPECT_EQ(a.accelerator.dsp_core.drain_cycles, 2);
+  EXPECT_FALSE(a.accelerator.dsp_core.packing);
+  EXPECT_EQ(resolved(a), resolved(b));
+}
+
+TEST(ConfigEngines, ResolvedJsonShowsTheList) {
+  const nlohmann::json e = msq::config_to_json(from_text(kOld))["accelerator"]["engines"];
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0]["impl"], "lut_sp2");
+  EXPECT_EQ(e[0]["name"], "lut_core");
+  EXPECT_EQ(e[0]["rows"], 24);
+  EXPECT_FALSE(e[0].contains("packing"));
+  EXPECT_EQ(e[1]["impl"], "dsp48");
+  EXPECT_EQ(e[1]["name"], "dsp_core");
+  EXPECT_EQ(e[1]["cols"], 4);
+  EXPECT_EQ(e[1]["packing"], false);
+}
+
+TEST(ConfigEngines, YamlRoundTripKeepsNamesAndKeys) {
+  for (const std::string extra : {"", "--named"}) {
+    std::string text = kList;
+    if (!extra.empty()) {
+      text.replace(text.find("impl: lut_sp2"), 13, "impl: lut_sp2, name: shifts");
+      text.replace(text.find("impl: dsp48"), 11, "impl: dsp48, name: mults");
+    }
+    const RunConfig a = from_text(text);
+    const YAML::Node y = msq::config_to_yaml(a);
+    // One spelling per config, or it would not load again.
+    EXPECT_NE(bool(y["accelerator"]["engines"]), bool(y["accelerator"]["lut_core"])) << extra;
+    const RunConfig b = msq::load_run_config_node(YAML::Load(YAML::Dump(y)), "again", "/", {});
+    EXPECT_EQ(resolved(a), resolved(b)) << extra;
+    if (!extra.empty()) {
+      EXPECT_EQ(b.accelerator.engines[1].name, "mults");
+    }
+  }
+}
+
+TEST(ConfigEngines, SetReplacesTheList) {
+  const RunConfig c =
+      from_text("{}", {"accelerator.engines=[{impl: lut_sp2, rows: 8}, {impl: dsp48}]"});
+  EXPECT_EQ(c.accelerator.lut_core.rows, 8);
+  EXPECT_EQ(c.accelerator.dsp_core.rows, msq::DspCoreConfig{}.rows);
+}
+
+TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
+  const std::string L = "accelerator:\n  engines:\n";
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2}\n")
+                .find("accelerator.engines: 1 engine listed; only two (lut_sp2, then dsp48) are "
+                      "supported yet"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2}\n    - {impl: dsp58}\n")
+                .find("t.yaml:4: accelerator.engines[1].impl: expected one of lut_sp2, dsp48 "
+                      "(got dsp58); did you mean 'dsp48'?"),
+            std::string::npos)
+      << error_of(L + "    - {impl: lut_sp2}\n    - {impl: dsp58}\n");
+  EXPECT_NE(error_of(L + "    - {impl: dsp48}\n    - {impl: lut_sp2}\n")
+                .find("[dsp48, lut_sp2]: the SP2 rows go to a lut_sp2 engine listed first"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2, packing: true}\n    - {impl: dsp48}\n")
+                .find("accelerator.engines[0].packing: unknown key for a lut_sp2 engine, "
+                      "expected one of impl, name, rows, cols, pipeline_depth"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {rows: 3}\n    - {impl: dsp48}\n")
+                .find("accelerator.engines[0].impl: missing"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2, rows: 0}\n    - {impl: dsp48}\n")
+                .find("accelerator.engines[0].rows: expected an integer in 1..4096 (got 0)"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2, name: a}\n    - {impl: dsp48, name: a}\n")
+                .find("accelerator.engines[1].name: duplicate engine name a"),
+            std::string::npos);
+  EXPECT_NE(error_of("accelerator: {engines: nope}").find("accelerator.engines: expected a list"),
+            std::string::npos);
+}
+
+TEST(ConfigEngines, ListAndOldKeysTogetherAreRefused) {
+  const std::string e = error_of(std::string(kList) + "  lut_core: {rows: 8}\n");
+  EXPECT_NE(e.find("accelerator.lut_core: give the engines' keys in accelerator.engines or in "
+                   "accelerator.lut_core and accelerator.dsp_core, not both"),
+            std::string::npos)
+      << e;
+}

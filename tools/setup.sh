@@ -3,7 +3,11 @@
 #   tools/setup.sh run [CONFIG] [msqsim run options]   default simulation (README command 1)
 #   tools/setup.sh test [ctest options]                 whole test suite    (README command 2)
 #   tools/setup.sh build                                install and build only
-# Environment: BUILD_DIR (default build), JOBS (default: number of cores).
+#   tools/setup.sh sanitize [ctest options]             whole suite under ASan + UBSan, in build-asan/
+#   tools/setup.sh fuzz [SECONDS]                       each fuzz harness (tests/fuzz) for SECONDS
+#                                                       (default 20) from its seed corpus, in
+#                                                       build-fuzz/ with clang; fails on any finding
+# Environment: BUILD_DIR (default build, build-asan or build-fuzz), JOBS (default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +18,10 @@ mode=${1:-build}
 packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libboost-dev
           libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev python3 python3-numpy
           python3-matplotlib python3-onnx)
+# Only `fuzz` needs these (libFuzzer ships with clang's runtime): a user who runs or tests the
+# simulator does not download a second compiler.
+fuzz_packages=(clang-14 libclang-rt-14-dev)
+[ "$mode" = fuzz ] && packages+=("${fuzz_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,15 +36,26 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}"
 fi
 
-build=${BUILD_DIR:-build}
+# Sanitized builds are separate build directories, so that they never mix with the release build.
+# -O1 with line tables: the suite runs about as fast as it can under the sanitizers and every
+# report has file:line; assertions stay on (no NDEBUG).
+san_type=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
+case "$mode" in
+  sanitize) build=${BUILD_DIR:-build-asan}; config=("${san_type[@]}" -DMSQ_SANITIZE=ON)
+            targets=(--target msqsim msqsim_tests) ;;
+  fuzz) build=${BUILD_DIR:-build-fuzz}
+        config=("${san_type[@]}" -DMSQ_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14)
+        targets=(--target fuzzers) ;;
+  *) build=${BUILD_DIR:-build}; config=(-DCMAKE_BUILD_TYPE=Release); targets=() ;;
+esac
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$build"
 # A compiler cache, when the machine has one, makes rebuilds of other checkouts cheap.
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" > "$build/configure.log" 2>&1 || {
+cmake -S . -B "$build" "${config[@]}" "${launcher[@]}" > "$build/configure.log" 2>&1 || {
   cat "$build/configure.log"; exit 1; }
-cmake --build "$build" -j "$jobs"
+cmake --build "$build" -j "$jobs" "${targets[@]}"
 
 case "$mode" in
   build) ;;
@@ -44,8 +63,9 @@ case "$mode" in
     config=configs/examples/default.yaml
     if [ $# -gt 0 ] && [[ "$1" != -* ]]; then config=$1; shift; fi
     exec "$build/msqsim" run "$config" "$@" ;;
-  test)
+  test|sanitize)
     cd "$build"
     exec ctest --output-on-failure -j "$jobs" "$@" ;;
-  *) echo "usage: tools/setup.sh run|test|build" >&2; exit 2 ;;
+  fuzz) exec bash tests/fuzz/run.sh "$build" "${1:-20}" ;;
+  *) echo "usage: tools/setup.sh run|test|build|sanitize|fuzz" >&2; exit 2 ;;
 esac

@@ -17,6 +17,13 @@ jobs=${JOBS:-$(nproc)}
 run_one() {
   local name=$1 exe="$build/fuzz_$1" corpus="$build/fuzz-corpus/$1" art="$build/fuzz-artifacts/$1/"
   mkdir -p "$corpus" "$art"
+  # The bad-input cases of the test suite (tests/bad_inputs, named by loader) are seeds too.
+  local f
+  for f in tests/bad_inputs/"$name"_*; do
+    if [ -f "$f" ]; then cp "$f" "$corpus/"
+    elif [ -f "$f/trace.yaml" ]; then cp "$f/trace.yaml" "$corpus/$(basename "$f").yaml"
+    fi
+  done
   # -timeout: one input taking seconds is a finding (the loaders read small files in
   # milliseconds); -rss_limit_mb/-malloc_limit_mb: an input that makes the loader allocate
   # gigabytes is a finding too, reported with the allocation's stack.

@@ -41,19 +41,19 @@ fi
 # report has file:line; assertions stay on (no NDEBUG).
 san_type=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
 case "$mode" in
-  sanitize) build=${BUILD_DIR:-build-asan}; config=("${san_type[@]}" -DMSQ_SANITIZE=ON)
+  sanitize) build=${BUILD_DIR:-build-asan}; cmake_args=("${san_type[@]}" -DMSQ_SANITIZE=ON)
             targets=() ;;
   fuzz) build=${BUILD_DIR:-build-fuzz}
-        config=("${san_type[@]}" -DMSQ_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14)
+        cmake_args=("${san_type[@]}" -DMSQ_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14)
         targets=(--target fuzzers) ;;
-  *) build=${BUILD_DIR:-build}; config=(-DCMAKE_BUILD_TYPE=Release); targets=() ;;
+  *) build=${BUILD_DIR:-build}; cmake_args=(-DCMAKE_BUILD_TYPE=Release); targets=() ;;
 esac
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$build"
 # A compiler cache, when the machine has one, makes rebuilds of other checkouts cheap.
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" "${config[@]}" "${launcher[@]}" > "$build/configure.log" 2>&1 || {
+cmake -S . -B "$build" "${cmake_args[@]}" "${launcher[@]}" > "$build/configure.log" 2>&1 || {
   cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs" "${targets[@]}"
 

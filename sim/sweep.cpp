@@ -331,7 +331,10 @@ SweepSpec load_sweep(const std::string& path) {
     }
   }
   if (!has_base) throw fail(root, "base", "missing key: the base config, relative to this file");
-  if (!fs::is_regular_file(s.base)) throw fail(base_node, "base", "no such file: " + s.base);
+  // The overload with an error code: a path the system refuses (a name too long) is no file
+  // either, not a filesystem_error that names neither this file nor the key.
+  std::error_code ec;
+  if (!fs::is_regular_file(s.base, ec)) throw fail(base_node, "base", "no such file: " + s.base);
   double n = 1;
   for (const auto& a : s.axes) n *= double(a.values.size());
   if (n > 1e7) throw fail(root, "axes", fmt::format("{:.0f} points, at most 10000000", n));

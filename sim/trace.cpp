@@ -26,6 +26,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The non-throwing forms: a path the system refuses (a name too long, a loop of links) is one
+// that is not there, reported as missing with the layer and file, never a filesystem_error.
+bool path_exists(const std::string& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+bool is_dir(const std::string& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+bool is_empty_dir(const std::string& p) {
+  std::error_code ec;
+  return fs::is_empty(p, ec) && !ec;
+}
+
 constexpr const char* kFormat = "msqsim-trace/1";
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -243,7 +258,7 @@ class LayerReader {
                             const std::vector<int64_t>& shape,
                             std::vector<int64_t>* got_shape = nullptr) {
     const std::string path = join(dir_, file);
-    if (!fs::exists(path)) bad(file, "missing file");
+    if (!path_exists(path)) bad(file, "missing file");
     NpyArray a;
     try {
       a = read_npy(path);
@@ -277,7 +292,7 @@ class LayerReader {
     t.name = s_.name;
     t.dir = s_.dir;
     t.expected_cycles = s_.expected_cycles;
-    if (!fs::is_directory(dir_))
+    if (!is_dir(dir_))
       throw InputError(dir_, 0, "layer '" + clip_text(s_.name) + "'", "missing layer directory");
     QuantLayer& l = t.layer;
     LayerShape& sh = l.shape;
@@ -520,8 +535,8 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 }
 
 void check_trace_target(const std::string& dir) {
-  if (fs::exists(dir) &&
-      !(fs::is_directory(dir) && (fs::exists(join(dir, "trace.yaml")) || fs::is_empty(dir))))
+  if (path_exists(dir) &&
+      !(is_dir(dir) && (path_exists(join(dir, "trace.yaml")) || is_empty_dir(dir))))
     throw InputError(dir, 0, "",
                      "exists and is not a trace directory (no "
                      "trace.yaml); refusing to overwrite it");
@@ -531,7 +546,7 @@ void check_trace_target(const std::string& dir) {
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
-  if (!fs::exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
+  if (!path_exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
   static const std::vector<std::string> kManifestKeys{"format", "config", "layers"};
@@ -572,7 +587,7 @@ Trace read_trace(const std::string& dir) {
 
 void write_trace(const std::string& dir, const YAML::Node& config,
                  const std::vector<TraceLayer>& layers) {
-  const bool exists = fs::exists(dir);
+  const bool exists = path_exists(dir);
   check_trace_target(dir);
   if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
 

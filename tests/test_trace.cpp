@@ -243,6 +243,13 @@ TEST_F(Trace, MissingFile) {
   expect_error({"conv/bias.npy", "layer 'conv'", "missing file"});
 }
 
+TEST_F(Trace, LayerDirectoryNameTheSystemRefuses) {
+  // A name longer than the file system allows (a fuzzer's finding): reported as the layer's
+  // missing directory, not a filesystem_error without the manifest's name.
+  replace_manifest("dir: classifier", "dir: " + std::string(300, 'a'));
+  expect_error({"missing layer directory", "layer 'fc'"});
+}
+
 TEST_F(Trace, MissingManifest) {
   fs::remove(dir_ + "/trace.yaml");
   expect_error({"trace.yaml", "missing file"});

@@ -39,7 +39,16 @@ void set_active_isa(Isa isa);
 // set; everything defined before (std templates, the project's inline helpers) stays baseline, so
 // no copy of a shared inline function can hold wide instructions. Feature lists, not arch=, keep
 // the baseline helpers inlinable into the kernels.
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__clang__)
+// clang (the fuzz build) has no `#pragma GCC target`; its attribute regions do the same.
+#define MSQ_ISA_X86 1
+// clang-format off
+#define MSQ_ISA_BEGIN_AVX2 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,bmi,bmi2,popcnt\"))), apply_to = function)")
+#define MSQ_ISA_BEGIN_AVX512 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,bmi,bmi2,popcnt,avx512f,avx512bw,avx512vl,avx512dq,avx512cd\"))), apply_to = function)")
+#define MSQ_ISA_BEGIN_AVX512_W256 MSQ_ISA_BEGIN_AVX512
+// clang-format on
+#define MSQ_ISA_END _Pragma("clang attribute pop")
+#elif defined(__x86_64__)
 #define MSQ_ISA_X86 1
 // clang-format off
 #define MSQ_ISA_BEGIN_AVX2 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,bmi,bmi2,popcnt\")")

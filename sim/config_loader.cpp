@@ -16,8 +16,8 @@
 
 #include "models/config_dir.h"
 #include "models/error.h"
-#include "models/workload_builder.h"
 #include "models/hw/memory/dram_model.h"
+#include "models/workload_builder.h"
 #include "models/yaml_text.h"
 
 namespace fs = std::filesystem;

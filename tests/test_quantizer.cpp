@@ -153,8 +153,8 @@ TEST(Quantizer, SchemeCounts) {
 
 // One heavy-tailed bell row among uniform rows of the same variance: with one SP2 slot the bell
 // row takes it. A plain normal row would not: with alpha = max|w| the 4-bit SP2 gap between 1/4
-// and 1/2 of alpha costs a normal row more than the fixed grid does (docs/arithmetic.md: the policy picks
-// the rows where SP2 loses least, and that is not the normal row).
+// and 1/2 of alpha costs a normal row more than the fixed grid does (docs/arithmetic.md: the policy
+// picks the rows where SP2 loses least, and that is not the normal row).
 TEST(Quantizer, HeavyTailedRowGoesSp2WhenRIsSmall) {
   const int64_t M = 8, K = 1152;
   std::mt19937_64 rng(11);

@@ -18,8 +18,7 @@ class MacUtil : public CliTest {
   json run_json(const std::string& args) {
     const Result r = run(args + " --json r.json");
     EXPECT_EQ(r.code, 0) << r.err;
-    std::ifstream in(path("r.json"));
-    return json::parse(in);
+    return read_json("r.json");
   }
   // One fully connected layer: M = 20 rows, K = 64, N = 1 (batch 1). LUT core 8x8, DSP core 4x8.
   std::string fc_config(const std::string& fraction, bool packing = true) {

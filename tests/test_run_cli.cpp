@@ -16,10 +16,6 @@ namespace {
 
 class Run : public CliTest {
  protected:
-  json read_json(const std::string& name) {
-    std::ifstream in(dir_ + "/" + name);
-    return json::parse(in);
-  }
   bool exists(const std::string& name) { return std::filesystem::exists(dir_ + "/" + name); }
   // A small network so that tests run fast.
   std::string tiny_network() {

@@ -35,10 +35,6 @@ class Timeline : public CliTest {
                  "memory:\n  dram: {channels: 2}\n"
                  "workload: {network: tiny.yaml, sp2_fraction: 0.5}\n");
   }
-  json load(const std::string& name) {
-    std::ifstream in(path(name));
-    return json::parse(in);
-  }
   struct Parsed {
     std::map<int, std::string> track;                       // tid -> name
     std::map<std::string, std::vector<const json*>> spans;  // track name -> X events
@@ -85,8 +81,8 @@ TEST_F(Timeline, SpansMatchTheReportAndNeverOverlap) {
   const Result r = run("run '" + config() + "' --json r.json --timeline t.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("timeline: t.json"), std::string::npos) << r.out;
-  const json rep = load("r.json");
-  const json tl = load("t.json");
+  const json rep = read_json("r.json");
+  const json tl = read_json("t.json");
   const Parsed p = parse(tl);
   const double period_us = 1.0 / rep["config"]["clock_mhz"].get<double>();
   int64_t busy[2] = {0, 0}, dram = 0, cycles = 0;
@@ -130,8 +126,8 @@ TEST_F(Timeline, LayerFilterKeepsOnlyTheNamedLayers) {
   const Result r = run("run '" + config() +
                        "' --no-verify --json r.json --timeline t.json --timeline-layers 'c*'");
   ASSERT_EQ(r.code, 0) << r.err;
-  const json rep = load("r.json");
-  const json tl = load("t.json");
+  const json rep = read_json("r.json");
+  const json tl = read_json("t.json");
   const Parsed p = parse(tl);
   int64_t busy = 0;
   for (const json& l : rep["layers"])
@@ -146,7 +142,7 @@ TEST_F(Timeline, LayerFilterKeepsOnlyTheNamedLayers) {
   const Result one =
       run("run '" + config() + "' --no-verify --timeline t2.json --timeline-layers fc");
   ASSERT_EQ(one.code, 0) << one.err;
-  const json tl2 = load("t2.json");
+  const json tl2 = read_json("t2.json");
   const Parsed q = parse(tl2);
   EXPECT_EQ(q.spans.at("layers").size(), 1u);
 }

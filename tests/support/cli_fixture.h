@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -39,6 +40,12 @@ class CliTest : public ::testing::Test {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+
+  // A JSON file the command wrote in the temp dir (a report, a timeline).
+  nlohmann::json read_json(const std::string& name) const {
+    std::ifstream in(path(name));
+    return nlohmann::json::parse(in);
   }
 
   // A shell command (already quoted) in the temp dir.

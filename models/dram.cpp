@@ -25,15 +25,6 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg)
   }
 }
 
-double Dram::peak_bytes_per_s() const {
-  // Double data rate: two beats per clock on each channel.
-  return cfg_.clock_mhz * 1e6 * 2.0 * cfg_.data_width_bits / 8.0 * cfg_.channels;
-}
-
-uint64_t Dram::capacity_bytes() const {
-  return uint64_t(cfg_.channels) * cfg_.banks * cfg_.rows * cfg_.row_bytes;
-}
-
 Dram::Where Dram::locate(uint64_t addr) {
   // Address map row | bank | channel | column: a sequential stream fills a page, then moves to the
   // next channel and bank. With bank groups the group bits sit just above the burst offset

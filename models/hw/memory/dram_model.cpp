@@ -8,6 +8,20 @@
 
 namespace msq {
 
+int DramModel::burst_bytes() const {
+  return config().data_width_bits / 8 * config().burst_length;
+}
+
+double DramModel::peak_bytes_per_s() const {
+  const DramConfig& c = config();
+  return c.clock_mhz * 1e6 * 2.0 * c.data_width_bits / 8.0 * c.channels;
+}
+
+uint64_t DramModel::capacity_bytes() const {
+  const DramConfig& c = config();
+  return uint64_t(c.channels) * c.banks * c.rows * c.row_bytes;
+}
+
 namespace {
 
 struct Entry {

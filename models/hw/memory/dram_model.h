@@ -31,11 +31,13 @@ class DramModel {
   virtual sc_core::sc_time access(sc_core::sc_time start, uint64_t addr, int64_t seg_bytes,
                                   int64_t seg_stride, int64_t seg_count, bool write) = 0;
 
-  virtual int burst_bytes() const = 0;
-  virtual double peak_bytes_per_s() const = 0;
-  virtual uint64_t capacity_bytes() const = 0;
   virtual const DramStats& stats() const = 0;
   virtual const DramConfig& config() const = 0;
+
+  // Figures of the configured bus and geometry, the same whatever the model does with them.
+  int burst_bytes() const;
+  double peak_bytes_per_s() const;  // double data rate: two beats per clock on each channel
+  uint64_t capacity_bytes() const;
 };
 
 // Builds a model; `instance` names the SystemC module when the model is one.

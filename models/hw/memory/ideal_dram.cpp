@@ -10,14 +10,6 @@ IdealDram::IdealDram(const DramConfig& cfg)
       burst_bytes_(cfg.data_width_bits / 8 * cfg.burst_length),
       tck_ps_(1e6 / cfg.clock_mhz) {}
 
-double IdealDram::peak_bytes_per_s() const {
-  return cfg_.clock_mhz * 1e6 * 2.0 * cfg_.data_width_bits / 8.0 * cfg_.channels;
-}
-
-uint64_t IdealDram::capacity_bytes() const {
-  return uint64_t(cfg_.channels) * cfg_.banks * cfg_.rows * cfg_.row_bytes;
-}
-
 sc_core::sc_time IdealDram::access(sc_core::sc_time start, uint64_t addr, int64_t seg_bytes,
                                    int64_t seg_stride, int64_t seg_count, bool write) {
   const int64_t bb = burst_bytes_;

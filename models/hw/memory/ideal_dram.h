@@ -13,9 +13,6 @@ class IdealDram : public DramModel {
 
   sc_core::sc_time access(sc_core::sc_time start, uint64_t addr, int64_t seg_bytes,
                           int64_t seg_stride, int64_t seg_count, bool write) override;
-  int burst_bytes() const override { return burst_bytes_; }
-  double peak_bytes_per_s() const override;
-  uint64_t capacity_bytes() const override;
   const DramStats& stats() const override { return stats_; }
   const DramConfig& config() const override { return cfg_; }
 

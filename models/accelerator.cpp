@@ -110,7 +110,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       run.out.data.assign(run.out.size(), 0);
     }
     prepare_layer(run, cfg, fmt::format("layer {} ({})", l, run.layer->shape.name), next_addr, page,
-                  wloads);
+                  wloads, opt.plans ? &opt.plans->at(l) : nullptr);
     run.seq0 = seq;
     run.tile0 = tile;
     for (size_t si = 0; si < run.steps.size(); ++si) f.step_of.emplace_back(int(l), int(si));

@@ -19,6 +19,9 @@ struct SimOptions {
   bool values = true;  // compute every output (needed for verification)
   FaultInjection fault;
   EventSink* events = nullptr;  // the timeline to emit into (null: none)
+  // Each layer's plan when the caller already made it (run checks the design before simulating);
+  // empty: simulate() plans every layer itself.
+  const std::vector<LayerPlan>* plans = nullptr;
 };
 
 struct CoreResult {

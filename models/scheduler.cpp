@@ -21,10 +21,11 @@ uint64_t align(uint64_t v, uint64_t a) {
 }  // namespace
 
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads) {
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads,
+                   const LayerPlan* plan) {
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
-  run.plan = plan_layer(L, cfg, where);
+  run.plan = plan ? *plan : plan_layer(L, cfg, where);
   const LayerPlan& p = run.plan;
   // The plan still has two slots (core_weight_bytes, blocks(0/1)); simulate() admits no other
   // engine count.

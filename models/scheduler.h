@@ -56,9 +56,10 @@ struct Fabric {
 // Fills a run's plan-derived parts: steps, jobs and their cycles, weight loads, DRAM addresses.
 // `next_addr` is the DRAM allocation cursor. Throws InputError when the layer cannot run.
 // `wloads` counts each engine's weight loads so far (the loaders' and engines' shared numbering),
-// one entry per engine.
+// one entry per engine. `plan`: the layer's plan if already made (else it is planned here).
 void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where,
-                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads);
+                   uint64_t& next_addr, uint64_t page_bytes, std::vector<int64_t>& wloads,
+                   const LayerPlan* plan = nullptr);
 
 class Scheduler : public sc_core::sc_module {
  public:

@@ -99,6 +99,8 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   so.events = o.events;
   so.values = o.verify;
   so.fault = o.fault;
+  // prepare_design planned every layer already (with the same config and layers).
+  if (d.plans.size() == s.wl.layers.size()) so.plans = &d.plans;
   s.sim = simulate(s.cfg, s.wl, so);
   s.seconds_simulate = since(t0);
 

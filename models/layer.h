@@ -50,6 +50,10 @@ struct QuantLayer {
   std::vector<int32_t> bias;     // [M]
   std::vector<int32_t> rq_mult;  // [M] non-negative
   std::vector<int8_t> rq_shift;  // [M] in [1, 62]
+  // Zero points and clamp of the requantization (docs/arithmetic.md): padded input positions hold
+  // in_zero (its effect on the sums is folded into the bias at import), the output is
+  // clamp(((acc * M + 2^(S-1)) >> S) + out_zero, lo, hi); hi < 0 means 2^act_bits - 1.
+  int32_t in_zero = 0, out_zero = 0, lo = 0, hi = -1;
   // Quantization error of each scheme's rows (relative: ||w - q||^2 / ||w||^2), when known.
   double rel_err_sp2 = -1.0, rel_err_fixed = -1.0;
 

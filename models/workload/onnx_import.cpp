@@ -731,6 +731,25 @@ FloatGraph import_onnx_bytes(const std::string& bytes, const std::string& label)
   return Importer(label).run(bytes);
 }
 
+std::vector<LayerShape> onnx_layer_shapes(const FloatGraph& g) {
+  std::vector<LayerShape> v;
+  for (const FloatOp& op : g.ops) {
+    if (op.kind != OpKind::Conv && op.kind != OpKind::Fc) continue;
+    const FloatTensorDesc& in = g.tensors[size_t(op.inputs[0])];
+    LayerShape s;
+    s.name = op.name;
+    s.type = op.kind == OpKind::Conv ? LayerType::Conv : LayerType::Fc;
+    s.in_c = op.kind == OpKind::Fc ? int(in.size()) : in.c;
+    s.in_h = op.kind == OpKind::Fc ? 1 : in.h;
+    s.in_w = op.kind == OpKind::Fc ? 1 : in.w;
+    s.out_c = op.out_c;
+    s.kh = op.kh, s.kw = op.kw, s.sh = op.sh, s.sw = op.sw, s.ph = op.ph, s.pw = op.pw;
+    s.groups = op.groups;
+    v.push_back(s);
+  }
+  return v;
+}
+
 FloatGraph import_onnx(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "models/workload/float_graph.h"
 
@@ -17,5 +18,8 @@ FloatGraph import_onnx(const std::string& path);
 
 // The same from the file's bytes; `label` names the source in messages.
 FloatGraph import_onnx_bytes(const std::string& bytes, const std::string& label);
+
+// The graph's Conv and Fc ops as layer shapes (batch 1), in graph order, named after their ops.
+std::vector<LayerShape> onnx_layer_shapes(const FloatGraph& g);
 
 }  // namespace msq

@@ -20,14 +20,13 @@ bool is_onnx_network(const WorkloadConfig& w) {
   return std::filesystem::path(p).extension() == ".onnx";
 }
 
-std::vector<float> read_images(const std::string& path, const std::string& key,
-                               const FloatGraph& g, int* n) {
+std::vector<float> read_images(const std::string& path, const std::string& key, const FloatGraph& g,
+                               int* n) {
   std::vector<int64_t> shape;
   std::vector<float> v = read_npy_float(path, &shape);
   const FloatTensorDesc& in = g.tensors[size_t(g.input)];
   const bool vec = in.h == 1 && in.w == 1;
-  const bool ok = (shape.size() == 4 && shape[1] == in.c && shape[2] == in.h &&
-                   shape[3] == in.w) ||
+  const bool ok = (shape.size() == 4 && shape[1] == in.c && shape[2] == in.h && shape[3] == in.w) ||
                   (vec && shape.size() == 2 && shape[1] == in.c);
   if (!ok || shape[0] < 1) {
     std::string s;
@@ -68,8 +67,8 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg) {
       std::string some;
       for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
       throw InputError(cfg.file, 0, "workload.sp2_fraction_per_layer." + name,
-                       "expected a Conv or Gemm layer of " + w.network_path + " (its first layers: " +
-                           some + ")");
+                       "expected a Conv or Gemm layer of " + w.network_path +
+                           " (its first layers: " + some + ")");
     }
     if (r + w.fixed8_fraction > 1.0 + 1e-12)
       throw InputError(cfg.file, 0, "workload.sp2_fraction_per_layer." + name,
@@ -163,8 +162,8 @@ std::vector<double> dequantized_output(const ImportedNetwork& net, const std::ve
   std::vector<double> v(static_cast<size_t>(per));
   for (int64_t i = 0; i < per; ++i) {
     const int64_t code = y.data[size_t(image * per + i)];
-    v[size_t(i)] = acc ? double(code) * (*acc)[size_t(i / hw)]
-                       : d.scale * double(code - d.zero_point);
+    v[size_t(i)] =
+        acc ? double(code) * (*acc)[size_t(i / hw)] : d.scale * double(code - d.zero_point);
   }
   return v;
 }
@@ -194,7 +193,8 @@ Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& imag
       if (q[k] > q[aq]) aq = k;
     }
     // Two zero vectors agree; one zero vector against a non-zero one does not.
-    const double c = nf == 0 && nq == 0 ? 1.0 : (nf == 0 || nq == 0 ? 0.0 : dot / std::sqrt(nf * nq));
+    const double c =
+        nf == 0 && nq == 0 ? 1.0 : (nf == 0 || nq == 0 ? 0.0 : dot / std::sqrt(nf * nq));
     sum += c;
     a.cosine_min = std::min(a.cosine_min, c);
     a.classifier = C > 1 && per == C;
@@ -291,8 +291,7 @@ void print_imported(std::ostream& os, const ImportedNetwork& net) {
         "workload.calibration)\n",
         net.calibration_images);
   else
-    os << fmt::format("calibration: {} images from {}\n", net.calibration_images,
-                      net.calibration);
+    os << fmt::format("calibration: {} images from {}\n", net.calibration_images, net.calibration);
   os << fmt::format("quantization error (relative, ||w - q||^2 / ||w||^2), {}:\n",
                     mix_text(net.options));
   os << fmt::format("{:<24} {:>6} {:>10} {:>10} {:>10}\n", "layer", "SP2", "fixed", "sp2", "mix");

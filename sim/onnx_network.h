@@ -40,8 +40,8 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg);
 Workload onnx_workload(const ImportedNetwork& net, const RunConfig& cfg, bool values);
 
 // Float images [N, C, H, W] from a .npy that must match the network input; *n gets N.
-std::vector<float> read_images(const std::string& path, const std::string& key,
-                               const FloatGraph& g, int* n);
+std::vector<float> read_images(const std::string& path, const std::string& key, const FloatGraph& g,
+                               int* n);
 
 // The integer network's final output against the float network's on the same images.
 struct Accuracy {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <ostream>
 
@@ -77,6 +78,14 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg) {
     o.sp2_fraction_per_layer[name] = r;
   }
 
+  // A testing aid like MSQSIM_FAULT: a deliberately broken quantizer (biases without the input
+  // zero point folded in), to see the accuracy bounds catch it.
+  if (const char* b = std::getenv("MSQSIM_BREAK_QUANTIZER")) {
+    if (std::string(b) != "zero_point")
+      throw InputError(std::string("MSQSIM_BREAK_QUANTIZER=") + b +
+                       ": expected zero_point (or leave it unset)");
+    o.fold_zero_point = false;
+  }
   std::vector<float> cal;
   int n = 0;
   if (!w.calibration_path.empty()) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 
+#include "sim/config_loader.h"
 #include "tests/support/cli_fixture.h"
 #include "tests/support/onnx_builder.h"
 
@@ -144,6 +145,26 @@ TEST_F(OnnxRun, BadModelsAndBadImagesExitTwoNamingTheCulprit) {
             std::string::npos);
   config("  calibration: nothere.npy\n");
   expect_input_error("validate c.yaml", "msqsim: ");
+}
+
+TEST_F(OnnxRun, ConfigWithOnnxKeysSurvivesTheYamlRoundTrip) {
+  // Sweep workers and traces carry the resolved config as YAML.
+  config(
+      "  calibration: cal.npy\n  sp2_fraction_per_layer: {conv1: 0.25}\n  sp2_auto: true\n"
+      "  sp2_auto_max: 0.75\n");
+  const RunConfig a = load_run_config(path("c.yaml"), {});
+  const RunConfig b = load_run_config_node(config_to_yaml(a), "copy", "/", {});
+  EXPECT_EQ(b.workload.calibration_path, a.workload.calibration_path);
+  EXPECT_EQ(b.workload.sp2_fraction_per_layer, (std::map<std::string, double>{{"conv1", 0.25}}));
+  EXPECT_TRUE(b.workload.sp2_auto);
+  EXPECT_EQ(b.workload.sp2_auto_max, 0.75);
+  // Relative paths come back absolute; everything else as it was.
+  auto ja = config_to_json(a)["workload"], jb = config_to_json(b)["workload"];
+  for (const char* k : {"network", "calibration"}) {
+    ja.erase(k);
+    jb.erase(k);
+  }
+  EXPECT_EQ(ja, jb);
 }
 
 TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {

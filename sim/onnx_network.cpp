@@ -227,7 +227,15 @@ std::string mix_text(const QuantizeOptions& o) {
 
 Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n) {
   Accuracy a = evaluate_net(net, images, n);
-  a.sp2_fraction = net.options.sp2_fraction;
+  // The share of SP2 rows over the whole network, which per-layer and auto mixes make differ
+  // from workload.sp2_fraction.
+  int64_t rows = 0, sp2 = 0;
+  for (const QuantLayer& l : net.qn.graph.layers)
+    for (uint8_t s : l.scheme) {
+      ++rows;
+      sp2 += s == uint8_t(Scheme::Sp2);
+    }
+  a.sp2_fraction = rows ? double(sp2) / double(rows) : 0.0;
   a.mix = mix_text(net.options);
   return a;
 }

@@ -48,9 +48,9 @@ struct Accuracy {
   int images = 0;
   bool classifier = false;  // output [B, C, 1, 1] with C > 1: top-1 is reported
   double cosine_mean = 0, cosine_min = 0;
-  double top1 = 0;  // share of images whose argmax agrees
-  double sp2_fraction = 0;
-  std::string mix;  // how the rows were split ("sp2_fraction 0.67", "auto", ...)
+  double top1 = 0;          // share of images whose argmax agrees
+  double sp2_fraction = 0;  // SP2 rows / all rows of the network
+  std::string mix;          // how the rows were split ("sp2_fraction 0.67", "auto", ...)
 };
 Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n);
 // The same for another scheme mix of the same network and calibration (a comparison row).

@@ -74,6 +74,13 @@ class Importer {
       g_.outputs.push_back(it->second.tensor);
     }
     if (g_.outputs.empty()) fail_file("the graph has no outputs");
+    // Folding (BatchNorm scales, Gemm alpha and beta, bias adds) can overflow finite inputs.
+    for (const FloatOp& op : g_.ops)
+      for (const auto* v : {&op.weights, &op.bias})
+        for (float x : *v)
+          if (!std::isfinite(x))
+            fail_file(fmt::format("node '{}': its weights or bias are not finite after folding",
+                                  clip_text(op.name)));
     if (g_.ops.empty()) fail_file("the graph has no operation msqsim runs");
     return std::move(g_);
   }

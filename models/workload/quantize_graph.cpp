@@ -101,6 +101,10 @@ QuantizedNet quantize_graph(const FloatGraph& g, const std::vector<TensorRange>&
   G.outputs = g.outputs;
   const int top = (1 << o.act_bits) - 1;
 
+  for (size_t t = 0; t < ranges.size(); ++t)
+    if (!std::isfinite(ranges[t].lo) || !std::isfinite(ranges[t].hi))
+      throw InputError("", 0, fmt::format("tensor '{}'", g.tensors[t].name),
+                       "the float network's values are not finite on the calibration images");
   // Activation scales: each group's range is the union of its members', widened to include 0.
   Groups groups(g.tensors.size());
   for (const FloatOp& op : g.ops)

@@ -623,7 +623,8 @@ const std::vector<Field<RunConfig>>& run_table() {
 
     v.push_back(f_str<C>("workload.network", MSQ_REF(workload.network),
                          "A network name (configs/workloads/NAME.yaml), or a path to a network "
-                         ".yaml or a SCALE-Sim topology .csv (relative to the config)."));
+                         ".yaml, a SCALE-Sim topology .csv or a trained ONNX model .onnx "
+                         "(relative to the config; docs/import.md)."));
     v.push_back(f_str<C>("workload.network_path", MSQ_REF(workload.network_path),
                          "The network file that `network` resolved to."));
     v.back().output_only = true;

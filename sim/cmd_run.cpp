@@ -78,9 +78,12 @@ int cmd_run(const RunOptions& o) {
   if (s.imported && !o.eval.empty()) {
     int n = 0;
     const std::vector<float> images = read_images(o.eval, "--eval", s.imported->fg, &n);
-    accuracy.push_back(evaluate(*s.imported, images, n));
-    for (double r : {0.0, 1.0})
-      accuracy.push_back(evaluate_mix(*s.imported, r, images, n));
+    std::vector<int64_t> labels;
+    if (!o.eval_labels.empty())
+      labels = read_labels(o.eval_labels, "--eval-labels", *s.imported, n);
+    const std::vector<int64_t>* lp = o.eval_labels.empty() ? nullptr : &labels;
+    accuracy.push_back(evaluate(*s.imported, images, n, lp));
+    for (double r : {0.0, 1.0}) accuracy.push_back(evaluate_mix(*s.imported, r, images, n, lp));
   }
   print_report(std::cout, s, resources);
   if (s.imported) {

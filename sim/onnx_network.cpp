@@ -177,7 +177,8 @@ std::vector<double> dequantized_output(const ImportedNetwork& net, const std::ve
   return v;
 }
 
-Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& images, int n) {
+Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& images, int n,
+                      const std::vector<int64_t>* labels) {
   Accuracy a;
   a.images = n;
   const FloatGraph& g = net.fg;
@@ -185,7 +186,7 @@ Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& imag
   const int64_t per_in = g.tensors[size_t(g.input)].size();
   const auto ti = run_graph_int(G, quantize_input(G.tensors[size_t(G.input)], images.data(), n));
   double sum = 0;
-  int agree = 0;
+  int agree = 0, right_f = 0, right_q = 0;
   a.cosine_min = 1;
   for (int i = 0; i < n; ++i) {
     int C = 0, per = 0;
@@ -208,6 +209,14 @@ Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& imag
     a.cosine_min = std::min(a.cosine_min, c);
     a.classifier = C > 1 && per == C;
     agree += af == aq;
+    if (labels) {
+      right_f += int64_t(af) == (*labels)[size_t(i)];
+      right_q += int64_t(aq) == (*labels)[size_t(i)];
+    }
+  }
+  if (labels) {
+    a.top1_float = double(right_f) / n;
+    a.top1_int = double(right_q) / n;
   }
   a.cosine_mean = sum / n;
   a.top1 = double(agree) / n;
@@ -225,8 +234,9 @@ std::string mix_text(const QuantizeOptions& o) {
 
 }  // namespace
 
-Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n) {
-  Accuracy a = evaluate_net(net, images, n);
+Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n,
+                  const std::vector<int64_t>* labels) {
+  Accuracy a = evaluate_net(net, images, n, labels);
   // The share of SP2 rows over the whole network, which per-layer and auto mixes make differ
   // from workload.sp2_fraction.
   int64_t rows = 0, sp2 = 0;
@@ -241,7 +251,7 @@ Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, 
 }
 
 Accuracy evaluate_mix(const ImportedNetwork& net, double sp2_fraction,
-                      const std::vector<float>& images, int n) {
+                      const std::vector<float>& images, int n, const std::vector<int64_t>* labels) {
   ImportedNetwork other;
   other.fg = net.fg;
   other.options = net.options;
@@ -263,10 +273,30 @@ Accuracy evaluate_mix(const ImportedNetwork& net, double sp2_fraction,
     ranges[t].hi = float(d.scale * (top - d.zero_point));
   }
   other.qn = quantize_graph(other.fg, ranges, other.options);
-  Accuracy a = evaluate_net(other, images, n);
+  Accuracy a = evaluate_net(other, images, n, labels);
   a.sp2_fraction = sp2_fraction;
   a.mix = mix_text(other.options);
   return a;
+}
+
+std::vector<int64_t> read_labels(const std::string& path, const std::string& key,
+                                 const ImportedNetwork& net, int n) {
+  const NpyArray a = read_npy(path);
+  const std::vector<int64_t> v = npy_to_int64(a, path);
+  if (a.shape.size() != 1 || a.shape[0] != n)
+    throw InputError(path, 0, key,
+                     fmt::format("expected one integer label per image: shape [{}] (got {} "
+                                 "values)",
+                                 n, v.size()));
+  const TensorDesc& out = net.qn.graph.tensors[size_t(net.qn.graph.outputs.at(0))];
+  const int64_t classes = int64_t(out.c) * out.h * out.w;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] < 0 || v[i] >= classes)
+      throw InputError(path, 0, key,
+                       fmt::format("label {} of image {} is not a class of the network's {} "
+                                   "outputs (0..{})",
+                                   v[i], i, classes, classes - 1));
+  return v;
 }
 
 nlohmann::json imported_json(const ImportedNetwork& net) {
@@ -295,7 +325,9 @@ nlohmann::json accuracy_json(const std::vector<Accuracy>& v) {
                      {"images", a.images},
                      {"cosine_mean", a.cosine_mean},
                      {"cosine_min", a.cosine_min},
-                     {"top1_agreement", a.classifier ? json(a.top1) : json(nullptr)}});
+                     {"top1_agreement", a.classifier ? json(a.top1) : json(nullptr)},
+                     {"top1_float", a.top1_float < 0 ? json(nullptr) : json(a.top1_float)},
+                     {"top1_int", a.top1_int < 0 ? json(nullptr) : json(a.top1_int)}});
   json j = mixes.empty() ? json::object() : mixes[0];
   j["mixes"] = mixes;
   return j;
@@ -322,6 +354,9 @@ void print_accuracy(std::ostream& os, const std::vector<Accuracy>& v) {
     os << fmt::format("accuracy ({}): {} images, cosine {:.5f} (min {:.5f})", a.mix, a.images,
                       a.cosine_mean, a.cosine_min);
     if (a.classifier) os << fmt::format(", top-1 agreement {:.1f}%", 100.0 * a.top1);
+    if (a.top1_int >= 0)
+      os << fmt::format("; against the labels: float {:.1f}%, integer {:.1f}%",
+                        100.0 * a.top1_float, 100.0 * a.top1_int);
     os << "\n";
   }
 }

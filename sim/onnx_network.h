@@ -48,14 +48,24 @@ struct Accuracy {
   int images = 0;
   bool classifier = false;  // output [B, C, 1, 1] with C > 1: top-1 is reported
   double cosine_mean = 0, cosine_min = 0;
-  double top1 = 0;          // share of images whose argmax agrees
+  double top1 = 0;  // share of images whose argmax agrees
+  // With labels: the share of images each network classifies as labelled (-1 without labels).
+  double top1_float = -1, top1_int = -1;
   double sp2_fraction = 0;  // SP2 rows / all rows of the network
   std::string mix;          // how the rows were split ("sp2_fraction 0.67", "auto", ...)
 };
-Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n);
+// labels: null, or one class per image.
+Accuracy evaluate(const ImportedNetwork& net, const std::vector<float>& images, int n,
+                  const std::vector<int64_t>* labels = nullptr);
 // The same for another scheme mix of the same network and calibration (a comparison row).
 Accuracy evaluate_mix(const ImportedNetwork& net, double sp2_fraction,
-                      const std::vector<float>& images, int n);
+                      const std::vector<float>& images, int n,
+                      const std::vector<int64_t>* labels = nullptr);
+
+// Class labels for n images from an integer .npy [n]; each must be an output index of the
+// network's classifier. Problems: InputError naming the file and `key`.
+std::vector<int64_t> read_labels(const std::string& path, const std::string& key,
+                                 const ImportedNetwork& net, int n);
 
 // The report's parts: calibration, per-layer quantization error, accuracy.
 nlohmann::json imported_json(const ImportedNetwork& net);

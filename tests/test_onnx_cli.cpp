@@ -6,6 +6,7 @@
 #include <random>
 
 #include "sim/config_loader.h"
+#include "sim/npy.h"
 #include "tests/support/cli_fixture.h"
 #include "tests/support/onnx_builder.h"
 
@@ -165,6 +166,27 @@ TEST_F(OnnxRun, ConfigWithOnnxKeysSurvivesTheYamlRoundTrip) {
     jb.erase(k);
   }
   EXPECT_EQ(ja, jb);
+}
+
+TEST_F(OnnxRun, EvalLabelsGiveEachNetworksAccuracy) {
+  config("  calibration: cal.npy\n");
+  const std::vector<int64_t> labels{0, 1, 2, 3, 4, 9};
+  write_npy(path("labels.npy"), "<i8", {6}, labels.data(), labels.size() * 8);
+  auto r = run("run c.yaml --no-verify --eval eval.npy --eval-labels labels.npy --json r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = read_json("r.json")["accuracy"];
+  EXPECT_TRUE(a["top1_float"].is_number());
+  EXPECT_TRUE(a["top1_int"].is_number());
+  EXPECT_NE(r.out.find("against the labels: float"), std::string::npos);
+  // Labels for 5 images, a label outside the 10 classes, labels without images.
+  write_npy(path("five.npy"), "<i8", {5}, labels.data(), 5 * 8);
+  expect_input_error("run c.yaml --eval eval.npy --eval-labels five.npy", "msqsim: ");
+  const std::vector<int64_t> bad{0, 1, 2, 3, 4, 10};
+  write_npy(path("bad.npy"), "<i8", {6}, bad.data(), bad.size() * 8);
+  EXPECT_NE(run("run c.yaml --eval eval.npy --eval-labels bad.npy")
+                .err.find("--eval-labels: label 10 of image 5 is not a class"),
+            std::string::npos);
+  EXPECT_EQ(run("run c.yaml --eval-labels labels.npy").code, 2);
 }
 
 TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cost/energy.h"
 #include "models/layer.h"
 
 namespace msq {
@@ -23,6 +24,7 @@ struct DeviceConfig {
   int axi_hp_ports = 0;
   int axi_hp_width_bits = 0;      // widest port configuration
   double axi_hp_clock_mhz = 0.0;  // fastest port clock
+  double static_power_w = 0.0;    // device static power for the energy model; 0 = not known
 };
 
 // accelerator.lut_core: rows x cols SP2 shift-add PEs.
@@ -103,6 +105,11 @@ struct DramConfig {
   int tWTR_L = 0;       // the same within a bank group
   int tRTW = 0;         // read command to write command
   int tWR = 0;          // end of write data to precharge (write recovery)
+  // Data-sheet currents (mA) and voltages (V) of one chip, for the energy model (docs/energy.md);
+  // 0 = not given (no DRAM energy). VPP and IPP* only for DDR4.
+  int device_width_bits = 16;  // DQ bits of one chip: the bus has data_width_bits / this chips
+  double VDD = 0, IDD0 = 0, IDD2N = 0, IDD3N = 0, IDD4R = 0, IDD4W = 0, IDD5B = 0;
+  double VPP = 0, IPP0 = 0, IPP3N = 0, IPP5B = 0;
 };
 
 // memory.streams: AXI HP ports (0-based) a DMA stream is bound to; empty = every port, shared with
@@ -139,6 +146,13 @@ struct WorkloadConfig {
   std::vector<std::string> layers;      // run only these layers (by name); empty = all
 };
 
+// energy: the cost file (configs/energy/NAME.yaml or a path; "" = by the device's family) and
+// its coefficients after the config's overrides.
+struct EnergyConfig {
+  std::string costs;
+  EnergyCoefficients k;
+};
+
 struct RunConfig {
   std::string file;  // where it was loaded from
   DeviceConfig device;
@@ -146,6 +160,7 @@ struct RunConfig {
   AcceleratorConfig accelerator;
   MemoryConfig memory;
   WorkloadConfig workload;
+  EnergyConfig energy;
   bool verify = true;
 };
 

@@ -8,6 +8,7 @@
 #include "models/kernels/isa.h"
 #include "sim/config_loader.h"
 #include "sim/csv.h"
+#include "sim/energy_report.h"
 
 namespace msq {
 
@@ -49,6 +50,16 @@ bool bound_from_weights(const std::vector<OverflowRisk>& risk) {
 
 int acc_bits_of(const Workload& wl) {
   return wl.layers.empty() ? 0 : wl.layers[0].acc_bits;
+}
+
+// A layer's energy in J for the CSV: the total ("") or one block's.
+std::string energy_cell(const EnergyResult& e, size_t layer, const std::string& block) {
+  if (layer >= e.layers.size()) return "";
+  const LayerEnergy& l = e.layers[layer];
+  double v = block.empty() ? l.total_j : 0.0;
+  for (const auto& [name, j] : l.blocks.by_block)
+    if (name == block) v = j;
+  return fmt::format("{:.6g}", v);
 }
 
 }  // namespace
@@ -112,12 +123,14 @@ json totals_json(const Session& s) {
           {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
           {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
           {"dram_row_hit_rate", s.sim.dram.hit_rate()},
-          {"overflow_risk_rows", total_risk_rows(s.risk)}};
+          {"overflow_risk_rows", total_risk_rows(s.risk)},
+          {"energy", energy_json(session_energy(s), s.cfg)}};
 }
 
 json report_json(const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
   const int64_t* peak = s.sim.peak_macs_per_cycle;
+  const EnergyResult energy = session_energy(s);
   json layers = json::array();
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
@@ -178,6 +191,7 @@ json report_json(const Session& s, const json& resources) {
          {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
           {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
     });
+    if (i < energy.layers.size()) layers.back().update(layer_energy_json(energy.layers[i]));
   }
   json j;
   j["total"] = totals_json(s);
@@ -247,7 +261,15 @@ std::string report_csv(const Session& s) {
                             "overflow_risk_rows",
                             "acc_bits_needed",
                             "verify_checked",
-                            "verify_mismatches"});
+                            "verify_mismatches",
+                            "energy_j",
+                            "energy_lut_core_j",
+                            "energy_dsp_core_j",
+                            "energy_buffers_j",
+                            "energy_dma_j",
+                            "energy_dram_j",
+                            "energy_static_j"});
+  const EnergyResult energy = session_energy(s);
   const auto num = [](auto v) { return fmt::format("{}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
@@ -266,8 +288,11 @@ std::string report_csv(const Session& s) {
          num(l.dram_bytes), fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
          // Without values nothing is counted: an empty cell, not a misleading 0.
          s.verified ? num(l.overflows) : "", num(s.risk[i].rows), num(s.risk[i].bits_needed),
-         s.verified ? num(s.verify[i].checked) : "",
-         s.verified ? num(s.verify[i].mismatches) : ""});
+         s.verified ? num(s.verify[i].checked) : "", s.verified ? num(s.verify[i].mismatches) : "",
+         energy_cell(energy, i, ""), energy_cell(energy, i, "lut_core"),
+         energy_cell(energy, i, "dsp_core"), energy_cell(energy, i, "buffers"),
+         energy_cell(energy, i, "dma"), energy_cell(energy, i, "dram"),
+         energy_cell(energy, i, "static")});
   }
   return o;
 }
@@ -402,6 +427,7 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       "{:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); both {:.0f}% MAC utilization\n",
       100.0 * t.lut_util, 100.0 * t.lut_mac_util, peak[0], 100.0 * t.dsp_util,
       100.0 * t.dsp_mac_util, peak[1], 100.0 * t.mac_util);
+  out << "energy: " << energy_summary(session_energy(s)) << "\n";
   if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)
     out << fmt::format(

@@ -211,19 +211,20 @@ int cmd_optimize(const OptimizeOptions& o) {
   const int64_t p_lut = int64_t(a.lr) * a.lc, p_dsp = int64_t(a.dr) * a.dc * (packed ? 2 : 1);
   const auto [best_fps, best_j] = seen[best->first];
   std::cout << fmt::format(
-      "Best design on {} ({}): LUT core {}x{}, DSP core {}x{}{}, SP2 fraction {}\n"
+      "Best design on {}: LUT core {}x{}, DSP core {}x{}{}, SP2 fraction {} ({})\n"
       "  {:.1f} frames/s, {:.3f} mJ/frame ({} points simulated in {:.1f} s, {:.1f} points/s)\n"
       "  products per cycle: LUT core {}, DSP core {}; r* = P_lut/(P_lut+P_dsp) = {:.3f}\n"
       "  resources: {}; {}; {}; {}\n"
       "  binding: {}\n",
-      base.device.name,
+      base.device.name, a.lr, a.lc, a.dr, a.dc, packed ? " (2 products per slice)" : "",
+      best->first.second,
       o.objective == "latency"  ? "most frames/s"
       : o.objective == "energy" ? "least energy per frame"
                                 : "least energy x latency",
-      a.lr, a.lc, a.dr, a.dc, packed ? " (2 products per slice)" : "", best->first.second, best_fps,
-      best_j * 1e3, simulated, seconds, seconds > 0 ? double(simulated) / seconds : 0.0, p_lut,
-      p_dsp, double(p_lut) / double(p_lut + p_dsp), usage_line(be, "lut"), usage_line(be, "ff"),
-      usage_line(be, "dsp"), usage_line(be, "bram36"), usage_line(be, be.binding()));
+      best_fps, best_j * 1e3, simulated, seconds, seconds > 0 ? double(simulated) / seconds : 0.0,
+      p_lut, p_dsp, double(p_lut) / double(p_lut + p_dsp), usage_line(be, "lut"),
+      usage_line(be, "ff"), usage_line(be, "dsp"), usage_line(be, "bram36"),
+      usage_line(be, be.binding()));
   std::cout << "  the next larger arrays:\n";
   const Arrays bigger[] = {{a.lr * 2, a.lc, a.dr, a.dc},
                            {a.lr, a.lc * 2, a.dr, a.dc},

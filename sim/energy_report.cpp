@@ -137,7 +137,15 @@ json energy_json(const EnergyResult& e, const RunConfig& cfg) {
             {"read_j", e.dram_read_j},
             {"write_j", e.dram_write_j},
             {"refresh_j", e.dram_refresh_j},
-            {"background_j", e.dram_background_j}}},
+            {"background_j", e.dram_background_j},
+            {"commands",
+             {{"activates", e.dram.activates},
+              {"precharges", e.dram.precharges},
+              {"reads", e.dram.reads},
+              {"writes", e.dram.writes},
+              {"refreshes", e.dram.refreshes}}},
+            {"active_s", e.dram.active_s},
+            {"precharged_s", e.dram.precharged_s}}},
           {"costs",
            {{"name", cfg.energy.costs}, {"file", cfg.energy.k.file}, {"coefficients", coeffs}}}};
 }

@@ -161,6 +161,7 @@ EnergyResult compute_energy(const RunActions& run, const EnergyCoefficients& k,
   r.latency_s = run.clock_mhz > 0 ? double(run.total_cycles) / (run.clock_mhz * 1e6) : 0.0;
   const DramEnergy d = dram_energy(run.dram, dram);
   r.dram_modelled = dram.given();
+  r.dram = run.dram;
   r.dram_act_pre_j = d.act_pre, r.dram_read_j = d.read, r.dram_write_j = d.write;
   r.dram_refresh_j = d.refresh, r.dram_background_j = d.background;
   r.static_j = run.static_power_w * r.latency_s;

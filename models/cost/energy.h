@@ -114,6 +114,7 @@ struct EnergyResult {
   double dram_act_pre_j = 0, dram_read_j = 0, dram_write_j = 0, dram_refresh_j = 0,
          dram_background_j = 0;
   bool dram_modelled = false;  // false: the preset gives no IDD currents, DRAM counts 0 J
+  DramActions dram;            // the commands and states the DRAM energy came from
   std::vector<LayerEnergy> layers;
 };
 

@@ -102,9 +102,14 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
   return r;
 }
 
+const ResourceCosts& shipped_resource_costs() {
+  static const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
+  return costs;
+}
+
 EnergyResult session_energy(const Session& s) {
-  return compute_energy(run_actions(s, load_resource_costs(default_resource_costs_path())),
-                        s.cfg.energy.k, dram_power_spec(s.cfg.memory.dram));
+  return compute_energy(run_actions(s, shipped_resource_costs()), s.cfg.energy.k,
+                        dram_power_spec(s.cfg.memory.dram));
 }
 
 namespace {

@@ -19,6 +19,10 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs);
 // One chip's data-sheet figures and the bus's chip count, from the DRAM config.
 DramPowerSpec dram_power_spec(const DramConfig& d);
 
+// configs/resources/costs.yaml, parsed once per process: parsing it costs more than the whole
+// energy model, and a run needs it for the design check and for the energy.
+const ResourceCosts& shipped_resource_costs();
+
 // The energy of a session with the shipped resource costs (for the PE sizes).
 EnergyResult session_energy(const Session& s);
 

@@ -1,9 +1,12 @@
 // The energy model: hand-computed energies from the coefficients (DRAM as DRAMPower computes it,
 // one layer of engine, buffer, DMA and static energy), the report's fields against each other and
 // against the resource model's PE size, overrides, and bad cost files.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "models/cost/energy.h"
 #include "tests/support/cli_fixture.h"
@@ -251,6 +254,85 @@ TEST_F(Energy, BadCostFilesAndValuesExit2NamingFileLineKey) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("--objective expects latency, energy or edp, got speed"), std::string::npos)
       << o.err;
+}
+
+}  // namespace
+
+namespace {
+
+// A CSV without quoted cells (the numeric rows of a sweep or optimize CSV) as header -> cell maps.
+std::vector<std::map<std::string, std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> lines;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+    if (!line.empty() && line.back() == ',') cells.push_back("");
+    lines.push_back(cells);
+  }
+  std::vector<std::map<std::string, std::string>> rows;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::map<std::string, std::string> r;
+    for (size_t c = 0; c < lines[0].size() && c < lines[i].size(); ++c)
+      r[lines[0][c]] = lines[i][c];
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+class EnergyDse : public CliTest {};
+
+TEST_F(EnergyDse, SweepRowsCarryEnergy) {
+  write("c.yaml", "device: xc7z020\nworkload: {layers: [layer3.1.conv1]}\nverify: false\n");
+  write("s.yaml",
+        "name: e\nbase: c.yaml\naxes:\n  workload.sp2_fraction: [0.3, 0.7]\n"
+        "  device.static_power_w: [0.1, 0.5]\n");
+  const Result r = run("sweep s.yaml --jobs 2 --out s.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = csv_rows(read(path("s.csv")));
+  ASSERT_EQ(rows.size(), 4u);
+  for (const auto& row : rows) {
+    ASSERT_EQ(row.at("status"), "ok");
+    const double j = std::stod(row.at("energy_j_per_frame"));
+    const double w = std::stod(row.at("avg_power_w"));
+    EXPECT_GT(j, 0);
+    // Average power is energy over latency (batch 1), to the CSV's precision.
+    EXPECT_NEAR(w, j / (std::stod(row.at("latency_ms")) / 1e3), 1e-3);
+    EXPECT_GT(std::stod(row.at("gops_per_w")), 0);
+  }
+  // 0.4 W more static power over the same run: 0.4 W x the latency more energy.
+  for (const auto& lo : rows)
+    for (const auto& hi : rows)
+      if (lo.at("workload.sp2_fraction") == hi.at("workload.sp2_fraction") &&
+          lo.at("device.static_power_w") == "0.1" && hi.at("device.static_power_w") == "0.5")
+        EXPECT_NEAR(std::stod(hi.at("energy_j_per_frame")) - std::stod(lo.at("energy_j_per_frame")),
+                    0.4 * std::stod(lo.at("latency_ms")) / 1e3, 1e-8);
+}
+
+TEST_F(EnergyDse, OptimizeObjectivesPickTheirBestPoint) {
+  write("c.yaml", "device: xc7z020\nworkload: {layers: [layer3.1.conv1]}\n");
+  for (const std::string objective : {"energy", "latency"}) {
+    const Result r =
+        run("optimize c.yaml --jobs 2 --out opt.csv --set clock_mhz=150 --objective " + objective);
+    ASSERT_EQ(r.code, 0) << r.err;
+    double best_j = 1e9, best_fps = 0;
+    for (const auto& row : csv_rows(read(path("opt.csv")))) {
+      if (row.at("status") != "ok") continue;
+      best_j = std::min(best_j, std::stod(row.at("energy_j_per_frame")));
+      best_fps = std::max(best_fps, std::stod(row.at("frames_per_s")));
+    }
+    ASSERT_LT(best_j, 1e9);
+    if (objective == "energy") {
+      EXPECT_NE(r.out.find("(least energy per frame)"), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find(fmt::format(" {:.3f} mJ/frame (", best_j * 1e3)), std::string::npos)
+          << r.out << "\nleast: " << best_j;
+    } else {
+      EXPECT_NE(r.out.find("(most frames/s)"), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find(fmt::format("  {:.1f} frames/s, ", best_fps)), std::string::npos)
+          << r.out << "\nmost: " << best_fps;
+    }
+  }
 }
 
 }  // namespace

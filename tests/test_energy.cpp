@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "models/cost/energy.h"
+#include "models/dram.h"
 #include "tests/support/cli_fixture.h"
 
 using msq::testing::CliTest;
@@ -85,6 +86,42 @@ TEST(EnergyModel, OneLayerByHand) {
   EXPECT_NEAR(e.gops_per_w, 4000 / total / 1e9, 1e-9);
   ASSERT_EQ(e.layers.size(), 1u);
   EXPECT_NEAR(e.layers[0].total_j, total, 1e-15);
+}
+
+// The DRAM model's command counts for the energy model, on a pattern with known commands: one
+// write and one read per row of one bank, so every access after the first precharges the open
+// row and activates the next; then a long idle gap, in which refreshes close every bank.
+TEST(EnergyModel, DramCountsCommandsAndIdleTime) {
+  msq::DramConfig cfg;  // the DDR3-1066 x32 defaults: 8 banks of 4 KB rows, bursts of 32 bytes
+  msq::Dram d("ddr3", cfg);
+  const uint64_t same_bank = uint64_t(cfg.row_bytes) * cfg.banks;  // next row of bank 0
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  for (int r = 0; r < 10; ++r) {
+    t = d.access(t, r * same_bank, 32, 32, 1, true);
+    t = d.access(t, r * same_bank + 32, 32, 32, 1, false);
+  }
+  const msq::DramStats& s = d.stats();
+  EXPECT_EQ(s.activates, 10);
+  EXPECT_EQ(s.activates, s.row_misses + s.row_conflicts);
+  EXPECT_EQ(s.write_bursts, 10);
+  EXPECT_EQ(s.read_bursts, 10);
+  EXPECT_EQ(s.read_bursts + s.write_bursts, s.bursts);
+  // Precharges so far: one per row change (no refresh is due yet in these few microseconds).
+  ASSERT_EQ(s.refreshes, 0);
+  EXPECT_EQ(s.precharges, 9);
+  // The first activate comes at cycle 0, and no refresh has closed the banks since.
+  EXPECT_EQ(s.precharged_cycles, 0);
+  ASSERT_EQ(s.closed_since.size(), 1u);
+  EXPECT_EQ(s.closed_since[0], -1);
+  // An access after 100 refresh intervals: the refreshes in the gap closed the open bank once.
+  const int64_t later = 100 * int64_t(cfg.tREFI);
+  d.access(sc_core::sc_time(double(later) * 1e6 / cfg.clock_mhz, sc_core::SC_PS), 0, 32, 32, 1,
+           false);
+  EXPECT_GE(d.stats().refreshes, 99);
+  EXPECT_EQ(d.stats().precharges, 10);
+  // Closed from the first refresh in the gap until the activate: about 99 refresh intervals.
+  EXPECT_GT(d.stats().precharged_cycles, 98 * int64_t(cfg.tREFI));
+  EXPECT_LT(d.stats().precharged_cycles, 101 * int64_t(cfg.tREFI));
 }
 
 class Energy : public CliTest {

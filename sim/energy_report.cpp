@@ -121,6 +121,9 @@ json blocks_json(const BlockEnergy& b) {
 }  // namespace
 
 json energy_json(const EnergyResult& e, const RunConfig& cfg) {
+  json actions = json::object();
+  for (const ActionTotal& a : e.actions)
+    actions[a.action] = {{"count", a.count}, {"energy_j", a.energy_j}};
   json coeffs = json::object();
   for (const EnergyKey& k : energy_keys()) {
     const auto src = cfg.energy.k.source.find(k.path());
@@ -136,6 +139,7 @@ json energy_json(const EnergyResult& e, const RunConfig& cfg) {
           {"dynamic_j", e.dynamic_j},
           {"static_power_w", cfg.device.static_power_w},
           {"by_block", blocks_json(e.blocks)},
+          {"actions", actions},
           {"dram",
            {{"modelled", e.dram_modelled},
             {"act_pre_j", e.dram_act_pre_j},

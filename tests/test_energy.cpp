@@ -191,6 +191,15 @@ TEST_F(Energy, FieldsAgreeWithEachOther) {
   }
   const double total = e["total_j"].get<double>();
   EXPECT_NEAR(blocks, total, 1e-9 * total);
+  // The actions, with static and DRAM standby energy, make up the total; one LUT PE operation
+  // per LUT core MAC, at most two MACs per DSP operation.
+  double actions = e["static_j"].get<double>() + e["dram"]["background_j"].get<double>();
+  for (const auto& [name, a] : e["actions"].items()) actions += a["energy_j"].get<double>();
+  EXPECT_NEAR(actions, total, 1e-9 * total);
+  EXPECT_EQ(e["actions"]["lut_core.op"]["count"].get<int64_t>(), t["lut_core_macs"].get<int64_t>());
+  EXPECT_GE(2 * e["actions"]["dsp_core.op"]["count"].get<int64_t>(),
+            t["dsp_core_macs"].get<int64_t>());
+  EXPECT_LT(e["actions"]["dsp_core.op"]["count"].get<int64_t>(), t["dsp_core_macs"].get<int64_t>());
   EXPECT_NEAR(layers, total, 1e-9 * total);
   EXPECT_NEAR(e["static_j"].get<double>() + e["dynamic_j"].get<double>(), total, 1e-12);
   const double latency_s = t["latency_ms"].get<double>() / 1e3;

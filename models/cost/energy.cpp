@@ -155,6 +155,18 @@ DramEnergy dram_energy(const DramActions& a, const DramPowerSpec& s) {
   return e;
 }
 
+namespace {
+void count_action(std::vector<ActionTotal>& v, const std::string& action, int64_t n, double j) {
+  for (ActionTotal& a : v)
+    if (a.action == action) {
+      a.count += n;
+      a.energy_j += j;
+      return;
+    }
+  v.push_back({action, n, j});
+}
+}  // namespace
+
 EnergyResult compute_energy(const RunActions& run, const EnergyCoefficients& k,
                             const DramPowerSpec& dram) {
   EnergyResult r;
@@ -177,14 +189,21 @@ EnergyResult compute_energy(const RunActions& run, const EnergyCoefficients& k,
   for (const LayerActions& l : run.layers) {
     LayerEnergy le;
     le.name = l.name;
-    for (const OpClass& c : l.ops)
-      le.blocks.add(c.block, double(c.ops) * op_energy_pj(c, k) * 1e-12);
-    le.blocks.add("buffers", (double(l.bram_reads) * k.bram_pj_per_read +
-                              double(l.bram_writes) * k.bram_pj_per_write) *
-                                 1e-12);
-    le.blocks.add("dma", (double(l.dram_read_bytes) * k.dma_pj_per_read_byte +
-                          double(l.dram_write_bytes) * k.dma_pj_per_write_byte) *
-                             1e-12);
+    for (const OpClass& c : l.ops) {
+      const double j = double(c.ops) * op_energy_pj(c, k) * 1e-12;
+      le.blocks.add(c.block, j);
+      count_action(r.actions, c.block + ".op", c.ops, j);
+    }
+    const double reads = double(l.bram_reads) * k.bram_pj_per_read * 1e-12;
+    const double writes = double(l.bram_writes) * k.bram_pj_per_write * 1e-12;
+    le.blocks.add("buffers", reads + writes);
+    count_action(r.actions, "buffers.read", l.bram_reads, reads);
+    count_action(r.actions, "buffers.write", l.bram_writes, writes);
+    const double rd = double(l.dram_read_bytes) * k.dma_pj_per_read_byte * 1e-12;
+    const double wr = double(l.dram_write_bytes) * k.dma_pj_per_write_byte * 1e-12;
+    le.blocks.add("dma", rd + wr);
+    count_action(r.actions, "dma.read_byte", l.dram_read_bytes, rd);
+    count_action(r.actions, "dma.write_byte", l.dram_write_bytes, wr);
     const double byte_share =
         bytes > 0 ? double(l.dram_read_bytes + l.dram_write_bytes) / double(bytes) : 0.0;
     const double cycle_share = cycles > 0 ? double(l.cycles) / double(cycles) : 0.0;
@@ -199,6 +218,11 @@ EnergyResult compute_energy(const RunActions& run, const EnergyCoefficients& k,
     r.blocks.add("dram", d.total());
     r.blocks.add("static", r.static_j);
   }
+  // The DRAM's commands: activates and precharges share one figure, as DRAMPower reports them.
+  count_action(r.actions, "dram.ACT+PRE", run.dram.activates + run.dram.precharges, d.act_pre);
+  count_action(r.actions, "dram.RD", run.dram.reads, d.read);
+  count_action(r.actions, "dram.WR", run.dram.writes, d.write);
+  count_action(r.actions, "dram.REF", run.dram.refreshes, d.refresh);
   r.total_j = r.blocks.total();
   r.dynamic_j = r.total_j - r.static_j;
   r.j_per_frame = run.batch > 0 ? r.total_j / run.batch : 0.0;

@@ -105,8 +105,17 @@ struct LayerEnergy {
   double total_j = 0;
 };
 
+// One kind of action over the whole run: how many and the energy they took (Accelergy's action
+// counts next to its energy reference table).
+struct ActionTotal {
+  std::string action;  // "block.action", e.g. lut_core.op, buffers.read, dram.ACT
+  int64_t count = 0;
+  double energy_j = 0;
+};
+
 struct EnergyResult {
   BlockEnergy blocks;  // the whole run
+  std::vector<ActionTotal> actions;
   double total_j = 0, static_j = 0, dynamic_j = 0;
   double j_per_frame = 0, avg_power_w = 0, gops_per_w = 0;
   double latency_s = 0;

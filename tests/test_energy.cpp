@@ -348,12 +348,16 @@ TEST_F(EnergyDse, SweepRowsCarryEnergy) {
     EXPECT_GT(std::stod(row.at("gops_per_w")), 0);
   }
   // 0.4 W more static power over the same run: 0.4 W x the latency more energy.
+  int pairs = 0;
   for (const auto& lo : rows)
     for (const auto& hi : rows)
       if (lo.at("workload.sp2_fraction") == hi.at("workload.sp2_fraction") &&
-          lo.at("device.static_power_w") == "0.1" && hi.at("device.static_power_w") == "0.5")
+          lo.at("device.static_power_w") == "0.1" && hi.at("device.static_power_w") == "0.5") {
+        ++pairs;
         EXPECT_NEAR(std::stod(hi.at("energy_j_per_frame")) - std::stod(lo.at("energy_j_per_frame")),
                     0.4 * std::stod(lo.at("latency_ms")) / 1e3, 1e-8);
+      }
+  EXPECT_EQ(pairs, 2);
 }
 
 TEST_F(EnergyDse, OptimizeObjectivesPickTheirBestPoint) {

@@ -404,72 +404,93 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     }
     packs.clear();
   }
-  for (int g : packs)
-    for (int64_t spill : spills) {
-      const LayerPlan base = plan_rows(L, cfg, where, RowOptions{spill, g});
-      const Ctx x(L, cfg, base);
-      // Pixel tiles: whole output rows, or parts of one row when a row is too large.
-      std::vector<NStats> nss;
-      if (fc) {
-        for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols));
-      } else {
-        for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols));
-        for (int64_t tc : splits(Wout, 12))
-          if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols));
-      }
-      std::vector<int> kcs;
-      if (s.groups > 1) {
-        kcs = {s.in_c};
-      } else {
-        for (int64_t kc : splits(s.in_c, 24)) {
-          if (acc.scheduler.tile_k > 0 && kc > 1 && kc * s.kh * s.kw > acc.scheduler.tile_k)
-            continue;
-          kcs.push_back(int(kc));
-        }
-        if (kcs.empty()) kcs = {1};
-      }
-      const int64_t max_nb = std::max<int64_t>(1, std::max(x.nb[0], x.nb[1]));
-      const std::vector<int64_t> mts = search ? splits(max_nb, 16) : std::vector<int64_t>{1};
-      std::vector<MStats> mss;
-      for (int64_t T : mts) mss.push_back(mstats_of(x, T));
-      const std::vector<const char*> orders =
-          search ? std::vector<const char*>(kOrders.begin(), kOrders.end())
-                 : std::vector<const char*>{"NKM"};
-      for (const NStats& ns : nss) {
-        if (ns.max_tn > tile_n_cap) continue;
-        for (int kc : kcs) {
-          const KStats ks = kstats_of(x, kc);
-          int64_t comp[2];
-          compute_cycles(x, ns, ks, comp);
-          for (const MStats& ms : mss)
-            for (const char* o : orders) {
-              const std::string order = o;
-              const Levels lv = levels_of(order);
-              if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
-              int keep_in = -1, keep_w = -1;
-              for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
-                if (input_footprint(x, ns, ks, lv, k) <= base.input_slot_bytes) keep_in = k;
-              for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
-                if (weight_footprint(x, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
-                    weight_footprint(x, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
-                  keep_w = k;
-              if (keep_in < 0 || keep_w < 0) continue;
-              ++evaluated;
-              const MappingEstimate e = estimate(x, ns, ks, ms, order, keep_in, keep_w, comp);
-              const double c = cost_of(base, e);
-              if (best.found && (c > best.cost || (c == best.cost && e.dram_bytes() >= best.dram)))
-                continue;
-              best.found = true;
-              best.cost = c, best.dram = e.dram_bytes();
-              best.rows = RowOptions{spill, g};
-              best.order = order;
-              best.m_tiles = ms.m_tiles, best.tr = ns.tr, best.tc = ns.tc, best.kc = kc;
-              best.keep_in = keep_in, best.keep_w = keep_w;
-              best.est = e;
-            }
-        }
-      }
+  // Two passes: the least cost, then among the mappings within kTolerance of it the one that
+  // moves the fewest DRAM bytes (a cycle estimate is not precise enough to pay for traffic).
+  constexpr double kTolerance = 0.01;
+  const double fixed_cost = best.found ? best.cost : 0;
+  double min_cost = best.found ? best.cost : std::numeric_limits<double>::infinity();
+  double limit = min_cost;
+  int pass = 0;
+  const auto accept = [&](double c, int64_t dram) {
+    if (pass == 0) {
+      min_cost = std::min(min_cost, c);
+      return false;
     }
+    if (c > limit) return false;
+    return !best.found || dram < best.dram || (dram == best.dram && c < best.cost);
+  };
+  for (pass = 0; pass < 2 && !packs.empty(); ++pass) {
+    if (pass == 1) {
+      limit = min_cost * (1 + kTolerance);
+      best.found = have_fixed && fixed_cost <= limit;
+      evaluated = 0;
+    }
+    for (int g : packs)
+      for (int64_t spill : spills) {
+        const LayerPlan base = plan_rows(L, cfg, where, RowOptions{spill, g});
+        const Ctx x(L, cfg, base);
+        // Pixel tiles: whole output rows, or parts of one row when a row is too large.
+        std::vector<NStats> nss;
+        if (fc) {
+          for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols));
+        } else {
+          for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols));
+          for (int64_t tc : splits(Wout, 12))
+            if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols));
+        }
+        std::vector<int> kcs;
+        if (s.groups > 1) {
+          kcs = {s.in_c};
+        } else {
+          for (int64_t kc : splits(s.in_c, 24)) {
+            if (acc.scheduler.tile_k > 0 && kc > 1 && kc * s.kh * s.kw > acc.scheduler.tile_k)
+              continue;
+            kcs.push_back(int(kc));
+          }
+          if (kcs.empty()) kcs = {1};
+        }
+        const int64_t max_nb = std::max<int64_t>(1, std::max(x.nb[0], x.nb[1]));
+        const std::vector<int64_t> mts = search ? splits(max_nb, 16) : std::vector<int64_t>{1};
+        std::vector<MStats> mss;
+        for (int64_t T : mts) mss.push_back(mstats_of(x, T));
+        const std::vector<const char*> orders =
+            search ? std::vector<const char*>(kOrders.begin(), kOrders.end())
+                   : std::vector<const char*>{"NKM"};
+        for (const NStats& ns : nss) {
+          if (ns.max_tn > tile_n_cap) continue;
+          for (int kc : kcs) {
+            const KStats ks = kstats_of(x, kc);
+            int64_t comp[2];
+            compute_cycles(x, ns, ks, comp);
+            for (const MStats& ms : mss)
+              for (const char* o : orders) {
+                const std::string order = o;
+                const Levels lv = levels_of(order);
+                if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
+                int keep_in = -1, keep_w = -1;
+                for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
+                  if (input_footprint(x, ns, ks, lv, k) <= base.input_slot_bytes) keep_in = k;
+                for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
+                  if (weight_footprint(x, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
+                      weight_footprint(x, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
+                    keep_w = k;
+                if (keep_in < 0 || keep_w < 0) continue;
+                ++evaluated;
+                const MappingEstimate e = estimate(x, ns, ks, ms, order, keep_in, keep_w, comp);
+                const double c = cost_of(base, e);
+                if (!accept(c, e.dram_bytes())) continue;
+                best.found = true;
+                best.cost = c, best.dram = e.dram_bytes();
+                best.rows = RowOptions{spill, g};
+                best.order = order;
+                best.m_tiles = ms.m_tiles, best.tr = ns.tr, best.tc = ns.tc, best.kc = kc;
+                best.keep_in = keep_in, best.keep_w = keep_w;
+                best.est = e;
+              }
+          }
+        }
+      }
+  }
   if (!best.found)
     throw InputError(
         fixed_error.empty()

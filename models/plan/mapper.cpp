@@ -422,6 +422,7 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
   for (pass = 0; pass < 2 && !packs.empty(); ++pass) {
     if (pass == 1) {
       limit = min_cost * (1 + kTolerance);
+      if (have_fixed) limit = std::min(limit, fixed_cost);  // never worse than the fixed rule
       best.found = have_fixed && fixed_cost <= limit;
       evaluated = 0;
     }

@@ -188,3 +188,25 @@ TEST(Mapper, DepthwiseGroupsShareBlocks) {
   const LayerPlan q = plan_layer(wl.layers[0], f, "features.8.dw");
   EXPECT_EQ(q.lut_blocks.size() + q.dsp_blocks.size(), size_t(wl.layers[0].shape.m()));
 }
+
+// Per-layer balance: with most rows SP2 the LUT engine is the bottleneck and SP2 rows move to the
+// fixed-point engine; fixed-point rows never run on the SP2 engine.
+TEST(Mapper, PerLayerBalanceMovesOnlySp2Rows) {
+  RunConfig c = default_config("resnet18", "fixed");
+  c.workload.sp2_fraction = 0.9;
+  c.accelerator.scheduler.balance = BalanceMode::PerLayer;
+  RunConfig plain = c;
+  plain.accelerator.scheduler.balance = BalanceMode::Fixed;
+  const Workload wl = network(c, false);
+  int64_t spilled = 0;
+  for (const QuantLayer& q : wl.layers) {
+    const LayerPlan p = plan_layer(q, c, name(q));
+    for (const RowBlock& b : p.lut_blocks)
+      for (int32_t m : b.rows) EXPECT_EQ(q.scheme[size_t(m)], uint8_t(Scheme::Sp2)) << name(q);
+    EXPECT_EQ(p.lut_rows + p.spilled_rows, p.sp2_rows) << name(q);
+    spilled += p.spilled_rows;
+    const LayerPlan f = plan_layer(q, plain, name(q));
+    EXPECT_LE(estimate_plan(p, q, c).cycles, estimate_plan(f, q, plain).cycles) << name(q);
+  }
+  EXPECT_GT(spilled, 0);
+}

@@ -194,6 +194,8 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.buffers.output_bram36",
                                    "accelerator.buffers.double_buffer",
                                    "accelerator.scheduler.spill",
+                                   "accelerator.scheduler.mapping",
+                                   "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",
                                    "accelerator.scheduler.tile_k",
                                    "memory.model",

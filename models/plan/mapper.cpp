@@ -443,10 +443,13 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
         if (s.groups > 1) {
           kcs = {s.in_c};
         } else {
+          // A split k tile reads a short run per pixel: runs of whole DRAM bursts only.
+          const int64_t align = std::max<int64_t>(1, x.burst / x.base.act_bytes);
           for (int64_t kc : splits(s.in_c, 24)) {
+            if (kc < s.in_c && kc > align) kc = std::min<int64_t>(s.in_c, round_up(kc, align));
             if (acc.scheduler.tile_k > 0 && kc > 1 && kc * s.kh * s.kw > acc.scheduler.tile_k)
               continue;
-            kcs.push_back(int(kc));
+            if (std::find(kcs.begin(), kcs.end(), int(kc)) == kcs.end()) kcs.push_back(int(kc));
           }
           if (kcs.empty()) kcs = {1};
         }

@@ -54,6 +54,9 @@ struct BufferConfig {
   int input_bram36 = 64;
   int output_bram36 = 32;
   bool double_buffer = true;
+  // Search the split of weight + input + output BRAM36 (their sum is the budget) with the least
+  // estimated cycles over the network (docs/mapping.md).
+  bool search = false;
 };
 
 // How each layer is tiled (docs/mapping.md): the fixed rule, or a search over tile sizes and loop

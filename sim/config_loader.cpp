@@ -546,6 +546,12 @@ const std::vector<Field<RunConfig>>& run_table() {
                          100'000, "BRAM36 blocks of the output buffer."));
     v.push_back(f_bool<C>(bf + "double_buffer", MSQ_REF(accelerator.buffers.double_buffer),
                           "Split each buffer in two halves so that DMA overlaps compute."));
+    v.push_back(
+        f_bool<C>(bf + "search", MSQ_REF(accelerator.buffers.search),
+                  "Choose how weight_bram36 + input_bram36 + output_bram36 BRAM36 are split "
+                  "among the three buffers: the split (in steps of a sixteenth of the sum) "
+                  "with the least estimated cycles over the network's layers "
+                  "(docs/mapping.md); the resolved config shows the split used."));
     const std::string sc = "accelerator.scheduler.";
     v.push_back(f_bool<C>(sc + "spill", MSQ_REF(accelerator.scheduler.spill),
                           "SP2 rows may run on the DSP core when the LUT core is the bottleneck."));

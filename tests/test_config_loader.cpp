@@ -194,6 +194,7 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.buffers.output_bram36",
                                    "accelerator.buffers.double_buffer",
                                    "accelerator.scheduler.spill",
+                                   "accelerator.buffers.search",
                                    "accelerator.scheduler.mapping",
                                    "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",

@@ -275,3 +275,21 @@ TEST(Mapper, EveryLoopOrderRunsBitExact) {
       }
   EXPECT_GE(ran, 12);  // most combinations fit this design
 }
+
+// The buffer split search keeps the BRAM36 budget and is never worse in the estimate than the
+// configured split.
+TEST(Mapper, BufferSplitKeepsTheBudget) {
+  const RunConfig c = default_config("resnet18", "fixed");
+  const Workload wl = network(c, false);
+  int64_t est = 0;
+  const BufferConfig b = search_buffer_split(wl.layers, c, &est);
+  const BufferConfig& g = c.accelerator.buffers;
+  EXPECT_EQ(b.weight_bram36 + b.input_bram36 + b.output_bram36,
+            g.weight_bram36 + g.input_bram36 + g.output_bram36);
+  EXPECT_GE(std::min({b.weight_bram36, b.input_bram36, b.output_bram36}), 1);
+  int64_t given = 0;
+  for (const QuantLayer& q : wl.layers)
+    given += estimate_plan(plan_layer(q, c, name(q)), q, c).cycles;
+  EXPECT_LE(est, given);
+  EXPECT_GT(est, 0);
+}

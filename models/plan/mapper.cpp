@@ -523,4 +523,37 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
   return p;
 }
 
+BufferConfig search_buffer_split(const std::vector<QuantLayer>& layers, const RunConfig& cfg,
+                                 int64_t* cycles) {
+  const BufferConfig& given = cfg.accelerator.buffers;
+  const int total = given.weight_bram36 + given.input_bram36 + given.output_bram36;
+  const int step = std::max(1, total / 16);
+  // The estimated cycles of the network under a split; -1 when a layer cannot run on it.
+  const auto network = [&](const BufferConfig& b) -> int64_t {
+    RunConfig c = cfg;
+    c.accelerator.buffers = b;
+    int64_t sum = 0;
+    for (const QuantLayer& q : layers) {
+      try {
+        const LayerPlan p = plan_layer(q, c, q.shape.name);
+        sum += estimate_plan(p, q, c).cycles;
+      } catch (const InputError&) {
+        return -1;
+      }
+    }
+    return sum;
+  };
+  BufferConfig best = given;
+  int64_t best_cycles = network(given);
+  for (int w = step; w + 2 * step <= total; w += step)
+    for (int i = step; w + i + step <= total; i += step) {
+      BufferConfig b = given;
+      b.weight_bram36 = w, b.input_bram36 = i, b.output_bram36 = total - w - i;
+      const int64_t c = network(b);
+      if (c >= 0 && (best_cycles < 0 || c < best_cycles)) best = b, best_cycles = c;
+    }
+  if (cycles) *cycles = best_cycles;
+  return best;
+}
+
 }  // namespace msq

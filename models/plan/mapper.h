@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "models/config.h"
 #include "models/layer.h"
@@ -46,6 +47,14 @@ void set_mapping_cost(MappingCost cost);
 // Never worse in the estimate than the fixed rule, which is one of the candidates. Throws
 // InputError when no mapping fits the buffers.
 LayerPlan search_plan(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);
+
+// The split of the buffers' BRAM36 (weight + input + output, the config's sum) with the least
+// estimated cycles summed over the layers, each planned as the config says (mapping, balance):
+// every split in steps of a sixteenth of the sum, each buffer at least one step. `cycles`, when
+// given, receives the estimate of the split returned. The config's own split is a candidate and
+// wins ties.
+BufferConfig search_buffer_split(const std::vector<QuantLayer>& layers, const RunConfig& cfg,
+                                 int64_t* cycles = nullptr);
 
 // The estimate and footprint of a plan as it stands (its tiles and mapping).
 MappingEstimate estimate_plan(const LayerPlan& p, const QuantLayer& layer, const RunConfig& cfg);

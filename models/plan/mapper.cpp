@@ -104,9 +104,9 @@ struct Ctx {
                        (m.axi_clock_mhz > 0 ? m.axi_clock_mhz / cfg.clock_mhz : 1.0);
     const double dram =
         m.dram.clock_mhz * 2.0 * m.dram.data_width_bits / 8.0 * m.dram.channels / cfg.clock_mhz;
-    // Row changes, refresh and turnaround keep a DRAM below its peak; the factor only ranks
-    // mappings (the simulation times the chosen one).
-    bw = std::max(1e-3, std::min(axi, dram) * 0.85);
+    // The AXI ports move a beat per port clock; row changes, refresh and turnaround keep a DRAM
+    // below its peak. The factor only ranks mappings (the simulation times the chosen one).
+    bw = std::max(1e-3, std::min(axi, dram * 0.85));
     setup = m.dma_setup_cycles;
     burst = std::max<int64_t>(1, int64_t(m.dram.data_width_bits) / 8 * m.dram.burst_length);
   }
@@ -174,17 +174,27 @@ Levels levels_of(const std::string& order) {
   return Levels{int(order.find('N')), int(order.find('K')), int(order.find('M'))};
 }
 
-int64_t input_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const Levels& lv,
-                        int keep) {
+// A tile stays in its buffer from its first use to its last within its keep level. Unless a
+// loop at or inside that level skips the tensor (M for inputs, N for weights) and runs more than
+// once, each tile is used once and freed: then one tile is all the buffer must hold.
+int64_t input_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                        const Levels& lv, int keep) {
+  if (!(lv.m >= keep && ms.m_tiles > 1)) return ns.max_region_px * ks.kc * x.base.act_bytes;
   const int64_t px = lv.n >= keep ? ns.region_px : ns.max_region_px;
   const int64_t ch = lv.k >= keep ? x.L.shape.in_c : ks.kc;
   return px * ch * x.base.act_bytes;
 }
 
-int64_t weight_footprint(const Ctx& x, const KStats& ks, const MStats& ms, const Levels& lv,
-                         int keep, int e) {
+int64_t weight_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                         const Levels& lv, int keep, int e) {
   if (x.nb[e] == 0) return 0;
-  if (keep == 0) return x.base.core_weight_bytes[e];
+  if (keep == 0) return x.base.core_weight_bytes[e];  // one load for the layer
+  if (!(lv.n >= keep && ns.tiles > 1)) {
+    int64_t widest = 0;
+    for (size_t b = 0; b + 1 < x.bits_prefix[e].size(); ++b)
+      widest = std::max(widest, x.bits_prefix[e][b + 1] - x.bits_prefix[e][b]);
+    return ceil_div(widest * ks.tk_max, 8);
+  }
   const bool all_m = lv.m >= keep, all_k = lv.k >= keep;
   const int64_t bits = all_m ? x.bits_prefix[e].back() : ms.max_bits[e];
   const int64_t blocks = all_m ? x.nb[e] : ms.max_blocks[e];
@@ -231,16 +241,25 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
                  e.transfers * x.setup;
   const int64_t compute = std::max(comp[0], comp[1]);
   const int64_t steps = ns.tiles * ks.k_tiles * ms.m_tiles;
-  // What cannot overlap: the first input and weight tiles before any job, the last step's
-  // compute and output tile after the last load.
-  const int64_t first_w = keep_w == 0 ? std::max(b.core_weight_bytes[0], b.core_weight_bytes[1])
-                                      : ceil_div(x.max_block_bits * ks.tk_max, 8);
-  const int64_t fill =
-      int64_t(double(ns.max_region_px * ks.kc * b.act_bytes + first_w) / x.bw) + 2 * x.setup;
-  const int64_t tail = int64_t(double(ms.max_rows * ns.max_tn * b.out_bytes) / x.bw) + x.setup +
-                       compute / std::max<int64_t>(1, steps);
-  e.cycles = x.cfg.accelerator.buffers.double_buffer ? std::max(compute, e.dma_cycles) + fill + tail
-                                                     : compute + e.dma_cycles;
+  // What cannot overlap. DMA-bound: the DMA time holds every load and write; after the last
+  // load comes one step of work (weights resident: the last load is an input tile) or one job
+  // (streamed weights: a block's weights). Compute-bound: the first input and weight tiles
+  // before any job, the last output tile after the last one. (Resident weights load while the
+  // previous layer runs: the scheduler prefetches them.)
+  const int64_t first_w = keep_w == 0 ? 0 : ceil_div(x.max_block_bits * ks.tk_max, 8);
+  int64_t jobs = 0;
+  for (int c = 0; c < 2; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
+  const int64_t last_unit = std::max<int64_t>(1, keep_w == 0 ? steps : std::max(steps, jobs));
+  if (!x.cfg.accelerator.buffers.double_buffer) {
+    e.cycles = compute + e.dma_cycles;
+  } else if (e.dma_cycles >= compute) {
+    e.cycles = e.dma_cycles + compute / last_unit;
+  } else {
+    const int64_t fill =
+        int64_t(double(ns.max_region_px * ks.kc * b.act_bytes + first_w) / x.bw) + 2 * x.setup;
+    const int64_t drain = int64_t(double(ms.max_rows * ns.max_tn * b.out_bytes) / x.bw) + x.setup;
+    e.cycles = compute + fill + drain;
+  }
   return e;
 }
 
@@ -287,9 +306,9 @@ MappingFootprint plan_footprint(const LayerPlan& p, const QuantLayer& L) {
   const MStats ms = mstats_of(x, p.map.m_tiles);
   const Levels lv = levels_of(p.map.order);
   MappingFootprint f;
-  f.input = input_footprint(x, ns, ks, lv, p.map.keep_in);
+  f.input = input_footprint(x, ns, ks, ms, lv, p.map.keep_in);
   f.output = output_footprint(x, ns, ks, ms, lv);
-  for (int e = 0; e < 2; ++e) f.weights[e] = weight_footprint(x, ks, ms, lv, p.map.keep_w, e);
+  for (int e = 0; e < 2; ++e) f.weights[e] = weight_footprint(x, ns, ks, ms, lv, p.map.keep_w, e);
   return f;
 }
 
@@ -473,10 +492,10 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
                 if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
                 int keep_in = -1, keep_w = -1;
                 for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
-                  if (input_footprint(x, ns, ks, lv, k) <= base.input_slot_bytes) keep_in = k;
+                  if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
                 for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
-                  if (weight_footprint(x, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
-                      weight_footprint(x, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
+                  if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
+                      weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
                     keep_w = k;
                 if (keep_in < 0 || keep_w < 0) continue;
                 ++evaluated;

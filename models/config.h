@@ -56,13 +56,25 @@ struct BufferConfig {
   int input_bram36 = 64;
   int output_bram36 = 32;
   bool double_buffer = true;
+  // Search the split of weight + input + output BRAM36 (their sum is the budget) with the least
+  // estimated cycles over the network (docs/mapping.md).
+  bool search = false;
 };
+
+// How each layer is tiled (docs/mapping.md): the fixed rule, or a search over tile sizes and loop
+// orders under the buffer capacities.
+enum class MappingMode : uint8_t { Fixed, Search };
+// How rows are split between the engines: by the fixed rule (scheduler.spill), or per layer by the
+// search (SP2 rows moved to the fixed-point engine where that makes the layer faster).
+enum class BalanceMode : uint8_t { Fixed, PerLayer };
 
 // accelerator.scheduler
 struct SchedulerConfig {
   bool spill = false;  // SP2 rows may run on the DSP core when the LUT core is the bottleneck
   int tile_n = 0;      // output columns per tile; 0 = the largest that fits the buffers
   int tile_k = 0;      // reduction depth per tile; 0 = the largest that fits the buffers
+  MappingMode mapping = MappingMode::Fixed;
+  BalanceMode balance = BalanceMode::Fixed;
 };
 
 // accelerator.engines: one entry per compute array, built by the engine registry

@@ -571,6 +571,12 @@ const std::vector<Field<RunConfig>>& run_table() {
                          100'000, "BRAM36 blocks of the output buffer."));
     v.push_back(f_bool<C>(bf + "double_buffer", MSQ_REF(accelerator.buffers.double_buffer),
                           "Split each buffer in two halves so that DMA overlaps compute."));
+    v.push_back(
+        f_bool<C>(bf + "search", MSQ_REF(accelerator.buffers.search),
+                  "Choose how weight_bram36 + input_bram36 + output_bram36 BRAM36 are split "
+                  "among the three buffers: the split (in steps of a sixteenth of the sum) "
+                  "with the least estimated cycles over the network's layers "
+                  "(docs/mapping.md); the resolved config shows the split used."));
     const std::string sc = "accelerator.scheduler.";
     v.push_back(f_bool<C>(sc + "spill", MSQ_REF(accelerator.scheduler.spill),
                           "SP2 rows may run on the DSP core when the LUT core is the bottleneck."));
@@ -578,6 +584,23 @@ const std::vector<Field<RunConfig>>& run_table() {
                          "Output columns per tile; 0 = the largest that fits the buffers."));
     v.push_back(f_int<C>(sc + "tile_k", MSQ_REF(accelerator.scheduler.tile_k), 0, 1 << 30,
                          "Reduction depth per tile; 0 = the largest that fits the buffers."));
+    v.push_back(f_choice<C>(
+        sc + "mapping", MSQ_REF(accelerator.scheduler.mapping),
+        std::vector<std::pair<std::string, MappingMode>>{{"fixed", MappingMode::Fixed},
+                                                         {"search", MappingMode::Search}},
+        "How each layer is tiled (docs/mapping.md): `fixed`, the largest k tile and pixel tile "
+        "that fit, loops pixel tile > k tile > all rows; `search`, the pixel, k and "
+        "output-channel tiles, loop order and buffer reuse with the fewest estimated cycles "
+        "(never more than the fixed rule's estimate), grouped convolutions with several groups "
+        "per row block. tile_n and tile_k still cap the tiles."));
+    v.push_back(f_choice<C>(
+        sc + "balance", MSQ_REF(accelerator.scheduler.balance),
+        std::vector<std::pair<std::string, BalanceMode>>{{"fixed", BalanceMode::Fixed},
+                                                         {"per_layer", BalanceMode::PerLayer}},
+        "How rows are split between the engines: `fixed`, by each row's scheme (and spill's "
+        "rule); `per_layer`, the number of SP2 rows moved to the fixed-point engine chosen per "
+        "layer by the estimated cycles of the whole layer, memory included (fixed-point rows "
+        "never move to the SP2 engine)."));
 
     Field<C> model(
         "memory.model", "choice", join(dram_model_names(), " \\| "),

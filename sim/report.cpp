@@ -22,6 +22,35 @@ double gops_of(int64_t macs, int64_t cycles, double mhz) {
 double gbps_of(int64_t bytes, int64_t cycles, double mhz) {
   return cycles > 0 ? double(bytes) * mhz * 1e6 / double(cycles) / 1e9 : 0.0;
 }
+json mapping_json(const LayerResult& l) {
+  const LoopMapping& m = l.mapping;
+  const auto est = [](int64_t v) { return v > 0 ? json(v) : json(nullptr); };
+  return {{"searched", m.searched},
+          {"order", m.order},
+          {"tile_m", l.tile_m},
+          {"tile_k", l.tile_k},
+          {"tile_n", l.tn},
+          {"m_tiles", l.m_tiles},
+          {"k_tiles", l.k_tiles},
+          {"n_tiles", l.tiles},
+          {"k_channels", l.k_channels},
+          {"tile_rows", l.tile_rows},
+          {"tile_cols", l.tile_cols},
+          {"keep_inputs_level", m.keep_in},
+          {"keep_weights_level", m.keep_w},
+          {"groups_per_block", l.group_pack},
+          {"weight_reloads",
+           l.weight_bytes > 0 ? json(double(l.dram_by[0]) / double(l.weight_bytes)) : json(0)},
+          {"weight_dram_bytes", l.dram_by[0]},
+          {"input_dram_bytes", l.dram_by[1]},
+          {"output_dram_bytes", l.dram_by[2]},
+          {"estimated_cycles", est(m.est_cycles)},
+          {"estimated_dram_bytes", est(m.est_dram_bytes)},
+          {"fixed_estimated_cycles", est(m.fixed_est_cycles)},
+          {"fixed_estimated_dram_bytes", est(m.fixed_est_dram_bytes)},
+          {"candidates", m.candidates}};
+}
+
 json core_json(const CoreResult& c) {
   return {{"busy_cycles", c.busy},
           {"jobs", c.jobs},
@@ -191,6 +220,15 @@ json report_json(const Session& s, const json& resources) {
           {"k_tiles", l.k_tiles},
           {"tile_n", l.tn},
           {"weights_resident", l.weights_resident}}},
+        {"mapping", mapping_json(l)},
+        {"balance",
+         {{"mode",
+           s.cfg.accelerator.scheduler.balance == BalanceMode::PerLayer ? "per_layer" : "fixed"},
+          {"sp2_rows_on_lut_core", l.lut_rows},
+          {"sp2_rows_on_dsp_core", l.spilled_rows},
+          {"fixed_rows_on_dsp_core", l.dsp_rows - l.spilled_rows},
+          {"lut_core_estimated_cycles", l.est_compute[0]},
+          {"dsp_core_estimated_cycles", l.est_compute[1]}}},
         {"quantization_error",
          {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
           {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
@@ -272,7 +310,22 @@ std::string report_csv(const Session& s) {
                             "energy_buffers_j",
                             "energy_dma_j",
                             "energy_dram_j",
-                            "energy_static_j"});
+                            "energy_static_j",
+                            "mapping_order",
+                            "tile_m",
+                            "tile_k",
+                            "tile_n",
+                            "m_tiles",
+                            "k_tiles",
+                            "n_tiles",
+                            "groups_per_block",
+                            "weight_reloads",
+                            "weight_dram_bytes",
+                            "input_dram_bytes",
+                            "output_dram_bytes",
+                            "lut_core_rows",
+                            "dsp_core_rows",
+                            "spilled_sp2_rows"});
   const EnergyResult energy = session_energy(s);
   const auto num = [](auto v) { return fmt::format("{}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
@@ -296,7 +349,13 @@ std::string report_csv(const Session& s) {
          energy_cell(energy, i, ""), energy_cell(energy, i, "lut_core"),
          energy_cell(energy, i, "dsp_core"), energy_cell(energy, i, "buffers"),
          energy_cell(energy, i, "dma"), energy_cell(energy, i, "dram"),
-         energy_cell(energy, i, "static")});
+         energy_cell(energy, i, "static"),
+         l.mapping.order, num(l.tile_m), num(l.tile_k), num(l.tn), num(l.m_tiles), num(l.k_tiles),
+         num(l.tiles), num(l.group_pack),
+         fmt::format("{:.3f}",
+                     l.weight_bytes > 0 ? double(l.dram_by[0]) / double(l.weight_bytes) : 0.0),
+         num(l.dram_by[0]), num(l.dram_by[1]), num(l.dram_by[2]), num(l.lut_rows), num(l.dsp_rows),
+         num(l.spilled_rows)});
   }
   return o;
 }

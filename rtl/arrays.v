@@ -224,3 +224,83 @@ module dsp_array #(
     end
   endgenerate
 endmodule
+
+// The activation-packed DSP core: R slices per column, slice row r holding row r's weight, each
+// slice column two columns of the output (x_hi: column 2c, x_lo: column 2c + 1), so a pass covers
+// 2C output columns. Chains and drains as dsp_array.
+module dsp_actpacked_array #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter WB = 4,
+    parameter AW = 25,
+    parameter D = 14,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    input [15:0] chain,
+    output step_valid,
+    output [15:0] step_k,
+    output [15:0] step_pass,
+    input [R*WB-1:0] ws,     // row r's weight of step k
+    input [2*C*A-1:0] xs,    // output column j's activation of step k, j in [0, 2C)
+    input shift,
+    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c
+    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c + 1
+    output out_valid
+);
+  reg busy = 1'b0, bub = 1'b0;
+  reg [15:0] kr = 16'd0, pr = 16'd0, jr = 16'd0;
+  wire issue = start | busy;
+  wire [15:0] k = start ? 16'd0 : kr;
+  wire [15:0] pass = start ? 16'd0 : pr;
+  wire [15:0] j = start ? 16'd0 : jr;
+  wire idle = !start & bub;
+  wire last_k = k == tk - 16'd1;
+  wire chain_end = j == chain - 16'd1 || last_k;
+  always @(posedge clk)
+    if (issue) begin
+      if (idle) begin
+        bub <= 1'b0;
+        busy <= pr != passes;
+      end else begin
+        bub <= chain_end;
+        jr <= chain_end ? 16'd0 : j + 16'd1;
+        kr <= last_k ? 16'd0 : k + 16'd1;
+        pr <= last_k ? pass + 16'd1 : pass;
+        busy <= 1'b1;
+      end
+    end
+  assign step_valid = issue & !idle;
+  assign step_k = k;
+  assign step_pass = pass;
+
+  wire [R*C-1:0] valids;
+  assign out_valid = valids[0];
+  genvar r, c;
+  generate
+    for (r = 0; r < R; r = r + 1) begin : row
+      for (c = 0; c < C; c = c + 1) begin : col
+        wire [ACC-1:0] below_hi, below_lo;
+        if (r + 1 < R) begin : chain_r
+          assign below_hi = outs_hi[((r + 1) * C + c) * ACC +: ACC];
+          assign below_lo = outs_lo[((r + 1) * C + c) * ACC +: ACC];
+        end else begin : last_row
+          assign below_hi = {ACC{1'b0}};
+          assign below_lo = {ACC{1'b0}};
+        end
+        dsp_pe_actpacked #(.A(A), .WB(WB), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+            .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
+            .in_first(k == 16'd0), .in_last(last_k), .w(ws[r*WB +: WB]),
+            .x_hi(xs[(2 * c) * A +: A]), .x_lo(xs[(2 * c + 1) * A +: A]), .shift(shift),
+            .chain_hi(below_hi), .chain_lo(below_lo),
+            .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
+            .out_valid(valids[r*C+c]));
+      end
+    end
+  endgenerate
+endmodule

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -464,10 +465,9 @@ def update_costs(text, k, notes, header):
     if begin in lines:
         i, j = lines.index(begin), lines.index(end)
         lines = lines[:i] + lines[j + 1:]
-    # After the leading comment block.
-    first = next(i for i, l in enumerate(lines) if not l.startswith("#"))
+    # At the top, above the template's own comment block.
     head = [begin] + ["# " + h if h else "#" for h in header] + [end]
-    lines = lines[:first] + head + lines[first:]
+    lines = head + lines
     for line in lines:
         m = re.match(r"^(\w+):\s*$", line)
         if m:
@@ -562,10 +562,17 @@ def main():
     ap.add_argument("--only", default=None,
                     help="synthesize only the runs whose key contains this word (e.g. glue) and"
                     " print their counts; for a quick check, writes nothing")
+    ap.add_argument("--point", action="store_true",
+                    help="synthesize one small run (the bit-serial PE, a=8, m1=3, acc 8) afresh,"
+                    " in a temporary cache, and check that its counts equal the ones recorded in"
+                    " rtl/synth/yosys_runs_FAMILY.csv: exit 1 when they differ (the ctest check)")
     args = ap.parse_args()
     fam = args.family
-    out_path = args.out or os.path.join(
-        ROOT, "configs/resources/" + ("costs.yaml" if fam == "xc7" else "costs_yosys_%s.yaml" % fam))
+    if args.point:
+        args.only = "bsh"
+        args.cache = tempfile.mkdtemp(prefix="synth_costs_")
+    name = "costs.yaml" if fam == "xc7" else "costs_yosys_%s.yaml" % fam
+    out_path = args.out or os.path.join(ROOT, "configs/resources", name)
     try:
         version = yosys_version()
     except (OSError, subprocess.CalledProcessError) as e:
@@ -594,6 +601,8 @@ def main():
                      {"R": R, "C": C, "WB": GLUE_WB, "A": GLUE_A, "ACC": acc}, False))
     if args.only:
         runs = [r for r in runs if args.only in r[0][0]]
+    if args.point:
+        runs = [r for r in runs if r[0] == ("bsh", 8, 3, 8)]
 
     # Each run gets a Yosys process of its own: ABC's mapping depends on the netlist's history in
     # the process (the same PE synthesized after other runs in one process came out up to 1.6x
@@ -627,6 +636,25 @@ def main():
             flat[key] = flat_counts(stats[key])
         else:
             hier[key] = part_counts(stats[key], top)
+    if args.point:
+        shutil.rmtree(args.cache, ignore_errors=True)
+        key, top, params, flatten = runs[0]
+        ps = " ".join("%s=%d" % kv for kv in params.items())
+        got = sorted("hier,%s,%s,%s,%d,%d,%d,%d,%d" % (top, ps, part, c["lut"], c["cells"], c["ff"],
+                                                        c["carry"], c["dsp"])
+                     for part, c in hier[key].items())
+        path = args.runs or os.path.join(ROOT, "rtl/synth/yosys_runs_%s.csv" % fam)
+        try:
+            rec = sorted(l.strip() for l in open(path) if l.startswith("hier,%s,%s," % (top, ps)))
+        except OSError as e:
+            fail("%s: %s" % (path, e.strerror))
+        if got != rec:
+            print("synth_costs: %s %s: Yosys gives\n  %s\nbut %s records\n  %s" % (
+                top, ps, "\n  ".join(got), os.path.relpath(path, ROOT), "\n  ".join(rec)))
+            return 1
+        print("synth_costs: %s %s: the fresh Yosys run equals %s (%d parts)" % (
+            top, ps, os.path.relpath(path, ROOT), len(got)))
+        return 0
     if args.only:
         for key, top, params, flatten in runs:
             c = flat[key] if flatten else total(hier[key])
@@ -695,6 +723,25 @@ def main():
             "%s: per lane, msq_acc (restart, add, wrap) plus msq_readout," % src,
             "per accumulator bit, beyond fabric.adder_luts_per_bit."],
         "dsp_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
+        "bitserial_core.luts_per_acc_bit": [
+            "%s: sp2_pe_bitserial (a, m1, acc) in %s, its LUT sites" % (src, BS_GRID),
+            "less the shifter (fabric.mux_levels_per_lut) fitted over acc: the slope (accumulator",
+            "with restart and sign on the carry chain, readout mux)."],
+        "bitserial_core.luts_fixed": ["%s: the same fit's intercept (flags, done strobe)." % src],
+        "bitserial_core.control_ffs": [
+            "%s: the PE's FFs beyond its data registers (operands, term and sign," % src,
+            "accumulator, readout), averaged over the grid."],
+        "glue.luts_fixed": [
+            "%s: engine_glue (R, C, acc) in %s, LUT sites fitted as" % (src, GLUE_GRID),
+            "fixed + per_row * R + per_col * C + per_col_output_bit * C * acc (least squares):",
+            "the fixed part (sequencer counters and compares, drain counter)."],
+        "glue.luts_per_row": ["%s: the same fit, per row (row buffer write enable)." % src],
+        "glue.luts_per_col": ["%s: the same fit, per column (column buffer write enable)." % src],
+        "glue.luts_per_col_output_bit": [
+            "%s: the same fit, per column and output bit (the C:1 output mux)." % src],
+        "glue.ffs_fixed": [
+            "%s: engine_glue's FFs beyond its data registers (load word, write" % src,
+            "enables, operands, held tails, output), averaged over the grid."],
     }
     notes = {key: textwrap.wrap(" ".join(v), 96) for key, v in notes.items()}
     header = [
@@ -703,11 +750,14 @@ def main():
         "come from\"); the others (buffers, dma, control) are the hand-written ones.",
         "  %s" % version,
         "  %s   # writes this file and rtl/synth/yosys_runs_%s.csv" % (cmd, fam),
-        "  per run: read_verilog %s; chparam ...;" % " ".join(RTL),
-        "           %s -top TOP [-flatten]; stat; write_json" % synth,
-        "LUT = LUT sites: LUT1..6, INV, SRL16E/SRLC32E cells, two of which share one site when they",
-        "share an input and have at most 5 inputs together and neither drives a carry chain (the",
-        "LUT combining of Vivado's synthesis, UG901). FF = FDRE/FDSE.",
+        "  per run, one Yosys process each: read_verilog " + " ".join(RTL[:2]),
+        "    " + " ".join(RTL[2:]) + ";",
+        "    chparam ...;",
+        "    %s -top TOP [-flatten]; stat; write_json" % synth,
+        "LUT = LUT sites: LUT1..6, INV, SRL16E/SRLC32E cells, two of which share one LUT6 site as",
+        "Vivado's LUT combining does (UG901, UG474 O5/O6): a carry bit's S and DI drivers, or two",
+        "LUTs off the carry chain that share an input, each pair with at most 5 inputs together.",
+        "FF = FDRE/FDSE.",
     ]
     try:
         text = open(args.template).read()

@@ -544,6 +544,37 @@ def msd_comparison(k, text):
                       bram))
 
 
+def msd_own_pes(family, rtl_dir, text):
+    """MSD's own PE RTL through the same flow (flattened, LUT sites after pairing), and MSD's
+    designs priced with those PEs plus the same fixed blocks: what this flow makes of MSD's design
+    itself, against MSD's post-implementation figures."""
+    res = {}
+    for top, files in (("lut_pe", ["lut_pe.sv", "bit_serial_mul.sv", "mp_lsf.sv"]),
+                       ("dsp_pe", ["dsp_pe.sv"])):
+        with tempfile.TemporaryDirectory() as tmp:
+            net = os.path.join(tmp, "net.json")
+            paths = " ".join(os.path.join(rtl_dir, f) for f in files)
+            script = "read_verilog -sv -I%s %s; synth_xilinx -family %s -noiopad -top %s" \
+                " -flatten; tee -q -o %s/stat.txt stat; write_json %s" % (
+                    rtl_dir, paths, family, top, tmp, net)
+            r = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True)
+            if r.returncode != 0:
+                fail("yosys on %s failed:\n%s" % (paths, (r.stdout + r.stderr)[-2000:]))
+            sites = lut_sites(json.load(open(net)))
+            res[top] = counts(parse_stat(open(os.path.join(tmp, "stat.txt")).read())[top],
+                              sites[top])
+    print("MSD's own PEs through this flow (%s): lut_pe %d LUT sites (%d cells) + %d FF (MSD: 17"
+          " LUT + 23 FF); dsp_pe %d LUT sites (%d cells) + %d FF + %d DSP (MSD: 9 LUT + 20 FF)" % (
+              rtl_dir, res["lut_pe"]["lut"], res["lut_pe"]["cells"], res["lut_pe"]["ff"],
+              res["dsp_pe"]["lut"], res["dsp_pe"]["cells"], res["dsp_pe"]["ff"],
+              res["dsp_pe"]["dsp"]))
+    f_lut = fixed_blocks(text)[0]
+    for name, lut, dsp, bram, aw, (br, bc), (dr, dc), buf in MSD_DESIGNS:
+        tot = br * bc * res["lut_pe"]["lut"] + dr * dc * res["dsp_pe"]["lut"] + f_lut
+        print("  %-18s with MSD's PEs: %7.0f LUT (%+5.0f%% of %d)" % (
+            name, tot, 100.0 * (tot - lut) / lut, lut))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--family", default="xc7", choices=["xc7", "xcup"])
@@ -566,6 +597,10 @@ def main():
                     help="synthesize one small run (the bit-serial PE, a=8, m1=3, acc 8) afresh,"
                     " in a temporary cache, and check that its counts equal the ones recorded in"
                     " rtl/synth/yosys_runs_FAMILY.csv: exit 1 when they differ (the ctest check)")
+    ap.add_argument("--msd-rtl", default=None, metavar="DIR",
+                    help="also synthesize MSD's own PEs (lut_pe.sv, dsp_pe.sv of a checkout of"
+                    " CASR-HKU/MSD-FCCM23, e.g. DIR = hardware/vivado/pynqz2/rtl) with the same"
+                    " flow and price MSD's designs with them")
     args = ap.parse_args()
     fam = args.family
     if args.point:
@@ -813,6 +848,8 @@ def main():
         print("%-34s %8d %8.1f %8d %8.1f" % ("engine_glue %dx%d acc=%d" % (R, C, acc), y["lut"], ml,
                                              y["ff"], mf))
     msd_comparison(k, new)
+    if args.msd_rtl:
+        msd_own_pes(fam, args.msd_rtl, new)
 
     if args.check:
         old = open(out_path).read() if os.path.exists(out_path) else ""

@@ -271,11 +271,14 @@ PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
 
 PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& k) {
   const int sw = a + (1 << m1) - 2;  // the largest shift is F - 1 = 2^m1 - 2
+  const int pw = a + (1 << m1);      // a signed product: |x w| < 2^(a + F)
   PeCost p;
   p.lut = double(sw) * ceil_div_int(m1, k.fabric.mux_levels_per_lut);
+  p.lut += k.fabric.adder_luts_per_bit * pw;  // the product register's add/subtract
   p.lut += k.bitserial_core.luts_per_acc_bit * acc + k.bitserial_core.luts_fixed;
-  // Operands (activation, digit), the shifted term and its sign, accumulator, readout.
-  const int bits = (a + m1 + 1) + (sw + 1) + 2 * acc;
+  // Operands (activation, digit), the shifted term and its sign, the product register,
+  // accumulator, readout.
+  const int bits = (a + m1 + 1) + (sw + 1) + pw + 2 * acc;
   p.ff = k.fabric.ffs_per_register_bit * bits + k.bitserial_core.control_ffs;
   return p;
 }

@@ -87,7 +87,8 @@ struct PeCost {
 };
 PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
-// The bit-serial SP2 PE: a-bit activations, digits of 1 + m1 bits, an acc-bit accumulator.
+// The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): a-bit activations, digits of 1 + m1 bits, a
+// product register of a + 2^m1 bits, an acc-bit accumulator. For the lut_sp2_bitserial engine.
 PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& costs);
 // The activation-packed DSP PE: two a-bit activations and one wb-bit weight per slice, lane
 // offset D, two acc-bit lane accumulators, pipeline_depth stages.

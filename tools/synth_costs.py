@@ -33,6 +33,14 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RTL = ["rtl/msq_common.v", "rtl/sp2_pe.v", "rtl/sp2_pe_bitserial.v", "rtl/dsp_pe_packed.v",
        "rtl/dsp_pe_actpacked.v", "rtl/engine_glue.v"]
+# The files each top's hierarchy comes from: a cached run is redone when one of them changes.
+DEPS = {
+    "sp2_pe": ["rtl/msq_common.v", "rtl/sp2_pe.v"],
+    "sp2_pe_bitserial": ["rtl/msq_common.v", "rtl/sp2_pe_bitserial.v"],
+    "dsp_pe_packed": ["rtl/msq_common.v", "rtl/dsp_pe_packed.v"],
+    "dsp_pe_actpacked": ["rtl/msq_common.v", "rtl/dsp_pe_packed.v", "rtl/dsp_pe_actpacked.v"],
+    "engine_glue": ["rtl/engine_glue.v"],
+}
 
 # MSD (FCCM 2023), XC7Z020 at 100 MHz, post-implementation: 40x40 bit-serial LUT PEs and a 14x15
 # DSP array; MSD's hardware/README.md.
@@ -356,7 +364,8 @@ def derive(family, hier, flat):
         sw = a + F - 1
         t = total(p)
         rows.append([acc, 1.0])
-        ys.append(t["lut"] - sw * math.ceil(m1 / L))
+        # Less the shifter and the product register's adder (a + F + 1 bits).
+        ys.append(t["lut"] - sw * math.ceil(m1 / L) - k["fabric.adder_luts_per_bit"] * (sw + 2))
         ffx.append(t["ff"] - bitserial_register_bits(a, m1, acc))
     s_acc, c0 = solve(rows, ys)
     k["bitserial_core.luts_per_acc_bit"] = r2(max(0.0, s_acc))
@@ -381,9 +390,11 @@ def derive(family, hier, flat):
 
 
 def bitserial_register_bits(a, m1, acc):
-    """Data registers of sp2_pe_bitserial: operands, term and sign, accumulator, readout."""
-    sw = a + (1 << m1) - 1 - 1
-    return (a + m1 + 1) + (sw + 1) + 2 * acc
+    """Data registers of sp2_pe_bitserial: operands, term and sign, product register,
+    accumulator, readout."""
+    sw = a + (1 << m1) - 2
+    pw = a + (1 << m1)
+    return (a + m1 + 1) + (sw + 1) + pw + 2 * acc
 
 
 def glue_register_bits(R, C, wb, a, acc):
@@ -428,7 +439,8 @@ def model_dsp_actpacked(k, a, wb, D, acc, depth=4):
 
 def model_bitserial_pe(k, a, m1, acc):
     sw = a + (1 << m1) - 2
-    lut = sw * math.ceil(m1 / k["fabric.mux_levels_per_lut"])
+    pw = a + (1 << m1)
+    lut = sw * math.ceil(m1 / k["fabric.mux_levels_per_lut"]) + k["fabric.adder_luts_per_bit"] * pw
     lut += k["bitserial_core.luts_per_acc_bit"] * acc + k["bitserial_core.luts_fixed"]
     ff = k["fabric.ffs_per_register_bit"] * bitserial_register_bits(a, m1, acc)
     ff += k["bitserial_core.control_ffs"]
@@ -643,15 +655,14 @@ def main():
     # the process (the same PE synthesized after other runs in one process came out up to 1.6x
     # larger), and a run should not depend on which runs came before it. Results are cached per
     # run under a hash of the run, the RTL and the Yosys version: only changed runs are redone.
-    h = hashlib.sha256(version.encode())
-    for f in RTL:
-        h.update(open(os.path.join(ROOT, f), "rb").read())
-    src_hash = h.hexdigest()[:16]
     os.makedirs(args.cache, exist_ok=True)
     stats = {}
     for r in runs:
         key, top, params, flatten = r
-        name = hashlib.sha256(json.dumps([fam, src_hash, list(key), top, params, flatten])
+        h = hashlib.sha256(version.encode())
+        for f in DEPS[top]:
+            h.update(open(os.path.join(ROOT, f), "rb").read())
+        name = hashlib.sha256(json.dumps([fam, h.hexdigest(), list(key), top, params, flatten])
                               .encode()).hexdigest()[:24]
         path = os.path.join(args.cache, name + ".json")
         if os.path.exists(path):
@@ -760,12 +771,13 @@ def main():
         "dsp_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
         "bitserial_core.luts_per_acc_bit": [
             "%s: sp2_pe_bitserial (a, m1, acc) in %s, its LUT sites" % (src, BS_GRID),
-            "less the shifter (fabric.mux_levels_per_lut) fitted over acc: the slope (accumulator",
-            "with restart and sign on the carry chain, readout mux)."],
+            "less the shifter (fabric.mux_levels_per_lut) and the product register's adder",
+            "(fabric.adder_luts_per_bit * (a + F + 1)) fitted over acc: the slope (accumulator",
+            "with its restart on the carry chain, readout mux)."],
         "bitserial_core.luts_fixed": ["%s: the same fit's intercept (flags, done strobe)." % src],
         "bitserial_core.control_ffs": [
             "%s: the PE's FFs beyond its data registers (operands, term and sign," % src,
-            "accumulator, readout), averaged over the grid."],
+            "product, accumulator, readout), averaged over the grid."],
         "glue.luts_fixed": [
             "%s: engine_glue (R, C, acc) in %s, LUT sites fitted as" % (src, GLUE_GRID),
             "fixed + per_row * R + per_col * C + per_col_output_bit * C * acc (least squares):",

@@ -98,25 +98,6 @@ std::vector<int64_t> lut_expected(const Tile& t, const AccSpec& spec, uint64_t& 
   return out;
 }
 
-// A bit-serial PE adds one signed term per cycle, so it wraps or saturates term by term.
-std::vector<int64_t> bitserial_expected(const Tile& t, const AccSpec& spec) {
-  const Sp2Format f(B);
-  uint64_t ovf = 0;
-  std::vector<int64_t> out(size_t(R * t.tn));
-  for (int r = 0; r < R; ++r)
-    for (int64_t n = 0; n < t.tn; ++n) {
-      int64_t acc = 0;
-      for (int64_t k = 0; k < t.tk; ++k) {
-        const Sp2Code c = sp2_unpack(f, t.code[r * t.tk + k]);
-        const int64_t x = t.x[k * t.tn + n], sg = c.s ? -1 : 1;
-        acc = acc_add(spec, acc, sg * sp2_term(f, c.e1) * x, ovf);
-        acc = acc_add(spec, acc, sg * sp2_term(f, c.e2) * x, ovf);
-      }
-      out[size_t(r * t.tn + n)] = acc;
-    }
-  return out;
-}
-
 struct Sim {
   std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
   std::unique_ptr<Vrtl_oracle_top> top = std::make_unique<Vrtl_oracle_top>(ctx.get());
@@ -226,34 +207,74 @@ TEST(RtlOracle, Sp2ArraySaturatesLikeTheCycleModel) {
   check_lut_engine(Overflow::Saturate);
 }
 
-// The bit-serial PE has no engine in the cycle model yet: its values follow the arithmetic term
-// by term and its timing is 2 cycles per weight plus its 3-stage pipeline (rtl/sp2_pe_bitserial.v).
-TEST(RtlOracle, BitSerialArrayMatchesTheArithmetic) {
+// The bit-serial array (the lut_sp2_bitserial engine, docs/arithmetic.md): a weight's digits are
+// its nonzero SP2 terms, e1's first, padded with zero digits to the block's digit count (the most
+// digits of any weight of the job's rows, at least 1); every k step takes that many cycles. The
+// values: each exact product added by acc_add, the bit-parallel PE's values; the cycles:
+// ceil(tn / cols) * tk * digits + pipeline_depth.
+TEST(RtlOracle, BitSerialArrayMatchesTheCycleModel) {
   Sim s;
   std::mt19937 rng(13);
+  const Sp2Format f(B);
   const AccSpec spec{LACC, Overflow::Saturate};
+  int64_t one_digit_jobs = 0, overflows = 0;
   for (int job = 0; job < 60; ++job) {
-    const Tile t = random_tile(rng);
-    struct {
-      decltype(&s.top->bs_start) start;
-      decltype(&s.top->bs_tk) tk, passes;
-      decltype(&s.top->bs_step_valid) step_valid;
-      decltype(&s.top->bs_step_k) step_k, step_pass;
-      decltype(&s.top->bs_codes) codes;
-      decltype(&s.top->bs_xs) xs;
-      decltype(&s.top->bs_outs) outs;
-      decltype(&s.top->bs_out_valid) out_valid;
-    } p{&s.top->bs_start,  &s.top->bs_tk,        &s.top->bs_passes, &s.top->bs_step_valid,
-        &s.top->bs_step_k, &s.top->bs_step_pass, &s.top->bs_codes,  &s.top->bs_xs,
-        &s.top->bs_outs,   &s.top->bs_out_valid};
-    std::vector<int64_t> got;
-    const int64_t cycles = run_lut_job(s, p, t, got);
+    Tile t = random_tile(rng);
+    // Every fourth job has only single-term weights (e2 = 0): one digit per step.
+    if (job % 4 == 3)
+      for (auto& c : t.code) c &= ~((1u << f.m2) - 1);
+    // Each weight's digit words {s, e}, zero digits (e = 0) as padding.
+    std::vector<std::vector<uint32_t>> digs(t.code.size());
+    int digits = 1;
+    for (size_t i = 0; i < t.code.size(); ++i) {
+      const Sp2Code c = sp2_unpack(f, t.code[i]);
+      for (int e : {int(c.e1), int(c.e2)})
+        if (e != 0) digs[i].push_back((uint32_t(c.s) << f.m1) | uint32_t(e));
+      digits = std::max(digits, int(digs[i].size()));
+    }
+    one_digit_jobs += digits == 1;
     const int64_t passes = (t.tn + C - 1) / C;
-    ASSERT_EQ(cycles, 2 * t.tk * passes + 3) << "job " << job;
-    const std::vector<int64_t> want = bitserial_expected(t, spec);
+    std::vector<int64_t> got(size_t(R * t.tn));
+    int64_t seen = 0, cycles = -1;
+    for (int64_t cycle = 0; cycle < 100000 && cycles < 0; ++cycle) {
+      s.top->bs_start = cycle == 0;
+      s.top->bs_tk = uint16_t(t.tk);
+      s.top->bs_passes = uint16_t(passes);
+      s.top->bs_digits = uint16_t(digits);
+      s.top->eval();
+      if (s.top->bs_step_valid) {
+        const int64_t k = s.top->bs_step_k, pass = s.top->bs_step_pass;
+        const size_t sub = s.top->bs_step_sub;
+        for (int r = 0; r < R; ++r) {
+          const auto& d = digs[size_t(r * t.tk + k)];
+          put(s.top->bs_ds, r * (1 + f.m1), 1 + f.m1, sub < d.size() ? d[sub] : 0);
+        }
+        for (int c = 0; c < C; ++c) {
+          const int64_t n = pass * C + c;
+          put(s.top->bs_xs, c * A, A, n < t.tn ? t.x[k * t.tn + n] : 0);
+        }
+      }
+      s.tick();
+      if (s.top->bs_out_valid) {
+        for (int r = 0; r < R; ++r)
+          for (int c = 0; c < C; ++c) {
+            const int64_t n = seen * C + c;
+            if (n < t.tn)
+              got[size_t(r * t.tn + n)] = get_signed(s.top->bs_outs, (r * C + c) * LACC, LACC);
+          }
+        if (++seen == passes) cycles = cycle + 1;
+      }
+    }
+    ASSERT_EQ(cycles, passes * t.tk * digits + kDepth)
+        << "job " << job << " tk " << t.tk << " tn " << t.tn << " digits " << digits;
+    uint64_t ovf = 0;
+    const std::vector<int64_t> want = lut_expected(t, spec, ovf);
+    overflows += int64_t(ovf);
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(got[i], want[i]) << "job " << job << " row " << i / t.tn << " col " << i % t.tn;
   }
+  EXPECT_GE(one_digit_jobs, 10);
+  EXPECT_GT(overflows, 0);
 }
 
 TEST(RtlOracle, PackedDspArrayMatchesTheCycleModel) {

@@ -50,8 +50,8 @@ module engine_glue #(
   reg [C-1:0] cwe = {C{1'b0}};
   integer i;
   always @(posedge clk) begin
-    for (i = 0; i < R; i = i + 1) rwe[i] <= ld_valid & ld_row & (ld_index == i);
-    for (i = 0; i < C; i = i + 1) cwe[i] <= ld_valid & !ld_row & (ld_index == i);
+    for (i = 0; i < R; i = i + 1) rwe[i] <= ld_valid & ld_row & (ld_index == i[15:0]);
+    for (i = 0; i < C; i = i + 1) cwe[i] <= ld_valid & !ld_row & (ld_index == i[15:0]);
     ld_word <= ld_data;
   end
   assign row_we = rwe;

@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
-"""Derives the per-PE coefficients of configs/resources/costs.yaml from Yosys runs over rtl/.
+"""Derives the per-PE and glue coefficients of configs/resources/costs.yaml from Yosys runs.
 
-    tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check]
+    tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check] [--point] [--only WORD]
+                         [--cache DIR] [--msd-rtl DIR]
 
-Synthesizes the processing elements in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed) with
-`synth_xilinx` over a small grid of widths, one Yosys process per run, hierarchically (each part of
-a PE is its own module, so `stat` counts it apart) and flattened (the whole PE, for the check).
-From the parts it derives the coefficients the resource model multiplies (docs/resources.md,
-"Where the coefficients come from"), and writes configs/resources/costs_yosys_<family>.yaml: the
-model's cost file (--template) with those keys replaced, each with its derivation, under a header
-naming the Yosys version and the command. Every run goes to rtl/synth/yosys_runs_<family>.csv. It
-prints the model's PE estimate against the synthesis, and an MSD-sized XC7Z020 design against
-MSD's published utilization. --check compares instead of writing: exit 1 when the file differs
-from what the runs give. --out configs/resources/costs.yaml adopts the coefficients.
+Synthesizes the blocks in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed, dsp_pe_actpacked,
+engine_glue) with `synth_xilinx` over a grid of widths and array sizes, one Yosys process per run,
+hierarchically (each part of a PE is its own module, so `stat` counts it apart) and flattened (the
+whole PE, for the check). Results are cached in build/synth_cache/ per run, keyed by the run, its
+RTL files and the Yosys version. From the parts it derives the coefficients the resource model
+multiplies (docs/resources.md, "Where the coefficients come from") and writes
+configs/resources/costs.yaml (xc7; costs_yosys_xcup.yaml for xcup): the hand-written
+costs_handwritten.yaml with those keys replaced, each with its derivation, under a header naming
+the Yosys version and the commands. Every run goes to rtl/synth/yosys_runs_<family>.csv. It prints
+the model against the synthesis, and MSD's three built designs priced by the model against MSD's
+post-implementation utilization (--msd-rtl also synthesizes MSD's own PEs from a checkout).
+--check compares instead of writing: exit 1 when the file differs from what the runs give.
+--point synthesizes one small run afresh and compares it with the CSV (the ctest check).
 
-A LUT is counted as Vivado's "Slice LUTs" counts it: LUT1..LUT6, INV and shift-register LUTs
-(SRL16E, SRLC32E). Yosys does not pack two small LUTs into one LUT6 site (Vivado does), so these
-counts are an upper bound of a post-implementation count.
+A LUT is a LUT site, as Vivado's "Slice LUTs" counts them: LUT1..LUT6, INV and shift-register
+LUT cells (SRL16E, SRLC32E), two of which share one LUT6 site where Vivado's LUT combining would
+put them (lut_sites). The raw cell counts are in the CSV too.
 """
 import argparse
 import hashlib
@@ -42,9 +46,6 @@ DEPS = {
     "engine_glue": ["rtl/engine_glue.v"],
 }
 
-# MSD (FCCM 2023), XC7Z020 at 100 MHz, post-implementation: 40x40 bit-serial LUT PEs and a 14x15
-# DSP array; MSD's hardware/README.md.
-MSD = {"lut": 38090, "dsp": 214, "bram36": 139, "lut_pe": (40, 40), "dsp_pe": (14, 15)}
 
 
 def sp2_format(b):

@@ -186,11 +186,6 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
     }
     lr.dram_bytes = run.dram_bytes;
-    // By stream, from what the scheduler transferred: every weight load, step input and tile.
-    for (const auto& loads : run.wloads)
-      for (const WeightLoad& w : loads) lr.stream_bytes[0] += w.bytes;
-    for (const Step& st : run.steps) lr.stream_bytes[1] += st.seg_bytes * st.seg_count;
-    for (const Tile& t : p.tiles) lr.stream_bytes[2] += t.tn * s.m() * p.out_bytes;
     lr.memory_cycles = covered_cycles(run.transfers, f.clock);
     const int64_t compute = std::max(lr.core[0].busy, lr.core[1].busy);
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";

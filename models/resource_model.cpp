@@ -59,6 +59,9 @@ const std::vector<CostKey>& cost_schema() {
       MSQ_REAL(dsp_core, unpack_luts_fixed, 0, 1e4),
       MSQ_REAL(dsp_core, readout_luts_per_bit, 0, 16),
       MSQ_REAL(dsp_core, readout_ffs_per_bit, 0, 16),
+      MSQ_REAL(lut_bitserial, pe_luts, 0, 1e4),
+      MSQ_REAL(lut_bitserial, pe_ffs, 0, 1e4),
+      MSQ_INT(lut_bitserial, pe_psum_bits, 1, 64),
       MSQ_INT(buffers, command_fifo_bram18, 0, 1e4),
       MSQ_REAL(dma, luts_per_port, 0, 1e7),
       MSQ_REAL(dma, ffs_per_port, 0, 1e7),
@@ -257,6 +260,42 @@ PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
   return p;
 }
 
+PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const int a = cfg.workload.act_bits;
+  const int b = cfg.workload.weight_bits;
+  const int F = b >= 3 ? Sp2Format(b).F : 1;
+  const int acc = cfg.accelerator.accumulator.bits;
+  const int wider = std::max(0, acc - k.lut_bitserial.pe_psum_bits);
+  const int product = a + F + 1;  // |x * w| <= (2^a - 1) * 2^F, signed
+  PeCost p;
+  p.lut = k.lut_bitserial.pe_luts + k.fabric.adder_luts_per_bit * (wider + product) +
+          k.lut_core.readout_luts_per_bit * wider;
+  p.ff = k.lut_bitserial.pe_ffs + k.fabric.ffs_per_register_bit * (wider + product) +
+         k.lut_core.readout_ffs_per_bit * wider;
+  return p;
+}
+
+PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const auto& dc = cfg.accelerator.dsp_core;
+  const int a = cfg.workload.act_bits;
+  const int b = cfg.workload.weight_bits;
+  const int acc = cfg.accelerator.accumulator.bits;
+  const DspGeometry g = dsp_geometry(cfg.device.dsp_kind);
+  const int D = dc.lane_offset > 0 ? dc.lane_offset : max_act_lane_offset(g, a);
+  const bool packed = dc.packing && act_packed_max_chain(g, ActPackLayout{a, b, D}) >= 1;
+  const int lanes = packed ? 2 : 1;
+  PeCost p;
+  p.dsp = k.dsp_core.dsp_per_pe;
+  if (packed) p.lut += k.dsp_core.unpack_luts_per_offset_bit * D + k.dsp_core.unpack_luts_fixed;
+  p.lut += lanes * (k.fabric.adder_luts_per_bit + k.dsp_core.readout_luts_per_bit) * acc;
+  p.ff += lanes * (k.fabric.ffs_per_register_bit + k.dsp_core.readout_ffs_per_bit) * acc;
+  // Operand fetch stages outside the slice carry the (packed) activations and the weight.
+  const int fabric_stages = std::max(0, dc.pipeline_depth - k.dsp_core.internal_pipeline_stages);
+  const int operand_bits = (packed ? D + a : a) + b;
+  p.ff += k.fabric.ffs_per_register_bit * fabric_stages * operand_bits;
+  return p;
+}
+
 ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k) {
   ResourceEstimate e;
   e.device = cfg.device.name;
@@ -268,12 +307,14 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   const auto& ac = cfg.accelerator;
   {
     const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
-    const PeCost p = sp2_pe_cost(cfg, k);
+    const bool bitserial = !ac.engines.empty() && ac.engines[0].impl == "lut_sp2_bitserial";
+    const PeCost p = bitserial ? bitserial_pe_cost(cfg, k) : sp2_pe_cost(cfg, k);
     e.lines.push_back({"lut_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
   }
   {
     const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
-    const PeCost p = dsp_pe_cost(cfg, k);
+    const bool actpack = ac.engines.size() > 1 && ac.engines[1].impl == "dsp48_actpack";
+    const PeCost p = actpack ? actpack_pe_cost(cfg, k) : dsp_pe_cost(cfg, k);
     e.lines.push_back({"dsp_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
   }
   e.lines.push_back(

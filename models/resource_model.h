@@ -37,6 +37,11 @@ struct ResourceCosts {
     double readout_luts_per_bit = 0;
     double readout_ffs_per_bit = 0;
   } dsp_core;
+  struct LutBitSerial {
+    double pe_luts = 0;
+    double pe_ffs = 0;
+    int pe_psum_bits = 8;
+  } lut_bitserial;
   struct Buffers {
     int command_fifo_bram18 = 0;
   } buffers;
@@ -68,6 +73,10 @@ struct PeCost {
 };
 PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+// The PEs of the other engine kinds: lut_sp2_bitserial (MSD's figure, widened to msqsim's
+// registers) and dsp48_actpack (two activations per slice).
+PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 // Whether the DSP core is built with two lanes per slice: packing on, the low-bit weights below
 // 8 bits (as the tiler packs them) and at least one product fits the lanes.
 bool dsp_core_packed(const RunConfig& cfg);

@@ -13,6 +13,7 @@
 #include "models/hw/engine_registry.h"
 #include "models/hw/engines/dsp48_actpack/dsp48_actpack.h"
 #include "models/hw/engines/lut_sp2_bitserial/lut_sp2_bitserial.h"
+#include "models/resource_model.h"
 #include "sim/config_loader.h"
 #include "tests/support/random_layers.h"
 
@@ -528,4 +529,57 @@ TEST(NewEngines, PlannerRefusesRowsTheDigitWordCannotHold) {
   }
   c.accelerator.engines[0].impl = "lut_sp2";
   EXPECT_NO_THROW(plan_layer(L, c, "layer 0 (c)"));
+}
+
+// With scheduler.spill, SP2 rows that move to the activation-packed DSP core are multiplied as
+// the small integers they are, packed at their F + 2 bits, and still match the reference.
+TEST(NewEngines, SpilledSp2RowsOnActPackMatch) {
+  RunConfig c = small_config("lut_sp2_bitserial", "dsp48_actpack");
+  c.accelerator.lut_core = {2, 2, 3};
+  c.accelerator.scheduler.spill = true;
+  Workload wl;
+  for (int i = 0; i < 2; ++i) {
+    RandomLayerSpec sp;
+    sp.shape = i ? conv("dw", 12, 9, 12, 3, 1, 1, 12) : conv("c", 8, 9, 13, 3, 1, 1);
+    sp.sp2_fraction = 0.9;
+    wl.layers.push_back(random_layer(sp, 50 + i));
+    wl.inputs.push_back(random_input(sp.shape, 8, 60 + i));
+  }
+  const SimResult r = simulate(c, wl, SimOptions{});
+  expect_matches(wl, r);
+  for (const auto& l : r.layers) EXPECT_GT(l.spilled_rows, 0) << l.name;
+}
+
+// The PE costs: MSD's bit-serial PE widened to a product register and the accumulator, and the
+// activation-packed slice with two lane accumulators; the estimate's lines use the listed kinds.
+TEST(NewEngines, PeCostsFollowMsdAndTheWidths) {
+  const ResourceCosts k =
+      load_resource_costs(std::string(MSQ_SOURCE_DIR) + "/configs/resources/costs.yaml");
+  RunConfig c;
+  c.workload.act_bits = 8, c.workload.weight_bits = 4;
+  c.accelerator.accumulator.bits = 8;
+  // At MSD's 8-bit partial sum only the 12-bit product register (a + F + 1) comes on top.
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).lut, 17 + 12);
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).ff, 23 + 12);
+  c.accelerator.accumulator.bits = 24;
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).lut, 53);
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).ff, 67);
+  c.accelerator.accumulator.bits = 32;
+  // DSP48E1, D = 16: lane split 16 + 4 LUT, two lanes of (1 + 0.5) * 32; one fabric stage of
+  // D + a + b operand bits and two lanes of (1 + 1) * 32 FFs.
+  EXPECT_DOUBLE_EQ(actpack_pe_cost(c, k).lut, 20 + 96);
+  EXPECT_DOUBLE_EQ(actpack_pe_cost(c, k).ff, 128 + 28);
+  EXPECT_EQ(actpack_pe_cost(c, k).dsp, 1);
+  c.accelerator.dsp_core.packing = false;
+  EXPECT_DOUBLE_EQ(actpack_pe_cost(c, k).lut, 48);
+  c.accelerator.dsp_core.packing = true;
+
+  c.accelerator.lut_core = {40, 40, 4};
+  const int64_t parallel = estimate_resources(c, k).lines[0].lut;
+  c.accelerator.engines = {{"lut_sp2_bitserial", "lut_core"}, {"dsp48_actpack", "dsp_core"}};
+  const ResourceEstimate e = estimate_resources(c, k);
+  EXPECT_EQ(e.lines[0].block, "lut_core");
+  EXPECT_EQ(e.lines[0].lut, 1600 * 65);
+  EXPECT_LT(e.lines[0].lut, parallel);
+  EXPECT_EQ(e.lines[1].lut, 256 * 116);
 }

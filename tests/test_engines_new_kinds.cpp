@@ -15,6 +15,7 @@
 #include "models/hw/engines/lut_sp2_bitserial/lut_sp2_bitserial.h"
 #include "models/resource_model.h"
 #include "sim/config_loader.h"
+#include "sim/trace.h"
 #include "tests/support/random_layers.h"
 
 using namespace msq;
@@ -582,4 +583,24 @@ TEST(NewEngines, PeCostsFollowMsdAndTheWidths) {
   EXPECT_EQ(e.lines[0].lut, 1600 * 65);
   EXPECT_LT(e.lines[0].lut, parallel);
   EXPECT_EQ(e.lines[1].lut, 256 * 116);
+}
+
+// The golden traces of the new kinds (tests/traces/README.md) replay on the engines they name, and
+// the depthwise one really packs two columns per slice.
+TEST(NewEngines, GoldenTracesUseTheNewKinds) {
+  const std::string dir = std::string(MSQ_SOURCE_DIR) + "/tests/traces/";
+  const Trace bs = read_trace(dir + "bitserial_actpack");
+  const RunConfig c1 = load_run_config_node(bs.config, "bitserial_actpack", dir, {});
+  EXPECT_EQ(c1.accelerator.engines[0].impl, "lut_sp2_bitserial");
+  EXPECT_EQ(c1.accelerator.engines[1].impl, "dsp48_actpack");
+  const Trace dw = read_trace(dir + "actpack_dw3x3");
+  const RunConfig c2 = load_run_config_node(dw.config, "actpack_dw3x3", dir, {});
+  ASSERT_EQ(c2.accelerator.engines[1].impl, "dsp48_actpack");
+  const QuantLayer& L = dw.layers.at(0).layer;
+  const LayerPlan p = plan_layer(L, c2, "actpack_dw3x3");
+  ASSERT_FALSE(p.dsp_blocks.empty());
+  const ActPackJob j = actpack_job(c2.accelerator.dsp_core, c2.device.dsp_kind, L, p.row_sum_bits,
+                                   p.dsp_blocks[0].rows, p.tiles[0].tn, p.tk);
+  EXPECT_TRUE(j.packed);
+  EXPECT_EQ(p.dsp_blocks[0].rows.size(), 1u);  // depthwise: one row per block
 }

@@ -74,10 +74,10 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   p.fixed_rows = M - p.sp2_rows;
 
   const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
-  // The packed layout for a given weight width, or chain 0 when it cannot pack.
   // dsp48_actpack packs two columns of one row per slice, not two rows: its rows run one per
   // slice here and the engine packs each job's columns itself.
   const bool act_packing = acc.engines.size() > 1 && acc.engines[1].impl == "dsp48_actpack";
+  // The packed layout for a given weight width, or chain 0 when it cannot pack.
   auto layout = [&](int w_bits, int& D) -> int64_t {
     // Two rows of a slice share its activation: rows of different groups never do.
     if (!acc.dsp_core.packing || act_packing || w_bits == 0 || s.groups > 1) return 0;

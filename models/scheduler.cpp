@@ -1,3 +1,5 @@
+// The weight loaders are spawned one per engine.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "models/scheduler.h"
 
 #include <algorithm>
@@ -27,10 +29,9 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   const LayerShape& s = L.shape;
   run.plan = plan ? *plan : plan_layer(L, cfg, where);
   const LayerPlan& p = run.plan;
-  // The plan still has two slots (core_weight_bytes, blocks(0/1)); simulate() admits no other
-  // engine count.
   const int engines = int(wloads.size());
-  if (engines != 2) throw std::logic_error("prepare_layer: the plan has two engine slots");
+  if (engines != int(p.engines.size()))
+    throw std::logic_error("prepare_layer: the plan's engines are not the fabric's");
   run.wloads.assign(size_t(engines), {});
   run.resident_release.assign(size_t(engines), 0);
   run.core.assign(size_t(engines), {});
@@ -43,13 +44,16 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   run.out_addr = next_addr;
   next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
 
-  // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
-  uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
+  // Weights sit in DRAM in consumption order: engine by engine, block by block, k tile by k tile.
+  std::vector<uint64_t> core_base(size_t(engines), run.w_addr);
+  for (int c = 1; c < engines; ++c)
+    core_base[size_t(c)] =
+        core_base[size_t(c - 1)] + uint64_t(p.engines[size_t(c - 1)].weight_bytes);
   if (p.weights_resident) {
     for (int c = 0; c < engines; ++c)
-      if (p.core_weight_bytes[c] > 0) {
-        run.wloads[c].push_back({core_base[c], p.core_weight_bytes[c]});
-        run.resident_release[c] = p.core_weight_bytes[c];
+      if (p.engines[size_t(c)].weight_bytes > 0) {
+        run.wloads[c].push_back({core_base[size_t(c)], p.engines[size_t(c)].weight_bytes});
+        run.resident_release[c] = p.engines[size_t(c)].weight_bytes;
       }
   }
   for (size_t t = 0; t < p.tiles.size(); ++t) {
@@ -76,7 +80,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
           } else {
             const int64_t bytes = ceil_div(blk.weight_bits_per_k * st.tk, 8);
             const uint64_t k_off = uint64_t(ceil_div(blk.weight_bits_per_k * kt * p.tk, 8));
-            run.wloads[c].push_back({core_base[c] + off + k_off, bytes});
+            run.wloads[c].push_back({core_base[size_t(c)] + off + k_off, bytes});
             j.wload = wloads[c] + int64_t(run.wloads[c].size()) - 1;
             j.release_bytes = bytes;
           }
@@ -91,13 +95,13 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
 }
 
 Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,
-                     Buffer& output, Buffer& weights_lut, Buffer& weights_dsp)
+                     Buffer& output, std::vector<Buffer*> weights)
     : sc_module(name),
       f_(fabric),
       dma_(dma),
       input_(input),
       output_(output),
-      weights_{&weights_lut, &weights_dsp} {
+      weights_(std::move(weights)) {
   // A fault that names no output would inject nothing and the cross-check would pass: refuse it.
   // (The command line resolves MSQSIM_FAULT and reports a bad one as the user's error.)
   const FaultInjection& fi = fabric.fault;
@@ -114,8 +118,10 @@ Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buf
   SC_THREAD(input_retire);
   SC_THREAD(output_alloc);
   SC_THREAD(output_writer);
-  SC_THREAD(weight_loader_lut);
-  SC_THREAD(weight_loader_dsp);
+  // One weight loader per engine, each filling that engine's part of the weight buffer.
+  for (size_t e = 0; e < weights_.size(); ++e)
+    sc_core::sc_spawn([this, e] { weight_loader(int(e)); },
+                      (std::string("weight_loader_") + std::to_string(e)).c_str());
 }
 
 void Scheduler::record(LayerRun& run, sc_time t0) {
@@ -140,8 +146,10 @@ void Scheduler::input_loader() {
     if (run.values) gather_inputs(run, st, f_.in_values[int64_t(gs)]);
     const sc_time t0 = sc_core::sc_time_stamp();
     EventSink::tag(l, st.tile);  // the timeline's layer and tile of the transfer
+    StatGroup::set_current_layer(l);
     dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(st.in_offset), st.seg_bytes,
                   st.seg_stride, st.seg_count, false);
+    input_.write(tm.bytes, l);
     record(run, t0);
     run.dram_bytes += tm.bytes;
     tm.loaded = sc_core::sc_time_stamp();
@@ -188,6 +196,8 @@ void Scheduler::output_writer() {
     const int64_t row_bytes = run.layer->shape.m() * run.plan.out_bytes;
     const sc_time t0 = sc_core::sc_time_stamp();
     EventSink::tag(l, t);
+    StatGroup::set_current_layer(l);
+    output_.read(tile.tn * row_bytes, l);
     // Outputs are stored HWC too: a tile's columns are one contiguous run.
     dma_.transfer(Traffic::Outputs, run.out_addr + uint64_t(tile.n0 * row_bytes),
                   tile.tn * row_bytes, tile.tn * row_bytes, 1, true);
@@ -211,7 +221,9 @@ void Scheduler::weight_loader(int core) {
       weights_[core]->acquire(w.bytes);
       const sc_time t0 = sc_core::sc_time_stamp();
       EventSink::tag(int(l), -1);
+      StatGroup::set_current_layer(int(l));
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
+      weights_[size_t(core)]->write(w.bytes, int(l));
       record(run, t0);
       run.dram_bytes += w.bytes;
       f_.engines[size_t(core)].w_loaded.add();

@@ -16,6 +16,7 @@
 
 #include "models/config_dir.h"
 #include "models/error.h"
+#include "models/hw/engine_registry.h"
 #include "models/hw/memory/dram_model.h"
 #include "models/workload_builder.h"
 #include "models/yaml_text.h"
@@ -387,6 +388,27 @@ const std::vector<Field<DramConfig>>& dram_table() {
   return t;
 }
 
+// An engine list entry with every key its kind reads.
+json engine_to_json(const EngineSpec& e) {
+  json o = {{"impl", e.impl}, {"name", e.name}};
+  const EngineKind* kind = find_engine_kind(e.impl);
+  const std::vector<std::string> keys =
+      kind ? kind->keys : std::vector<std::string>{"rows", "cols", "pipeline_depth"};
+  for (const std::string& k : keys) {
+    if (k == "rows") o[k] = e.rows;
+    if (k == "cols") o[k] = e.cols;
+    if (k == "pipeline_depth") o[k] = e.pipeline_depth;
+    if (k == "packing") o[k] = e.packing;
+    if (k == "lane_offset") o[k] = e.lane_offset;
+    if (k == "drain_cycles") o[k] = e.drain_cycles;
+  }
+  if (e.own_accumulator)
+    o["accumulator"] = {
+        {"bits", e.accumulator.bits},
+        {"overflow", e.accumulator.overflow == Overflow::Wrap ? "wrap" : "saturate"}};
+  return o;
+}
+
 const std::vector<Field<RunConfig>>& run_table() {
   using C = RunConfig;
   static const std::vector<Field<C>> t = [] {
@@ -437,99 +459,6 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_int<C>(dc + "drain_cycles", MSQ_REF(accelerator.dsp_core.drain_cycles), 0, 64,
                          "Cycles to unpack the packed accumulator into the row sums."));
 
-    // accelerator.engines: the engines as a list, each by its `impl`. An entry's other keys are
-    // those of its kind's section above, which stays the old spelling of the same values.
-    {
-      struct Kind {
-        std::string impl, name, section;
-        std::vector<Field<C>> keys;
-      };
-      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}}, {"dsp48", "dsp_core", dc, {}}};
-      for (Kind& k : kinds)
-        for (const Field<C>& f : v)
-          if (f.path.compare(0, k.section.size(), k.section) == 0) k.keys.push_back(f);
-      Field<C> eng("accelerator.engines", "list of engines", "",
-                   "The compute engines, each a mapping of `impl` (lut_sp2: SP2 shift-add PEs, "
-                   "dsp48: DSP48 slices), an optional `name` and that kind's keys (those of "
-                   "accelerator.lut_core or accelerator.dsp_core), e.g. `[{impl: lut_sp2, rows: "
-                   "32, cols: 32}, {impl: dsp48, packing: true}]`. Two engines for now, lut_sp2 "
-                   "first and dsp48 second. Give this list or the lut_core and dsp_core keys, "
-                   "not both.");
-      eng.default_text = "[lut_sp2 from lut_core, dsp48 from dsp_core]";
-      eng.load = [kinds](C& c, const TNode& t, const std::string& key) {
-        const std::string want =
-            "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
-        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
-        if (t.node.size() != 2)
-          fail(t.src, key,
-               fmt::format("{} engine{} listed; only two (lut_sp2, then dsp48) are supported yet",
-                           t.node.size(), t.node.size() == 1 ? "" : "s"));
-        std::vector<EngineSpec> specs;
-        for (size_t i = 0; i < t.node.size(); ++i) {
-          const std::string at = fmt::format("{}[{}]", key, i);
-          const TNode e = to_tree(t.node[i], t.src.label, t.src.line > 0, at);
-          if (!e.is_map) expected(e, at, "a mapping of impl: and the engine's keys");
-          std::vector<std::string> impls;
-          for (const Kind& k : kinds) impls.push_back(k.impl);
-          const TNode* impl = e.find("impl");
-          if (!impl)
-            fail(e.src, at + ".impl", "missing: the engine's kind, one of " + join(impls, ", "));
-          const std::string name = get_str(*impl, at + ".impl");
-          const Kind* kind = nullptr;
-          for (const Kind& k : kinds)
-            if (k.impl == name) kind = &k;
-          if (!kind) {
-            const std::string hint = nearest(name, impls);
-            fail(impl->src, at + ".impl",
-                 "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
-                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
-          }
-          EngineSpec s{kind->impl, kind->name};
-          for (const auto& [k, kid] : e.kids) {
-            if (k == "impl") continue;
-            if (k == "name") {
-              s.name = get_str(kid, at + ".name");
-              continue;
-            }
-            const Field<C>* f = nullptr;
-            for (const Field<C>& g : kind->keys)
-              if (g.path == kind->section + k) f = &g;
-            if (!f) {
-              std::vector<std::string> keys = {"impl", "name"};
-              for (const Field<C>& g : kind->keys)
-                keys.push_back(g.path.substr(kind->section.size()));
-              fail(kid.key_src, at + "." + k,
-                   "unknown key for a " + kind->impl + " engine, expected one of " +
-                       join(keys, ", "));
-            }
-            f->load(c, kid, at + "." + k);
-          }
-          for (const EngineSpec& o : specs)
-            if (o.name == s.name)
-              fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
-          specs.push_back(s);
-        }
-        if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
-          fail(t.src, key,
-               fmt::format("[{}, {}]: the SP2 rows go to a lut_sp2 engine listed first and the "
-                           "fixed-point rows to a dsp48 engine listed second; other engine lists "
-                           "are not supported yet",
-                           specs[0].impl, specs[1].impl));
-        c.accelerator.engines = std::move(specs);
-      };
-      eng.dump = [kinds](const C& c) {
-        json a = json::array();
-        for (const EngineSpec& e : c.accelerator.engines) {
-          json o = {{"impl", e.impl}, {"name", e.name}};
-          for (const Kind& k : kinds)
-            if (k.impl == e.impl)
-              for (const Field<C>& f : k.keys) o[f.path.substr(k.section.size())] = f.dump(c);
-          a.push_back(std::move(o));
-        }
-        return a;
-      };
-      v.push_back(eng);
-    }
     v.push_back(f_int<C>("accelerator.accumulator.bits", MSQ_REF(accelerator.accumulator.bits), 8,
                          64, "Accumulator width (two's complement)."));
     v.push_back(f_choice<C>("accelerator.accumulator.overflow",
@@ -537,6 +466,137 @@ const std::vector<Field<RunConfig>>& run_table() {
                             std::vector<std::pair<std::string, Overflow>>{
                                 {"wrap", Overflow::Wrap}, {"saturate", Overflow::Saturate}},
                             "What an accumulator does on overflow (each overflow is counted)."));
+    // accelerator.engines: the engines as a list, each by its `impl`. An entry's keys are loaded
+    // by the fields of the old spelling's section (lut_core for lut_sp2-like keys, dsp_core for
+    // the others), so both spellings check a value the same way.
+    {
+      const auto field_for = [](const std::vector<Field<C>>& all,
+                                const std::string& key) -> const Field<C>* {
+        for (const char* sec : {"accelerator.dsp_core.", "accelerator.lut_core."})
+          for (const Field<C>& f : all)
+            if (f.path == sec + key) return &f;
+        return nullptr;
+      };
+      const std::vector<Field<C>> all = v;  // the fields so far: the sections above
+      Field<C> eng(
+          "accelerator.engines", "list of engines", "1..16 entries",
+          "The compute engines, each a mapping of `impl` (" +
+              [] {
+                std::string d;
+                for (const EngineKind& k : engine_kinds())
+                  d += (d.empty() ? "" : ", ") + std::string(k.impl) + ": " + k.doc;
+                return d;
+              }() +
+              "), an optional `name`, that kind's keys (rows, cols, pipeline_depth; "
+              "dsp48 also packing, lane_offset, drain_cycles) and an optional "
+              "`accumulator: {bits, overflow}` of its own, e.g. `[{impl: lut_sp2, "
+              "rows: 32, cols: 32}, {impl: dsp48, packing: true}]`. Rows go to the "
+              "engines that can run them, balanced by throughput (docs/config.md, "
+              "Engines). The old spelling (lut_core and dsp_core) gives the same two "
+              "engines; a config uses one spelling.");
+      eng.default_text =
+          "[lut_sp2 named lut_core from lut_core, dsp48 named dsp_core from dsp_core]";
+      eng.load = [all, field_for](C& c, const TNode& t, const std::string& key) {
+        const std::string want =
+            "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
+        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
+        if (t.node.size() > 16)
+          fail(t.src, key, fmt::format("expected at most 16 engines (got {})", t.node.size()));
+        std::vector<std::string> impls;
+        for (const EngineKind& k : engine_kinds()) impls.push_back(k.impl);
+        std::vector<EngineSpec> specs;
+        for (size_t i = 0; i < t.node.size(); ++i) {
+          const std::string at = fmt::format("{}[{}]", key, i);
+          const TNode e = to_tree(t.node[i], t.src.label, t.src.line > 0, at);
+          if (!e.is_map) expected(e, at, "a mapping of impl: and the engine's keys");
+          const TNode* impl = e.find("impl");
+          if (!impl)
+            fail(e.src, at + ".impl", "missing: the engine's kind, one of " + join(impls, ", "));
+          const std::string name = get_str(*impl, at + ".impl");
+          const EngineKind* kind = find_engine_kind(name);
+          if (!kind) {
+            const std::string hint = nearest(name, impls);
+            fail(impl->src, at + ".impl",
+                 "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
+                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+          }
+          // The entry's keys go through the old spelling's fields into a scratch config.
+          C scratch;
+          const EngineSpec& d = kind->defaults;
+          scratch.accelerator.lut_core = d.lut();
+          scratch.accelerator.dsp_core = d.dsp();
+          EngineSpec s = d;
+          s.impl = kind->impl;
+          s.name = d.name;
+          for (const EngineSpec& o : specs)
+            if (o.name == s.name) s.name = fmt::format("{}{}", kind->impl, i);
+          for (const auto& [k, kid] : e.kids) {
+            if (k == "impl") continue;
+            if (k == "name") {
+              s.name = get_str(kid, at + ".name");
+              if (s.name.empty() || s.name.find_first_of(" ,.\t") != std::string::npos)
+                fail(kid.src, at + ".name",
+                     "expected a name without spaces, commas or dots (got " + clip_text(s.name) +
+                         ")");
+              continue;
+            }
+            if (k == "accumulator") {
+              if (!kid.is_map) expected(kid, at + ".accumulator", "a mapping of bits, overflow");
+              scratch.accelerator.accumulator = c.accelerator.accumulator;
+              for (const auto& [ak, av] : kid.kids) {
+                const Field<C>* f = nullptr;
+                for (const Field<C>& g : all)
+                  if (g.path == "accelerator.accumulator." + ak) f = &g;
+                if (!f)
+                  fail(av.key_src, at + ".accumulator." + ak,
+                       "unknown key, expected one of bits, overflow");
+                f->load(scratch, av, at + ".accumulator." + ak);
+              }
+              s.own_accumulator = true;
+              s.accumulator = scratch.accelerator.accumulator;
+              continue;
+            }
+            const bool known =
+                std::find(kind->keys.begin(), kind->keys.end(), k) != kind->keys.end();
+            const Field<C>* f = known ? field_for(all, k) : nullptr;
+            if (!f) {
+              std::vector<std::string> keys = {"impl", "name"};
+              keys.insert(keys.end(), kind->keys.begin(), kind->keys.end());
+              keys.push_back("accumulator");
+              fail(kid.key_src, at + "." + k,
+                   "unknown key for a " + std::string(kind->impl) + " engine, expected one of " +
+                       join(keys, ", "));
+            }
+            f->load(scratch, kid, at + "." + k);
+          }
+          // Read the keys back from whichever section they went to.
+          const LutCoreConfig& l = scratch.accelerator.lut_core;
+          const DspCoreConfig& dc = scratch.accelerator.dsp_core;
+          const auto pick = [&](const char* k, int lv, int dv, int def) {
+            if (!e.find(k)) return def;
+            return field_for(all, k)->path.rfind("accelerator.dsp_core.", 0) == 0 ? dv : lv;
+          };
+          s.rows = pick("rows", l.rows, dc.rows, d.rows);
+          s.cols = pick("cols", l.cols, dc.cols, d.cols);
+          s.pipeline_depth =
+              pick("pipeline_depth", l.pipeline_depth, dc.pipeline_depth, d.pipeline_depth);
+          if (e.find("packing")) s.packing = dc.packing;
+          if (e.find("lane_offset")) s.lane_offset = dc.lane_offset;
+          if (e.find("drain_cycles")) s.drain_cycles = dc.drain_cycles;
+          for (const EngineSpec& o : specs)
+            if (o.name == s.name)
+              fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
+          specs.push_back(s);
+        }
+        c.accelerator.engines = std::move(specs);
+      };
+      eng.dump = [](const C& c) {
+        json a = json::array();
+        for (const EngineSpec& e : engine_specs(c.accelerator)) a.push_back(engine_to_json(e));
+        return a;
+      };
+      v.push_back(eng);
+    }
     const std::string bf = "accelerator.buffers.";
     v.push_back(f_int<C>(bf + "weight_bram36", MSQ_REF(accelerator.buffers.weight_bram36), 1,
                          100'000, "BRAM36 blocks of the weight buffer."));
@@ -1288,8 +1348,12 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
     for (const char* old_key : {"accelerator.lut_core", "accelerator.dsp_core"})
       if (const TNode* t = find_path(root, old_key))
         fail(t->key_src, old_key,
-             "give the engines' keys in accelerator.engines or in accelerator.lut_core and "
-             "accelerator.dsp_core, not both");
+             std::string("the engines are given as a list (accelerator.engines), so this key of "
+                         "the old spelling is ambiguous: give its values in the list entry, e.g. "
+                         "accelerator.engines: [{impl: ") +
+                 (std::string(old_key) == "accelerator.lut_core" ? "lut_sp2, name: lut_core"
+                                                                 : "dsp48, name: dsp_core") +
+                 ", rows: ...}, ...]");
 
   // Checks across keys, reported at the key that breaks them.
   auto& w = c.workload;
@@ -1333,19 +1397,23 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
 
 nlohmann::json config_to_json(const RunConfig& c) {
   json j = json::object();
-  for (const auto& f : run_table())
-    if (f.dump) put_json(j, f.path, f.dump(c));
+  // The engines list always; the old spelling's keys only for a config given in it (with a list
+  // they would show values no engine uses).
+  const bool list = !c.accelerator.engines.empty();
+  for (const auto& f : run_table()) {
+    if (!f.dump) continue;
+    if (list && (f.path.rfind("accelerator.lut_core.", 0) == 0 ||
+                 f.path.rfind("accelerator.dsp_core.", 0) == 0))
+      continue;
+    put_json(j, f.path, f.dump(c));
+  }
   return j;
 }
 
 YAML::Node config_to_yaml(const RunConfig& c) {
   YAML::Node root(YAML::NodeType::Map);
-  // The engines list repeats the lut_core and dsp_core keys and a config takes one spelling: the
-  // old one, unless the engines have names of their own that only the list can carry.
-  const auto defaults = AcceleratorConfig{}.engines;
-  bool named = c.accelerator.engines.size() != defaults.size();
-  for (size_t i = 0; !named && i < defaults.size(); ++i)
-    named = c.accelerator.engines[i].name != defaults[i].name;
+  // A config takes one spelling of the engines: the one it was given in.
+  const bool named = !c.accelerator.engines.empty();
   const auto old_spelling = [](const std::string& p) {
     return p.rfind("accelerator.lut_core.", 0) == 0 || p.rfind("accelerator.dsp_core.", 0) == 0;
   };

@@ -266,15 +266,15 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   e.bram36_avail = cfg.device.bram36;
 
   const auto& ac = cfg.accelerator;
-  {
-    const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
-    const PeCost p = sp2_pe_cost(cfg, k);
-    e.lines.push_back({"lut_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
-  }
-  {
-    const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
-    const PeCost p = dsp_pe_cost(cfg, k);
-    e.lines.push_back({"dsp_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
+  // One line per engine, each costed with its own keys and accumulator width.
+  for (const EngineSpec& sp : engine_specs(ac)) {
+    RunConfig one = cfg;
+    one.accelerator.lut_core = sp.lut();
+    one.accelerator.dsp_core = sp.dsp();
+    if (sp.own_accumulator) one.accelerator.accumulator.bits = sp.accumulator.bits;
+    const int64_t n = int64_t(sp.rows) * sp.cols;
+    const PeCost p = sp.impl == "dsp48" ? dsp_pe_cost(one, k) : sp2_pe_cost(one, k);
+    e.lines.push_back({sp.name, round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
   }
   e.lines.push_back(
       {"buffers", 0, 0, 0,

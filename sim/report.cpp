@@ -56,6 +56,13 @@ bool bound_from_weights(const std::vector<OverflowRisk>& risk) {
   return !risk.empty() && risk[0].from_weights;
 }
 
+// Rows summed in an engine's own accumulator (accelerator.engines[].accumulator).
+std::string per_row_note(const Workload& wl) {
+  for (const QuantLayer& q : wl.layers)
+    if (!q.row_acc_bits.empty()) return ", other widths in engines' own accumulators";
+  return "";
+}
+
 int acc_bits_of(const Workload& wl) {
   return wl.layers.empty() ? 0 : wl.layers[0].acc_bits;
 }
@@ -409,8 +416,8 @@ std::string accumulator_summary(const Workload& wl, const std::vector<OverflowRi
     counted = fmt::format("{} overflows", n);
   }
   return fmt::format(
-      "{} bits ({}); rows need up to {} bits (bound from {}); {} of {} rows at risk; {}",
-      acc_bits_of(wl), overflow_mode(wl), need,
+      "{} bits ({}){}; rows need up to {} bits (bound from {}); {} of {} rows at risk; {}",
+      acc_bits_of(wl), overflow_mode(wl), per_row_note(wl), need,
       bound_from_weights(risk) ? "the weights" : "the bit widths", total_risk_rows(risk), rows,
       counted);
 }
@@ -444,9 +451,9 @@ std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>
   const int acc = acc_bits_of(wl);
   if (counted > 0)
     return fmt::format(
-        "warning: {} accumulator overflows ({}-bit accumulator, {}) in {} of {} layers: {}; "
+        "warning: {} accumulator overflows ({}-bit accumulator, {}{}) in {} of {} layers: {}; "
         "{} of {} rows at risk, needing up to {} bits{}",
-        counted, acc, overflow_mode(wl), by.size(), wl.layers.size(), worst, at_risk, rows, need,
+        counted, acc, overflow_mode(wl), per_row_note(wl), by.size(), wl.layers.size(), worst, at_risk, rows, need,
         " (the functional model overflows the same way, so verification cannot flag them)");
   return fmt::format(
       "warning: {} of {} rows could overflow the {}-bit accumulator (they need up to {} bits, "

@@ -132,15 +132,17 @@ Totals totals(const Session& s) {
   return t;
 }
 
+void walk_stats(const std::vector<StatGroup>& groups, int layer, const StatVisitor& visit) {
+  for (const StatGroup& g : groups)
+    for (size_t i = 0; i < g.counters().size(); ++i)
+      visit(g.block(), g.counters()[i], layer < 0 ? g.total(int(i)) : g.at(int(i), layer));
+}
+
 json stats_json(const std::vector<StatGroup>& groups, int layer) {
   json j = json::object();
-  for (const StatGroup& g : groups) {
-    json b = json::object();
-    for (size_t i = 0; i < g.counters().size(); ++i)
-      b[g.counters()[i].name] = {{"value", layer < 0 ? g.total(int(i)) : g.at(int(i), layer)},
-                                 {"unit", unit_name(g.counters()[i].unit)}};
-    j[g.block()] = std::move(b);
-  }
+  walk_stats(groups, layer, [&](const std::string& block, const StatGroup::Counter& c, int64_t v) {
+    j[block][c.name] = {{"value", v}, {"unit", unit_name(c.unit)}};
+  });
   return j;
 }
 
@@ -346,9 +348,9 @@ std::string report_csv(const Session& s) {
   for (const EngineInfo& e : s.sim.engines)
     for (const char* c : {"rows", "busy_cycles", "busy_share", "macs", "mac_utilization"})
       head.push_back("engine." + e.name + "." + c);
-  for (const StatGroup& g : s.sim.stats)
-    for (const StatGroup::Counter& c : g.counters())
-      head.push_back("stats." + g.block() + "." + c.name);
+  walk_stats(s.sim.stats, -1, [&](const std::string& block, const StatGroup::Counter& c, int64_t) {
+    head.push_back("stats." + block + "." + c.name);
+  });
   std::string o = csv_line(head);
   const auto num = [](auto v) { return fmt::format("{}", v); };
   const auto frac = [](double v) { return fmt::format("{:.4f}", v); };
@@ -382,8 +384,9 @@ std::string report_csv(const Session& s) {
       row.push_back(num(c.macs));
       row.push_back(frac(mac_utilization(c.macs, l.cycles, s.sim.engines[e].peak_macs_per_cycle)));
     }
-    for (const StatGroup& g : s.sim.stats)
-      for (size_t c = 0; c < g.counters().size(); ++c) row.push_back(num(g.at(int(c), int(i))));
+    walk_stats(s.sim.stats, int(i), [&](const std::string&, const StatGroup::Counter&, int64_t v) {
+      row.push_back(num(v));
+    });
     o += csv_line(row);
   }
   return o;
@@ -453,7 +456,8 @@ std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>
     return fmt::format(
         "warning: {} accumulator overflows ({}-bit accumulator, {}{}) in {} of {} layers: {}; "
         "{} of {} rows at risk, needing up to {} bits{}",
-        counted, acc, overflow_mode(wl), per_row_note(wl), by.size(), wl.layers.size(), worst, at_risk, rows, need,
+        counted, acc, overflow_mode(wl), per_row_note(wl), by.size(), wl.layers.size(), worst,
+        at_risk, rows, need,
         " (the functional model overflows the same way, so verification cannot flag them)");
   return fmt::format(
       "warning: {} of {} rows could overflow the {}-bit accumulator (they need up to {} bits, "
@@ -541,6 +545,17 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       "cores: {}; {} {:.0f}% MAC utilization\n", cores,
       engines.size() == 2 ? std::string("both") : fmt::format("all {}", engines.size()),
       100.0 * t.mac_util);
+  // What each block counted over the run, one line per block.
+  std::string block, line;
+  walk_stats(s.sim.stats, -1, [&](const std::string& b, const StatGroup::Counter& c, int64_t v) {
+    if (b != block) {
+      if (!line.empty()) out << line << "\n";
+      block = b;
+      line = "stats: " + b + ":";
+    }
+    line += fmt::format(" {} {} {}{}", c.name, v, unit_name(c.unit), "");
+  });
+  if (!line.empty()) out << line << "\n";
   if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)
     out << fmt::format(

@@ -2,6 +2,7 @@
 // report (docs/report.md) and the per-layer CSV.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -41,6 +42,11 @@ std::string report_csv(const Session& s);
 // The blocks' statistics (SimResult::stats) as the report's `stats` object, block -> counter ->
 // {value, unit}: for `layer`, or in total when layer < 0.
 nlohmann::json stats_json(const std::vector<StatGroup>& groups, int layer);
+// The one walk over the blocks' counters that the JSON, the CSV and the terminal use: each
+// counter of each group, in order, with its value for `layer` (in total when layer < 0).
+using StatVisitor =
+    std::function<void(const std::string& block, const StatGroup::Counter& c, int64_t value)>;
+void walk_stats(const std::vector<StatGroup>& groups, int layer, const StatVisitor& visit);
 void print_report(std::ostream& out, const Session& s, const nlohmann::json& resources);
 
 // The accumulator's line of the terminal report: its width, the widest sum a row needs, the rows

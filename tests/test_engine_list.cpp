@@ -49,8 +49,13 @@ std::unique_ptr<Engine> make_mult_sp2(const char* name, const EngineContext& ctx
 void register_mult_sp2() {
   EngineSpec d = dsp_engine_spec(DspCoreConfig{}, "mult");
   d.packing = false;
-  register_engine_kind({"test_mult_sp2", &make_mult_sp2, &mult_sp2_caps, &mult_sp2_peak,
-                        {"rows", "cols", "pipeline_depth"}, d, "test kind"});
+  register_engine_kind({"test_mult_sp2",
+                        &make_mult_sp2,
+                        &mult_sp2_caps,
+                        &mult_sp2_peak,
+                        {"rows", "cols", "pipeline_depth"},
+                        d,
+                        "test kind"});
 }
 
 EngineSpec spec(const char* impl, const char* name, int rows, int cols) {
@@ -159,10 +164,9 @@ TEST(EngineListPlan, SpilledFixedRowsComputeTheReferenceValues) {
 }
 
 TEST_F(EngineList, ARowNoEngineCanRunIsRefused) {
-  const std::string cfg =
-      write("c.yaml",
-            "accelerator:\n  engines: [{impl: lut_sp2, name: only_sp2}]\n"
-            "workload: {sp2_fraction: 0.5, layers: [conv1]}\n");
+  const std::string cfg = write("c.yaml",
+                                "accelerator:\n  engines: [{impl: lut_sp2, name: only_sp2}]\n"
+                                "workload: {sp2_fraction: 0.5, layers: [conv1]}\n");
   const Result r = run("run '" + cfg + "'");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.err.find("layer 0 (conv1): row "), std::string::npos) << r.err;
@@ -211,12 +215,12 @@ TEST(EngineListAccumulators, EachEngineSumsInItsOwnRegisters) {
 }
 
 TEST_F(EngineList, OwnAccumulatorsVerifyWithZeroMismatches) {
-  const std::string cfg = write(
-      "c.yaml",
-      "accelerator:\n  engines:\n"
-      "    - {impl: lut_sp2, name: lut_core, accumulator: {bits: 12, overflow: saturate}}\n"
-      "    - {impl: dsp48, name: dsp_core}\n"
-      "workload: {sp2_fraction: 0.5, layers: [layer4.1.conv2]}\n");
+  const std::string cfg =
+      write("c.yaml",
+            "accelerator:\n  engines:\n"
+            "    - {impl: lut_sp2, name: lut_core, accumulator: {bits: 12, overflow: saturate}}\n"
+            "    - {impl: dsp48, name: dsp_core}\n"
+            "workload: {sp2_fraction: 0.5, layers: [layer4.1.conv2]}\n");
   const Result r = run("run '" + cfg + "' --json r.json");
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = read_json("r.json");
@@ -275,4 +279,12 @@ TEST_F(EngineList, StatsInJsonAndCsvComeFromTheSameCounters) {
             dram);
   // Each input load is one write transaction of the input buffer.
   EXPECT_EQ(j["stats"]["input_buffer"]["write_bytes"]["value"], d["inputs_bytes"]["value"]);
+}
+
+TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
+  const Result r = run("optimize '" + kSrc + "/configs/examples/three_engines.yaml'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("accelerator.engines: optimize sizes the lut_core and dsp_core arrays"),
+            std::string::npos)
+      << r.err;
 }

@@ -7,6 +7,7 @@
 
 #include "models/buffer.h"
 #include "models/error.h"
+#include "models/hw/array_core.h"
 #include "models/hw/engine_registry.h"
 #include "models/plan/mapper.h"
 #include "models/tiler.h"
@@ -19,30 +20,36 @@ namespace {
 
 class Top : public sc_core::sc_module {
  public:
-  Top(sc_core::sc_module_name name, const RunConfig& cfg, Fabric& f)
+  Top(sc_core::sc_module_name name, const RunConfig& cfg, const std::vector<EngineSpec>& specs,
+      Fabric& f)
       : sc_module(name),
         dram_owner(make_dram_model(cfg.memory.model, "dram", cfg.memory.dram)),
         dram(*dram_owner),
         dma("dma", cfg.memory, f.clock, dram),
         input("input_buffer", int64_t(cfg.accelerator.buffers.input_bram36) * kBram36DataBytes),
-        output("output_buffer", int64_t(cfg.accelerator.buffers.output_bram36) * kBram36DataBytes),
-        weights_lut("weight_buffer_lut",
-                    int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
-        weights_dsp("weight_buffer_dsp",
-                    int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / 2),
-        scheduler("scheduler", f, dma, input, output, weights_lut, weights_dsp) {
-    Buffer* weights[2] = {&weights_lut, &weights_dsp};
-    const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
+        output("output_buffer", int64_t(cfg.accelerator.buffers.output_bram36) * kBram36DataBytes) {
+    // Each engine has an equal part of the weight buffer.
+    const int64_t part =
+        int64_t(cfg.accelerator.buffers.weight_bram36) * kBram36DataBytes / int64_t(specs.size());
+    std::vector<Buffer*> w;
+    for (const EngineSpec& e : specs) {
+      weights.push_back(std::make_unique<Buffer>(("weight_buffer_" + e.name).c_str(), part));
+      w.push_back(weights.back().get());
+    }
+    f.input_buffer = &input;
+    f.output_buffer = &output;
+    scheduler = std::make_unique<Scheduler>("scheduler", f, dma, input, output, w);
     for (size_t i = 0; i < specs.size(); ++i)
-      engines.push_back(make_engine(specs[i].impl, specs[i].name,
-                                    EngineContext{f, CoreId(i), *weights[i], cfg.accelerator}));
+      engines.push_back(
+          make_engine(EngineContext{f, int(i), *weights[i], specs[i], cfg.accelerator}));
   }
 
   std::unique_ptr<DramModel> dram_owner;
   DramModel& dram;
   Dma dma;
-  Buffer input, output, weights_lut, weights_dsp;
-  Scheduler scheduler;
+  Buffer input, output;
+  std::vector<std::unique_ptr<Buffer>> weights;  // by engine slot
+  std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<Engine>> engines;  // by slot
 };
 
@@ -70,24 +77,9 @@ int64_t covered_cycles(std::vector<std::pair<sc_time, sc_time>> v, sc_time clock
 }  // namespace
 
 SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& opt) {
-  // The scheduler and the plan still have exactly two slots (SP2 rows, fixed-point rows).
-  if (cfg.accelerator.engines.size() != 2)
-    throw InputError(fmt::format(
-        "accelerator.engines: {} engines listed; only two (an SP2 engine, then a fixed-point "
-        "engine) are supported yet",
-        cfg.accelerator.engines.size()));
-  const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
+  const std::vector<EngineSpec> specs = engine_specs(cfg.accelerator);
+  if (specs.empty()) throw InputError("accelerator.engines: the accelerator has no engine");
   for (const EngineSpec& e : specs) engine_kind(e.impl, e.name);
-  // The planner sizes the first slot's row blocks by lut_core's keys and the second's by
-  // dsp_core's, and each engine reads its kind's section: any other order would time the wrong
-  // array.
-  if (std::string(engine_kind(specs[0].impl, specs[0].name).keys) != "lut_core" ||
-      std::string(engine_kind(specs[1].impl, specs[1].name).keys) != "dsp_core")
-    throw InputError(fmt::format(
-        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to an SP2 engine "
-        "(lut_sp2, lut_sp2_bitserial) listed first and the fixed-point rows to a DSP engine "
-        "(dsp48, dsp48_actpack) listed second; other engine lists are not supported yet",
-        specs[0].impl, specs[1].impl));
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   auto fabric = std::make_unique<Fabric>();
   Fabric& f = *fabric;
@@ -96,7 +88,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   f.fault = opt.fault;
   f.runs.resize(wl.layers.size());
   uint64_t next_addr = 0;
-  std::vector<int64_t> wloads(cfg.accelerator.engines.size(), 0);
+  std::vector<int64_t> wloads(specs.size(), 0);
   int64_t seq = 0, load = 0, tile = 0;
   const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
   for (size_t l = 0; l < wl.layers.size(); ++l) {
@@ -125,15 +117,23 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     tile += int64_t(run.out_tiles.size());
   }
   f.step_timing.resize(size_t(load));
-  for (size_t i = 0; i < cfg.accelerator.engines.size(); ++i) f.engines.emplace_back();
+  for (size_t i = 0; i < specs.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
     opt.events->set_layers(names);
+    // The two engines of the old spelling keep their track names.
+    std::vector<std::string> tracks;
+    for (const EngineSpec& e : specs)
+      tracks.push_back(e.name == "lut_core"   ? "LUT core"
+                       : e.name == "dsp_core" ? "DSP core"
+                                              : e.name);
+    opt.events->set_engines(tracks);
   }
   const EventSink::Scope events(opt.events);
+  StatGroup::set_current_layer(-1);
 
-  auto top = std::make_unique<Top>("msq", cfg, f);
+  auto top = std::make_unique<Top>("msq", cfg, specs, f);
   sc_core::sc_start();
 
   SimResult r;
@@ -141,10 +141,11 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   r.dram = top->dram.stats();
   r.dma = top->dma.stats();
   r.dram_peak_bytes_per_s = top->dram.peak_bytes_per_s();
-  for (const auto& e : top->engines) r.peak_macs_per_cycle[e->slot()] = e->peak_macs_per_cycle();
-  const Buffer* bufs[4] = {&top->input, &top->output, &top->weights_lut, &top->weights_dsp};
-  for (int i = 0; i < 4; ++i)
-    r.peak_bytes[i] = bufs[i]->peak_used(), r.capacity_bytes[i] = bufs[i]->capacity();
+  for (const auto& e : top->engines) {
+    const EngineSpec& sp = specs[size_t(e->slot())];
+    r.engines.push_back(EngineInfo{sp.name, sp.impl, e->caps(), e->peak_macs_per_cycle(),
+                                   sp.own_accumulator ? sp.accumulator.bits : 0});
+  }
   sc_time prev_end = sc_core::SC_ZERO_TIME;
   for (LayerRun& run : f.runs) {
     const LayerShape& s = run.layer->shape;
@@ -152,8 +153,8 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     LayerResult lr;
     lr.name = s.name;
     lr.m = s.m(), lr.k = s.k(), lr.n = s.n(), lr.macs = s.macs();
-    lr.sp2_rows = p.sp2_rows, lr.fixed_rows = p.fixed_rows;
-    lr.lut_rows = p.lut_rows, lr.dsp_rows = p.dsp_rows, lr.spilled_rows = p.spilled_rows;
+    lr.sp2_rows = p.sp2_rows, lr.fixed_rows = p.fixed_rows, lr.spilled_rows = p.spilled_rows;
+    lr.row_engine = p.row_engine;
     lr.packing = p.packing, lr.chain = p.chain, lr.lane_offset = p.lane_offset;
     lr.packed_w_bits = p.packed_w_bits, lr.packing_note = p.packing_note;
     lr.tiles = int64_t(p.tiles.size()), lr.k_tiles = p.k_tiles, lr.tn = p.tn;
@@ -167,29 +168,39 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     for (int i = 0; i < 3; ++i) lr.dram_by[i] = run.dram_by[i];
     {
       const MappingEstimate e = estimate_plan(p, *run.layer, cfg);
-      lr.est_compute[0] = e.compute_cycles[0], lr.est_compute[1] = e.compute_cycles[1];
+      lr.est_compute.assign(std::begin(e.compute_cycles), std::end(e.compute_cycles));
     }
     // A layer's time runs from the end of the previous layer to its last output in DRAM.
     lr.start_cycle = to_cycles(prev_end, f.clock);
     lr.end_cycle = to_cycles(run.end, f.clock);
     lr.cycles = lr.end_cycle - lr.start_cycle;
+    const int li = int(&run - f.runs.data());
+    lr.core.resize(top->engines.size());
+    int64_t compute = 0;
     for (const auto& e : top->engines) {
       const int c = e->slot();
       const CoreLayerStats& cs = e->stats(run);
-      lr.core[c].busy = cs.busy;
-      lr.core[c].jobs = cs.jobs;
-      lr.core[c].macs = cs.macs;
-      lr.core[c].stall_dram = to_cycles(cs.stall_dram, f.clock);
-      lr.core[c].stall_buffer = to_cycles(cs.stall_buffer, f.clock);
-      // Waiting at the end of the layer for the engine that finishes last.
+      // Waiting at the end of the layer for the engine that finishes last: only the top sees
+      // every engine, so it counts this one into the engine's group.
       sc_time other = sc_core::SC_ZERO_TIME;
       for (const auto& o : top->engines)
         if (o != e) other = std::max(other, o->stats(run).last_end);
-      lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
+      StatGroup& g = e->stat_group();
+      const ArrayCore* ac = dynamic_cast<const ArrayCore*>(e.get());
+      if (ac)
+        g.add(ac->ids().stall_other,
+              other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0, li);
+      // The report's per-engine figures, read from the engine's own counters.
+      CoreResult& cr = lr.core[size_t(c)];
+      const auto at = [&](const char* n) { return g.at(g.find(n), li); };
+      cr.busy = at("busy"), cr.jobs = at("jobs"), cr.macs = at("macs");
+      cr.stall_dram = at("stall_dram"), cr.stall_buffer = at("stall_buffer");
+      cr.stall_other = at("stall_other");
+      cr.rows = p.engines[size_t(c)].rows, cr.spilled_rows = p.engines[size_t(c)].spilled_rows;
+      compute = std::max(compute, cr.busy);
     }
     lr.dram_bytes = run.dram_bytes;
     lr.memory_cycles = covered_cycles(run.transfers, f.clock);
-    const int64_t compute = std::max(lr.core[0].busy, lr.core[1].busy);
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";
     lr.overflows = run.overflows;
     lr.out = std::move(run.out);
@@ -200,6 +211,12 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     r.layers.push_back(std::move(lr));
   }
   r.total_cycles = to_cycles(prev_end, f.clock);
+  for (const auto& e : top->engines) r.stats.push_back(e->stat_group());
+  r.stats.push_back(top->dma.stat_group());
+  r.stats.push_back(top->dram.stat_group());
+  r.stats.push_back(top->input.stat_group());
+  r.stats.push_back(top->output.stat_group());
+  for (const auto& w : top->weights) r.stats.push_back(w->stat_group());
   return r;
 }
 

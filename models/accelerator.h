@@ -9,10 +9,12 @@
 #include "models/config.h"
 #include "models/dma.h"
 #include "models/dram.h"
+#include "models/hw/engine_caps.h"
 #include "models/layer.h"
 #include "models/scheduler.h"
 #include "models/stats/event_sink.h"
 #include "models/tiler.h"
+#include "models/stats/stat_group.h"
 
 namespace msq {
 
@@ -25,15 +27,26 @@ struct SimOptions {
   const std::vector<LayerPlan>* plans = nullptr;
 };
 
+// One engine on one layer.
 struct CoreResult {
   int64_t busy = 0, stall_dram = 0, stall_buffer = 0, stall_other = 0, jobs = 0;  // cycles
-  int64_t macs = 0;  // multiply-accumulates this core executed
+  int64_t macs = 0;          // multiply-accumulates this engine executed
+  int64_t rows = 0;          // rows of the layer it ran
+  int64_t spilled_rows = 0;  // of them, rows of a scheme it is not built for
+};
+
+// One engine of the design.
+struct EngineInfo {
+  std::string name, impl;
+  EngineCaps caps;
+  int64_t peak_macs_per_cycle = 0;  // the MACs its whole array can do per cycle (docs/report.md)
+  int acc_bits = 32;                // its own accumulator, or 0 when it follows each layer's
 };
 
 struct LayerResult {
   std::string name;
   int64_t m = 0, k = 0, n = 0, macs = 0;
-  int64_t sp2_rows = 0, fixed_rows = 0, lut_rows = 0, dsp_rows = 0, spilled_rows = 0;
+  int64_t sp2_rows = 0, fixed_rows = 0, spilled_rows = 0;
   bool packing = false;
   int64_t chain = 0;
   int lane_offset = 0, packed_w_bits = 0;
@@ -46,9 +59,10 @@ struct LayerResult {
   int group_pack = 1;
   int64_t weight_bytes = 0;         // the layer's weights once
   int64_t dram_by[3] = {0, 0, 0};   // weights, inputs, outputs read/written
-  int64_t est_compute[2] = {0, 0};  // the analytic estimate of each engine's busy cycles
+  std::vector<int64_t> est_compute;  // the analytic estimate of each engine's busy cycles
   int64_t start_cycle = 0, end_cycle = 0, cycles = 0;
-  CoreResult core[2];
+  std::vector<CoreResult> core;    // by engine slot
+  std::vector<int8_t> row_engine;  // per row: the slot of the engine that ran it
   int64_t dram_bytes = 0;
   int64_t memory_cycles = 0;  // cycles with at least one of the layer's transfers in flight
   std::string bound;          // "compute" | "memory"
@@ -62,12 +76,11 @@ struct SimResult {
   double clock_mhz = 0;
   DramStats dram;
   DmaStats dma;
-  int64_t peak_bytes[4] = {0, 0, 0, 0};  // input, output, weights (LUT), weights (DSP) buffers
-  int64_t capacity_bytes[4] = {0, 0, 0, 0};
+  std::vector<EngineInfo> engines;  // by slot
+  // What every block counted (docs/report.md, `stats`): the engines, the DMA, the DRAM, the
+  // buffers, in that order.
+  std::vector<StatGroup> stats;
   double dram_peak_bytes_per_s = 0;
-  // The MACs each core can do per cycle at best (docs/report.md): LUT rows x cols; DSP rows x
-  // cols, doubled when the design packs two products per DSP.
-  int64_t peak_macs_per_cycle[2] = {0, 0};
 };
 
 // Throws InputError when a layer cannot run on the design (named by its index and name).

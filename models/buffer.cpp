@@ -7,7 +7,13 @@
 namespace msq {
 
 Buffer::Buffer(sc_core::sc_module_name name, int64_t capacity_bytes)
-    : sc_module(name), capacity_(capacity_bytes) {}
+    : sc_module(name), stats_(basename()), capacity_(capacity_bytes) {
+  using U = StatGroup::Unit;
+  read_bytes_ = stats_.define("read_bytes", U::Bytes, "bytes read out");
+  write_bytes_ = stats_.define("write_bytes", U::Bytes, "bytes written in");
+  reads_ = stats_.define("reads", U::Count, "read transactions (a job's operands, a DMA store)");
+  writes_ = stats_.define("writes", U::Count, "write transactions (a DMA load, a job's results)");
+}
 
 void Buffer::acquire(int64_t bytes) {
   if (bytes > capacity_)

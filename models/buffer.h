@@ -6,6 +6,8 @@
 
 #include <systemc>
 
+#include "models/stats/stat_group.h"
+
 namespace msq {
 
 class Buffer : public sc_core::sc_module {
@@ -19,7 +21,21 @@ class Buffer : public sc_core::sc_module {
   int64_t peak_used() const { return peak_; }
   int64_t waits() const { return waits_; }
 
+  // A transaction of the block that reads or writes the buffer (a DMA load, an engine's job),
+  // counted per transaction for `layer`.
+  void read(int64_t bytes, int layer) {
+    stats_.add(read_bytes_, bytes, layer);
+    stats_.add(reads_, 1, layer);
+  }
+  void write(int64_t bytes, int layer) {
+    stats_.add(write_bytes_, bytes, layer);
+    stats_.add(writes_, 1, layer);
+  }
+  const StatGroup& stat_group() const { return stats_; }
+
  private:
+  StatGroup stats_;
+  int read_bytes_, write_bytes_, reads_, writes_;
   int64_t capacity_, used_ = 0, peak_ = 0, waits_ = 0;
   uint64_t next_ticket_ = 0, serving_ = 0;
   sc_core::sc_event changed_;

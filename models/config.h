@@ -71,29 +71,66 @@ enum class BalanceMode : uint8_t { Fixed, PerLayer };
 
 // accelerator.scheduler
 struct SchedulerConfig {
-  bool spill = false;  // SP2 rows may run on the DSP core when the LUT core is the bottleneck
-  int tile_n = 0;      // output columns per tile; 0 = the largest that fits the buffers
-  int tile_k = 0;      // reduction depth per tile; 0 = the largest that fits the buffers
+  // Rows may run on an engine that can run them but is not their scheme's home (SP2 rows on a
+  // DSP engine, ...) when that shortens the layer.
+  bool spill = false;
+  int tile_n = 0;  // output columns per tile; 0 = the largest that fits the buffers
+  int tile_k = 0;  // reduction depth per tile; 0 = the largest that fits the buffers
   MappingMode mapping = MappingMode::Fixed;
   BalanceMode balance = BalanceMode::Fixed;
 };
 
 // accelerator.engines: one entry per compute array, built by the engine registry
-// (models/hw/engine_registry.cpp) from its `impl`. Two engines for now: the first runs the SP2
-// rows, the second the fixed-point rows; their keys are lut_core and dsp_core below.
+// (models/hw/engine_registry.cpp) from its `impl`. Every kind reads the keys it knows: rows, cols
+// and pipeline_depth (all), packing, lane_offset and drain_cycles (dsp48), and its accumulator.
 struct EngineSpec {
   std::string impl;
   std::string name;
+  int rows = 32, cols = 32, pipeline_depth = 4;
+  bool packing = true;
+  int lane_offset = 0;
+  int drain_cycles = 1;
+  // The engine's own accumulator registers. Without one (own_accumulator false) the engine's
+  // registers are as wide as each layer asks (accelerator.accumulator, or a trace's acc_bits).
+  bool own_accumulator = false;
+  AccumulatorConfig accumulator;
+
+  LutCoreConfig lut() const { return {rows, cols, pipeline_depth}; }
+  DspCoreConfig dsp() const {
+    return {rows, cols, pipeline_depth, packing, lane_offset, drain_cycles};
+  }
 };
 
+inline EngineSpec lut_engine_spec(const LutCoreConfig& c, std::string name = "lut_core") {
+  EngineSpec e;
+  e.impl = "lut_sp2", e.name = std::move(name);
+  e.rows = c.rows, e.cols = c.cols, e.pipeline_depth = c.pipeline_depth;
+  return e;
+}
+inline EngineSpec dsp_engine_spec(const DspCoreConfig& c, std::string name = "dsp_core") {
+  EngineSpec e;
+  e.impl = "dsp48", e.name = std::move(name);
+  e.rows = c.rows, e.cols = c.cols, e.pipeline_depth = c.pipeline_depth;
+  e.packing = c.packing, e.lane_offset = c.lane_offset, e.drain_cycles = c.drain_cycles;
+  return e;
+}
+
 struct AcceleratorConfig {
-  std::vector<EngineSpec> engines = {{"lut_sp2", "lut_core"}, {"dsp48", "dsp_core"}};
+  // The engines in list order. Empty: the old spelling's two engines, lut_core (lut_sp2, from the
+  // lut_core keys) and dsp_core (dsp48, from the dsp_core keys); engine_specs() resolves either.
+  std::vector<EngineSpec> engines;
   LutCoreConfig lut_core;
   DspCoreConfig dsp_core;
   AccumulatorConfig accumulator;
   BufferConfig buffers;
   SchedulerConfig scheduler;
 };
+
+// The accelerator's engines, whichever spelling the config used.
+inline std::vector<EngineSpec> engine_specs(const AcceleratorConfig& a) {
+  if (!a.engines.empty()) return a.engines;
+  return {lut_engine_spec(a.lut_core), dsp_engine_spec(a.dsp_core)};
+}
 
 // memory.dram: timing in DRAM clock cycles (tCK), from the preset then any overrides.
 struct DramConfig {

@@ -18,6 +18,13 @@ Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, D
       dram_(dram),
       port_free_(size_t(std::max(cfg.axi_ports, 1))),
       port_busy_(port_free_.size(), false) {
+  using U = StatGroup::Unit;
+  bytes_id_[0] = group_.define("weights_bytes", U::Bytes, "bytes of the weights stream");
+  bytes_id_[1] = group_.define("inputs_bytes", U::Bytes, "bytes of the inputs stream");
+  bytes_id_[2] = group_.define("outputs_bytes", U::Bytes, "bytes of the outputs stream");
+  transfers_id_ = group_.define("transfers", U::Count, "DMA transfers (descriptors)");
+  busy_id_ =
+      group_.define("busy", U::Cycles, "cycles with a transfer in flight, summed over streams");
   const std::vector<int>* bound[3] = {&cfg.streams.weights, &cfg.streams.inputs,
                                       &cfg.streams.outputs};
   for (int k = 0; k < 3; ++k) {
@@ -41,6 +48,7 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const int64_t bytes = seg_bytes * seg_count;
   if (bytes <= 0) return;
   const std::vector<int>& ports = ports_[int(kind)];
+  const int layer = StatGroup::current_layer();  // read before the first wait
   // A transfer that hands the DRAM chunks waits in between; the ports stay its own till the end.
   const auto busy = [&] {
     for (int p : ports)
@@ -58,7 +66,7 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const sc_time axi_end = start + port_clock_ * double(axi_cycles);
   sc_time dram_end;
   if (!cfg_.streams.any()) {
-    dram_end = dram_.access(start, addr, seg_bytes, seg_stride, seg_count, write);
+    dram_end = dram_.serve(start, addr, seg_bytes, seg_stride, seg_count, write, layer);
   } else {
     // Streams in parallel share the DRAM, which serves requests in arrival order. A transfer
     // paced by its ports must not claim the DRAM for its whole length at once: it hands the
@@ -68,7 +76,7 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
     const auto issue = [&](uint64_t a, int64_t len, int64_t stride, int64_t n) {
       const sc_time ready = start + port_clock_ * double(done / beat);
       if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
-      dram_end = std::max(dram_end, dram_.access(ready, a, len, stride, n, write));
+      dram_end = std::max(dram_end, dram_.serve(ready, a, len, stride, n, write, layer));
       done += len * n;
     };
     for (int64_t s = 0; s < seg_count;) {
@@ -88,6 +96,9 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   }
   const sc_time end = std::max(axi_end, dram_end);
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);
+  group_.add(busy_id_, int64_t((end - begin) / clock_ + 0.5), layer);
+  group_.add(transfers_id_, 1, layer);
+  group_.add(bytes_id_[int(kind)], bytes, layer);
   for (int p : ports) port_free_[size_t(p)] = end, port_busy_[size_t(p)] = false;
   port_released_.notify(sc_core::SC_ZERO_TIME);
   ++stats_.transfers;

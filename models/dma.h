@@ -12,6 +12,7 @@
 
 #include "models/config.h"
 #include "models/hw/memory/dram_model.h"
+#include "models/stats/stat_group.h"
 
 namespace msq {
 
@@ -33,6 +34,7 @@ class Dma : public sc_core::sc_module {
                 int64_t seg_count, bool write);
 
   const DmaStats& stats() const { return stats_; }
+  const StatGroup& stat_group() const { return group_; }
   // The ports a stream uses (0-based).
   const std::vector<int>& ports(Traffic kind) const { return ports_[int(kind)]; }
 
@@ -48,6 +50,8 @@ class Dma : public sc_core::sc_module {
   std::vector<bool> port_busy_;  // a transfer holds the port (it may wait between DRAM chunks)
   sc_core::sc_event port_released_;
   DmaStats stats_;
+  StatGroup group_{"dma"};
+  int bytes_id_[3], transfers_id_, busy_id_;
 };
 
 }  // namespace msq

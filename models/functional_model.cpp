@@ -105,6 +105,13 @@ FunctionalResult run_functional(const QuantLayer& l, const ActTensor& in, kernel
     bad(l, fmt::format("act_bits {} not in 1..16", l.act_bits));
   if (l.acc_bits < 2 || l.acc_bits > 64)
     bad(l, fmt::format("acc_bits {} not in 2..64", l.acc_bits));
+  if (!l.row_acc_bits.empty()) {
+    if (int64_t(l.row_acc_bits.size()) != l.shape.m())
+      bad(l, fmt::format("{} per-row accumulator widths for {} rows", l.row_acc_bits.size(),
+                         l.shape.m()));
+    for (uint8_t b : l.row_acc_bits)
+      if (b < 2 || b > 64) bad(l, fmt::format("a row's accumulator width {} not in 2..64", b));
+  }
   if (in.b != s.batch || in.c != s.in_c || in.h != s.in_h || in.w != s.in_w ||
       in.data.size() != in.size())
     bad(l, fmt::format("input is [{}, {}, {}, {}] ({} values), the layer expects [{}, {}, {}, {}]",

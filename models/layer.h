@@ -43,6 +43,9 @@ struct QuantLayer {
   int act_bits = 8;  // activation width, input and output
   int acc_bits = 32;
   Overflow overflow = Overflow::Wrap;
+  // Per row, when the rows run on engines of different accumulators (an engine's own
+  // accumulator, docs/config.md): each row's width and Overflow; empty: acc_bits and overflow.
+  std::vector<uint8_t> row_acc_bits, row_overflow;
   OutputKind output = OutputKind::Activations;
   std::vector<int32_t> weights;  // [M][K] (int32: an 8-bit SP2 level reaches 2^15)
   std::vector<uint8_t> scheme;   // [M] Scheme values

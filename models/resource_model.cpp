@@ -347,39 +347,40 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   e.bram36_avail = cfg.device.bram36;
 
   const auto& ac = cfg.accelerator;
-  {
-    const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
-    const bool bitserial = !ac.engines.empty() && ac.engines[0].impl == "lut_sp2_bitserial";
-    const PeCost p = bitserial ? bitserial_pe_cost(cfg, k) : sp2_pe_cost(cfg, k);
-    const PeCost g = engine_glue_cost(ac.lut_core.rows, ac.lut_core.cols,
-                                      Sp2Format(cfg.workload.weight_bits).bits,
-                                      cfg.workload.act_bits, ac.accumulator.bits, k);
-    e.lines.push_back(
-        {"lut_core", round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
-  }
-  {
-    const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
-    const bool actpack = ac.engines.size() > 1 && ac.engines[1].impl == "dsp48_actpack";
-    const PeCost p = actpack ? actpack_pe_cost(cfg, k) : dsp_pe_cost(cfg, k);
+  // One line per engine: its kind's PE cost with its own keys and accumulator, plus its glue.
+  for (const EngineSpec& sp : engine_specs(ac)) {
+    RunConfig one = cfg;
+    one.accelerator.lut_core = sp.lut();
+    one.accelerator.dsp_core = sp.dsp();
+    if (sp.own_accumulator) one.accelerator.accumulator.bits = sp.accumulator.bits;
+    const int acc_bits = one.accelerator.accumulator.bits;
+    const int64_t n = int64_t(sp.rows) * sp.cols;
     const int b = cfg.workload.weight_bits;
     const int a = cfg.workload.act_bits;
-    const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
-    bool packed = false;
-    int D = 0;
-    if (actpack) {
-      D = ac.dsp_core.lane_offset > 0 ? ac.dsp_core.lane_offset : max_act_lane_offset(geo, a);
-      packed = ac.dsp_core.packing && act_packed_max_chain(geo, ActPackLayout{a, b, D}) >= 1;
-    } else if (dsp_core_packed(cfg)) {
-      packed = true;
-      D = ac.dsp_core.lane_offset > 0 ? ac.dsp_core.lane_offset : max_lane_offset(geo, b);
+    PeCost p, g;
+    if (sp.impl == "lut_sp2" || sp.impl == "lut_sp2_bitserial") {
+      p = sp.impl == "lut_sp2" ? sp2_pe_cost(one, k) : bitserial_pe_cost(one, k);
+      g = engine_glue_cost(sp.rows, sp.cols, Sp2Format(b).bits, a, acc_bits, k);
+    } else {
+      const bool actpack = sp.impl == "dsp48_actpack";
+      p = actpack ? actpack_pe_cost(one, k) : dsp_pe_cost(one, k);
+      const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
+      bool packed = false;
+      int D = 0;
+      if (actpack) {
+        D = sp.lane_offset > 0 ? sp.lane_offset : max_act_lane_offset(geo, a);
+        packed = sp.packing && act_packed_max_chain(geo, ActPackLayout{a, b, D}) >= 1;
+      } else if (dsp_core_packed(one)) {
+        packed = true;
+        D = sp.lane_offset > 0 ? sp.lane_offset : max_lane_offset(geo, b);
+      }
+      // Packed weights widen the row operand; packed activations the column operand.
+      const int row_bits = packed && !actpack ? D + b : b;
+      const int col_bits = packed && actpack ? D + a : a;
+      g = engine_glue_cost(sp.rows, sp.cols, row_bits, col_bits, (packed ? 2 : 1) * acc_bits, k);
     }
-    // Packed weights widen the row operand; packed activations the column operand.
-    const int row_bits = packed && !actpack ? D + b : b;
-    const int col_bits = packed && actpack ? D + a : a;
-    const PeCost g = engine_glue_cost(ac.dsp_core.rows, ac.dsp_core.cols, row_bits, col_bits,
-                                      (packed ? 2 : 1) * ac.accumulator.bits, k);
     e.lines.push_back(
-        {"dsp_core", round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
+        {sp.name, round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
   }
   e.lines.push_back(
       {"buffers", 0, 0, 0,

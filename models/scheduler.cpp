@@ -1,3 +1,5 @@
+// The weight loaders are spawned one per engine.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "models/scheduler.h"
 
 #include <algorithm>
@@ -27,10 +29,9 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   const LayerShape& s = L.shape;
   run.plan = plan ? *plan : plan_layer(L, cfg, where);
   const LayerPlan& p = run.plan;
-  // The plan still has two slots (core_weight_bytes, blocks(0/1)); simulate() admits no other
-  // engine count.
   const int engines = int(wloads.size());
-  if (engines != 2) throw std::logic_error("prepare_layer: the plan has two engine slots");
+  if (engines != int(p.engines.size()))
+    throw std::logic_error("prepare_layer: the plan's engines are not the fabric's");
   run.wloads.assign(size_t(engines), {});
   run.resident_release.assign(size_t(engines), 0);
   run.core.assign(size_t(engines), {});
@@ -44,20 +45,23 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   next_addr = align(next_addr + uint64_t(s.n() * s.m() * p.out_bytes), page_bytes);
 
   // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
-  uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
-  std::vector<uint64_t> block_off[2];
+  std::vector<uint64_t> core_base(size_t(engines), run.w_addr);
+  for (int c = 1; c < engines; ++c)
+    core_base[size_t(c)] =
+        core_base[size_t(c - 1)] + uint64_t(p.engines[size_t(c - 1)].weight_bytes);
+  std::vector<std::vector<uint64_t>> block_off(size_t(engines));
   for (int c = 0; c < engines; ++c) {
     uint64_t off = 0;
     for (const RowBlock& blk : p.blocks(c)) {
-      block_off[c].push_back(off);
+      block_off[size_t(c)].push_back(off);
       off += uint64_t(ceil_div(blk.weight_bits_per_k * s.k(), 8));
     }
   }
   if (p.weights_resident) {
     for (int c = 0; c < engines; ++c)
-      if (p.core_weight_bytes[c] > 0) {
-        run.wloads[c].push_back({core_base[c], p.core_weight_bytes[c]});
-        run.resident_release[c] = p.core_weight_bytes[c];
+      if (p.engines[size_t(c)].weight_bytes > 0) {
+        run.wloads[c].push_back({core_base[size_t(c)], p.engines[size_t(c)].weight_bytes});
+        run.resident_release[c] = p.engines[size_t(c)].weight_bytes;
       }
   }
 
@@ -88,9 +92,11 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
     return c;
   };
   std::vector<int64_t> in_id(size_t(NT * KT), -1), in_chunk(size_t(NT * KT), -1), in_last;
-  std::vector<int64_t> w_id[2], w_chunk[2];
-  std::vector<std::pair<size_t, size_t>> w_last[2];  // (step, job) of each load's last use
-  const size_t first_wload[2] = {run.wloads[0].size(), run.wloads[1].size()};
+  std::vector<std::vector<int64_t>> w_id(size_t(engines)), w_chunk(size_t(engines));
+  // (step, job) of each load's last use
+  std::vector<std::vector<std::pair<size_t, size_t>>> w_last(size_t(engines));
+  std::vector<size_t> first_wload(size_t(engines));
+  for (int c = 0; c < engines; ++c) first_wload[size_t(c)] = run.wloads[c].size();
   for (int c = 0; c < engines; ++c) {
     w_id[c].assign(p.blocks(c).size() * size_t(KT), -1);
     w_chunk[c].assign(w_id[c].size(), -1);
@@ -174,13 +180,13 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
 }
 
 Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input,
-                     Buffer& output, Buffer& weights_lut, Buffer& weights_dsp)
+                     Buffer& output, std::vector<Buffer*> weights)
     : sc_module(name),
       f_(fabric),
       dma_(dma),
       input_(input),
       output_(output),
-      weights_{&weights_lut, &weights_dsp} {
+      weights_(std::move(weights)) {
   // A fault that names no output would inject nothing and the cross-check would pass: refuse it.
   // (The command line resolves MSQSIM_FAULT and reports a bad one as the user's error.)
   const FaultInjection& fi = fabric.fault;
@@ -197,8 +203,10 @@ Scheduler::Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buf
   SC_THREAD(input_retire);
   SC_THREAD(output_alloc);
   SC_THREAD(output_writer);
-  SC_THREAD(weight_loader_lut);
-  SC_THREAD(weight_loader_dsp);
+  // One weight loader per engine, each filling that engine's part of the weight buffer.
+  for (size_t e = 0; e < weights_.size(); ++e)
+    sc_core::sc_spawn([this, e] { weight_loader(int(e)); },
+                      (std::string("weight_loader_") + std::to_string(e)).c_str());
 }
 
 void Scheduler::record(LayerRun& run, sc_time t0) {
@@ -223,8 +231,10 @@ void Scheduler::input_loader() {
     if (run.values) gather_inputs(run, ld, f_.in_values[int64_t(gl)]);
     const sc_time t0 = sc_core::sc_time_stamp();
     EventSink::tag(l, ld.tile);  // the timeline's layer and tile of the transfer
+    StatGroup::set_current_layer(l);
     dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(ld.in_offset), ld.seg_bytes,
                   ld.seg_stride, ld.seg_count, false);
+    input_.write(tm.bytes, l);
     record(run, t0);
     run.dram_bytes += tm.bytes;
     run.dram_by[int(Traffic::Inputs)] += tm.bytes;
@@ -282,6 +292,8 @@ void Scheduler::output_writer() {
     const int64_t rows = int64_t(run.mt_rows[size_t(ot.mt)].size());
     const sc_time t0 = sc_core::sc_time_stamp();
     EventSink::tag(l, ot.tile);
+    StatGroup::set_current_layer(l);
+    output_.read(tile.tn * rows * ob, l);
     // Outputs are stored HWC too: a tile of all rows is one contiguous run, a tile of some rows
     // one run per pixel.
     const uint64_t addr = run.out_addr + uint64_t((tile.n0 * M + run.mt_ch0[size_t(ot.mt)]) * ob);
@@ -310,7 +322,9 @@ void Scheduler::weight_loader(int core) {
       weights_[core]->acquire(w.bytes);
       const sc_time t0 = sc_core::sc_time_stamp();
       EventSink::tag(int(l), -1);
+      StatGroup::set_current_layer(int(l));
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
+      weights_[size_t(core)]->write(w.bytes, int(l));
       record(run, t0);
       run.dram_bytes += w.bytes;
       run.dram_by[int(Traffic::Weights)] += w.bytes;

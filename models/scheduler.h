@@ -1,7 +1,7 @@
 // The scheduler: turns each layer's plan into steps and core jobs, and drives the data movement
-// around the cores: input tiles into the input buffer, weights into each core's half of the weight
-// buffer, output tiles out of the output buffer. Layers run one after the other: a layer's inputs
-// are loaded only once the previous layer's outputs are in DRAM.
+// around the engines: input tiles into the input buffer, weights into each engine's part of the
+// weight buffer, output tiles out of the output buffer. Layers run one after the other: a layer's
+// inputs are loaded only once the previous layer's outputs are in DRAM.
 #pragma once
 
 #include <deque>
@@ -51,6 +51,8 @@ struct Fabric {
   std::map<int64_t, OutputTileValues> out_values;  // by global output tile
   sc_core::sc_time clock;
   DspKind dsp_kind = DspKind::DSP48E1;
+  Buffer* input_buffer = nullptr;  // for the engines' reads and writes (their statistics)
+  Buffer* output_buffer = nullptr;
   FaultInjection fault;
 };
 
@@ -65,7 +67,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
 class Scheduler : public sc_core::sc_module {
  public:
   Scheduler(sc_core::sc_module_name name, Fabric& fabric, Dma& dma, Buffer& input, Buffer& output,
-            Buffer& weights_lut, Buffer& weights_dsp);
+            std::vector<Buffer*> weights /* by engine slot */);
 
  private:
   void input_loader();
@@ -73,8 +75,6 @@ class Scheduler : public sc_core::sc_module {
   void output_alloc();
   void output_writer();
   void weight_loader(int core);
-  void weight_loader_lut() { weight_loader(kLut); }
-  void weight_loader_dsp() { weight_loader(kDsp); }
   void record(LayerRun& run, sc_core::sc_time t0);
   void gather_inputs(const LayerRun& run, const InputLoad& st, InputTileValues& v);
   void write_outputs(LayerRun& run, int tile, OutputTileValues& v);
@@ -82,7 +82,7 @@ class Scheduler : public sc_core::sc_module {
   Fabric& f_;
   Dma& dma_;
   Buffer &input_, &output_;
-  Buffer* weights_[2];
+  std::vector<Buffer*> weights_;
 };
 
 }  // namespace msq

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 
 #include "models/arith/acc_bound.h"
 #include "models/arith/packed_dsp.h"
@@ -10,6 +12,7 @@
 #include "models/arith/sp2.h"
 #include "models/error.h"
 #include "models/plan/mapper.h"
+#include "models/hw/engine_registry.h"
 
 namespace msq {
 
@@ -25,10 +28,21 @@ int magnitude_bits(uint8_t scheme, int bits) {
   return scheme == uint8_t(Scheme::Sp2) ? Sp2Format(bits).F + 2 : bits;
 }
 
-// Estimated busy cycles of each core for a row split, for balancing the spill.
-struct CoreEstimate {
-  int64_t lut = 0, dsp = 0;
+// What the estimate of an engine's cycles needs to know of a set of rows: how many, how many of
+// them run one per slice on a packing engine whatever happens (fixed rows of 8 bits or more: their
+// packed chain would be too short to pay for itself), and the widest weight of the others.
+struct RowSet {
+  int64_t n = 0, wide = 0;
+  int max_mag = 0;
+  void add(const RowSet& o) {
+    n += o.n, wide += o.wide;
+    max_mag = std::max(max_mag, o.max_mag);
+  }
 };
+
+const char* scheme_name(uint8_t scheme) {
+  return scheme == uint8_t(Scheme::Sp2) ? "SP2" : "fixed";
+}
 
 }  // namespace
 
@@ -51,135 +65,231 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   const auto& acc = cfg.accelerator;
   const int64_t M = s.m(), K = s.k(), N = s.n();
   LayerPlan p;
-  if (acc.lut_core.rows < 1 || acc.lut_core.cols < 1 || acc.dsp_core.rows < 1 ||
-      acc.dsp_core.cols < 1)
-    throw InputError(where + ": the LUT and DSP arrays need at least one row and one column");
+  const std::vector<EngineSpec> specs = engine_specs(acc);
+  const size_t E = specs.size();
+  if (E == 0) throw InputError(where + ": the accelerator has no engine (accelerator.engines)");
+  std::vector<EngineCaps> caps;
+  for (const EngineSpec& e : specs) {
+    caps.push_back(engine_kind(e.impl, e.name).caps(e));
+    if (e.rows < 1 || e.cols < 1)
+      throw InputError(where + ": engine " + e.name + " needs at least one row and one column");
+  }
   if (M < 1 || K < 1 || N < 1) throw InputError(where + ": the layer has an empty dimension");
   if (int64_t(L.scheme.size()) != M || int64_t(L.bits.size()) != M)
     throw InputError(where + ": scheme and bits must have one entry per row");
-
-  // Rows by class.
-  std::vector<int32_t> sp2, low_fixed, wide_fixed;
-  int low_bits = 0, sp2_bits = 0;
-  for (int32_t m = 0; m < M; ++m) {
-    if (L.scheme[m] == uint8_t(Scheme::Sp2)) {
-      sp2.push_back(m);
-      sp2_bits = std::max(sp2_bits, magnitude_bits(L.scheme[m], L.bits[m]));
-    } else if (L.bits[m] >= 8) {  // 8-bit rows leave a packed chain too short to pay for itself
-      wide_fixed.push_back(m);
-    } else {
-      low_fixed.push_back(m);
-      low_bits = std::max(low_bits, int(L.bits[m]));
-    }
-  }
-  p.sp2_rows = int64_t(sp2.size());
+  for (int32_t m = 0; m < M; ++m) p.sp2_rows += L.scheme[m] == uint8_t(Scheme::Sp2);
   p.fixed_rows = M - p.sp2_rows;
 
+  // Each engine's accumulator on this layer: its own, else the layer's.
+  std::vector<int> acc_bits(E);
+  for (size_t e = 0; e < E; ++e)
+    acc_bits[e] = specs[e].own_accumulator ? specs[e].accumulator.bits : L.acc_bits;
+
   const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
-  // dsp48_actpack packs two columns of one row per slice, not two rows: its rows run one per
-  // slice here and the engine packs each job's columns itself.
-  const bool act_packing = acc.engines.size() > 1 && acc.engines[1].impl == "dsp48_actpack";
-  // The packed layout for a given weight width, or chain 0 when it cannot pack.
-  auto layout = [&](int w_bits, int& D) -> int64_t {
+  // Engine e's packed layout for a given weight width, or chain 0 when it cannot pack.
+  auto layout = [&](size_t e, int w_bits, int& D) -> int64_t {
     // Two rows of a slice share its activation: rows of different groups never do.
-    if (!acc.dsp_core.packing || act_packing || w_bits == 0 || s.groups > 1) return 0;
-    D = acc.dsp_core.lane_offset > 0 ? acc.dsp_core.lane_offset : max_lane_offset(geo, w_bits);
+    if (!caps[e].packing || !specs[e].packing || w_bits == 0 || s.groups > 1) return 0;
+    D = specs[e].lane_offset > 0 ? specs[e].lane_offset : max_lane_offset(geo, w_bits);
     const int64_t chain = packed_max_chain(geo, PackedLayout{w_bits, L.act_bits, D});
     if (chain < 1) return 0;
-    if (!packing_overflow_safe(L.acc_bits, K, L.act_bits, w_bits)) return 0;
+    if (!packing_overflow_safe(acc_bits[e], K, L.act_bits, w_bits)) return 0;
     return chain;
   };
-
-  const auto& lc = acc.lut_core;
-  const auto& dc = acc.dsp_core;
-  auto estimate = [&](int64_t lut_rows, int64_t packed_rows, int64_t single_rows, int64_t chain) {
-    CoreEstimate e;
-    e.lut = ceil_div(lut_rows, lc.rows) * ceil_div(N, lc.cols) * K;
-    const int64_t units = ceil_div(packed_rows, 2);
-    e.dsp = ceil_div(units, dc.rows) * ceil_div(N, dc.cols) *
-                (K + (chain > 0 ? ceil_div(K, chain) * dc.drain_cycles : 0)) +
-            ceil_div(single_rows, dc.rows) * ceil_div(N, dc.cols) * K;
-    return e;
+  // Estimated busy cycles of engine e running a set of rows.
+  auto estimate = [&](size_t e, const RowSet& r) -> int64_t {
+    const EngineSpec& sp = specs[e];
+    const int64_t passes = ceil_div(N, sp.cols);
+    if (!caps[e].packing) return ceil_div(r.n, sp.rows) * passes * K;
+    int D = 0;
+    const int64_t chain = layout(e, r.wide < r.n ? r.max_mag : 0, D);
+    const int64_t packed = chain > 0 ? r.n - r.wide : 0, single = r.n - packed;
+    return ceil_div(ceil_div(packed, 2), sp.rows) * passes *
+               (K + (chain > 0 ? ceil_div(K, chain) * sp.drain_cycles : 0)) +
+           ceil_div(single, sp.rows) * passes * K;
+  };
+  auto row_set = [&](int32_t m) {
+    RowSet r;
+    r.n = 1;
+    if (L.scheme[m] != uint8_t(Scheme::Sp2) && L.bits[m] >= 8)
+      r.wide = 1;
+    else
+      r.max_mag = magnitude_bits(L.scheme[m], L.bits[m]);
+    return r;
   };
 
-  // How many SP2 rows to move to the DSP core (only with scheduler.spill).
-  int64_t spill = 0;
-  int D0 = 0, Ds = 0;
-  const int64_t chain0 = layout(low_bits, D0);
-  const int64_t chain_s = layout(std::max(low_bits, sp2_bits), Ds);
+  // Which engines may run each row: those built for its scheme (or, when none is, every engine
+  // that can run it); with scheduler.spill also any other engine that can run it.
+  std::vector<uint32_t> home(size_t(M), 0), able(size_t(M), 0);
+  for (int32_t m = 0; m < M; ++m) {
+    for (size_t e = 0; e < E; ++e)
+      if (caps[e].can_run(L.scheme[m], L.bits[m])) {
+        able[size_t(m)] |= 1u << e;
+        if (caps[e].home(L.scheme[m])) home[size_t(m)] |= 1u << e;
+      }
+    if (!able[size_t(m)]) {
+      std::string list;
+      for (size_t e = 0; e < E; ++e) {
+        const EngineCaps& c = caps[e];
+        std::string runs = c.sp2 && c.fixed ? "SP2 and fixed"
+                           : c.sp2          ? "SP2"
+                           : c.fixed        ? "fixed"
+                                            : "no";
+        list += fmt::format("{}{} ({}: {} rows of {}..{} bits)", e ? ", " : "", specs[e].name,
+                            specs[e].impl, runs, c.min_bits, c.max_bits);
+      }
+      throw InputError(
+          fmt::format("{}: row {} ({}, {} bits) has no engine that can run it; the engines are {} "
+                      "(accelerator.engines)",
+                      where, m, scheme_name(L.scheme[m]), int(L.bits[m]), list));
+    }
+    if (!home[size_t(m)]) {
+      // An engine built for the row's scheme that cannot take its width does not hand the row to
+      // another engine unasked: only scheduler.spill (or the mapping search) moves it.
+      if (!acc.scheduler.spill && opt.spill < 0)
+        for (size_t e = 0; e < E; ++e)
+          if (caps[e].home(L.scheme[m])) {
+            if (specs[e].impl == "lut_sp2_bitserial")
+              throw InputError(fmt::format(
+                  "{}: row {} is a {}-bit SP2 row; the lut_sp2_bitserial engine's digits shift "
+                  "by at most {} and its weights need {} (SP2 rows of 3..7 bits)",
+                  where, m, int(L.bits[m]), kBitSerialMaxShift, sp2_max_digit_shift(L.bits[m])));
+            throw InputError(fmt::format(
+                "{}: row {} ({}, {} bits): engine {} ({}) is built for it but takes {}..{} bits; "
+                "accelerator.scheduler.spill lets another engine run it",
+                where, m, scheme_name(L.scheme[m]), int(L.bits[m]), specs[e].name, specs[e].impl,
+                caps[e].min_bits, caps[e].max_bits));
+          }
+      home[size_t(m)] = able[size_t(m)];
+    }
+    if (acc.scheduler.spill || opt.spill >= 0)
+      able[size_t(m)] |= home[size_t(m)];
+    else
+      able[size_t(m)] = home[size_t(m)];
+  }
+
+  // First placement: each row to its home engines, split among several in proportion to their
+  // peak throughput, in row order.
+  std::vector<std::vector<int32_t>> rows_of(E);
+  {
+    std::map<uint32_t, std::vector<int32_t>> by_home;
+    for (int32_t m = 0; m < M; ++m) by_home[home[size_t(m)]].push_back(m);
+    for (const auto& [mask, rows] : by_home) {
+      std::vector<size_t> es;
+      int64_t total = 0;
+      for (size_t e = 0; e < E; ++e)
+        if (mask >> e & 1)
+          es.push_back(e),
+              total += engine_kind(specs[e].impl, specs[e].name).peak_macs_per_cycle(specs[e]);
+      size_t at = 0;
+      int64_t acc_peak = 0;
+      for (size_t i = 0; i < es.size(); ++i) {
+        acc_peak +=
+            engine_kind(specs[es[i]].impl, specs[es[i]].name).peak_macs_per_cycle(specs[es[i]]);
+        const size_t end =
+            i + 1 == es.size()
+                ? rows.size()
+                : size_t(int64_t(rows.size()) * acc_peak / std::max<int64_t>(1, total));
+        for (; at < end; ++at) rows_of[es[i]].push_back(rows[at]);
+      }
+    }
+    for (auto& r : rows_of) std::sort(r.begin(), r.end());
+  }
+
+  // Then move rows between engines while that shortens the layer: for each pair, the best number
+  // of the source's last movable rows, taken when it lowers the busiest engine's estimate, or
+  // keeps it and lowers the pair's. Deterministic: pairs in list order, the fewest rows on a tie.
   if (opt.spill >= 0) {
-    spill = std::min<int64_t>(opt.spill, int64_t(sp2.size()));
-  } else if (acc.scheduler.spill && !sp2.empty()) {
-    auto cost = [&](int64_t k) {
-      const int64_t ch = k > 0 ? chain_s : chain0;
-      const int64_t packed = ch > 0 ? int64_t(low_fixed.size()) + k : 0;
-      const int64_t single =
-          int64_t(wide_fixed.size()) + (ch > 0 ? 0 : int64_t(low_fixed.size()) + k);
-      const CoreEstimate e = estimate(int64_t(sp2.size()) - k, packed, single, ch);
-      return std::max(e.lut, e.dsp);
+    // The mapping search's split (two engines): the last opt.spill SP2 rows of the SP2 engine
+    // move to the other one.
+    if (E != 2)
+      throw InputError(fmt::format("{}: accelerator.scheduler.balance: per_layer needs exactly two "
+                                   "engines; the design has {}",
+                                   where, E));
+    const size_t a = caps[0].home_sp2 ? 0 : 1, b = 1 - a;
+    std::vector<int32_t> mv, keep;
+    for (int32_t m : rows_of[a])
+      (L.scheme[m] == uint8_t(Scheme::Sp2) && (able[size_t(m)] >> b & 1) ? mv : keep).push_back(m);
+    const size_t k = size_t(std::min<int64_t>(opt.spill, int64_t(mv.size())));
+    keep.insert(keep.end(), mv.begin(), mv.end() - int64_t(k));
+    rows_of[b].insert(rows_of[b].end(), mv.end() - int64_t(k), mv.end());
+    std::sort(keep.begin(), keep.end());
+    std::sort(rows_of[b].begin(), rows_of[b].end());
+    rows_of[a] = std::move(keep);
+  } else if (E > 1) {
+    auto set_of = [&](const std::vector<int32_t>& rows) {
+      RowSet r;
+      for (int32_t m : rows) r.add(row_set(m));
+      return r;
     };
-    int64_t best = cost(0);
-    for (int64_t k = 1; k <= int64_t(sp2.size()); ++k) {
-      const int64_t c = cost(k);
-      if (c < best) best = c, spill = k;
+    std::vector<int64_t> est(E);
+    for (size_t e = 0; e < E; ++e) est[e] = estimate(e, set_of(rows_of[e]));
+    for (int iter = 0; iter < 64; ++iter) {
+      bool moved = false;
+      for (size_t a = 0; a < E; ++a)
+        for (size_t b = 0; b < E; ++b) {
+          if (a == b || rows_of[a].empty()) continue;
+          std::vector<int32_t> mv;
+          RowSet fixed_part;
+          for (int32_t m : rows_of[a])
+            if (able[size_t(m)] >> b & 1)
+              mv.push_back(m);
+            else
+              fixed_part.add(row_set(m));
+          if (mv.empty()) continue;
+          int64_t others = 0;
+          for (size_t e = 0; e < E; ++e)
+            if (e != a && e != b) others = std::max(others, est[e]);
+          const int64_t cur_pair = std::max(est[a], est[b]);
+          const int64_t cur = std::max(others, cur_pair);
+          // Prefix sets of mv: what stays on a when the last k move.
+          std::vector<RowSet> prefix(mv.size() + 1);
+          for (size_t i = 0; i < mv.size(); ++i) {
+            prefix[i + 1] = prefix[i];
+            prefix[i + 1].add(row_set(mv[i]));
+          }
+          const RowSet to_base = set_of(rows_of[b]);
+          RowSet moved_set;
+          size_t best_k = 0;
+          int64_t best = cur, best_pair = cur_pair, best_ea = 0, best_eb = 0;
+          for (size_t k = 1; k <= mv.size(); ++k) {
+            moved_set.add(row_set(mv[mv.size() - k]));
+            RowSet stay = fixed_part, to = to_base;
+            stay.add(prefix[mv.size() - k]);
+            to.add(moved_set);
+            const int64_t ea = estimate(a, stay), eb = estimate(b, to);
+            const int64_t pair = std::max(ea, eb), ms = std::max(others, pair);
+            if (ms < best || (ms == best && pair < best_pair)) {
+              best = ms, best_pair = pair, best_k = k, best_ea = ea, best_eb = eb;
+            }
+          }
+          if (best_k == 0) continue;
+          const std::vector<int32_t> go(mv.end() - int64_t(best_k), mv.end());
+          std::vector<int32_t> keep;
+          std::set_difference(rows_of[a].begin(), rows_of[a].end(), go.begin(), go.end(),
+                              std::back_inserter(keep));
+          rows_of[a] = std::move(keep);
+          rows_of[b].insert(rows_of[b].end(), go.begin(), go.end());
+          std::sort(rows_of[b].begin(), rows_of[b].end());
+          est[a] = best_ea, est[b] = best_eb;
+          moved = true;
+        }
+      if (!moved) break;
     }
   }
-  p.spilled_rows = spill;
-  std::vector<int32_t> lut_rows(sp2.begin(), sp2.end() - spill);
-  std::vector<int32_t> dsp_candidates = low_fixed;
-  dsp_candidates.insert(dsp_candidates.end(), sp2.end() - spill, sp2.end());
-  std::sort(dsp_candidates.begin(), dsp_candidates.end());
-  p.chain = spill > 0 ? chain_s : chain0;
-  p.lane_offset = spill > 0 ? Ds : D0;
-  p.packed_w_bits = spill > 0 ? std::max(low_bits, sp2_bits) : low_bits;
-  p.packing = p.chain > 0 && !dsp_candidates.empty();
 
+  p.row_engine.assign(size_t(M), 0);
+  for (size_t e = 0; e < E; ++e)
+    for (int32_t m : rows_of[e]) p.row_engine[size_t(m)] = int8_t(e);
   if (!L.weights.empty()) {
+    // Per row, against the accumulator of the engine that runs it.
     p.row_sum_bits.resize(size_t(M));
     for (int32_t m = 0; m < M; ++m) {
       const int need = acc_bits_l1(L.row(m), K, L.act_bits, L.bias.empty() ? 0 : L.bias[m]);
-      p.row_sum_bits[size_t(m)] = int8_t(need > L.acc_bits ? 0 : (need <= 32 ? 32 : 64));
+      p.row_sum_bits[size_t(m)] =
+          int8_t(need > acc_bits[size_t(p.row_engine[size_t(m)])] ? 0 : (need <= 32 ? 32 : 64));
     }
   }
-  std::vector<int32_t> packed_rows, single_rows = wide_fixed;
-  if (p.packing) {
-    for (int32_t m : dsp_candidates) {
-      // With values at hand, each row confirms that no partial sum can overflow: then draining a
-      // chain at once is the same as adding its products one by one.
-      const bool safe = p.row_sum_bits.empty() || p.row_sum_bits[size_t(m)] != 0;
-      (safe ? packed_rows : single_rows).push_back(m);
-    }
-    if (!single_rows.empty() && single_rows.size() > wide_fixed.size())
-      p.packing_note = fmt::format("{} rows could overflow the {}-bit accumulator and run unpacked",
-                                   single_rows.size() - wide_fixed.size(), L.acc_bits);
-  } else {
-    single_rows.insert(single_rows.end(), dsp_candidates.begin(), dsp_candidates.end());
-    if (!dsp_candidates.empty()) {
-      if (!acc.dsp_core.packing)
-        p.packing_note = "packing is off (accelerator.dsp_core.packing)";
-      else if (act_packing)
-        p.packing_note = "dsp48_actpack packs two activations per slice, not two rows";
-      else if (s.groups > 1)
-        p.packing_note = "grouped convolution: rows of different groups share no activation";
-      else if (!packing_overflow_safe(L.acc_bits, K, L.act_bits, p.packed_w_bits))
-        p.packing_note =
-            fmt::format("a {}-bit accumulator could overflow over K={}", L.acc_bits, K);
-      else
-        p.packing_note =
-            fmt::format("{}-bit weights do not pack in the {} multiplier", p.packed_w_bits,
-                        cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2");
-    }
-  }
-  std::sort(single_rows.begin(), single_rows.end());
-  if (!acc.engines.empty() && acc.engines[0].impl == "lut_sp2_bitserial")
-    for (int32_t m : lut_rows)
-      if (!bitserial_sp2_bits_ok(L.bits[m]))
-        throw InputError(fmt::format(
-            "{}: row {} is a {}-bit SP2 row; the lut_sp2_bitserial engine's digits shift by at "
-            "most {} and its weights need {} (SP2 rows of 3..7 bits)",
-            where, m, int(L.bits[m]), kBitSerialMaxShift, sp2_max_digit_shift(L.bits[m])));
-  p.lut_rows = int64_t(lut_rows.size());
-  p.dsp_rows = int64_t(packed_rows.size() + single_rows.size());
 
   // Rows of one block share the activations broadcast along the array's columns, so a grouped
   // convolution's block holds rows of one group only (depthwise: one row per block), unless the
@@ -187,43 +297,112 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   // activations (docs/mapping.md).
   const int rpg = s.groups > 1 ? s.rows_per_group() : 0;
   p.group_pack = rpg ? std::max(1, opt.group_pack) : 1;
-  auto make_blocks = [&](const std::vector<int32_t>& rows, size_t per_block, bool packed,
-                         std::vector<RowBlock>& out) {
+  auto make_blocks = [&](const std::vector<int32_t>& rows, size_t per_block, bool packed, int D,
+                         int64_t chain, std::vector<RowBlock>& out) {
     for (size_t i = 0; i < rows.size();) {
       RowBlock b;
       b.packed = packed;
+      if (packed) b.lane_offset = D, b.chain = chain;
       const int group = rpg ? rows[i] / rpg / p.group_pack : 0;
       while (i < rows.size() && b.rows.size() < per_block &&
              (!rpg || rows[i] / rpg / p.group_pack == group)) {
         b.rows.push_back(rows[i]);
         b.weight_bits_per_k += L.bits[rows[i]];  // codes are stored at the row's width
+        b.sp2_rows += L.scheme[rows[i]] == uint8_t(Scheme::Sp2);
         ++i;
       }
       out.push_back(std::move(b));
     }
   };
-  make_blocks(lut_rows, size_t(lc.rows), false, p.lut_blocks);
-  make_blocks(packed_rows, size_t(dc.rows) * 2, true, p.dsp_blocks);
-  make_blocks(single_rows, size_t(dc.rows), false, p.dsp_blocks);
+  p.engines.resize(E);
+  bool layer_packing_set = false;
+  for (size_t e = 0; e < E; ++e) {
+    EnginePlan& ep = p.engines[e];
+    const EngineSpec& sp = specs[e];
+    const std::vector<int32_t>& rows = rows_of[e];
+    ep.rows = int64_t(rows.size());
+    ep.acc_bits = acc_bits[e];
+    for (int32_t m : rows) ep.spilled_rows += (home[size_t(m)] >> e & 1) == 0;
+    if (!caps[e].packing) {
+      make_blocks(rows, size_t(sp.rows), false, 0, 0, ep.blocks);
+      continue;
+    }
+    std::vector<int32_t> cand, single_rows;
+    int w_bits = 0;
+    for (int32_t m : rows) {
+      if (L.scheme[m] != uint8_t(Scheme::Sp2) && L.bits[m] >= 8) {
+        single_rows.push_back(m);
+      } else {
+        cand.push_back(m);
+        w_bits = std::max(w_bits, magnitude_bits(L.scheme[m], L.bits[m]));
+      }
+    }
+    const size_t wide = single_rows.size();
+    int D = 0;
+    ep.chain = layout(e, w_bits, D);
+    ep.lane_offset = D;
+    ep.packed_w_bits = w_bits;
+    ep.packing = ep.chain > 0 && !cand.empty();
+    std::vector<int32_t> packed_rows;
+    if (ep.packing) {
+      for (int32_t m : cand) {
+        // With values at hand, each row confirms that no partial sum can overflow: then draining
+        // a chain at once is the same as adding its products one by one.
+        const bool safe = p.row_sum_bits.empty() || p.row_sum_bits[size_t(m)] != 0;
+        (safe ? packed_rows : single_rows).push_back(m);
+      }
+      if (single_rows.size() > wide)
+        ep.packing_note =
+            fmt::format("{} rows could overflow the {}-bit accumulator and run unpacked",
+                        single_rows.size() - wide, acc_bits[e]);
+    } else {
+      single_rows.insert(single_rows.end(), cand.begin(), cand.end());
+      if (!cand.empty()) {
+        if (!sp.packing)
+          ep.packing_note = sp.name == "dsp_core" && acc.engines.empty()
+                                ? "packing is off (accelerator.dsp_core.packing)"
+                                : "packing is off (engine " + sp.name + ")";
+        else if (s.groups > 1)
+          ep.packing_note = "grouped convolution: rows of different groups share no activation";
+        else if (!packing_overflow_safe(acc_bits[e], K, L.act_bits, w_bits))
+          ep.packing_note =
+              fmt::format("a {}-bit accumulator could overflow over K={}", acc_bits[e], K);
+        else
+          ep.packing_note =
+              fmt::format("{}-bit weights do not pack in the {} multiplier", w_bits,
+                          cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2");
+      }
+    }
+    std::sort(single_rows.begin(), single_rows.end());
+    make_blocks(packed_rows, size_t(sp.rows) * 2, true, ep.lane_offset, ep.chain, ep.blocks);
+    make_blocks(single_rows, size_t(sp.rows), false, 0, 0, ep.blocks);
+    // The layer's packing as the report shows it: the first packing engine with rows to pack.
+    if (!layer_packing_set && (!cand.empty() || e + 1 == E)) {
+      layer_packing_set = true;
+      p.packing = ep.packing, p.chain = ep.chain, p.lane_offset = ep.lane_offset;
+      p.packed_w_bits = ep.packed_w_bits, p.packing_note = ep.packing_note;
+    }
+  }
+  for (const EnginePlan& ep : p.engines) p.spilled_rows += ep.spilled_rows;
 
   // Buffers.
   const auto& bc = acc.buffers;
   const int slots = bc.double_buffer ? 2 : 1;
   p.input_slot_bytes = int64_t(bc.input_bram36) * kBram36DataBytes / slots;
-  p.weight_slot_bytes = int64_t(bc.weight_bram36) * kBram36DataBytes / 2 / slots;
+  p.weight_slot_bytes = int64_t(bc.weight_bram36) * kBram36DataBytes / int64_t(E) / slots;
   p.output_slot_bytes = int64_t(bc.output_bram36) * kBram36DataBytes / slots;
   p.act_bytes = L.act_bits <= 8 ? 1 : 2;
   p.acc_bytes = int(ceil_div(L.acc_bits, 8));
   p.out_bytes = L.output == OutputKind::Accumulators ? p.acc_bytes : p.act_bytes;
 
-  // Weights, laid out in DRAM in the order the cores consume them (block by block).
-  const std::vector<RowBlock>* core_blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
-  for (int c = 0; c < 2; ++c)
-    for (const RowBlock& b : *core_blocks[c])
-      p.core_weight_bytes[c] += ceil_div(b.weight_bits_per_k * K, 8);
-  p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
-  p.weights_resident =
-      std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
+  // Weights, laid out in DRAM in the order the engines consume them (block by block).
+  int64_t most = 0;
+  for (EnginePlan& ep : p.engines) {
+    for (const RowBlock& b : ep.blocks) ep.weight_bytes += ceil_div(b.weight_bits_per_k * K, 8);
+    p.weight_bytes += ep.weight_bytes;
+    most = std::max(most, ep.weight_bytes);
+  }
+  p.weights_resident = most <= p.weight_slot_bytes;
   return p;
 }
 
@@ -232,7 +411,6 @@ void tile_fixed(LayerPlan& p, const QuantLayer& L, const RunConfig& cfg, const s
   const auto& acc = cfg.accelerator;
   const auto& bc = acc.buffers;
   const int64_t M = s.m();
-  const std::vector<RowBlock>* core_blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels
@@ -257,8 +435,8 @@ void tile_fixed(LayerPlan& p, const QuantLayer& L, const RunConfig& cfg, const s
     // Streamed weights: one block's weights for a k tile must fit a slot of the core's half of
     // the weight buffer; shorten the k tile until they do.
     int64_t widest = 0;
-    for (const auto* blocks : core_blocks)
-      for (const RowBlock& b : *blocks) widest = std::max(widest, b.weight_bits_per_k);
+    for (const EnginePlan& ep : p.engines)
+      for (const RowBlock& b : ep.blocks) widest = std::max(widest, b.weight_bits_per_k);
     const int64_t window = int64_t(s.kh) * s.kw;
     const int64_t fit = p.weight_slot_bytes * 8 / std::max<int64_t>(1, widest * window);
     if (fit < p.k_channels) {
@@ -266,10 +444,12 @@ void tile_fixed(LayerPlan& p, const QuantLayer& L, const RunConfig& cfg, const s
         throw InputError(fmt::format(
             "{}: the weight buffer is too small for one tile: a block of rows needs {} bytes of "
             "weights per input channel{}, a core's buffer slot holds {} "
-            "(accelerator.buffers.weight_bram36 = {}: half per core{})",
+            "(accelerator.buffers.weight_bram36 = {}: {}{})",
             where, ceil_div(widest * window, 8),
             s.groups != 1 ? " (all channels of a group at once)" : "", p.weight_slot_bytes,
-            bc.weight_bram36, bc.double_buffer ? ", double-buffered" : ""));
+            bc.weight_bram36,
+            E == 2 ? std::string("half per core") : fmt::format("split among {} engines", E),
+            bc.double_buffer ? ", double-buffered" : ""));
       p.k_channels = int(fit);
     }
   }

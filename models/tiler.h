@@ -22,6 +22,10 @@ struct RowBlock {
   std::vector<int32_t> rows;
   bool packed = false;
   int64_t weight_bits_per_k = 0;  // bits of weights one k step of this block reads
+  int64_t sp2_rows = 0;           // of its rows, SP2 ones (the engines count MACs by scheme)
+  // Packed blocks: the lane offset D and the longest safe accumulation chain of their layout.
+  int lane_offset = 0;
+  int64_t chain = 0;
 };
 
 // A tile: output columns [n0, n0 + tn) of one image (or, for layers whose output is 1x1, a run of
@@ -58,18 +62,28 @@ struct LoopMapping {
   int level(char loop) const { return int(order.find(loop)); }
 };
 
+// What one engine runs of a layer.
+struct EnginePlan {
+  std::vector<RowBlock> blocks;
+  int64_t rows = 0;          // rows it runs
+  int64_t spilled_rows = 0;  // of them, rows of a scheme it is not built for (scheduler.spill)
+  int64_t weight_bytes = 0;  // its rows' weights, as stored in DRAM
+  int acc_bits = 32;         // its accumulator registers on this layer
+  // Packing (engines that pack, docs/arithmetic.md).
+  bool packing = false;
+  int packed_w_bits = 0, lane_offset = 0;
+  int64_t chain = 0;
+  std::string packing_note;
+};
+
 // The plan of one layer.
 struct LayerPlan {
-  std::vector<RowBlock> lut_blocks, dsp_blocks;
-  // The blocks of engine slot `slot` (0: the SP2 engine, 1: the fixed-point engine), for code
-  // that serves any slot.
-  const std::vector<RowBlock>& blocks(int slot) const {
-    return slot == 0 ? lut_blocks : dsp_blocks;
-  }
-  int64_t lut_rows = 0, dsp_rows = 0;    // rows per core
+  std::vector<EnginePlan> engines;  // by engine slot (the config's engine list)
+  const std::vector<RowBlock>& blocks(int slot) const { return engines[size_t(slot)].blocks; }
+  std::vector<int8_t> row_engine;        // per row: the slot of the engine that runs it
   int64_t sp2_rows = 0, fixed_rows = 0;  // rows per scheme
-  int64_t spilled_rows = 0;              // SP2 rows moved to the DSP core
-  // Packing on the DSP core (docs/arithmetic.md).
+  int64_t spilled_rows = 0;              // rows on an engine not built for their scheme
+  // Packing of the first engine that packs (the report's layer-level `packing`).
   bool packing = false;
   int packed_w_bits = 0;     // weight width of the packed layout
   int lane_offset = 0;       // D
@@ -85,12 +99,12 @@ struct LayerPlan {
   int64_t tn = 0;  // largest tile
   int64_t tk = 0, k_tiles = 1;
   int k_channels = 0;
-  // Each core has half the weight buffer; a core's share of the layer's weights stays resident for
-  // the whole layer when it fits one slot of that half, else it is streamed block by block.
+  // Each engine has an equal part of the weight buffer; an engine's share of the layer's weights
+  // stays resident for the whole layer when it fits one slot of that part, else it is streamed
+  // block by block.
   bool weights_resident = false;
-  int64_t core_weight_bytes[2] = {0, 0};  // LUT, DSP
   int64_t weight_bytes = 0;  // the whole layer's, as stored in DRAM (rows packed to bytes)
-  int64_t input_slot_bytes = 0, weight_slot_bytes = 0 /* per core */, output_slot_bytes = 0;
+  int64_t input_slot_bytes = 0, weight_slot_bytes = 0 /* per engine */, output_slot_bytes = 0;
   int act_bytes = 1, acc_bytes = 4, out_bytes = 1;
   // Pixel tile: output rows x output columns (fully connected layers: batch elements x 1).
   int64_t tile_rows = 0, tile_cols = 0;
@@ -109,7 +123,9 @@ struct RowOptions {
   int group_pack = 1;  // groups of a grouped convolution per row block
 };
 
-// Plans a layer. The layer's per-row scheme and bits decide the split; its weights, when present,
+// Plans a layer. The layer's per-row scheme and bits and the engines' capabilities decide which
+// engine runs each row (docs/config.md, "Engines"); a row that no engine can run is refused with
+// an InputError naming the layer, the row and the engines. Its weights, when present,
 // let the planner confirm per row that packed accumulation cannot overflow. Throws InputError with
 // the reason when the design cannot run the layer (a buffer too small for one tile, ...). `where`
 // names the layer in messages.

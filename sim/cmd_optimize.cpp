@@ -83,6 +83,11 @@ std::string fraction_text(double r) {
 
 int cmd_optimize(const OptimizeOptions& o) {
   const RunConfig base = load_run_config(o.config, o.sets);
+  // The search sizes the two arrays of the old spelling; an engine list has its sizes per entry.
+  if (!base.accelerator.engines.empty())
+    throw InputError(o.config, 0, "accelerator.engines",
+                     "optimize sizes the lut_core and dsp_core arrays: write the design with "
+                     "accelerator.lut_core and accelerator.dsp_core instead of an engine list");
   if (!o.out.empty()) check_writable(o.out);  // before the search, not after it
   const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
 

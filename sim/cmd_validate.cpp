@@ -39,9 +39,18 @@ int cmd_validate(const ValidateOptions& o) {
              dev.board.empty() ? "" : " (" + dev.board + ")", dev.lut, dev.ff, dev.bram36, dev.dsp,
              dsp);
   fmt::print("clock:     {} MHz\n", c.clock_mhz);
-  fmt::print("arrays:    LUT core {}x{} SP2 PEs, DSP core {}x{} {}{}\n", a.lut_core.rows,
-             a.lut_core.cols, a.dsp_core.rows, a.dsp_core.cols, dsp,
-             a.dsp_core.packing ? " (2 products packed per slice)" : "");
+  if (a.engines.empty()) {
+    fmt::print("arrays:    LUT core {}x{} SP2 PEs, DSP core {}x{} {}{}\n", a.lut_core.rows,
+               a.lut_core.cols, a.dsp_core.rows, a.dsp_core.cols, dsp,
+               a.dsp_core.packing ? " (2 products packed per slice)" : "");
+  } else {
+    std::string list;
+    for (const EngineSpec& e : a.engines)
+      list += fmt::format(
+          "{}{} {}x{} ({}{})", list.empty() ? "" : ", ", e.name, e.rows, e.cols, e.impl,
+          e.own_accumulator ? fmt::format(", {}-bit accumulator", e.accumulator.bits) : "");
+    fmt::print("arrays:    {}\n", list);
+  }
   fmt::print("memory:    {} ({}-bit at {} MHz), {} AXI port(s) x {} bit\n", c.memory.dram.preset,
              c.memory.dram.data_width_bits, c.memory.dram.clock_mhz, c.memory.axi_ports,
              c.memory.axi_width_bits);

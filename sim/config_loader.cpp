@@ -18,6 +18,7 @@
 #include "models/arith/signed_digits.h"
 #include "models/config_dir.h"
 #include "models/error.h"
+#include "models/hw/engine_registry.h"
 #include "models/hw/memory/dram_model.h"
 #include "models/workload/onnx_import.h"
 #include "models/workload/quantize_graph.h"
@@ -416,6 +417,27 @@ const std::vector<Field<DramConfig>>& dram_table() {
   return t;
 }
 
+// An engine list entry with every key its kind reads.
+json engine_to_json(const EngineSpec& e) {
+  json o = {{"impl", e.impl}, {"name", e.name}};
+  const EngineKind* kind = find_engine_kind(e.impl);
+  const std::vector<std::string> keys =
+      kind ? kind->keys : std::vector<std::string>{"rows", "cols", "pipeline_depth"};
+  for (const std::string& k : keys) {
+    if (k == "rows") o[k] = e.rows;
+    if (k == "cols") o[k] = e.cols;
+    if (k == "pipeline_depth") o[k] = e.pipeline_depth;
+    if (k == "packing") o[k] = e.packing;
+    if (k == "lane_offset") o[k] = e.lane_offset;
+    if (k == "drain_cycles") o[k] = e.drain_cycles;
+  }
+  if (e.own_accumulator)
+    o["accumulator"] = {
+        {"bits", e.accumulator.bits},
+        {"overflow", e.accumulator.overflow == Overflow::Wrap ? "wrap" : "saturate"}};
+  return o;
+}
+
 const std::vector<Field<RunConfig>>& run_table() {
   using C = RunConfig;
   static const std::vector<Field<C>> t = [] {
@@ -466,112 +488,6 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_int<C>(dc + "drain_cycles", MSQ_REF(accelerator.dsp_core.drain_cycles), 0, 64,
                          "Cycles to unpack the packed accumulator into the row sums."));
 
-    // accelerator.engines: the engines as a list, each by its `impl`. An entry's other keys are
-    // those of its kind's section above, which stays the old spelling of the same values.
-    {
-      struct Kind {
-        std::string impl, name, section;
-        std::vector<Field<C>> keys;
-      };
-      // The bit-serial LUT and activation-packed DSP kinds read the same keys as the kinds of
-      // their slot.
-      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}},
-                                 {"dsp48", "dsp_core", dc, {}},
-                                 {"lut_sp2_bitserial", "lut_core", lc, {}},
-                                 {"dsp48_actpack", "dsp_core", dc, {}}};
-      for (Kind& k : kinds)
-        for (const Field<C>& f : v)
-          if (f.path.compare(0, k.section.size(), k.section) == 0) k.keys.push_back(f);
-      Field<C> eng("accelerator.engines", "list of engines", "",
-                   "The compute engines, each a mapping of `impl` (lut_sp2: SP2 shift-add PEs, "
-                   "lut_sp2_bitserial: bit-serial PEs, one signed digit per cycle; dsp48: DSP48 "
-                   "slices, two rows per slice when packed; dsp48_actpack: DSP48 slices, two "
-                   "activations per slice when packed), an optional `name` and that kind's keys "
-                   "(those of accelerator.lut_core for the LUT kinds, accelerator.dsp_core for "
-                   "the DSP kinds), e.g. `[{impl: lut_sp2, rows: 32, cols: 32}, {impl: dsp48, "
-                   "packing: true}]`. Two engines for now, a LUT kind first and a DSP kind "
-                   "second. Give this list or the lut_core and dsp_core keys, not both.");
-      eng.default_text = "[lut_sp2 from lut_core, dsp48 from dsp_core]";
-      eng.load = [kinds, lc, dc](C& c, const TNode& t, const std::string& key) {
-        const std::string want =
-            "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
-        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
-        if (t.node.size() != 2)
-          fail(t.src, key,
-               fmt::format("{} engine{} listed; only two (lut_sp2, then dsp48) are supported yet",
-                           t.node.size(), t.node.size() == 1 ? "" : "s"));
-        std::vector<EngineSpec> specs;
-        for (size_t i = 0; i < t.node.size(); ++i) {
-          const std::string at = fmt::format("{}[{}]", key, i);
-          const TNode e = to_tree(t.node[i], t.src.label, t.src.line > 0, at);
-          if (!e.is_map) expected(e, at, "a mapping of impl: and the engine's keys");
-          std::vector<std::string> impls;
-          for (const Kind& k : kinds) impls.push_back(k.impl);
-          const TNode* impl = e.find("impl");
-          if (!impl)
-            fail(e.src, at + ".impl", "missing: the engine's kind, one of " + join(impls, ", "));
-          const std::string name = get_str(*impl, at + ".impl");
-          const Kind* kind = nullptr;
-          for (const Kind& k : kinds)
-            if (k.impl == name) kind = &k;
-          if (!kind) {
-            const std::string hint = nearest(name, impls);
-            fail(impl->src, at + ".impl",
-                 "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
-                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
-          }
-          EngineSpec s{kind->impl, kind->name};
-          for (const auto& [k, kid] : e.kids) {
-            if (k == "impl") continue;
-            if (k == "name") {
-              s.name = get_str(kid, at + ".name");
-              continue;
-            }
-            const Field<C>* f = nullptr;
-            for (const Field<C>& g : kind->keys)
-              if (g.path == kind->section + k) f = &g;
-            if (!f) {
-              std::vector<std::string> keys = {"impl", "name"};
-              for (const Field<C>& g : kind->keys)
-                keys.push_back(g.path.substr(kind->section.size()));
-              fail(kid.key_src, at + "." + k,
-                   "unknown key for a " + kind->impl + " engine, expected one of " +
-                       join(keys, ", "));
-            }
-            f->load(c, kid, at + "." + k);
-          }
-          for (const EngineSpec& o : specs)
-            if (o.name == s.name)
-              fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
-          specs.push_back(s);
-        }
-        const auto section = [&](const EngineSpec& e) {
-          for (const Kind& k : kinds)
-            if (k.impl == e.impl) return k.section;
-          return std::string();
-        };
-        if (section(specs[0]) != lc || section(specs[1]) != dc)
-          fail(t.src, key,
-               fmt::format("[{}, {}]: the SP2 rows go to a LUT engine (lut_sp2, "
-                           "lut_sp2_bitserial) listed first and the fixed-point rows to a DSP "
-                           "engine (dsp48, dsp48_actpack) listed second; other engine lists are "
-                           "not supported yet",
-                           specs[0].impl, specs[1].impl));
-        c.accelerator.engines = std::move(specs);
-      };
-      eng.dump = [kinds](const C& c) {
-        json a = json::array();
-        for (const EngineSpec& e : c.accelerator.engines) {
-          json o = {{"impl", e.impl}, {"name", e.name}};
-          for (const Kind& k : kinds)
-            if (k.impl == e.impl)
-              for (const Field<C>& f : k.keys) o[f.path.substr(k.section.size())] = f.dump(c);
-          a.push_back(std::move(o));
-        }
-        return a;
-      };
-      v.push_back(eng);
-    }
     v.push_back(f_int<C>("accelerator.accumulator.bits", MSQ_REF(accelerator.accumulator.bits), 8,
                          64, "Accumulator width (two's complement)."));
     v.push_back(f_choice<C>("accelerator.accumulator.overflow",
@@ -579,6 +495,137 @@ const std::vector<Field<RunConfig>>& run_table() {
                             std::vector<std::pair<std::string, Overflow>>{
                                 {"wrap", Overflow::Wrap}, {"saturate", Overflow::Saturate}},
                             "What an accumulator does on overflow (each overflow is counted)."));
+    // accelerator.engines: the engines as a list, each by its `impl`. An entry's keys are loaded
+    // by the fields of the old spelling's section (lut_core for lut_sp2-like keys, dsp_core for
+    // the others), so both spellings check a value the same way.
+    {
+      const auto field_for = [](const std::vector<Field<C>>& all,
+                                const std::string& key) -> const Field<C>* {
+        for (const char* sec : {"accelerator.dsp_core.", "accelerator.lut_core."})
+          for (const Field<C>& f : all)
+            if (f.path == sec + key) return &f;
+        return nullptr;
+      };
+      const std::vector<Field<C>> all = v;  // the fields so far: the sections above
+      Field<C> eng(
+          "accelerator.engines", "list of engines", "1..16 entries",
+          "The compute engines, each a mapping of `impl` (" +
+              [] {
+                std::string d;
+                for (const EngineKind& k : engine_kinds())
+                  d += (d.empty() ? "" : ", ") + std::string(k.impl) + ": " + k.doc;
+                return d;
+              }() +
+              "), an optional `name`, that kind's keys (rows, cols, pipeline_depth; "
+              "dsp48 also packing, lane_offset, drain_cycles) and an optional "
+              "`accumulator: {bits, overflow}` of its own, e.g. `[{impl: lut_sp2, "
+              "rows: 32, cols: 32}, {impl: dsp48, packing: true}]`. Rows go to the "
+              "engines that can run them, balanced by throughput (docs/config.md, "
+              "Engines). The old spelling (lut_core and dsp_core) gives the same two "
+              "engines; a config uses one spelling.");
+      eng.default_text =
+          "[lut_sp2 named lut_core from lut_core, dsp48 named dsp_core from dsp_core]";
+      eng.load = [all, field_for](C& c, const TNode& t, const std::string& key) {
+        const std::string want =
+            "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
+        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
+        if (t.node.size() > 16)
+          fail(t.src, key, fmt::format("expected at most 16 engines (got {})", t.node.size()));
+        std::vector<std::string> impls;
+        for (const EngineKind& k : engine_kinds()) impls.push_back(k.impl);
+        std::vector<EngineSpec> specs;
+        for (size_t i = 0; i < t.node.size(); ++i) {
+          const std::string at = fmt::format("{}[{}]", key, i);
+          const TNode e = to_tree(t.node[i], t.src.label, t.src.line > 0, at);
+          if (!e.is_map) expected(e, at, "a mapping of impl: and the engine's keys");
+          const TNode* impl = e.find("impl");
+          if (!impl)
+            fail(e.src, at + ".impl", "missing: the engine's kind, one of " + join(impls, ", "));
+          const std::string name = get_str(*impl, at + ".impl");
+          const EngineKind* kind = find_engine_kind(name);
+          if (!kind) {
+            const std::string hint = nearest(name, impls);
+            fail(impl->src, at + ".impl",
+                 "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
+                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+          }
+          // The entry's keys go through the old spelling's fields into a scratch config.
+          C scratch;
+          const EngineSpec& d = kind->defaults;
+          scratch.accelerator.lut_core = d.lut();
+          scratch.accelerator.dsp_core = d.dsp();
+          EngineSpec s = d;
+          s.impl = kind->impl;
+          s.name = d.name;
+          for (const EngineSpec& o : specs)
+            if (o.name == s.name) s.name = fmt::format("{}{}", kind->impl, i);
+          for (const auto& [k, kid] : e.kids) {
+            if (k == "impl") continue;
+            if (k == "name") {
+              s.name = get_str(kid, at + ".name");
+              if (s.name.empty() || s.name.find_first_of(" ,.\t") != std::string::npos)
+                fail(kid.src, at + ".name",
+                     "expected a name without spaces, commas or dots (got " + clip_text(s.name) +
+                         ")");
+              continue;
+            }
+            if (k == "accumulator") {
+              if (!kid.is_map) expected(kid, at + ".accumulator", "a mapping of bits, overflow");
+              scratch.accelerator.accumulator = c.accelerator.accumulator;
+              for (const auto& [ak, av] : kid.kids) {
+                const Field<C>* f = nullptr;
+                for (const Field<C>& g : all)
+                  if (g.path == "accelerator.accumulator." + ak) f = &g;
+                if (!f)
+                  fail(av.key_src, at + ".accumulator." + ak,
+                       "unknown key, expected one of bits, overflow");
+                f->load(scratch, av, at + ".accumulator." + ak);
+              }
+              s.own_accumulator = true;
+              s.accumulator = scratch.accelerator.accumulator;
+              continue;
+            }
+            const bool known =
+                std::find(kind->keys.begin(), kind->keys.end(), k) != kind->keys.end();
+            const Field<C>* f = known ? field_for(all, k) : nullptr;
+            if (!f) {
+              std::vector<std::string> keys = {"impl", "name"};
+              keys.insert(keys.end(), kind->keys.begin(), kind->keys.end());
+              keys.push_back("accumulator");
+              fail(kid.key_src, at + "." + k,
+                   "unknown key for a " + std::string(kind->impl) + " engine, expected one of " +
+                       join(keys, ", "));
+            }
+            f->load(scratch, kid, at + "." + k);
+          }
+          // Read the keys back from whichever section they went to.
+          const LutCoreConfig& l = scratch.accelerator.lut_core;
+          const DspCoreConfig& dc = scratch.accelerator.dsp_core;
+          const auto pick = [&](const char* k, int lv, int dv, int def) {
+            if (!e.find(k)) return def;
+            return field_for(all, k)->path.rfind("accelerator.dsp_core.", 0) == 0 ? dv : lv;
+          };
+          s.rows = pick("rows", l.rows, dc.rows, d.rows);
+          s.cols = pick("cols", l.cols, dc.cols, d.cols);
+          s.pipeline_depth =
+              pick("pipeline_depth", l.pipeline_depth, dc.pipeline_depth, d.pipeline_depth);
+          if (e.find("packing")) s.packing = dc.packing;
+          if (e.find("lane_offset")) s.lane_offset = dc.lane_offset;
+          if (e.find("drain_cycles")) s.drain_cycles = dc.drain_cycles;
+          for (const EngineSpec& o : specs)
+            if (o.name == s.name)
+              fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
+          specs.push_back(s);
+        }
+        c.accelerator.engines = std::move(specs);
+      };
+      eng.dump = [](const C& c) {
+        json a = json::array();
+        for (const EngineSpec& e : engine_specs(c.accelerator)) a.push_back(engine_to_json(e));
+        return a;
+      };
+      v.push_back(eng);
+    }
     const std::string bf = "accelerator.buffers.";
     v.push_back(f_int<C>(bf + "weight_bram36", MSQ_REF(accelerator.buffers.weight_bram36), 1,
                          100'000, "BRAM36 blocks of the weight buffer."));
@@ -1420,14 +1467,20 @@ namespace {
 
 // Bit widths an engine kind cannot take, refused at the key that sets them.
 void check_engine_widths(const TNode& root, const RunConfig& c, const std::string& label) {
-  const auto& engines = c.accelerator.engines;
+  const std::vector<EngineSpec> engines = engine_specs(c.accelerator);
+  const auto of_kind = [&](const char* impl) -> const EngineSpec* {
+    for (const EngineSpec& e : engines)
+      if (e.impl == impl) return &e;
+    return nullptr;
+  };
+  const EngineSpec* actpack = of_kind("dsp48_actpack");
   const auto& w = c.workload;
   const auto at = [&](const char* key) {
     const TNode* t = find_path(root, key);
     if (!t) t = find_path(root, "accelerator.engines");
     return t ? t->src : Src{label, 0};
   };
-  if (!engines.empty() && engines[0].impl == "lut_sp2_bitserial" && w.sp2_fraction > 0 &&
+  if (of_kind("lut_sp2_bitserial") && w.sp2_fraction > 0 &&
       w.weight_bits >= 3 && !bitserial_sp2_bits_ok(w.weight_bits))
     fail(at("workload.weight_bits"), "workload.weight_bits",
          fmt::format("a lut_sp2_bitserial engine takes SP2 rows of 3..7 bits: its digits are a "
@@ -1436,11 +1489,11 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
                      "lut_sp2)",
                      kBitSerialShiftBits, kBitSerialMaxShift, w.weight_bits,
                      sp2_max_digit_shift(w.weight_bits), w.weight_bits, w.sp2_fraction));
-  if (engines.size() > 1 && engines[1].impl == "dsp48_actpack" && c.accelerator.dsp_core.packing) {
+  if (actpack && actpack->packing) {
     const DspGeometry g = dsp_geometry(c.device.dsp_kind);
     const char* dsp = c.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2";
     const auto chain = [&](int act_bits) {
-      const int D = c.accelerator.dsp_core.lane_offset > 0 ? c.accelerator.dsp_core.lane_offset
+      const int D = actpack->lane_offset > 0 ? actpack->lane_offset
                                                            : max_act_lane_offset(g, act_bits);
       return act_packed_max_chain(g, ActPackLayout{act_bits, w.weight_bits, D});
     };
@@ -1448,7 +1501,7 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
       int fits = 0;
       for (int a = w.act_bits - 1; a >= 1 && !fits; --a)
         if (chain(a) >= 1) fits = a;
-      const bool by_offset = c.accelerator.dsp_core.lane_offset > 0;
+      const bool by_offset = actpack->lane_offset > 0;
       const char* key = by_offset ? "accelerator.dsp_core.lane_offset" : "workload.act_bits";
       fail(at(key), key,
            fmt::format("a dsp48_actpack engine packs two activations into the {}'s {}-bit A "
@@ -1456,7 +1509,7 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
                        "leave no safe chain (got act_bits {}; use {}packing: false or impl "
                        "dsp48)",
                        dsp, g.a_bits, w.act_bits, w.weight_bits,
-                       by_offset ? fmt::format(" and D = {}", c.accelerator.dsp_core.lane_offset)
+                       by_offset ? fmt::format(" and D = {}", actpack->lane_offset)
                                  : std::string(),
                        w.act_bits, fits ? fmt::format("act_bits <= {}, ", fits) : std::string()));
     }
@@ -1484,8 +1537,12 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
     for (const char* old_key : {"accelerator.lut_core", "accelerator.dsp_core"})
       if (const TNode* t = find_path(root, old_key))
         fail(t->key_src, old_key,
-             "give the engines' keys in accelerator.engines or in accelerator.lut_core and "
-             "accelerator.dsp_core, not both");
+             std::string("the engines are given as a list (accelerator.engines), so this key of "
+                         "the old spelling is ambiguous: give its values in the list entry, e.g. "
+                         "accelerator.engines: [{impl: ") +
+                 (std::string(old_key) == "accelerator.lut_core" ? "lut_sp2, name: lut_core"
+                                                                 : "dsp48, name: dsp_core") +
+                 ", rows: ...}, ...]");
 
   // Checks across keys, reported at the key that breaks them.
   auto& w = c.workload;
@@ -1547,20 +1604,23 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
 
 nlohmann::json config_to_json(const RunConfig& c) {
   json j = json::object();
-  for (const auto& f : run_table())
-    if (f.dump) put_json(j, f.path, f.dump(c));
+  // The engines list always; the old spelling's keys only for a config given in it (with a list
+  // they would show values no engine uses).
+  const bool list = !c.accelerator.engines.empty();
+  for (const auto& f : run_table()) {
+    if (!f.dump) continue;
+    if (list && (f.path.rfind("accelerator.lut_core.", 0) == 0 ||
+                 f.path.rfind("accelerator.dsp_core.", 0) == 0))
+      continue;
+    put_json(j, f.path, f.dump(c));
+  }
   return j;
 }
 
 YAML::Node config_to_yaml(const RunConfig& c) {
   YAML::Node root(YAML::NodeType::Map);
-  // The engines list repeats the lut_core and dsp_core keys and a config takes one spelling: the
-  // old one, unless the engines have names of their own that only the list can carry.
-  const auto defaults = AcceleratorConfig{}.engines;
-  bool named = c.accelerator.engines.size() != defaults.size();
-  for (size_t i = 0; !named && i < defaults.size(); ++i)
-    named = c.accelerator.engines[i].name != defaults[i].name ||
-            c.accelerator.engines[i].impl != defaults[i].impl;
+  // A config takes one spelling of the engines: the one it was given in.
+  const bool named = !c.accelerator.engines.empty();
   const auto old_spelling = [](const std::string& p) {
     return p.rfind("accelerator.lut_core.", 0) == 0 || p.rfind("accelerator.dsp_core.", 0) == 0;
   };

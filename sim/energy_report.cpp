@@ -55,12 +55,12 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
     la.name = l.name;
     la.cycles = l.cycles;
     // The LUT core: one PE operation per MAC; every LUT of the PE counted.
-    la.ops.push_back({"lut_core", l.core[0].macs, lut_pe, 0, 0});
+    la.ops.push_back({"lut_core", l.core.front().macs, lut_pe, 0, 0});
     // The DSP core: packed slices do two MACs per operation; 8-bit rows run one per slice.
     const int64_t rows8 =
         std::count_if(q.bits.begin(), q.bits.end(), [](uint8_t v) { return v >= 8; });
-    const int64_t dsp_macs = l.core[1].macs;
-    const int64_t macs8 = l.dsp_rows > 0 ? dsp_macs * std::min(rows8, l.dsp_rows) / l.dsp_rows : 0;
+    const int64_t dsp_macs = l.core.back().macs;
+    const int64_t macs8 = l.core.back().rows > 0 ? dsp_macs * std::min(rows8, l.core.back().rows) / l.core.back().rows : 0;
     const int64_t low = dsp_macs - macs8;
     if (l.packing && l.packed_w_bits > 0) {
       // The slice accumulates in P; the fabric lanes take the sum once per chain (the drain).
@@ -75,9 +75,9 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
     // Buffers: each busy cycle an array reads one weight per row and one activation per column;
     // outputs (partial sums between k tiles) are written and read back; DMA fills and drains.
     const int dsp_wbits = l.packing ? 2 * std::max(1, l.packed_w_bits) : (rows8 > 0 ? 8 : b);
-    la.bram_reads = l.core[0].busy * (accesses(int64_t(acc.lut_core.rows) * b) +
+    la.bram_reads = l.core.front().busy * (accesses(int64_t(acc.lut_core.rows) * b) +
                                       accesses(int64_t(acc.lut_core.cols) * a)) +
-                    l.core[1].busy * (accesses(int64_t(acc.dsp_core.rows) * dsp_wbits) +
+                    l.core.back().busy * (accesses(int64_t(acc.dsp_core.rows) * dsp_wbits) +
                                       accesses(int64_t(acc.dsp_core.cols) * a));
     const int64_t outs = l.m * l.n;
     const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <tuple>
 
 #include "models/kernels/isa.h"
 #include "sim/config_loader.h"
@@ -59,6 +60,14 @@ json core_json(const CoreResult& c) {
            {{"dram", c.stall_dram}, {"buffer", c.stall_buffer}, {"other_core", c.stall_other}}}};
 }
 
+// The engines' short labels in the terminal: the old spelling's two keep LUT and DSP.
+std::string engine_label(const EngineInfo& e) {
+  return e.name == "lut_core" ? "LUT" : e.name == "dsp_core" ? "DSP" : e.name;
+}
+std::string engine_title(const EngineInfo& e) {
+  return e.name == "lut_core" ? "LUT core" : e.name == "dsp_core" ? "DSP core" : e.name;
+}
+
 double share(int64_t part, int64_t whole) {
   return whole > 0 ? double(part) / double(whole) : 0.0;
 }
@@ -75,6 +84,13 @@ const char* overflow_mode(const Workload& wl) {
 
 bool bound_from_weights(const std::vector<OverflowRisk>& risk) {
   return !risk.empty() && risk[0].from_weights;
+}
+
+// Rows summed in an engine's own accumulator (accelerator.engines[].accumulator).
+std::string per_row_note(const Workload& wl) {
+  for (const QuantLayer& q : wl.layers)
+    if (!q.row_acc_bits.empty()) return ", other widths in engines' own accumulators";
+  return "";
 }
 
 int acc_bits_of(const Workload& wl) {
@@ -104,34 +120,90 @@ double mac_utilization(int64_t macs, int64_t cycles, int64_t peak_per_cycle) {
                                           : 0.0;
 }
 
+std::pair<int, int> contract_engines(const SimResult& r) {
+  int lut = -1, dsp = -1;
+  for (size_t e = 0; e < r.engines.size(); ++e) {
+    if (r.engines[e].name == "lut_core") lut = int(e);
+    if (r.engines[e].name == "dsp_core") dsp = int(e);
+  }
+  for (size_t e = 0; e < r.engines.size() && lut < 0; ++e)
+    if (r.engines[e].caps.home_sp2 && int(e) != dsp) lut = int(e);
+  for (size_t e = 0; e < r.engines.size() && dsp < 0; ++e)
+    if (r.engines[e].caps.home_fixed && int(e) != lut) dsp = int(e);
+  return {lut, dsp};
+}
+
 Totals totals(const Session& s) {
   Totals t;
   t.cycles = s.sim.total_cycles;
-  int64_t lut = 0, dsp = 0;
+  const size_t E = s.sim.engines.size();
+  t.busy.assign(E, 0);
+  t.engine_macs.assign(E, 0);
   for (const LayerResult& l : s.sim.layers) {
     t.macs += l.macs;
     t.dram_bytes += l.dram_bytes;
-    lut += l.core[0].busy;
-    dsp += l.core[1].busy;
-    t.core_macs[0] += l.core[0].macs;
-    t.core_macs[1] += l.core[1].macs;
+    for (size_t e = 0; e < E && e < l.core.size(); ++e) {
+      t.busy[e] += l.core[e].busy;
+      t.engine_macs[e] += l.core[e].macs;
+    }
   }
-  const int64_t* peak = s.sim.peak_macs_per_cycle;
-  t.lut_mac_util = mac_utilization(t.core_macs[0], t.cycles, peak[0]);
-  t.dsp_mac_util = mac_utilization(t.core_macs[1], t.cycles, peak[1]);
-  t.mac_util = mac_utilization(t.core_macs[0] + t.core_macs[1], t.cycles, peak[0] + peak[1]);
+  int64_t all_macs = 0;
+  for (size_t e = 0; e < E; ++e) {
+    t.util.push_back(t.cycles > 0 ? double(t.busy[e]) / double(t.cycles) : 0.0);
+    t.mac_util_of.push_back(
+        mac_utilization(t.engine_macs[e], t.cycles, s.sim.engines[e].peak_macs_per_cycle));
+    t.peak += s.sim.engines[e].peak_macs_per_cycle;
+    all_macs += t.engine_macs[e];
+  }
+  t.mac_util = mac_utilization(all_macs, t.cycles, t.peak);
+  std::tie(t.lut, t.dsp) = contract_engines(s.sim);
+  if (t.lut >= 0) {
+    t.lut_util = t.util[size_t(t.lut)], t.lut_mac_util = t.mac_util_of[size_t(t.lut)];
+    t.core_macs[0] = t.engine_macs[size_t(t.lut)];
+  }
+  if (t.dsp >= 0) {
+    t.dsp_util = t.util[size_t(t.dsp)], t.dsp_mac_util = t.mac_util_of[size_t(t.dsp)];
+    t.core_macs[1] = t.engine_macs[size_t(t.dsp)];
+  }
   const double mhz = s.cfg.clock_mhz;
   t.latency_ms = double(t.cycles) / mhz / 1e3;
   t.gops = gops_of(t.macs, t.cycles, mhz);
   t.frames_per_s = t.cycles > 0 ? s.cfg.workload.batch / (t.latency_ms / 1e3) : 0.0;
-  t.lut_util = t.cycles > 0 ? double(lut) / double(t.cycles) : 0.0;
-  t.dsp_util = t.cycles > 0 ? double(dsp) / double(t.cycles) : 0.0;
   return t;
+}
+
+void walk_stats(const std::vector<StatGroup>& groups, int layer, const StatVisitor& visit) {
+  for (const StatGroup& g : groups)
+    for (size_t i = 0; i < g.counters().size(); ++i)
+      visit(g.block(), g.counters()[i], layer < 0 ? g.total(int(i)) : g.at(int(i), layer));
+}
+
+json stats_json(const std::vector<StatGroup>& groups, int layer) {
+  json j = json::object();
+  walk_stats(groups, layer, [&](const std::string& block, const StatGroup::Counter& c, int64_t v) {
+    j[block][c.name] = {{"value", v}, {"unit", unit_name(c.unit)}};
+  });
+  return j;
 }
 
 json totals_json(const Session& s) {
   const Totals t = totals(s);
   const double mhz = s.cfg.clock_mhz;
+  const auto peak_of = [&](int e) {
+    return e < 0 ? int64_t(0) : s.sim.engines[size_t(e)].peak_macs_per_cycle;
+  };
+  json engines = json::array();
+  for (size_t e = 0; e < s.sim.engines.size(); ++e) {
+    const EngineInfo& info = s.sim.engines[e];
+    engines.push_back({{"name", info.name},
+                       {"impl", info.impl},
+                       {"busy_cycles", t.busy[e]},
+                       {"utilization", t.util[e]},
+                       {"mac_utilization", t.mac_util_of[e]},
+                       {"macs", t.engine_macs[e]},
+                       {"peak_macs_per_cycle", info.peak_macs_per_cycle},
+                       {"accumulator_bits", info.acc_bits ? json(info.acc_bits) : json(nullptr)}});
+  }
   return {{"cycles", t.cycles},
           {"latency_ms", t.latency_ms},
           {"gops", t.gops},
@@ -146,9 +218,8 @@ json totals_json(const Session& s) {
           {"lut_core_macs", t.core_macs[0]},
           {"dsp_core_macs", t.core_macs[1]},
           {"peak_macs_per_cycle",
-           {{"lut_core", s.sim.peak_macs_per_cycle[0]},
-            {"dsp_core", s.sim.peak_macs_per_cycle[1]},
-            {"total", s.sim.peak_macs_per_cycle[0] + s.sim.peak_macs_per_cycle[1]}}},
+           {{"lut_core", peak_of(t.lut)}, {"dsp_core", peak_of(t.dsp)}, {"total", t.peak}}},
+          {"engines", engines},
           {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
           {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
           {"dram_row_hit_rate", s.sim.dram.hit_rate()},
@@ -158,11 +229,33 @@ json totals_json(const Session& s) {
 
 json report_json(const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
-  const int64_t* peak = s.sim.peak_macs_per_cycle;
+  const auto [lut, dsp] = contract_engines(s.sim);
+  int64_t peak_all = 0;
+  for (const EngineInfo& e : s.sim.engines) peak_all += e.peak_macs_per_cycle;
   const EnergyResult energy = session_energy(s);
   json layers = json::array();
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
+    const CoreResult none;
+    const CoreResult& lc = lut >= 0 ? l.core[size_t(lut)] : none;
+    const CoreResult& dc = dsp >= 0 ? l.core[size_t(dsp)] : none;
+    const int64_t lp = lut >= 0 ? s.sim.engines[size_t(lut)].peak_macs_per_cycle : 0;
+    const int64_t dp = dsp >= 0 ? s.sim.engines[size_t(dsp)].peak_macs_per_cycle : 0;
+    int64_t all_macs = 0;
+    json engines = json::array();
+    for (size_t e = 0; e < l.core.size(); ++e) {
+      const CoreResult& c = l.core[e];
+      all_macs += c.macs;
+      json o = core_json(c);
+      o["name"] = s.sim.engines[e].name;
+      o["impl"] = s.sim.engines[e].impl;
+      o["utilization"] = share(c.busy, l.cycles);
+      o["mac_utilization"] =
+          mac_utilization(c.macs, l.cycles, s.sim.engines[e].peak_macs_per_cycle);
+      o["rows"] = c.rows;
+      o["spilled_rows"] = c.spilled_rows;
+      engines.push_back(std::move(o));
+    }
     const QuantLayer& q = s.wl.layers[i];
     // The contract's {checked, mismatches} in every case: nothing checked without verification.
     json v = {{"checked", 0}, {"mismatches", 0}};
@@ -185,16 +278,17 @@ json report_json(const Session& s, const json& resources) {
         {"macs", l.macs},
         {"gops", gops_of(l.macs, l.cycles, mhz)},
         {"bound", l.bound},
-        {"lut_core_busy_cycles", l.core[0].busy},
-        {"dsp_core_busy_cycles", l.core[1].busy},
-        {"lut_core_busy_share", share(l.core[0].busy, l.cycles)},
-        {"dsp_core_busy_share", share(l.core[1].busy, l.cycles)},
-        {"mac_utilization",
-         mac_utilization(l.core[0].macs + l.core[1].macs, l.cycles, peak[0] + peak[1])},
-        {"lut_core_mac_utilization", mac_utilization(l.core[0].macs, l.cycles, peak[0])},
-        {"dsp_core_mac_utilization", mac_utilization(l.core[1].macs, l.cycles, peak[1])},
-        {"lut_core", core_json(l.core[0])},
-        {"dsp_core", core_json(l.core[1])},
+        {"lut_core_busy_cycles", lc.busy},
+        {"dsp_core_busy_cycles", dc.busy},
+        {"lut_core_busy_share", share(lc.busy, l.cycles)},
+        {"dsp_core_busy_share", share(dc.busy, l.cycles)},
+        {"mac_utilization", mac_utilization(all_macs, l.cycles, peak_all)},
+        {"lut_core_mac_utilization", mac_utilization(lc.macs, l.cycles, lp)},
+        {"dsp_core_mac_utilization", mac_utilization(dc.macs, l.cycles, dp)},
+        {"lut_core", core_json(lc)},
+        {"dsp_core", core_json(dc)},
+        {"engines", engines},
+        {"stats", stats_json(s.sim.stats, int(i))},
         {"memory_cycles", l.memory_cycles},
         {"dram_bytes", l.dram_bytes},
         {"dram_bytes_by_stream",
@@ -207,8 +301,7 @@ json report_json(const Session& s, const json& resources) {
         {"acc_bits_needed", s.risk[i].bits_needed},
         {"values_computed", s.verified},
         {"verify", v},
-        {"rows",
-         {{"lut_core", l.lut_rows}, {"dsp_core", l.dsp_rows}, {"spilled_sp2", l.spilled_rows}}},
+        {"rows", {{"lut_core", lc.rows}, {"dsp_core", dc.rows}, {"spilled_sp2", l.spilled_rows}}},
         {"packing",
          {{"enabled", l.packing},
           {"weight_bits", l.packed_w_bits},
@@ -224,11 +317,11 @@ json report_json(const Session& s, const json& resources) {
         {"balance",
          {{"mode",
            s.cfg.accelerator.scheduler.balance == BalanceMode::PerLayer ? "per_layer" : "fixed"},
-          {"sp2_rows_on_lut_core", l.lut_rows},
+          {"sp2_rows_on_lut_core", l.sp2_rows - l.spilled_rows},
           {"sp2_rows_on_dsp_core", l.spilled_rows},
-          {"fixed_rows_on_dsp_core", l.dsp_rows - l.spilled_rows},
-          {"lut_core_estimated_cycles", l.est_compute[0]},
-          {"dsp_core_estimated_cycles", l.est_compute[1]}}},
+          {"fixed_rows_on_dsp_core", l.fixed_rows},
+          {"lut_core_estimated_cycles", l.est_compute.size() > 0 ? l.est_compute[0] : 0},
+          {"dsp_core_estimated_cycles", l.est_compute.size() > 1 ? l.est_compute[1] : 0}}},
         {"quantization_error",
          {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
           {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
@@ -239,6 +332,7 @@ json report_json(const Session& s, const json& resources) {
   j["total"] = totals_json(s);
   j["resources"] = resources;
   j["layers"] = layers;
+  j["stats"] = stats_json(s.sim.stats, -1);
   j["verify"] = {{"enabled", s.verified},
                  {"outputs_checked", s.outputs_checked},
                  {"mismatches", s.mismatches},
@@ -271,91 +365,117 @@ json report_json(const Session& s, const json& resources) {
 
 std::string report_csv(const Session& s) {
   const double mhz = s.cfg.clock_mhz;
-  const int64_t* peak = s.sim.peak_macs_per_cycle;
-  std::string o = csv_line({"layer",
-                            "m",
-                            "k",
-                            "n",
-                            "sp2_rows",
-                            "fixed_rows",
-                            "cycles",
-                            "macs",
-                            "gops",
-                            "bound",
-                            "lut_core_busy_cycles",
-                            "dsp_core_busy_cycles",
-                            "lut_core_macs",
-                            "dsp_core_macs",
-                            "lut_core_busy_share",
-                            "dsp_core_busy_share",
-                            "lut_core_mac_utilization",
-                            "dsp_core_mac_utilization",
-                            "mac_utilization",
-                            "lut_stall_dram",
-                            "lut_stall_buffer",
-                            "lut_stall_other_core",
-                            "dsp_stall_dram",
-                            "dsp_stall_buffer",
-                            "dsp_stall_other_core",
-                            "dram_bytes",
-                            "dram_gbps",
-                            "overflows",
-                            "overflow_risk_rows",
-                            "acc_bits_needed",
-                            "verify_checked",
-                            "verify_mismatches",
-                            "energy_j",
-                            "energy_lut_core_j",
-                            "energy_dsp_core_j",
-                            "energy_buffers_j",
-                            "energy_dma_j",
-                            "energy_dram_j",
-                            "energy_static_j",
-                            "mapping_order",
-                            "tile_m",
-                            "tile_k",
-                            "tile_n",
-                            "m_tiles",
-                            "k_tiles",
-                            "n_tiles",
-                            "groups_per_block",
-                            "weight_reloads",
-                            "weight_dram_bytes",
-                            "input_dram_bytes",
-                            "output_dram_bytes",
-                            "lut_core_rows",
-                            "dsp_core_rows",
-                            "spilled_sp2_rows"});
+  const auto [lut, dsp] = contract_engines(s.sim);
+  int64_t peak_all = 0;
+  for (const EngineInfo& e : s.sim.engines) peak_all += e.peak_macs_per_cycle;
+  std::vector<std::string> head = {"layer",
+                                   "m",
+                                   "k",
+                                   "n",
+                                   "sp2_rows",
+                                   "fixed_rows",
+                                   "cycles",
+                                   "macs",
+                                   "gops",
+                                   "bound",
+                                   "lut_core_busy_cycles",
+                                   "dsp_core_busy_cycles",
+                                   "lut_core_macs",
+                                   "dsp_core_macs",
+                                   "lut_core_busy_share",
+                                   "dsp_core_busy_share",
+                                   "lut_core_mac_utilization",
+                                   "dsp_core_mac_utilization",
+                                   "mac_utilization",
+                                   "lut_stall_dram",
+                                   "lut_stall_buffer",
+                                   "lut_stall_other_core",
+                                   "dsp_stall_dram",
+                                   "dsp_stall_buffer",
+                                   "dsp_stall_other_core",
+                                   "dram_bytes",
+                                   "dram_gbps",
+                                   "overflows",
+                                   "overflow_risk_rows",
+                                   "acc_bits_needed",
+                                   "verify_checked",
+                                   "verify_mismatches",
+                                   "energy_j",
+                                   "energy_lut_core_j",
+                                   "energy_dsp_core_j",
+                                   "energy_buffers_j",
+                                   "energy_dma_j",
+                                   "energy_dram_j",
+                                   "energy_static_j",
+                                   "mapping_order",
+                                   "tile_m",
+                                   "tile_k",
+                                   "tile_n",
+                                   "m_tiles",
+                                   "k_tiles",
+                                   "n_tiles",
+                                   "groups_per_block",
+                                   "weight_reloads",
+                                   "weight_dram_bytes",
+                                   "input_dram_bytes",
+                                   "output_dram_bytes",
+                                   "lut_core_rows",
+                                   "dsp_core_rows",
+                                   "spilled_sp2_rows"};
+  // One column group per engine, then one column per block counter (the `stats` object).
+  for (const EngineInfo& e : s.sim.engines)
+    for (const char* c : {"rows", "busy_cycles", "busy_share", "macs", "mac_utilization"})
+      head.push_back("engine." + e.name + "." + c);
+  walk_stats(s.sim.stats, -1, [&](const std::string& block, const StatGroup::Counter& c, int64_t) {
+    head.push_back("stats." + block + "." + c.name);
+  });
+  std::string o = csv_line(head);
   const EnergyResult energy = session_energy(s);
   const auto num = [](auto v) { return fmt::format("{}", v); };
+  const auto frac = [](double v) { return fmt::format("{:.4f}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
-    o += csv_line(
-        {l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows), num(l.cycles),
-         num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)), l.bound,
-         num(l.core[0].busy), num(l.core[1].busy), num(l.core[0].macs), num(l.core[1].macs),
-         fmt::format("{:.4f}", share(l.core[0].busy, l.cycles)),
-         fmt::format("{:.4f}", share(l.core[1].busy, l.cycles)),
-         fmt::format("{:.4f}", mac_utilization(l.core[0].macs, l.cycles, peak[0])),
-         fmt::format("{:.4f}", mac_utilization(l.core[1].macs, l.cycles, peak[1])),
-         fmt::format("{:.4f}",
-                     mac_utilization(l.core[0].macs + l.core[1].macs, l.cycles, peak[0] + peak[1])),
-         num(l.core[0].stall_dram), num(l.core[0].stall_buffer), num(l.core[0].stall_other),
-         num(l.core[1].stall_dram), num(l.core[1].stall_buffer), num(l.core[1].stall_other),
-         num(l.dram_bytes), fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
-         // Without values nothing is counted: an empty cell, not a misleading 0.
-         s.verified ? num(l.overflows) : "", num(s.risk[i].rows), num(s.risk[i].bits_needed),
-         s.verified ? num(s.verify[i].checked) : "", s.verified ? num(s.verify[i].mismatches) : "",
-         energy_cell(energy, i, ""), energy_cell(energy, i, "lut_core"),
-         energy_cell(energy, i, "dsp_core"), energy_cell(energy, i, "buffers"),
-         energy_cell(energy, i, "dma"), energy_cell(energy, i, "dram"),
-         energy_cell(energy, i, "static"),
-         l.mapping.order, num(l.tile_m), num(l.tile_k), num(l.tn), num(l.m_tiles), num(l.k_tiles),
-         num(l.tiles), num(l.group_pack),
-         fmt::format("{:.3f}",
-                     l.weight_bytes > 0 ? double(l.dram_by[0]) / double(l.weight_bytes) : 0.0),
-         num(l.dram_by[0]), num(l.dram_by[1]), num(l.dram_by[2]), num(l.lut_rows), num(l.dsp_rows),
-         num(l.spilled_rows)});
+    const CoreResult none;
+    const CoreResult& lc = lut >= 0 ? l.core[size_t(lut)] : none;
+    const CoreResult& dc = dsp >= 0 ? l.core[size_t(dsp)] : none;
+    const int64_t lp = lut >= 0 ? s.sim.engines[size_t(lut)].peak_macs_per_cycle : 0;
+    const int64_t dp = dsp >= 0 ? s.sim.engines[size_t(dsp)].peak_macs_per_cycle : 0;
+    int64_t all_macs = 0;
+    for (const CoreResult& c : l.core) all_macs += c.macs;
+    std::vector<std::string> row = {
+        l.name, num(l.m), num(l.k), num(l.n), num(l.sp2_rows), num(l.fixed_rows), num(l.cycles),
+        num(l.macs), fmt::format("{:.3f}", gops_of(l.macs, l.cycles, mhz)), l.bound, num(lc.busy),
+        num(dc.busy), num(lc.macs), num(dc.macs), frac(share(lc.busy, l.cycles)),
+        frac(share(dc.busy, l.cycles)), frac(mac_utilization(lc.macs, l.cycles, lp)),
+        frac(mac_utilization(dc.macs, l.cycles, dp)),
+        frac(mac_utilization(all_macs, l.cycles, peak_all)), num(lc.stall_dram),
+        num(lc.stall_buffer), num(lc.stall_other), num(dc.stall_dram), num(dc.stall_buffer),
+        num(dc.stall_other), num(l.dram_bytes),
+        fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
+        // Without values nothing is counted: an empty cell, not a misleading 0.
+        s.verified ? num(l.overflows) : "", num(s.risk[i].rows), num(s.risk[i].bits_needed),
+        s.verified ? num(s.verify[i].checked) : "", s.verified ? num(s.verify[i].mismatches) : "",
+        energy_cell(energy, i, ""), energy_cell(energy, i, "lut_core"),
+        energy_cell(energy, i, "dsp_core"), energy_cell(energy, i, "buffers"),
+        energy_cell(energy, i, "dma"), energy_cell(energy, i, "dram"),
+        energy_cell(energy, i, "static"), l.mapping.order, num(l.tile_m), num(l.tile_k), num(l.tn),
+        num(l.m_tiles), num(l.k_tiles), num(l.tiles), num(l.group_pack),
+        fmt::format("{:.3f}",
+                    l.weight_bytes > 0 ? double(l.dram_by[0]) / double(l.weight_bytes) : 0.0),
+        num(l.dram_by[0]), num(l.dram_by[1]), num(l.dram_by[2]), num(lc.rows), num(dc.rows),
+        num(l.spilled_rows)};
+    for (size_t e = 0; e < s.sim.engines.size(); ++e) {
+      const CoreResult& c = l.core[e];
+      row.push_back(num(c.rows));
+      row.push_back(num(c.busy));
+      row.push_back(frac(share(c.busy, l.cycles)));
+      row.push_back(num(c.macs));
+      row.push_back(frac(mac_utilization(c.macs, l.cycles, s.sim.engines[e].peak_macs_per_cycle)));
+    }
+    walk_stats(s.sim.stats, int(i), [&](const std::string&, const StatGroup::Counter&, int64_t v) {
+      row.push_back(num(v));
+    });
+    o += csv_line(row);
   }
   return o;
 }
@@ -387,8 +507,8 @@ std::string accumulator_summary(const Workload& wl, const std::vector<OverflowRi
     counted = fmt::format("{} overflows", n);
   }
   return fmt::format(
-      "{} bits ({}); rows need up to {} bits (bound from {}); {} of {} rows at risk; {}",
-      acc_bits_of(wl), overflow_mode(wl), need,
+      "{} bits ({}){}; rows need up to {} bits (bound from {}); {} of {} rows at risk; {}",
+      acc_bits_of(wl), overflow_mode(wl), per_row_note(wl), need,
       bound_from_weights(risk) ? "the weights" : "the bit widths", total_risk_rows(risk), rows,
       counted);
 }
@@ -422,9 +542,10 @@ std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>
   const int acc = acc_bits_of(wl);
   if (counted > 0)
     return fmt::format(
-        "warning: {} accumulator overflows ({}-bit accumulator, {}) in {} of {} layers: {}; "
+        "warning: {} accumulator overflows ({}-bit accumulator, {}{}) in {} of {} layers: {}; "
         "{} of {} rows at risk, needing up to {} bits{}",
-        counted, acc, overflow_mode(wl), by.size(), wl.layers.size(), worst, at_risk, rows, need,
+        counted, acc, overflow_mode(wl), per_row_note(wl), by.size(), wl.layers.size(), worst,
+        at_risk, rows, need,
         " (the functional model overflows the same way, so verification cannot flag them)");
   return fmt::format(
       "warning: {} of {} rows could overflow the {}-bit accumulator (they need up to {} bits, "
@@ -436,45 +557,63 @@ std::string overflow_warning(const Workload& wl, const std::vector<OverflowRisk>
 
 void print_report(std::ostream& out, const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
-  const int64_t* peak = s.sim.peak_macs_per_cycle;
+  const std::vector<EngineInfo>& engines = s.sim.engines;
   const auto& a = s.cfg.accelerator;
-  out << fmt::format(
-      "msqsim: {} on {} at {} MHz: LUT core {}x{}, DSP core {}x{} ({}), SP2 fraction {}\n",
-      s.wl.name, s.cfg.device.name, mhz, a.lut_core.rows, a.lut_core.cols, a.dsp_core.rows,
-      a.dsp_core.cols, s.cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2",
-      s.cfg.workload.sp2_fraction);
+  const char* dsp_kind = s.cfg.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2";
+  std::string arrays;
+  if (a.engines.empty()) {
+    arrays = fmt::format("LUT core {}x{}, DSP core {}x{} ({})", a.lut_core.rows, a.lut_core.cols,
+                         a.dsp_core.rows, a.dsp_core.cols, dsp_kind);
+  } else {
+    for (const EngineSpec& e : a.engines)
+      arrays += fmt::format("{}{} {}x{} ({})", arrays.empty() ? "" : ", ", e.name, e.rows, e.cols,
+                            e.impl);
+  }
+  out << fmt::format("msqsim: {} on {} at {} MHz: {}, SP2 fraction {}\n", s.wl.name,
+                     s.cfg.device.name, mhz, arrays, s.cfg.workload.sp2_fraction);
   // The layer column fits the longest name: a cut name can be ambiguous (ResNet's
   // layer3.0.downsample.0 and layer3.0.downsample.1 share 16 characters).
   size_t w = 5;
   for (const LayerResult& l : s.sim.layers) w = std::max(w, l.name.size());
+  // Per engine a column group: its busy share ("busy%") and its MAC utilization ("MAC%"), named
+  // so that one is not taken for the other.
+  std::vector<size_t> cw;
+  std::string groups;
+  for (const EngineInfo& e : engines) {
+    const std::string busy = engine_label(e) + " busy%", mac = engine_label(e) + " MAC%";
+    cw.push_back(std::max<size_t>(busy.size(), 8));
+    cw.push_back(std::max<size_t>(mac.size(), 8));
+    groups += fmt::format(" {:>{}} {:>{}}", busy, cw[cw.size() - 2], mac, cw.back());
+  }
   out << fmt::format(
-      "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7} {:>9} {:>8} {:>9} {:>8} {:>19} "
+      "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7} {:>7}{} {:>19} "
       "{:>8} {:>6} {:>5} {:>4} {}\n",
-      "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", "LUT busy%", "LUT MAC%",
-      "DSP busy%", "DSP MAC%", "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk",
-      s.verified ? "verify" : "bound");
+      "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", groups,
+      "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk", s.verified ? "verify" : "bound");
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
     const double cyc = double(std::max<int64_t>(1, l.cycles));
-    const int64_t sd = l.core[0].stall_dram + l.core[1].stall_dram;
-    const int64_t sb = l.core[0].stall_buffer + l.core[1].stall_buffer;
-    const int64_t so = l.core[0].stall_other + l.core[1].stall_other;
+    int64_t sd = 0, sb = 0, so = 0;
+    std::string cells;
+    for (size_t e = 0; e < l.core.size(); ++e) {
+      const CoreResult& c = l.core[e];
+      sd += c.stall_dram, sb += c.stall_buffer, so += c.stall_other;
+      cells += fmt::format(
+          " {:>{}.1f} {:>{}.1f}", 100.0 * double(c.busy) / cyc, cw[2 * e],
+          100.0 * mac_utilization(c.macs, l.cycles, engines[e].peak_macs_per_cycle), cw[2 * e + 1]);
+    }
     std::string check = l.bound;
     if (s.verified)
       check =
           l.bound +
           (s.verify[i].mismatches == 0 ? " ok" : fmt::format(" {} BAD", s.verify[i].mismatches));
     out << fmt::format(
-        "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f} {:>9.1f} {:>8.1f} {:>9.1f} "
-        "{:>8.1f} {:>19} {:>8.1f} {:>6.2f} {:>5} {:>4} {}\n",
+        "{:<{}} {:>5} {:>5} {:>6} {:>4} {:>4} {:>10} {:>7.1f} {:>7.1f}{} {:>19} {:>8.1f} {:>6.2f} "
+        "{:>5} {:>4} {}\n",
         l.name, w, l.m, l.k, l.n, l.sp2_rows, l.fixed_rows, l.cycles, double(l.macs) / 1e6,
-        gops_of(l.macs, l.cycles, mhz), 100.0 * double(l.core[0].busy) / cyc,
-        100.0 * mac_utilization(l.core[0].macs, l.cycles, peak[0]),
-        100.0 * double(l.core[1].busy) / cyc,
-        100.0 * mac_utilization(l.core[1].macs, l.cycles, peak[1]),
-        fmt::format("{}/{}/{}", sd, sb, so), double(l.dram_bytes) / 1024.0,
-        gbps_of(l.dram_bytes, l.cycles, mhz), s.verified ? fmt::format("{}", l.overflows) : "-",
-        s.risk[i].rows, check);
+        gops_of(l.macs, l.cycles, mhz), cells, fmt::format("{}/{}/{}", sd, sb, so),
+        double(l.dram_bytes) / 1024.0, gbps_of(l.dram_bytes, l.cycles, mhz),
+        s.verified ? fmt::format("{}", l.overflows) : "-", s.risk[i].rows, check);
   }
   const Totals t = totals(s);
   out << fmt::format(
@@ -485,11 +624,26 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       s.sim.dram_peak_bytes_per_s / 1e9, 100.0 * s.sim.dram.hit_rate());
   // Busy share and MAC utilization side by side, named so that one is not taken for the other:
   // a core busy all the time on short row blocks or narrow tiles does a fraction of its peak.
+  std::string cores;
+  for (size_t e = 0; e < engines.size(); ++e)
+    cores += fmt::format("{}{} {:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle)",
+                         e ? "; " : "", engine_title(engines[e]), 100.0 * t.util[e],
+                         100.0 * t.mac_util_of[e], engines[e].peak_macs_per_cycle);
   out << fmt::format(
-      "cores: LUT core {:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); DSP core "
-      "{:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); both {:.0f}% MAC utilization\n",
-      100.0 * t.lut_util, 100.0 * t.lut_mac_util, peak[0], 100.0 * t.dsp_util,
-      100.0 * t.dsp_mac_util, peak[1], 100.0 * t.mac_util);
+      "cores: {}; {} {:.0f}% MAC utilization\n", cores,
+      engines.size() == 2 ? std::string("both") : fmt::format("all {}", engines.size()),
+      100.0 * t.mac_util);
+  // What each block counted over the run, one line per block.
+  std::string block, line;
+  walk_stats(s.sim.stats, -1, [&](const std::string& b, const StatGroup::Counter& c, int64_t v) {
+    if (b != block) {
+      if (!line.empty()) out << line << "\n";
+      block = b;
+      line = "stats: " + b + ":";
+    }
+    line += fmt::format(" {} {} {}{}", c.name, v, unit_name(c.unit), "");
+  });
+  if (!line.empty()) out << line << "\n";
   out << "energy: " << energy_summary(session_energy(s)) << "\n";
   if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)

@@ -130,6 +130,28 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   s.sim = simulate(s.cfg, s.wl, so);
   s.seconds_simulate = since(t0);
 
+  // Engines with accumulators of their own: each row of the reference sums in the registers of
+  // the engine that ran it.
+  const std::vector<EngineSpec> specs = engine_specs(s.cfg.accelerator);
+  for (size_t l = 0; l < s.wl.layers.size(); ++l) {
+    QuantLayer& L = s.wl.layers[l];
+    const std::vector<int8_t>& re = s.sim.layers[l].row_engine;
+    bool differs = false;
+    for (size_t m = 0; m < re.size() && !differs; ++m) {
+      const EngineSpec& e = specs[size_t(re[m])];
+      differs = e.own_accumulator &&
+                (e.accumulator.bits != L.acc_bits || e.accumulator.overflow != L.overflow);
+    }
+    if (!differs) continue;
+    L.row_acc_bits.resize(re.size());
+    L.row_overflow.resize(re.size());
+    for (size_t m = 0; m < re.size(); ++m) {
+      const EngineSpec& e = specs[size_t(re[m])];
+      L.row_acc_bits[m] = uint8_t(e.own_accumulator ? e.accumulator.bits : L.acc_bits);
+      L.row_overflow[m] = uint8_t(e.own_accumulator ? e.accumulator.overflow : L.overflow);
+    }
+  }
+
   if (o.verify) {
     t0 = std::chrono::steady_clock::now();
     s.verified = true;

@@ -41,12 +41,42 @@ const char* kOld =
 
 }  // namespace
 
-TEST(ConfigEngines, ListAndOldKeysResolveToTheSameConfig) {
+TEST(ConfigEngines, ListAndOldKeysResolveToTheSameEngines) {
   const RunConfig a = from_text(kList), b = from_text(kOld);
-  EXPECT_EQ(a.accelerator.lut_core.rows, 24);
-  EXPECT_EQ(a.accelerator.dsp_core.drain_cycles, 2);
-  EXPECT_FALSE(a.accelerator.dsp_core.packing);
-  EXPECT_EQ(resolved(a), resolved(b));
+  ASSERT_EQ(a.accelerator.engines.size(), 2u);
+  EXPECT_EQ(a.accelerator.engines[0].rows, 24);
+  EXPECT_EQ(a.accelerator.engines[1].drain_cycles, 2);
+  EXPECT_FALSE(a.accelerator.engines[1].packing);
+  EXPECT_TRUE(b.accelerator.engines.empty());  // the old spelling: engine_specs() maps it
+  EXPECT_EQ(resolved(a)["accelerator"]["engines"], resolved(b)["accelerator"]["engines"]);
+  nlohmann::json ja = resolved(a), jb = resolved(b);
+  for (nlohmann::json* j : {&ja, &jb}) {
+    (*j)["accelerator"].erase("lut_core");
+    (*j)["accelerator"].erase("dsp_core");
+  }
+  EXPECT_EQ(ja, jb);
+}
+
+TEST(ConfigEngines, AListOfAnyLengthWithOwnAccumulators) {
+  const RunConfig c = from_text(
+      "accelerator:\n  engines:\n"
+      "    - {impl: lut_sp2, name: big, rows: 32, cols: 32}\n"
+      "    - {impl: lut_sp2, name: small, rows: 16, cols: 32, accumulator: {bits: 16}}\n"
+      "    - {impl: dsp48, rows: 8, accumulator: {bits: 24, overflow: saturate}}\n");
+  const auto& e = c.accelerator.engines;
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[1].name, "small");
+  EXPECT_EQ(e[1].rows, 16);
+  EXPECT_FALSE(e[0].own_accumulator);
+  EXPECT_TRUE(e[1].own_accumulator);
+  EXPECT_EQ(e[1].accumulator.bits, 16);
+  EXPECT_EQ(e[1].accumulator.overflow, msq::Overflow::Wrap);
+  EXPECT_EQ(e[2].name, "dsp_core");  // the first unnamed entry of its kind
+  EXPECT_EQ(e[2].cols, msq::DspCoreConfig{}.cols);
+  EXPECT_EQ(e[2].accumulator.overflow, msq::Overflow::Saturate);
+  const nlohmann::json j = resolved(c)["accelerator"]["engines"];
+  EXPECT_FALSE(j[0].contains("accumulator"));
+  EXPECT_EQ(j[2]["accumulator"]["bits"], 24);
 }
 
 TEST(ConfigEngines, ResolvedJsonShowsTheList) {
@@ -84,16 +114,12 @@ TEST(ConfigEngines, YamlRoundTripKeepsNamesAndKeys) {
 TEST(ConfigEngines, SetReplacesTheList) {
   const RunConfig c =
       from_text("{}", {"accelerator.engines=[{impl: lut_sp2, rows: 8}, {impl: dsp48}]"});
-  EXPECT_EQ(c.accelerator.lut_core.rows, 8);
-  EXPECT_EQ(c.accelerator.dsp_core.rows, msq::DspCoreConfig{}.rows);
+  EXPECT_EQ(c.accelerator.engines.at(0).rows, 8);
+  EXPECT_EQ(c.accelerator.engines.at(1).rows, msq::DspCoreConfig{}.rows);
 }
 
 TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
   const std::string L = "accelerator:\n  engines:\n";
-  EXPECT_NE(error_of(L + "    - {impl: lut_sp2}\n")
-                .find("accelerator.engines: 1 engine listed; only two (lut_sp2, then dsp48) are "
-                      "supported yet"),
-            std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2}\n    - {impl: dsp58}\n")
                 .find("t.yaml:4: accelerator.engines[1].impl: expected one of lut_sp2, dsp48, "
                       "lut_sp2_bitserial, dsp48_actpack (got dsp58); did you mean 'dsp48'?"),
@@ -105,13 +131,19 @@ TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2, packing: true}\n    - {impl: dsp48}\n")
                 .find("accelerator.engines[0].packing: unknown key for a lut_sp2 engine, "
-                      "expected one of impl, name, rows, cols, pipeline_depth"),
+                      "expected one of impl, name, rows, cols, pipeline_depth, accumulator"),
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {rows: 3}\n    - {impl: dsp48}\n")
                 .find("accelerator.engines[0].impl: missing"),
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2, rows: 0}\n    - {impl: dsp48}\n")
                 .find("accelerator.engines[0].rows: expected an integer in 1..4096 (got 0)"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2, accumulator: {bitz: 3}}\n")
+                .find("accelerator.engines[0].accumulator.bitz: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of(L + "    - {impl: lut_sp2, accumulator: {bits: 4}}\n")
+                .find("accelerator.engines[0].accumulator.bits: expected an integer in 8..64"),
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2, name: a}\n    - {impl: dsp48, name: a}\n")
                 .find("accelerator.engines[1].name: duplicate engine name a"),
@@ -122,8 +154,13 @@ TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
 
 TEST(ConfigEngines, ListAndOldKeysTogetherAreRefused) {
   const std::string e = error_of(std::string(kList) + "  lut_core: {rows: 8}\n");
-  EXPECT_NE(e.find("accelerator.lut_core: give the engines' keys in accelerator.engines or in "
-                   "accelerator.lut_core and accelerator.dsp_core, not both"),
+  EXPECT_NE(e.find("accelerator.lut_core: the engines are given as a list (accelerator.engines), "
+                   "so this key of the old spelling is ambiguous: give its values in the list "
+                   "entry, e.g. accelerator.engines: [{impl: lut_sp2, name: lut_core"),
             std::string::npos)
       << e;
+  // The same through --set on a config that lists its engines.
+  const std::string s = error_of(kList, {"accelerator.dsp_core.rows=8"});
+  EXPECT_NE(s.find("accelerator.dsp_core: the engines are given as a list"), std::string::npos)
+      << s;
 }

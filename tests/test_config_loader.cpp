@@ -347,8 +347,8 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "clock_mhz, accelerator, memory, workload, energy, verify (did you mean "
        "'accelerator.lut_core'?)"},
       {"accelerator: 3\n",
-       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, engines, "
-       "accumulator, buffers, scheduler (got 3)"},
+       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, accumulator, "
+       "engines, buffers, scheduler (got 3)"},
       {"workload:\n  weight_bits: 2\n",
        "t.yaml:2: workload.weight_bits: expected an integer in 3..8 (got 2)"},
       {"workload:\n  sp2_fraction: 0.8\n  fixed8_fraction: 0.3\n",

@@ -598,9 +598,9 @@ TEST(NewEngines, GoldenTracesUseTheNewKinds) {
   ASSERT_EQ(c2.accelerator.engines[1].impl, "dsp48_actpack");
   const QuantLayer& L = dw.layers.at(0).layer;
   const LayerPlan p = plan_layer(L, c2, "actpack_dw3x3");
-  ASSERT_FALSE(p.dsp_blocks.empty());
+  ASSERT_FALSE(p.blocks(1).empty());
   const ActPackJob j = actpack_job(c2.accelerator.dsp_core, c2.device.dsp_kind, L, p.row_sum_bits,
-                                   p.dsp_blocks[0].rows, p.tiles[0].tn, p.tk);
+                                   p.blocks(1)[0].rows, p.tiles[0].tn, p.tk);
   EXPECT_TRUE(j.packed);
-  EXPECT_EQ(p.dsp_blocks[0].rows.size(), 1u);  // depthwise: one row per block
+  EXPECT_EQ(p.blocks(1)[0].rows.size(), 1u);  // depthwise: one row per block
 }

@@ -84,7 +84,7 @@ TEST(GoldenTraces, PackedLanesCollideWithoutDrainingAndThePlanDrains) {
 
   // Without draining, one packed accumulator over all of K: some lane comes out wrong.
   const RowBlock* packed = nullptr;
-  for (const RowBlock& b : p.dsp_blocks)
+  for (const RowBlock& b : p.blocks(1))
     if (b.packed && b.rows.size() >= 2) packed = &b;
   ASSERT_NE(packed, nullptr);
   const LayerShape& s = l.layer.shape;

@@ -113,11 +113,12 @@ class KernelTile {
     r.acc.assign(size_t(L_.shape.m() * tn_), 0);
     for (size_t kt = 0; kt < steps_.size(); ++kt) {
       const InputTileValues& x = steps_[kt];
-      for (const RowBlock& b : plan_.lut_blocks)
+      for (const RowBlock& b : plan_.blocks(0))
         lut_block_values(isa, lt, L_, b.rows, int64_t(kt) * plan_.tk, x.tk, kt == 0, x,
-                         r.acc.data(), r.overflows);
-      for (const RowBlock& b : plan_.dsp_blocks)
-        dsp_block_values(isa, dt, L_, plan_, b, int(kt), x.tk, x, 48, r.acc.data(), r.overflows);
+                         AccSpec{L_.acc_bits, L_.overflow}, r.acc.data(), r.overflows);
+      for (const RowBlock& b : plan_.blocks(1))
+        dsp_block_values(isa, dt, L_, plan_, b, int(kt), x.tk, x, 48,
+                         AccSpec{L_.acc_bits, L_.overflow}, r.acc.data(), r.overflows);
     }
     return r;
   }
@@ -186,11 +187,11 @@ TEST(IsaKernels, EveryVariantComputesTheSameTiles) {
     const LayerPlan plan = plan_layer(L, cfg, L.shape.name);
     LutTables lt;
     DspTables dt;
-    lt.load(L, plan, plan.lut_blocks);
-    dt.load(L, plan, plan.dsp_blocks);
-    for (const RowBlock& b : plan.lut_blocks)
+    lt.load(L, plan, plan.blocks(0));
+    dt.load(L, plan, plan.blocks(1));
+    for (const RowBlock& b : plan.blocks(0))
       for (int32_t m : b.rows) lut_modes.insert(lt.row_acc[size_t(m)]);
-    for (const RowBlock& b : plan.dsp_blocks) {
+    for (const RowBlock& b : plan.blocks(1)) {
       (b.packed ? packed : single) = true;
       for (int32_t m : b.rows) dsp_modes.insert(dt.row_acc[size_t(m)]);
     }

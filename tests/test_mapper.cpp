@@ -179,15 +179,15 @@ TEST(Mapper, DepthwiseGroupsShareBlocks) {
   const Workload wl = network(c, false, {"features.8.dw"});
   const LayerPlan p = plan_layer(wl.layers[0], c, "features.8.dw");
   EXPECT_GT(p.group_pack, 1);
-  EXPECT_LT(p.lut_blocks.size() + p.dsp_blocks.size(), size_t(wl.layers[0].shape.m()));
-  for (const auto* blocks : {&p.lut_blocks, &p.dsp_blocks})
+  EXPECT_LT(p.blocks(0).size() + p.blocks(1).size(), size_t(wl.layers[0].shape.m()));
+  for (const auto* blocks : {&p.blocks(0), &p.blocks(1)})
     for (const RowBlock& b : *blocks) {
       // Rows of at most group_pack groups, and never more than the array's rows.
       EXPECT_LE(b.rows.size(), size_t(p.group_pack));
     }
   const RunConfig f = default_config("mobilenet_v2", "fixed");
   const LayerPlan q = plan_layer(wl.layers[0], f, "features.8.dw");
-  EXPECT_EQ(q.lut_blocks.size() + q.dsp_blocks.size(), size_t(wl.layers[0].shape.m()));
+  EXPECT_EQ(q.blocks(0).size() + q.blocks(1).size(), size_t(wl.layers[0].shape.m()));
 }
 
 // Per-layer balance: with most rows SP2 the LUT engine is the bottleneck and SP2 rows move to the
@@ -202,7 +202,7 @@ TEST(Mapper, PerLayerBalanceMovesOnlySp2Rows) {
   int64_t spilled = 0;
   for (const QuantLayer& q : wl.layers) {
     const LayerPlan p = plan_layer(q, c, name(q));
-    for (const RowBlock& b : p.lut_blocks)
+    for (const RowBlock& b : p.blocks(0))
       for (int32_t m : b.rows) EXPECT_EQ(q.scheme[size_t(m)], uint8_t(Scheme::Sp2)) << name(q);
     EXPECT_EQ(p.lut_rows + p.spilled_rows, p.sp2_rows) << name(q);
     spilled += p.spilled_rows;

@@ -8,15 +8,33 @@ namespace msq {
 
 using sc_core::sc_time;
 
-ArrayCore::ArrayCore(sc_core::sc_module_name name, Fabric& fabric, CoreId id, Buffer& weights)
-    : sc_module(name), f_(fabric), id_(id), weights_(weights) {
+ArrayCore::ArrayCore(sc_core::sc_module_name name, const EngineContext& ctx)
+    : sc_module(name),
+      f_(ctx.fabric),
+      id_(ctx.slot),
+      spec_(ctx.spec),
+      weights_(ctx.weights),
+      stats_(ctx.spec.name) {
+  using U = StatGroup::Unit;
+  ids_.busy = stats_.define("busy", U::Cycles, "cycles computing jobs");
+  ids_.jobs = stats_.define("jobs", U::Count, "jobs: a row block over one tile and k tile");
+  ids_.macs = stats_.define("macs", U::Macs, "multiply-accumulates of the real rows of its jobs");
+  ids_.macs_sp2 = stats_.define("macs_sp2", U::Macs, "of them, of SP2 rows");
+  ids_.macs_fixed = stats_.define("macs_fixed", U::Macs, "of them, of fixed-point rows");
+  ids_.stall_dram = stats_.define("stall_dram", U::Cycles, "cycles waiting for DRAM data");
+  ids_.stall_buffer = stats_.define("stall_buffer", U::Cycles, "cycles waiting for buffer space");
+  ids_.stall_other = stats_.define("stall_other", U::Cycles,
+                                   "cycles idle at the end of a layer for the other engines");
   SC_HAS_PROCESS(ArrayCore);
   SC_THREAD(main);
 }
 
 void ArrayCore::main() {
   EngineSignals& sig = f_.engines.at(size_t(id_));
+  const sc_time clock = f_.clock;
+  const auto cycles_of = [clock](sc_time t) { return int64_t(t / clock + 0.5); };
   for (LayerRun& run : f_.runs) {
+    const int li = int(&run - f_.runs.data());
     CoreLayerStats& st = run.core[id_];
     const std::vector<RowBlock>& blocks = run.plan.blocks(id_);
     if (run.values && !blocks.empty()) load_layer(run);
@@ -55,7 +73,22 @@ void ArrayCore::main() {
         wait(f_.clock * double(cycles));
         st.busy += cycles;
         // The block's rows, not the array's: idle rows of a short block do no work.
-        st.macs += int64_t(b.rows.size()) * tn * step.tk;
+        const int64_t macs = int64_t(b.rows.size()) * tn * step.tk;
+        st.macs += macs;
+        stats_.add(ids_.busy, cycles, li);
+        stats_.add(ids_.jobs, 1, li);
+        stats_.add(ids_.macs, macs, li);
+        stats_.add(ids_.macs_sp2, b.sp2_rows * tn * step.tk, li);
+        stats_.add(ids_.macs_fixed, macs - b.sp2_rows * tn * step.tk, li);
+        // The job's operands and results, one transaction each: its input tile, its block's
+        // weights of the k tile, its accumulators (read back to add to after the first k tile).
+        if (f_.input_buffer) f_.input_buffer->read(step.tk * tn * run.plan.act_bytes, li);
+        weights_.read((b.weight_bits_per_k * step.tk + 7) / 8, li);
+        if (f_.output_buffer) {
+          const int64_t acc_bytes = int64_t(b.rows.size()) * tn * run.plan.acc_bytes;
+          if (step.kt > 0) f_.output_buffer->read(acc_bytes, li);
+          f_.output_buffer->write(acc_bytes, li);
+        }
         if (EventSink* ev = EventSink::current())
           ev->job(id_, int(&run - f_.runs.data()), step.tile, step.kt, int64_t(b.rows.size()),
                   cycles, ps_of_seconds(f_.clock.to_seconds()),
@@ -67,6 +100,8 @@ void ArrayCore::main() {
       if (step.last_k) sig.tile_done.add();
     }
     st.last_end = sc_core::sc_time_stamp();
+    stats_.add(ids_.stall_dram, cycles_of(st.stall_dram), li);
+    stats_.add(ids_.stall_buffer, cycles_of(st.stall_buffer), li);
     // Resident weights stay until the layer's last job (every job of the layer waited for them).
     if (run.resident_release[id_] > 0) weights_.release(run.resident_release[id_]);
     sig.layer_done.add();

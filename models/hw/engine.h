@@ -7,19 +7,12 @@
 
 #include <cstdint>
 
+#include "models/arith/accumulator.h"
+#include "models/hw/engine_caps.h"
 #include "models/layer_run.h"
+#include "models/stats/stat_group.h"
 
 namespace msq {
-
-// Which rows an engine can run. The planner still splits rows between the two slots by scheme
-// (SP2 to the first engine, fixed point to the second); the capabilities let the top refuse an
-// engine list whose engines cannot take the rows of their slot.
-struct EngineCaps {
-  bool sp2 = false;    // SP2 rows (shift-add)
-  bool fixed = false;  // fixed-point rows (multiply)
-  int min_bits = 1, max_bits = 8;
-  bool packing = false;  // two rows per processing element when the layout allows it
-};
 
 class Engine {
  public:
@@ -31,8 +24,10 @@ class Engine {
   // The MACs the full array can do per cycle at best (docs/report.md).
   virtual int64_t peak_macs_per_cycle() const = 0;
   // The engine's position among the accelerator's engines: its jobs, weight loads and
-  // statistics are indexed by it (LayerRun::core, Step::jobs).
-  virtual CoreId slot() const = 0;
+  // statistics are indexed by it (LayerRun::core, Step::jobs, LayerPlan::engines).
+  virtual int slot() const = 0;
+  // The engine's name (the config's `name`).
+  virtual const char* engine_name() const = 0;
   // Cycles of a job: block b over tn columns and tk reduction steps.
   virtual int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn,
                              int64_t tk) const = 0;
@@ -42,6 +37,9 @@ class Engine {
                        OutputTileValues& acc) = 0;
   // What the engine counted on a layer (busy cycles, jobs, MACs, stalls by cause).
   const CoreLayerStats& stats(const LayerRun& run) const { return run.core[slot()]; }
+  // Its counters, per layer and in total (docs/report.md, `stats`): busy, jobs, MACs by scheme,
+  // stalls by cause.
+  virtual StatGroup& stat_group() = 0;
 };
 
 }  // namespace msq

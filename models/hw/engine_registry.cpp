@@ -8,14 +8,50 @@
 
 namespace msq {
 
-const std::vector<EngineKind>& engine_kinds() {
-  static const std::vector<EngineKind> kinds = {
-      {"lut_sp2", &make_lut_sp2, "lut_core"},
-      {"dsp48", &make_dsp48, "dsp_core"},
-      {"lut_sp2_bitserial", &make_lut_sp2_bitserial, "lut_core"},
-      {"dsp48_actpack", &make_dsp48_actpack, "dsp_core"},
+namespace {
+std::vector<EngineKind>& kinds() {
+  static std::vector<EngineKind> k = {
+      {"lut_sp2",
+       &make_lut_sp2,
+       &lut_sp2_caps,
+       &lut_sp2_peak,
+       {"rows", "cols", "pipeline_depth"},
+       lut_engine_spec(LutCoreConfig{}, "lut_core"),
+       "SP2 shift-add PEs (LUTs and FFs)"},
+      {"dsp48",
+       &make_dsp48,
+       &dsp48_caps,
+       &dsp48_peak,
+       {"rows", "cols", "pipeline_depth", "packing", "lane_offset", "drain_cycles"},
+       dsp_engine_spec(DspCoreConfig{}, "dsp_core"),
+       "DSP48 slices, two packed products per slice"},
+      {"lut_sp2_bitserial",
+       &make_lut_sp2_bitserial,
+       &lut_sp2_bitserial_caps,
+       &lut_sp2_bitserial_peak,
+       {"rows", "cols", "pipeline_depth"},
+       lut_engine_spec(LutCoreConfig{}, "lut_core"),
+       "bit-serial SP2 PEs: one signed digit of the weight per cycle"},
+      {"dsp48_actpack",
+       &make_dsp48_actpack,
+       &dsp48_actpack_caps,
+       &dsp48_actpack_peak,
+       {"rows", "cols", "pipeline_depth", "packing", "lane_offset", "drain_cycles"},
+       dsp_engine_spec(DspCoreConfig{}, "dsp_core"),
+       "DSP48 slices, two activations per slice sharing a weight"},
   };
-  return kinds;
+  return k;
+}
+}  // namespace
+
+const std::vector<EngineKind>& engine_kinds() {
+  return kinds();
+}
+
+bool register_engine_kind(const EngineKind& kind) {
+  if (find_engine_kind(kind.impl)) return false;
+  kinds().push_back(kind);
+  return true;
 }
 
 const EngineKind* find_engine_kind(const std::string& impl) {
@@ -32,19 +68,8 @@ const EngineKind& engine_kind(const std::string& impl, const std::string& name) 
   throw InputError("engine " + name + ": unknown impl '" + impl + "' (known: " + known + ")");
 }
 
-std::unique_ptr<Engine> make_engine(const std::string& impl, const std::string& name,
-                                    const EngineContext& ctx) {
-  const EngineKind* kind = &engine_kind(impl, name);
-  std::unique_ptr<Engine> e = kind->make(name.c_str(), ctx);
-  // The planner gives the first slot the SP2 rows and the second the fixed-point rows.
-  const EngineCaps c = e->caps();
-  if (ctx.slot == kLut && !c.sp2)
-    throw InputError("engine " + name + " (" + impl +
-                     "): the first engine runs the SP2 rows, and " + impl + " cannot");
-  if (ctx.slot == kDsp && !c.fixed)
-    throw InputError("engine " + name + " (" + impl +
-                     "): the second engine runs the fixed-point rows, and " + impl + " cannot");
-  return e;
+std::unique_ptr<Engine> make_engine(const EngineContext& ctx) {
+  return engine_kind(ctx.spec.impl, ctx.spec.name).make(ctx.spec.name.c_str(), ctx);
 }
 
 }  // namespace msq

@@ -1,5 +1,6 @@
-// The engine registry: `impl` name -> factory. One line per engine kind in
-// models/hw/engine_registry.cpp.
+// The engine registry: `impl` name -> what the planner and the config need to know about the kind
+// (its keys, defaults and capabilities) and the factory that builds it. One line per engine kind
+// in models/hw/engine_registry.cpp.
 #pragma once
 
 #include <memory>
@@ -7,19 +8,21 @@
 #include <vector>
 
 #include "models/config.h"
-#include "models/hw/engine.h"
+#include "models/hw/engine_caps.h"
 
 namespace msq {
 
 class Buffer;
+class Engine;
 struct Fabric;
 
-// What a factory gets: the fabric it runs on, its slot, its half of the weight buffer and the
-// accelerator's config (for its own keys).
+// What a factory gets: the fabric it runs on, its slot (position in the engine list), its part of
+// the weight buffer, its own keys and the accelerator's config.
 struct EngineContext {
   Fabric& fabric;
-  CoreId slot;
+  int slot;
   Buffer& weights;
+  const EngineSpec& spec;
   const AcceleratorConfig& accel;
 };
 
@@ -28,9 +31,16 @@ using EngineFactory = std::unique_ptr<Engine> (*)(const char* name, const Engine
 struct EngineKind {
   const char* impl;
   EngineFactory make;
-  // The config section whose keys the kind reads (accelerator.<keys>): "lut_core" for the SP2
-  // slot's kinds, "dsp_core" for the fixed-point slot's.
-  const char* keys;
+  // What an engine of this kind with these keys can run.
+  EngineCaps (*caps)(const EngineSpec& spec);
+  // The MACs its whole array can do per cycle at best.
+  int64_t (*peak_macs_per_cycle)(const EngineSpec& spec);
+  // The keys an entry of accelerator.engines may give besides impl, name and accumulator, and
+  // the values of those it leaves out (defaults.name: the name of the first unnamed entry of the
+  // kind; further ones are named by impl and position).
+  std::vector<std::string> keys;
+  EngineSpec defaults;
+  const char* doc;
 };
 
 // Every registered kind, in registration order.
@@ -43,9 +53,11 @@ const EngineKind* find_engine_kind(const std::string& impl);
 // none.
 const EngineKind& engine_kind(const std::string& impl, const std::string& name);
 
-// Builds the engine `impl` as module `name`. Throws InputError naming the known kinds when
-// `impl` is not registered, and when the engine cannot take the rows of its slot.
-std::unique_ptr<Engine> make_engine(const std::string& impl, const std::string& name,
-                                    const EngineContext& ctx);
+// Adds a kind (false if the impl name is taken): for tests and out-of-tree engines.
+bool register_engine_kind(const EngineKind& kind);
+
+// Builds engine `spec` (its impl, as module spec.name). Throws InputError naming the known kinds
+// when the impl is not registered.
+std::unique_ptr<Engine> make_engine(const EngineContext& ctx);
 
 }  // namespace msq

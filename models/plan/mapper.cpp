@@ -188,7 +188,7 @@ int64_t input_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const 
 int64_t weight_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
                          const Levels& lv, int keep, int e) {
   if (x.nb[e] == 0) return 0;
-  if (keep == 0) return x.base.core_weight_bytes[e];  // one load for the layer
+  if (keep == 0) return x.base.engines[size_t(e)].weight_bytes;  // one load for the layer
   if (!(lv.n >= keep && ns.tiles > 1)) {
     int64_t widest = 0;
     for (size_t b = 0; b + 1 < x.bits_prefix[e].size(); ++b)

@@ -41,8 +41,12 @@ int EventSink::track(const std::string& name, int sort) {
 void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
                     int64_t clock_ps, int64_t end_ps) {
   if (!keep(layer)) return;
-  int& t = core_track_[core & 1];
-  if (t < 0) t = track(core == 0 ? "LUT core" : "DSP core", 1);
+  if (size_t(core) >= core_track_.size()) core_track_.resize(size_t(core) + 1, -1);
+  int& t = core_track_[size_t(core)];
+  if (t < 0)
+    t = track(size_t(core) < engine_names_.size() ? engine_names_[size_t(core)]
+                                                  : "engine " + std::to_string(core),
+              1);
   const int64_t dur = cycles * clock_ps;
   spans_.push_back({t, layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
 }

@@ -40,6 +40,8 @@ class EventSink {
     return layer >= 0 && size_t(layer) < keep_.size() && keep_[size_t(layer)];
   }
   const std::vector<std::string>& layer_names() const { return names_; }
+  // The engines' track names, by slot.
+  void set_engines(std::vector<std::string> names) { engine_names_ = std::move(names); }
 
   // The layer and tile of the transfer the calling thread is about to start. SystemC threads
   // run one at a time and a transfer reads its tag before it first waits, so one slot serves
@@ -97,7 +99,9 @@ class EventSink {
   std::vector<std::pair<std::string, int>> tracks_;  // name, sort group
   std::vector<Span> spans_;
   int tag_layer_ = -1, tag_tile_ = -1;
-  int core_track_[2] = {-1, -1}, dma_track_[3] = {-1, -1, -1}, layer_track_ = -1;
+  std::vector<int> core_track_;            // by engine slot
+  std::vector<std::string> engine_names_;  // their tracks' names
+  int dma_track_[3] = {-1, -1, -1}, layer_track_ = -1;
   struct DramPending {
     int track = -1;
     int64_t start = 0, end = 0, bursts = 0, bytes = 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/stats/stat_group.h"
 
 namespace msq {
 
@@ -29,7 +30,14 @@ struct DramStats {
 
 class DramModel {
  public:
+  DramModel();
   virtual ~DramModel() = default;
+
+  // access() as the DMA calls it, counting the DRAM commands it took into stat_group() for
+  // `layer` (-1: none): ACT, PRE (closing a row for another), RD and WR bursts, REF.
+  sc_core::sc_time serve(sc_core::sc_time start, uint64_t addr, int64_t seg_bytes,
+                         int64_t seg_stride, int64_t seg_count, bool write, int layer);
+  const StatGroup& stat_group() const { return group_; }
 
   // Serves a transfer of seg_count runs of seg_bytes, seg_stride apart from addr, that may start
   // at `start`; transfers are served in the order they arrive. Returns when its last beat is on
@@ -44,6 +52,10 @@ class DramModel {
   int burst_bytes() const;
   double peak_bytes_per_s() const;  // double data rate: two beats per clock on each channel
   uint64_t capacity_bytes() const;
+
+ private:
+  StatGroup group_{"dram"};
+  int act_, pre_, rd_, wr_, ref_, bytes_rd_, bytes_wr_;
 };
 
 // Builds a model; `instance` names the SystemC module when the model is one.

@@ -28,16 +28,16 @@ struct DspTables {
 
 // The values of one job: block b over k tile kt (tk reduction steps) and the tile's columns, added
 // into acc ([M][x.tn]); at kt = 0 each row's registers start at its bias. p_bits: the DSP's P
-// register width. The variant `isa` computes the same values as every other
-// (tests/test_isa_kernels.cpp).
+// register width; spec: the accumulator registers. The variant `isa` computes the same values as
+// every other (tests/test_isa_kernels.cpp).
 void dsp_block_values(kernels::Isa isa, const DspTables& t, const QuantLayer& L,
                       const LayerPlan& plan, const RowBlock& b, int kt, int64_t tk,
-                      const InputTileValues& x, int p_bits, int64_t* acc, uint64_t& overflows);
+                      const InputTileValues& x, int p_bits, const AccSpec& spec, int64_t* acc,
+                      uint64_t& overflows);
 
 class DspCore : public ArrayCore {
  public:
-  DspCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
-          const DspCoreConfig& cfg);
+  DspCore(sc_core::sc_module_name name, const EngineContext& ctx);
 
   const char* impl() const override { return "dsp48"; }
   EngineCaps caps() const override;
@@ -50,9 +50,12 @@ class DspCore : public ArrayCore {
  private:
   DspCoreConfig cfg_;
   DspTables t_;
+  AccSpec acc_;  // the registers of the layer in flight
 };
 
-// The registry's factory (impl: dsp48): its keys are accelerator.dsp_core.
+// The registry's entries (impl: dsp48): the factory, capabilities and peak.
 std::unique_ptr<Engine> make_dsp48(const char* name, const EngineContext& ctx);
+EngineCaps dsp48_caps(const EngineSpec& spec);
+int64_t dsp48_peak(const EngineSpec& spec);
 
 }  // namespace msq

@@ -107,9 +107,9 @@ void row_values(const ActPackJob& job, const DspGeometry& geo, int D, const int3
 void actpack_block_values(const ActPackJob& job, const DspGeometry& g, int D, const QuantLayer& L,
                           const std::vector<int8_t>& row_sum_bits, const std::vector<int32_t>& rows,
                           int64_t k0, int64_t tk, bool first_k, const InputTileValues& x,
-                          int64_t* acc, uint64_t& overflows) {
+                          int64_t* acc, uint64_t& overflows, const AccSpec* own) {
   const int64_t tn = x.tn;
-  const AccSpec spec{L.acc_bits, L.overflow};
+  const AccSpec spec = own ? *own : AccSpec{L.acc_bits, L.overflow};
   for (int32_t m : rows) {
     int64_t* a = acc + int64_t(m) * tn;
     if (first_k)
@@ -124,27 +124,35 @@ void actpack_block_values(const ActPackJob& job, const DspGeometry& g, int D, co
   }
 }
 
-DspActPackCore::DspActPackCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot,
-                               Buffer& weights, const DspCoreConfig& cfg)
-    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+DspActPackCore::DspActPackCore(sc_core::sc_module_name name, const EngineContext& ctx)
+    : ArrayCore(name, ctx), cfg_(ctx.spec.dsp()) {}
 
 std::unique_ptr<Engine> make_dsp48_actpack(const char* name, const EngineContext& ctx) {
-  return std::make_unique<DspActPackCore>(name, ctx.fabric, ctx.slot, ctx.weights,
-                                          ctx.accel.dsp_core);
+  return std::make_unique<DspActPackCore>(name, ctx);
 }
 
-EngineCaps DspActPackCore::caps() const {
+EngineCaps dsp48_actpack_caps(const EngineSpec&) {
   EngineCaps c;
   c.sp2 = true;  // spilled SP2 rows are small integers to a multiplier
-  c.fixed = true;
+  c.fixed = c.home_fixed = true;
   c.min_bits = 2;
   c.max_bits = 8;
-  c.packing = cfg_.packing;
+  // It packs two activations per slice inside its own jobs, never two rows: the planner gives it
+  // rows one per slice.
+  c.packing = false;
   return c;
 }
 
+int64_t dsp48_actpack_peak(const EngineSpec& s) {
+  return int64_t(s.rows) * s.cols * (s.packing ? 2 : 1);
+}
+
+EngineCaps DspActPackCore::caps() const {
+  return dsp48_actpack_caps(spec_);
+}
+
 int64_t DspActPackCore::peak_macs_per_cycle() const {
-  return int64_t(cfg_.rows) * cfg_.cols * (cfg_.packing ? 2 : 1);
+  return dsp48_actpack_peak(spec_);
 }
 
 int64_t DspActPackCore::job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn,
@@ -160,7 +168,7 @@ void DspActPackCore::compute(LayerRun& run, const RowBlock& b, const Step& st,
   actpack_block_values(job, dsp_geometry(f_.dsp_kind),
                        actpack_lane_offset(cfg_, f_.dsp_kind, L.act_bits), L, run.plan.row_sum_bits,
                        b.rows, int64_t(st.kt) * run.plan.tk, st.tk, st.kt == 0, x, acc.acc.data(),
-                       run.overflows);
+                       run.overflows, &acc_);
 }
 
 }  // namespace msq

@@ -50,26 +50,28 @@ ActPackJob actpack_job(const DspCoreConfig& c, DspKind kind, const QuantLayer& L
 void actpack_block_values(const ActPackJob& job, const DspGeometry& g, int D, const QuantLayer& L,
                           const std::vector<int8_t>& row_sum_bits, const std::vector<int32_t>& rows,
                           int64_t k0, int64_t tk, bool first_k, const InputTileValues& x,
-                          int64_t* acc, uint64_t& overflows);
+                          int64_t* acc, uint64_t& overflows, const AccSpec* own = nullptr);
 
 class DspActPackCore : public ArrayCore {
  public:
-  DspActPackCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
-                 const DspCoreConfig& cfg);
+  DspActPackCore(sc_core::sc_module_name name, const EngineContext& ctx);
 
   const char* impl() const override { return "dsp48_actpack"; }
   EngineCaps caps() const override;
   int64_t peak_macs_per_cycle() const override;
   int64_t job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn, int64_t tk) const override;
-  void load_layer(const LayerRun&) override {}
+  void load_layer(const LayerRun& run) override { acc_ = acc_spec(*run.layer); }
   void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
                OutputTileValues& acc) override;
 
  private:
   DspCoreConfig cfg_;
+  AccSpec acc_;  // the registers of the layer in flight
 };
 
 // The registry's factory (impl: dsp48_actpack): its keys are accelerator.dsp_core.
 std::unique_ptr<Engine> make_dsp48_actpack(const char* name, const EngineContext& ctx);
+EngineCaps dsp48_actpack_caps(const EngineSpec& spec);
+int64_t dsp48_actpack_peak(const EngineSpec& spec);
 
 }  // namespace msq

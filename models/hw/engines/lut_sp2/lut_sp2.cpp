@@ -21,24 +21,31 @@ struct alignas(64) CacheLine {
 };
 }  // namespace
 
-LutCore::LutCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
-                 const LutCoreConfig& cfg)
-    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+LutCore::LutCore(sc_core::sc_module_name name, const EngineContext& ctx)
+    : ArrayCore(name, ctx), cfg_(ctx.spec.lut()) {}
 
 std::unique_ptr<Engine> make_lut_sp2(const char* name, const EngineContext& ctx) {
-  return std::make_unique<LutCore>(name, ctx.fabric, ctx.slot, ctx.weights, ctx.accel.lut_core);
+  return std::make_unique<LutCore>(name, ctx);
 }
 
-EngineCaps LutCore::caps() const {
+EngineCaps lut_sp2_caps(const EngineSpec&) {
   EngineCaps c;
-  c.sp2 = true;
+  c.sp2 = c.home_sp2 = true;
   c.min_bits = 3;  // the SP2 formats models/arith/sp2.h defines
   c.max_bits = 8;
   return c;
 }
 
+int64_t lut_sp2_peak(const EngineSpec& s) {
+  return int64_t(s.rows) * s.cols;
+}
+
+EngineCaps LutCore::caps() const {
+  return lut_sp2_caps(spec_);
+}
+
 int64_t LutCore::peak_macs_per_cycle() const {
-  return int64_t(cfg_.rows) * cfg_.cols;
+  return lut_sp2_peak(spec_);
 }
 
 int64_t LutCore::job_cycles(const LayerRun&, const RowBlock&, int64_t tn, int64_t tk) const {
@@ -94,12 +101,13 @@ void LutTables::load(const QuantLayer& L, const LayerPlan& plan,
 
 void LutCore::load_layer(const LayerRun& run) {
   t_.load(*run.layer, run.plan, run.plan.blocks(id_));
+  acc_ = acc_spec(*run.layer);
 }
 
 void LutCore::compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
                       OutputTileValues& acc) {
   lut_block_values(kernels::active_isa(), t_, *run.layer, b.rows, int64_t(st.kt) * run.plan.tk,
-                   st.tk, st.kt == 0, x, acc.acc.data(), run.overflows);
+                   st.tk, st.kt == 0, x, acc_, acc.acc.data(), run.overflows);
 }
 
 // The kernels, once per variant (models/kernels/isa.h).
@@ -110,17 +118,18 @@ namespace {
 
 void lut_block_values(kernels::Isa isa, const LutTables& t, const QuantLayer& L,
                       const std::vector<int32_t>& rows, int64_t k0, int64_t tk, bool first_k,
-                      const InputTileValues& x, int64_t* acc, uint64_t& overflows) {
+                      const InputTileValues& x, const AccSpec& spec, int64_t* acc,
+                      uint64_t& overflows) {
   switch (isa) {
 #if MSQ_ISA_X86
     case kernels::Isa::Avx512Vnni:
     case kernels::Isa::Avx512:
-      return avx512::block_values(t, L, rows, k0, tk, first_k, x, acc, overflows);
+      return avx512::block_values(t, L, rows, k0, tk, first_k, x, spec, acc, overflows);
     case kernels::Isa::Avx2:
-      return avx2::block_values(t, L, rows, k0, tk, first_k, x, acc, overflows);
+      return avx2::block_values(t, L, rows, k0, tk, first_k, x, spec, acc, overflows);
 #endif
     default:
-      return scalar::block_values(t, L, rows, k0, tk, first_k, x, acc, overflows);
+      return scalar::block_values(t, L, rows, k0, tk, first_k, x, spec, acc, overflows);
   }
 }
 

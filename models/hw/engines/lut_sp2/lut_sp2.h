@@ -44,17 +44,18 @@ struct LutTables {
   void load(const QuantLayer& L, const LayerPlan& plan, const std::vector<RowBlock>& blocks);
 };
 
-// The values of one job: rows `rows` over the step's reduction steps [k0, k0 + tk) and the tile's
-// columns, added into acc ([M][x.tn]); with first_k, each row's registers start at its bias. The
-// variant `isa` computes the same values as every other (tests/test_isa_kernels.cpp).
+// The values of one job, in registers of `spec`: rows `rows` over the step's reduction steps [k0,
+// k0 + tk) and the tile's columns, added into acc ([M][x.tn]); with first_k, each row's registers
+// start at its bias. The variant `isa` computes the same values as every other
+// (tests/test_isa_kernels.cpp).
 void lut_block_values(kernels::Isa isa, const LutTables& t, const QuantLayer& L,
                       const std::vector<int32_t>& rows, int64_t k0, int64_t tk, bool first_k,
-                      const InputTileValues& x, int64_t* acc, uint64_t& overflows);
+                      const InputTileValues& x, const AccSpec& spec, int64_t* acc,
+                      uint64_t& overflows);
 
 class LutCore : public ArrayCore {
  public:
-  LutCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
-          const LutCoreConfig& cfg);
+  LutCore(sc_core::sc_module_name name, const EngineContext& ctx);
 
   const char* impl() const override { return "lut_sp2"; }
   EngineCaps caps() const override;
@@ -67,9 +68,12 @@ class LutCore : public ArrayCore {
  private:
   LutCoreConfig cfg_;
   LutTables t_;
+  AccSpec acc_;  // the registers of the layer in flight
 };
 
-// The registry's factory (impl: lut_sp2): its keys are accelerator.lut_core.
+// The registry's entries (impl: lut_sp2): the factory, capabilities and peak.
 std::unique_ptr<Engine> make_lut_sp2(const char* name, const EngineContext& ctx);
+EngineCaps lut_sp2_caps(const EngineSpec& spec);
+int64_t lut_sp2_peak(const EngineSpec& spec);
 
 }  // namespace msq

@@ -95,9 +95,10 @@ void row_values(const DigitList* dig, const InputTileValues& x, int g, int64_t t
 void bitserial_block_values(const BitSerialTables& t, const QuantLayer& L,
                             const std::vector<int8_t>& row_sum_bits,
                             const std::vector<int32_t>& rows, int64_t k0, int64_t tk, bool first_k,
-                            const InputTileValues& x, int64_t* acc, uint64_t& overflows) {
+                            const InputTileValues& x, int64_t* acc, uint64_t& overflows,
+                            const AccSpec* own) {
   const int64_t tn = x.tn;
-  const AccSpec spec{L.acc_bits, L.overflow};
+  const AccSpec spec = own ? *own : AccSpec{L.acc_bits, L.overflow};
   for (int32_t m : rows) {
     int64_t* a = acc + int64_t(m) * tn;
     if (first_k)
@@ -112,18 +113,24 @@ void bitserial_block_values(const BitSerialTables& t, const QuantLayer& L,
   }
 }
 
-LutBitSerialCore::LutBitSerialCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot,
-                                   Buffer& weights, const LutCoreConfig& cfg)
-    : ArrayCore(name, fabric, slot, weights), cfg_(cfg) {}
+LutBitSerialCore::LutBitSerialCore(sc_core::sc_module_name name, const EngineContext& ctx)
+    : ArrayCore(name, ctx), cfg_(ctx.spec.lut()) {}
 
 std::unique_ptr<Engine> make_lut_sp2_bitserial(const char* name, const EngineContext& ctx) {
-  return std::make_unique<LutBitSerialCore>(name, ctx.fabric, ctx.slot, ctx.weights,
-                                            ctx.accel.lut_core);
+  return std::make_unique<LutBitSerialCore>(name, ctx);
 }
 
 EngineCaps LutBitSerialCore::caps() const {
+  return lut_sp2_bitserial_caps(spec_);
+}
+
+int64_t lut_sp2_bitserial_peak(const EngineSpec& s) {
+  return int64_t(s.rows) * s.cols;
+}
+
+EngineCaps lut_sp2_bitserial_caps(const EngineSpec&) {
   EngineCaps c;
-  c.sp2 = true;
+  c.sp2 = c.home_sp2 = true;
   c.min_bits = 3;
   // The digit word's 3-bit shift reaches 7: SP2 rows up to 7 bits (F = 7, shifts 0..6).
   c.max_bits = 7;
@@ -131,7 +138,7 @@ EngineCaps LutBitSerialCore::caps() const {
 }
 
 int64_t LutBitSerialCore::peak_macs_per_cycle() const {
-  return int64_t(cfg_.rows) * cfg_.cols;
+  return lut_sp2_bitserial_peak(spec_);
 }
 
 int64_t LutBitSerialCore::job_cycles(const LayerRun& run, const RowBlock& b, int64_t tn,
@@ -144,13 +151,14 @@ int64_t LutBitSerialCore::job_cycles(const LayerRun& run, const RowBlock& b, int
 
 void LutBitSerialCore::load_layer(const LayerRun& run) {
   t_.load(*run.layer, run.plan.blocks(id_));
+  acc_ = acc_spec(*run.layer);
 }
 
 void LutBitSerialCore::compute(LayerRun& run, const RowBlock& b, const Step& st,
                                const InputTileValues& x, OutputTileValues& acc) {
   bitserial_block_values(t_, *run.layer, run.plan.row_sum_bits, b.rows,
                          int64_t(st.kt) * run.plan.tk, st.tk, st.kt == 0, x, acc.acc.data(),
-                         run.overflows);
+                         run.overflows, &acc_);
 }
 
 }  // namespace msq

@@ -50,12 +50,12 @@ struct BitSerialTables {
 void bitserial_block_values(const BitSerialTables& t, const QuantLayer& L,
                             const std::vector<int8_t>& row_sum_bits,
                             const std::vector<int32_t>& rows, int64_t k0, int64_t tk, bool first_k,
-                            const InputTileValues& x, int64_t* acc, uint64_t& overflows);
+                            const InputTileValues& x, int64_t* acc, uint64_t& overflows,
+                            const AccSpec* own = nullptr);
 
 class LutBitSerialCore : public ArrayCore {
  public:
-  LutBitSerialCore(sc_core::sc_module_name name, Fabric& fabric, CoreId slot, Buffer& weights,
-                   const LutCoreConfig& cfg);
+  LutBitSerialCore(sc_core::sc_module_name name, const EngineContext& ctx);
 
   const char* impl() const override { return "lut_sp2_bitserial"; }
   EngineCaps caps() const override;
@@ -69,6 +69,7 @@ class LutBitSerialCore : public ArrayCore {
 
  private:
   LutCoreConfig cfg_;
+  AccSpec acc_;  // the registers of the layer in flight
   BitSerialTables t_;
   // Digit count per block, computed once (blocks live as long as the run).
   mutable std::unordered_map<const RowBlock*, int> digits_;
@@ -76,5 +77,7 @@ class LutBitSerialCore : public ArrayCore {
 
 // The registry's factory (impl: lut_sp2_bitserial): its keys are accelerator.lut_core.
 std::unique_ptr<Engine> make_lut_sp2_bitserial(const char* name, const EngineContext& ctx);
+EngineCaps lut_sp2_bitserial_caps(const EngineSpec& spec);
+int64_t lut_sp2_bitserial_peak(const EngineSpec& spec);
 
 }  // namespace msq

@@ -1,0 +1,290 @@
+// Engines as a list: any number of them, rows by capability and throughput, spill both ways,
+// refusal of rows no engine can run, accumulators per engine, and the blocks' statistics
+// reported from one source.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "models/accelerator.h"
+#include "models/error.h"
+#include "models/functional_model.h"
+#include "models/hw/engine.h"
+#include "models/hw/engine_registry.h"
+#include "models/hw/engines/dsp48/dsp48.h"
+#include "models/tiler.h"
+#include "tests/support/cli_fixture.h"
+#include "tests/support/random_layers.h"
+
+using namespace msq;
+using msq::testing::CliTest;
+using msq::testing::Result;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSrc = MSQ_SOURCE_DIR;
+
+// A multiplier array built for SP2 rows that can take fixed-point rows too (a DSP48 array that
+// the planner sees as an SP2 engine): with dsp48 it lets rows move in both directions.
+EngineCaps mult_sp2_caps(const EngineSpec&) {
+  EngineCaps c;
+  c.sp2 = c.fixed = c.home_sp2 = true;
+  c.min_bits = 2, c.max_bits = 8;
+  return c;
+}
+int64_t mult_sp2_peak(const EngineSpec& s) {
+  return int64_t(s.rows) * s.cols;
+}
+class MultSp2 : public DspCore {
+ public:
+  using DspCore::DspCore;
+  const char* impl() const override { return "test_mult_sp2"; }
+  EngineCaps caps() const override { return mult_sp2_caps(spec_); }
+  int64_t peak_macs_per_cycle() const override { return mult_sp2_peak(spec_); }
+};
+std::unique_ptr<Engine> make_mult_sp2(const char* name, const EngineContext& ctx) {
+  return std::make_unique<MultSp2>(name, ctx);
+}
+void register_mult_sp2() {
+  EngineSpec d = dsp_engine_spec(DspCoreConfig{}, "mult");
+  d.packing = false;
+  register_engine_kind({"test_mult_sp2",
+                        &make_mult_sp2,
+                        &mult_sp2_caps,
+                        &mult_sp2_peak,
+                        {"rows", "cols", "pipeline_depth"},
+                        d,
+                        "test kind"});
+}
+
+EngineSpec spec(const char* impl, const char* name, int rows, int cols) {
+  EngineSpec e = std::string(impl) == "lut_sp2" ? lut_engine_spec(LutCoreConfig{}, name)
+                                                : dsp_engine_spec(DspCoreConfig{}, name);
+  if (std::string(impl) == "test_mult_sp2") e.impl = impl, e.packing = false;
+  e.rows = rows, e.cols = cols;
+  return e;
+}
+
+int64_t rows_of_scheme(const QuantLayer& L, const LayerPlan& p, int engine, Scheme s) {
+  int64_t n = 0;
+  for (size_t m = 0; m < p.row_engine.size(); ++m)
+    n += p.row_engine[m] == engine && L.scheme[m] == uint8_t(s);
+  return n;
+}
+
+}  // namespace
+
+class EngineList : public CliTest {};
+
+TEST_F(EngineList, ThreeEnginesRunResNet18VerifiedWithRowsByThroughput) {
+  const Result r = run("run '" + kSrc + "/configs/examples/three_engines.yaml' --json r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("r.json");
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  EXPECT_GT(j["verify"]["outputs_checked"].get<int64_t>(), 2'000'000);
+  ASSERT_EQ(j["layers"].size(), 21u);
+  std::map<std::string, int64_t> rows, busy;
+  for (const json& l : j["layers"])
+    for (const json& e : l["engines"]) {
+      rows[e["name"]] += e["rows"].get<int64_t>();
+      busy[e["name"]] += e["busy_cycles"].get<int64_t>();
+    }
+  // lut_big (32x32) has twice the throughput of lut_small (16x32): twice the SP2 rows, and both
+  // finish together.
+  EXPECT_EQ(rows["lut_big"], 2 * rows["lut_small"]);
+  EXPECT_GT(rows["lut_small"], 0);
+  EXPECT_EQ(busy["lut_big"], busy["lut_small"]);
+  int64_t fixed = 0;
+  for (const json& l : j["layers"]) fixed += l["fixed_rows"].get<int64_t>();
+  EXPECT_EQ(rows["dsp_core"], fixed);
+  // The contract's fields: dsp_core by name, lut_core the first engine built for SP2.
+  const json& t = j["total"];
+  ASSERT_EQ(t["engines"].size(), 3u);
+  EXPECT_DOUBLE_EQ(t["lut_core_utilization"].get<double>(),
+                   t["engines"][0]["utilization"].get<double>());
+  EXPECT_DOUBLE_EQ(t["dsp_core_utilization"].get<double>(),
+                   t["engines"][2]["utilization"].get<double>());
+  EXPECT_EQ(j["layers"][0]["lut_core_busy_cycles"], j["layers"][0]["engines"][0]["busy_cycles"]);
+  EXPECT_EQ(t["engines"][1]["accumulator_bits"].get<int>(), 24);
+  EXPECT_NE(r.out.find("lut_small busy%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lut_small MAC%"), std::string::npos) << r.out;
+}
+
+TEST(EngineListPlan, RowsSpillInBothDirectionsWhereTheCapabilitiesAllow) {
+  register_mult_sp2();
+  RunConfig c;
+  c.accelerator.engines = {spec("test_mult_sp2", "mult", 8, 8), spec("dsp48", "dsp", 8, 8)};
+  c.accelerator.engines[1].packing = false;
+  msq::testing::RandomLayerSpec sp;
+  sp.shape = msq::testing::conv("c", 16, 8, 64, 3, 1, 1);
+  for (double frac : {0.9, 0.1}) {
+    sp.sp2_fraction = frac;
+    const QuantLayer L = msq::testing::random_layer(sp, 3);
+    c.accelerator.scheduler.spill = false;
+    const LayerPlan home = plan_layer(L, c, "c");
+    // Without spill every row stays on the engine built for its scheme.
+    EXPECT_EQ(rows_of_scheme(L, home, 0, Scheme::Fixed), 0);
+    EXPECT_EQ(rows_of_scheme(L, home, 1, Scheme::Sp2), 0);
+    EXPECT_EQ(home.spilled_rows, 0);
+    c.accelerator.scheduler.spill = true;
+    const LayerPlan p = plan_layer(L, c, "c");
+    if (frac > 0.5) {
+      EXPECT_GT(rows_of_scheme(L, p, 1, Scheme::Sp2), 0) << "SP2 rows to the DSP engine";
+      EXPECT_EQ(rows_of_scheme(L, p, 0, Scheme::Fixed), 0);
+    } else {
+      EXPECT_GT(rows_of_scheme(L, p, 0, Scheme::Fixed), 0) << "fixed rows to the SP2 engine";
+      EXPECT_EQ(rows_of_scheme(L, p, 1, Scheme::Sp2), 0);
+    }
+    EXPECT_EQ(p.spilled_rows, p.engines[0].spilled_rows + p.engines[1].spilled_rows);
+    EXPECT_GT(p.spilled_rows, 0);
+    // Equal arrays: the spill evens the rows out.
+    EXPECT_LE(std::abs(p.engines[0].rows - p.engines[1].rows), 8);
+    // Deterministic.
+    EXPECT_EQ(plan_layer(L, c, "c").row_engine, p.row_engine);
+  }
+}
+
+TEST(EngineListPlan, SpilledFixedRowsComputeTheReferenceValues) {
+  register_mult_sp2();
+  RunConfig c;
+  c.accelerator.engines = {spec("test_mult_sp2", "mult", 8, 8), spec("dsp48", "dsp", 8, 8)};
+  c.accelerator.scheduler.spill = true;
+  msq::testing::RandomLayerSpec sp;
+  sp.shape = msq::testing::conv("c", 16, 8, 64, 3, 1, 1);
+  sp.sp2_fraction = 0.1;
+  Workload wl;
+  wl.layers.push_back(msq::testing::random_layer(sp, 5));
+  wl.inputs.push_back(msq::testing::random_input(sp.shape, 8, 6));
+  const SimResult r = simulate(c, wl, SimOptions{});
+  const FunctionalResult f = run_functional(wl.layers[0], wl.inputs[0]);
+  EXPECT_GT(r.layers[0].core[0].spilled_rows, 0);
+  EXPECT_GT(r.layers[0].core[0].macs, 0);
+  EXPECT_EQ(r.layers[0].out.data, f.out.data);
+}
+
+TEST_F(EngineList, ARowNoEngineCanRunIsRefused) {
+  const std::string cfg = write("c.yaml",
+                                "accelerator:\n  engines: [{impl: lut_sp2, name: only_sp2}]\n"
+                                "workload: {sp2_fraction: 0.5, layers: [conv1]}\n");
+  const Result r = run("run '" + cfg + "'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("layer 0 (conv1): row "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(fixed, 4 bits) has no engine that can run it; the engines are only_sp2 "
+                       "(lut_sp2: SP2 rows of 3..8 bits)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // validate refuses it the same way.
+  EXPECT_EQ(run("validate '" + cfg + "'").code, 2);
+}
+
+TEST(EngineListAccumulators, EachEngineSumsInItsOwnRegisters) {
+  // Sums of about 17 bits: a 16-bit register overflows, a 32-bit one does not.
+  RunConfig c;
+  c.accelerator.engines = {spec("lut_sp2", "lut16", 8, 8), spec("dsp48", "dsp32", 8, 8)};
+  c.accelerator.engines[0].own_accumulator = true;
+  c.accelerator.engines[0].accumulator = {16, Overflow::Wrap};
+  c.accelerator.engines[1].own_accumulator = true;
+  c.accelerator.engines[1].accumulator = {32, Overflow::Wrap};
+  msq::testing::RandomLayerSpec sp;
+  sp.shape = msq::testing::conv("c", 32, 8, 32, 3, 1, 1);
+  sp.sp2_fraction = 0.5;
+  sp.acc_bits = 32;  // the layer's own: what a shared accumulator would use
+  Workload wl;
+  wl.layers.push_back(msq::testing::random_layer(sp, 9));
+  wl.inputs.push_back(msq::testing::random_input(sp.shape, 8, 10));
+  const SimResult r = simulate(c, wl, SimOptions{});
+
+  const QuantLayer& L = wl.layers[0];
+  QuantLayer per_row = L;  // SP2 rows on the 16-bit engine, fixed rows on the 32-bit one
+  for (size_t m = 0; m < L.scheme.size(); ++m) {
+    per_row.row_acc_bits.push_back(L.scheme[m] == uint8_t(Scheme::Sp2) ? 16 : 32);
+    per_row.row_overflow.push_back(uint8_t(Overflow::Wrap));
+  }
+  const FunctionalResult want = run_functional(per_row, wl.inputs[0]);
+  QuantLayer all16 = L;
+  all16.acc_bits = 16;
+  const uint64_t shared16 = run_functional(all16, wl.inputs[0]).overflows;
+  const uint64_t shared32 = run_functional(L, wl.inputs[0]).overflows;
+  ASSERT_GT(want.overflows, 0u);
+  ASSERT_EQ(shared32, 0u);
+  ASSERT_GT(shared16, want.overflows);  // the fixed rows would overflow too at 16 bits
+  EXPECT_EQ(r.layers[0].overflows, want.overflows);
+  EXPECT_EQ(r.layers[0].out.data, want.out.data);
+}
+
+TEST_F(EngineList, OwnAccumulatorsVerifyWithZeroMismatches) {
+  const std::string cfg =
+      write("c.yaml",
+            "accelerator:\n  engines:\n"
+            "    - {impl: lut_sp2, name: lut_core, accumulator: {bits: 12, overflow: saturate}}\n"
+            "    - {impl: dsp48, name: dsp_core}\n"
+            "workload: {sp2_fraction: 0.5, layers: [layer4.1.conv2]}\n");
+  const Result r = run("run '" + cfg + "' --json r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("r.json");
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  EXPECT_EQ(j["verify"]["overflow_count_mismatches"].get<int64_t>(), 0);
+  EXPECT_GT(j["layers"][0]["overflows"].get<int64_t>(), 0);
+}
+
+TEST_F(EngineList, StatsInJsonAndCsvComeFromTheSameCounters) {
+  const Result r = run("run '" + kSrc +
+                       "/configs/examples/default.yaml' --set 'workload.layers=[conv1, fc]' "
+                       "--json r.json --csv r.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("r.json");
+  std::istringstream csv(read(path("r.csv")));
+  std::string line;
+  std::getline(csv, line);
+  std::vector<std::string> head;
+  for (std::stringstream ss(line); std::getline(ss, line, ',');) head.push_back(line);
+  int compared = 0;
+  std::map<std::string, int64_t> sum;
+  for (size_t li = 0; std::getline(csv, line); ++li) {
+    std::vector<std::string> cells;
+    for (std::stringstream ss(line); std::getline(ss, line, ',');) cells.push_back(line);
+    ASSERT_EQ(cells.size(), head.size());
+    for (size_t c = 0; c < head.size(); ++c) {
+      if (head[c].rfind("stats.", 0) != 0) continue;
+      const std::string rest = head[c].substr(6);
+      const std::string block = rest.substr(0, rest.rfind('.')),
+                        counter = rest.substr(rest.rfind('.') + 1);
+      const json& v = j["layers"][li]["stats"][block][counter];
+      EXPECT_EQ(std::to_string(v["value"].get<int64_t>()), cells[c]) << head[c];
+      sum[rest] += v["value"].get<int64_t>();
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 2 * 30);
+  // Per block: the engines', DMA's and buffers' totals are the layers' sums; busy cycles agree
+  // with the engines' report fields; the DMA's bytes with the layers' DRAM traffic.
+  for (const char* k : {"lut_core.busy", "dsp_core.macs", "dma.inputs_bytes", "dram.rd",
+                        "input_buffer.write_bytes", "weight_buffer_lut_core.read_bytes"}) {
+    const std::string s = k;
+    const json& t = j["stats"][s.substr(0, s.find('.'))][s.substr(s.find('.') + 1)];
+    EXPECT_EQ(t["value"].get<int64_t>(), sum[s]) << k;
+  }
+  EXPECT_EQ(j["stats"]["lut_core"]["busy"]["unit"], "cycles");
+  EXPECT_EQ(j["stats"]["dma"]["weights_bytes"]["unit"], "bytes");
+  int64_t dram = 0;
+  for (const json& l : j["layers"]) {
+    dram += l["dram_bytes"].get<int64_t>();
+    EXPECT_EQ(l["stats"]["lut_core"]["busy"]["value"], l["lut_core_busy_cycles"]);
+  }
+  const json& d = j["stats"]["dma"];
+  EXPECT_EQ(d["weights_bytes"]["value"].get<int64_t>() + d["inputs_bytes"]["value"].get<int64_t>() +
+                d["outputs_bytes"]["value"].get<int64_t>(),
+            dram);
+  // Each input load is one write transaction of the input buffer.
+  EXPECT_EQ(j["stats"]["input_buffer"]["write_bytes"]["value"], d["inputs_bytes"]["value"]);
+}
+
+TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
+  const Result r = run("optimize '" + kSrc + "/configs/examples/three_engines.yaml'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("accelerator.engines: optimize sizes the lut_core and dsp_core arrays"),
+            std::string::npos)
+      << r.err;
+}

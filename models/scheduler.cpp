@@ -49,7 +49,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
   for (int c = 1; c < engines; ++c)
     core_base[size_t(c)] =
         core_base[size_t(c - 1)] + uint64_t(p.engines[size_t(c - 1)].weight_bytes);
-  std::vector<std::vector<uint64_t>> block_off(size_t(engines));
+  std::vector<std::vector<uint64_t>> block_off(static_cast<size_t>(engines));
   for (int c = 0; c < engines; ++c) {
     uint64_t off = 0;
     for (const RowBlock& blk : p.blocks(c)) {
@@ -92,10 +92,11 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
     return c;
   };
   std::vector<int64_t> in_id(size_t(NT * KT), -1), in_chunk(size_t(NT * KT), -1), in_last;
-  std::vector<std::vector<int64_t>> w_id(size_t(engines)), w_chunk(size_t(engines));
+  std::vector<std::vector<int64_t>> w_id(static_cast<size_t>(engines)),
+      w_chunk(static_cast<size_t>(engines));
   // (step, job) of each load's last use
-  std::vector<std::vector<std::pair<size_t, size_t>>> w_last(size_t(engines));
-  std::vector<size_t> first_wload(size_t(engines));
+  std::vector<std::vector<std::pair<size_t, size_t>>> w_last(static_cast<size_t>(engines));
+  std::vector<size_t> first_wload(static_cast<size_t>(engines));
   for (int c = 0; c < engines; ++c) first_wload[size_t(c)] = run.wloads[c].size();
   for (int c = 0; c < engines; ++c) {
     w_id[c].assign(p.blocks(c).size() * size_t(KT), -1);

@@ -411,6 +411,7 @@ void tile_fixed(LayerPlan& p, const QuantLayer& L, const RunConfig& cfg, const s
   const auto& acc = cfg.accelerator;
   const auto& bc = acc.buffers;
   const int64_t M = s.m();
+  const size_t E = p.engines.size();
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels

@@ -313,7 +313,9 @@ RunConfig small_config(const char* lut, const char* dsp) {
   c.accelerator.dsp_core.rows = 4;
   c.accelerator.dsp_core.cols = 8;
   c.accelerator.buffers = {4, 8, 4, true};
-  c.accelerator.engines = {{lut, "lut_core"}, {dsp, "dsp_core"}};
+  EngineSpec l = lut_engine_spec(c.accelerator.lut_core), d = dsp_engine_spec(c.accelerator.dsp_core);
+  l.impl = lut, d.impl = dsp;
+  c.accelerator.engines = {l, d};
   return c;
 }
 
@@ -411,30 +413,28 @@ TEST(NewEngines, TimingFollowsTheDigitsAndThePacking) {
 TEST(NewEngines, RegistryKnowsBothKinds) {
   ASSERT_NE(find_engine_kind("lut_sp2_bitserial"), nullptr);
   ASSERT_NE(find_engine_kind("dsp48_actpack"), nullptr);
-  EXPECT_STREQ(find_engine_kind("lut_sp2_bitserial")->keys, "lut_core");
-  EXPECT_STREQ(find_engine_kind("dsp48_actpack")->keys, "dsp_core");
   Fabric f;
   Buffer w0("w0", 4096), w1("w1", 4096);
   AcceleratorConfig a;
-  a.lut_core.rows = 5, a.lut_core.cols = 7;
-  a.dsp_core.rows = 3, a.dsp_core.cols = 5, a.dsp_core.packing = true;
-  const auto lut = make_engine("lut_sp2_bitserial", "lut_core", EngineContext{f, kLut, w0, a});
-  const auto dsp = make_engine("dsp48_actpack", "dsp_core", EngineContext{f, kDsp, w1, a});
+  EngineSpec ls = lut_engine_spec(LutCoreConfig{5, 7, 3}), ds = dsp_engine_spec(a.dsp_core);
+  ls.impl = "lut_sp2_bitserial";
+  ds.impl = "dsp48_actpack", ds.rows = 3, ds.cols = 5, ds.packing = true;
+  a.engines = {ls, ds};
+  const auto lut = make_engine(EngineContext{f, 0, w0, ls, a});
+  const auto dsp = make_engine(EngineContext{f, 1, w1, ds, a});
   EXPECT_STREQ(lut->impl(), "lut_sp2_bitserial");
   EXPECT_STREQ(dsp->impl(), "dsp48_actpack");
   EXPECT_TRUE(lut->caps().sp2);
   EXPECT_FALSE(lut->caps().fixed);
   EXPECT_EQ(lut->caps().max_bits, 7);
   EXPECT_TRUE(dsp->caps().fixed);
+  // Two activations per slice, never two rows: the planner must not pack rows for it.
+  EXPECT_FALSE(dsp->caps().packing);
   EXPECT_EQ(lut->peak_macs_per_cycle(), 35);
   EXPECT_EQ(dsp->peak_macs_per_cycle(), 30);
-  try {
-    make_engine("lut_sp2_bitserial", "x", EngineContext{f, kDsp, w1, a});
-    FAIL() << "the bit-serial engine accepted the fixed-point slot";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("lut_sp2_bitserial cannot"), std::string::npos)
-        << e.what();
-  }
+  // The registry's static entries agree with the built engines.
+  EXPECT_EQ(find_engine_kind("lut_sp2_bitserial")->peak_macs_per_cycle(ls), 35);
+  EXPECT_EQ(find_engine_kind("dsp48_actpack")->caps(ds).max_bits, dsp->caps().max_bits);
 }
 
 namespace {
@@ -460,8 +460,8 @@ TEST(NewEngines, ConfigTakesBothKindsWithTheirSlotsKeys) {
   const RunConfig c = load_run_config_node(YAML::Load(kNew), "t.yaml", ".", {});
   EXPECT_EQ(c.accelerator.engines[0].impl, "lut_sp2_bitserial");
   EXPECT_EQ(c.accelerator.engines[1].impl, "dsp48_actpack");
-  EXPECT_EQ(c.accelerator.lut_core.rows, 40);
-  EXPECT_EQ(c.accelerator.dsp_core.cols, 15);
+  EXPECT_EQ(c.accelerator.engines[0].rows, 40);
+  EXPECT_EQ(c.accelerator.engines[1].cols, 15);
   // The resolved config keeps the kinds when written back as YAML and reloaded.
   const RunConfig back = load_run_config_node(config_to_yaml(c), "back.yaml", ".", {});
   EXPECT_EQ(back.accelerator.engines[0].impl, "lut_sp2_bitserial");
@@ -536,7 +536,8 @@ TEST(NewEngines, PlannerRefusesRowsTheDigitWordCannotHold) {
 // the small integers they are, packed at their F + 2 bits, and still match the reference.
 TEST(NewEngines, SpilledSp2RowsOnActPackMatch) {
   RunConfig c = small_config("lut_sp2_bitserial", "dsp48_actpack");
-  c.accelerator.lut_core = {2, 2, 3};
+  c.accelerator.engines[0].rows = 2, c.accelerator.engines[0].cols = 2;
+  c.accelerator.engines[0].pipeline_depth = 3;
   c.accelerator.scheduler.spill = true;
   Workload wl;
   for (int i = 0; i < 2; ++i) {
@@ -577,7 +578,9 @@ TEST(NewEngines, PeCostsFollowTheWidths) {
 
   c.accelerator.lut_core = {40, 40, 4};
   const int64_t parallel = estimate_resources(c, k).lines[0].lut;
-  c.accelerator.engines = {{"lut_sp2_bitserial", "lut_core"}, {"dsp48_actpack", "dsp_core"}};
+  EngineSpec ls = lut_engine_spec(c.accelerator.lut_core), ds = dsp_engine_spec(c.accelerator.dsp_core);
+  ls.impl = "lut_sp2_bitserial", ds.impl = "dsp48_actpack";
+  c.accelerator.engines = {ls, ds};
   const ResourceEstimate e = estimate_resources(c, k);
   EXPECT_EQ(e.lines[0].block, "lut_core");
   EXPECT_GE(e.lines[0].lut, int64_t(1600 * bitserial_pe_cost(c, k).lut));
@@ -599,7 +602,7 @@ TEST(NewEngines, GoldenTracesUseTheNewKinds) {
   const QuantLayer& L = dw.layers.at(0).layer;
   const LayerPlan p = plan_layer(L, c2, "actpack_dw3x3");
   ASSERT_FALSE(p.blocks(1).empty());
-  const ActPackJob j = actpack_job(c2.accelerator.dsp_core, c2.device.dsp_kind, L, p.row_sum_bits,
+  const ActPackJob j = actpack_job(c2.accelerator.engines[1].dsp(), c2.device.dsp_kind, L, p.row_sum_bits,
                                    p.blocks(1)[0].rows, p.tiles[0].tn, p.tk);
   EXPECT_TRUE(j.packed);
   EXPECT_EQ(p.blocks(1)[0].rows.size(), 1u);  // depthwise: one row per block

@@ -204,7 +204,7 @@ TEST(Mapper, PerLayerBalanceMovesOnlySp2Rows) {
     const LayerPlan p = plan_layer(q, c, name(q));
     for (const RowBlock& b : p.blocks(0))
       for (int32_t m : b.rows) EXPECT_EQ(q.scheme[size_t(m)], uint8_t(Scheme::Sp2)) << name(q);
-    EXPECT_EQ(p.lut_rows + p.spilled_rows, p.sp2_rows) << name(q);
+    EXPECT_EQ(p.engines[0].rows + p.spilled_rows, p.sp2_rows) << name(q);
     spilled += p.spilled_rows;
     const LayerPlan f = plan_layer(q, plain, name(q));
     EXPECT_LE(estimate_plan(p, q, c).cycles, estimate_plan(f, q, plain).cycles) << name(q);

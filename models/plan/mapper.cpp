@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/error.h"
+#include "models/hw/engine_registry.h"
 
 namespace msq {
 
@@ -76,8 +77,8 @@ struct Ctx {
   const QuantLayer& L;
   const RunConfig& cfg;
   const LayerPlan& base;  // rows, blocks, buffer slots (no tiles)
-  int64_t cols[2], pipe[2];
-  int64_t nb[2] = {0, 0}, packed_blocks = 0;
+  int64_t cols[2], pipe[2], drain[2];
+  int64_t nb[2] = {0, 0}, packed_blocks[2] = {0, 0};
   std::vector<int64_t> bits_prefix[2], rows_prefix[2];  // over each engine's blocks
   int64_t max_block_bits = 0;
   double bw = 1;  // bytes per fabric cycle
@@ -85,8 +86,12 @@ struct Ctx {
 
   Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
     const auto& a = cfg.accelerator;
-    cols[0] = a.lut_core.cols, cols[1] = a.dsp_core.cols;
-    pipe[0] = a.lut_core.pipeline_depth, pipe[1] = a.dsp_core.pipeline_depth;
+    // Two engines (search_plan refuses other counts), by slot in the config's list.
+    const std::vector<EngineSpec> specs = engine_specs(a);
+    for (int e = 0; e < 2; ++e) {
+      cols[e] = specs[size_t(e)].cols, pipe[e] = specs[size_t(e)].pipeline_depth;
+      drain[e] = specs[size_t(e)].drain_cycles;
+    }
     for (int e = 0; e < 2; ++e) {
       const auto& blocks = base.blocks(e);
       nb[e] = int64_t(blocks.size());
@@ -96,7 +101,7 @@ struct Ctx {
         bits_prefix[e].push_back(bits_prefix[e].back() + blk.weight_bits_per_k);
         rows_prefix[e].push_back(rows_prefix[e].back() + int64_t(blk.rows.size()));
         max_block_bits = std::max(max_block_bits, blk.weight_bits_per_k);
-        if (e == 1 && blk.packed) ++packed_blocks;
+        if (blk.packed) ++packed_blocks[e];
       }
     }
     const auto& m = cfg.memory;
@@ -139,8 +144,9 @@ KStats kstats_of(const Ctx& x, int kc) {
 void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t out[2]) {
   const int64_t K = x.L.shape.k();
   const int64_t jobs_per_block = ns.tiles * ks.k_tiles;
-  for (int e = 0; e < 2; ++e) out[e] = x.nb[e] * (ns.cn[e] * K + jobs_per_block * x.pipe[e]);
-  out[1] += x.packed_blocks * ns.cn[1] * ks.drains * x.cfg.accelerator.dsp_core.drain_cycles;
+  for (int e = 0; e < 2; ++e)
+    out[e] = x.nb[e] * (ns.cn[e] * K + jobs_per_block * x.pipe[e]) +
+             x.packed_blocks[e] * ns.cn[e] * ks.drains * x.drain[e];
 }
 
 struct MStats {
@@ -327,6 +333,20 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
   const auto& acc = cfg.accelerator;
   const bool search = acc.scheduler.mapping == MappingMode::Search;
   const bool balance = acc.scheduler.balance == BalanceMode::PerLayer;
+  // The estimate and the row splits below know two engines, one built for SP2 rows and one for
+  // fixed-point rows.
+  const std::vector<EngineSpec> specs = engine_specs(acc);
+  std::vector<EngineCaps> caps;
+  for (const EngineSpec& e : specs) caps.push_back(engine_kind(e.impl, e.name).caps(e));
+  if (specs.size() != 2 || caps[0].home_sp2 == caps[1].home_sp2 ||
+      caps[0].home_fixed == caps[1].home_fixed)
+    throw InputError(fmt::format(
+        "{}: accelerator.scheduler.mapping: search and balance: per_layer need exactly two "
+        "engines, one built for SP2 rows and one for fixed-point rows (accelerator.engines lists "
+        "{}); use mapping: fixed and balance: fixed",
+        where, specs.size()));
+  const EngineSpec& sp2e = specs[caps[0].home_sp2 ? 0 : 1];
+  const EngineSpec& fixe = specs[caps[0].home_sp2 ? 1 : 0];
 
   struct Best {
     bool found = false;
@@ -368,10 +388,10 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     // column of both arrays for each group.
     const int slots = acc.buffers.double_buffer ? 2 : 1;
     const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
-    const int64_t need = int64_t(acc.lut_core.cols + acc.dsp_core.cols) * (L.act_bits <= 8 ? 1 : 2);
+    const int64_t need = int64_t(sp2e.cols + fixe.cols) * (L.act_bits <= 8 ? 1 : 2);
     const int64_t gmax =
         std::min<int64_t>({port_bytes / std::max<int64_t>(1, need), s.groups,
-                           std::max<int64_t>(1, std::max(acc.lut_core.rows, acc.dsp_core.rows) /
+                           std::max<int64_t>(1, std::max(sp2e.rows, fixe.rows) /
                                                     std::max(1, s.rows_per_group()))});
     for (int64_t g = 2; g <= gmax; g *= 2) packs.push_back(int(g));
     if (gmax > 1 && packs.back() != gmax) packs.push_back(int(gmax));
@@ -391,8 +411,8 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     spills.push_back(plan_rows(L, with_spill, where, RowOptions{}).spilled_rows);
     // Block boundaries of either engine: a spill between two of them only leaves a block short.
     for (int64_t k = 1; k <= sp2; ++k)
-      if ((sp2 - k) % acc.lut_core.rows == 0 || (low_fixed + k) % (2 * acc.dsp_core.rows) == 0 ||
-          (low_fixed + k) % acc.dsp_core.rows == 0)
+      if ((sp2 - k) % sp2e.rows == 0 || (low_fixed + k) % (2 * fixe.rows) == 0 ||
+          (low_fixed + k) % fixe.rows == 0)
         spills.push_back(k);
     std::sort(spills.begin(), spills.end());
     spills.erase(std::unique(spills.begin(), spills.end()), spills.end());

@@ -513,11 +513,11 @@ const std::vector<Field<RunConfig>>& run_table() {
               [] {
                 std::string d;
                 for (const EngineKind& k : engine_kinds())
-                  d += (d.empty() ? "" : ", ") + std::string(k.impl) + ": " + k.doc;
+                  d += (d.empty() ? "" : "; ") + std::string(k.impl) + ": " + k.doc;
                 return d;
               }() +
               "), an optional `name`, that kind's keys (rows, cols, pipeline_depth; "
-              "dsp48 also packing, lane_offset, drain_cycles) and an optional "
+              "the DSP kinds also packing, lane_offset, drain_cycles) and an optional "
               "`accumulator: {bits, overflow}` of its own, e.g. `[{impl: lut_sp2, "
               "rows: 32, cols: 32}, {impl: dsp48, packing: true}]`. Rows go to the "
               "engines that can run them, balanced by throughput (docs/config.md, "

@@ -31,7 +31,7 @@ std::vector<EngineKind>& kinds() {
        &lut_sp2_bitserial_peak,
        {"rows", "cols", "pipeline_depth"},
        lut_engine_spec(LutCoreConfig{}, "lut_core"),
-       "bit-serial SP2 PEs: one signed digit of the weight per cycle"},
+       "bit-serial SP2 PEs, one signed digit of the weight per cycle"},
       {"dsp48_actpack",
        &make_dsp48_actpack,
        &dsp48_actpack_caps,

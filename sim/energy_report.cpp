@@ -37,11 +37,23 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
   const RunConfig& cfg = s.cfg;
   const auto& acc = cfg.accelerator;
   const int a = cfg.workload.act_bits, b = cfg.workload.weight_bits;
-  // Each engine's own PE: the kind its slot is built from (docs/resources.md).
-  const bool bitserial = !acc.engines.empty() && acc.engines[0].impl == "lut_sp2_bitserial";
-  const bool actpack = acc.engines.size() > 1 && acc.engines[1].impl == "dsp48_actpack";
-  const double lut_pe = (bitserial ? bitserial_pe_cost(cfg, costs) : sp2_pe_cost(cfg, costs)).lut;
-  const double dsp_pe = (actpack ? actpack_pe_cost(cfg, costs) : dsp_pe_cost(cfg, costs)).lut;
+  const std::vector<EngineSpec> specs = engine_specs(acc);
+  // Each engine's own PE: its kind's cost at its keys and accumulator (docs/resources.md).
+  std::vector<double> pe_luts;
+  std::vector<bool> is_dsp;
+  for (const EngineSpec& sp : specs) {
+    RunConfig one = cfg;
+    one.accelerator.lut_core = sp.lut();
+    one.accelerator.dsp_core = sp.dsp();
+    if (sp.own_accumulator) one.accelerator.accumulator.bits = sp.accumulator.bits;
+    const bool dsp = sp.impl == "dsp48" || sp.impl == "dsp48_actpack";
+    is_dsp.push_back(dsp);
+    pe_luts.push_back((sp.impl == "lut_sp2_bitserial" ? bitserial_pe_cost(one, costs)
+                       : sp.impl == "dsp48_actpack"   ? actpack_pe_cost(one, costs)
+                       : dsp                          ? dsp_pe_cost(one, costs)
+                                                      : sp2_pe_cost(one, costs))
+                          .lut);
+  }
   RunActions r;
   r.clock_mhz = cfg.clock_mhz;
   r.total_cycles = s.sim.total_cycles;
@@ -54,31 +66,41 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
     LayerActions la;
     la.name = l.name;
     la.cycles = l.cycles;
-    // The LUT core: one PE operation per MAC; every LUT of the PE counted.
-    la.ops.push_back({"lut_core", l.core.front().macs, lut_pe, 0, 0});
-    // The DSP core: packed slices do two MACs per operation; 8-bit rows run one per slice.
-    const int64_t rows8 =
-        std::count_if(q.bits.begin(), q.bits.end(), [](uint8_t v) { return v >= 8; });
-    const int64_t dsp_macs = l.core.back().macs;
-    const int64_t macs8 = l.core.back().rows > 0 ? dsp_macs * std::min(rows8, l.core.back().rows) / l.core.back().rows : 0;
-    const int64_t low = dsp_macs - macs8;
-    if (l.packing && l.packed_w_bits > 0) {
-      // The slice accumulates in P; the fabric lanes take the sum once per chain (the drain).
-      const int64_t width = int64_t(l.lane_offset + l.packed_w_bits) * a;
-      la.ops.push_back({"dsp_core", low / 2 + low % 2,
-                        dsp_pe / double(std::max<int64_t>(1, l.chain)), width,
-                        kDspAccumulatorBits});
-    } else {
-      la.ops.push_back({"dsp_core", low, 0.0, int64_t(b) * a, kDspAccumulatorBits});
+    for (size_t e = 0; e < specs.size() && e < l.core.size(); ++e) {
+      const CoreResult& c = l.core[e];
+      const std::string& name = specs[e].name;
+      if (!is_dsp[e]) {
+        // A LUT engine: one PE operation per MAC; every LUT of the PE counted.
+        la.ops.push_back({name, c.macs, pe_luts[e], 0, 0});
+        la.bram_reads +=
+            c.busy * (accesses(int64_t(specs[e].rows) * b) + accesses(int64_t(specs[e].cols) * a));
+        continue;
+      }
+      // A DSP engine: packed slices do two MACs per operation; 8-bit rows run one per slice.
+      int64_t rows8 = 0;
+      for (size_t m = 0; m < q.bits.size() && m < l.row_engine.size(); ++m)
+        rows8 += l.row_engine[m] == int8_t(e) && q.bits[m] >= 8;
+      const int64_t macs8 = c.rows > 0 ? c.macs * std::min(rows8, c.rows) / c.rows : 0;
+      const int64_t low = c.macs - macs8;
+      // The layer's row packing is that of its packing engine (dsp48 packs rows; dsp48_actpack
+      // packs columns inside its own jobs and is counted one product per MAC here).
+      if (l.packing && l.packed_w_bits > 0 && specs[e].impl == "dsp48") {
+        // The slice accumulates in P; the fabric lanes take the sum once per chain (the drain).
+        const int64_t width = int64_t(l.lane_offset + l.packed_w_bits) * a;
+        la.ops.push_back({name, low / 2 + low % 2,
+                          pe_luts[e] / double(std::max<int64_t>(1, l.chain)), width,
+                          kDspAccumulatorBits});
+      } else {
+        la.ops.push_back({name, low, 0.0, int64_t(b) * a, kDspAccumulatorBits});
+      }
+      la.ops.push_back({name, macs8, 0.0, int64_t(8) * a, kDspAccumulatorBits});
+      // Buffers: each busy cycle an array reads one weight per row and one activation per column.
+      const bool packs_rows = l.packing && specs[e].impl == "dsp48";
+      const int wbits = packs_rows ? 2 * std::max(1, l.packed_w_bits) : (rows8 > 0 ? 8 : b);
+      la.bram_reads += c.busy * (accesses(int64_t(specs[e].rows) * wbits) +
+                                 accesses(int64_t(specs[e].cols) * a));
     }
-    la.ops.push_back({"dsp_core", macs8, 0.0, int64_t(8) * a, kDspAccumulatorBits});
-    // Buffers: each busy cycle an array reads one weight per row and one activation per column;
-    // outputs (partial sums between k tiles) are written and read back; DMA fills and drains.
-    const int dsp_wbits = l.packing ? 2 * std::max(1, l.packed_w_bits) : (rows8 > 0 ? 8 : b);
-    la.bram_reads = l.core.front().busy * (accesses(int64_t(acc.lut_core.rows) * b) +
-                                      accesses(int64_t(acc.lut_core.cols) * a)) +
-                    l.core.back().busy * (accesses(int64_t(acc.dsp_core.rows) * dsp_wbits) +
-                                      accesses(int64_t(acc.dsp_core.cols) * a));
+    // Outputs (partial sums between k tiles) are written and read back; DMA fills and drains.
     const int64_t outs = l.m * l.n;
     const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;
     la.bram_reads += accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));

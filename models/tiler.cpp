@@ -11,8 +11,8 @@
 #include "models/arith/signed_digits.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
-#include "models/plan/mapper.h"
 #include "models/hw/engine_registry.h"
+#include "models/plan/mapper.h"
 
 namespace msq {
 
@@ -203,9 +203,10 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
     // The mapping search's split (two engines): the last opt.spill SP2 rows of the SP2 engine
     // move to the other one.
     if (E != 2)
-      throw InputError(fmt::format("{}: accelerator.scheduler.balance: per_layer needs exactly two "
-                                   "engines; the design has {}",
-                                   where, E));
+      throw InputError(
+          fmt::format("{}: accelerator.scheduler.balance: per_layer needs exactly two "
+                      "engines; the design has {}",
+                      where, E));
     const size_t a = caps[0].home_sp2 ? 0 : 1, b = 1 - a;
     std::vector<int32_t> mv, keep;
     for (int32_t m : rows_of[a])

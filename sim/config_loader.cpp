@@ -1480,8 +1480,8 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
     if (!t) t = find_path(root, "accelerator.engines");
     return t ? t->src : Src{label, 0};
   };
-  if (of_kind("lut_sp2_bitserial") && w.sp2_fraction > 0 &&
-      w.weight_bits >= 3 && !bitserial_sp2_bits_ok(w.weight_bits))
+  if (of_kind("lut_sp2_bitserial") && w.sp2_fraction > 0 && w.weight_bits >= 3 &&
+      !bitserial_sp2_bits_ok(w.weight_bits))
     fail(at("workload.weight_bits"), "workload.weight_bits",
          fmt::format("a lut_sp2_bitserial engine takes SP2 rows of 3..7 bits: its digits are a "
                      "sign and a {}-bit shift (0..{}), and {}-bit SP2 weights need shifts up to {} "
@@ -1493,8 +1493,8 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
     const DspGeometry g = dsp_geometry(c.device.dsp_kind);
     const char* dsp = c.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2";
     const auto chain = [&](int act_bits) {
-      const int D = actpack->lane_offset > 0 ? actpack->lane_offset
-                                                           : max_act_lane_offset(g, act_bits);
+      const int D =
+          actpack->lane_offset > 0 ? actpack->lane_offset : max_act_lane_offset(g, act_bits);
       return act_packed_max_chain(g, ActPackLayout{act_bits, w.weight_bits, D});
     };
     if (chain(w.act_bits) < 1) {
@@ -1509,8 +1509,7 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
                        "leave no safe chain (got act_bits {}; use {}packing: false or impl "
                        "dsp48)",
                        dsp, g.a_bits, w.act_bits, w.weight_bits,
-                       by_offset ? fmt::format(" and D = {}", actpack->lane_offset)
-                                 : std::string(),
+                       by_offset ? fmt::format(" and D = {}", actpack->lane_offset) : std::string(),
                        w.act_bits, fits ? fmt::format("act_bits <= {}, ", fits) : std::string()));
     }
   }

@@ -288,3 +288,32 @@ TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
             std::string::npos)
       << r.err;
 }
+
+// The mapping search and the per-layer balance know two engines (one built for each scheme):
+// another engine list is refused with one message, not planned on a wrong model.
+TEST_F(EngineList, MappingSearchRefusesAnEngineCountItCannotModel) {
+  for (const char* set :
+       {"accelerator.scheduler.mapping=search", "accelerator.scheduler.balance=per_layer"}) {
+    const Result r = run("run '" + kSrc + "/configs/examples/three_engines.yaml' --set " + set);
+    EXPECT_EQ(r.code, 2) << set << r.out;
+    EXPECT_NE(r.err.find("layer 0 (conv1): accelerator.scheduler.mapping: search and balance: "
+                         "per_layer need exactly two engines, one built for SP2 rows and one for "
+                         "fixed-point rows (accelerator.engines lists 3)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+// Two engines in the other order (fixed-point engine listed first) still search: the estimate
+// reads each slot's own keys, and the result verifies.
+TEST_F(EngineList, MappingSearchTakesTwoEnginesInEitherOrder) {
+  const std::string cfg =
+      write("c.yaml",
+            "accelerator:\n  engines: [{impl: dsp48, rows: 16, cols: 16}, {impl: lut_sp2, rows: "
+            "32, cols: 32}]\n  scheduler: {mapping: search, balance: per_layer}\n"
+            "workload: {layers: [conv1, layer1.0.conv1]}\n");
+  const Result r = run("run '" + cfg + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 mismatches"), std::string::npos) << r.out;
+}

@@ -313,7 +313,8 @@ RunConfig small_config(const char* lut, const char* dsp) {
   c.accelerator.dsp_core.rows = 4;
   c.accelerator.dsp_core.cols = 8;
   c.accelerator.buffers = {4, 8, 4, true};
-  EngineSpec l = lut_engine_spec(c.accelerator.lut_core), d = dsp_engine_spec(c.accelerator.dsp_core);
+  EngineSpec l = lut_engine_spec(c.accelerator.lut_core),
+             d = dsp_engine_spec(c.accelerator.dsp_core);
   l.impl = lut, d.impl = dsp;
   c.accelerator.engines = {l, d};
   return c;
@@ -577,7 +578,8 @@ TEST(NewEngines, PeCostsFollowTheWidths) {
 
   c.accelerator.lut_core = {40, 40, 4};
   const int64_t parallel = estimate_resources(c, k).lines[0].lut;
-  EngineSpec ls = lut_engine_spec(c.accelerator.lut_core), ds = dsp_engine_spec(c.accelerator.dsp_core);
+  EngineSpec ls = lut_engine_spec(c.accelerator.lut_core),
+             ds = dsp_engine_spec(c.accelerator.dsp_core);
   ls.impl = "lut_sp2_bitserial", ds.impl = "dsp48_actpack";
   c.accelerator.engines = {ls, ds};
   const ResourceEstimate e = estimate_resources(c, k);
@@ -601,8 +603,8 @@ TEST(NewEngines, GoldenTracesUseTheNewKinds) {
   const QuantLayer& L = dw.layers.at(0).layer;
   const LayerPlan p = plan_layer(L, c2, "actpack_dw3x3");
   ASSERT_FALSE(p.blocks(1).empty());
-  const ActPackJob j = actpack_job(c2.accelerator.engines[1].dsp(), c2.device.dsp_kind, L, p.row_sum_bits,
-                                   p.blocks(1)[0].rows, p.tiles[0].tn, p.tk);
+  const ActPackJob j = actpack_job(c2.accelerator.engines[1].dsp(), c2.device.dsp_kind, L,
+                                   p.row_sum_bits, p.blocks(1)[0].rows, p.tiles[0].tn, p.tk);
   EXPECT_TRUE(j.packed);
   EXPECT_EQ(p.blocks(1)[0].rows.size(), 1u);  // depthwise: one row per block
 }

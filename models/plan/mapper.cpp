@@ -389,10 +389,9 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     const int slots = acc.buffers.double_buffer ? 2 : 1;
     const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
     const int64_t need = int64_t(sp2e.cols + fixe.cols) * (L.act_bits <= 8 ? 1 : 2);
-    const int64_t gmax =
-        std::min<int64_t>({port_bytes / std::max<int64_t>(1, need), s.groups,
-                           std::max<int64_t>(1, std::max(sp2e.rows, fixe.rows) /
-                                                    std::max(1, s.rows_per_group()))});
+    const int64_t gmax = std::min<int64_t>(
+        {port_bytes / std::max<int64_t>(1, need), s.groups,
+         std::max<int64_t>(1, std::max(sp2e.rows, fixe.rows) / std::max(1, s.rows_per_group()))});
     for (int64_t g = 2; g <= gmax; g *= 2) packs.push_back(int(g));
     if (gmax > 1 && packs.back() != gmax) packs.push_back(int(gmax));
   }

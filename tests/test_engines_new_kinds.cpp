@@ -528,6 +528,12 @@ TEST(NewEngines, PlannerRefusesRowsTheDigitWordCannotHold) {
               std::string::npos)
         << e.what();
   }
+  // With spill, the rows the bit-serial engine cannot take go to the DSP engine, which can.
+  c.accelerator.scheduler.spill = true;
+  const LayerPlan spilled = plan_layer(L, c, "layer 0 (c)");
+  EXPECT_EQ(spilled.engines[0].rows, 0);
+  EXPECT_EQ(spilled.engines[1].rows, L.shape.m());
+  c.accelerator.scheduler.spill = false;
   c.accelerator.engines[0].impl = "lut_sp2";
   EXPECT_NO_THROW(plan_layer(L, c, "layer 0 (c)"));
 }

@@ -172,7 +172,8 @@ endmodule
 
 // The packed DSP core: R slices per column, each holding a pair of rows (high and low lane).
 // A chain of `chain` products (the planner's packed_max_chain) ends with a drain, and the
-// sequencer idles one cycle after it (drain_cycles = 1).
+// sequencer idles one cycle after it (drain_cycles = 1). With PACKED = 0 a slice holds one row
+// (outs_lo), every product enters its accumulator and the sequencer never idles.
 module dsp_array #(
     parameter R = 3,
     parameter C = 4,
@@ -180,7 +181,8 @@ module dsp_array #(
     parameter AW = 25,
     parameter D = 21,
     parameter ACC = 32,
-    parameter SAT = 0
+    parameter SAT = 0,
+    parameter PACKED = 1  // 0: one row per slice, no chains, no drain cycles
 ) (
     input clk,
     input start,
@@ -190,7 +192,7 @@ module dsp_array #(
     output step_valid,
     output [15:0] step_k,
     output [15:0] step_pass,
-    input [R*AW-1:0] as,   // slice row r's packed operand of step k
+    input [R*AW-1:0] as,   // slice row r's packed operand of step k (unpacked: row r's weight)
     input [C*A-1:0] xs,
     input shift,
     output [R*C*ACC-1:0] outs_hi,
@@ -212,7 +214,7 @@ module dsp_array #(
         bub <= 1'b0;
         busy <= pr != passes;
       end else begin
-        bub <= chain_end;
+        bub <= chain_end & (PACKED != 0);
         jr <= chain_end ? 16'd0 : j + 16'd1;
         kr <= last_k ? 16'd0 : k + 16'd1;
         pr <= last_k ? pass + 16'd1 : pass;
@@ -237,7 +239,7 @@ module dsp_array #(
           assign below_hi = {ACC{1'b0}};
           assign below_lo = {ACC{1'b0}};
         end
-        dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+        dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT), .PACKED(PACKED)) pe (
             .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
             .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
             .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),

@@ -59,7 +59,7 @@ module dsp_pe_actpacked #(
   wire [17:0] b_weight = {{(18 - WB) {w0[WB-1]}}, w0};
   wire [PB-1:0] p;
   msq_dsp_mac #(.AW(AW), .BW(18), .PB(PB)) mac (
-      .clk(clk), .a(a_packed), .b(b_weight), .ce_p(v2), .clr(c2), .p(p));
+      .clk(clk), .a(a_packed), .b(b_weight), .ce_p(v2), .clr(c2), .p(p), .m_out());
 
   reg dr3 = 1'b0, la3 = 1'b0, fi3 = 1'b0;
   always @(posedge clk) begin

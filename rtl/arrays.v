@@ -218,7 +218,8 @@ module dsp_array #(
         jr <= chain_end ? 16'd0 : j + 16'd1;
         kr <= last_k ? 16'd0 : k + 16'd1;
         pr <= last_k ? pass + 16'd1 : pass;
-        busy <= 1'b1;
+        // Packed, the idle cycle after the last chain ends the job; unpacked, its last product.
+        busy <= (PACKED != 0) || !(last_k && pass == passes - 16'd1);
       end
     end
   assign step_valid = issue & !idle;

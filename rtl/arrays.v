@@ -252,8 +252,9 @@ module dsp_array #(
 endmodule
 
 // The activation-packed DSP core: R slices per column, slice row r holding row r's weight, each
-// slice column two columns of the output (x_hi: column 2c, x_lo: column 2c + 1), so a pass covers
-// 2C output columns. Chains and drains as dsp_array.
+// slice column two columns of the output (x_lo: column 2c, x_hi: column 2c + 1, so that a lone
+// last column rides the low lane with x_hi = 0, as docs/arithmetic.md and the engine have it), so
+// a pass covers 2C output columns. Chains and drains as dsp_array.
 module dsp_actpacked_array #(
     parameter R = 3,
     parameter C = 4,
@@ -275,8 +276,8 @@ module dsp_actpacked_array #(
     input [R*WB-1:0] ws,     // row r's weight of step k
     input [2*C*A-1:0] xs,    // output column j's activation of step k, j in [0, 2C)
     input shift,
-    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c
-    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c + 1
+    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c + 1
+    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c
     output out_valid
 );
   reg busy = 1'b0, bub = 1'b0;
@@ -322,7 +323,7 @@ module dsp_actpacked_array #(
         dsp_pe_actpacked #(.A(A), .WB(WB), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
             .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
             .in_first(k == 16'd0), .in_last(last_k), .w(ws[r*WB +: WB]),
-            .x_hi(xs[(2 * c) * A +: A]), .x_lo(xs[(2 * c + 1) * A +: A]), .shift(shift),
+            .x_hi(xs[(2 * c + 1) * A +: A]), .x_lo(xs[(2 * c) * A +: A]), .shift(shift),
             .chain_hi(below_hi), .chain_lo(below_lo),
             .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
             .out_valid(valids[r*C+c]));

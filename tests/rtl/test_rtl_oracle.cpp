@@ -601,8 +601,8 @@ TEST(RtlOracle, DspArraysMatchTheDsp48Engine) {
 
 // The activation-packed array against the dsp48_actpack engine: the engine decides per job
 // (actpack_job) whether it runs packed, and with which chain; packed jobs run on the ap array
-// (slice (r, c): output columns 2c and 2c + 1 of row r), the others one column per slice on the
-// unpacked array of the layer's accumulator width.
+// (slice (r, c): output columns 2c in the low lane and 2c + 1 in the high lane of row r), the
+// others one column per slice on the unpacked array of the layer's accumulator width.
 TEST(RtlOracle, ActivationPackedArrayMatchesTheActPackEngine) {
   Sim s;
   Harness h("lut_sp2", "dsp48_actpack");
@@ -655,9 +655,9 @@ TEST(RtlOracle, ActivationPackedArrayMatchesTheActPackEngine) {
                 for (int c = 0; c < C; ++c) {
                   const int64_t n = pass * 2 * C + 2 * c;
                   if (n < j.tn)
-                    got[rows[r]][size_t(n)] = pe_out(s.top->ap_outs_hi, int(r), c, DACC);
+                    got[rows[r]][size_t(n)] = pe_out(s.top->ap_outs_lo, int(r), c, DACC);
                   if (n + 1 < j.tn)
-                    got[rows[r]][size_t(n + 1)] = pe_out(s.top->ap_outs_lo, int(r), c, DACC);
+                    got[rows[r]][size_t(n + 1)] = pe_out(s.top->ap_outs_hi, int(r), c, DACC);
                 }
             });
         ASSERT_EQ(cycles, j.cycles) << where(j) << ", chain " << how.chain;

@@ -170,10 +170,65 @@ module bitserial_array #(
   endgenerate
 endmodule
 
+// The DSP core's PE for one row per slice (the dsp48 engine's unpacked blocks): the slice's A/B
+// and M registers form w * x, and every product goes from M into the row accumulator, one
+// addition per product, as the engine's finite register adds them (P is not used). Operands
+// offered in cycle k reach the accumulator after edge k + 4 (fabric operand register, A/B, M,
+// accumulator): a pass of tk steps has its sums in the readout register after edge tk + 4, the
+// timing dsp_job_cycles charges without drains. (Not synthesized for the cost file: a one-row
+// slice is priced as a packed one.)
+module dsp_pe_single #(
+    parameter A = 8,
+    parameter AW = 25,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input in_valid,
+    input in_first,
+    input in_last,
+    input [AW-1:0] w,  // the row's weight, signed
+    input [A-1:0] x,
+    input shift,
+    input [ACC-1:0] chain_in,
+    output [ACC-1:0] out,
+    output reg out_valid
+);
+  reg [AW-1:0] w0;
+  reg [A-1:0] x0;
+  reg v0 = 1'b0, f0 = 1'b0, l0 = 1'b0;
+  always @(posedge clk) begin
+    w0 <= w;
+    x0 <= x;
+    {v0, f0, l0} <= {in_valid, in_first, in_last};
+  end
+  reg signed [AW-1:0] ar;
+  reg signed [17:0] br;
+  reg signed [AW+17:0] m;
+  reg v1 = 1'b0, f1 = 1'b0, l1 = 1'b0, v2 = 1'b0, f2 = 1'b0, l2 = 1'b0;
+  always @(posedge clk) begin
+    ar <= w0;
+    br <= {{(18 - A) {1'b0}}, x0};
+    m <= ar * br;
+    {v1, f1, l1} <= {v0, f0, l0};
+    {v2, f2, l2} <= {v1, f1, l1};
+  end
+  wire [ACC-1:0] acc;
+  msq_acc #(.ACC(ACC), .IW(AW + 18), .SAT(SAT), .HAS_SUB(0)) accu (
+      .clk(clk), .en(v2), .first(f2), .sub(1'b0), .addend(m), .q(acc));
+  reg done3 = 1'b0;
+  always @(posedge clk) begin
+    done3 <= v2 & l2;
+    out_valid <= done3;
+  end
+  msq_readout #(.ACC(ACC)) ro (
+      .clk(clk), .load(done3), .shift(shift), .d(acc), .chain_in(chain_in), .q(out));
+endmodule
+
 // The packed DSP core: R slices per column, each holding a pair of rows (high and low lane).
 // A chain of `chain` products (the planner's packed_max_chain) ends with a drain, and the
 // sequencer idles one cycle after it (drain_cycles = 1). With PACKED = 0 a slice holds one row
-// (outs_lo), every product enters its accumulator and the sequencer never idles.
+// (outs_lo, dsp_pe_single), every product enters its accumulator and the sequencer never idles.
 module dsp_array #(
     parameter R = 3,
     parameter C = 4,
@@ -240,12 +295,20 @@ module dsp_array #(
           assign below_hi = {ACC{1'b0}};
           assign below_lo = {ACC{1'b0}};
         end
-        dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT), .PACKED(PACKED)) pe (
-            .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
-            .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
-            .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
-            .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
-            .out_valid(valids[r*C+c]));
+        if (PACKED != 0) begin : pk
+          dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+              .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
+              .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
+              .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
+              .out_hi(outs_hi[(r * C + c) * ACC +: ACC]),
+              .out_lo(outs_lo[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+        end else begin : one_row
+          dsp_pe_single #(.A(A), .AW(AW), .ACC(ACC), .SAT(SAT)) pe (
+              .clk(clk), .in_valid(step_valid), .in_first(k == 16'd0), .in_last(last_k),
+              .w(as[r*AW +: AW]), .x(xs[c*A +: A]), .shift(shift), .chain_in(below_lo),
+              .out(outs_lo[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+          assign outs_hi[(r * C + c) * ACC +: ACC] = {ACC{1'b0}};
+        end
       end
     end
   endgenerate

@@ -58,9 +58,8 @@ module dsp_pe_actpacked #(
   wire [AW-1:0] a_packed = {{(AW - D - A) {1'b0}}, xh0, {(D - A) {1'b0}}, xl0};
   wire [17:0] b_weight = {{(18 - WB) {w0[WB-1]}}, w0};
   wire [PB-1:0] p;
-  wire [AW+17:0] m_unused;  // the product alone is for one-row slices (dsp_pe_packed)
   msq_dsp_mac #(.AW(AW), .BW(18), .PB(PB)) mac (
-      .clk(clk), .a(a_packed), .b(b_weight), .ce_p(v2), .clr(c2), .p(p), .m_out(m_unused));
+      .clk(clk), .a(a_packed), .b(b_weight), .ce_p(v2), .clr(c2), .p(p));
 
   reg dr3 = 1'b0, la3 = 1'b0, fi3 = 1'b0;
   always @(posedge clk) begin

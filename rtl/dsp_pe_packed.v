@@ -15,8 +15,7 @@ module dsp_pe_packed #(
     parameter AW = 25,   // A port: 25 (DSP48E1), 27 (DSP48E2)
     parameter D = 21,    // lane offset
     parameter ACC = 32,  // row accumulator bits
-    parameter SAT = 0,   // 0: wrap, 1: saturate
-    parameter PACKED = 1 // 0: one row per slice (below)
+    parameter SAT = 0    // 0: wrap, 1: saturate
 ) (
     input clk,
     input in_valid,
@@ -58,56 +57,35 @@ module dsp_pe_packed #(
   end
 
   wire [PB-1:0] p;
-  wire [AW+17:0] m;
   msq_dsp_mac #(.AW(AW), .BW(18), .PB(PB)) mac (
-      .clk(clk), .a(a0), .b({{(18 - A) {1'b0}}, x0}), .ce_p(v2), .clr(c2), .p(p), .m_out(m));
-  generate
-    if (PACKED != 0) begin : pk
-      // At the P stage: whether P now ends a chain, and whether that chain began the reduction.
-      reg dr3 = 1'b0, la3 = 1'b0, fi3 = 1'b0;
-      always @(posedge clk) begin
-        dr3 <= v2 & d2;
-        la3 <= v2 & d2 & l2;
-        if (v2) fi3 <= c2 ? f2 : (fi3 | f2);
-      end
+      .clk(clk), .a(a0), .b({{(18 - A) {1'b0}}, x0}), .ce_p(v2), .clr(c2), .p(p));
 
-      wire [D-1:0] lo;
-      wire [HW-1:0] hi;
-      dsp_unpack #(.D(D), .PB(PB)) unpack (.p(p), .lo(lo), .hi(hi));
+  // At the P stage: whether P now ends a chain, and whether that chain began the reduction.
+  reg dr3 = 1'b0, la3 = 1'b0, fi3 = 1'b0;
+  always @(posedge clk) begin
+    dr3 <= v2 & d2;
+    la3 <= v2 & d2 & l2;
+    if (v2) fi3 <= c2 ? f2 : (fi3 | f2);
+  end
 
-      wire [ACC-1:0] acc_hi, acc_lo;
-      msq_acc #(.ACC(ACC), .IW(HW), .SAT(SAT), .HAS_SUB(0)) acch (
-          .clk(clk), .en(dr3), .first(fi3), .sub(1'b0), .addend(hi), .q(acc_hi));
-      msq_acc #(.ACC(ACC), .IW(D), .SAT(SAT), .HAS_SUB(0)) accl (
-          .clk(clk), .en(dr3), .first(fi3), .sub(1'b0), .addend(lo), .q(acc_lo));
-      reg done4 = 1'b0;
-      always @(posedge clk) begin
-        done4 <= la3;
-        out_valid <= done4;
-      end
-      msq_readout #(.ACC(ACC)) roh (
-          .clk(clk), .load(done4), .shift(shift), .d(acc_hi), .chain_in(chain_hi), .q(out_hi));
-      msq_readout #(.ACC(ACC)) rol (
-          .clk(clk), .load(done4), .shift(shift), .d(acc_lo), .chain_in(chain_lo), .q(out_lo));
-    end else begin : one_row
-      // One row per slice (the dsp48 engine's unpacked blocks): a is the row's weight, and every
-      // product leaves the M register straight into the row accumulator, one addition per
-      // product, as the engine's finite register adds them (P is not used). Operands offered in
-      // cycle k reach the accumulator after edge k + 4: a pass of tk steps has its sums in the
-      // readout register after edge tk + 4, dsp_job_cycles without drains.
-      wire [ACC-1:0] acc;
-      msq_acc #(.ACC(ACC), .IW(AW + 18), .SAT(SAT), .HAS_SUB(0)) accs (
-          .clk(clk), .en(v2), .first(f2), .sub(1'b0), .addend(m), .q(acc));
-      reg done3 = 1'b0;
-      always @(posedge clk) begin
-        done3 <= v2 & l2;
-        out_valid <= done3;
-      end
-      msq_readout #(.ACC(ACC)) ros (
-          .clk(clk), .load(done3), .shift(shift), .d(acc), .chain_in(chain_lo), .q(out_lo));
-      assign out_hi = {ACC{1'b0}};
-    end
-  endgenerate
+  wire [D-1:0] lo;
+  wire [HW-1:0] hi;
+  dsp_unpack #(.D(D), .PB(PB)) unpack (.p(p), .lo(lo), .hi(hi));
+
+  wire [ACC-1:0] acc_hi, acc_lo;
+  msq_acc #(.ACC(ACC), .IW(HW), .SAT(SAT), .HAS_SUB(0)) acch (
+      .clk(clk), .en(dr3), .first(fi3), .sub(1'b0), .addend(hi), .q(acc_hi));
+  msq_acc #(.ACC(ACC), .IW(D), .SAT(SAT), .HAS_SUB(0)) accl (
+      .clk(clk), .en(dr3), .first(fi3), .sub(1'b0), .addend(lo), .q(acc_lo));
+  reg done4 = 1'b0;
+  always @(posedge clk) begin
+    done4 <= la3;
+    out_valid <= done4;
+  end
+  msq_readout #(.ACC(ACC)) roh (
+      .clk(clk), .load(done4), .shift(shift), .d(acc_hi), .chain_in(chain_hi), .q(out_hi));
+  msq_readout #(.ACC(ACC)) rol (
+      .clk(clk), .load(done4), .shift(shift), .d(acc_lo), .chain_in(chain_lo), .q(out_lo));
 endmodule
 
 // The DSP48 slice as synthesis infers it: A/B registers, M register, P register accumulating
@@ -122,8 +100,7 @@ module msq_dsp_mac #(
     input [BW-1:0] b,
     input ce_p,
     input clr,
-    output reg [PB-1:0] p,
-    output [AW+BW-1:0] m_out  // the M register (unpacked slices add it into their accumulator)
+    output reg [PB-1:0] p
 );
   reg signed [AW-1:0] ar;
   reg signed [BW-1:0] br;
@@ -134,7 +111,6 @@ module msq_dsp_mac #(
     br <= b;
     m <= ar * br;
   end
-  assign m_out = m;
   wire [PB-1:0] mx = {{(PB - AW - BW) {m[AW+BW-1]}}, m};
   always @(posedge clk)
     if (ce_p) p <= (clr ? {PB{1'b0}} : p) + mx;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/graph_flow.h"
 #include "models/kernels/loops.h"
 #include "models/stats/event_sink.h"
 
@@ -130,6 +131,8 @@ void Scheduler::input_loader() {
     if (si == 0) {
       // A layer reads what the previous one wrote: wait until all of it is in DRAM.
       f_.out_written.wait_until(run.tile0);
+      // In a graph, also until the ops that produce its input are done (a vector engine's op).
+      if (f_.graph) f_.graph->before_layer(run, l);
       run.start = sc_core::sc_time_stamp();
     }
     StepTiming& tm = f_.step_timing[gs];
@@ -194,7 +197,10 @@ void Scheduler::output_writer() {
     record(run, t0);
     run.dram_bytes += tile.tn * row_bytes;
     output_.release(tile_buffer_bytes(run, t));
-    if (t + 1 == int(run.plan.tiles.size())) run.end = sc_core::sc_time_stamp();
+    if (t + 1 == int(run.plan.tiles.size())) {
+      run.end = sc_core::sc_time_stamp();
+      if (f_.graph) f_.graph->after_layer(run, l);
+    }
     f_.out_written.add();
   }
 }

@@ -34,7 +34,7 @@ int cmd_trace_record(const TraceRecordOptions& o) {
   so.keep_expected = true;
   Session s;
   try {
-    s = run_session(cfg, so);
+    s = run_session(cfg, so, /*layers_only=*/true);  // a version-1 trace: independent layers
   } catch (const InputError& e) {
     throw within_file(o.config, e);  // name the config that asked for the design
   }

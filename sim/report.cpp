@@ -77,6 +77,9 @@ Totals totals(const Session& s) {
     t.core_macs[0] += l.core[0].macs;
     t.core_macs[1] += l.core[1].macs;
   }
+  // The vector engine's traffic is the network's too.
+  for (const OpResult& o : s.sim.ops)
+    if (o.layer < 0) t.dram_bytes += o.dram_bytes;
   const int64_t* peak = s.sim.peak_macs_per_cycle;
   t.lut_mac_util = mac_utilization(t.core_macs[0], t.cycles, peak[0]);
   t.dsp_mac_util = mac_utilization(t.core_macs[1], t.cycles, peak[1]);

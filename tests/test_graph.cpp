@@ -12,6 +12,7 @@
 #include "models/plan/tensor_memory.h"
 #include "models/reference/graph_reference.h"
 #include "sim/config_loader.h"
+#include "sim/session.h"
 #include "tests/support/run_cli.h"
 
 using namespace msq;
@@ -313,4 +314,30 @@ TEST(GraphRun, EarlyFaultIsReportedAtItsOpFirst) {
   // The wrong value reached the next conv's outputs.
   for (const auto& o : j["ops"])
     if (o["name"] == "layer1.0.conv2") EXPECT_GT(o["verify"]["mismatches"].get<int64_t>(), 0);
+}
+
+// The synthetic constants keep the chained activations alive through the whole network: the
+// deepest tensors are neither all zero nor saturated (else a verified run would check little).
+TEST(GraphRun, ChainedActivationsStaySpreadToTheLastLayer) {
+  const RunConfig cfg = load_run_config(MSQ_SOURCE_DIR "/configs/examples/default.yaml", {});
+  SessionOptions o;
+  const Session s = run_session(cfg, o);
+  ASSERT_TRUE(s.graph_run);
+  EXPECT_EQ(s.mismatches, 0);
+  for (const char* name : {"layer4.1.conv2", "layer4.1.add"}) {
+    const OutTensor* t = nullptr;
+    for (size_t i = 0; i < s.graph.ops.size(); ++i)
+      if (s.graph.ops[i].name == name) {
+        const Op& op = s.graph.ops[i];
+        t = op.layer >= 0 ? &s.sim.layers[size_t(op.layer)].out : &s.sim.tensors[size_t(op.output)];
+      }
+    ASSERT_NE(t, nullptr) << name;
+    size_t zeros = 0, top = 0;
+    for (int64_t v : t->data) zeros += v == 0, top += v == 255;
+    const double n = double(t->data.size());
+    EXPECT_LT(double(zeros) / n, 0.8) << name;
+    EXPECT_LT(double(top) / n, 0.3) << name;
+    EXPECT_GT(double(zeros + top) / n, 0.0) << name;
+    std::printf("%s: %.3f zeros, %.3f at the top code\n", name, double(zeros) / n, double(top) / n);
+  }
 }

@@ -22,8 +22,8 @@ Graph synthetic_graph(const Graph& skeleton, const std::vector<QuantLayer>& laye
     }
     switch (op.kind) {
       case OpKind::Add:
-        op.mult_a = op.mult_b = 3;
-        op.shift = 2;
+        op.mult_a = op.mult_b = 5;
+        op.shift = 3;
         break;
       case OpKind::AvgPool:
       case OpKind::GlobalAvgPool: {

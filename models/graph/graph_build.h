@@ -1,7 +1,7 @@
 // A network file's graph made runnable with synthetic constants (no calibration data): every
 // tensor has the activation width, scale 0 ("not calibrated") and zero point 0; Conv / Fc layers
 // keep the builder's requantization; the other ops get the constants of docs/config.md
-// ("Graphs"): an Add weighs each input 3/4 (M_A = M_B = 3, S = 2), an average pool divides by its
+// ("Graphs"): an Add weighs each input 5/8 (M_A = M_B = 5, S = 3), an average pool divides by its
 // window area (M = round(2^20 / area), S = 20), all clamped to [0, 2^a - 1].
 #pragma once
 

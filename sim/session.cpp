@@ -113,9 +113,10 @@ void verify_graph(Session& s, const ActTensor& input, bool keep_expected) {
       lv.got_overflows = s.sim.layers[size_t(op.layer)].overflows;
       s.overflow_mismatches += lv.expected_overflows != lv.got_overflows;
       s.verify[size_t(op.layer)] = std::move(lv);
-      if (keep_expected) s.expected[size_t(op.layer)] = std::move(ref.tensors[size_t(op.output)]);
+      if (keep_expected) s.expected[size_t(op.layer)] = ref.tensors[size_t(op.output)];
     }
   }
+  if (keep_expected) s.expected_tensors = std::move(ref.tensors);
 }
 
 // A small unsigned decimal (a row or a column), or -1.
@@ -198,6 +199,7 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
     t0 = std::chrono::steady_clock::now();
     s.verified = true;
     verify_graph(s, d.graph_input, o.keep_expected);
+    if (o.keep_expected) s.graph_input = std::move(d.graph_input);
     s.seconds_verify = since(t0);
   } else if (o.verify) {
     t0 = std::chrono::steady_clock::now();

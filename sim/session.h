@@ -77,6 +77,8 @@ struct Session {
   Graph graph;
   std::vector<OpVerify> op_verify;  // graph runs: by op, when verified
   int first_bad_op = -1;            // graph runs: the first op (graph order) whose tensor differs
+  std::vector<OutTensor> expected_tensors;  // graph runs with keep_expected: by tensor id
+  ActTensor graph_input;                    // graph runs with values: the network input
   double seconds_build = 0, seconds_check = 0, seconds_simulate = 0, seconds_verify = 0;
 };
 

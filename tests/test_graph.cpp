@@ -341,3 +341,35 @@ TEST(GraphRun, ChainedActivationsStaySpreadToTheLastLayer) {
     std::printf("%s: %.3f zeros, %.3f at the top code\n", name, double(zeros) / n, double(top) / n);
   }
 }
+
+// Graph traces (format 2): record, replay bit-exact, and a changed expected value of a non-GEMM op
+// is reported at that op with its coordinates.
+TEST(GraphTrace, RecordReplayAndCatchAChangedTensor) {
+  TempDir d;
+  const std::string dir = d / "t";
+  CmdResult r =
+      msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" + dir + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream m(dir + "/trace.yaml");
+  const std::string manifest((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
+  EXPECT_NE(manifest.find("format: msqsim-trace/2"), std::string::npos);
+  EXPECT_NE(manifest.find("{name: layer1.0.add, type: add, inputs: [layer1.0.conv2, maxpool]"),
+            std::string::npos);
+  r = msqsim("regress '" + dir + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("32 layers: 32 passed"), std::string::npos) << r.out;
+  // The last value of layer1.0.add's expected output, [1, 64, 56, 56]: (b 0, c 63, h 55, w 55).
+  {
+    std::fstream f(dir + "/layer1.0.add/output.npy",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-1, std::ios::end);
+    f.put(char(c ^ 1));
+  }
+  r = msqsim("regress '" + dir + "'");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL layer1.0.add"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("op layer1.0.add at (b 0, c 63, h 55, w 55)"), std::string::npos) << r.out;
+}

@@ -10,6 +10,7 @@
 #include "models/graph_flow.h"
 #include "models/hw/engine_registry.h"
 #include "models/hw/engines/vector/vector.h"
+#include "models/plan/mapper.h"
 #include "models/tiler.h"
 
 namespace msq {
@@ -85,12 +86,14 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
   for (const EngineSpec& e : specs) engine_kind(e.impl, e.name);
   // The planner sizes the first slot's row blocks by lut_core's keys and the second's by
-  // dsp_core's, and each engine reads those keys: any other order would time the wrong array.
-  if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+  // dsp_core's, and each engine reads its kind's section: any other order would time the wrong
+  // array.
+  if (std::string(engine_kind(specs[0].impl, specs[0].name).keys) != "lut_core" ||
+      std::string(engine_kind(specs[1].impl, specs[1].name).keys) != "dsp_core")
     throw InputError(fmt::format(
-        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to a lut_sp2 engine "
-        "listed first and the fixed-point rows to a dsp48 engine listed second; other engine "
-        "lists are not supported yet",
+        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to an SP2 engine "
+        "(lut_sp2, lut_sp2_bitserial) listed first and the fixed-point rows to a DSP engine "
+        "(dsp48, dsp48_actpack) listed second; other engine lists are not supported yet",
         specs[0].impl, specs[1].impl));
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   auto fabric = std::make_unique<Fabric>();
@@ -101,7 +104,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   f.runs.resize(wl.layers.size());
   uint64_t next_addr = 0;
   std::vector<int64_t> wloads(cfg.accelerator.engines.size(), 0);
-  int64_t seq = 0, tile = 0;
+  int64_t seq = 0, load = 0, tile = 0;
   const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
   for (size_t l = 0; l < wl.layers.size(); ++l) {
     LayerRun& run = f.runs[l];
@@ -124,11 +127,14 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     prepare_layer(run, cfg, fmt::format("layer {} ({})", l, run.layer->shape.name), next_addr, page,
                   wloads, opt.plans ? &opt.plans->at(l) : nullptr);
     run.seq0 = seq;
+    run.load0 = load;
     run.tile0 = tile;
     for (size_t si = 0; si < run.steps.size(); ++si) f.step_of.emplace_back(int(l), int(si));
-    for (size_t t = 0; t < run.plan.tiles.size(); ++t) f.tile_of.emplace_back(int(l), int(t));
+    for (size_t i = 0; i < run.in_loads.size(); ++i) f.load_of.emplace_back(int(l), int(i));
+    for (size_t t = 0; t < run.out_tiles.size(); ++t) f.tile_of.emplace_back(int(l), int(t));
     seq += int64_t(run.steps.size());
-    tile += int64_t(run.plan.tiles.size());
+    load += int64_t(run.in_loads.size());
+    tile += int64_t(run.out_tiles.size());
   }
   std::unique_ptr<GraphFlow> flow;
   int64_t weight_bytes = 0;
@@ -160,7 +166,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       flow->value[size_t(g.input)] = &x;
     }
   }
-  f.step_timing.resize(size_t(seq));
+  f.step_timing.resize(size_t(load));
   for (size_t i = 0; i < cfg.accelerator.engines.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
     std::vector<std::string> names;
@@ -210,6 +216,17 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.packed_w_bits = p.packed_w_bits, lr.packing_note = p.packing_note;
     lr.tiles = int64_t(p.tiles.size()), lr.k_tiles = p.k_tiles, lr.tn = p.tn;
     lr.weights_resident = p.weights_resident;
+    lr.mapping = p.map;
+    lr.m_tiles = p.map.m_tiles, lr.tile_k = p.tk;
+    for (const auto& rows : run.mt_rows) lr.tile_m = std::max(lr.tile_m, int64_t(rows.size()));
+    lr.tile_rows = p.tile_rows, lr.tile_cols = p.tile_cols, lr.k_channels = p.k_channels;
+    lr.group_pack = p.group_pack;
+    lr.weight_bytes = p.weight_bytes;
+    for (int i = 0; i < 3; ++i) lr.dram_by[i] = run.dram_by[i];
+    {
+      const MappingEstimate e = estimate_plan(p, *run.layer, cfg);
+      lr.est_compute[0] = e.compute_cycles[0], lr.est_compute[1] = e.compute_cycles[1];
+    }
     // A layer's time runs from the end of the previous layer to its last output in DRAM.
     lr.start_cycle = to_cycles(prev_end, f.clock);
     lr.end_cycle = to_cycles(run.end, f.clock);

@@ -15,6 +15,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "models/arith/packed_dsp.h"
+#include "models/arith/signed_digits.h"
 #include "models/config_dir.h"
 #include "models/error.h"
 #include "models/graph/graph_check.h"
@@ -332,6 +334,10 @@ const std::vector<Field<DeviceConfig>>& device_table() {
                           "it; memory.clip_axi_clock clips the fabric clock to it); 0 = not "
                           "checked."));
     v.back().optional = true;
+    v.push_back(f_real<D>("static_power_w", MSQ_REF(static_power_w), 0, 1000,
+                          "Static power of the device in W, for the energy model "
+                          "(docs/energy.md); 0 = not known (no static energy)."));
+    v.back().optional = true;
     return v;
   }();
   return t;
@@ -384,6 +390,27 @@ const std::vector<Field<DramConfig>>& dram_table() {
         "Read command to write command, in tCK (JEDEC: RL + BL/2 + 2 - WL); 0 = not modelled.");
     opt("tWR", MSQ_REF(tWR), 0, 1000,
         "End of write data to precharge (write recovery), in tCK; 0 = not modelled.");
+    // Data-sheet currents of one chip for the energy model (docs/energy.md); optional, 0 = no
+    // DRAM energy.
+    v.push_back(f_int_of<D>("device_width_bits", MSQ_REF(device_width_bits), {4, 8, 16, 32},
+                            "DQ bits of one chip; the bus has data_width_bits / this chips. "
+                            "Default 16."));
+    v.back().optional = true;
+    const auto cur = [&](const char* key, auto ref, double hi, const char* doc) {
+      v.push_back(f_real<D>(key, ref, 0, hi, doc));
+      v.back().optional = true;
+    };
+    cur("VDD", MSQ_REF(VDD), 5, "Core supply of one chip in V (energy model); 0 = not given.");
+    cur("IDD0", MSQ_REF(IDD0), 10'000, "One-bank activate-precharge current, mA.");
+    cur("IDD2N", MSQ_REF(IDD2N), 10'000, "Precharge standby current, mA.");
+    cur("IDD3N", MSQ_REF(IDD3N), 10'000, "Active standby current, mA.");
+    cur("IDD4R", MSQ_REF(IDD4R), 10'000, "Burst read current, mA.");
+    cur("IDD4W", MSQ_REF(IDD4W), 10'000, "Burst write current, mA.");
+    cur("IDD5B", MSQ_REF(IDD5B), 10'000, "Burst refresh current, mA.");
+    cur("VPP", MSQ_REF(VPP), 5, "DDR4 word-line supply in V; 0 = none.");
+    cur("IPP0", MSQ_REF(IPP0), 10'000, "DDR4 activate-precharge VPP current, mA.");
+    cur("IPP3N", MSQ_REF(IPP3N), 10'000, "DDR4 standby VPP current, mA.");
+    cur("IPP5B", MSQ_REF(IPP5B), 10'000, "DDR4 burst refresh VPP current, mA.");
     return v;
   }();
   return t;
@@ -453,19 +480,26 @@ const std::vector<Field<RunConfig>>& run_table() {
         std::string impl, name, section;
         std::vector<Field<C>> keys;
       };
-      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}}, {"dsp48", "dsp_core", dc, {}}};
+      // The bit-serial LUT and activation-packed DSP kinds read the same keys as the kinds of
+      // their slot.
+      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}},
+                                 {"dsp48", "dsp_core", dc, {}},
+                                 {"lut_sp2_bitserial", "lut_core", lc, {}},
+                                 {"dsp48_actpack", "dsp_core", dc, {}}};
       for (Kind& k : kinds)
         for (const Field<C>& f : v)
           if (f.path.compare(0, k.section.size(), k.section) == 0) k.keys.push_back(f);
       Field<C> eng("accelerator.engines", "list of engines", "",
                    "The compute engines, each a mapping of `impl` (lut_sp2: SP2 shift-add PEs, "
-                   "dsp48: DSP48 slices), an optional `name` and that kind's keys (those of "
-                   "accelerator.lut_core or accelerator.dsp_core), e.g. `[{impl: lut_sp2, rows: "
-                   "32, cols: 32}, {impl: dsp48, packing: true}]`. Two engines for now, lut_sp2 "
-                   "first and dsp48 second. Give this list or the lut_core and dsp_core keys, "
-                   "not both.");
+                   "lut_sp2_bitserial: bit-serial PEs, one signed digit per cycle; dsp48: DSP48 "
+                   "slices, two rows per slice when packed; dsp48_actpack: DSP48 slices, two "
+                   "activations per slice when packed), an optional `name` and that kind's keys "
+                   "(those of accelerator.lut_core for the LUT kinds, accelerator.dsp_core for "
+                   "the DSP kinds), e.g. `[{impl: lut_sp2, rows: 32, cols: 32}, {impl: dsp48, "
+                   "packing: true}]`. Two engines for now, a LUT kind first and a DSP kind "
+                   "second. Give this list or the lut_core and dsp_core keys, not both.");
       eng.default_text = "[lut_sp2 from lut_core, dsp48 from dsp_core]";
-      eng.load = [kinds](C& c, const TNode& t, const std::string& key) {
+      eng.load = [kinds, lc, dc](C& c, const TNode& t, const std::string& key) {
         const std::string want =
             "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
         if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
@@ -518,11 +552,17 @@ const std::vector<Field<RunConfig>>& run_table() {
               fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
           specs.push_back(s);
         }
-        if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+        const auto section = [&](const EngineSpec& e) {
+          for (const Kind& k : kinds)
+            if (k.impl == e.impl) return k.section;
+          return std::string();
+        };
+        if (section(specs[0]) != lc || section(specs[1]) != dc)
           fail(t.src, key,
-               fmt::format("[{}, {}]: the SP2 rows go to a lut_sp2 engine listed first and the "
-                           "fixed-point rows to a dsp48 engine listed second; other engine lists "
-                           "are not supported yet",
+               fmt::format("[{}, {}]: the SP2 rows go to a LUT engine (lut_sp2, "
+                           "lut_sp2_bitserial) listed first and the fixed-point rows to a DSP "
+                           "engine (dsp48, dsp48_actpack) listed second; other engine lists are "
+                           "not supported yet",
                            specs[0].impl, specs[1].impl));
         c.accelerator.engines = std::move(specs);
       };
@@ -555,6 +595,12 @@ const std::vector<Field<RunConfig>>& run_table() {
                          100'000, "BRAM36 blocks of the output buffer."));
     v.push_back(f_bool<C>(bf + "double_buffer", MSQ_REF(accelerator.buffers.double_buffer),
                           "Split each buffer in two halves so that DMA overlaps compute."));
+    v.push_back(
+        f_bool<C>(bf + "search", MSQ_REF(accelerator.buffers.search),
+                  "Choose how weight_bram36 + input_bram36 + output_bram36 BRAM36 are split "
+                  "among the three buffers: the split (in steps of a sixteenth of the sum) "
+                  "with the least estimated cycles over the network's layers "
+                  "(docs/mapping.md); the resolved config shows the split used."));
     const std::string sc = "accelerator.scheduler.";
     v.push_back(f_bool<C>(sc + "spill", MSQ_REF(accelerator.scheduler.spill),
                           "SP2 rows may run on the DSP core when the LUT core is the bottleneck."));
@@ -562,6 +608,23 @@ const std::vector<Field<RunConfig>>& run_table() {
                          "Output columns per tile; 0 = the largest that fits the buffers."));
     v.push_back(f_int<C>(sc + "tile_k", MSQ_REF(accelerator.scheduler.tile_k), 0, 1 << 30,
                          "Reduction depth per tile; 0 = the largest that fits the buffers."));
+    v.push_back(f_choice<C>(
+        sc + "mapping", MSQ_REF(accelerator.scheduler.mapping),
+        std::vector<std::pair<std::string, MappingMode>>{{"fixed", MappingMode::Fixed},
+                                                         {"search", MappingMode::Search}},
+        "How each layer is tiled (docs/mapping.md): `fixed`, the largest k tile and pixel tile "
+        "that fit, loops pixel tile > k tile > all rows; `search`, the pixel, k and "
+        "output-channel tiles, loop order and buffer reuse with the fewest estimated cycles "
+        "(never more than the fixed rule's estimate), grouped convolutions with several groups "
+        "per row block. tile_n and tile_k still cap the tiles."));
+    v.push_back(f_choice<C>(
+        sc + "balance", MSQ_REF(accelerator.scheduler.balance),
+        std::vector<std::pair<std::string, BalanceMode>>{{"fixed", BalanceMode::Fixed},
+                                                         {"per_layer", BalanceMode::PerLayer}},
+        "How rows are split between the engines: `fixed`, by each row's scheme (and spill's "
+        "rule); `per_layer`, the number of SP2 rows moved to the fixed-point engine chosen per "
+        "layer by the estimated cycles of the whole layer, memory included (fixed-point rows "
+        "never move to the SP2 engine)."));
 
     Field<C> model(
         "memory.model", "choice", join(dram_model_names(), " \\| "),
@@ -652,6 +715,28 @@ const std::vector<Field<RunConfig>>& run_table() {
                           "The final layer (the classifier) emits raw accumulators."));
     v.push_back(f_strlist<C>("workload.layers", MSQ_REF(workload.layers),
                              "Run only these layers, by name; empty = all."));
+    // energy: the cost file, then any of its coefficients overridden (docs/energy.md).
+    Field<C> costs("energy.costs", "string", "",
+                   "An energy cost file name (configs/energy/NAME.yaml) or a path to one; "
+                   "empty = by the device's DSP family (xc7 for DSP48E1, xcup for DSP48E2). The "
+                   "energy.SECTION.KEY keys below override its coefficients.");
+    costs.special = true;
+    costs.default_text = "\"\" (by device)";
+    costs.dump = [](const C& c) { return json(c.energy.costs); };
+    v.push_back(costs);
+    for (const EnergyKey& k : energy_keys()) {
+      Field<C> f("energy." + k.path(), "number", fmt::format("{} .. {}", k.lo, k.hi),
+                 std::string(k.doc) + " In " + k.unit + ".");
+      f.default_text = "from the cost file";
+      f.load = [k](C& c, const TNode& t, const std::string& key) {
+        c.energy.k.*(k.member) = get_real(t, key, k.lo, k.hi);
+        c.energy.k.source[k.path()] =
+            t.src.line > 0 ? fmt::format("{}:{} ({})", t.src.label, t.src.line, key) : t.src.label;
+      };
+      f.dump = [k](const C& c) { return json(c.energy.k.*(k.member)); };
+      v.push_back(f);
+    }
+
     v.push_back(f_bool<C>("verify", MSQ_REF(verify),
                           "Check every output of the cycle model against the functional model."));
     return v;
@@ -857,6 +942,18 @@ void load_preset(const TNode* t, RunConfig& c, const std::string& base_dir) {
       read_preset_file(find_named_file(at, "memory.preset", name, base_dir, "memory", "preset"));
 }
 
+// The energy cost file: named by energy.costs, else by the device's DSP family.
+void load_energy(const TNode* t, RunConfig& c, const std::string& base_dir) {
+  TNode none;
+  none.src = {"(default)", 0};
+  const TNode& at = t ? *t : none;
+  std::string name = t ? get_str(*t, "energy.costs") : "";
+  if (name.empty()) name = c.device.dsp_kind == DspKind::DSP48E1 ? "xc7" : "xcup";
+  const std::string path = find_named_file(at, "energy.costs", name, base_dir, "energy", "cost");
+  c.energy.costs = looks_like_path(name) ? fs::absolute(path).lexically_normal().string() : name;
+  c.energy.k = load_energy_costs(path);
+}
+
 const TNode* find_path(const TNode& root, const std::string& path) {
   const TNode* cur = &root;
   for (const auto& part : split(path, '.')) {
@@ -898,7 +995,8 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
-  if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
+  if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
+       key == "energy.costs") &&
       value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
@@ -1485,6 +1583,55 @@ std::string configs_dir() {
   return find_configs_dir();
 }
 
+namespace {
+
+// Bit widths an engine kind cannot take, refused at the key that sets them.
+void check_engine_widths(const TNode& root, const RunConfig& c, const std::string& label) {
+  const auto& engines = c.accelerator.engines;
+  const auto& w = c.workload;
+  const auto at = [&](const char* key) {
+    const TNode* t = find_path(root, key);
+    if (!t) t = find_path(root, "accelerator.engines");
+    return t ? t->src : Src{label, 0};
+  };
+  if (!engines.empty() && engines[0].impl == "lut_sp2_bitserial" && w.sp2_fraction > 0 &&
+      w.weight_bits >= 3 && !bitserial_sp2_bits_ok(w.weight_bits))
+    fail(at("workload.weight_bits"), "workload.weight_bits",
+         fmt::format("a lut_sp2_bitserial engine takes SP2 rows of 3..7 bits: its digits are a "
+                     "sign and a {}-bit shift (0..{}), and {}-bit SP2 weights need shifts up to {} "
+                     "(got weight_bits {} with sp2_fraction {}; use weight_bits <= 7 or impl "
+                     "lut_sp2)",
+                     kBitSerialShiftBits, kBitSerialMaxShift, w.weight_bits,
+                     sp2_max_digit_shift(w.weight_bits), w.weight_bits, w.sp2_fraction));
+  if (engines.size() > 1 && engines[1].impl == "dsp48_actpack" && c.accelerator.dsp_core.packing) {
+    const DspGeometry g = dsp_geometry(c.device.dsp_kind);
+    const char* dsp = c.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2";
+    const auto chain = [&](int act_bits) {
+      const int D = c.accelerator.dsp_core.lane_offset > 0 ? c.accelerator.dsp_core.lane_offset
+                                                           : max_act_lane_offset(g, act_bits);
+      return act_packed_max_chain(g, ActPackLayout{act_bits, w.weight_bits, D});
+    };
+    if (chain(w.act_bits) < 1) {
+      int fits = 0;
+      for (int a = w.act_bits - 1; a >= 1 && !fits; --a)
+        if (chain(a) >= 1) fits = a;
+      const bool by_offset = c.accelerator.dsp_core.lane_offset > 0;
+      const char* key = by_offset ? "accelerator.dsp_core.lane_offset" : "workload.act_bits";
+      fail(at(key), key,
+           fmt::format("a dsp48_actpack engine packs two activations into the {}'s {}-bit A "
+                       "port, A = (x_hi << D) + x_lo; {}-bit activations with {}-bit weights{} "
+                       "leave no safe chain (got act_bits {}; use {}packing: false or impl "
+                       "dsp48)",
+                       dsp, g.a_bits, w.act_bits, w.weight_bits,
+                       by_offset ? fmt::format(" and D = {}", c.accelerator.dsp_core.lane_offset)
+                                 : std::string(),
+                       w.act_bits, fits ? fmt::format("act_bits <= {}, ", fits) : std::string()));
+    }
+  }
+}
+
+}  // namespace
+
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
                                const std::string& base_dir, const std::vector<std::string>& sets) {
   check_yaml_tree(root_node, label);  // a tree parsed by the caller has not been bounded yet
@@ -1495,7 +1642,8 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   c.file = label;
   load_device(root.find("device"), c, base_dir);
   load_preset(find_path(root, "memory.preset"), c, base_dir);
-  walk(run_table(), root, "", c, {"device", "memory.preset"}, nullptr);
+  load_energy(find_path(root, "energy.costs"), c, base_dir);
+  walk(run_table(), root, "", c, {"device", "memory.preset", "energy.costs"}, nullptr);
   check_memory(root, c, label);
 
   // One spelling of the engines' keys per config, so that no value silently overrides another.
@@ -1515,6 +1663,8 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_fraction + fixed8_fraction <= 1 (got {} + {})", w.sp2_fraction,
                      w.fixed8_fraction));
   }
+
+  check_engine_widths(root, c, label);
 
   const TNode* net = find_path(root, "workload.network");
   TNode none;
@@ -1560,7 +1710,8 @@ YAML::Node config_to_yaml(const RunConfig& c) {
   const auto defaults = AcceleratorConfig{}.engines;
   bool named = c.accelerator.engines.size() != defaults.size();
   for (size_t i = 0; !named && i < defaults.size(); ++i)
-    named = c.accelerator.engines[i].name != defaults[i].name;
+    named = c.accelerator.engines[i].name != defaults[i].name ||
+            c.accelerator.engines[i].impl != defaults[i].impl;
   const auto old_spelling = [](const std::string& p) {
     return p.rfind("accelerator.lut_core.", 0) == 0 || p.rfind("accelerator.dsp_core.", 0) == 0;
   };

@@ -204,7 +204,7 @@ std::string write_net(const TempDir& d, const std::string& layers) {
   std::ofstream(path) << "name: net\ninput: [8, 8, 8]\nlayers:\n" << layers;
   return path;
 }
-CmdResult validate_net(const TempDir& d, const std::string& net) {
+CmdResult validate_net(const std::string& net) {
   return msqsim("validate '" MSQ_SOURCE_DIR
                 "/configs/examples/default.yaml' --set workload.network='" +
                 net + "'");
@@ -220,7 +220,7 @@ TEST(GraphYaml, BadGraphsExitTwoNamingTheOp) {
       "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
       "  - {name: gap, type: global_avgpool}\n"
       "  - {name: fc, type: fc, out_channels: 10}\n";
-  CmdResult r = validate_net(d, write_net(d, ok));
+  CmdResult r = validate_net(write_net(d, ok));
   EXPECT_EQ(r.code, 0) << r.out;
   struct Bad {
     std::string layers, want;
@@ -241,7 +241,7 @@ TEST(GraphYaml, BadGraphsExitTwoNamingTheOp) {
        "layers[0].groups: unexpected for a maxpool"},
   };
   for (const Bad& b : bad) {
-    r = validate_net(d, write_net(d, b.layers));
+    r = validate_net(write_net(d, b.layers));
     EXPECT_EQ(r.code, 2) << b.layers << r.out;
     EXPECT_NE(r.out.find(b.want), std::string::npos) << b.layers << r.out;
     EXPECT_NE(r.out.find("net.yaml:"), std::string::npos) << r.out;  // names the file and line
@@ -265,9 +265,11 @@ TEST(GraphYaml, ShippedResnet18HasItsAddsAndPools) {
   EXPECT_EQ(gaps, 1);
   EXPECT_EQ(convs, 21);
   // layer2.0.downsample reads the block input, not the conv before it.
-  for (const Op& op : s.skeleton.ops)
-    if (op.name == "layer2.0.downsample")
+  for (const Op& op : s.skeleton.ops) {
+    if (op.name == "layer2.0.downsample") {
       EXPECT_EQ(s.skeleton.tensors[size_t(op.inputs[0])].name, "layer1.1.add");
+    }
+  }
 }
 
 // The default run: the graph verifies tensor by tensor and the report lists the ops.
@@ -312,8 +314,11 @@ TEST(GraphRun, EarlyFaultIsReportedAtItsOpFirst) {
   const nlohmann::json j = nlohmann::json::parse(f);
   EXPECT_EQ(j["graph"]["first_mismatch_op"], "layer1.0.conv1");
   // The wrong value reached the next conv's outputs.
-  for (const auto& o : j["ops"])
-    if (o["name"] == "layer1.0.conv2") EXPECT_GT(o["verify"]["mismatches"].get<int64_t>(), 0);
+  for (const auto& o : j["ops"]) {
+    if (o["name"] == "layer1.0.conv2") {
+      EXPECT_GT(o["verify"]["mismatches"].get<int64_t>(), 0);
+    }
+  }
 }
 
 // The synthetic constants keep the chained activations alive through the whole network: the

@@ -40,8 +40,8 @@ class Top : public sc_core::sc_module {
       engines.push_back(make_engine(specs[i].impl, specs[i].name,
                                     EngineContext{f, CoreId(i), *weights[i], cfg.accelerator}));
     if (f.graph)
-      vector = std::make_unique<VectorEngine>("vector", *f.graph, dma, f.clock,
-                                              cfg.accelerator.vector, elem_bytes);
+      vector = make_op_engine("vector", "vector",
+                              OpEngineContext{*f.graph, dma, f.clock, cfg.accelerator, elem_bytes});
   }
 
   std::unique_ptr<DramModel> dram_owner;
@@ -50,7 +50,7 @@ class Top : public sc_core::sc_module {
   Buffer input, output, weights_lut, weights_dsp;
   Scheduler scheduler;
   std::vector<std::unique_ptr<Engine>> engines;  // by slot
-  std::unique_ptr<VectorEngine> vector;          // graph runs only
+  std::unique_ptr<OpEngine> vector;              // graph runs only
 };
 
 int64_t to_cycles(sc_time t, sc_time clock) {

@@ -1,6 +1,7 @@
 #include "models/hw/engines/vector/vector.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "models/arith/requant.h"
 #include "models/stats/event_sink.h"
@@ -102,7 +103,7 @@ OutTensor vector_op_values(const Graph& g, const Op& op, const std::vector<const
 VectorEngine::VectorEngine(sc_core::sc_module_name name, GraphFlow& flow, Dma& dma,
                            sc_core::sc_time clock, const VectorConfig& cfg,
                            const std::vector<int>& elem_bytes)
-    : sc_module(name), flow_(flow), dma_(dma), clock_(clock), cfg_(cfg), elem_bytes_(elem_bytes) {
+    : OpEngine(name), flow_(flow), dma_(dma), clock_(clock), cfg_(cfg), elem_bytes_(elem_bytes) {
   SC_HAS_PROCESS(VectorEngine);
   SC_THREAD(run);
 }
@@ -142,6 +143,11 @@ void VectorEngine::run() {
     }
     flow_.finish(int(i));
   }
+}
+
+std::unique_ptr<OpEngine> make_vector(const char* name, const OpEngineContext& ctx) {
+  return std::make_unique<VectorEngine>(name, ctx.flow, ctx.dma, ctx.clock, ctx.accel.vector,
+                                        ctx.elem_bytes);
 }
 
 }  // namespace msq

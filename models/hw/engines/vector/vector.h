@@ -9,6 +9,7 @@
 #include "models/config.h"
 #include "models/dma.h"
 #include "models/graph_flow.h"
+#include "models/hw/op_engine.h"
 
 namespace msq {
 
@@ -21,12 +22,13 @@ int64_t vector_op_cycles(const Graph& g, const Op& op, int lanes, int pipeline_d
 // functional model's by construction of the contract, checked by verification.
 OutTensor vector_op_values(const Graph& g, const Op& op, const std::vector<const OutTensor*>& in);
 
-class VectorEngine : public sc_core::sc_module {
+class VectorEngine : public OpEngine {
  public:
   VectorEngine(sc_core::sc_module_name name, GraphFlow& flow, Dma& dma, sc_core::sc_time clock,
                const VectorConfig& cfg, const std::vector<int>& elem_bytes);
 
-  int64_t busy_cycles() const { return busy_; }
+  const char* impl() const override { return "vector"; }
+  int64_t busy_cycles() const override { return busy_; }
 
  private:
   void run();
@@ -37,5 +39,8 @@ class VectorEngine : public sc_core::sc_module {
   std::vector<int> elem_bytes_;
   int64_t busy_ = 0;
 };
+
+// The registry's factory (accelerator.vector keys).
+std::unique_ptr<OpEngine> make_vector(const char* name, const OpEngineContext& ctx);
 
 }  // namespace msq

@@ -16,6 +16,7 @@
 #include "models/reference/graph_reference.h"
 #include "models/workload_builder.h"
 #include "sim/config_loader.h"
+#include "sim/onnx_network.h"
 
 namespace msq {
 
@@ -30,26 +31,37 @@ Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
   d.cfg = cfg;
   d.values = values;
   const auto t0 = std::chrono::steady_clock::now();
-  // The whole network: the builder selects workload.layers itself, seeding each layer by its
-  // place in the network so that a layer's data does not depend on which others run.
-  WorkloadConfig all = cfg.workload;
-  all.layers.clear();
-  const NetworkSpec spec = load_network_spec(all);
-  d.wl = build_workload(cfg.workload.network, spec.layers, cfg.workload,
-                        cfg.accelerator.accumulator, values);
-  // A subset of a graph's layers runs as independent layers (docs/config.md, "Graphs").
-  if (spec.graph && cfg.workload.layers.empty() && !layers_only) {
-    d.graph_run = true;
-    d.graph = synthetic_graph(spec.skeleton, d.wl.layers, cfg.workload.act_bits);
-    try {
-      check_graph(d.graph, d.wl.layers);
-    } catch (const InputError& e) {
-      throw InputError(cfg.workload.network_path, 0, e.key(), e.detail());
-    }
-    if (values) {
-      const TensorDesc& in = d.graph.tensors[size_t(d.graph.input)];
-      d.graph_input =
-          synthetic_input(cfg.workload.seed, in.b, in.c, in.h, in.w, cfg.workload.act_bits);
+  const WorkloadConfig& w = cfg.workload;
+  if (is_onnx_network(w)) {
+    d.imported = import_network(cfg);
+    d.wl = onnx_workload(*d.imported, cfg, values);
+  } else {
+    if (!w.calibration.empty() || !w.sp2_fraction_per_layer.empty() || w.sp2_auto)
+      throw InputError(cfg.file, 0,
+                       !w.calibration.empty()                ? "workload.calibration"
+                       : !w.sp2_fraction_per_layer.empty() ? "workload.sp2_fraction_per_layer"
+                                                             : "workload.sp2_auto",
+                       "applies to ONNX networks only (workload.network: MODEL.onnx); this "
+                       "network has synthetic weights");
+    // The whole network: the builder selects workload.layers itself, seeding each layer by its
+    // place in the network so that a layer's data does not depend on which others run.
+    WorkloadConfig all = w;
+    all.layers.clear();
+    const NetworkSpec spec = load_network_spec(all);
+    d.wl = build_workload(w.network, spec.layers, w, cfg.accelerator.accumulator, values);
+    // A subset of a graph's layers runs as independent layers (docs/config.md, "Network files").
+    if (spec.graph && w.layers.empty() && !layers_only) {
+      d.graph_run = true;
+      d.graph = synthetic_graph(spec.skeleton, d.wl.layers, w.act_bits);
+      try {
+        check_graph(d.graph, d.wl.layers);
+      } catch (const InputError& e) {
+        throw InputError(w.network_path, 0, e.key(), e.detail());
+      }
+      if (values) {
+        const TensorDesc& in = d.graph.tensors[size_t(d.graph.input)];
+        d.graph_input = synthetic_input(w.seed, in.b, in.c, in.h, in.w, w.act_bits);
+      }
     }
   }
   d.seconds_build = since(t0);
@@ -188,6 +200,7 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   s.cfg = std::move(d.cfg);
   s.wl = std::move(d.wl);
   s.risk = std::move(d.risk);
+  s.imported = std::move(d.imported);
   s.seconds_build = d.seconds_build;
   s.seconds_check = d.seconds_check;
 

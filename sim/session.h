@@ -4,6 +4,7 @@
 // output with the functional model.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "sim/verify.h"
 
 namespace msq {
+
+struct ImportedNetwork;  // sim/onnx_network.h
 
 // How close a layer's sums come to the accumulator's width, known before any value is computed.
 // With the layer's weights the bound is exact per row: |bias| + max|x| * sum|w| (what the planner
@@ -58,6 +61,7 @@ struct Design {
   bool graph_run = false;
   Graph graph;
   ActTensor graph_input;
+  std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
 // `layers_only`: run the network's layers each on its own seeded input even when the network is a
 // graph (trace record: a version-1 trace holds independent layers).
@@ -80,6 +84,7 @@ struct Session {
   std::vector<OutTensor> expected_tensors;  // graph runs with keep_expected: by tensor id
   ActTensor graph_input;                    // graph runs with values: the network input
   double seconds_build = 0, seconds_check = 0, seconds_simulate = 0, seconds_verify = 0;
+  std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
 
 // Simulates a prepared design (o.verify must not ask for values the design was built without).

@@ -2,7 +2,7 @@
 """Compare msqsim with MSD (FCCM 2023), layer by layer.
 
 For each design/network point MSD published, runs msqsim timing-only on the board's config
-(configs/examples/msd_*.yaml, one config per board; only the network changes between the points
+(configs/msd/*.yaml, one config per board; only the network changes between the points
 of a board), matches its layers with the per-layer cycles of MSD's own simulator
 (tools/msd_reference.csv) and prints, per layer, MSD's cycles, msqsim's, their ratio and each
 side's bound; per point, msqsim's total against MSD's simulator and against the latency MSD
@@ -32,11 +32,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The latencies MSD measured on the boards (hardware/README.md of CASR-HKU/MSD-FCCM23, "Expected
 # Results", the camera-ready figures), with each board's clock and post-implementation usage.
 BOARDS = {
-    "pynq-z2": {"config": "configs/examples/msd_pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
+    "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
                 "klut": 38.09, "dsp": 214, "bram36": 139},
-    "ultra96": {"config": "configs/examples/msd_ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
+    "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
                 "klut": 55.71, "dsp": 264, "bram36": 194},
-    "zcu102": {"config": "configs/examples/msd_zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
+    "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
                "klut": 151.69, "dsp": 2312, "bram36": 771},
 }
 POINTS = [  # (board, network, published latency in ms)
@@ -205,7 +205,7 @@ def main(argv):
     ap.add_argument("--reference", default=os.path.join(ROOT, "tools", "msd_reference.csv"),
                     help="MSD's per-layer cycles (default: tools/msd_reference.csv)")
     ap.add_argument("--configs", default=ROOT,
-                    help="directory that holds configs/examples/msd_*.yaml (default: this checkout)")
+                    help="directory that holds configs/msd/*.yaml (default: this checkout)")
     ap.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ap.add_argument("--keep-reports", metavar="DIR", help="keep msqsim's JSON report of each point")
     ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")

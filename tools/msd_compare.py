@@ -31,13 +31,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The latencies MSD measured on the boards (hardware/README.md of CASR-HKU/MSD-FCCM23, "Expected
 # Results", the camera-ready figures), with each board's clock and post-implementation usage.
+# Arrays: (LUT PEs per side, DSP slice rows, DSP slice columns), as MSD's scheduler planned them
+# (software/msd_scheduler/archs/*.ini) and as built (hardware/vivado/*/rtl/def.sv); bytes per
+# cycle of each AXI master (hardware_bandwidth).
 BOARDS = {
     "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
-                "klut": 38.09, "dsp": 214, "bram36": 139},
+                "klut": 38.09, "dsp": 214, "bram36": 139,
+                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8},
     "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
-                "klut": 55.71, "dsp": 264, "bram36": 194},
+                "klut": 55.71, "dsp": 264, "bram36": 194,
+                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16},
     "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
-               "klut": 151.69, "dsp": 2312, "bram36": 771},
+               "klut": 151.69, "dsp": 2312, "bram36": 771,
+               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16},
 }
 POINTS = [  # (board, network, published latency in ms)
     ("pynq-z2", "resnet18", 26.31),
@@ -108,6 +114,53 @@ def run_msqsim(msqsim, config, network, sets, out_json):
         return json.load(f), cmd
 
 
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def msd_model_cycles(row, layer, arrays, bw):
+    """MSD's per-tile cost (its scheduler's model, as docs/msd.md describes it) of the schedule in
+    `row` (its tile sizes, LUT share and digits per weight) on `arrays`: every tile costs the
+    slowest of LUT compute, DSP compute, loading its weights and activations (two masters of `bw`
+    bytes per cycle) and writing its outputs; the layer adds one load before and one write after.
+    `layer`: msqsim's report of the same layer (m, k, n). Returns None without a schedule."""
+    try:
+        kt, nk, ct, nc, ot, no = (int(row[c]) for c in
+                                  ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile", "o_tiles"))
+        f, stride, eb, share = int(row["kernel"]), int(row["stride"]), int(row["eb"]), float(row["ratio"])
+    except (KeyError, ValueError):
+        return None
+    lut_side, dsp_rows, dsp_cols = arrays
+    pix = ot * ot
+    in_side = (ot - 1) * stride + f
+    depthwise = layer["k"] == f * f and layer["m"] > 1
+    if depthwise:  # channels of one tile: MSD keeps them in the k fields when it does not tile c
+        ch = kt if nc == 1 and nk > 1 else ct
+        lut = int(ch * share)
+        dsp = ch - lut
+        comp_lut = ceil_div(lut, lut_side) * f * f * eb * ceil_div(pix, lut_side) if lut else 0
+        comp_dsp = ceil_div(dsp, dsp_cols) * f * f * ceil_div(pix, 2 * dsp_rows)
+        weights = ceil_div(lut * eb * f * f, 2) + dsp * f * f
+        tiles = no * no * (nc if nc > 1 else nk)
+        out = ch * pix
+        acts = ch * in_side * in_side
+    else:
+        lut = int(kt * share)
+        dsp = kt - lut
+        depth = ct * f * f
+        comp_lut = depth * eb * ceil_div(pix, lut_side) * ceil_div(lut, lut_side)
+        comp_dsp = depth * ceil_div(pix, 2 * dsp_rows) * ceil_div(dsp, dsp_cols)
+        weights = ceil_div(lut * eb * depth, 2) + dsp * depth
+        tiles = nk * nc * no * no
+        out = kt * pix
+        acts = ct * in_side * in_side
+    load = ceil_div(max(weights, acts), bw)
+    if load < 16:
+        load *= 1.2  # MSD's scheduler charges short loads 20% more
+    write = ceil_div(out, bw)
+    return int(tiles * max(comp_lut, comp_dsp, load, write) + load + write)
+
+
 def ratio(a, b):
     return a / b if b else float("inf")
 
@@ -124,9 +177,12 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
         raise InputProblem(f"{board}/{network}: msqsim's report has no layer {missing[0]} "
                            f"(the network must use MSD's layer names: configs/workloads/"
                            f"msd_{network}.yaml)")
+    b = BOARDS[board]
     layers = []
     for r in ref_rows:
         l = by_name[r["layer"]]
+        planned = msd_model_cycles(r, l, b["planned"], b["bw"])
+        built = msd_model_cycles(r, l, b["built"], b["bw"])
         q = ratio(l["cycles"], r["cycles"])
         tiling = l.get("tiling", {})
         layers.append({
@@ -135,6 +191,7 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
             "tolerance": TARGET[r["bound"]], "pass": within(q, TARGET[r["bound"]]),
             "tiles": tiling.get("tiles"), "k_tiles": tiling.get("k_tiles"),
             "sp2_rows": l.get("sp2_rows"), "m": l.get("m"), "dram_bytes": l.get("dram_bytes"),
+            "msd_model_planned": planned, "msd_model_built": built,
         })
     msd_total = sum(r["cycles"] for r in ref_rows)
     total = report["total"]["cycles"]
@@ -149,6 +206,9 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
         "resources": {k: res[k]["used"] for k in ("lut", "dsp", "bram36") if k in res},
         "command": " ".join(cmd),
     }
+    model = [l["msd_model_built"] for l in layers]
+    point["msd_model_built_ms"] = (sum(model) / (mhz * 1e3)) if None not in model else None
+    point["msd_model_reproduces"] = all(l["msd_model_planned"] == l["msd_cycles"] for l in layers)
     point["pass_total"] = within(point["ratio_vs_published"], TARGET["total"])
     point["layers_pass"] = sum(1 for l in layers if l["pass"])
     return point
@@ -161,20 +221,32 @@ def mark(ok):
 def print_point(p, out):
     b = BOARDS[p["board"]]
     out.write(f"\n### {p['board']} ({b['device']}, {p['clock_mhz']:g} MHz): {p['network']}\n\n")
+    rebuilt = b["built"] != b["planned"]
+    extra = " MSD's model, as built |" if rebuilt else ""
     out.write("| layer | MSD cycles | msqsim cycles | msqsim/MSD | MSD bound | msqsim bound "
-              "| target | |\n|---|---:|---:|---:|---|---|---|---|\n")
+              "| target | |" + extra + "\n|---|---:|---:|---:|---|---|---|---|" +
+              ("---:|" if rebuilt else "") + "\n")
     for l in p["layers"]:
+        cell = f" {l['msd_model_built']} |" if rebuilt else ""
         out.write(f"| {l['layer']} | {l['msd_cycles']} | {l['msqsim_cycles']} | {l['ratio']:.3f} "
                   f"| {l['msd_bound']} | {l['msqsim_bound']} | ±{l['tolerance'] * 100:.0f}% "
-                  f"| {mark(l['pass'])} |\n")
+                  f"| {mark(l['pass'])} |{cell}\n")
+    cell = (f" {sum(l['msd_model_built'] for l in p['layers'])} |"
+            if rebuilt and p["msd_model_built_ms"] is not None else (" |" if rebuilt else ""))
     out.write(f"| **total** | {p['msd_sim_cycles']} | {p['msqsim_cycles']} "
-              f"| {p['ratio_vs_sim']:.3f} | | | | |\n\n")
+              f"| {p['ratio_vs_sim']:.3f} | | | | |{cell}\n\n")
     r = p["resources"]
     out.write(f"total: msqsim {p['msqsim_ms']:.2f} ms; MSD's simulator {p['msd_sim_ms']:.2f} ms "
               f"(x{p['ratio_vs_sim']:.3f}); measured on the board {p['published_ms']:.2f} ms "
               f"(x{p['ratio_vs_published']:.3f}, target ±{TARGET['total'] * 100:.0f}%: "
               f"{mark(p['pass_total'])}); layers within target: {p['layers_pass']} of "
               f"{len(p['layers'])}\n")
+    out.write("MSD's per-tile cost model with its own schedule reproduces its simulator's cycles: "
+              f"{'every layer' if p['msd_model_reproduces'] else 'NOT every layer'}")
+    if rebuilt and p["msd_model_built_ms"] is not None:
+        out.write(f"; on the array as built (LUT {b['built'][0]}x{b['built'][0]}, planned "
+                  f"{b['planned'][0]}x{b['planned'][0]}) it gives {p['msd_model_built_ms']:.2f} ms")
+    out.write("\n")
     if r:
         out.write(f"resources (msqsim's estimate / MSD post-implementation): LUT "
                   f"{r.get('lut', 0) / 1e3:.2f}k / {b['klut']}k, DSP {r.get('dsp', 0)} / {b['dsp']}, "

@@ -79,7 +79,7 @@ TEST_F(MsdCompare, TableRowsComeFromMsqsimsReport) {
     for (const auto& l : rep["layers"]) layers[l["name"].get<std::string>()] = l;
     for (const auto& [name, msd] : ref) {
       const auto cells = row_of(r.out, name);
-      ASSERT_EQ(cells.size(), 8u) << name << "\n" << r.out;
+      ASSERT_EQ(cells.size(), 11u) << name << "\n" << r.out;
       ASSERT_TRUE(layers.count(name)) << name;
       const long cycles = layers[name]["cycles"].get<long>();
       EXPECT_EQ(cells[1], std::to_string(msd)) << name;

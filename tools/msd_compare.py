@@ -118,18 +118,19 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
-def msd_model_cycles(row, layer, arrays, bw):
+def msd_model(row, layer, arrays, bw):
     """MSD's per-tile cost (its scheduler's model, as docs/msd.md describes it) of the schedule in
     `row` (its tile sizes, LUT share and digits per weight) on `arrays`: every tile costs the
     slowest of LUT compute, DSP compute, loading its weights and activations (two masters of `bw`
     bytes per cycle) and writing its outputs; the layer adds one load before and one write after.
-    `layer`: msqsim's report of the same layer (m, k, n). Returns None without a schedule."""
+    `layer`: msqsim's report of the same layer (m, k, n). Returns (cycles, DRAM bytes), or
+    (None, None) without a schedule."""
     try:
         kt, nk, ct, nc, ot, no = (int(row[c]) for c in
                                   ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile", "o_tiles"))
         f, stride, eb, share = int(row["kernel"]), int(row["stride"]), int(row["eb"]), float(row["ratio"])
     except (KeyError, ValueError):
-        return None
+        return None, None
     lut_side, dsp_rows, dsp_cols = arrays
     pix = ot * ot
     in_side = (ot - 1) * stride + f
@@ -158,7 +159,8 @@ def msd_model_cycles(row, layer, arrays, bw):
     if load < 16:
         load *= 1.2  # MSD's scheduler charges short loads 20% more
     write = ceil_div(out, bw)
-    return int(tiles * max(comp_lut, comp_dsp, load, write) + load + write)
+    cycles = int(tiles * max(comp_lut, comp_dsp, load, write) + load + write)
+    return cycles, tiles * (weights + acts + out)
 
 
 def ratio(a, b):
@@ -181,8 +183,8 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
     layers = []
     for r in ref_rows:
         l = by_name[r["layer"]]
-        planned = msd_model_cycles(r, l, b["planned"], b["bw"])
-        built = msd_model_cycles(r, l, b["built"], b["bw"])
+        planned, msd_bytes = msd_model(r, l, b["planned"], b["bw"])
+        built, _ = msd_model(r, l, b["built"], b["bw"])
         q = ratio(l["cycles"], r["cycles"])
         tiling = l.get("tiling", {})
         layers.append({
@@ -191,7 +193,11 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
             "tolerance": TARGET[r["bound"]], "pass": within(q, TARGET[r["bound"]]),
             "tiles": tiling.get("tiles"), "k_tiles": tiling.get("k_tiles"),
             "sp2_rows": l.get("sp2_rows"), "m": l.get("m"), "dram_bytes": l.get("dram_bytes"),
-            "msd_model_planned": planned, "msd_model_built": built,
+            "msd_model_planned": planned, "msd_model_built": built, "msd_dram_bytes": msd_bytes,
+            "msd_lut_share": float(r["ratio"]) if r.get("ratio") else None,
+            "msqsim_lut_share": (l["rows"].get("lut_core", 0) / l["m"])
+            if isinstance(l.get("rows"), dict) and l.get("m") else None,
+            "weights_resident": tiling.get("weights_resident"),
         })
     msd_total = sum(r["cycles"] for r in ref_rows)
     total = report["total"]["cycles"]
@@ -224,17 +230,28 @@ def print_point(p, out):
     rebuilt = b["built"] != b["planned"]
     extra = " MSD's model, as built |" if rebuilt else ""
     out.write("| layer | MSD cycles | msqsim cycles | msqsim/MSD | MSD bound | msqsim bound "
-              "| target | |" + extra + "\n|---|---:|---:|---:|---|---|---|---|" +
+              "| target | | LUT share MSD/msqsim | DRAM KB MSD/msqsim | msqsim tiles |" + extra +
+              "\n|---|---:|---:|---:|---|---|---|---|---|---|---|" +
               ("---:|" if rebuilt else "") + "\n")
+
+    def share(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    def kb(v):
+        return "-" if v is None else f"{v / 1024:.0f}"
+
     for l in p["layers"]:
         cell = f" {l['msd_model_built']} |" if rebuilt else ""
+        tiles = "-" if l["tiles"] is None else (
+            f"{l['tiles']}x{l['k_tiles']}" + ("" if l["weights_resident"] else " streamed"))
         out.write(f"| {l['layer']} | {l['msd_cycles']} | {l['msqsim_cycles']} | {l['ratio']:.3f} "
                   f"| {l['msd_bound']} | {l['msqsim_bound']} | ±{l['tolerance'] * 100:.0f}% "
-                  f"| {mark(l['pass'])} |{cell}\n")
+                  f"| {mark(l['pass'])} | {share(l['msd_lut_share'])}/{share(l['msqsim_lut_share'])} "
+                  f"| {kb(l['msd_dram_bytes'])}/{kb(l['dram_bytes'])} | {tiles} |{cell}\n")
     cell = (f" {sum(l['msd_model_built'] for l in p['layers'])} |"
             if rebuilt and p["msd_model_built_ms"] is not None else (" |" if rebuilt else ""))
     out.write(f"| **total** | {p['msd_sim_cycles']} | {p['msqsim_cycles']} "
-              f"| {p['ratio_vs_sim']:.3f} | | | | |{cell}\n\n")
+              f"| {p['ratio_vs_sim']:.3f} | | | | | | | |{cell}\n\n")
     r = p["resources"]
     out.write(f"total: msqsim {p['msqsim_ms']:.2f} ms; MSD's simulator {p['msd_sim_ms']:.2f} ms "
               f"(x{p['ratio_vs_sim']:.3f}); measured on the board {p['published_ms']:.2f} ms "

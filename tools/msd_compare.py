@@ -210,6 +210,7 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
         "ratio_vs_sim": ratio(total, msd_total), "ratio_vs_published": ratio(ms, published_ms),
         "layers": layers,
         "resources": {k: res[k]["used"] for k in ("lut", "dsp", "bram36") if k in res},
+        "fits": res.get("fits"),
         "command": " ".join(cmd),
     }
     model = [l["msd_model_built"] for l in layers]
@@ -267,7 +268,10 @@ def print_point(p, out):
     if r:
         out.write(f"resources (msqsim's estimate / MSD post-implementation): LUT "
                   f"{r.get('lut', 0) / 1e3:.2f}k / {b['klut']}k, DSP {r.get('dsp', 0)} / {b['dsp']}, "
-                  f"BRAM36 {r.get('bram36', 0)} / {b['bram36']}\n")
+                  f"BRAM36 {r.get('bram36', 0)} / {b['bram36']}"
+                  + ("" if p["fits"] is None else
+                     "; fits the device" if p["fits"] else
+                     "; does not fit the device (run with --allow-overfull)") + "\n")
 
 
 def print_summary(points, out):

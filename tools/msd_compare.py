@@ -31,19 +31,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The latencies MSD measured on the boards (hardware/README.md of CASR-HKU/MSD-FCCM23, "Expected
 # Results", the camera-ready figures), with each board's clock and post-implementation usage.
+def as_built_engines(lut_side, dsp_rows, dsp_cols):
+    """MSD's PEs as msqsim engines: the bit-serial LUT array (one signed digit per cycle) and DSP
+    slices that multiply two activations by one weight (msqsim's rows are weight rows, so MSD's 14
+    slice rows of 2 pixels by 15 channel columns are 15 rows by 14 columns here). pipeline_depth 1:
+    MSD's controller issues the steps back to back; drain_cycles 0: its slice unpacks into its
+    partial-sum register every cycle."""
+    return (f"[{{impl: lut_sp2_bitserial, name: lut_core, rows: {lut_side}, cols: {lut_side}, "
+            f"pipeline_depth: 1}}, {{impl: dsp48_actpack, name: dsp_core, rows: {dsp_rows}, "
+            f"cols: {dsp_cols}, pipeline_depth: 1, drain_cycles: 0}}]")
+
+
 # Arrays: (LUT PEs per side, DSP slice rows, DSP slice columns), as MSD's scheduler planned them
 # (software/msd_scheduler/archs/*.ini) and as built (hardware/vivado/*/rtl/def.sv); bytes per
 # cycle of each AXI master (hardware_bandwidth).
 BOARDS = {
     "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
                 "klut": 38.09, "dsp": 214, "bram36": 139,
-                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8},
+                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8,
+                "engines": as_built_engines(40, 15, 14)},
     "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
                 "klut": 55.71, "dsp": 264, "bram36": 194,
-                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16},
+                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16,
+                "engines": as_built_engines(48, 16, 16)},
     "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
                "klut": 151.69, "dsp": 2312, "bram36": 771,
-               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16},
+               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16,
+               "engines": as_built_engines(80, 48, 48)},
 }
 POINTS = [  # (board, network, published latency in ms)
     ("pynq-z2", "resnet18", 26.31),
@@ -97,6 +111,37 @@ def find_msqsim(arg):
         return found
     raise InputProblem(f"no msqsim binary: {built} does not exist and msqsim is not on PATH "
                        "(build it with tools/setup.sh build, or pass --msqsim PATH)")
+
+
+def accepts(msqsim, config, sets):
+    """Whether msqsim takes these overrides: exit 2 is a refused config, 0 or 1 (a design that
+    does not fit) a valid one."""
+    cmd = [msqsim, "validate", config, "--no-verify"]
+    for s in sets:
+        cmd += ["--set", s]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p.returncode in (0, 1)
+
+
+def design_sets(msqsim, config, board, engines, mapping, user_sets):
+    """The overrides that make the board's config MSD as built where this msqsim can: the
+    bit-serial and activation-packed engines and the mapping search. Returns (sets, description)."""
+    sets, said = [], []
+    as_built = f"accelerator.engines={BOARDS[board]['engines']}"
+    if engines == "as-built" or (engines == "auto" and
+                                 accepts(msqsim, config, [as_built] + user_sets)):
+        sets.append(as_built)
+        said.append("engines as built (lut_sp2_bitserial, dsp48_actpack)")
+    else:
+        said.append("stand-in engines of the config (lut_sp2, dsp48: same throughput)")
+    search = "accelerator.scheduler.mapping=search"
+    if mapping == "search" or (mapping == "auto" and
+                               accepts(msqsim, config, sets + [search] + user_sets)):
+        sets.append(search)
+        said.append("mapping search")
+    else:
+        said.append("fixed tiling rule")
+    return sets, ", ".join(said)
 
 
 def run_msqsim(msqsim, config, network, sets, out_json):
@@ -302,6 +347,13 @@ def main(argv):
     ap.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ap.add_argument("--keep-reports", metavar="DIR", help="keep msqsim's JSON report of each point")
     ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")
+    ap.add_argument("--engines", choices=("auto", "as-built", "stand-in"), default="auto",
+                    help="MSD's PEs as msqsim's bit-serial and activation-packed engines "
+                         "(as-built), the config's throughput-equivalent stand-ins, or as built "
+                         "when this msqsim has those engines (auto, the default)")
+    ap.add_argument("--mapping", choices=("auto", "search", "fixed"), default="auto",
+                    help="msqsim's per-layer mapping search, its fixed tiling rule, or the search "
+                         "when this msqsim has it (auto, the default)")
     args = ap.parse_args(argv)
 
     known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS}
@@ -324,14 +376,17 @@ def main(argv):
                 raise InputProblem(f"{args.reference}: no rows for board {b}, network {n}")
         if args.keep_reports:
             os.makedirs(args.keep_reports, exist_ok=True)
-        points = []
+        points, designs = [], {}
         with tempfile.TemporaryDirectory(prefix="msd_compare.") as tmp:
             for b, n, ms in chosen:
                 cfg = os.path.join(args.configs, BOARDS[b]["config"])
+                if b not in designs:
+                    designs[b] = design_sets(msqsim, cfg, b, args.engines, args.mapping, args.sets)
                 dest = args.keep_reports or tmp
-                report, cmd = run_msqsim(msqsim, cfg, n, args.sets,
+                report, cmd = run_msqsim(msqsim, cfg, n, designs[b][0] + args.sets,
                                          os.path.join(dest, f"{b}_{n}.json"))
                 points.append(compare_point(b, n, ms, ref[(b, n)], report, cmd))
+                points[-1]["design"] = designs[b][1]
     except InputProblem as e:
         sys.stderr.write(f"msd_compare: {e}\n")
         return 2
@@ -339,6 +394,8 @@ def main(argv):
     out = sys.stdout
     out.write("msqsim against MSD (FCCM 2023): per layer against MSD's own simulator, totals "
               "against the latency measured on the board\n")
+    for b, (_, said) in designs.items():
+        out.write(f"{b}: {said}\n")
     if args.sets:
         out.write("overrides: " + " ".join(f"--set {s}" for s in args.sets) + "\n")
     for p in points:

@@ -3,7 +3,8 @@
 
 For each design/network point MSD published, runs msqsim timing-only on the board's config
 (configs/msd/*.yaml, one config per board; only the network changes between the points
-of a board), matches its layers with the per-layer cycles of MSD's own simulator
+of a board; MSD's bit-serial and activation-packed PEs and the mapping search are used when this
+msqsim has them, see --engines and --mapping), matches its layers with the per-layer cycles of MSD's own simulator
 (tools/msd_reference.csv) and prints, per layer, MSD's cycles, msqsim's, their ratio and each
 side's bound; per point, msqsim's total against MSD's simulator and against the latency MSD
 measured on the board. The targets (docs/msd.md): a layer MSD finds compute-bound within 10% of

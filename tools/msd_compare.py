@@ -67,6 +67,14 @@ POINTS = [  # (board, network, published latency in ms)
     ("ultra96", "resnet18", 7.72),
     ("zcu102", "resnet18", 5.69),
 ]
+# The other points MSD measured and scheduled (--extra): the same board configs on more networks.
+EXTRA_POINTS = [
+    ("ultra96", "vgg16", 74.22),
+    ("ultra96", "resnet50", 29.06),
+    ("ultra96", "mobilenet_v2", 7.41),
+    ("zcu102", "vgg16", 52.70),
+    ("zcu102", "resnet50", 15.94),
+]
 TARGET = {"compute": 0.10, "memory": 0.20, "total": 0.10}
 
 
@@ -334,10 +342,13 @@ def print_summary(points, out):
 def main(argv):
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Points: " + ", ".join(f"{b}/{n}" for b, n, _ in POINTS),
+        epilog="Points: " + ", ".join(f"{b}/{n}" for b, n, _ in POINTS) + "; with --extra "
+               "(or by --point) also " + ", ".join(f"{b}/{n}" for b, n, _ in EXTRA_POINTS),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--point", action="append", default=[], metavar="BOARD/NETWORK",
                     help="run only this point (repeatable); default: all five")
+    ap.add_argument("--extra", action="store_true",
+                    help="also the five other points MSD measured (not part of the targets' set)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                     help="passed to every msqsim run as --set KEY=VALUE (repeatable, in order)")
     ap.add_argument("--msqsim", help="the msqsim binary (default: build/msqsim, else PATH)")
@@ -357,14 +368,15 @@ def main(argv):
                          "when this msqsim has it (auto, the default)")
     args = ap.parse_args(argv)
 
-    known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS}
+    known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS + EXTRA_POINTS}
     for p in args.point:
         if p not in known:
             ap.error(f"--point {p}: unknown point; expected one of {', '.join(known)}")
     for s in args.sets:
         if "=" not in s:
             ap.error(f"--set {s}: expected KEY=VALUE")
-    chosen = [known[p] for p in args.point] if args.point else POINTS
+    chosen = ([known[p] for p in args.point] if args.point else POINTS) + \
+        (EXTRA_POINTS if args.extra else [])
 
     try:
         ref = load_reference(args.reference)

@@ -128,8 +128,9 @@ def accepts(msqsim, config, sets):
     cmd = [msqsim, "validate", config, "--no-verify"]
     for s in sets:
         cmd += ["--set", s]
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p.returncode in (0, 1)
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = p.stderr.strip().splitlines()
+    return p.returncode in (0, 1), (lines[-1] if lines else "")
 
 
 def design_sets(msqsim, config, board, engines, mapping, user_sets):
@@ -137,19 +138,22 @@ def design_sets(msqsim, config, board, engines, mapping, user_sets):
     bit-serial and activation-packed engines and the mapping search. Returns (sets, description)."""
     sets, said = [], []
     as_built = f"accelerator.engines={BOARDS[board]['engines']}"
-    if engines == "as-built" or (engines == "auto" and
-                                 accepts(msqsim, config, [as_built] + user_sets)):
+    ok, why = (True, "") if engines == "as-built" else (False, "") if engines == "stand-in" else \
+        accepts(msqsim, config, [as_built] + user_sets)
+    if ok:
         sets.append(as_built)
         said.append("engines as built (lut_sp2_bitserial, dsp48_actpack)")
     else:
-        said.append("stand-in engines of the config (lut_sp2, dsp48: same throughput)")
+        said.append("stand-in engines of the config (lut_sp2, dsp48: same throughput)" +
+                    (f" [as built refused: {why}]" if why else ""))
     search = "accelerator.scheduler.mapping=search"
-    if mapping == "search" or (mapping == "auto" and
-                               accepts(msqsim, config, sets + [search] + user_sets)):
+    ok, why = (True, "") if mapping == "search" else (False, "") if mapping == "fixed" else \
+        accepts(msqsim, config, sets + [search] + user_sets)
+    if ok:
         sets.append(search)
         said.append("mapping search")
     else:
-        said.append("fixed tiling rule")
+        said.append("fixed tiling rule" + (f" [search refused: {why}]" if why else ""))
     return sets, ", ".join(said)
 
 

@@ -8,6 +8,7 @@
 #include "models/buffer.h"
 #include "models/error.h"
 #include "models/hw/engine_registry.h"
+#include "models/plan/mapper.h"
 #include "models/tiler.h"
 
 namespace msq {
@@ -94,7 +95,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   f.runs.resize(wl.layers.size());
   uint64_t next_addr = 0;
   std::vector<int64_t> wloads(cfg.accelerator.engines.size(), 0);
-  int64_t seq = 0, tile = 0;
+  int64_t seq = 0, load = 0, tile = 0;
   const uint64_t page = uint64_t(cfg.memory.dram.row_bytes) * cfg.memory.dram.channels;
   for (size_t l = 0; l < wl.layers.size(); ++l) {
     LayerRun& run = f.runs[l];
@@ -112,13 +113,16 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     prepare_layer(run, cfg, fmt::format("layer {} ({})", l, run.layer->shape.name), next_addr, page,
                   wloads, opt.plans ? &opt.plans->at(l) : nullptr);
     run.seq0 = seq;
+    run.load0 = load;
     run.tile0 = tile;
     for (size_t si = 0; si < run.steps.size(); ++si) f.step_of.emplace_back(int(l), int(si));
-    for (size_t t = 0; t < run.plan.tiles.size(); ++t) f.tile_of.emplace_back(int(l), int(t));
+    for (size_t i = 0; i < run.in_loads.size(); ++i) f.load_of.emplace_back(int(l), int(i));
+    for (size_t t = 0; t < run.out_tiles.size(); ++t) f.tile_of.emplace_back(int(l), int(t));
     seq += int64_t(run.steps.size());
-    tile += int64_t(run.plan.tiles.size());
+    load += int64_t(run.in_loads.size());
+    tile += int64_t(run.out_tiles.size());
   }
-  f.step_timing.resize(size_t(seq));
+  f.step_timing.resize(size_t(load));
   for (size_t i = 0; i < cfg.accelerator.engines.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
     std::vector<std::string> names;
@@ -152,6 +156,17 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.packed_w_bits = p.packed_w_bits, lr.packing_note = p.packing_note;
     lr.tiles = int64_t(p.tiles.size()), lr.k_tiles = p.k_tiles, lr.tn = p.tn;
     lr.weights_resident = p.weights_resident;
+    lr.mapping = p.map;
+    lr.m_tiles = p.map.m_tiles, lr.tile_k = p.tk;
+    for (const auto& rows : run.mt_rows) lr.tile_m = std::max(lr.tile_m, int64_t(rows.size()));
+    lr.tile_rows = p.tile_rows, lr.tile_cols = p.tile_cols, lr.k_channels = p.k_channels;
+    lr.group_pack = p.group_pack;
+    lr.weight_bytes = p.weight_bytes;
+    for (int i = 0; i < 3; ++i) lr.dram_by[i] = run.dram_by[i];
+    {
+      const MappingEstimate e = estimate_plan(p, *run.layer, cfg);
+      lr.est_compute[0] = e.compute_cycles[0], lr.est_compute[1] = e.compute_cycles[1];
+    }
     // A layer's time runs from the end of the previous layer to its last output in DRAM.
     lr.start_cycle = to_cycles(prev_end, f.clock);
     lr.end_cycle = to_cycles(run.end, f.clock);
@@ -171,6 +186,11 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
     }
     lr.dram_bytes = run.dram_bytes;
+    // By stream, from what the scheduler transferred: every weight load, step input and tile.
+    for (const auto& loads : run.wloads)
+      for (const WeightLoad& w : loads) lr.stream_bytes[0] += w.bytes;
+    for (const Step& st : run.steps) lr.stream_bytes[1] += st.seg_bytes * st.seg_count;
+    for (const Tile& t : p.tiles) lr.stream_bytes[2] += t.tn * s.m() * p.out_bytes;
     lr.memory_cycles = covered_cycles(run.transfers, f.clock);
     const int64_t compute = std::max(lr.core[0].busy, lr.core[1].busy);
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";

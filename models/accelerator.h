@@ -12,6 +12,7 @@
 #include "models/layer.h"
 #include "models/scheduler.h"
 #include "models/stats/event_sink.h"
+#include "models/tiler.h"
 
 namespace msq {
 
@@ -39,9 +40,17 @@ struct LayerResult {
   std::string packing_note;
   int64_t tiles = 0, k_tiles = 0, tn = 0;
   bool weights_resident = false;
+  // The mapping that ran (docs/mapping.md): loops, tiles, reuse, and the DRAM bytes by stream.
+  LoopMapping mapping;
+  int64_t m_tiles = 1, tile_m = 0, tile_k = 0, tile_rows = 0, tile_cols = 0, k_channels = 0;
+  int group_pack = 1;
+  int64_t weight_bytes = 0;         // the layer's weights once
+  int64_t dram_by[3] = {0, 0, 0};   // weights, inputs, outputs read/written
+  int64_t est_compute[2] = {0, 0};  // the analytic estimate of each engine's busy cycles
   int64_t start_cycle = 0, end_cycle = 0, cycles = 0;
   CoreResult core[2];
   int64_t dram_bytes = 0;
+  int64_t stream_bytes[3] = {0, 0, 0};  // DRAM bytes by DMA stream: weights, inputs, outputs
   int64_t memory_cycles = 0;  // cycles with at least one of the layer's transfers in flight
   std::string bound;          // "compute" | "memory"
   uint64_t overflows = 0;     // counted by the cycle model's accumulators

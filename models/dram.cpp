@@ -23,6 +23,7 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& cfg)
     c.group_cas.assign(cfg_.bank_groups, kLongAgo);
     c.next_refresh = cfg.tREFI;
   }
+  stats_.closed_since.assign(channels_.size(), 0);
 }
 
 Dram::Where Dram::locate(uint64_t addr) {
@@ -56,7 +57,7 @@ int64_t Dram::burst(int64_t t, uint64_t addr, bool write) {
     const int64_t skipped = (t - ch.next_refresh) / cfg_.tREFI;
     ch.next_refresh += skipped * cfg_.tREFI;
     stats_.refreshes += skipped;
-    for (Bank& b : ch.banks) b.open_row = -1;
+    close_all(ch, ch.next_refresh - skipped * cfg_.tREFI);
   }
   // Refresh: all banks are precharged and the channel is busy for tRFC.
   while (t >= ch.next_refresh || ch.bus_free >= ch.next_refresh) {
@@ -67,6 +68,7 @@ int64_t Dram::burst(int64_t t, uint64_t addr, bool write) {
       start = std::max(start, b.ready);
     }
     start = std::max(start, ch.bus_free) + cfg_.tRP;
+    close_all(ch, start);
     for (Bank& b : ch.banks) {
       b.open_row = -1;
       b.ready = start + cfg_.tRFC;
@@ -83,6 +85,7 @@ int64_t Dram::burst(int64_t t, uint64_t addr, bool write) {
     int64_t act;
     if (bank.open_row >= 0) {
       ++stats_.row_conflicts;
+      ++stats_.precharges;
       int64_t pre = std::max({t, bank.ready, bank.act + cfg_.tRAS});
       // Write recovery: the last write's data must be in the array before the row closes.
       if (cfg_.tWR > 0) pre = std::max(pre, bank.write_end + cfg_.tWR);
@@ -100,6 +103,9 @@ int64_t Dram::burst(int64_t t, uint64_t addr, bool write) {
     ch.act_next = (ch.act_next + 1) % 4;
     ch.last_act = act;
     ch.last_act_group = w.group;
+    ++stats_.activates;
+    int64_t& closed = stats_.closed_since[size_t(&ch - channels_.data())];
+    if (closed >= 0) stats_.precharged_cycles += std::max<int64_t>(0, act - closed), closed = -1;
     bank.open_row = row;
     bank.act = act;
     cas = act + cfg_.tRCD;
@@ -131,12 +137,20 @@ int64_t Dram::burst(int64_t t, uint64_t addr, bool write) {
   ch.bus_free = data_end;
   bank.ready = cas + 1;
   ++stats_.bursts;
+  ++(write ? stats_.write_bursts : stats_.read_bursts);
   stats_.data_cycles += cfg_.burst_length / 2;
   if (EventSink* ev = EventSink::current())  // the timeline: the burst's data on the bus
     ev->dram_burst(int(&ch - channels_.data()), cas + cfg_.CL, data_end, 1, burst_bytes_);
   // An in-order controller sees the next request once this one has issued its column command.
   order_ = cas;
   return data_end;
+}
+
+void Dram::close_all(Channel& ch, int64_t at) {
+  for (Bank& b : ch.banks)
+    if (b.open_row >= 0) ++stats_.precharges, b.open_row = -1;
+  int64_t& closed = stats_.closed_since[size_t(&ch - channels_.data())];
+  if (closed < 0) closed = at;
 }
 
 int64_t Dram::page_hits(uint64_t addr, int64_t n, bool write, int64_t& end) {
@@ -167,6 +181,7 @@ int64_t Dram::page_hits(uint64_t addr, int64_t n, bool write, int64_t& end) {
   bank.ready = cas + 1;
   order_ = cas;
   stats_.bursts += k;
+  (write ? stats_.write_bursts : stats_.read_bursts) += k;
   stats_.row_hits += k;
   stats_.data_cycles += k * (cfg_.burst_length / 2);
   end = std::max(end, ch.bus_free);

@@ -50,6 +50,8 @@ class Dram : public sc_core::sc_module, public DramModel {
     int group;
   };
   Where locate(uint64_t addr);
+  // A refresh closes every open bank of `ch` (a precharge each) from cycle `at` on.
+  void close_all(Channel& ch, int64_t at);
   int64_t burst(int64_t t, uint64_t addr, bool write);  // returns the cycle the burst's data ends
   // After a burst, up to n more hits to the same open page: each comes max(tCCD, BL/2) after the
   // previous one, exactly as burst() would place it, until a refresh falls due. Returns how many

@@ -22,13 +22,35 @@ struct CoreJob {
   int64_t release_bytes = 0;  // weight bytes it frees when done (streamed weights)
 };
 
-// A (tile, k tile) step of a layer: the unit the input buffer holds.
+// A (pixel tile, k tile, output-channel tile) step of a layer, in the order of the plan's loops.
 struct Step {
   int tile = 0;
   int kt = 0;
-  int64_t tk = 0;  // reduction steps of this k tile
-  int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;  // its input region
-  std::vector<std::vector<CoreJob>> jobs;                               // by engine slot
+  int mt = 0;
+  int64_t tk = 0;       // reduction steps of this k tile
+  int64_t in_load = 0;  // the input load it reads (index into LayerRun::in_loads)
+  int out_tile = 0;     // the output tile it adds to (index into LayerRun::out_tiles)
+  bool first_k = true;  // its output tile's first k tile: the tile's buffer space must be there
+  bool last_k = true;   // its output tile's last k tile: the tile can be written after it
+  std::vector<int64_t> release_in;         // input loads whose last use this step is
+  std::vector<std::vector<CoreJob>> jobs;  // by engine slot
+};
+
+// An input region loaded into the input buffer: one (pixel tile, k tile), read by one or more
+// steps.
+struct InputLoad {
+  int tile = 0;
+  int kt = 0;
+  int64_t tk = 0;
+  int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
+  int64_t bytes() const { return seg_bytes * seg_count; }
+};
+
+// An output tile: the rows of one output-channel tile over one pixel tile, in the output buffer
+// from its first k tile to its write.
+struct OutTile {
+  int tile = 0;
+  int mt = 0;
 };
 
 struct WeightLoad {
@@ -46,16 +68,25 @@ struct LayerRun {
   const QuantLayer* layer = nullptr;
   const ActTensor* input = nullptr;  // null in timing-only runs
   LayerPlan plan;
-  std::vector<Step> steps;  // tile-major, k tile minor
+  std::vector<Step> steps;  // in the order of the plan's loops
+  std::vector<InputLoad> in_loads;
+  std::vector<OutTile> out_tiles;
+  // Rows of each output-channel tile (every engine's blocks of the tile) and the first channel
+  // of the tile in DRAM (a tile's channels are one run: the next layer's weights follow the
+  // order in which the tiles store them).
+  std::vector<std::vector<int32_t>> mt_rows;
+  std::vector<int64_t> mt_ch0;
   // By engine slot (prepare_layer sizes them).
   std::vector<std::vector<WeightLoad>> wloads;
   std::vector<int64_t> resident_release;  // bytes each engine frees at the end of the layer
   uint64_t w_addr = 0, in_addr = 0, out_addr = 0;
-  int64_t seq0 = 0, tile0 = 0;  // global index of its first step and first tile
+  // Global index of its first step, first input load and first output tile.
+  int64_t seq0 = 0, load0 = 0, tile0 = 0;
 
   // Statistics.
   std::vector<CoreLayerStats> core;  // by engine slot
   int64_t dram_bytes = 0;
+  int64_t dram_by[3] = {0, 0, 0};                                        // weights, inputs, outputs
   std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> transfers;  // DMA intervals
   sc_core::sc_time start, end;
 

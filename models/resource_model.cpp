@@ -59,6 +59,14 @@ const std::vector<CostKey>& cost_schema() {
       MSQ_REAL(dsp_core, unpack_luts_fixed, 0, 1e4),
       MSQ_REAL(dsp_core, readout_luts_per_bit, 0, 16),
       MSQ_REAL(dsp_core, readout_ffs_per_bit, 0, 16),
+      MSQ_REAL(bitserial_core, luts_per_acc_bit, 0, 16),
+      MSQ_REAL(bitserial_core, luts_fixed, 0, 1e4),
+      MSQ_REAL(bitserial_core, control_ffs, 0, 1e4),
+      MSQ_REAL(glue, luts_fixed, 0, 1e6),
+      MSQ_REAL(glue, luts_per_row, 0, 1e4),
+      MSQ_REAL(glue, luts_per_col, 0, 1e4),
+      MSQ_REAL(glue, luts_per_col_output_bit, 0, 64),
+      MSQ_REAL(glue, ffs_fixed, 0, 1e6),
       MSQ_INT(buffers, command_fifo_bram18, 0, 1e4),
       MSQ_REAL(dma, luts_per_port, 0, 1e7),
       MSQ_REAL(dma, ffs_per_port, 0, 1e7),
@@ -190,7 +198,11 @@ ResourceCosts load_resource_costs(const std::string& path) {
 }
 
 std::string default_resource_costs_path() {
-  return find_configs_dir() + "/resources/costs.yaml";
+  const char* env = std::getenv("MSQSIM_RESOURCE_COSTS");
+  const std::string choice = env ? env : "";
+  if (choice.empty()) return find_configs_dir() + "/resources/costs.yaml";
+  if (choice == "handwritten") return find_configs_dir() + "/resources/costs_handwritten.yaml";
+  return choice;
 }
 
 bool dsp_core_packed(const RunConfig& cfg) {
@@ -257,6 +269,50 @@ PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
   return p;
 }
 
+PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& k) {
+  const int sw = a + (1 << m1) - 2;  // the largest shift is F - 1 = 2^m1 - 2
+  const int pw = a + (1 << m1);      // a signed product: |x w| < 2^(a + F)
+  PeCost p;
+  p.lut = double(sw) * ceil_div_int(m1, k.fabric.mux_levels_per_lut);
+  p.lut += k.fabric.adder_luts_per_bit * pw;  // the product register's add/subtract
+  p.lut += k.bitserial_core.luts_per_acc_bit * acc + k.bitserial_core.luts_fixed;
+  // Operands (activation, digit), the shifted term and its sign, the product register,
+  // accumulator, readout.
+  const int bits = (a + m1 + 1) + (sw + 1) + pw + 2 * acc;
+  p.ff = k.fabric.ffs_per_register_bit * bits + k.bitserial_core.control_ffs;
+  return p;
+}
+
+PeCost dsp_actpacked_pe_cost(int a, int wb, int D, int acc, int pipeline_depth,
+                             const ResourceCosts& k) {
+  PeCost p;
+  p.dsp = k.dsp_core.dsp_per_pe;
+  p.lut = k.dsp_core.unpack_luts_per_offset_bit * D + k.dsp_core.unpack_luts_fixed;
+  p.lut += 2 * (k.fabric.adder_luts_per_bit + k.dsp_core.readout_luts_per_bit) * acc;
+  p.ff = 2 * (k.fabric.ffs_per_register_bit + k.dsp_core.readout_ffs_per_bit) * acc;
+  // The fabric stage before the slice carries both activations and the weight; the packed A
+  // operand itself is wiring.
+  const int fabric_stages = std::max(0, pipeline_depth - k.dsp_core.internal_pipeline_stages);
+  p.ff += k.fabric.ffs_per_register_bit * fabric_stages * (2 * a + wb);
+  return p;
+}
+
+PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_bits,
+                        const ResourceCosts& k) {
+  const auto& g = k.glue;
+  PeCost p;
+  p.lut = g.luts_fixed + g.luts_per_row * rows + g.luts_per_col * cols +
+          g.luts_per_col_output_bit * double(cols) * out_bits;
+  // Write enables, the 64-bit load word, operand registers, held column tails, the output.
+  const double bits = double(rows + cols + 64) + double(rows) * row_bits +
+                      double(cols) * (col_bits + out_bits) + out_bits;
+  // Glue FFs are only priced when the cost file prices the glue at all.
+  const bool priced =
+      g.luts_fixed + g.luts_per_row + g.luts_per_col + g.luts_per_col_output_bit + g.ffs_fixed > 0;
+  if (priced) p.ff = k.fabric.ffs_per_register_bit * bits + g.ffs_fixed;
+  return p;
+}
+
 ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k) {
   ResourceEstimate e;
   e.device = cfg.device.name;
@@ -269,12 +325,26 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   {
     const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
     const PeCost p = sp2_pe_cost(cfg, k);
-    e.lines.push_back({"lut_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
+    const PeCost g = engine_glue_cost(ac.lut_core.rows, ac.lut_core.cols,
+                                      Sp2Format(cfg.workload.weight_bits).bits,
+                                      cfg.workload.act_bits, ac.accumulator.bits, k);
+    e.lines.push_back(
+        {"lut_core", round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
   }
   {
     const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
     const PeCost p = dsp_pe_cost(cfg, k);
-    e.lines.push_back({"dsp_core", round_up(p.lut * n), round_up(p.ff * n), p.dsp * n, 0, 0});
+    const bool packed = dsp_core_packed(cfg);
+    const int b = cfg.workload.weight_bits;
+    const int D = packed ? (ac.dsp_core.lane_offset > 0
+                                ? ac.dsp_core.lane_offset
+                                : max_lane_offset(dsp_geometry(cfg.device.dsp_kind), b))
+                         : 0;
+    const PeCost g =
+        engine_glue_cost(ac.dsp_core.rows, ac.dsp_core.cols, packed ? D + b : b,
+                         cfg.workload.act_bits, (packed ? 2 : 1) * ac.accumulator.bits, k);
+    e.lines.push_back(
+        {"dsp_core", round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
   }
   e.lines.push_back(
       {"buffers", 0, 0, 0,

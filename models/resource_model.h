@@ -37,6 +37,22 @@ struct ResourceCosts {
     double readout_luts_per_bit = 0;
     double readout_ffs_per_bit = 0;
   } dsp_core;
+  // The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): one shifter (priced with
+  // fabric.mux_levels_per_lut), the rest per accumulator bit and fixed.
+  struct BitserialCore {
+    double luts_per_acc_bit = 0;
+    double luts_fixed = 0;
+    double control_ffs = 0;
+  } bitserial_core;
+  // The per-engine glue around an R x C array (rtl/engine_glue.v): buffer write enables, operand
+  // broadcast registers, the column drain and its output mux, the sequencer.
+  struct Glue {
+    double luts_fixed = 0;
+    double luts_per_row = 0;
+    double luts_per_col = 0;
+    double luts_per_col_output_bit = 0;
+    double ffs_fixed = 0;
+  } glue;
   struct Buffers {
     int command_fifo_bram18 = 0;
   } buffers;
@@ -57,8 +73,11 @@ struct ResourceCosts {
 // type throws InputError "FILE:LINE: section.key: what".
 ResourceCosts load_resource_costs(const std::string& path);
 
-// find_configs_dir() + "/resources/costs.yaml" (models/config_dir.h: $MSQSIM_CONFIG_DIR, else the
-// installed configs next to the binary, else for a build-tree binary the source tree's configs/).
+// find_configs_dir() + "/resources/costs.yaml", the coefficients tools/synth_costs.py derived from
+// Yosys runs (models/config_dir.h: $MSQSIM_CONFIG_DIR, else the installed configs next to the
+// binary, else for a build-tree binary the source tree's configs/). $MSQSIM_RESOURCE_COSTS
+// chooses another file: "handwritten" is resources/costs_handwritten.yaml (the coefficients
+// derived by hand from data sheets), anything else a path.
 std::string default_resource_costs_path();
 
 // One processing element's cost before rounding, for reports and the MSD comparison.
@@ -68,6 +87,17 @@ struct PeCost {
 };
 PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+// The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): a-bit activations, digits of 1 + m1 bits, a
+// product register of a + 2^m1 bits, an acc-bit accumulator. For the lut_sp2_bitserial engine.
+PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& costs);
+// The activation-packed DSP PE: two a-bit activations and one wb-bit weight per slice, lane
+// offset D, two acc-bit lane accumulators, pipeline_depth stages.
+PeCost dsp_actpacked_pe_cost(int a, int wb, int D, int acc, int pipeline_depth,
+                             const ResourceCosts& costs);
+// The glue of one R x C engine: row operands of row_bits, column operands of col_bits, each
+// column draining out_bits per cycle.
+PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_bits,
+                        const ResourceCosts& costs);
 // Whether the DSP core is built with two lanes per slice: packing on, the low-bit weights below
 // 8 bits (as the tiler packs them) and at least one product fits the lanes.
 bool dsp_core_packed(const RunConfig& cfg);

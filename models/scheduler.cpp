@@ -45,6 +45,14 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
 
   // Weights sit in DRAM in consumption order: core by core, block by block, k tile by k tile.
   uint64_t core_base[2] = {run.w_addr, run.w_addr + uint64_t(p.core_weight_bytes[0])};
+  std::vector<uint64_t> block_off[2];
+  for (int c = 0; c < engines; ++c) {
+    uint64_t off = 0;
+    for (const RowBlock& blk : p.blocks(c)) {
+      block_off[c].push_back(off);
+      off += uint64_t(ceil_div(blk.weight_bits_per_k * s.k(), 8));
+    }
+  }
   if (p.weights_resident) {
     for (int c = 0; c < engines; ++c)
       if (p.core_weight_bytes[c] > 0) {
@@ -52,41 +60,116 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
         run.resident_release[c] = p.core_weight_bytes[c];
       }
   }
-  for (size_t t = 0; t < p.tiles.size(); ++t) {
-    const Tile& tile = p.tiles[t];
-    for (int64_t kt = 0; kt < p.k_tiles; ++kt) {
-      Step st;
-      st.tile = int(t);
-      st.kt = int(kt);
-      const int64_t ch = std::min<int64_t>(p.k_channels, s.in_c - kt * p.k_channels);
-      st.tk = s.groups == 1 ? ch * s.kh * s.kw : s.k();
-      st.in_offset = tile.offset + kt * p.k_channels * p.act_bytes;
-      st.seg_count = tile.seg_count;
-      st.seg_stride = tile.seg_stride;
-      st.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
-      st.jobs.resize(size_t(engines));
-      for (int c = 0; c < engines; ++c) {
-        uint64_t off = 0;
-        for (size_t b = 0; b < p.blocks(c).size(); ++b) {
-          const RowBlock& blk = p.blocks(c)[b];
-          CoreJob j;
-          j.block = int(b);
-          if (p.weights_resident) {
-            j.wload = wloads[c];  // the layer's one load
-          } else {
-            const int64_t bytes = ceil_div(blk.weight_bits_per_k * st.tk, 8);
-            const uint64_t k_off = uint64_t(ceil_div(blk.weight_bits_per_k * kt * p.tk, 8));
-            run.wloads[c].push_back({core_base[c] + off + k_off, bytes});
-            j.wload = wloads[c] + int64_t(run.wloads[c].size()) - 1;
-            j.release_bytes = bytes;
-          }
-          off += uint64_t(ceil_div(blk.weight_bits_per_k * s.k(), 8));
-          st.jobs[c].push_back(j);
-        }
-      }
-      run.steps.push_back(std::move(st));
+
+  // Output-channel tiles: their rows, and where their channels start in DRAM.
+  const LoopMapping& mp = p.map;
+  run.mt_rows.assign(size_t(mp.m_tiles), {});
+  run.mt_ch0.assign(size_t(mp.m_tiles), 0);
+  for (int64_t mt = 0, ch = 0; mt < mp.m_tiles; ++mt) {
+    for (int c = 0; c < engines; ++c) {
+      const auto [b0, b1] = p.m_tile_blocks(c, mt);
+      for (size_t b = b0; b < b1; ++b)
+        for (int32_t m : p.blocks(c)[b].rows) run.mt_rows[size_t(mt)].push_back(m);
     }
+    run.mt_ch0[size_t(mt)] = ch;
+    ch += int64_t(run.mt_rows[size_t(mt)].size());
   }
+
+  // The loops, outermost first. A tensor's tile is loaded on its first use within a chunk (one
+  // combination of the loops above its keep level) and freed after its last use.
+  const int64_t NT = int64_t(p.tiles.size()), KT = p.k_tiles, MT = mp.m_tiles;
+  int64_t trips[3];
+  for (int l = 0; l < 3; ++l)
+    trips[l] = mp.order[size_t(l)] == 'N' ? NT : mp.order[size_t(l)] == 'K' ? KT : MT;
+  const int lv_n = mp.level('N'), lv_k = mp.level('K'), lv_m = mp.level('M');
+  const auto chunk_of = [&](const int64_t idx[3], int keep) {
+    int64_t c = 0;
+    for (int l = 0; l < keep && l < 3; ++l) c = c * trips[l] + idx[l];
+    return c;
+  };
+  std::vector<int64_t> in_id(size_t(NT * KT), -1), in_chunk(size_t(NT * KT), -1), in_last;
+  std::vector<int64_t> w_id[2], w_chunk[2];
+  std::vector<std::pair<size_t, size_t>> w_last[2];  // (step, job) of each load's last use
+  const size_t first_wload[2] = {run.wloads[0].size(), run.wloads[1].size()};
+  for (int c = 0; c < engines; ++c) {
+    w_id[c].assign(p.blocks(c).size() * size_t(KT), -1);
+    w_chunk[c].assign(w_id[c].size(), -1);
+  }
+  std::vector<int> out_id(size_t(MT * NT), -1);
+  int64_t idx[3] = {0, 0, 0};
+  for (idx[0] = 0; idx[0] < trips[0]; ++idx[0])
+    for (idx[1] = 0; idx[1] < trips[1]; ++idx[1])
+      for (idx[2] = 0; idx[2] < trips[2]; ++idx[2]) {
+        const int64_t n = idx[lv_n], kt = idx[lv_k], mt = idx[lv_m];
+        const Tile& tile = p.tiles[size_t(n)];
+        Step st;
+        st.tile = int(n);
+        st.kt = int(kt);
+        st.mt = int(mt);
+        const int64_t ch = std::min<int64_t>(p.k_channels, s.in_c - kt * p.k_channels);
+        st.tk = s.groups == 1 ? ch * s.kh * s.kw : s.k();
+        const size_t ik = size_t(n * KT + kt);
+        const int64_t ic = chunk_of(idx, mp.keep_in);
+        if (in_chunk[ik] != ic) {
+          InputLoad ld;
+          ld.tile = int(n);
+          ld.kt = int(kt);
+          ld.tk = st.tk;
+          ld.in_offset = tile.offset + kt * p.k_channels * p.act_bytes;
+          ld.seg_count = tile.seg_count;
+          ld.seg_stride = tile.seg_stride;
+          ld.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
+          in_id[ik] = int64_t(run.in_loads.size());
+          in_chunk[ik] = ic;
+          run.in_loads.push_back(ld);
+          in_last.push_back(0);
+        }
+        st.in_load = in_id[ik];
+        in_last[size_t(st.in_load)] = int64_t(run.steps.size());
+        const size_t ok = size_t(mt * NT + n);
+        if (out_id[ok] < 0) {
+          out_id[ok] = int(run.out_tiles.size());
+          run.out_tiles.push_back(OutTile{int(n), int(mt)});
+        }
+        st.out_tile = out_id[ok];
+        st.first_k = kt == 0;
+        st.last_k = kt + 1 == KT;
+        st.jobs.resize(size_t(engines));
+        const int64_t wc = chunk_of(idx, mp.keep_w);
+        for (int c = 0; c < engines; ++c) {
+          const auto [b0, b1] = p.m_tile_blocks(c, mt);
+          for (size_t b = b0; b < b1; ++b) {
+            const RowBlock& blk = p.blocks(c)[b];
+            CoreJob j;
+            j.block = int(b);
+            if (p.weights_resident) {
+              j.wload = wloads[c] + int64_t(first_wload[c]) - 1;  // the layer's one load
+            } else {
+              const size_t wk = b * size_t(KT) + size_t(kt);
+              if (w_chunk[c][wk] != wc) {
+                const int64_t bytes = ceil_div(blk.weight_bits_per_k * st.tk, 8);
+                const uint64_t k_off = uint64_t(ceil_div(blk.weight_bits_per_k * kt * p.tk, 8));
+                w_id[c][wk] = int64_t(run.wloads[c].size());
+                w_chunk[c][wk] = wc;
+                run.wloads[c].push_back({core_base[c] + block_off[c][b] + k_off, bytes});
+                w_last[c].emplace_back();
+              }
+              j.wload = wloads[c] + w_id[c][wk];
+              w_last[c][size_t(w_id[c][wk]) - first_wload[c]] = {run.steps.size(),
+                                                                 st.jobs[size_t(c)].size()};
+            }
+            st.jobs[size_t(c)].push_back(j);
+          }
+        }
+        run.steps.push_back(std::move(st));
+      }
+  for (size_t id = 0; id < in_last.size(); ++id)
+    run.steps[size_t(in_last[id])].release_in.push_back(int64_t(id));
+  for (int c = 0; c < engines; ++c)
+    for (size_t i = 0; i < w_last[c].size(); ++i) {
+      const auto [si, ji] = w_last[c][i];
+      run.steps[si].jobs[size_t(c)][ji].release_bytes += run.wloads[c][first_wload[c] + i].bytes;
+    }
   for (int c = 0; c < engines; ++c) wloads[c] += int64_t(run.wloads[c].size());
 }
 
@@ -123,27 +206,28 @@ void Scheduler::record(LayerRun& run, sc_time t0) {
 }
 
 void Scheduler::input_loader() {
-  for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
-    auto [l, si] = f_.step_of[gs];
+  for (size_t gl = 0; gl < f_.load_of.size(); ++gl) {
+    auto [l, li] = f_.load_of[gl];
     LayerRun& run = f_.runs[l];
-    const Step& st = run.steps[si];
-    if (si == 0) {
+    const InputLoad& ld = run.in_loads[size_t(li)];
+    if (li == 0) {
       // A layer reads what the previous one wrote: wait until all of it is in DRAM.
       f_.out_written.wait_until(run.tile0);
       run.start = sc_core::sc_time_stamp();
     }
-    StepTiming& tm = f_.step_timing[gs];
+    StepTiming& tm = f_.step_timing[gl];
     tm.requested = sc_core::sc_time_stamp();
-    tm.bytes = st.seg_bytes * st.seg_count;
+    tm.bytes = ld.bytes();
     input_.acquire(tm.bytes);
     tm.granted = sc_core::sc_time_stamp();
-    if (run.values) gather_inputs(run, st, f_.in_values[int64_t(gs)]);
+    if (run.values) gather_inputs(run, ld, f_.in_values[int64_t(gl)]);
     const sc_time t0 = sc_core::sc_time_stamp();
-    EventSink::tag(l, st.tile);  // the timeline's layer and tile of the transfer
-    dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(st.in_offset), st.seg_bytes,
-                  st.seg_stride, st.seg_count, false);
+    EventSink::tag(l, ld.tile);  // the timeline's layer and tile of the transfer
+    dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(ld.in_offset), ld.seg_bytes,
+                  ld.seg_stride, ld.seg_count, false);
     record(run, t0);
     run.dram_bytes += tm.bytes;
+    run.dram_by[int(Traffic::Inputs)] += tm.bytes;
     tm.loaded = sc_core::sc_time_stamp();
     f_.in_loaded.add();
   }
@@ -152,15 +236,20 @@ void Scheduler::input_loader() {
 void Scheduler::input_retire() {
   for (size_t gs = 0; gs < f_.step_of.size(); ++gs) {
     for (EngineSignals& e : f_.engines) e.step_done.wait_until(int64_t(gs) + 1);
-    input_.release(f_.step_timing[gs].bytes);
-    f_.in_values.erase(int64_t(gs));
+    auto [l, si] = f_.step_of[gs];
+    const LayerRun& run = f_.runs[l];
+    for (int64_t id : run.steps[size_t(si)].release_in) {
+      input_.release(run.in_loads[size_t(id)].bytes());
+      f_.in_values.erase(run.load0 + id);
+    }
   }
 }
 
 namespace {
-int64_t tile_buffer_bytes(const LayerRun& run, int tile) {
+int64_t tile_buffer_bytes(const LayerRun& run, const OutTile& ot) {
   const LayerPlan& p = run.plan;
-  return run.layer->shape.m() * p.tiles[tile].tn * (p.k_tiles > 1 ? p.acc_bytes : p.out_bytes);
+  return int64_t(run.mt_rows[size_t(ot.mt)].size()) * p.tiles[size_t(ot.tile)].tn *
+         (p.k_tiles > 1 ? p.acc_bytes : p.out_bytes);
 }
 }  // namespace
 
@@ -168,9 +257,11 @@ void Scheduler::output_alloc() {
   for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
     auto [l, t] = f_.tile_of[gt];
     LayerRun& run = f_.runs[l];
-    output_.acquire(tile_buffer_bytes(run, t));
+    const OutTile& ot = run.out_tiles[size_t(t)];
+    output_.acquire(tile_buffer_bytes(run, ot));
     if (run.values)
-      f_.out_values[int64_t(gt)].acc.assign(size_t(run.layer->shape.m() * run.plan.tiles[t].tn), 0);
+      f_.out_values[int64_t(gt)].acc.assign(
+          size_t(run.layer->shape.m() * run.plan.tiles[size_t(ot.tile)].tn), 0);
     f_.out_granted.add();
   }
 }
@@ -179,22 +270,30 @@ void Scheduler::output_writer() {
   for (size_t gt = 0; gt < f_.tile_of.size(); ++gt) {
     auto [l, t] = f_.tile_of[gt];
     LayerRun& run = f_.runs[l];
+    const OutTile& ot = run.out_tiles[size_t(t)];
     for (EngineSignals& e : f_.engines) e.tile_done.wait_until(int64_t(gt) + 1);
+    f_.out_granted.wait_until(int64_t(gt) + 1);
     if (run.values) {
       write_outputs(run, t, f_.out_values[int64_t(gt)]);
       f_.out_values.erase(int64_t(gt));
     }
-    const Tile& tile = run.plan.tiles[t];
-    const int64_t row_bytes = run.layer->shape.m() * run.plan.out_bytes;
+    const Tile& tile = run.plan.tiles[size_t(ot.tile)];
+    const int64_t M = run.layer->shape.m(), ob = run.plan.out_bytes;
+    const int64_t rows = int64_t(run.mt_rows[size_t(ot.mt)].size());
     const sc_time t0 = sc_core::sc_time_stamp();
-    EventSink::tag(l, t);
-    // Outputs are stored HWC too: a tile's columns are one contiguous run.
-    dma_.transfer(Traffic::Outputs, run.out_addr + uint64_t(tile.n0 * row_bytes),
-                  tile.tn * row_bytes, tile.tn * row_bytes, 1, true);
+    EventSink::tag(l, ot.tile);
+    // Outputs are stored HWC too: a tile of all rows is one contiguous run, a tile of some rows
+    // one run per pixel.
+    const uint64_t addr = run.out_addr + uint64_t((tile.n0 * M + run.mt_ch0[size_t(ot.mt)]) * ob);
+    if (rows == M)
+      dma_.transfer(Traffic::Outputs, addr, tile.tn * M * ob, tile.tn * M * ob, 1, true);
+    else
+      dma_.transfer(Traffic::Outputs, addr, rows * ob, M * ob, tile.tn, true);
     record(run, t0);
-    run.dram_bytes += tile.tn * row_bytes;
-    output_.release(tile_buffer_bytes(run, t));
-    if (t + 1 == int(run.plan.tiles.size())) run.end = sc_core::sc_time_stamp();
+    run.dram_bytes += tile.tn * rows * ob;
+    run.dram_by[int(Traffic::Outputs)] += tile.tn * rows * ob;
+    output_.release(tile_buffer_bytes(run, ot));
+    if (t + 1 == int(run.out_tiles.size())) run.end = sc_core::sc_time_stamp();
     f_.out_written.add();
   }
 }
@@ -214,12 +313,13 @@ void Scheduler::weight_loader(int core) {
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
       record(run, t0);
       run.dram_bytes += w.bytes;
+      run.dram_by[int(Traffic::Weights)] += w.bytes;
       f_.engines[size_t(core)].w_loaded.add();
     }
   }
 }
 
-void Scheduler::gather_inputs(const LayerRun& run, const Step& st, InputTileValues& v) {
+void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTileValues& v) {
   const LayerShape& s = run.layer->shape;
   const Tile& tile = run.plan.tiles[size_t(st.tile)];
   const ActTensor& in = *run.input;
@@ -306,11 +406,13 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
   // The output stage: requantization with the fused ReLU, or the raw accumulators.
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
-  const Tile& tile = run.plan.tiles[size_t(t)];
-  const int64_t M = s.m(), HW = int64_t(s.out_h()) * s.out_w();
+  const OutTile& ot = run.out_tiles[size_t(t)];
+  const Tile& tile = run.plan.tiles[size_t(ot.tile)];
+  const int64_t HW = int64_t(s.out_h()) * s.out_w();
+  const int64_t M = s.m();
   const bool acc_out = L.output == OutputKind::Accumulators;
   const int layer_index = int(&run - f_.runs.data());
-  for (int64_t m = 0; m < M; ++m) {
+  for (const int64_t m : run.mt_rows[size_t(ot.mt)]) {
     const int64_t* a = v.acc.data() + m * tile.tn;
     const int32_t mult = L.rq_mult[size_t(m)];
     const int shift = L.rq_shift[size_t(m)], act_bits = L.act_bits;

@@ -40,14 +40,15 @@ struct EngineSignals {
 struct Fabric {
   std::vector<LayerRun> runs;
   std::vector<std::pair<int, int>> step_of;  // global step -> (layer, step)
-  std::vector<std::pair<int, int>> tile_of;  // global tile -> (layer, tile)
-  std::vector<StepTiming> step_timing;
+  std::vector<std::pair<int, int>> load_of;  // global input load -> (layer, load)
+  std::vector<std::pair<int, int>> tile_of;  // global output tile -> (layer, output tile)
+  std::vector<StepTiming> step_timing;       // by global input load
   Counter in_loaded, out_granted, out_written;
   // By engine slot; a deque, since a Counter (an sc_event) cannot move. simulate() adds one per
   // engine before building the blocks.
   std::deque<EngineSignals> engines;
-  std::map<int64_t, InputTileValues> in_values;
-  std::map<int64_t, OutputTileValues> out_values;
+  std::map<int64_t, InputTileValues> in_values;    // by global input load
+  std::map<int64_t, OutputTileValues> out_values;  // by global output tile
   sc_core::sc_time clock;
   DspKind dsp_kind = DspKind::DSP48E1;
   FaultInjection fault;
@@ -75,7 +76,7 @@ class Scheduler : public sc_core::sc_module {
   void weight_loader_lut() { weight_loader(kLut); }
   void weight_loader_dsp() { weight_loader(kDsp); }
   void record(LayerRun& run, sc_core::sc_time t0);
-  void gather_inputs(const LayerRun& run, const Step& st, InputTileValues& v);
+  void gather_inputs(const LayerRun& run, const InputLoad& st, InputTileValues& v);
   void write_outputs(LayerRun& run, int tile, OutputTileValues& v);
 
   Fabric& f_;

@@ -8,6 +8,7 @@
 #include "models/arith/packed_dsp.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/plan/mapper.h"
 
 namespace msq {
 
@@ -43,7 +44,8 @@ bool packing_overflow_safe(int acc_bits, int64_t K, int act_bits, int w_bits) {
   return acc_bits >= acc_bits_datatype(K, act_bits, w_bits, false) + 1;
 }
 
-LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string& where,
+                    const RowOptions& opt) {
   const LayerShape& s = L.shape;
   const auto& acc = cfg.accelerator;
   const int64_t M = s.m(), K = s.k(), N = s.n();
@@ -101,7 +103,9 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   int D0 = 0, Ds = 0;
   const int64_t chain0 = layout(low_bits, D0);
   const int64_t chain_s = layout(std::max(low_bits, sp2_bits), Ds);
-  if (acc.scheduler.spill && !sp2.empty()) {
+  if (opt.spill >= 0) {
+    spill = std::min<int64_t>(opt.spill, int64_t(sp2.size()));
+  } else if (acc.scheduler.spill && !sp2.empty()) {
     auto cost = [&](int64_t k) {
       const int64_t ch = k > 0 ? chain_s : chain0;
       const int64_t packed = ch > 0 ? int64_t(low_fixed.size()) + k : 0;
@@ -165,15 +169,19 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   p.dsp_rows = int64_t(packed_rows.size() + single_rows.size());
 
   // Rows of one block share the activations broadcast along the array's columns, so a grouped
-  // convolution's block holds rows of one group only (depthwise: one row per block).
+  // convolution's block holds rows of one group only (depthwise: one row per block), unless the
+  // mapping lets opt.group_pack groups share a block, each array row then reading its own group's
+  // activations (docs/mapping.md).
   const int rpg = s.groups > 1 ? s.rows_per_group() : 0;
+  p.group_pack = rpg ? std::max(1, opt.group_pack) : 1;
   auto make_blocks = [&](const std::vector<int32_t>& rows, size_t per_block, bool packed,
                          std::vector<RowBlock>& out) {
     for (size_t i = 0; i < rows.size();) {
       RowBlock b;
       b.packed = packed;
-      const int group = rpg ? rows[i] / rpg : 0;
-      while (i < rows.size() && b.rows.size() < per_block && (!rpg || rows[i] / rpg == group)) {
+      const int group = rpg ? rows[i] / rpg / p.group_pack : 0;
+      while (i < rows.size() && b.rows.size() < per_block &&
+             (!rpg || rows[i] / rpg / p.group_pack == group)) {
         b.rows.push_back(rows[i]);
         b.weight_bits_per_k += L.bits[rows[i]];  // codes are stored at the row's width
         ++i;
@@ -203,6 +211,15 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   p.weight_bytes = p.core_weight_bytes[0] + p.core_weight_bytes[1];
   p.weights_resident =
       std::max(p.core_weight_bytes[0], p.core_weight_bytes[1]) <= p.weight_slot_bytes;
+  return p;
+}
+
+void tile_fixed(LayerPlan& p, const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  const LayerShape& s = L.shape;
+  const auto& acc = cfg.accelerator;
+  const auto& bc = acc.buffers;
+  const int64_t M = s.m();
+  const std::vector<RowBlock>* core_blocks[2] = {&p.lut_blocks, &p.dsp_blocks};
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const int64_t kh_in = std::min<int64_t>(s.in_h, s.kh), kw_in = std::min<int64_t>(s.in_w, s.kw);
   // K tiles: whole input channels; split only when one output pixel's window of all channels
@@ -244,7 +261,6 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
     }
   }
   p.k_tiles = ceil_div(s.in_c, p.k_channels);
-  p.tk = s.groups == 1 ? int64_t(p.k_channels) * s.kh * s.kw : K;
 
   const int64_t per_col_out = M * (p.k_tiles > 1 ? p.acc_bytes : p.out_bytes);
   int64_t max_tn = p.output_slot_bytes / per_col_out;
@@ -256,24 +272,12 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
   if (acc.scheduler.tile_n > 0) max_tn = std::min<int64_t>(max_tn, acc.scheduler.tile_n);
 
   const int64_t c_bytes = int64_t(p.k_channels) * p.act_bytes;
-  const int64_t pix_stride = int64_t(s.in_c) * p.act_bytes;
   if (Hout * Wout == 1) {
     // One output pixel per image (fully connected): tiles run over the batch.
     const int64_t img = int64_t(s.in_h) * s.in_w;
     const int64_t tb = std::max<int64_t>(
         1, std::min({int64_t(s.batch), max_tn, p.input_slot_bytes / (img * c_bytes)}));
-    for (int64_t b0 = 0; b0 < s.batch; b0 += tb) {
-      Tile t;
-      t.n0 = b0;
-      t.tn = std::min(tb, s.batch - b0);
-      t.offset = b0 * img * pix_stride;
-      if (p.k_channels == s.in_c) {
-        t.seg_count = 1, t.seg_bytes = t.tn * img * c_bytes, t.seg_stride = t.seg_bytes;
-      } else {
-        t.seg_count = t.tn * img, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;
-      }
-      p.tiles.push_back(t);
-    }
+    make_tiles(p, L, p.k_channels, tb, 1);
   } else {
     auto rows_in = [&](int64_t tr) { return std::min<int64_t>(s.in_h, (tr - 1) * s.sh + s.kh); };
     auto cols_in = [&](int64_t tc) { return std::min<int64_t>(s.in_w, (tc - 1) * s.sw + s.kw); };
@@ -299,6 +303,40 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
       if (tc == 0)
         throw InputError(fmt::format("{}: no tile fits the input and output buffers", where));
     }
+    make_tiles(p, L, p.k_channels, tr, tc);
+  }
+  p.map = LoopMapping{};  // N, K, M: each input tile read once, psums of all rows kept
+  p.map.keep_in = natural_keep(p.map.order, "NK");
+  p.map.keep_w = p.weights_resident ? 0 : natural_keep(p.map.order, "MK");
+}
+
+void make_tiles(LayerPlan& p, const QuantLayer& L, int k_channels, int64_t tr, int64_t tc) {
+  const LayerShape& s = L.shape;
+  const int64_t Hout = s.out_h(), Wout = s.out_w();
+  p.k_channels = k_channels;
+  p.k_tiles = ceil_div(s.in_c, p.k_channels);
+  p.tk = s.groups == 1 ? int64_t(p.k_channels) * s.kh * s.kw : s.k();
+  p.tiles.clear();
+  p.tn = 0;
+  p.tile_rows = tr, p.tile_cols = tc;
+  const int64_t c_bytes = int64_t(p.k_channels) * p.act_bytes;
+  const int64_t pix_stride = int64_t(s.in_c) * p.act_bytes;
+  if (Hout * Wout == 1) {
+    const int64_t img = int64_t(s.in_h) * s.in_w;
+    const int64_t tb = tr;
+    for (int64_t b0 = 0; b0 < s.batch; b0 += tb) {
+      Tile t;
+      t.n0 = b0;
+      t.tn = std::min(tb, s.batch - b0);
+      t.offset = b0 * img * pix_stride;
+      if (p.k_channels == s.in_c) {
+        t.seg_count = 1, t.seg_bytes = t.tn * img * c_bytes, t.seg_stride = t.seg_bytes;
+      } else {
+        t.seg_count = t.tn * img, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;
+      }
+      p.tiles.push_back(t);
+    }
+  } else {
     for (int64_t b = 0; b < s.batch; ++b)
       for (int64_t oh0 = 0; oh0 < Hout; oh0 += tr)
         for (int64_t ow0 = 0; ow0 < Wout; ow0 += tc) {
@@ -327,7 +365,14 @@ LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::strin
         }
   }
   for (const Tile& t : p.tiles) p.tn = std::max(p.tn, t.tn);
+}
 
+LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  if (cfg.accelerator.scheduler.mapping == MappingMode::Search ||
+      cfg.accelerator.scheduler.balance == BalanceMode::PerLayer)
+    return search_plan(L, cfg, where);
+  LayerPlan p = plan_rows(L, cfg, where, RowOptions{});
+  tile_fixed(p, L, cfg, where);
   return p;
 }
 

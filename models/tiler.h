@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/config.h"
@@ -33,6 +34,28 @@ struct Tile {
   // activations later.
   int64_t offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
   int64_t region_bytes() const { return seg_bytes * seg_count; }
+};
+
+// How a layer's tile loops nest (docs/mapping.md). Three loops run over tiles: N (pixel tiles,
+// LayerPlan::tiles), K (k tiles of k_channels input channels) and M (output-channel tiles: each
+// engine's row blocks cut in m_tiles contiguous runs). A tensor's tile, once in its buffer, stays
+// there while the loops inside the innermost loop that indexes it run (inputs: N, K; weights: M,
+// K; outputs: M, N); keep_* moves that level outwards when the larger set still fits a buffer
+// slot, so that the tile is not loaded again. Partial sums never leave the output buffer: a
+// mapping whose output tiles cannot all stay there across the K loop is not a mapping.
+struct LoopMapping {
+  std::string order = "NKM";  // outermost first
+  int64_t m_tiles = 1;
+  // Loop level (0 = outermost .. 3) from which a tile of the inputs / of the weights is kept:
+  // it is loaded once for every combination of the loops above that level. 3: only reused across
+  // the loops inside the tensor's own innermost loop.
+  int keep_in = 3, keep_w = 3;
+  bool searched = false;  // chosen by the mapping search (else the fixed rule)
+  // The search's analytic estimate of this mapping and of the fixed rule's (0 when not searched
+  // or when the fixed rule cannot run the layer): cycles and DRAM bytes.
+  int64_t est_cycles = 0, est_dram_bytes = 0, fixed_est_cycles = 0, fixed_est_dram_bytes = 0;
+  int64_t candidates = 0;  // mappings the search evaluated
+  int level(char loop) const { return int(order.find(loop)); }
 };
 
 // The plan of one layer.
@@ -69,6 +92,21 @@ struct LayerPlan {
   int64_t weight_bytes = 0;  // the whole layer's, as stored in DRAM (rows packed to bytes)
   int64_t input_slot_bytes = 0, weight_slot_bytes = 0 /* per core */, output_slot_bytes = 0;
   int act_bytes = 1, acc_bytes = 4, out_bytes = 1;
+  // Pixel tile: output rows x output columns (fully connected layers: batch elements x 1).
+  int64_t tile_rows = 0, tile_cols = 0;
+  int group_pack = 1;  // groups of a grouped convolution that share one row block
+  LoopMapping map;
+  // The blocks of engine `slot` in output-channel tile mt: [first, second).
+  std::pair<size_t, size_t> m_tile_blocks(int slot, int64_t mt) const {
+    const size_t nb = blocks(slot).size();
+    return {size_t(int64_t(nb) * mt / map.m_tiles), size_t(int64_t(nb) * (mt + 1) / map.m_tiles)};
+  }
+};
+
+// Options of the row split that the mapping search varies.
+struct RowOptions {
+  int64_t spill = -1;  // SP2 rows moved to the fixed-point engine; -1: by scheduler.spill's rule
+  int group_pack = 1;  // groups of a grouped convolution per row block
 };
 
 // Plans a layer. The layer's per-row scheme and bits decide the split; its weights, when present,
@@ -76,6 +114,16 @@ struct LayerPlan {
 // the reason when the design cannot run the layer (a buffer too small for one tile, ...). `where`
 // names the layer in messages.
 LayerPlan plan_layer(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);
+
+// The steps of plan_layer: the row split, blocks, packing and buffer slots (no tiles yet); the
+// fixed tiling rule (k tiles as large as the input and weight slots allow, pixel tiles as large
+// as the output slot allows, loops N, K, M); tiles for given k channels and pixel tile.
+LayerPlan plan_rows(const QuantLayer& layer, const RunConfig& cfg, const std::string& where,
+                    const RowOptions& opt);
+void tile_fixed(LayerPlan& p, const QuantLayer& layer, const RunConfig& cfg,
+                const std::string& where);
+void make_tiles(LayerPlan& p, const QuantLayer& layer, int k_channels, int64_t tile_rows,
+                int64_t tile_cols);
 
 // Cycles of one core job (a row block over tn columns and tk reduction steps): the cores' timing
 // and the per-cycle oracles in the tests agree on these.

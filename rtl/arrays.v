@@ -95,12 +95,14 @@ module lut_array #(
   endgenerate
 endmodule
 
+// The bit-serial LUT core: every k step takes `digits` cycles (the block's digit count); in each
+// the sequencer names (k, sub) and the weight buffer answers with row r's digit `sub` of weight
+// (r, k), a zero digit where the weight has fewer.
 module bitserial_array #(
     parameter R = 3,
     parameter C = 4,
     parameter A = 8,
     parameter M1 = 2,
-    parameter M2 = 1,
     parameter ACC = 32,
     parameter SAT = 0
 ) (
@@ -108,29 +110,49 @@ module bitserial_array #(
     input start,
     input [15:0] tk,
     input [15:0] passes,
+    input [15:0] digits,
     output step_valid,
     output [15:0] step_k,
     output [15:0] step_pass,
-    input [R*(1+M1+M2)-1:0] codes,
+    output [15:0] step_sub,
+    input [R*(1+M1)-1:0] ds,        // row r's digit word {s, e} of (k, sub)
     input [C*A-1:0] xs,
     input shift,
     output [R*C*ACC-1:0] outs,
     output out_valid
 );
-  localparam B = 1 + M1 + M2;
-  wire first, last, sub;
-  msq_lut_seq #(.SUB(2)) seq (
-      .clk(clk), .start(start), .tk(tk), .passes(passes), .issue(step_valid), .k(step_k),
-      .pass(step_pass), .sub(sub), .first(first), .last(last));
+  localparam DB = 1 + M1;
+  reg busy = 1'b0;
+  reg [15:0] kr = 16'd0, pr = 16'd0, jr = 16'd0;
+  wire issue = start | busy;
+  wire [15:0] k = start ? 16'd0 : kr;
+  wire [15:0] pass = start ? 16'd0 : pr;
+  wire [15:0] j = start ? 16'd0 : jr;
+  wire dlast = j == digits - 16'd1;
+  wire last_k = k == tk - 16'd1;
+  always @(posedge clk)
+    if (issue) begin
+      jr <= dlast ? 16'd0 : j + 16'd1;
+      if (dlast) begin
+        kr <= last_k ? 16'd0 : k + 16'd1;
+        pr <= last_k ? pass + 16'd1 : pass;
+        busy <= !(last_k && pass == passes - 16'd1);
+      end else begin
+        kr <= k;  // `start` names step 0 of pass 0 without the registers holding it
+        pr <= pass;
+        busy <= 1'b1;
+      end
+    end
+  assign step_valid = issue;
+  assign step_k = k;
+  assign step_pass = pass;
+  assign step_sub = j;
+
   wire [R*C-1:0] valids;
   assign out_valid = valids[0];
   genvar r, c;
   generate
     for (r = 0; r < R; r = r + 1) begin : row
-      // The row's digit: {s, e1} in the first cycle of a weight, {s, e2} in the second.
-      wire [B-1:0] code = codes[r*B +: B];
-      wire [M1-1:0] e2 = {{(M1 - M2) {1'b0}}, code[M2-1:0]};
-      wire [M1:0] digit = {code[B-1], sub ? e2 : code[M1+M2-1:M2]};
       for (c = 0; c < C; c = c + 1) begin : col
         wire [ACC-1:0] below;
         if (r + 1 < R) begin : chain
@@ -139,9 +161,10 @@ module bitserial_array #(
           assign below = {ACC{1'b0}};
         end
         sp2_pe_bitserial #(.A(A), .M1(M1), .ACC(ACC), .SAT(SAT)) pe (
-            .clk(clk), .in_valid(step_valid), .in_first(first), .in_last(last),
-            .x(xs[c*A +: A]), .digit(digit), .shift(shift), .chain_in(below),
-            .out(outs[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+            .clk(clk), .in_valid(issue), .in_dfirst(j == 16'd0), .in_dlast(dlast),
+            .in_first(k == 16'd0), .in_last(last_k), .x(xs[c*A +: A]), .digit(ds[r*DB +: DB]),
+            .shift(shift), .chain_in(below), .out(outs[(r * C + c) * ACC +: ACC]),
+            .out_valid(valids[r*C+c]));
       end
     end
   endgenerate
@@ -218,6 +241,86 @@ module dsp_array #(
             .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
             .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
             .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
+            .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
+            .out_valid(valids[r*C+c]));
+      end
+    end
+  endgenerate
+endmodule
+
+// The activation-packed DSP core: R slices per column, slice row r holding row r's weight, each
+// slice column two columns of the output (x_hi: column 2c, x_lo: column 2c + 1), so a pass covers
+// 2C output columns. Chains and drains as dsp_array.
+module dsp_actpacked_array #(
+    parameter R = 3,
+    parameter C = 4,
+    parameter A = 8,
+    parameter WB = 4,
+    parameter AW = 25,
+    parameter D = 14,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input start,
+    input [15:0] tk,
+    input [15:0] passes,
+    input [15:0] chain,
+    output step_valid,
+    output [15:0] step_k,
+    output [15:0] step_pass,
+    input [R*WB-1:0] ws,     // row r's weight of step k
+    input [2*C*A-1:0] xs,    // output column j's activation of step k, j in [0, 2C)
+    input shift,
+    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c
+    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c + 1
+    output out_valid
+);
+  reg busy = 1'b0, bub = 1'b0;
+  reg [15:0] kr = 16'd0, pr = 16'd0, jr = 16'd0;
+  wire issue = start | busy;
+  wire [15:0] k = start ? 16'd0 : kr;
+  wire [15:0] pass = start ? 16'd0 : pr;
+  wire [15:0] j = start ? 16'd0 : jr;
+  wire idle = !start & bub;
+  wire last_k = k == tk - 16'd1;
+  wire chain_end = j == chain - 16'd1 || last_k;
+  always @(posedge clk)
+    if (issue) begin
+      if (idle) begin
+        bub <= 1'b0;
+        busy <= pr != passes;
+      end else begin
+        bub <= chain_end;
+        jr <= chain_end ? 16'd0 : j + 16'd1;
+        kr <= last_k ? 16'd0 : k + 16'd1;
+        pr <= last_k ? pass + 16'd1 : pass;
+        busy <= 1'b1;
+      end
+    end
+  assign step_valid = issue & !idle;
+  assign step_k = k;
+  assign step_pass = pass;
+
+  wire [R*C-1:0] valids;
+  assign out_valid = valids[0];
+  genvar r, c;
+  generate
+    for (r = 0; r < R; r = r + 1) begin : row
+      for (c = 0; c < C; c = c + 1) begin : col
+        wire [ACC-1:0] below_hi, below_lo;
+        if (r + 1 < R) begin : chain_r
+          assign below_hi = outs_hi[((r + 1) * C + c) * ACC +: ACC];
+          assign below_lo = outs_lo[((r + 1) * C + c) * ACC +: ACC];
+        end else begin : last_row
+          assign below_hi = {ACC{1'b0}};
+          assign below_lo = {ACC{1'b0}};
+        end
+        dsp_pe_actpacked #(.A(A), .WB(WB), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+            .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
+            .in_first(k == 16'd0), .in_last(last_k), .w(ws[r*WB +: WB]),
+            .x_hi(xs[(2 * c) * A +: A]), .x_lo(xs[(2 * c + 1) * A +: A]), .shift(shift),
+            .chain_hi(below_hi), .chain_lo(below_lo),
             .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
             .out_valid(valids[r*C+c]));
       end

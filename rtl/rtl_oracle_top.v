@@ -40,10 +40,12 @@ module rtl_oracle_top #(
     input bs_start,
     input [15:0] bs_tk,
     input [15:0] bs_passes,
+    input [15:0] bs_digits,
     output bs_step_valid,
     output [15:0] bs_step_k,
     output [15:0] bs_step_pass,
-    input [R*(1+M1+M2)-1:0] bs_codes,
+    output [15:0] bs_step_sub,
+    input [R*(1+M1)-1:0] bs_ds,
     input [C*A-1:0] bs_xs,
     output [R*C*LACC-1:0] bs_outs,
     output bs_out_valid,
@@ -59,7 +61,20 @@ module rtl_oracle_top #(
     input [C*A-1:0] dp_xs,
     output [R*C*DACC-1:0] dp_outs_hi,
     output [R*C*DACC-1:0] dp_outs_lo,
-    output dp_out_valid
+    output dp_out_valid,
+    // activation-packed DSP
+    input ap_start,
+    input [15:0] ap_tk,
+    input [15:0] ap_passes,
+    input [15:0] ap_chain,
+    output ap_step_valid,
+    output [15:0] ap_step_k,
+    output [15:0] ap_step_pass,
+    input [R*(1+M1+M2)-1:0] ap_ws,
+    input [2*C*A-1:0] ap_xs,
+    output [R*C*DACC-1:0] ap_outs_hi,
+    output [R*C*DACC-1:0] ap_outs_lo,
+    output ap_out_valid
 );
   lut_array #(.R(R), .C(C), .A(A), .M1(M1), .M2(M2), .ACC(LACC), .SAT(0)) lw (
       .clk(clk), .start(lw_start), .tk(lw_tk), .passes(lw_passes), .step_valid(lw_step_valid),
@@ -69,13 +84,19 @@ module rtl_oracle_top #(
       .clk(clk), .start(ls_start), .tk(ls_tk), .passes(ls_passes), .step_valid(ls_step_valid),
       .step_k(ls_step_k), .step_pass(ls_step_pass), .codes(ls_codes), .xs(ls_xs), .shift(1'b0),
       .outs(ls_outs), .out_valid(ls_out_valid));
-  bitserial_array #(.R(R), .C(C), .A(A), .M1(M1), .M2(M2), .ACC(LACC), .SAT(1)) bs (
-      .clk(clk), .start(bs_start), .tk(bs_tk), .passes(bs_passes), .step_valid(bs_step_valid),
-      .step_k(bs_step_k), .step_pass(bs_step_pass), .codes(bs_codes), .xs(bs_xs), .shift(1'b0),
-      .outs(bs_outs), .out_valid(bs_out_valid));
+  bitserial_array #(.R(R), .C(C), .A(A), .M1(M1), .ACC(LACC), .SAT(1)) bs (
+      .clk(clk), .start(bs_start), .tk(bs_tk), .passes(bs_passes), .digits(bs_digits),
+      .step_valid(bs_step_valid), .step_k(bs_step_k), .step_pass(bs_step_pass),
+      .step_sub(bs_step_sub), .ds(bs_ds), .xs(bs_xs), .shift(1'b0), .outs(bs_outs),
+      .out_valid(bs_out_valid));
   dsp_array #(.R(R), .C(C), .A(A), .AW(AW), .D(D), .ACC(DACC), .SAT(0)) dp (
       .clk(clk), .start(dp_start), .tk(dp_tk), .passes(dp_passes), .chain(dp_chain),
       .step_valid(dp_step_valid), .step_k(dp_step_k), .step_pass(dp_step_pass), .as(dp_as),
       .xs(dp_xs), .shift(1'b0), .outs_hi(dp_outs_hi), .outs_lo(dp_outs_lo),
       .out_valid(dp_out_valid));
+  dsp_actpacked_array #(.R(R), .C(C), .A(A), .WB(1 + M1 + M2), .AW(AW), .D(D), .ACC(DACC), .SAT(0)) ap (
+      .clk(clk), .start(ap_start), .tk(ap_tk), .passes(ap_passes), .chain(ap_chain),
+      .step_valid(ap_step_valid), .step_k(ap_step_k), .step_pass(ap_step_pass), .ws(ap_ws),
+      .xs(ap_xs), .shift(1'b0), .outs_hi(ap_outs_hi), .outs_lo(ap_outs_lo),
+      .out_valid(ap_out_valid));
 endmodule

@@ -264,15 +264,21 @@ std::vector<Command> commands() {
          return cmd_sweep(o);
        }});
   c.push_back(
-      {"optimize", "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--out FILE]",
+      {"optimize",
+       "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--out FILE] [--objective O]",
        "Searches LUT and DSP array sizes and the SP2 fraction that fit CONFIG's device and\n"
-       "minimize the network's latency, and reports the best design points.",
-       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.csv",
+       "minimize the network's latency (or, with --objective, its energy per frame or energy x\n"
+       "latency), and reports the best design points.",
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.csv\n"
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("jobs", po::value<int>()->value_name("N"),
                          "worker processes at once (default 0: one per core)")(
-             "out", po::value<std::string>()->value_name("FILE"), "CSV of the evaluated points");
+             "out", po::value<std::string>()->value_name("FILE"), "CSV of the evaluated points")(
+             "objective", po::value<std::string>()->value_name("O"),
+             "latency (default: most frames/s), energy (least J/frame, docs/energy.md) or edp "
+             "(least J/frame x latency)");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -281,6 +287,10 @@ std::vector<Command> commands() {
          o.sets = sets_of(vm);
          o.jobs = jobs_of("optimize", vm);
          o.out = get<std::string>(vm, "out");
+         if (vm.count("objective")) o.objective = get<std::string>(vm, "objective");
+         if (o.objective != "latency" && o.objective != "energy" && o.objective != "edp")
+           throw UsageError("optimize",
+                            "--objective expects latency, energy or edp, got " + o.objective);
          return cmd_optimize(o);
        }});
   c.push_back(

@@ -1,6 +1,9 @@
 // msqsim optimize: the LUT and DSP array sizes and the SP2 fraction that give the most frames/s
-// on the configured device. The resource model prunes before anything is simulated: arrays that
-// do not fit, and arrays with both cores no larger than another fitting design's, never run.
+// (or, with --objective, the least energy per frame or energy x latency) on the configured device.
+// The resource model prunes before anything is simulated: arrays that do not fit, and arrays with
+// both cores no larger than another fitting design's, never run. The pruning is the same for
+// every objective, so for energy and edp the search covers only the largest arrays that fit
+// (docs/energy.md says so).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,9 +121,18 @@ int cmd_optimize(const OptimizeOptions& o) {
                                          "accelerator.dsp_core.rows", "accelerator.dsp_core.cols",
                                          "workload.sp2_fraction"};
   std::vector<std::vector<std::string>> rows;
-  std::map<std::pair<Arrays, std::string>, double> fps;  // (arrays, fraction) -> frames/s
+  // (arrays, fraction) -> the objective's score, higher is better: frames/s, 1 / (J/frame) or
+  // 1 / (J/frame x s/frame); -1 until the point ran.
+  std::map<std::pair<Arrays, std::string>, double> fps;
+  std::map<std::pair<Arrays, std::string>, std::pair<double, double>> seen;  // frames/s, J/frame
   std::vector<std::pair<Arrays, std::string>> by_id;
   const int fps_col = column(sweep_header(keys), "frames_per_s");
+  const int energy_col = column(sweep_header(keys), "energy_j_per_frame");
+  const auto score = [&](double f, double j) {
+    if (o.objective == "energy") return j > 0 ? 1.0 / j : -1.0;
+    if (o.objective == "edp") return j > 0 && f > 0 ? f / j : -1.0;
+    return f;
+  };
 
   EvalOptions eo;
   eo.base = o.config;
@@ -147,7 +159,13 @@ int cmd_optimize(const OptimizeOptions& o) {
     }
     simulated += pts.size();
     seconds += evaluate_points(keys, pts, eo, [&](const PointResult& r) {
-      if (r.status == "ok") fps[by_id[r.id]] = std::stod(r.cells[size_t(fps_col)]);
+      if (r.status == "ok") {
+        const double f = std::stod(r.cells[size_t(fps_col)]);
+        const std::string& e = r.cells[size_t(energy_col)];
+        const double j = e.empty() ? 0.0 : std::stod(e);
+        seen[by_id[r.id]] = {f, j};
+        fps[by_id[r.id]] = score(f, j);
+      }
       rows.push_back(r.cells);
     });
   };
@@ -191,17 +209,22 @@ int cmd_optimize(const OptimizeOptions& o) {
   const ResourceEstimate be = estimate_resources(bc, costs);
   const bool packed = dsp_core_packed(bc);
   const int64_t p_lut = int64_t(a.lr) * a.lc, p_dsp = int64_t(a.dr) * a.dc * (packed ? 2 : 1);
+  const auto [best_fps, best_j] = seen[best->first];
   std::cout << fmt::format(
-      "Best design on {}: LUT core {}x{}, DSP core {}x{}{}, SP2 fraction {}\n"
-      "  {:.1f} frames/s ({} points simulated in {:.1f} s, {:.1f} points/s)\n"
+      "Best design on {}: LUT core {}x{}, DSP core {}x{}{}, SP2 fraction {} ({})\n"
+      "  {:.1f} frames/s, {:.3f} mJ/frame ({} points simulated in {:.1f} s, {:.1f} points/s)\n"
       "  products per cycle: LUT core {}, DSP core {}; r* = P_lut/(P_lut+P_dsp) = {:.3f}\n"
       "  resources: {}; {}; {}; {}\n"
       "  binding: {}\n",
       base.device.name, a.lr, a.lc, a.dr, a.dc, packed ? " (2 products per slice)" : "",
-      best->first.second, best->second, simulated, seconds,
-      seconds > 0 ? double(simulated) / seconds : 0.0, p_lut, p_dsp,
-      double(p_lut) / double(p_lut + p_dsp), usage_line(be, "lut"), usage_line(be, "ff"),
-      usage_line(be, "dsp"), usage_line(be, "bram36"), usage_line(be, be.binding()));
+      best->first.second,
+      o.objective == "latency"  ? "most frames/s"
+      : o.objective == "energy" ? "least energy per frame"
+                                : "least energy x latency",
+      best_fps, best_j * 1e3, simulated, seconds, seconds > 0 ? double(simulated) / seconds : 0.0,
+      p_lut, p_dsp, double(p_lut) / double(p_lut + p_dsp), usage_line(be, "lut"),
+      usage_line(be, "ff"), usage_line(be, "dsp"), usage_line(be, "bram36"),
+      usage_line(be, be.binding()));
   std::cout << "  the next larger arrays:\n";
   const Arrays bigger[] = {{a.lr * 2, a.lc, a.dr, a.dc},
                            {a.lr, a.lc * 2, a.dr, a.dc},
@@ -217,8 +240,8 @@ int cmd_optimize(const OptimizeOptions& o) {
       why = "does not fit: " + e.overfull_message();
     } else {
       double f = -1;
-      for (const auto& [key, v] : fps)
-        if (!(key.first < b) && !(b < key.first)) f = std::max(f, v);
+      for (const auto& [key, v] : seen)
+        if (!(key.first < b) && !(b < key.first)) f = std::max(f, v.first);
       why = f > 0
                 ? fmt::format("fits ({}), but reaches only {:.1f} frames/s",
                               usage_line(e, e.binding()), f)

@@ -10,6 +10,7 @@
 #include "sim/atomic_file.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
+#include "sim/energy_report.h"
 #include "sim/report.h"
 #include "sim/session.h"
 
@@ -20,7 +21,7 @@ void check_design(const DesignOptions& o, Design& d, FaultInjection& fault) {
   if (const std::string w = config_warnings(cfg); !w.empty()) std::cerr << "msqsim: " << w << "\n";
   cfg.verify = cfg.verify && o.verify;
   try {
-    d = prepare_design(cfg, cfg.verify, load_resource_costs(default_resource_costs_path()));
+    d = prepare_design(cfg, cfg.verify, shipped_resource_costs());
   } catch (const InputError& e) {
     // A design that cannot run a layer: say which config asked for it.
     throw within_file(o.config, e);

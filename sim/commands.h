@@ -56,6 +56,9 @@ struct OptimizeOptions {
   std::vector<std::string> sets;
   int jobs = 0;
   std::string out;
+  // What "best" means: latency (most frames/s), energy (least J/frame) or edp (least energy x
+  // latency per frame).
+  std::string objective = "latency";
 };
 int cmd_optimize(const OptimizeOptions& o);
 

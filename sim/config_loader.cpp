@@ -330,6 +330,10 @@ const std::vector<Field<DeviceConfig>>& device_table() {
                           "it; memory.clip_axi_clock clips the fabric clock to it); 0 = not "
                           "checked."));
     v.back().optional = true;
+    v.push_back(f_real<D>("static_power_w", MSQ_REF(static_power_w), 0, 1000,
+                          "Static power of the device in W, for the energy model "
+                          "(docs/energy.md); 0 = not known (no static energy)."));
+    v.back().optional = true;
     return v;
   }();
   return t;
@@ -382,6 +386,27 @@ const std::vector<Field<DramConfig>>& dram_table() {
         "Read command to write command, in tCK (JEDEC: RL + BL/2 + 2 - WL); 0 = not modelled.");
     opt("tWR", MSQ_REF(tWR), 0, 1000,
         "End of write data to precharge (write recovery), in tCK; 0 = not modelled.");
+    // Data-sheet currents of one chip for the energy model (docs/energy.md); optional, 0 = no
+    // DRAM energy.
+    v.push_back(f_int_of<D>("device_width_bits", MSQ_REF(device_width_bits), {4, 8, 16, 32},
+                            "DQ bits of one chip; the bus has data_width_bits / this chips. "
+                            "Default 16."));
+    v.back().optional = true;
+    const auto cur = [&](const char* key, auto ref, double hi, const char* doc) {
+      v.push_back(f_real<D>(key, ref, 0, hi, doc));
+      v.back().optional = true;
+    };
+    cur("VDD", MSQ_REF(VDD), 5, "Core supply of one chip in V (energy model); 0 = not given.");
+    cur("IDD0", MSQ_REF(IDD0), 10'000, "One-bank activate-precharge current, mA.");
+    cur("IDD2N", MSQ_REF(IDD2N), 10'000, "Precharge standby current, mA.");
+    cur("IDD3N", MSQ_REF(IDD3N), 10'000, "Active standby current, mA.");
+    cur("IDD4R", MSQ_REF(IDD4R), 10'000, "Burst read current, mA.");
+    cur("IDD4W", MSQ_REF(IDD4W), 10'000, "Burst write current, mA.");
+    cur("IDD5B", MSQ_REF(IDD5B), 10'000, "Burst refresh current, mA.");
+    cur("VPP", MSQ_REF(VPP), 5, "DDR4 word-line supply in V; 0 = none.");
+    cur("IPP0", MSQ_REF(IPP0), 10'000, "DDR4 activate-precharge VPP current, mA.");
+    cur("IPP3N", MSQ_REF(IPP3N), 10'000, "DDR4 standby VPP current, mA.");
+    cur("IPP5B", MSQ_REF(IPP5B), 10'000, "DDR4 burst refresh VPP current, mA.");
     return v;
   }();
   return t;
@@ -546,6 +571,12 @@ const std::vector<Field<RunConfig>>& run_table() {
                          100'000, "BRAM36 blocks of the output buffer."));
     v.push_back(f_bool<C>(bf + "double_buffer", MSQ_REF(accelerator.buffers.double_buffer),
                           "Split each buffer in two halves so that DMA overlaps compute."));
+    v.push_back(
+        f_bool<C>(bf + "search", MSQ_REF(accelerator.buffers.search),
+                  "Choose how weight_bram36 + input_bram36 + output_bram36 BRAM36 are split "
+                  "among the three buffers: the split (in steps of a sixteenth of the sum) "
+                  "with the least estimated cycles over the network's layers "
+                  "(docs/mapping.md); the resolved config shows the split used."));
     const std::string sc = "accelerator.scheduler.";
     v.push_back(f_bool<C>(sc + "spill", MSQ_REF(accelerator.scheduler.spill),
                           "SP2 rows may run on the DSP core when the LUT core is the bottleneck."));
@@ -553,6 +584,23 @@ const std::vector<Field<RunConfig>>& run_table() {
                          "Output columns per tile; 0 = the largest that fits the buffers."));
     v.push_back(f_int<C>(sc + "tile_k", MSQ_REF(accelerator.scheduler.tile_k), 0, 1 << 30,
                          "Reduction depth per tile; 0 = the largest that fits the buffers."));
+    v.push_back(f_choice<C>(
+        sc + "mapping", MSQ_REF(accelerator.scheduler.mapping),
+        std::vector<std::pair<std::string, MappingMode>>{{"fixed", MappingMode::Fixed},
+                                                         {"search", MappingMode::Search}},
+        "How each layer is tiled (docs/mapping.md): `fixed`, the largest k tile and pixel tile "
+        "that fit, loops pixel tile > k tile > all rows; `search`, the pixel, k and "
+        "output-channel tiles, loop order and buffer reuse with the fewest estimated cycles "
+        "(never more than the fixed rule's estimate), grouped convolutions with several groups "
+        "per row block. tile_n and tile_k still cap the tiles."));
+    v.push_back(f_choice<C>(
+        sc + "balance", MSQ_REF(accelerator.scheduler.balance),
+        std::vector<std::pair<std::string, BalanceMode>>{{"fixed", BalanceMode::Fixed},
+                                                         {"per_layer", BalanceMode::PerLayer}},
+        "How rows are split between the engines: `fixed`, by each row's scheme (and spill's "
+        "rule); `per_layer`, the number of SP2 rows moved to the fixed-point engine chosen per "
+        "layer by the estimated cycles of the whole layer, memory included (fixed-point rows "
+        "never move to the SP2 engine)."));
 
     Field<C> model(
         "memory.model", "choice", join(dram_model_names(), " \\| "),
@@ -643,6 +691,28 @@ const std::vector<Field<RunConfig>>& run_table() {
                           "The final layer (the classifier) emits raw accumulators."));
     v.push_back(f_strlist<C>("workload.layers", MSQ_REF(workload.layers),
                              "Run only these layers, by name; empty = all."));
+    // energy: the cost file, then any of its coefficients overridden (docs/energy.md).
+    Field<C> costs("energy.costs", "string", "",
+                   "An energy cost file name (configs/energy/NAME.yaml) or a path to one; "
+                   "empty = by the device's DSP family (xc7 for DSP48E1, xcup for DSP48E2). The "
+                   "energy.SECTION.KEY keys below override its coefficients.");
+    costs.special = true;
+    costs.default_text = "\"\" (by device)";
+    costs.dump = [](const C& c) { return json(c.energy.costs); };
+    v.push_back(costs);
+    for (const EnergyKey& k : energy_keys()) {
+      Field<C> f("energy." + k.path(), "number", fmt::format("{} .. {}", k.lo, k.hi),
+                 std::string(k.doc) + " In " + k.unit + ".");
+      f.default_text = "from the cost file";
+      f.load = [k](C& c, const TNode& t, const std::string& key) {
+        c.energy.k.*(k.member) = get_real(t, key, k.lo, k.hi);
+        c.energy.k.source[k.path()] =
+            t.src.line > 0 ? fmt::format("{}:{} ({})", t.src.label, t.src.line, key) : t.src.label;
+      };
+      f.dump = [k](const C& c) { return json(c.energy.k.*(k.member)); };
+      v.push_back(f);
+    }
+
     v.push_back(f_bool<C>("verify", MSQ_REF(verify),
                           "Check every output of the cycle model against the functional model."));
     return v;
@@ -848,6 +918,18 @@ void load_preset(const TNode* t, RunConfig& c, const std::string& base_dir) {
       read_preset_file(find_named_file(at, "memory.preset", name, base_dir, "memory", "preset"));
 }
 
+// The energy cost file: named by energy.costs, else by the device's DSP family.
+void load_energy(const TNode* t, RunConfig& c, const std::string& base_dir) {
+  TNode none;
+  none.src = {"(default)", 0};
+  const TNode& at = t ? *t : none;
+  std::string name = t ? get_str(*t, "energy.costs") : "";
+  if (name.empty()) name = c.device.dsp_kind == DspKind::DSP48E1 ? "xc7" : "xcup";
+  const std::string path = find_named_file(at, "energy.costs", name, base_dir, "energy", "cost");
+  c.energy.costs = looks_like_path(name) ? fs::absolute(path).lexically_normal().string() : name;
+  c.energy.k = load_energy_costs(path);
+}
+
 const TNode* find_path(const TNode& root, const std::string& path) {
   const TNode* cur = &root;
   for (const auto& part : split(path, '.')) {
@@ -889,7 +971,8 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
-  if ((key == "device" || key == "memory.preset" || key == "workload.network") &&
+  if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
+       key == "energy.costs") &&
       value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
@@ -1280,7 +1363,8 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   c.file = label;
   load_device(root.find("device"), c, base_dir);
   load_preset(find_path(root, "memory.preset"), c, base_dir);
-  walk(run_table(), root, "", c, {"device", "memory.preset"}, nullptr);
+  load_energy(find_path(root, "energy.costs"), c, base_dir);
+  walk(run_table(), root, "", c, {"device", "memory.preset", "energy.costs"}, nullptr);
   check_memory(root, c, label);
 
   // One spelling of the engines' keys per config, so that no value silently overrides another.

@@ -8,6 +8,7 @@
 #include "models/kernels/isa.h"
 #include "sim/config_loader.h"
 #include "sim/csv.h"
+#include "sim/energy_report.h"
 
 namespace msq {
 
@@ -21,6 +22,35 @@ double gops_of(int64_t macs, int64_t cycles, double mhz) {
 double gbps_of(int64_t bytes, int64_t cycles, double mhz) {
   return cycles > 0 ? double(bytes) * mhz * 1e6 / double(cycles) / 1e9 : 0.0;
 }
+json mapping_json(const LayerResult& l) {
+  const LoopMapping& m = l.mapping;
+  const auto est = [](int64_t v) { return v > 0 ? json(v) : json(nullptr); };
+  return {{"searched", m.searched},
+          {"order", m.order},
+          {"tile_m", l.tile_m},
+          {"tile_k", l.tile_k},
+          {"tile_n", l.tn},
+          {"m_tiles", l.m_tiles},
+          {"k_tiles", l.k_tiles},
+          {"n_tiles", l.tiles},
+          {"k_channels", l.k_channels},
+          {"tile_rows", l.tile_rows},
+          {"tile_cols", l.tile_cols},
+          {"keep_inputs_level", m.keep_in},
+          {"keep_weights_level", m.keep_w},
+          {"groups_per_block", l.group_pack},
+          {"weight_reloads",
+           l.weight_bytes > 0 ? json(double(l.dram_by[0]) / double(l.weight_bytes)) : json(0)},
+          {"weight_dram_bytes", l.dram_by[0]},
+          {"input_dram_bytes", l.dram_by[1]},
+          {"output_dram_bytes", l.dram_by[2]},
+          {"estimated_cycles", est(m.est_cycles)},
+          {"estimated_dram_bytes", est(m.est_dram_bytes)},
+          {"fixed_estimated_cycles", est(m.fixed_est_cycles)},
+          {"fixed_estimated_dram_bytes", est(m.fixed_est_dram_bytes)},
+          {"candidates", m.candidates}};
+}
+
 json core_json(const CoreResult& c) {
   return {{"busy_cycles", c.busy},
           {"jobs", c.jobs},
@@ -49,6 +79,16 @@ bool bound_from_weights(const std::vector<OverflowRisk>& risk) {
 
 int acc_bits_of(const Workload& wl) {
   return wl.layers.empty() ? 0 : wl.layers[0].acc_bits;
+}
+
+// A layer's energy in J for the CSV: the total ("") or one block's.
+std::string energy_cell(const EnergyResult& e, size_t layer, const std::string& block) {
+  if (layer >= e.layers.size()) return "";
+  const LayerEnergy& l = e.layers[layer];
+  double v = block.empty() ? l.total_j : 0.0;
+  for (const auto& [name, j] : l.blocks.by_block)
+    if (name == block) v = j;
+  return fmt::format("{:.6g}", v);
 }
 
 }  // namespace
@@ -112,12 +152,14 @@ json totals_json(const Session& s) {
           {"dram_gbps", gbps_of(t.dram_bytes, t.cycles, mhz)},
           {"dram_peak_gbps", s.sim.dram_peak_bytes_per_s / 1e9},
           {"dram_row_hit_rate", s.sim.dram.hit_rate()},
-          {"overflow_risk_rows", total_risk_rows(s.risk)}};
+          {"overflow_risk_rows", total_risk_rows(s.risk)},
+          {"energy", energy_json(session_energy(s), s.cfg)}};
 }
 
 json report_json(const Session& s, const json& resources) {
   const double mhz = s.cfg.clock_mhz;
   const int64_t* peak = s.sim.peak_macs_per_cycle;
+  const EnergyResult energy = session_energy(s);
   json layers = json::array();
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
@@ -155,6 +197,10 @@ json report_json(const Session& s, const json& resources) {
         {"dsp_core", core_json(l.core[1])},
         {"memory_cycles", l.memory_cycles},
         {"dram_bytes", l.dram_bytes},
+        {"dram_bytes_by_stream",
+         {{"weights", l.stream_bytes[0]},
+          {"inputs", l.stream_bytes[1]},
+          {"outputs", l.stream_bytes[2]}}},
         {"dram_gbps", gbps_of(l.dram_bytes, l.cycles, mhz)},
         {"overflows", l.overflows},
         {"overflow_risk_rows", s.risk[i].rows},
@@ -174,10 +220,20 @@ json report_json(const Session& s, const json& resources) {
           {"k_tiles", l.k_tiles},
           {"tile_n", l.tn},
           {"weights_resident", l.weights_resident}}},
+        {"mapping", mapping_json(l)},
+        {"balance",
+         {{"mode",
+           s.cfg.accelerator.scheduler.balance == BalanceMode::PerLayer ? "per_layer" : "fixed"},
+          {"sp2_rows_on_lut_core", l.lut_rows},
+          {"sp2_rows_on_dsp_core", l.spilled_rows},
+          {"fixed_rows_on_dsp_core", l.dsp_rows - l.spilled_rows},
+          {"lut_core_estimated_cycles", l.est_compute[0]},
+          {"dsp_core_estimated_cycles", l.est_compute[1]}}},
         {"quantization_error",
          {{"sp2", q.rel_err_sp2 < 0 ? json(nullptr) : json(q.rel_err_sp2)},
           {"fixed", q.rel_err_fixed < 0 ? json(nullptr) : json(q.rel_err_fixed)}}},
     });
+    if (i < energy.layers.size()) layers.back().update(layer_energy_json(energy.layers[i]));
   }
   json j;
   j["total"] = totals_json(s);
@@ -247,7 +303,30 @@ std::string report_csv(const Session& s) {
                             "overflow_risk_rows",
                             "acc_bits_needed",
                             "verify_checked",
-                            "verify_mismatches"});
+                            "verify_mismatches",
+                            "energy_j",
+                            "energy_lut_core_j",
+                            "energy_dsp_core_j",
+                            "energy_buffers_j",
+                            "energy_dma_j",
+                            "energy_dram_j",
+                            "energy_static_j",
+                            "mapping_order",
+                            "tile_m",
+                            "tile_k",
+                            "tile_n",
+                            "m_tiles",
+                            "k_tiles",
+                            "n_tiles",
+                            "groups_per_block",
+                            "weight_reloads",
+                            "weight_dram_bytes",
+                            "input_dram_bytes",
+                            "output_dram_bytes",
+                            "lut_core_rows",
+                            "dsp_core_rows",
+                            "spilled_sp2_rows"});
+  const EnergyResult energy = session_energy(s);
   const auto num = [](auto v) { return fmt::format("{}", v); };
   for (size_t i = 0; i < s.sim.layers.size(); ++i) {
     const LayerResult& l = s.sim.layers[i];
@@ -266,8 +345,17 @@ std::string report_csv(const Session& s) {
          num(l.dram_bytes), fmt::format("{:.3f}", gbps_of(l.dram_bytes, l.cycles, mhz)),
          // Without values nothing is counted: an empty cell, not a misleading 0.
          s.verified ? num(l.overflows) : "", num(s.risk[i].rows), num(s.risk[i].bits_needed),
-         s.verified ? num(s.verify[i].checked) : "",
-         s.verified ? num(s.verify[i].mismatches) : ""});
+         s.verified ? num(s.verify[i].checked) : "", s.verified ? num(s.verify[i].mismatches) : "",
+         energy_cell(energy, i, ""), energy_cell(energy, i, "lut_core"),
+         energy_cell(energy, i, "dsp_core"), energy_cell(energy, i, "buffers"),
+         energy_cell(energy, i, "dma"), energy_cell(energy, i, "dram"),
+         energy_cell(energy, i, "static"),
+         l.mapping.order, num(l.tile_m), num(l.tile_k), num(l.tn), num(l.m_tiles), num(l.k_tiles),
+         num(l.tiles), num(l.group_pack),
+         fmt::format("{:.3f}",
+                     l.weight_bytes > 0 ? double(l.dram_by[0]) / double(l.weight_bytes) : 0.0),
+         num(l.dram_by[0]), num(l.dram_by[1]), num(l.dram_by[2]), num(l.lut_rows), num(l.dsp_rows),
+         num(l.spilled_rows)});
   }
   return o;
 }
@@ -402,6 +490,7 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       "{:.0f}% busy, {:.0f}% MAC utilization (peak {} MAC/cycle); both {:.0f}% MAC utilization\n",
       100.0 * t.lut_util, 100.0 * t.lut_mac_util, peak[0], 100.0 * t.dsp_util,
       100.0 * t.dsp_mac_util, peak[1], 100.0 * t.mac_util);
+  out << "energy: " << energy_summary(session_energy(s)) << "\n";
   if (!resources.is_null()) out << "resources: " << resources_summary(resources) << "\n";
   if (s.verified)
     out << fmt::format(

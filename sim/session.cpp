@@ -10,6 +10,7 @@
 #include "models/arith/acc_bound.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/plan/mapper.h"
 #include "models/workload_builder.h"
 #include "sim/config_loader.h"
 
@@ -74,13 +75,24 @@ std::vector<LayerShape> session_shapes(const RunConfig& cfg) {
 Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs) {
   Design d = build_design(cfg, values);
   const auto t0 = std::chrono::steady_clock::now();
+  if (cfg.accelerator.buffers.search) {
+    // The split chosen replaces the config's, so that the plans, the simulation, the resources
+    // and the resolved config in the report all use it.
+    int64_t est = 0;
+    d.cfg.accelerator.buffers = search_buffer_split(d.wl.layers, cfg, &est);
+    const BufferConfig& b = d.cfg.accelerator.buffers;
+    fmt::print(stderr,
+               "msqsim: buffer split searched: weight_bram36 {}, input_bram36 {}, output_bram36 "
+               "{} (estimated {} cycles)\n",
+               b.weight_bram36, b.input_bram36, b.output_bram36, est);
+  }
   for (size_t l = 0; l < d.wl.layers.size(); ++l) {
     const QuantLayer& q = d.wl.layers[l];
     // Named as simulate() names it, so that `validate` and `run` refuse a layer in the same words.
-    d.plans.push_back(plan_layer(q, cfg, fmt::format("layer {} ({})", l, q.shape.name)));
+    d.plans.push_back(plan_layer(q, d.cfg, fmt::format("layer {} ({})", l, q.shape.name)));
   }
   d.seconds_check += since(t0);
-  d.resources = estimate_resources(cfg, costs);
+  d.resources = estimate_resources(d.cfg, costs);
   return d;
 }
 

@@ -100,6 +100,7 @@ const std::vector<std::string>& value_columns() {
       "binding", "fits",
       "cycles", "latency_ms", "gops", "frames_per_s",
       "lut_core_utilization", "dsp_core_utilization", "dram_bytes", "macs",
+      "energy_j_per_frame", "avg_power_w", "gops_per_w",
       "message"};
   // clang-format on
   return c;
@@ -158,8 +159,16 @@ std::vector<std::string> row_cells(const DesignPoint& p, const std::string& stat
     c.push_back(fmt::format("{:.4f}", t.at("dsp_core_utilization").get<double>()));
     c.push_back(std::to_string(t.at("dram_bytes").get<int64_t>()));
     c.push_back(std::to_string(t.at("macs").get<int64_t>()));
+    // Points of a results file written before the energy model have no energy.
+    if (const auto e = t.find("energy"); e != t.end()) {
+      c.push_back(fmt::format("{:.6g}", e->at("j_per_frame").get<double>()));
+      c.push_back(fmt::format("{:.4f}", e->at("avg_power_w").get<double>()));
+      c.push_back(fmt::format("{:.3f}", e->at("gops_per_w").get<double>()));
+    } else {
+      c.insert(c.end(), 3, "");
+    }
   } else {
-    c.insert(c.end(), 8, "");
+    c.insert(c.end(), 11, "");
   }
   c.push_back(one_line(message));
   return c;

@@ -176,6 +176,7 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "device.axi_hp_ports",
                                    "device.axi_hp_width_bits",
                                    "device.axi_hp_clock_mhz",
+                                   "device.static_power_w",
                                    "clock_mhz",
                                    "accelerator.lut_core.rows",
                                    "accelerator.lut_core.cols",
@@ -194,6 +195,9 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.buffers.output_bram36",
                                    "accelerator.buffers.double_buffer",
                                    "accelerator.scheduler.spill",
+                                   "accelerator.buffers.search",
+                                   "accelerator.scheduler.mapping",
+                                   "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",
                                    "accelerator.scheduler.tile_k",
                                    "memory.model",
@@ -222,6 +226,18 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "memory.dram.tWTR_L",
                                    "memory.dram.tRTW",
                                    "memory.dram.tWR",
+                                   "memory.dram.device_width_bits",
+                                   "memory.dram.VDD",
+                                   "memory.dram.IDD0",
+                                   "memory.dram.IDD2N",
+                                   "memory.dram.IDD3N",
+                                   "memory.dram.IDD4R",
+                                   "memory.dram.IDD4W",
+                                   "memory.dram.IDD5B",
+                                   "memory.dram.VPP",
+                                   "memory.dram.IPP0",
+                                   "memory.dram.IPP3N",
+                                   "memory.dram.IPP5B",
                                    "memory.axi_ports",
                                    "memory.axi_width_bits",
                                    "memory.axi_clock_mhz",
@@ -240,6 +256,14 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "workload.seed",
                                    "workload.last_layer_accumulators",
                                    "workload.layers",
+                                   "energy.costs",
+                                   "energy.lut_core.pj_per_lut",
+                                   "energy.dsp_core.pj_per_product_bit",
+                                   "energy.dsp_core.pj_per_accumulator_bit",
+                                   "energy.buffers.pj_per_read",
+                                   "energy.buffers.pj_per_write",
+                                   "energy.dma.pj_per_read_byte",
+                                   "energy.dma.pj_per_write_byte",
                                    "verify"};
   std::set<std::string> got;
   collect_leaves(msq::config_to_json(from_text("{}")), "", got);
@@ -312,7 +336,7 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "'accelerator.dsp_core.cols'?)"},
       {"lut_core: {rows: 3}\n",
        "t.yaml:1: lut_core: unknown key, expected one of device, "
-       "clock_mhz, accelerator, memory, workload, verify (did you mean "
+       "clock_mhz, accelerator, memory, workload, energy, verify (did you mean "
        "'accelerator.lut_core'?)"},
       {"accelerator: 3\n",
        "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, engines, "

@@ -313,7 +313,7 @@ TEST(ResourceModel, CostFileWrongTypeNamesFileLineAndKey) {
         << m;
   }
   {
-    const Edited f = edited_costs("  mux_levels_per_lut: 2", "  mux_levels_per_lut: 1.5");
+    const Edited f = edited_costs("  mux_levels_per_lut: 3", "  mux_levels_per_lut: 1.5");
     const std::string m = load_error(f.path);
     fs::remove(f.path);
     EXPECT_NE(m.find(f.path + ":" + std::to_string(f.line) +
@@ -333,7 +333,8 @@ TEST(ResourceModel, CostFileWrongTypeNamesFileLineAndKey) {
 
 // MSD (FCCM 2023) puts a 40x40 array of bit-serial LUT PEs (17 LUT + 23 FF each) on an XC7Z020.
 // The same array of this model's bit-parallel SP2 PEs is reported, not asserted: the two PEs do
-// different work per cycle (docs/resources.md discusses the gap).
+// different work per cycle (docs/resources.md discusses the gap). The core's line is its PEs and
+// its glue.
 TEST(ResourceModel, MsdSizedLutArrayOnXc7z020) {
   RunConfig c = xc7z020_config();
   c.accelerator.lut_core = {40, 40, 4};
@@ -343,8 +344,10 @@ TEST(ResourceModel, MsdSizedLutArrayOnXc7z020) {
   const ResourceEstimate e = msq::estimate_resources(c, k);
   const msq::PeCost pe = msq::sp2_pe_cost(c, k);
   const msq::PeCost dpe = msq::dsp_pe_cost(c, k);
-  // The line is the PE cost times the array, rounded up once.
-  EXPECT_EQ(line(e, "lut_core").lut, int64_t(std::ceil(pe.lut * 1600 - 1e-9)));
+  // The line is the PE cost times the array plus the glue, rounded up once.
+  const msq::PeCost glue = msq::engine_glue_cost(40, 40, 4, 8, 32, k);
+  EXPECT_GT(glue.lut, 0);
+  EXPECT_EQ(line(e, "lut_core").lut, int64_t(std::ceil(pe.lut * 1600 + glue.lut - 1e-9)));
   EXPECT_EQ(line(e, "dsp_core").dsp, 210);
   std::printf(
       "MSD-sized design on XC7Z020 (a=8, b=4, acc=32):\n"
@@ -366,4 +369,41 @@ TEST(ResourceModel, CostPathFollowsTheConfigDir) {
   EXPECT_EQ(p, "/elsewhere/resources/costs.yaml");
   EXPECT_EQ(msq::default_resource_costs_path(),
             std::string(MSQ_SOURCE_DIR) + "/configs/resources/costs.yaml");
+}
+
+// The synthesized sections are checked like every other: a negative glue cost names the file, the
+// line and the key.
+TEST(ResourceModel, GlueCostOutOfRangeNamesFileLineAndKey) {
+  const std::string text = read_text(msq::default_resource_costs_path());
+  const size_t at = text.find("  luts_per_row: ", text.find("\nglue:\n"));
+  ASSERT_NE(at, std::string::npos);
+  const std::string old = text.substr(at, text.find('\n', at) - at);
+  const Edited f = edited_costs(old, "  luts_per_row: -1");
+  const std::string m = load_error(f.path);
+  fs::remove(f.path);
+  EXPECT_NE(m.find(f.path + ":" + std::to_string(f.line) +
+                   ": glue.luts_per_row: expected a number in 0..10000 (got -1)"),
+            std::string::npos)
+      << m;
+}
+
+// MSQSIM_RESOURCE_COSTS chooses the cost file: "handwritten" is the hand-derived one, which prices
+// no glue and so gives a smaller LUT core than the default, Yosys-derived file.
+TEST(ResourceModel, EnvironmentChoosesTheHandWrittenCosts) {
+  const std::string generated = msq::default_resource_costs_path();
+  ASSERT_EQ(setenv("MSQSIM_RESOURCE_COSTS", "handwritten", 1), 0);
+  const std::string hand = msq::default_resource_costs_path();
+  ASSERT_EQ(setenv("MSQSIM_RESOURCE_COSTS", "/some/costs.yaml", 1), 0);
+  const std::string other = msq::default_resource_costs_path();
+  ASSERT_EQ(unsetenv("MSQSIM_RESOURCE_COSTS"), 0);
+  EXPECT_EQ(fs::path(generated).filename(), "costs.yaml");
+  EXPECT_EQ(fs::path(hand).filename(), "costs_handwritten.yaml");
+  EXPECT_EQ(fs::path(hand).parent_path(), fs::path(generated).parent_path());
+  EXPECT_EQ(other, "/some/costs.yaml");
+  const ResourceCosts kh = msq::load_resource_costs(hand), kg = msq::load_resource_costs(generated);
+  EXPECT_EQ(msq::engine_glue_cost(32, 32, 4, 8, 32, kh).lut, 0);
+  EXPECT_GT(msq::engine_glue_cost(32, 32, 4, 8, 32, kg).lut, 0);
+  const RunConfig c =
+      msq::load_run_config(std::string(MSQ_SOURCE_DIR) + "/configs/examples/default.yaml", {});
+  EXPECT_NE(msq::estimate_resources(c, kh).lut, msq::estimate_resources(c, kg).lut);
 }

@@ -1,39 +1,51 @@
 #!/usr/bin/env python3
-"""Derives the per-PE coefficients of configs/resources/costs.yaml from Yosys runs over rtl/.
+"""Derives the per-PE and glue coefficients of configs/resources/costs.yaml from Yosys runs.
 
-    tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check]
+    tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check] [--point] [--only WORD]
+                         [--cache DIR] [--msd-rtl DIR]
 
-Synthesizes the processing elements in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed) with
-`synth_xilinx` over a small grid of widths, one Yosys process per run, hierarchically (each part of
-a PE is its own module, so `stat` counts it apart) and flattened (the whole PE, for the check).
-From the parts it derives the coefficients the resource model multiplies (docs/resources.md,
-"Where the coefficients come from"), and writes configs/resources/costs_yosys_<family>.yaml: the
-model's cost file (--template) with those keys replaced, each with its derivation, under a header
-naming the Yosys version and the command. Every run goes to rtl/synth/yosys_runs_<family>.csv. It
-prints the model's PE estimate against the synthesis, and an MSD-sized XC7Z020 design against
-MSD's published utilization. --check compares instead of writing: exit 1 when the file differs
-from what the runs give. --out configs/resources/costs.yaml adopts the coefficients.
+Synthesizes the blocks in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed, dsp_pe_actpacked,
+engine_glue) with `synth_xilinx` over a grid of widths and array sizes, one Yosys process per run,
+hierarchically (each part of a PE is its own module, so `stat` counts it apart) and flattened (the
+whole PE, for the check). Results are cached in build/synth_cache/ per run, keyed by the run, its
+RTL files and the Yosys version. From the parts it derives the coefficients the resource model
+multiplies (docs/resources.md, "Where the coefficients come from") and writes
+configs/resources/costs.yaml (xc7; costs_yosys_xcup.yaml for xcup): the hand-written
+costs_handwritten.yaml with those keys replaced, each with its derivation, under a header naming
+the Yosys version and the commands. Every run goes to rtl/synth/yosys_runs_<family>.csv. It prints
+the model against the synthesis, and MSD's three built designs priced by the model against MSD's
+post-implementation utilization (--msd-rtl also synthesizes MSD's own PEs from a checkout).
+--check compares instead of writing: exit 1 when the file differs from what the runs give.
+--point synthesizes one small run afresh and compares it with the CSV (the ctest check).
 
-A LUT is counted as Vivado's "Slice LUTs" counts it: LUT1..LUT6, INV and shift-register LUTs
-(SRL16E, SRLC32E). Yosys does not pack two small LUTs into one LUT6 site (Vivado does), so these
-counts are an upper bound of a post-implementation count.
+A LUT is a LUT site, as Vivado's "Slice LUTs" counts them: LUT1..LUT6, INV and shift-register
+LUT cells (SRL16E, SRLC32E), two of which share one LUT6 site where Vivado's LUT combining would
+put them (lut_sites). The raw cell counts are in the CSV too.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RTL = ["rtl/msq_common.v", "rtl/sp2_pe.v", "rtl/sp2_pe_bitserial.v", "rtl/dsp_pe_packed.v"]
+RTL = ["rtl/msq_common.v", "rtl/sp2_pe.v", "rtl/sp2_pe_bitserial.v", "rtl/dsp_pe_packed.v",
+       "rtl/dsp_pe_actpacked.v", "rtl/engine_glue.v"]
+# The files each top's hierarchy comes from: a cached run is redone when one of them changes.
+DEPS = {
+    "sp2_pe": ["rtl/msq_common.v", "rtl/sp2_pe.v"],
+    "sp2_pe_bitserial": ["rtl/msq_common.v", "rtl/sp2_pe_bitserial.v"],
+    "dsp_pe_packed": ["rtl/msq_common.v", "rtl/dsp_pe_packed.v"],
+    "dsp_pe_actpacked": ["rtl/msq_common.v", "rtl/dsp_pe_packed.v", "rtl/dsp_pe_actpacked.v"],
+    "engine_glue": ["rtl/engine_glue.v"],
+}
 
-# MSD (FCCM 2023), XC7Z020 at 100 MHz, post-implementation: 40x40 bit-serial LUT PEs and a 14x15
-# DSP array; MSD's hardware/README.md.
-MSD = {"lut": 38090, "dsp": 214, "bram36": 139, "lut_pe": (40, 40), "dsp_pe": (14, 15)}
 
 
 def sp2_format(b):
@@ -56,33 +68,99 @@ def yosys_version():
 
 
 def run_batch(family, runs):
-    """runs: list of (key, top, params dict, flatten). One Yosys process reads the sources once and
-    synthesizes every run from a saved copy. Returns {key: stat text}."""
+    """runs: list of (key, top, params dict, flatten). Synthesizes each and returns {key: {"stat":
+    stat text, "netlist": the mapped modules of write_json}}."""
     with tempfile.TemporaryDirectory() as tmp:
         sources = " ".join(os.path.join(ROOT, f) for f in RTL)
         script = ["read_verilog " + sources, "design -save base"]
         files = {}
         for i, (key, top, params, flatten) in enumerate(runs):
             out = os.path.join(tmp, "stat%d.txt" % i)
-            files[key] = out
+            net = os.path.join(tmp, "net%d.json" % i)
+            files[key] = (out, net)
             script.append("design -load base")
             for p, v in params.items():
                 script.append("chparam -set %s %d %s" % (p, v, top))
             script.append("synth_xilinx -family %s -noiopad -top %s%s" %
                           (family, top, " -flatten" if flatten else ""))
             script.append("tee -q -o %s stat" % out)
+            script.append("write_json %s" % net)
         path = os.path.join(tmp, "runs.ys")
         with open(path, "w") as f:
             f.write("\n".join(script) + "\n")
         r = subprocess.run(["yosys", "-q", "-s", path], capture_output=True, text=True)
         if r.returncode != 0:
             fail("yosys failed:\n" + r.stdout[-3000:] + r.stderr[-3000:])
-        return {k: open(v).read() for k, v in files.items()}
+        res = {}
+        for k, (out, net) in files.items():
+            mods = {n: m for n, m in json.load(open(net))["modules"].items()
+                    if not m.get("attributes", {}).get("blackbox")}
+            res[k] = {"stat": open(out).read(), "netlist": {"modules": mods}}
+        return res
+
+
+LUT_CELL = re.compile(r"^(LUT[1-6]|INV)$")
+
+
+def lut_sites(netlist):
+    """LUT sites per module after pairing, as Vivado's synthesis combines LUTs (on by default;
+    UG901, -no_lc turns it off) into one LUT6 site with two outputs (O5, O6; UG474):
+    - on a carry chain, the LUT that drives a bit's S input and the one that drives the same bit's
+      DI input share a site when they have at most 5 inputs together (O6 drives S, O5 DI: the
+      adder pattern of UG474's CARRY4);
+    - two other LUTs share a site when they share an input and have at most 5 inputs together.
+    Shift-register LUTs and LUTs of 6 inputs keep a site of their own. The pairing is greedy,
+    most shared inputs first, within one module (keep_hierarchy stops Vivado there too)."""
+    sites = {}
+    for name, mod in netlist["modules"].items():
+        if mod.get("attributes", {}).get("blackbox"):
+            continue
+        cells = mod.get("cells", {})
+        luts = {}  # output bit -> input set
+        fixed = 0
+        for c in cells.values():
+            t = c["type"]
+            if t in ("SRL16E", "SRLC32E"):
+                fixed += 1
+            elif LUT_CELL.match(t):
+                outs = [b for b in c["connections"].get("O", []) if isinstance(b, int)]
+                ins = frozenset(b for port, bits in c["connections"].items()
+                                if port.startswith("I") for b in bits if isinstance(b, int))
+                if not outs:
+                    fixed += 1
+                else:
+                    luts[outs[0]] = ins
+        used, paired = set(), 0
+        carry_driven = set()
+        for c in cells.values():
+            if not c["type"].startswith("CARRY"):
+                continue
+            S, DI = c["connections"].get("S", []), c["connections"].get("DI", [])
+            carry_driven.update(b for b in S + DI if isinstance(b, int))
+            for sb, db in zip(S, DI):
+                if (sb in luts and db in luts and sb != db and sb not in used and db not in used
+                        and len(luts[sb] | luts[db]) <= 5):
+                    used.update((sb, db))
+                    paired += 1
+        free = [o for o in luts if o not in carry_driven and len(luts[o]) <= 5]
+        pairs = []
+        for i in range(len(free)):
+            for j in range(i + 1, len(free)):
+                a, b = luts[free[i]], luts[free[j]]
+                shared = a & b
+                if shared and len(a | b) <= 5:
+                    pairs.append((-len(shared), len(a | b), free[i], free[j]))
+        pairs.sort()
+        for _, _, i, j in pairs:
+            if i not in used and j not in used:
+                used.update((i, j))
+                paired += 1
+        sites[name] = fixed + len(luts) - paired
+    return sites
 
 
 def parse_stat(text):
-    """Returns (modules, top_name, hierarchy): modules[name] = {cell type: count}; the hierarchy's
-    instance counts of the top module's submodules."""
+    """modules[name] = {cell type: count}."""
     modules, cur = {}, None
     for line in text.splitlines():
         m = re.match(r"^=== (.+) ===$", line.strip())
@@ -96,35 +174,55 @@ def parse_stat(text):
     return modules
 
 
-def counts(cells):
-    lut = sum(v for k, v in cells.items() if re.match(r"^(LUT\d|INV|SRL16E|SRLC32E)$", k))
+def counts(cells, sites=None):
+    """lut: LUT sites after pairing (Vivado's Slice LUTs); cells: the LUT cells Yosys mapped
+    (LUT1..6, INV, SRL16E/SRLC32E), an upper bound."""
+    cells_n = sum(v for k, v in cells.items() if re.match(r"^(LUT\d|INV|SRL16E|SRLC32E)$", k))
     ff = sum(v for k, v in cells.items() if re.match(r"^FD[A-Z]*$", k))
     carry = sum(v for k, v in cells.items() if k.startswith("CARRY"))
     dsp = sum(v for k, v in cells.items() if k.startswith("DSP48"))
-    return {"lut": lut, "ff": ff, "carry": carry, "dsp": dsp}
+    return {"lut": cells_n if sites is None else sites, "cells": cells_n, "ff": ff, "carry": carry,
+            "dsp": dsp}
 
 
-def flat_counts(text):
-    mods = parse_stat(text)
-    top = [m for m in mods if m != "design hierarchy"]
-    return counts(mods[top[-1]])
+ZERO = {"lut": 0, "cells": 0, "ff": 0, "carry": 0, "dsp": 0}
 
 
-def part_counts(text, top):
+def sites_of(res, name):
+    if "sites" not in res:
+        res["sites"] = lut_sites(res["netlist"])
+    s = res["sites"]
+    if name in s:
+        return s[name]
+    # The stat names a module \\name where the JSON says name.
+    return s.get(name.lstrip("\\"), s.get("\\" + name))
+
+
+def flat_counts(res):
+    mods = parse_stat(res["stat"])
+    top = [m for m in mods if m != "design hierarchy"][-1]
+    return counts(mods[top], sites_of(res, top))
+
+
+def part_counts(res, top):
     """Per part: {part module type: summed counts over its instances}, and 'own' for the cells of
     the top module itself."""
-    mods = parse_stat(text)
-    parts = {"own": {"lut": 0, "ff": 0, "carry": 0, "dsp": 0}}
+    mods = parse_stat(res["stat"])
     inst = {k: v for k, v in mods[top].items() if k in mods}
-    parts["own"] = counts({k: v for k, v in mods[top].items() if k not in mods})
+    parts = {"own": counts({k: v for k, v in mods[top].items() if k not in mods},
+                           sites_of(res, top))}
     for name, n in inst.items():
         # $paramod$<hash>\name, $paramod\name\P=V..., or name
         base = next(x for x in re.sub(r"^\$paramod", "", name).split("\\") if x and x[0] != "$")
-        c = counts(mods[name])
-        acc = parts.setdefault(base, {"lut": 0, "ff": 0, "carry": 0, "dsp": 0})
+        c = counts(mods[name], sites_of(res, name))
+        acc = parts.setdefault(base, dict(ZERO))
         for k in acc:
             acc[k] += n * c[k]
     return parts
+
+
+def total(parts):
+    return {k: sum(p[k] for p in parts.values()) for k in ZERO}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +246,28 @@ SP2_GRID = [(a, b, acc) for a in (4, 8) for b in (3, 4, 6) for acc in (16, 32)]
 DSP_GRID = [(8, 4, 21, 32), (8, 4, 21, 16), (8, 4, 12, 32), (8, 4, 16, 32)]  # a, b, D, acc
 SP2_CHECK = [(8, 4, 32), (8, 4, 16), (4, 3, 24), (8, 6, 32), (6, 5, 20)]
 DSP_CHECK = [(8, 4, 21, 32), (8, 4, 16, 24)]
-SERIAL = [(8, 3, 8), (8, 3, 16), (8, 3, 32), (8, 2, 32)]  # a, m1, acc
+BS_GRID = [(8, 2, 16), (8, 2, 32), (8, 3, 8), (8, 3, 16), (4, 1, 16)]  # a, m1, acc
+BS_CHECK = [(8, 3, 8), (8, 2, 32)]
+APK_GRID = [(8, 8, 16, 32), (8, 4, 14, 16)]  # a, weight bits, D, acc
+GLUE_GRID = [(4, 4, 16), (8, 4, 16), (4, 8, 16), (4, 8, 32), (8, 8, 32)]  # R, C, ACC
+GLUE_WB, GLUE_A = 4, 8
+
+
+def solve(rows, ys):
+    """Least squares for y = rows . c (normal equations, Gauss-Jordan; no numpy on the target)."""
+    n = len(rows[0])
+    m = [[sum(r[i] * r[j] for r in rows) for j in range(n)] +
+         [sum(r[i] * y for r, y in zip(rows, ys))] for i in range(n)]
+    for i in range(n):
+        piv = max(range(i, n), key=lambda r: abs(m[r][i]))
+        m[i], m[piv] = m[piv], m[i]
+        if abs(m[i][i]) < 1e-12:
+            fail("least squares: singular grid (column %d)" % i)
+        for r in range(n):
+            if r != i:
+                f = m[r][i] / m[i][i]
+                m[r] = [a - f * b for a, b in zip(m[r], m[i])]
+    return [m[i][n] / m[i][i] for i in range(n)]
 
 
 def sp2_params(a, b, acc):
@@ -236,7 +355,53 @@ def derive(family, hier, flat):
     # what the lane costs beyond the adder key.
     k["dsp_core.readout_luts_per_bit"] = r2(max(0.0, lane + sum(ro_dl) / len(ro_dl) - adder))
     k["dsp_core.readout_ffs_per_bit"] = r2(sum(ro_df) / len(ro_df))
+
+    # Bit-serial PE: one shifter (priced by the shifter key above), and the rest fitted over the
+    # accumulator width: the accumulator with its restart and sign, the readout, the flags.
+    rows, ys, ffx = [], [], []
+    for (a, m1, acc) in BS_GRID:
+        p = hier[("bsh", a, m1, acc)]
+        F = (1 << m1) - 1
+        sw = a + F - 1
+        t = total(p)
+        rows.append([acc, 1.0])
+        # Less the shifter and the product register's adder (a + F + 1 bits).
+        ys.append(t["lut"] - sw * math.ceil(m1 / L) - k["fabric.adder_luts_per_bit"] * (sw + 2))
+        ffx.append(t["ff"] - bitserial_register_bits(a, m1, acc))
+    s_acc, c0 = solve(rows, ys)
+    k["bitserial_core.luts_per_acc_bit"] = r2(max(0.0, s_acc))
+    k["bitserial_core.luts_fixed"] = r2(max(0.0, c0))
+    k["bitserial_core.control_ffs"] = r2(max(0.0, sum(ffx) / len(ffx)))
+
+    # Glue: LUTs fitted over rows, columns and column output bits; FFs beyond the registers the
+    # RTL names (bitwise known) fitted as a constant.
+    rows, ys, ffx = [], [], []
+    for (R, C, acc) in GLUE_GRID:
+        t = total(hier[("glue", R, C, acc)])
+        rows.append([1.0, R, C, C * acc])
+        ys.append(t["lut"])
+        ffx.append(t["ff"] - glue_register_bits(R, C, GLUE_WB, GLUE_A, acc))
+    g0, gr, gc, gb = solve(rows, ys)
+    k["glue.luts_fixed"] = r2(max(0.0, g0))
+    k["glue.luts_per_row"] = r2(max(0.0, gr))
+    k["glue.luts_per_col"] = r2(max(0.0, gc))
+    k["glue.luts_per_col_output_bit"] = r2(max(0.0, gb))
+    k["glue.ffs_fixed"] = r2(max(0.0, sum(ffx) / len(ffx)))
     return k
+
+
+def bitserial_register_bits(a, m1, acc):
+    """Data registers of sp2_pe_bitserial: operands, term and sign, product register,
+    accumulator, readout."""
+    sw = a + (1 << m1) - 2
+    pw = a + (1 << m1)
+    return (a + m1 + 1) + (sw + 1) + pw + 2 * acc
+
+
+def glue_register_bits(R, C, wb, a, acc):
+    """Data registers of engine_glue: write enables, the load word, the row and column operands,
+    the held column tails and the output."""
+    return R + C + 64 + R * wb + C * a + C * acc + acc
 
 
 # The resource model's PE formulas (models/resource_model.cpp), for the check against the
@@ -263,6 +428,34 @@ def model_dsp_pe(k, a, b, D, acc, depth=4):
     return lut, ff
 
 
+def model_dsp_actpacked(k, a, wb, D, acc, depth=4):
+    """The activation-packed PE: the same lanes; its fabric stage carries two activations and the
+    weight."""
+    lut = k["dsp_core.unpack_luts_per_offset_bit"] * D + k["dsp_core.unpack_luts_fixed"]
+    lut += 2 * (k["fabric.adder_luts_per_bit"] + k["dsp_core.readout_luts_per_bit"]) * acc
+    ff = 2 * (k["fabric.ffs_per_register_bit"] + k["dsp_core.readout_ffs_per_bit"]) * acc
+    ff += max(0, depth - k["dsp_core.internal_pipeline_stages"]) * (2 * a + wb)
+    return lut, ff
+
+
+def model_bitserial_pe(k, a, m1, acc):
+    sw = a + (1 << m1) - 2
+    pw = a + (1 << m1)
+    lut = sw * math.ceil(m1 / k["fabric.mux_levels_per_lut"]) + k["fabric.adder_luts_per_bit"] * pw
+    lut += k["bitserial_core.luts_per_acc_bit"] * acc + k["bitserial_core.luts_fixed"]
+    ff = k["fabric.ffs_per_register_bit"] * bitserial_register_bits(a, m1, acc)
+    ff += k["bitserial_core.control_ffs"]
+    return lut, ff
+
+
+def model_glue(k, R, C, wb, a, acc):
+    lut = k["glue.luts_fixed"] + k["glue.luts_per_row"] * R + k["glue.luts_per_col"] * C
+    lut += k["glue.luts_per_col_output_bit"] * C * acc
+    ff = k["fabric.ffs_per_register_bit"] * glue_register_bits(R, C, wb, a, acc)
+    ff += k["glue.ffs_fixed"]
+    return lut, ff
+
+
 # ---------------------------------------------------------------------------------------------
 # Cost file
 
@@ -285,10 +478,9 @@ def update_costs(text, k, notes, header):
     if begin in lines:
         i, j = lines.index(begin), lines.index(end)
         lines = lines[:i] + lines[j + 1:]
-    # After the leading comment block.
-    first = next(i for i, l in enumerate(lines) if not l.startswith("#"))
+    # At the top, above the template's own comment block.
     head = [begin] + ["# " + h if h else "#" for h in header] + [end]
-    lines = lines[:first] + head + lines[first:]
+    lines = head + lines
     for line in lines:
         m = re.match(r"^(\w+):\s*$", line)
         if m:
@@ -307,20 +499,128 @@ def update_costs(text, k, notes, header):
     return "\n".join(out)
 
 
+# MSD's three built designs (hardware/README.md of CASR-HKU/MSD-FCCM23: post-implementation LUT,
+# DSP, BRAM36; array sizes from each board's rtl/def.sv). Its buffers are one buf_sdp (an
+# xpm_memory_sdpram in block RAM) per array row (weights) and per column (activations, outputs):
+# 32 Kb each on PYNQ-Z2 and Ultra96 (the PYNQ-Z2's weight buffers 16 Kb), 64 Kb on ZCU102.
+MSD_DESIGNS = [
+    # name, LUT, DSP, BRAM36, DSP A port, bit-serial R x C, DSP R x C, buffer BRAM36
+    ("PYNQ-Z2 (XC7Z020)", 38090, 214, 139, 25, (40, 40), (14, 15),
+     40 * 1 + 40 * 0.5 + 40 * 1 + 15 * 1 + 14 * 0.5 + 15 * 1),
+    ("Ultra96 (XCZU3EG)", 55710, 264, 194, 27, (48, 48), (16, 16), 3 * 48 + 3 * 16),
+    ("ZCU102 (XCZU9EG)", 151690, 2312, 771, 27, (80, 80), (48, 48), 2 * (3 * 80 + 3 * 48)),
+]
+
+
+def fixed_blocks(text):
+    """The template's fixed blocks for two AXI ports: LUT, DSP, BRAM18."""
+    def num(section, key):
+        m = re.search(r"\n%s:\s*\n(?:\s+#.*\n|\s+\w+:.*\n)*?\s+%s:\s*(\S+)" % (section, key), text)
+        return float(m.group(1))
+    lut = 2 * num("dma", "luts_per_port") + num("control", "luts")
+    dsp = num("control", "requant_units") * num("control", "dsp_per_requant_unit")
+    bram18 = 2 * num("dma", "bram18_per_port") + num("buffers", "command_fifo_bram18")
+    return lut, dsp, bram18
+
+
+def msd_design(k, text, design, acc):
+    """The estimate for one of MSD's designs: its bit-serial array (a = 8, digits of 1 + 3 bits as
+    MSD's 4-bit weight index) and its activation-packed DSP array (8-bit weights, the largest lane
+    offset the A port allows), each with its glue, accumulators of `acc` bits, plus the template's
+    fixed blocks."""
+    name, lut, dsp, bram, aw, (br, bc), (dr, dc), buf = design
+    a, m1, wb = 8, 3, 8
+    D = aw - a - 1
+    bs = model_bitserial_pe(k, a, m1, acc)[0]
+    dp = model_dsp_actpacked(k, a, wb, D, acc)[0]
+    g_bs = model_glue(k, br, bc, m1 + 1, a, acc)[0]
+    g_dp = model_glue(k, dr, dc, wb, 2 * a, 2 * acc)[0]
+    f_lut, f_dsp, f_bram18 = fixed_blocks(text)
+    parts = {"bit-serial PEs": br * bc * bs, "bit-serial glue": g_bs, "DSP PEs": dr * dc * dp,
+             "DSP glue": g_dp, "DMA + control": f_lut}
+    return parts, dr * dc + f_dsp, buf + math.ceil(f_bram18 / 2), bs, dp
+
+
+def msd_comparison(k, text):
+    print("MSD's designs against this model (Yosys-derived coefficients; DMA, AXI and control"
+          " are the hand-written fixed blocks, MSD's own 10k LUT figure):")
+    for design in MSD_DESIGNS:
+        name, lut, dsp, bram = design[:4]
+        for acc in (8, 16, 32):
+            parts, m_dsp, m_bram, bs, dp = msd_design(k, text, design, acc)
+            tot = sum(parts.values())
+            print("  %-18s acc %2d: %7.0f LUT (%+5.0f%% of %d) = %s; PE %.1f / %.1f LUT;"
+                  " DSP %d (%+.1f%% of %d); BRAM36 %d (%+.1f%% of %d)" % (
+                      name, acc, tot, 100.0 * (tot - lut) / lut, lut,
+                      " + ".join("%s %.0f" % kv for kv in parts.items()), bs, dp, m_dsp,
+                      100.0 * (m_dsp - dsp) / dsp, dsp, m_bram, 100.0 * (m_bram - bram) / bram,
+                      bram))
+
+
+def msd_own_pes(family, rtl_dir, text):
+    """MSD's own PE RTL through the same flow (flattened, LUT sites after pairing), and MSD's
+    designs priced with those PEs plus the same fixed blocks: what this flow makes of MSD's design
+    itself, against MSD's post-implementation figures."""
+    res = {}
+    for top, files in (("lut_pe", ["lut_pe.sv", "bit_serial_mul.sv", "mp_lsf.sv"]),
+                       ("dsp_pe", ["dsp_pe.sv"])):
+        with tempfile.TemporaryDirectory() as tmp:
+            net = os.path.join(tmp, "net.json")
+            paths = " ".join(os.path.join(rtl_dir, f) for f in files)
+            script = "read_verilog -sv -I%s %s; synth_xilinx -family %s -noiopad -top %s" \
+                " -flatten; tee -q -o %s/stat.txt stat; write_json %s" % (
+                    rtl_dir, paths, family, top, tmp, net)
+            r = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True)
+            if r.returncode != 0:
+                fail("yosys on %s failed:\n%s" % (paths, (r.stdout + r.stderr)[-2000:]))
+            sites = lut_sites(json.load(open(net)))
+            res[top] = counts(parse_stat(open(os.path.join(tmp, "stat.txt")).read())[top],
+                              sites[top])
+    print("MSD's own PEs through this flow (%s): lut_pe %d LUT sites (%d cells) + %d FF (MSD: 17"
+          " LUT + 23 FF); dsp_pe %d LUT sites (%d cells) + %d FF + %d DSP (MSD: 9 LUT + 20 FF)" % (
+              rtl_dir, res["lut_pe"]["lut"], res["lut_pe"]["cells"], res["lut_pe"]["ff"],
+              res["dsp_pe"]["lut"], res["dsp_pe"]["cells"], res["dsp_pe"]["ff"],
+              res["dsp_pe"]["dsp"]))
+    f_lut = fixed_blocks(text)[0]
+    for name, lut, dsp, bram, aw, (br, bc), (dr, dc), buf in MSD_DESIGNS:
+        tot = br * bc * res["lut_pe"]["lut"] + dr * dc * res["dsp_pe"]["lut"] + f_lut
+        print("  %-18s with MSD's PEs: %7.0f LUT (%+5.0f%% of %d)" % (
+            name, tot, 100.0 * (tot - lut) / lut, lut))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--family", default="xc7", choices=["xc7", "xcup"])
-    ap.add_argument("--template", default=os.path.join(ROOT, "configs/resources/costs.yaml"),
-                    help="the cost file whose per-PE keys are replaced (default: the model's)")
+    ap.add_argument("--template",
+                    default=os.path.join(ROOT, "configs/resources/costs_handwritten.yaml"),
+                    help="the cost file whose synthesized keys are replaced (default: the"
+                    " hand-written one)")
     ap.add_argument("--out", default=None,
-                    help="where to write (default configs/resources/costs_yosys_FAMILY.yaml)")
+                    help="where to write (default configs/resources/costs.yaml, the file the"
+                    " model loads, for xc7; costs_yosys_xcup.yaml for xcup)")
     ap.add_argument("--runs", default=None, help="CSV of every run (default rtl/synth/)")
     ap.add_argument("--check", action="store_true", help="compare with the cost file, do not write")
-    ap.add_argument("--stats", default=None,
-                    help="JSON of the raw Yosys stat outputs: reused when it exists, else written")
+    ap.add_argument("--cache", default=os.path.join(ROOT, "build", "synth_cache"),
+                    help="directory of cached Yosys results, keyed by the run, the RTL and the"
+                    " Yosys version (default build/synth_cache)")
+    ap.add_argument("--only", default=None,
+                    help="synthesize only the runs whose key contains this word (e.g. glue) and"
+                    " print their counts; for a quick check, writes nothing")
+    ap.add_argument("--point", action="store_true",
+                    help="synthesize one small run (the bit-serial PE, a=8, m1=3, acc 8) afresh,"
+                    " in a temporary cache, and check that its counts equal the ones recorded in"
+                    " rtl/synth/yosys_runs_FAMILY.csv: exit 1 when they differ (the ctest check)")
+    ap.add_argument("--msd-rtl", default=None, metavar="DIR",
+                    help="also synthesize MSD's own PEs (lut_pe.sv, dsp_pe.sv of a checkout of"
+                    " CASR-HKU/MSD-FCCM23, e.g. DIR = hardware/vivado/pynqz2/rtl) with the same"
+                    " flow and price MSD's designs with them")
     args = ap.parse_args()
     fam = args.family
-    out_path = args.out or os.path.join(ROOT, "configs/resources/costs_yosys_%s.yaml" % fam)
+    if args.point:
+        args.only = "bsh"
+        args.cache = tempfile.mkdtemp(prefix="synth_costs_")
+    name = "costs.yaml" if fam == "xc7" else "costs_yosys_%s.yaml" % fam
+    out_path = args.out or os.path.join(ROOT, "configs/resources", name)
     try:
         version = yosys_version()
     except (OSError, subprocess.CalledProcessError) as e:
@@ -335,23 +635,47 @@ def main():
         runs.append((("sp2f", a, b, acc), "sp2_pe", sp2_params(a, b, acc), True))
     for (a, b, D, acc) in DSP_CHECK:
         runs.append((("dspf", a, b, D, acc), "dsp_pe_packed", dsp_params(a, b, D, acc, fam), True))
-    for (a, m1, acc) in SERIAL:
-        runs.append((("bs", a, m1, acc), "sp2_pe_bitserial", {"A": a, "M1": m1, "ACC": acc}, True))
+    for (a, m1, acc) in BS_GRID:
         runs.append((("bsh", a, m1, acc), "sp2_pe_bitserial", {"A": a, "M1": m1, "ACC": acc},
                      False))
-    if args.stats and os.path.exists(args.stats):
-        raw = json.load(open(args.stats))
-        stats = {tuple(json.loads(k)): v for k, v in raw.items()}
-    else:
-        # Each run gets a Yosys process of its own: ABC's mapping depends on the netlist's history
-        # in the process (the same PE synthesized after other runs in one process came out up to
-        # 1.6x larger), and a run should not depend on which runs came before it.
-        stats = {}
-        for r in runs:
-            stats.update(run_batch(fam, [r]))
-        if args.stats:
-            with open(args.stats, "w") as f:
-                json.dump({json.dumps(k): v for k, v in stats.items()}, f)
+    for (a, m1, acc) in BS_CHECK:
+        runs.append((("bs", a, m1, acc), "sp2_pe_bitserial", {"A": a, "M1": m1, "ACC": acc}, True))
+    aw = 25 if fam == "xc7" else 27
+    for (a, wb, D, acc) in APK_GRID:
+        runs.append((("apk", a, wb, D, acc), "dsp_pe_actpacked",
+                     {"A": a, "WB": wb, "AW": aw, "D": D, "ACC": acc}, False))
+    for (R, C, acc) in GLUE_GRID:
+        runs.append((("glue", R, C, acc), "engine_glue",
+                     {"R": R, "C": C, "WB": GLUE_WB, "A": GLUE_A, "ACC": acc}, False))
+    if args.only:
+        runs = [r for r in runs if args.only in r[0][0]]
+    if args.point:
+        runs = [r for r in runs if r[0] == ("bsh", 8, 3, 8)]
+
+    # Each run gets a Yosys process of its own: ABC's mapping depends on the netlist's history in
+    # the process (the same PE synthesized after other runs in one process came out up to 1.6x
+    # larger), and a run should not depend on which runs came before it. Results are cached per
+    # run under a hash of the run, the RTL and the Yosys version: only changed runs are redone.
+    os.makedirs(args.cache, exist_ok=True)
+    stats = {}
+    for r in runs:
+        key, top, params, flatten = r
+        h = hashlib.sha256(version.encode())
+        for f in DEPS[top]:
+            h.update(open(os.path.join(ROOT, f), "rb").read())
+        name = hashlib.sha256(json.dumps([fam, h.hexdigest(), list(key), top, params, flatten])
+                              .encode()).hexdigest()[:24]
+        path = os.path.join(args.cache, name + ".json")
+        if os.path.exists(path):
+            stats[key] = json.load(open(path))
+            continue
+        print("synth_costs: yosys %s %s%s" % (top, " ".join("%s=%d" % kv for kv in params.items()),
+                                            " (flattened)" if flatten else ""), file=sys.stderr)
+        stats.update(run_batch(fam, [r]))
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"stat": stats[key]["stat"], "netlist": stats[key]["netlist"]}, f)
+        os.replace(tmp, path)
 
     hier, flat = {}, {}
     for key, top, params, flatten in runs:
@@ -359,16 +683,43 @@ def main():
             flat[key] = flat_counts(stats[key])
         else:
             hier[key] = part_counts(stats[key], top)
+    if args.point:
+        shutil.rmtree(args.cache, ignore_errors=True)
+        key, top, params, flatten = runs[0]
+        ps = " ".join("%s=%d" % kv for kv in params.items())
+        got = sorted("hier,%s,%s,%s,%d,%d,%d,%d,%d" % (top, ps, part, c["lut"], c["cells"], c["ff"],
+                                                        c["carry"], c["dsp"])
+                     for part, c in hier[key].items())
+        path = args.runs or os.path.join(ROOT, "rtl/synth/yosys_runs_%s.csv" % fam)
+        try:
+            rec = sorted(l.strip() for l in open(path) if l.startswith("hier,%s,%s," % (top, ps)))
+        except OSError as e:
+            fail("%s: %s" % (path, e.strerror))
+        if got != rec:
+            print("synth_costs: %s %s: Yosys gives\n  %s\nbut %s records\n  %s" % (
+                top, ps, "\n  ".join(got), os.path.relpath(path, ROOT), "\n  ".join(rec)))
+            return 1
+        print("synth_costs: %s %s: the fresh Yosys run equals %s (%d parts)" % (
+            top, ps, os.path.relpath(path, ROOT), len(got)))
+        return 0
+    if args.only:
+        for key, top, params, flatten in runs:
+            c = flat[key] if flatten else total(hier[key])
+            print("%-60s LUT sites %4d (cells %4d) FF %4d CARRY4 %3d DSP %d" % (
+                "%s %s" % (top, " ".join("%s=%d" % kv for kv in params.items())), c["lut"],
+                c["cells"], c["ff"], c["carry"], c["dsp"]))
+        return 0
     # Every run, for the record.
     runs_path = args.runs or os.path.join(ROOT, "rtl/synth/yosys_runs_%s.csv" % fam)
     os.makedirs(os.path.dirname(runs_path), exist_ok=True)
-    rows = ["run,top,params,part,lut,ff,carry,dsp"]
+    rows = ["run,top,params,part,lut,lut_cells,ff,carry,dsp"]
     for key, top, params, flatten in runs:
         ps = " ".join("%s=%d" % kv for kv in params.items())
         parts = {"pe": flat[key]} if flatten else hier[key]
         for part, c in sorted(parts.items()):
-            rows.append("%s,%s,%s,%s,%d,%d,%d,%d" % ("flat" if flatten else "hier", top, ps, part,
-                                                      c["lut"], c["ff"], c["carry"], c["dsp"]))
+            rows.append("%s,%s,%s,%s,%d,%d,%d,%d,%d" % (
+                "flat" if flatten else "hier", top, ps, part, c["lut"], c["cells"], c["ff"],
+                c["carry"], c["dsp"]))
     if not args.check:
         tmp = runs_path + ".tmp"
         with open(tmp, "w") as f:
@@ -419,15 +770,42 @@ def main():
             "%s: per lane, msq_acc (restart, add, wrap) plus msq_readout," % src,
             "per accumulator bit, beyond fabric.adder_luts_per_bit."],
         "dsp_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
+        "bitserial_core.luts_per_acc_bit": [
+            "%s: sp2_pe_bitserial (a, m1, acc) in %s, its LUT sites" % (src, BS_GRID),
+            "less the shifter (fabric.mux_levels_per_lut) and the product register's adder",
+            "(fabric.adder_luts_per_bit * (a + F + 1)) fitted over acc: the slope (accumulator",
+            "with its restart on the carry chain, readout mux)."],
+        "bitserial_core.luts_fixed": ["%s: the same fit's intercept (flags, done strobe)." % src],
+        "bitserial_core.control_ffs": [
+            "%s: the PE's FFs beyond its data registers (operands, term and sign," % src,
+            "product, accumulator, readout), averaged over the grid."],
+        "glue.luts_fixed": [
+            "%s: engine_glue (R, C, acc) in %s, LUT sites fitted as" % (src, GLUE_GRID),
+            "fixed + per_row * R + per_col * C + per_col_output_bit * C * acc (least squares):",
+            "the fixed part (sequencer counters and compares, drain counter)."],
+        "glue.luts_per_row": ["%s: the same fit, per row (row buffer write enable)." % src],
+        "glue.luts_per_col": ["%s: the same fit, per column (column buffer write enable)." % src],
+        "glue.luts_per_col_output_bit": [
+            "%s: the same fit, per column and output bit (the C:1 output mux)." % src],
+        "glue.ffs_fixed": [
+            "%s: engine_glue's FFs beyond its data registers (load word, write" % src,
+            "enables, operands, held tails, output), averaged over the grid."],
     }
     notes = {key: textwrap.wrap(" ".join(v), 96) for key, v in notes.items()}
     header = [
-        "The per-PE keys marked \"Yosys run\" are generated by tools/synth_costs.py from Yosys",
-        "synthesis of rtl/ (docs/resources.md, \"Where the coefficients come from\"):",
+        "GENERATED by tools/synth_costs.py from costs_handwritten.yaml: the keys marked \"Yosys",
+        "run\" come from Yosys synthesis of rtl/ (docs/resources.md, \"Where the coefficients",
+        "come from\"); the others (buffers, dma, control) are the hand-written ones.",
         "  %s" % version,
-        "  %s   # writes costs_yosys_%s.yaml and rtl/synth/yosys_runs_%s.csv" % (cmd, fam, fam),
-        "  per PE: read_verilog rtl/*.v; chparam; %s [-flatten]; stat" % synth,
-        "LUT = LUT1..6 + INV + SRL16E/SRLC32E, FF = FDRE, as Vivado's Slice LUTs / Registers.",
+        "  %s   # writes this file and rtl/synth/yosys_runs_%s.csv" % (cmd, fam),
+        "  per run, one Yosys process each: read_verilog " + " ".join(RTL[:2]),
+        "    " + " ".join(RTL[2:]) + ";",
+        "    chparam ...;",
+        "    %s -top TOP [-flatten]; stat; write_json" % synth,
+        "LUT = LUT sites: LUT1..6, INV, SRL16E/SRLC32E cells, two of which share one LUT6 site as",
+        "Vivado's LUT combining does (UG901, UG474 O5/O6): a carry bit's S and DI drivers, or two",
+        "LUTs off the carry chain that share an input, each pair with at most 5 inputs together.",
+        "FF = FDRE/FDSE.",
     ]
     try:
         text = open(args.template).read()
@@ -464,37 +842,27 @@ def main():
     print("largest LUT difference, model against the sum of the synthesized parts: %.1f%%" %
           (100 * worst_h))
     print("largest LUT difference, model against the flattened PEs above: %.1f%%" % (100 * worst))
-    for (a, m1, acc) in SERIAL:
+
+    for (a, m1, acc) in BS_CHECK:
         y = flat[("bs", a, m1, acc)]
-        print("%-34s %8d %8s %8d  (2 cycles per weight; no engine in the model yet)" % (
-            "sp2_pe_bitserial a=%d m1=%d acc=%d" % (a, m1, acc), y["lut"], "", y["ff"]))
-
-    # An MSD-sized design on the XC7Z020: 40x40 LUT PEs and 14x15 DSP PEs, plus the template's
-    # fixed blocks (DMA for two ports, control), against MSD's post-implementation utilization.
-    fixed = re.search(r"dma:\s*\n(?:\s+#.*\n)*\s+luts_per_port:\s*(\S+)", new)
-    ctrl = re.search(r"control:\s*\n(?:\s+#.*\n)*\s+luts:\s*(\S+)", new)
-    other = 2 * float(fixed.group(1)) + float(ctrl.group(1))
-    (lr, lc), (dr, dc) = MSD["lut_pe"], MSD["dsp_pe"]
-    dsp_model = model_dsp_pe(k, 8, 4, 21, 32)[0]
-    print("MSD-sized XC7Z020 design, MSD post-implementation %d LUT / %d DSP: 40x40 LUT PEs +"
-          " 14x15 DSP PEs (a=8, b=4, D=21, acc 32: %.0f LUT each by the model) + %d LUT of"
-          " DMA/control" % (MSD["lut"], MSD["dsp"], dsp_model, other))
-
-    def line(name, pe_lut):
-        total = lr * lc * pe_lut + dr * dc * dsp_model + other
-        print("  %-44s %6.1f LUT/PE -> %7.0f LUT (%+.0f%% against MSD), %d DSP" % (
-            name, pe_lut, total, 100.0 * (total - MSD["lut"]) / MSD["lut"], dr * dc))
-
-    line("bit-parallel sp2_pe a=8 b=4 acc=32 (model)", model_sp2_pe(k, 8, 4, 32)[0])
-    for (a, m1, acc) in SERIAL:
-        hp = hier[("bsh", a, m1, acc)]
-        line("bit-serial a=%d m1=%d acc=%d (hierarchical)" % (a, m1, acc),
-             sum(v["lut"] for v in hp.values()))
-        line("bit-serial a=%d m1=%d acc=%d (flattened)" % (a, m1, acc),
-             flat[("bs", a, m1, acc)]["lut"])
-    hp = hier[("bsh", 8, 3, 8)]
-    print("  bit-serial a=8 m1=3 acc=8 by part: " + ", ".join(
-        "%s %d" % (name, c["lut"]) for name, c in sorted(hp.items())) + " LUT (MSD's PE: 17)")
+        ml, mf = model_bitserial_pe(k, a, m1, acc)
+        print("%-34s %8d %8.1f %8d %8.1f" % ("sp2_pe_bitserial a=%d m1=%d acc=%d" % (a, m1, acc),
+                                             y["lut"], ml, y["ff"], mf))
+    print("%-34s %8s %8s %8s %8s" % ("part (hierarchical synthesis)", "yosysLUT", "modelLUT",
+                                      "yosysFF", "modelFF"))
+    for (a, wb, D, acc) in APK_GRID:
+        y = total(hier[("apk", a, wb, D, acc)])
+        ml, mf = model_dsp_actpacked(k, a, wb, D, acc)
+        print("%-34s %8d %8.1f %8d %8.1f" % ("dsp_pe_actpacked a=%d w=%d D=%d acc=%d" % (
+            a, wb, D, acc), y["lut"], ml, y["ff"], mf))
+    for (R, C, acc) in GLUE_GRID:
+        y = total(hier[("glue", R, C, acc)])
+        ml, mf = model_glue(k, R, C, GLUE_WB, GLUE_A, acc)
+        print("%-34s %8d %8.1f %8d %8.1f" % ("engine_glue %dx%d acc=%d" % (R, C, acc), y["lut"], ml,
+                                             y["ff"], mf))
+    msd_comparison(k, new)
+    if args.msd_rtl:
+        msd_own_pes(fam, args.msd_rtl, new)
 
     if args.check:
         old = open(out_path).read() if os.path.exists(out_path) else ""

@@ -22,21 +22,21 @@ void ArrayCore::main() {
     if (run.values && !blocks.empty()) load_layer(run);
     for (size_t si = 0; si < run.steps.size(); ++si) {
       const Step& step = run.steps[si];
-      const int64_t gs = run.seq0 + int64_t(si), gt = run.tile0 + step.tile;
+      const int64_t gl = run.load0 + step.in_load, gt = run.tile0 + step.out_tile;
       if (!step.jobs[id_].empty()) {
         // The step's input: a wait before the load got buffer space is a wait for the buffer,
         // the rest is a wait for DRAM (or for the previous layer's outputs to reach it).
         const sc_time t0 = sc_core::sc_time_stamp();
-        f_.in_loaded.wait_until(gs + 1);
+        f_.in_loaded.wait_until(gl + 1);
         const sc_time t1 = sc_core::sc_time_stamp();
         if (t1 > t0) {
-          const StepTiming& tm = f_.step_timing[size_t(gs)];
+          const StepTiming& tm = f_.step_timing[size_t(gl)];
           const sc_time lo = std::max(t0, tm.requested), hi = std::min(t1, tm.granted);
           const sc_time buf = hi > lo ? hi - lo : sc_core::SC_ZERO_TIME;
           st.stall_buffer += buf;
           st.stall_dram += (t1 - t0) - buf;
         }
-        if (step.kt == 0) {
+        if (step.first_k) {
           const sc_time o0 = sc_core::sc_time_stamp();
           f_.out_granted.wait_until(gt + 1);
           st.stall_buffer += sc_core::sc_time_stamp() - o0;
@@ -49,7 +49,7 @@ void ArrayCore::main() {
           st.stall_dram += sc_core::sc_time_stamp() - w0;
         }
         const RowBlock& b = blocks[size_t(job.block)];
-        if (run.values) compute(run, b, step, f_.in_values.at(gs), f_.out_values.at(gt));
+        if (run.values) compute(run, b, step, f_.in_values.at(gl), f_.out_values.at(gt));
         const int64_t tn = run.plan.tiles[size_t(step.tile)].tn;
         const int64_t cycles = job_cycles(run, b, tn, step.tk);
         wait(f_.clock * double(cycles));
@@ -64,7 +64,7 @@ void ArrayCore::main() {
         if (job.release_bytes > 0) weights_.release(job.release_bytes);
       }
       sig.step_done.add();
-      if (step.kt + 1 == run.plan.k_tiles) sig.tile_done.add();
+      if (step.last_k) sig.tile_done.add();
     }
     st.last_end = sc_core::sc_time_stamp();
     // Resident weights stay until the layer's last job (every job of the layer waited for them).

@@ -98,25 +98,6 @@ std::vector<int64_t> lut_expected(const Tile& t, const AccSpec& spec, uint64_t& 
   return out;
 }
 
-// A bit-serial PE adds one signed term per cycle, so it wraps or saturates term by term.
-std::vector<int64_t> bitserial_expected(const Tile& t, const AccSpec& spec) {
-  const Sp2Format f(B);
-  uint64_t ovf = 0;
-  std::vector<int64_t> out(size_t(R * t.tn));
-  for (int r = 0; r < R; ++r)
-    for (int64_t n = 0; n < t.tn; ++n) {
-      int64_t acc = 0;
-      for (int64_t k = 0; k < t.tk; ++k) {
-        const Sp2Code c = sp2_unpack(f, t.code[r * t.tk + k]);
-        const int64_t x = t.x[k * t.tn + n], sg = c.s ? -1 : 1;
-        acc = acc_add(spec, acc, sg * sp2_term(f, c.e1) * x, ovf);
-        acc = acc_add(spec, acc, sg * sp2_term(f, c.e2) * x, ovf);
-      }
-      out[size_t(r * t.tn + n)] = acc;
-    }
-  return out;
-}
-
 struct Sim {
   std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
   std::unique_ptr<Vrtl_oracle_top> top = std::make_unique<Vrtl_oracle_top>(ctx.get());
@@ -226,34 +207,74 @@ TEST(RtlOracle, Sp2ArraySaturatesLikeTheCycleModel) {
   check_lut_engine(Overflow::Saturate);
 }
 
-// The bit-serial PE has no engine in the cycle model yet: its values follow the arithmetic term
-// by term and its timing is 2 cycles per weight plus its 3-stage pipeline (rtl/sp2_pe_bitserial.v).
-TEST(RtlOracle, BitSerialArrayMatchesTheArithmetic) {
+// The bit-serial array (the lut_sp2_bitserial engine, docs/arithmetic.md): a weight's digits are
+// its nonzero SP2 terms, e1's first, padded with zero digits to the block's digit count (the most
+// digits of any weight of the job's rows, at least 1); every k step takes that many cycles. The
+// values: each exact product added by acc_add, the bit-parallel PE's values; the cycles:
+// ceil(tn / cols) * tk * digits + pipeline_depth.
+TEST(RtlOracle, BitSerialArrayMatchesTheCycleModel) {
   Sim s;
   std::mt19937 rng(13);
+  const Sp2Format f(B);
   const AccSpec spec{LACC, Overflow::Saturate};
+  int64_t one_digit_jobs = 0, overflows = 0;
   for (int job = 0; job < 60; ++job) {
-    const Tile t = random_tile(rng);
-    struct {
-      decltype(&s.top->bs_start) start;
-      decltype(&s.top->bs_tk) tk, passes;
-      decltype(&s.top->bs_step_valid) step_valid;
-      decltype(&s.top->bs_step_k) step_k, step_pass;
-      decltype(&s.top->bs_codes) codes;
-      decltype(&s.top->bs_xs) xs;
-      decltype(&s.top->bs_outs) outs;
-      decltype(&s.top->bs_out_valid) out_valid;
-    } p{&s.top->bs_start,  &s.top->bs_tk,        &s.top->bs_passes, &s.top->bs_step_valid,
-        &s.top->bs_step_k, &s.top->bs_step_pass, &s.top->bs_codes,  &s.top->bs_xs,
-        &s.top->bs_outs,   &s.top->bs_out_valid};
-    std::vector<int64_t> got;
-    const int64_t cycles = run_lut_job(s, p, t, got);
+    Tile t = random_tile(rng);
+    // Every fourth job has only single-term weights (e2 = 0): one digit per step.
+    if (job % 4 == 3)
+      for (auto& c : t.code) c &= ~((1u << f.m2) - 1);
+    // Each weight's digit words {s, e}, zero digits (e = 0) as padding.
+    std::vector<std::vector<uint32_t>> digs(t.code.size());
+    int digits = 1;
+    for (size_t i = 0; i < t.code.size(); ++i) {
+      const Sp2Code c = sp2_unpack(f, t.code[i]);
+      for (int e : {int(c.e1), int(c.e2)})
+        if (e != 0) digs[i].push_back((uint32_t(c.s) << f.m1) | uint32_t(e));
+      digits = std::max(digits, int(digs[i].size()));
+    }
+    one_digit_jobs += digits == 1;
     const int64_t passes = (t.tn + C - 1) / C;
-    ASSERT_EQ(cycles, 2 * t.tk * passes + 3) << "job " << job;
-    const std::vector<int64_t> want = bitserial_expected(t, spec);
+    std::vector<int64_t> got(size_t(R * t.tn));
+    int64_t seen = 0, cycles = -1;
+    for (int64_t cycle = 0; cycle < 100000 && cycles < 0; ++cycle) {
+      s.top->bs_start = cycle == 0;
+      s.top->bs_tk = uint16_t(t.tk);
+      s.top->bs_passes = uint16_t(passes);
+      s.top->bs_digits = uint16_t(digits);
+      s.top->eval();
+      if (s.top->bs_step_valid) {
+        const int64_t k = s.top->bs_step_k, pass = s.top->bs_step_pass;
+        const size_t sub = s.top->bs_step_sub;
+        for (int r = 0; r < R; ++r) {
+          const auto& d = digs[size_t(r * t.tk + k)];
+          put(s.top->bs_ds, r * (1 + f.m1), 1 + f.m1, sub < d.size() ? d[sub] : 0);
+        }
+        for (int c = 0; c < C; ++c) {
+          const int64_t n = pass * C + c;
+          put(s.top->bs_xs, c * A, A, n < t.tn ? t.x[k * t.tn + n] : 0);
+        }
+      }
+      s.tick();
+      if (s.top->bs_out_valid) {
+        for (int r = 0; r < R; ++r)
+          for (int c = 0; c < C; ++c) {
+            const int64_t n = seen * C + c;
+            if (n < t.tn)
+              got[size_t(r * t.tn + n)] = get_signed(s.top->bs_outs, (r * C + c) * LACC, LACC);
+          }
+        if (++seen == passes) cycles = cycle + 1;
+      }
+    }
+    ASSERT_EQ(cycles, passes * t.tk * digits + kDepth)
+        << "job " << job << " tk " << t.tk << " tn " << t.tn << " digits " << digits;
+    uint64_t ovf = 0;
+    const std::vector<int64_t> want = lut_expected(t, spec, ovf);
+    overflows += int64_t(ovf);
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(got[i], want[i]) << "job " << job << " row " << i / t.tn << " col " << i % t.tn;
   }
+  EXPECT_GE(one_digit_jobs, 10);
+  EXPECT_GT(overflows, 0);
 }
 
 TEST(RtlOracle, PackedDspArrayMatchesTheCycleModel) {
@@ -336,30 +357,109 @@ TEST(RtlOracle, PackedDspArrayMatchesTheCycleModel) {
   EXPECT_GT(drains, 60);
 }
 
-// The cost file tools/synth_costs.py generated loads with the model's schema, and with it the
-// model prices the default PEs (a=8, b=4, acc=32, depth 4, DSP48E1 with D=21) within 25% of the
-// synthesized parts that rtl/synth/yosys_runs_xc7.csv records.
+// The activation-packed DSP PE: P += ((x_hi << D) + x_lo) * w, drained every `chain` products into
+// the two column sums by the same lane split. The model: each lane's plain integer sum of products
+// (the chain limit of the weight-packed layout bounds the low lane the same way: |w x| per
+// product), accumulated per drain with acc_add; the timing of a DSP core whose pass covers two
+// output columns per slice column (dsp_job_cycles with 2C columns).
+TEST(RtlOracle, ActivationPackedDspArrayMatchesTheCycleModel) {
+  Sim s;
+  std::mt19937 rng(15);
+  const DspGeometry geo = dsp_geometry(DspKind::DSP48E1);
+  // The A port holds x_hi above D bits, unsigned on a signed port.
+  ASSERT_LE(D + A + 1, geo.a_bits);
+  const int64_t chain = packed_max_chain(geo, PackedLayout{B, A, D});
+  ASSERT_GE(chain, 2);
+  const AccSpec spec{DACC, Overflow::Wrap};
+  DspCoreConfig cfg;
+  cfg.rows = R;
+  cfg.cols = 2 * C;
+  cfg.pipeline_depth = kDepth;
+  cfg.drain_cycles = 1;
+  int64_t drains = 0;
+  for (int job = 0; job < 60; ++job) {
+    const Tile t = random_tile(rng);  // rows r use the fixed weights t.w[r][k]
+    const int64_t passes = (t.tn + 2 * C - 1) / (2 * C);
+    drains += passes * ((t.tk + chain - 1) / chain);
+    std::vector<int64_t> got(size_t(R * t.tn));
+    int64_t seen = 0, cycles = -1;
+    for (int64_t cycle = 0; cycle < 100000 && cycles < 0; ++cycle) {
+      s.top->ap_start = cycle == 0;
+      s.top->ap_tk = uint16_t(t.tk);
+      s.top->ap_passes = uint16_t(passes);
+      s.top->ap_chain = uint16_t(chain);
+      s.top->eval();
+      if (s.top->ap_step_valid) {
+        const int64_t k = s.top->ap_step_k, pass = s.top->ap_step_pass;
+        for (int r = 0; r < R; ++r) put(s.top->ap_ws, r * B, B, uint64_t(t.w[r * t.tk + k]));
+        for (int j = 0; j < 2 * C; ++j) {
+          const int64_t n = pass * 2 * C + j;
+          put(s.top->ap_xs, j * A, A, n < t.tn ? t.x[k * t.tn + n] : 0);
+        }
+      }
+      s.tick();
+      if (s.top->ap_out_valid) {
+        for (int r = 0; r < R; ++r)
+          for (int c = 0; c < C; ++c) {
+            const int64_t n = seen * 2 * C + 2 * c;
+            const int lsb = (r * C + c) * DACC;
+            if (n < t.tn) got[size_t(r * t.tn + n)] = get_signed(s.top->ap_outs_hi, lsb, DACC);
+            if (n + 1 < t.tn)
+              got[size_t(r * t.tn + n + 1)] = get_signed(s.top->ap_outs_lo, lsb, DACC);
+          }
+        if (++seen == passes) cycles = cycle + 1;
+      }
+    }
+    ASSERT_EQ(cycles, dsp_job_cycles(cfg, t.tn, t.tk, true, chain))
+        << "job " << job << " tk " << t.tk << " tn " << t.tn;
+    uint64_t ovf = 0;
+    for (int r = 0; r < R; ++r)
+      for (int64_t n = 0; n < t.tn; ++n) {
+        int64_t want = 0, plain = 0;
+        for (int64_t k0 = 0; k0 < t.tk; k0 += chain) {
+          int64_t lane = 0;  // one drained chain of this column's products
+          for (int64_t k = k0; k < std::min(t.tk, k0 + chain); ++k)
+            lane += int64_t(t.w[r * t.tk + k]) * t.x[k * t.tn + n];
+          want = acc_add(spec, want, lane, ovf);
+          plain += lane;
+        }
+        ASSERT_EQ(got[size_t(r * t.tn + n)], want) << "job " << job << " row " << r << " col " << n;
+        ASSERT_EQ(want, plain);  // 24-bit sums of <= 24 products of 4x8 bits never wrap
+      }
+  }
+  EXPECT_GT(drains, 60);
+}
+
+// The cost file the model loads by default (configs/resources/costs.yaml, generated by
+// tools/synth_costs.py) prices the synthesized blocks that rtl/synth/yosys_runs_xc7.csv records
+// within 25% of their LUT sites: the default PEs (a=8, b=4, acc=32, depth 4, DSP48E1 with D=21),
+// the bit-serial PE, the activation-packed DSP PE and an 8x8 engine's glue.
 TEST(RtlOracle, SynthesizedCostFileLoadsAndMatchesItsRuns) {
   const std::string root = MSQ_SOURCE_DIR;
-  const ResourceCosts k = load_resource_costs(root + "/configs/resources/costs_yosys_xc7.yaml");
+  const ResourceCosts k = load_resource_costs(root + "/configs/resources/costs.yaml");
   std::ifstream csv(root + "/rtl/synth/yosys_runs_xc7.csv");
   ASSERT_TRUE(csv) << "rtl/synth/yosys_runs_xc7.csv";
-  std::map<std::string, double> lut;  // hierarchical runs: the LUTs of all parts of a PE
+  std::map<std::string, double> lut;  // hierarchical runs: the LUT sites of all parts of a block
   std::string line;
   while (std::getline(csv, line)) {
     std::vector<std::string> f;
     std::stringstream ss(line);
     for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
-    if (f.size() == 8 && f[0] == "hier") lut[f[1] + " " + f[2]] += std::stod(f[4]);
+    if (f.size() == 9 && f[0] == "hier") lut[f[1] + " " + f[2]] += std::stod(f[4]);
   }
   const RunConfig cfg;
   const double sp2 = lut["sp2_pe A=8 M1=2 M2=1 ACC=32"],
-               dsp = lut["dsp_pe_packed A=8 AW=25 D=21 ACC=32"];
-  ASSERT_GT(sp2, 0);
-  ASSERT_GT(dsp, 0);
+               dsp = lut["dsp_pe_packed A=8 AW=25 D=21 ACC=32"],
+               bs = lut["sp2_pe_bitserial A=8 M1=2 ACC=32"],
+               apk = lut["dsp_pe_actpacked A=8 WB=8 AW=25 D=16 ACC=32"],
+               glue = lut["engine_glue R=8 C=8 WB=4 A=8 ACC=32"];
+  for (double v : {sp2, dsp, bs, apk, glue}) ASSERT_GT(v, 0);
   EXPECT_NEAR(sp2_pe_cost(cfg, k).lut, sp2, 0.25 * sp2);
   EXPECT_NEAR(dsp_pe_cost(cfg, k).lut, dsp, 0.25 * dsp);
   EXPECT_EQ(dsp_pe_cost(cfg, k).dsp, 1);
+  EXPECT_NEAR(bitserial_pe_cost(8, 2, 32, k).lut, bs, 0.25 * bs);
+  EXPECT_NEAR(dsp_actpacked_pe_cost(8, 8, 16, 32, 4, k).lut, apk, 0.25 * apk);
+  EXPECT_NEAR(engine_glue_cost(8, 8, 4, 8, 32, k).lut, glue, 0.25 * glue);
 }
 
 }  // namespace

@@ -18,6 +18,12 @@ struct DramStats {
   int64_t bytes_read = 0, bytes_written = 0;
   int64_t data_cycles = 0;  // DRAM cycles the data bus carried data
   int64_t turnarounds = 0;  // read-to-write and write-to-read switches of the data bus
+  // Commands and states for the energy model (docs/energy.md).
+  int64_t activates = 0, precharges = 0;      // a refresh precharges every open bank
+  int64_t read_bursts = 0, write_bursts = 0;  // column commands by direction
+  int64_t precharged_cycles = 0;  // channel-cycles with every bank closed, up to the last close
+  std::vector<int64_t>
+      closed_since;  // per channel: cycle since when every bank is closed, -1: open
   double hit_rate() const { return bursts ? double(row_hits) / bursts : 0.0; }
 };
 

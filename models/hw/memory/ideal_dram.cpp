@@ -26,6 +26,7 @@ sc_core::sc_time IdealDram::access(sc_core::sc_time start, uint64_t addr, int64_
   bus_free_ = first + data;
   stats_.bursts += bursts;
   stats_.row_hits += bursts;
+  (write ? stats_.write_bursts : stats_.read_bursts) += bursts;
   stats_.data_cycles += bursts * (cfg_.burst_length / 2);
   (write ? stats_.bytes_written : stats_.bytes_read) += seg_bytes * seg_count;
   return sc_core::sc_time(std::ceil(double(bus_free_) * tck_ps_), sc_core::SC_PS);

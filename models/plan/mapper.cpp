@@ -1,0 +1,578 @@
+#include "models/plan/mapper.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "models/error.h"
+
+namespace msq {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t b) {
+  return ceil_div(a, b) * b;
+}
+
+MappingCost& cost_fn() {
+  static MappingCost c;
+  return c;
+}
+
+constexpr std::array<const char*, 6> kOrders = {"NKM", "NMK", "KNM", "KMN", "MNK", "MKN"};
+
+// The pixel tiles of one tile geometry, as the estimate needs them (they follow make_tiles).
+struct NStats {
+  int64_t tr = 0, tc = 0;
+  int64_t tiles = 0;          // over the whole batch
+  int64_t cn[2] = {0, 0};     // sum over tiles of ceil(tn / engine columns)
+  int64_t max_tn = 0, n = 0;  // largest tile, all columns
+  int64_t region_px = 0;      // input pixels the tiles read, halos included
+  int64_t max_region_px = 0;  // of one tile
+};
+
+NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t cols[2]) {
+  NStats ns;
+  ns.tr = tr, ns.tc = tc;
+  const int64_t Hout = s.out_h(), Wout = s.out_w();
+  auto add = [&](int64_t tn, int64_t px, int64_t times) {
+    ns.tiles += times;
+    for (int c = 0; c < 2; ++c) ns.cn[c] += ceil_div(tn, cols[c]) * times;
+    ns.max_tn = std::max(ns.max_tn, tn);
+    ns.n += tn * times;
+    ns.region_px += px * times;
+    ns.max_region_px = std::max(ns.max_region_px, px);
+  };
+  if (Hout * Wout == 1) {
+    const int64_t img = int64_t(s.in_h) * s.in_w;
+    for (int64_t b0 = 0; b0 < s.batch; b0 += tr) {
+      const int64_t tn = std::min(tr, s.batch - b0);
+      add(tn, tn * img, 1);
+    }
+    return ns;
+  }
+  for (int64_t oh0 = 0; oh0 < Hout; oh0 += tr)
+    for (int64_t ow0 = 0; ow0 < Wout; ow0 += tc) {
+      const int64_t r = std::min(tr, Hout - oh0), c = std::min(tc, Wout - ow0);
+      const int64_t ih0 = std::max<int64_t>(0, oh0 * s.sh - s.ph);
+      const int64_t ih1 = std::min<int64_t>(s.in_h, (oh0 + r - 1) * s.sh - s.ph + s.kh);
+      const int64_t iw0 = tc == Wout ? 0 : std::max<int64_t>(0, ow0 * s.sw - s.pw);
+      const int64_t iw1 =
+          tc == Wout ? s.in_w : std::min<int64_t>(s.in_w, (ow0 + c - 1) * s.sw - s.pw + s.kw);
+      add(r * c, std::max<int64_t>(0, ih1 - ih0) * std::max<int64_t>(0, iw1 - iw0), s.batch);
+    }
+  return ns;
+}
+
+// Everything about a row split that the estimate needs, computed once per split.
+struct Ctx {
+  const QuantLayer& L;
+  const RunConfig& cfg;
+  const LayerPlan& base;  // rows, blocks, buffer slots (no tiles)
+  int64_t cols[2], pipe[2];
+  int64_t nb[2] = {0, 0}, packed_blocks = 0;
+  std::vector<int64_t> bits_prefix[2], rows_prefix[2];  // over each engine's blocks
+  int64_t max_block_bits = 0;
+  double bw = 1;  // bytes per fabric cycle
+  int64_t setup = 0, burst = 32;
+
+  Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
+    const auto& a = cfg.accelerator;
+    cols[0] = a.lut_core.cols, cols[1] = a.dsp_core.cols;
+    pipe[0] = a.lut_core.pipeline_depth, pipe[1] = a.dsp_core.pipeline_depth;
+    for (int e = 0; e < 2; ++e) {
+      const auto& blocks = base.blocks(e);
+      nb[e] = int64_t(blocks.size());
+      bits_prefix[e].assign(1, 0);
+      rows_prefix[e].assign(1, 0);
+      for (const RowBlock& blk : blocks) {
+        bits_prefix[e].push_back(bits_prefix[e].back() + blk.weight_bits_per_k);
+        rows_prefix[e].push_back(rows_prefix[e].back() + int64_t(blk.rows.size()));
+        max_block_bits = std::max(max_block_bits, blk.weight_bits_per_k);
+        if (e == 1 && blk.packed) ++packed_blocks;
+      }
+    }
+    const auto& m = cfg.memory;
+    const double axi = double(m.axi_ports) * m.axi_width_bits / 8.0 *
+                       (m.axi_clock_mhz > 0 ? m.axi_clock_mhz / cfg.clock_mhz : 1.0);
+    const double dram =
+        m.dram.clock_mhz * 2.0 * m.dram.data_width_bits / 8.0 * m.dram.channels / cfg.clock_mhz;
+    // The AXI ports move a beat per port clock; row changes, refresh and turnaround keep a DRAM
+    // below its peak. The factor only ranks mappings (the simulation times the chosen one).
+    bw = std::max(1e-3, std::min(axi, dram * 0.85));
+    setup = m.dma_setup_cycles;
+    burst = std::max<int64_t>(1, int64_t(m.dram.data_width_bits) / 8 * m.dram.burst_length);
+  }
+};
+
+// One k tiling.
+struct KStats {
+  int kc = 0;
+  int64_t k_tiles = 1, tk_max = 0, drains = 0;  // drains: sum over k tiles of ceil(tk / chain)
+  int64_t seg_bytes_sum = 0;  // sum over k tiles of one pixel's channels, rounded up to bursts
+};
+
+KStats kstats_of(const Ctx& x, int kc) {
+  const LayerShape& s = x.L.shape;
+  KStats k;
+  k.kc = kc;
+  k.k_tiles = ceil_div(s.in_c, kc);
+  const int64_t win = int64_t(s.kh) * s.kw;
+  for (int64_t kt = 0; kt < k.k_tiles; ++kt) {
+    const int64_t ch = std::min<int64_t>(kc, s.in_c - kt * kc);
+    const int64_t tk = s.groups == 1 ? ch * win : s.k();
+    k.tk_max = std::max(k.tk_max, tk);
+    if (x.base.chain > 0) k.drains += ceil_div(tk, x.base.chain);
+    k.seg_bytes_sum += round_up(ch * x.base.act_bytes, x.burst);
+  }
+  return k;
+}
+
+// The engines' busy cycles: they depend on the tiles, not on the loop order.
+void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t out[2]) {
+  const int64_t K = x.L.shape.k();
+  const int64_t jobs_per_block = ns.tiles * ks.k_tiles;
+  for (int e = 0; e < 2; ++e) out[e] = x.nb[e] * (ns.cn[e] * K + jobs_per_block * x.pipe[e]);
+  out[1] += x.packed_blocks * ns.cn[1] * ks.drains * x.cfg.accelerator.dsp_core.drain_cycles;
+}
+
+struct MStats {
+  int64_t m_tiles = 1;
+  int64_t max_rows = 0;            // rows of the largest output-channel tile
+  int64_t max_bits[2] = {0, 0};    // weight bits per k step of an engine's largest tile
+  int64_t max_blocks[2] = {0, 0};  // blocks of an engine's largest tile
+};
+
+MStats mstats_of(const Ctx& x, int64_t T) {
+  MStats m;
+  m.m_tiles = T;
+  for (int64_t mt = 0; mt < T; ++mt) {
+    int64_t rows = 0;
+    for (int e = 0; e < 2; ++e) {
+      const int64_t b0 = x.nb[e] * mt / T, b1 = x.nb[e] * (mt + 1) / T;
+      rows += x.rows_prefix[e][size_t(b1)] - x.rows_prefix[e][size_t(b0)];
+      m.max_bits[e] =
+          std::max(m.max_bits[e], x.bits_prefix[e][size_t(b1)] - x.bits_prefix[e][size_t(b0)]);
+      m.max_blocks[e] = std::max(m.max_blocks[e], b1 - b0);
+    }
+    m.max_rows = std::max(m.max_rows, rows);
+  }
+  return m;
+}
+
+struct Levels {
+  int n, k, m;
+};
+Levels levels_of(const std::string& order) {
+  return Levels{int(order.find('N')), int(order.find('K')), int(order.find('M'))};
+}
+
+// A tile stays in its buffer from its first use to its last within its keep level. Unless a
+// loop at or inside that level skips the tensor (M for inputs, N for weights) and runs more than
+// once, each tile is used once and freed: then one tile is all the buffer must hold.
+int64_t input_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                        const Levels& lv, int keep) {
+  if (!(lv.m >= keep && ms.m_tiles > 1)) return ns.max_region_px * ks.kc * x.base.act_bytes;
+  const int64_t px = lv.n >= keep ? ns.region_px : ns.max_region_px;
+  const int64_t ch = lv.k >= keep ? x.L.shape.in_c : ks.kc;
+  return px * ch * x.base.act_bytes;
+}
+
+int64_t weight_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                         const Levels& lv, int keep, int e) {
+  if (x.nb[e] == 0) return 0;
+  if (keep == 0) return x.base.core_weight_bytes[e];  // one load for the layer
+  if (!(lv.n >= keep && ns.tiles > 1)) {
+    int64_t widest = 0;
+    for (size_t b = 0; b + 1 < x.bits_prefix[e].size(); ++b)
+      widest = std::max(widest, x.bits_prefix[e][b + 1] - x.bits_prefix[e][b]);
+    return ceil_div(widest * ks.tk_max, 8);
+  }
+  const bool all_m = lv.m >= keep, all_k = lv.k >= keep;
+  const int64_t bits = all_m ? x.bits_prefix[e].back() : ms.max_bits[e];
+  const int64_t blocks = all_m ? x.nb[e] : ms.max_blocks[e];
+  const int64_t depth = all_k ? x.L.shape.k() : ks.tk_max;
+  return ceil_div(bits * depth, 8) + blocks;  // each block's load rounds up to a byte
+}
+
+int64_t output_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                         const Levels& lv) {
+  // Partial sums of every output tile the K loop revisits stay in the buffer.
+  const bool split = ks.k_tiles > 1;
+  const int64_t rows = split && lv.m > lv.k ? x.L.shape.m() : ms.max_rows;
+  const int64_t cols = split && lv.n > lv.k ? ns.n : ns.max_tn;
+  return rows * cols * (split ? x.base.acc_bytes : x.base.out_bytes);
+}
+
+MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
+                         const std::string& order, int keep_in, int keep_w, const int64_t comp[2]) {
+  const LayerShape& s = x.L.shape;
+  const Levels lv = levels_of(order);
+  const LayerPlan& b = x.base;
+  MappingEstimate e;
+  e.compute_cycles[0] = comp[0], e.compute_cycles[1] = comp[1];
+  // Weights: loaded again for every pixel tile when the N loop lies outside the kept level.
+  const int64_t w_reload = lv.n < keep_w ? ns.tiles : 1;
+  e.weight_bytes = b.weight_bytes * w_reload;
+  e.weight_reloads = double(w_reload);
+  int64_t w_transfers = 0;
+  for (int c = 0; c < 2; ++c)
+    if (x.nb[c] > 0) w_transfers += keep_w == 0 ? 1 : x.nb[c] * ks.k_tiles * w_reload;
+  // Inputs: loaded again for every output-channel tile when the M loop lies outside.
+  const int64_t i_reload = lv.m < keep_in ? ms.m_tiles : 1;
+  const int64_t in_once =
+      ks.k_tiles == 1 ? ns.region_px * s.in_c * b.act_bytes : ns.region_px * ks.seg_bytes_sum;
+  e.input_bytes = in_once * i_reload;
+  e.input_reloads = double(i_reload);
+  // Outputs: written once; an output-channel tile's channels of a pixel are one run.
+  const int64_t M = s.m();
+  e.output_bytes = ms.m_tiles == 1 ? ns.n * M * b.out_bytes
+                                   : ns.n * ms.m_tiles *
+                                         round_up(ceil_div(M, ms.m_tiles) * b.out_bytes, x.burst);
+  e.transfers = w_transfers + ns.tiles * ks.k_tiles * i_reload + ns.tiles * ms.m_tiles;
+  e.dma_cycles = int64_t(double(e.weight_bytes + e.input_bytes + e.output_bytes) / x.bw) +
+                 e.transfers * x.setup;
+  const int64_t compute = std::max(comp[0], comp[1]);
+  const int64_t steps = ns.tiles * ks.k_tiles * ms.m_tiles;
+  // What cannot overlap. DMA-bound: the DMA time holds every load and write; after the last
+  // load comes one step of work (weights resident: the last load is an input tile) or one job
+  // (streamed weights: a block's weights). Compute-bound: the first input and weight tiles
+  // before any job, the last output tile after the last one. (Resident weights load while the
+  // previous layer runs: the scheduler prefetches them.)
+  const int64_t first_w = keep_w == 0 ? 0 : ceil_div(x.max_block_bits * ks.tk_max, 8);
+  int64_t jobs = 0;
+  for (int c = 0; c < 2; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
+  const int64_t last_unit = std::max<int64_t>(1, keep_w == 0 ? steps : std::max(steps, jobs));
+  if (!x.cfg.accelerator.buffers.double_buffer) {
+    e.cycles = compute + e.dma_cycles;
+  } else if (e.dma_cycles >= compute) {
+    e.cycles = e.dma_cycles + compute / last_unit;
+  } else {
+    const int64_t fill =
+        int64_t(double(ns.max_region_px * ks.kc * b.act_bytes + first_w) / x.bw) + 2 * x.setup;
+    const int64_t drain = int64_t(double(ms.max_rows * ns.max_tn * b.out_bytes) / x.bw) + x.setup;
+    e.cycles = compute + fill + drain;
+  }
+  return e;
+}
+
+double cost_of(const LayerPlan& p, const MappingEstimate& e) {
+  const MappingCost& f = cost_fn();
+  return f ? f(p, e) : double(e.cycles);
+}
+
+// Distinct values of ceil(n / t) for t = 1..n, largest first; at most `cap` of them (the
+// largest, then a geometric spread of the rest).
+std::vector<int64_t> splits(int64_t n, size_t cap) {
+  std::vector<int64_t> v;
+  for (int64_t t = 1; t <= n; ++t) {
+    const int64_t x = ceil_div(n, t);
+    if (v.empty() || v.back() != x) v.push_back(x);
+  }
+  if (v.size() <= cap) return v;
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < cap; ++i) {
+    const size_t j = size_t(double(i) * double(v.size() - 1) / double(cap - 1) + 0.5);
+    if (out.empty() || out.back() != v[j]) out.push_back(v[j]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void set_mapping_cost(MappingCost cost) {
+  cost_fn() = std::move(cost);
+}
+
+int natural_keep(const std::string& order, const char* loops) {
+  int j = -1;
+  for (const char* l = loops; *l; ++l) j = std::max(j, int(order.find(*l)));
+  return j + 1;
+}
+
+MappingFootprint plan_footprint(const LayerPlan& p, const QuantLayer& L) {
+  RunConfig dummy;
+  const Ctx x(L, dummy, p);
+  const int64_t cols[2] = {1, 1};
+  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, cols);
+  const KStats ks = kstats_of(x, p.k_channels);
+  const MStats ms = mstats_of(x, p.map.m_tiles);
+  const Levels lv = levels_of(p.map.order);
+  MappingFootprint f;
+  f.input = input_footprint(x, ns, ks, ms, lv, p.map.keep_in);
+  f.output = output_footprint(x, ns, ks, ms, lv);
+  for (int e = 0; e < 2; ++e) f.weights[e] = weight_footprint(x, ns, ks, ms, lv, p.map.keep_w, e);
+  return f;
+}
+
+MappingEstimate estimate_plan(const LayerPlan& p, const QuantLayer& L, const RunConfig& cfg) {
+  const Ctx x(L, cfg, p);
+  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, x.cols);
+  const KStats ks = kstats_of(x, p.k_channels);
+  const MStats ms = mstats_of(x, p.map.m_tiles);
+  int64_t comp[2];
+  compute_cycles(x, ns, ks, comp);
+  return estimate(x, ns, ks, ms, p.map.order, p.map.keep_in, p.map.keep_w, comp);
+}
+
+LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  const LayerShape& s = L.shape;
+  const auto& acc = cfg.accelerator;
+  const bool search = acc.scheduler.mapping == MappingMode::Search;
+  const bool balance = acc.scheduler.balance == BalanceMode::PerLayer;
+
+  struct Best {
+    bool found = false;
+    double cost = 0;
+    int64_t dram = 0;
+    RowOptions rows;
+    std::string order;
+    int64_t m_tiles = 1, tr = 0, tc = 0;
+    int kc = 0, keep_in = 0, keep_w = 0;
+    MappingEstimate est;
+  } best;
+  int64_t evaluated = 0;
+
+  // The fixed rule's plan: a candidate, so that the search is never worse in the estimate.
+  LayerPlan fixed;
+  bool have_fixed = false;
+  std::string fixed_error;
+  MappingEstimate fixed_est;
+  try {
+    fixed = plan_rows(L, cfg, where, RowOptions{});
+    tile_fixed(fixed, L, cfg, where);
+    fixed.map.keep_in = natural_keep(fixed.map.order, "NK");
+    fixed_est = estimate_plan(fixed, L, cfg);
+    have_fixed = true;
+    best.found = true;
+    best.cost = cost_of(fixed, fixed_est);
+    best.dram = fixed_est.dram_bytes();
+    best.est = fixed_est;
+  } catch (const InputError& e) {
+    fixed_error = e.what();
+  }
+
+  // Row splits to try: the groups sharing a row block (grouped convolutions), and with
+  // balance: per_layer the SP2 rows moved to the fixed-point engine.
+  std::vector<int> packs = {1};
+  if (search && s.groups > 1) {
+    // Each group in a block reads its own activations: the input buffer's ports (a 64-bit word
+    // per BRAM36 and cycle, half the blocks per slot when double-buffered) must feed every
+    // column of both arrays for each group.
+    const int slots = acc.buffers.double_buffer ? 2 : 1;
+    const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
+    const int64_t need = int64_t(acc.lut_core.cols + acc.dsp_core.cols) * (L.act_bits <= 8 ? 1 : 2);
+    const int64_t gmax =
+        std::min<int64_t>({port_bytes / std::max<int64_t>(1, need), s.groups,
+                           std::max<int64_t>(1, std::max(acc.lut_core.rows, acc.dsp_core.rows) /
+                                                    std::max(1, s.rows_per_group()))});
+    for (int64_t g = 2; g <= gmax; g *= 2) packs.push_back(int(g));
+    if (gmax > 1 && packs.back() != gmax) packs.push_back(int(gmax));
+  }
+  std::vector<int64_t> spills = {-1};
+  if (balance) {
+    int64_t sp2 = 0, low_fixed = 0;
+    for (int64_t m = 0; m < s.m(); ++m) {
+      if (L.scheme[size_t(m)] == uint8_t(Scheme::Sp2))
+        ++sp2;
+      else if (L.bits[size_t(m)] < 8)
+        ++low_fixed;
+    }
+    spills = {0};
+    RunConfig with_spill = cfg;
+    with_spill.accelerator.scheduler.spill = true;
+    spills.push_back(plan_rows(L, with_spill, where, RowOptions{}).spilled_rows);
+    // Block boundaries of either engine: a spill between two of them only leaves a block short.
+    for (int64_t k = 1; k <= sp2; ++k)
+      if ((sp2 - k) % acc.lut_core.rows == 0 || (low_fixed + k) % (2 * acc.dsp_core.rows) == 0 ||
+          (low_fixed + k) % acc.dsp_core.rows == 0)
+        spills.push_back(k);
+    std::sort(spills.begin(), spills.end());
+    spills.erase(std::unique(spills.begin(), spills.end()), spills.end());
+  }
+
+  const int64_t Hout = s.out_h(), Wout = s.out_w();
+  const bool fc = Hout * Wout == 1;
+  const int64_t tile_n_cap = acc.scheduler.tile_n > 0 ? acc.scheduler.tile_n : INT64_MAX;
+  if (!search) {
+    // Balance only: the fixed tiling rule for each split.
+    for (int64_t spill : spills) {
+      LayerPlan cand;
+      try {
+        cand = plan_rows(L, cfg, where, RowOptions{spill, 1});
+        tile_fixed(cand, L, cfg, where);
+      } catch (const InputError&) {
+        continue;
+      }
+      const MappingEstimate e = estimate_plan(cand, L, cfg);
+      ++evaluated;
+      const double c = cost_of(cand, e);
+      if (best.found && (c > best.cost || (c == best.cost && e.dram_bytes() >= best.dram)))
+        continue;
+      best.found = true;
+      best.cost = c, best.dram = e.dram_bytes();
+      best.est = e;
+      fixed = std::move(cand);  // the plan to return
+    }
+    packs.clear();
+  }
+  // Two passes: the least cost, then among the mappings within kTolerance of it the one that
+  // moves the fewest DRAM bytes (a cycle estimate is not precise enough to pay for traffic).
+  constexpr double kTolerance = 0.01;
+  const double fixed_cost = best.found ? best.cost : 0;
+  double min_cost = best.found ? best.cost : std::numeric_limits<double>::infinity();
+  double limit = min_cost;
+  int pass = 0;
+  const auto accept = [&](double c, int64_t dram) {
+    if (pass == 0) {
+      min_cost = std::min(min_cost, c);
+      return false;
+    }
+    if (c > limit) return false;
+    return !best.found || dram < best.dram || (dram == best.dram && c < best.cost);
+  };
+  for (pass = 0; pass < 2 && !packs.empty(); ++pass) {
+    if (pass == 1) {
+      limit = min_cost * (1 + kTolerance);
+      if (have_fixed) limit = std::min(limit, fixed_cost);  // never worse than the fixed rule
+      best.found = have_fixed && fixed_cost <= limit;
+      evaluated = 0;
+    }
+    for (int g : packs)
+      for (int64_t spill : spills) {
+        const LayerPlan base = plan_rows(L, cfg, where, RowOptions{spill, g});
+        const Ctx x(L, cfg, base);
+        // Pixel tiles: whole output rows, or parts of one row when a row is too large.
+        std::vector<NStats> nss;
+        if (fc) {
+          for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols));
+        } else {
+          for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols));
+          for (int64_t tc : splits(Wout, 12))
+            if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols));
+        }
+        std::vector<int> kcs;
+        if (s.groups > 1) {
+          kcs = {s.in_c};
+        } else {
+          // A split k tile reads a short run per pixel: runs of whole DRAM bursts only.
+          const int64_t align = std::max<int64_t>(1, x.burst / x.base.act_bytes);
+          for (int64_t kc : splits(s.in_c, 24)) {
+            if (kc < s.in_c && kc > align) kc = std::min<int64_t>(s.in_c, round_up(kc, align));
+            if (acc.scheduler.tile_k > 0 && kc > 1 && kc * s.kh * s.kw > acc.scheduler.tile_k)
+              continue;
+            if (std::find(kcs.begin(), kcs.end(), int(kc)) == kcs.end()) kcs.push_back(int(kc));
+          }
+          if (kcs.empty()) kcs = {1};
+        }
+        const int64_t max_nb = std::max<int64_t>(1, std::max(x.nb[0], x.nb[1]));
+        const std::vector<int64_t> mts = search ? splits(max_nb, 16) : std::vector<int64_t>{1};
+        std::vector<MStats> mss;
+        for (int64_t T : mts) mss.push_back(mstats_of(x, T));
+        const std::vector<const char*> orders =
+            search ? std::vector<const char*>(kOrders.begin(), kOrders.end())
+                   : std::vector<const char*>{"NKM"};
+        for (const NStats& ns : nss) {
+          if (ns.max_tn > tile_n_cap) continue;
+          for (int kc : kcs) {
+            const KStats ks = kstats_of(x, kc);
+            int64_t comp[2];
+            compute_cycles(x, ns, ks, comp);
+            for (const MStats& ms : mss)
+              for (const char* o : orders) {
+                const std::string order = o;
+                const Levels lv = levels_of(order);
+                if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
+                int keep_in = -1, keep_w = -1;
+                for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
+                  if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
+                  if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
+                      weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
+                    keep_w = k;
+                if (keep_in < 0 || keep_w < 0) continue;
+                ++evaluated;
+                const MappingEstimate e = estimate(x, ns, ks, ms, order, keep_in, keep_w, comp);
+                const double c = cost_of(base, e);
+                if (!accept(c, e.dram_bytes())) continue;
+                best.found = true;
+                best.cost = c, best.dram = e.dram_bytes();
+                best.rows = RowOptions{spill, g};
+                best.order = order;
+                best.m_tiles = ms.m_tiles, best.tr = ns.tr, best.tc = ns.tc, best.kc = kc;
+                best.keep_in = keep_in, best.keep_w = keep_w;
+                best.est = e;
+              }
+          }
+        }
+      }
+  }
+  if (!best.found)
+    throw InputError(
+        fixed_error.empty()
+            ? fmt::format("{}: no mapping fits the input, weight and output buffers", where)
+            : fixed_error);
+  LayerPlan p;
+  if (best.order.empty()) {
+    p = std::move(fixed);  // nothing beat the fixed rule
+  } else {
+    p = plan_rows(L, cfg, where, best.rows);
+    make_tiles(p, L, best.kc, best.tr, best.tc);
+    p.map.order = best.order;
+    p.map.m_tiles = best.m_tiles;
+    p.map.keep_in = best.keep_in;
+    p.map.keep_w = best.keep_w;
+    p.weights_resident = best.keep_w == 0;
+  }
+  p.map.searched = true;
+  p.map.est_cycles = best.est.cycles;
+  p.map.est_dram_bytes = best.est.dram_bytes();
+  if (have_fixed) {
+    p.map.fixed_est_cycles = fixed_est.cycles;
+    p.map.fixed_est_dram_bytes = fixed_est.dram_bytes();
+  }
+  p.map.candidates = evaluated;
+  return p;
+}
+
+BufferConfig search_buffer_split(const std::vector<QuantLayer>& layers, const RunConfig& cfg,
+                                 int64_t* cycles) {
+  const BufferConfig& given = cfg.accelerator.buffers;
+  const int total = given.weight_bram36 + given.input_bram36 + given.output_bram36;
+  const int step = std::max(1, total / 16);
+  // The estimated cycles of the network under a split; -1 when a layer cannot run on it.
+  const auto network = [&](const BufferConfig& b) -> int64_t {
+    RunConfig c = cfg;
+    c.accelerator.buffers = b;
+    int64_t sum = 0;
+    for (const QuantLayer& q : layers) {
+      try {
+        const LayerPlan p = plan_layer(q, c, q.shape.name);
+        sum += estimate_plan(p, q, c).cycles;
+      } catch (const InputError&) {
+        return -1;
+      }
+    }
+    return sum;
+  };
+  BufferConfig best = given;
+  int64_t best_cycles = network(given);
+  for (int w = step; w + 2 * step <= total; w += step)
+    for (int i = step; w + i + step <= total; i += step) {
+      BufferConfig b = given;
+      b.weight_bram36 = w, b.input_bram36 = i, b.output_bram36 = total - w - i;
+      const int64_t c = network(b);
+      if (c >= 0 && (best_cycles < 0 || c < best_cycles)) best = b, best_cycles = c;
+    }
+  if (cycles) *cycles = best_cycles;
+  return best;
+}
+
+}  // namespace msq

@@ -1,0 +1,177 @@
+#include "sim/energy_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace msq {
+
+using nlohmann::json;
+
+namespace {
+
+// A BRAM36 port is 72 bits wide (UG473): a wider word is several accesses, one per block.
+constexpr int64_t kPortBits = 72;
+int64_t accesses(int64_t bits) {
+  return (bits + kPortBits - 1) / kPortBits;
+}
+
+// The DSP48's P register and post-adder (UG479, UG579): 48 bits in both families.
+constexpr int64_t kDspAccumulatorBits = 48;
+
+}  // namespace
+
+DramPowerSpec dram_power_spec(const DramConfig& d) {
+  DramPowerSpec s;
+  s.vdd = d.VDD, s.idd0 = d.IDD0, s.idd2n = d.IDD2N, s.idd3n = d.IDD3N;
+  s.idd4r = d.IDD4R, s.idd4w = d.IDD4W, s.idd5b = d.IDD5B;
+  s.vpp = d.VPP, s.ipp0 = d.IPP0, s.ipp3n = d.IPP3N, s.ipp5b = d.IPP5B;
+  s.devices = d.channels * std::max(1, d.data_width_bits / std::max(1, d.device_width_bits));
+  s.tck_ns = 1e3 / d.clock_mhz;
+  s.tRAS = d.tRAS, s.tRP = d.tRP, s.tRFC = d.tRFC;
+  s.burst_cycles = std::max(1, d.burst_length / 2);
+  return s;
+}
+
+RunActions run_actions(const Session& s, const ResourceCosts& costs) {
+  const RunConfig& cfg = s.cfg;
+  const auto& acc = cfg.accelerator;
+  const int a = cfg.workload.act_bits, b = cfg.workload.weight_bits;
+  const double lut_pe = sp2_pe_cost(cfg, costs).lut;
+  const double dsp_pe = dsp_pe_cost(cfg, costs).lut;
+  RunActions r;
+  r.clock_mhz = cfg.clock_mhz;
+  r.total_cycles = s.sim.total_cycles;
+  r.batch = cfg.workload.batch;
+  r.static_power_w = cfg.device.static_power_w;
+  for (size_t i = 0; i < s.sim.layers.size(); ++i) {
+    const LayerResult& l = s.sim.layers[i];
+    const QuantLayer& q = s.wl.layers[i];
+    r.macs += l.macs;
+    LayerActions la;
+    la.name = l.name;
+    la.cycles = l.cycles;
+    // The LUT core: one PE operation per MAC; every LUT of the PE counted.
+    la.ops.push_back({"lut_core", l.core[0].macs, lut_pe, 0, 0});
+    // The DSP core: packed slices do two MACs per operation; 8-bit rows run one per slice.
+    const int64_t rows8 =
+        std::count_if(q.bits.begin(), q.bits.end(), [](uint8_t v) { return v >= 8; });
+    const int64_t dsp_macs = l.core[1].macs;
+    const int64_t macs8 = l.dsp_rows > 0 ? dsp_macs * std::min(rows8, l.dsp_rows) / l.dsp_rows : 0;
+    const int64_t low = dsp_macs - macs8;
+    if (l.packing && l.packed_w_bits > 0) {
+      // The slice accumulates in P; the fabric lanes take the sum once per chain (the drain).
+      const int64_t width = int64_t(l.lane_offset + l.packed_w_bits) * a;
+      la.ops.push_back({"dsp_core", low / 2 + low % 2,
+                        dsp_pe / double(std::max<int64_t>(1, l.chain)), width,
+                        kDspAccumulatorBits});
+    } else {
+      la.ops.push_back({"dsp_core", low, 0.0, int64_t(b) * a, kDspAccumulatorBits});
+    }
+    la.ops.push_back({"dsp_core", macs8, 0.0, int64_t(8) * a, kDspAccumulatorBits});
+    // Buffers: each busy cycle an array reads one weight per row and one activation per column;
+    // outputs (partial sums between k tiles) are written and read back; DMA fills and drains.
+    const int dsp_wbits = l.packing ? 2 * std::max(1, l.packed_w_bits) : (rows8 > 0 ? 8 : b);
+    la.bram_reads = l.core[0].busy * (accesses(int64_t(acc.lut_core.rows) * b) +
+                                      accesses(int64_t(acc.lut_core.cols) * a)) +
+                    l.core[1].busy * (accesses(int64_t(acc.dsp_core.rows) * dsp_wbits) +
+                                      accesses(int64_t(acc.dsp_core.cols) * a));
+    const int64_t outs = l.m * l.n;
+    const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;
+    la.bram_reads += accesses(l.stream_bytes[2] * 8) + accesses(partial * (l.k_tiles - 1));
+    la.bram_writes = accesses((l.stream_bytes[0] + l.stream_bytes[1]) * 8) +
+                     accesses(l.stream_bytes[2] * 8) + accesses(partial * (l.k_tiles - 1));
+    la.dram_read_bytes = l.stream_bytes[0] + l.stream_bytes[1];
+    la.dram_write_bytes = l.stream_bytes[2];
+    r.layers.push_back(std::move(la));
+  }
+  // DRAM commands and states.
+  const DramStats& d = s.sim.dram;
+  const DramConfig& dc = cfg.memory.dram;
+  r.dram.activates = d.activates, r.dram.precharges = d.precharges;
+  r.dram.reads = d.read_bursts, r.dram.writes = d.write_bursts, r.dram.refreshes = d.refreshes;
+  const double latency = cfg.clock_mhz > 0 ? double(s.sim.total_cycles) / (cfg.clock_mhz * 1e6) : 0;
+  const double end = latency * dc.clock_mhz * 1e6;  // in DRAM cycles
+  double closed = double(d.precharged_cycles);
+  for (int64_t since : d.closed_since)
+    if (since >= 0) closed += std::max(0.0, end - double(since));
+  const double precharged =
+      std::min(latency, closed / std::max(1, dc.channels) / (dc.clock_mhz * 1e6));
+  r.dram.precharged_s = precharged;
+  r.dram.active_s = latency - precharged;
+  return r;
+}
+
+const ResourceCosts& shipped_resource_costs() {
+  static const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
+  return costs;
+}
+
+EnergyResult session_energy(const Session& s) {
+  return compute_energy(run_actions(s, shipped_resource_costs()), s.cfg.energy.k,
+                        dram_power_spec(s.cfg.memory.dram));
+}
+
+namespace {
+json blocks_json(const BlockEnergy& b) {
+  json j = json::object();
+  for (const auto& [name, v] : b.by_block) j[name] = v;
+  return j;
+}
+}  // namespace
+
+json energy_json(const EnergyResult& e, const RunConfig& cfg) {
+  json actions = json::object();
+  for (const ActionTotal& a : e.actions)
+    actions[a.action] = {{"count", a.count}, {"energy_j", a.energy_j}};
+  json coeffs = json::object();
+  for (const EnergyKey& k : energy_keys()) {
+    const auto src = cfg.energy.k.source.find(k.path());
+    coeffs[k.path()] = {{"value", cfg.energy.k.*(k.member)},
+                        {"unit", k.unit},
+                        {"source", src == cfg.energy.k.source.end() ? "" : src->second}};
+  }
+  return {{"j_per_frame", e.j_per_frame},
+          {"avg_power_w", e.avg_power_w},
+          {"gops_per_w", e.gops_per_w},
+          {"total_j", e.total_j},
+          {"static_j", e.static_j},
+          {"dynamic_j", e.dynamic_j},
+          {"static_power_w", cfg.device.static_power_w},
+          {"by_block", blocks_json(e.blocks)},
+          {"actions", actions},
+          {"dram",
+           {{"modelled", e.dram_modelled},
+            {"act_pre_j", e.dram_act_pre_j},
+            {"read_j", e.dram_read_j},
+            {"write_j", e.dram_write_j},
+            {"refresh_j", e.dram_refresh_j},
+            {"background_j", e.dram_background_j},
+            {"commands",
+             {{"activates", e.dram.activates},
+              {"precharges", e.dram.precharges},
+              {"reads", e.dram.reads},
+              {"writes", e.dram.writes},
+              {"refreshes", e.dram.refreshes}}},
+            {"active_s", e.dram.active_s},
+            {"precharged_s", e.dram.precharged_s}}},
+          {"costs",
+           {{"name", cfg.energy.costs}, {"file", cfg.energy.k.file}, {"coefficients", coeffs}}}};
+}
+
+json layer_energy_json(const LayerEnergy& l) {
+  return {{"energy_j", l.total_j}, {"energy_by_block", blocks_json(l.blocks)}};
+}
+
+std::string energy_summary(const EnergyResult& e) {
+  std::string shares;
+  for (const auto& [name, j] : e.blocks.by_block)
+    shares += fmt::format("{}{} {:.0f}%", shares.empty() ? "" : ", ", name,
+                          e.total_j > 0 ? 100.0 * j / e.total_j : 0.0);
+  return fmt::format("{:.2f} mJ/frame, {:.3f} W average ({:.3f} W static), {:.1f} GOPS/W; {}{}",
+                     e.j_per_frame * 1e3, e.avg_power_w,
+                     e.latency_s > 0 ? e.static_j / e.latency_s : 0.0, e.gops_per_w, shares,
+                     e.dram_modelled ? "" : " (DRAM not modelled: no IDD currents)");
+}
+
+}  // namespace msq

@@ -79,12 +79,14 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   const std::vector<EngineSpec>& specs = cfg.accelerator.engines;
   for (const EngineSpec& e : specs) engine_kind(e.impl, e.name);
   // The planner sizes the first slot's row blocks by lut_core's keys and the second's by
-  // dsp_core's, and each engine reads those keys: any other order would time the wrong array.
-  if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+  // dsp_core's, and each engine reads its kind's section: any other order would time the wrong
+  // array.
+  if (std::string(engine_kind(specs[0].impl, specs[0].name).keys) != "lut_core" ||
+      std::string(engine_kind(specs[1].impl, specs[1].name).keys) != "dsp_core")
     throw InputError(fmt::format(
-        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to a lut_sp2 engine "
-        "listed first and the fixed-point rows to a dsp48 engine listed second; other engine "
-        "lists are not supported yet",
+        "accelerator.engines: [{}, {}]: the planner still gives the SP2 rows to an SP2 engine "
+        "(lut_sp2, lut_sp2_bitserial) listed first and the fixed-point rows to a DSP engine "
+        "(dsp48, dsp48_actpack) listed second; other engine lists are not supported yet",
         specs[0].impl, specs[1].impl));
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   auto fabric = std::make_unique<Fabric>();
@@ -186,11 +188,6 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
       lr.core[c].stall_other = other > cs.last_end ? to_cycles(other - cs.last_end, f.clock) : 0;
     }
     lr.dram_bytes = run.dram_bytes;
-    // By stream, from what the scheduler transferred: every weight load, step input and tile.
-    for (const auto& loads : run.wloads)
-      for (const WeightLoad& w : loads) lr.stream_bytes[0] += w.bytes;
-    for (const Step& st : run.steps) lr.stream_bytes[1] += st.seg_bytes * st.seg_count;
-    for (const Tile& t : p.tiles) lr.stream_bytes[2] += t.tn * s.m() * p.out_bytes;
     lr.memory_cycles = covered_cycles(run.transfers, f.clock);
     const int64_t compute = std::max(lr.core[0].busy, lr.core[1].busy);
     lr.bound = lr.memory_cycles > compute ? "memory" : "compute";

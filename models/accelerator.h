@@ -50,7 +50,6 @@ struct LayerResult {
   int64_t start_cycle = 0, end_cycle = 0, cycles = 0;
   CoreResult core[2];
   int64_t dram_bytes = 0;
-  int64_t stream_bytes[3] = {0, 0, 0};  // DRAM bytes by DMA stream: weights, inputs, outputs
   int64_t memory_cycles = 0;  // cycles with at least one of the layer's transfers in flight
   std::string bound;          // "compute" | "memory"
   uint64_t overflows = 0;     // counted by the cycle model's accumulators

@@ -313,6 +313,31 @@ PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_
   return p;
 }
 
+PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const int b = cfg.workload.weight_bits;
+  const int m1 = b >= 3 ? Sp2Format(b).m1 : 1;
+  return bitserial_pe_cost(cfg.workload.act_bits, m1, cfg.accelerator.accumulator.bits, k);
+}
+
+PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
+  const auto& dc = cfg.accelerator.dsp_core;
+  const int a = cfg.workload.act_bits;
+  const int b = cfg.workload.weight_bits;
+  const int acc = cfg.accelerator.accumulator.bits;
+  const DspGeometry g = dsp_geometry(cfg.device.dsp_kind);
+  const int D = dc.lane_offset > 0 ? dc.lane_offset : max_act_lane_offset(g, a);
+  const bool packed = dc.packing && act_packed_max_chain(g, ActPackLayout{a, b, D}) >= 1;
+  if (packed) return dsp_actpacked_pe_cost(a, b, D, acc, dc.pipeline_depth, k);
+  // One lane: the unpacked slice with its accumulator and operand stages.
+  PeCost p;
+  p.dsp = k.dsp_core.dsp_per_pe;
+  p.lut = (k.fabric.adder_luts_per_bit + k.dsp_core.readout_luts_per_bit) * acc;
+  p.ff = (k.fabric.ffs_per_register_bit + k.dsp_core.readout_ffs_per_bit) * acc;
+  const int fabric_stages = std::max(0, dc.pipeline_depth - k.dsp_core.internal_pipeline_stages);
+  p.ff += k.fabric.ffs_per_register_bit * fabric_stages * (a + b);
+  return p;
+}
+
 ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k) {
   ResourceEstimate e;
   e.device = cfg.device.name;
@@ -324,7 +349,8 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   const auto& ac = cfg.accelerator;
   {
     const int64_t n = int64_t(ac.lut_core.rows) * ac.lut_core.cols;
-    const PeCost p = sp2_pe_cost(cfg, k);
+    const bool bitserial = !ac.engines.empty() && ac.engines[0].impl == "lut_sp2_bitserial";
+    const PeCost p = bitserial ? bitserial_pe_cost(cfg, k) : sp2_pe_cost(cfg, k);
     const PeCost g = engine_glue_cost(ac.lut_core.rows, ac.lut_core.cols,
                                       Sp2Format(cfg.workload.weight_bits).bits,
                                       cfg.workload.act_bits, ac.accumulator.bits, k);
@@ -333,16 +359,25 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
   }
   {
     const int64_t n = int64_t(ac.dsp_core.rows) * ac.dsp_core.cols;
-    const PeCost p = dsp_pe_cost(cfg, k);
-    const bool packed = dsp_core_packed(cfg);
+    const bool actpack = ac.engines.size() > 1 && ac.engines[1].impl == "dsp48_actpack";
+    const PeCost p = actpack ? actpack_pe_cost(cfg, k) : dsp_pe_cost(cfg, k);
     const int b = cfg.workload.weight_bits;
-    const int D = packed ? (ac.dsp_core.lane_offset > 0
-                                ? ac.dsp_core.lane_offset
-                                : max_lane_offset(dsp_geometry(cfg.device.dsp_kind), b))
-                         : 0;
-    const PeCost g =
-        engine_glue_cost(ac.dsp_core.rows, ac.dsp_core.cols, packed ? D + b : b,
-                         cfg.workload.act_bits, (packed ? 2 : 1) * ac.accumulator.bits, k);
+    const int a = cfg.workload.act_bits;
+    const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
+    bool packed = false;
+    int D = 0;
+    if (actpack) {
+      D = ac.dsp_core.lane_offset > 0 ? ac.dsp_core.lane_offset : max_act_lane_offset(geo, a);
+      packed = ac.dsp_core.packing && act_packed_max_chain(geo, ActPackLayout{a, b, D}) >= 1;
+    } else if (dsp_core_packed(cfg)) {
+      packed = true;
+      D = ac.dsp_core.lane_offset > 0 ? ac.dsp_core.lane_offset : max_lane_offset(geo, b);
+    }
+    // Packed weights widen the row operand; packed activations the column operand.
+    const int row_bits = packed && !actpack ? D + b : b;
+    const int col_bits = packed && actpack ? D + a : a;
+    const PeCost g = engine_glue_cost(ac.dsp_core.rows, ac.dsp_core.cols, row_bits, col_bits,
+                                      (packed ? 2 : 1) * ac.accumulator.bits, k);
     e.lines.push_back(
         {"dsp_core", round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
   }

@@ -98,6 +98,10 @@ PeCost dsp_actpacked_pe_cost(int a, int wb, int D, int acc, int pipeline_depth,
 // column draining out_bits per cycle.
 PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_bits,
                         const ResourceCosts& costs);
+// The same PEs priced from a run config (the engine's widths, accumulator and lane offset):
+// lut_sp2_bitserial and dsp48_actpack.
+PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 // Whether the DSP core is built with two lanes per slice: packing on, the low-bit weights below
 // 8 bits (as the tiler packs them) and at least one product fits the lanes.
 bool dsp_core_packed(const RunConfig& cfg);

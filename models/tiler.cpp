@@ -6,6 +6,7 @@
 
 #include "models/arith/acc_bound.h"
 #include "models/arith/packed_dsp.h"
+#include "models/arith/signed_digits.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
 #include "models/plan/mapper.h"
@@ -75,10 +76,13 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   p.fixed_rows = M - p.sp2_rows;
 
   const DspGeometry geo = dsp_geometry(cfg.device.dsp_kind);
+  // dsp48_actpack packs two columns of one row per slice, not two rows: its rows run one per
+  // slice here and the engine packs each job's columns itself.
+  const bool act_packing = acc.engines.size() > 1 && acc.engines[1].impl == "dsp48_actpack";
   // The packed layout for a given weight width, or chain 0 when it cannot pack.
   auto layout = [&](int w_bits, int& D) -> int64_t {
     // Two rows of a slice share its activation: rows of different groups never do.
-    if (!acc.dsp_core.packing || w_bits == 0 || s.groups > 1) return 0;
+    if (!acc.dsp_core.packing || act_packing || w_bits == 0 || s.groups > 1) return 0;
     D = acc.dsp_core.lane_offset > 0 ? acc.dsp_core.lane_offset : max_lane_offset(geo, w_bits);
     const int64_t chain = packed_max_chain(geo, PackedLayout{w_bits, L.act_bits, D});
     if (chain < 1) return 0;
@@ -153,6 +157,8 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
     if (!dsp_candidates.empty()) {
       if (!acc.dsp_core.packing)
         p.packing_note = "packing is off (accelerator.dsp_core.packing)";
+      else if (act_packing)
+        p.packing_note = "dsp48_actpack packs two activations per slice, not two rows";
       else if (s.groups > 1)
         p.packing_note = "grouped convolution: rows of different groups share no activation";
       else if (!packing_overflow_safe(L.acc_bits, K, L.act_bits, p.packed_w_bits))
@@ -165,6 +171,13 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
     }
   }
   std::sort(single_rows.begin(), single_rows.end());
+  if (!acc.engines.empty() && acc.engines[0].impl == "lut_sp2_bitserial")
+    for (int32_t m : lut_rows)
+      if (!bitserial_sp2_bits_ok(L.bits[m]))
+        throw InputError(fmt::format(
+            "{}: row {} is a {}-bit SP2 row; the lut_sp2_bitserial engine's digits shift by at "
+            "most {} and its weights need {} (SP2 rows of 3..7 bits)",
+            where, m, int(L.bits[m]), kBitSerialMaxShift, sp2_max_digit_shift(L.bits[m])));
   p.lut_rows = int64_t(lut_rows.size());
   p.dsp_rows = int64_t(packed_rows.size() + single_rows.size());
 

@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "models/arith/packed_dsp.h"
+#include "models/arith/signed_digits.h"
 #include "models/config_dir.h"
 #include "models/error.h"
 #include "models/hw/memory/dram_model.h"
@@ -469,19 +471,26 @@ const std::vector<Field<RunConfig>>& run_table() {
         std::string impl, name, section;
         std::vector<Field<C>> keys;
       };
-      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}}, {"dsp48", "dsp_core", dc, {}}};
+      // The bit-serial LUT and activation-packed DSP kinds read the same keys as the kinds of
+      // their slot.
+      std::vector<Kind> kinds = {{"lut_sp2", "lut_core", lc, {}},
+                                 {"dsp48", "dsp_core", dc, {}},
+                                 {"lut_sp2_bitserial", "lut_core", lc, {}},
+                                 {"dsp48_actpack", "dsp_core", dc, {}}};
       for (Kind& k : kinds)
         for (const Field<C>& f : v)
           if (f.path.compare(0, k.section.size(), k.section) == 0) k.keys.push_back(f);
       Field<C> eng("accelerator.engines", "list of engines", "",
                    "The compute engines, each a mapping of `impl` (lut_sp2: SP2 shift-add PEs, "
-                   "dsp48: DSP48 slices), an optional `name` and that kind's keys (those of "
-                   "accelerator.lut_core or accelerator.dsp_core), e.g. `[{impl: lut_sp2, rows: "
-                   "32, cols: 32}, {impl: dsp48, packing: true}]`. Two engines for now, lut_sp2 "
-                   "first and dsp48 second. Give this list or the lut_core and dsp_core keys, "
-                   "not both.");
+                   "lut_sp2_bitserial: bit-serial PEs, one signed digit per cycle; dsp48: DSP48 "
+                   "slices, two rows per slice when packed; dsp48_actpack: DSP48 slices, two "
+                   "activations per slice when packed), an optional `name` and that kind's keys "
+                   "(those of accelerator.lut_core for the LUT kinds, accelerator.dsp_core for "
+                   "the DSP kinds), e.g. `[{impl: lut_sp2, rows: 32, cols: 32}, {impl: dsp48, "
+                   "packing: true}]`. Two engines for now, a LUT kind first and a DSP kind "
+                   "second. Give this list or the lut_core and dsp_core keys, not both.");
       eng.default_text = "[lut_sp2 from lut_core, dsp48 from dsp_core]";
-      eng.load = [kinds](C& c, const TNode& t, const std::string& key) {
+      eng.load = [kinds, lc, dc](C& c, const TNode& t, const std::string& key) {
         const std::string want =
             "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
         if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
@@ -534,11 +543,17 @@ const std::vector<Field<RunConfig>>& run_table() {
               fail(e.src, at + ".name", "duplicate engine name " + clip_text(s.name));
           specs.push_back(s);
         }
-        if (specs[0].impl != "lut_sp2" || specs[1].impl != "dsp48")
+        const auto section = [&](const EngineSpec& e) {
+          for (const Kind& k : kinds)
+            if (k.impl == e.impl) return k.section;
+          return std::string();
+        };
+        if (section(specs[0]) != lc || section(specs[1]) != dc)
           fail(t.src, key,
-               fmt::format("[{}, {}]: the SP2 rows go to a lut_sp2 engine listed first and the "
-                           "fixed-point rows to a dsp48 engine listed second; other engine lists "
-                           "are not supported yet",
+               fmt::format("[{}, {}]: the SP2 rows go to a LUT engine (lut_sp2, "
+                           "lut_sp2_bitserial) listed first and the fixed-point rows to a DSP "
+                           "engine (dsp48, dsp48_actpack) listed second; other engine lists are "
+                           "not supported yet",
                            specs[0].impl, specs[1].impl));
         c.accelerator.engines = std::move(specs);
       };
@@ -1353,6 +1368,55 @@ std::string configs_dir() {
   return find_configs_dir();
 }
 
+namespace {
+
+// Bit widths an engine kind cannot take, refused at the key that sets them.
+void check_engine_widths(const TNode& root, const RunConfig& c, const std::string& label) {
+  const auto& engines = c.accelerator.engines;
+  const auto& w = c.workload;
+  const auto at = [&](const char* key) {
+    const TNode* t = find_path(root, key);
+    if (!t) t = find_path(root, "accelerator.engines");
+    return t ? t->src : Src{label, 0};
+  };
+  if (!engines.empty() && engines[0].impl == "lut_sp2_bitserial" && w.sp2_fraction > 0 &&
+      w.weight_bits >= 3 && !bitserial_sp2_bits_ok(w.weight_bits))
+    fail(at("workload.weight_bits"), "workload.weight_bits",
+         fmt::format("a lut_sp2_bitserial engine takes SP2 rows of 3..7 bits: its digits are a "
+                     "sign and a {}-bit shift (0..{}), and {}-bit SP2 weights need shifts up to {} "
+                     "(got weight_bits {} with sp2_fraction {}; use weight_bits <= 7 or impl "
+                     "lut_sp2)",
+                     kBitSerialShiftBits, kBitSerialMaxShift, w.weight_bits,
+                     sp2_max_digit_shift(w.weight_bits), w.weight_bits, w.sp2_fraction));
+  if (engines.size() > 1 && engines[1].impl == "dsp48_actpack" && c.accelerator.dsp_core.packing) {
+    const DspGeometry g = dsp_geometry(c.device.dsp_kind);
+    const char* dsp = c.device.dsp_kind == DspKind::DSP48E1 ? "DSP48E1" : "DSP48E2";
+    const auto chain = [&](int act_bits) {
+      const int D = c.accelerator.dsp_core.lane_offset > 0 ? c.accelerator.dsp_core.lane_offset
+                                                           : max_act_lane_offset(g, act_bits);
+      return act_packed_max_chain(g, ActPackLayout{act_bits, w.weight_bits, D});
+    };
+    if (chain(w.act_bits) < 1) {
+      int fits = 0;
+      for (int a = w.act_bits - 1; a >= 1 && !fits; --a)
+        if (chain(a) >= 1) fits = a;
+      const bool by_offset = c.accelerator.dsp_core.lane_offset > 0;
+      const char* key = by_offset ? "accelerator.dsp_core.lane_offset" : "workload.act_bits";
+      fail(at(key), key,
+           fmt::format("a dsp48_actpack engine packs two activations into the {}'s {}-bit A "
+                       "port, A = (x_hi << D) + x_lo; {}-bit activations with {}-bit weights{} "
+                       "leave no safe chain (got act_bits {}; use {}packing: false or impl "
+                       "dsp48)",
+                       dsp, g.a_bits, w.act_bits, w.weight_bits,
+                       by_offset ? fmt::format(" and D = {}", c.accelerator.dsp_core.lane_offset)
+                                 : std::string(),
+                       w.act_bits, fits ? fmt::format("act_bits <= {}, ", fits) : std::string()));
+    }
+  }
+}
+
+}  // namespace
+
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
                                const std::string& base_dir, const std::vector<std::string>& sets) {
   check_yaml_tree(root_node, label);  // a tree parsed by the caller has not been bounded yet
@@ -1384,6 +1448,8 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_fraction + fixed8_fraction <= 1 (got {} + {})", w.sp2_fraction,
                      w.fixed8_fraction));
   }
+
+  check_engine_widths(root, c, label);
 
   const TNode* net = find_path(root, "workload.network");
   TNode none;
@@ -1429,7 +1495,8 @@ YAML::Node config_to_yaml(const RunConfig& c) {
   const auto defaults = AcceleratorConfig{}.engines;
   bool named = c.accelerator.engines.size() != defaults.size();
   for (size_t i = 0; !named && i < defaults.size(); ++i)
-    named = c.accelerator.engines[i].name != defaults[i].name;
+    named = c.accelerator.engines[i].name != defaults[i].name ||
+            c.accelerator.engines[i].impl != defaults[i].impl;
   const auto old_spelling = [](const std::string& p) {
     return p.rfind("accelerator.lut_core.", 0) == 0 || p.rfind("accelerator.dsp_core.", 0) == 0;
   };

@@ -78,11 +78,11 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
                                       accesses(int64_t(acc.dsp_core.cols) * a));
     const int64_t outs = l.m * l.n;
     const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;
-    la.bram_reads += accesses(l.stream_bytes[2] * 8) + accesses(partial * (l.k_tiles - 1));
-    la.bram_writes = accesses((l.stream_bytes[0] + l.stream_bytes[1]) * 8) +
-                     accesses(l.stream_bytes[2] * 8) + accesses(partial * (l.k_tiles - 1));
-    la.dram_read_bytes = l.stream_bytes[0] + l.stream_bytes[1];
-    la.dram_write_bytes = l.stream_bytes[2];
+    la.bram_reads += accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));
+    la.bram_writes = accesses((l.dram_by[0] + l.dram_by[1]) * 8) +
+                     accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));
+    la.dram_read_bytes = l.dram_by[0] + l.dram_by[1];
+    la.dram_write_bytes = l.dram_by[2];
     r.layers.push_back(std::move(la));
   }
   // DRAM commands and states.

@@ -95,12 +95,13 @@ TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
                       "supported yet"),
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2}\n    - {impl: dsp58}\n")
-                .find("t.yaml:4: accelerator.engines[1].impl: expected one of lut_sp2, dsp48 "
-                      "(got dsp58); did you mean 'dsp48'?"),
+                .find("t.yaml:4: accelerator.engines[1].impl: expected one of lut_sp2, dsp48, "
+                      "lut_sp2_bitserial, dsp48_actpack (got dsp58); did you mean 'dsp48'?"),
             std::string::npos)
       << error_of(L + "    - {impl: lut_sp2}\n    - {impl: dsp58}\n");
   EXPECT_NE(error_of(L + "    - {impl: dsp48}\n    - {impl: lut_sp2}\n")
-                .find("[dsp48, lut_sp2]: the SP2 rows go to a lut_sp2 engine listed first"),
+                .find("[dsp48, lut_sp2]: the SP2 rows go to a LUT engine (lut_sp2, "
+                      "lut_sp2_bitserial) listed first"),
             std::string::npos);
   EXPECT_NE(error_of(L + "    - {impl: lut_sp2, packing: true}\n    - {impl: dsp48}\n")
                 .find("accelerator.engines[0].packing: unknown key for a lut_sp2 engine, "

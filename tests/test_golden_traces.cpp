@@ -39,7 +39,7 @@ TEST(GoldenTraces, EachIsSmallRecordedAndConsistentWithTheFunctionalModel) {
       EXPECT_EQ(f.out.data, l.expected.data) << e.path();
     }
   }
-  EXPECT_EQ(n, 9);
+  EXPECT_EQ(n, 11);
 }
 
 TEST(GoldenTraces, ShapesCoverTheCases) {

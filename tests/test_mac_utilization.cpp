@@ -114,7 +114,8 @@ TEST_P(MacUtilExamples, NeverAboveBusyShare) {
 }
 INSTANTIATE_TEST_SUITE_P(Configs, MacUtilExamples,
                          ::testing::Values("default.yaml", "pynq_z2_mobilenet.yaml",
-                                           "zcu102_resnet50.yaml"),
+                                           "zcu102_resnet50.yaml", "msd_like_bitserial.yaml",
+                                           "dsp_actpack.yaml"),
                          [](const auto& info) {
                            std::string n = info.param.substr(0, info.param.find('.'));
                            for (char& c : n)

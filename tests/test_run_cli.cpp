@@ -88,7 +88,8 @@ TEST_P(Examples, RunsWithZeroMismatches) {
 }
 INSTANTIATE_TEST_SUITE_P(Configs, Examples,
                          ::testing::Values("default.yaml", "pynq_z2_mobilenet.yaml",
-                                           "zcu102_resnet50.yaml"),
+                                           "zcu102_resnet50.yaml", "msd_like_bitserial.yaml",
+                                           "dsp_actpack.yaml"),
                          [](const auto& info) {
                            std::string n = info.param.substr(0, info.param.find('.'));
                            for (char& c : n)

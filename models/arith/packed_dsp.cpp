@@ -43,4 +43,26 @@ int64_t packed_max_chain(const DspGeometry& g, const PackedLayout& l) {
   return std::max<int64_t>(0, std::min(lo_chain, p_chain));
 }
 
+int max_act_lane_offset(const DspGeometry& g, int x_bits) {
+  if (x_bits < 1 || x_bits > 30) return 0;
+  const int64_t xmax = (int64_t(1) << x_bits) - 1;
+  int best = 0;
+  for (int D = 1; D < g.a_bits; ++D)
+    if (xmax * ((int64_t(1) << D) + 1) <= (int64_t(1) << (g.a_bits - 1)) - 1) best = D;
+  return best;
+}
+
+int64_t act_packed_max_chain(const DspGeometry& g, const ActPackLayout& l) {
+  if (l.D < 2 || l.D > 46 || l.w_bits < 2 || l.x_bits < 1 || l.x_bits > 30) return 0;
+  if (l.w_bits > g.b_bits) return 0;  // the weight rides the signed B port
+  const int64_t xmax = (int64_t(1) << l.x_bits) - 1;
+  if (xmax * ((int64_t(1) << l.D) + 1) > (int64_t(1) << (g.a_bits - 1)) - 1) return 0;
+  const int64_t pmax = int64_t(fixed_max(l.w_bits)) * xmax;
+  if (pmax == 0) return 0;
+  const int64_t lo_chain = ((int64_t(1) << (l.D - 1)) - 1) / pmax;
+  const int64_t p_lim = (int64_t(1) << (g.p_bits - 1)) - 1;
+  const int64_t p_chain = p_lim / (pmax * ((int64_t(1) << l.D) + 1));
+  return std::max<int64_t>(0, std::min(lo_chain, p_chain));
+}
+
 }  // namespace msq

@@ -34,6 +34,21 @@ int max_lane_offset(const DspGeometry& g, int w_bits);
 // corrupted: both the low lane's sum within D signed bits and P within p_bits. 0 when infeasible.
 int64_t packed_max_chain(const DspGeometry& g, const PackedLayout& l);
 
+// Activation packing: two unsigned x_bits activations (two output columns) share one signed
+// w_bits weight, A = (x_hi << D) + x_lo on the A port, the weight on the B port, P += A * w. The
+// lanes unpack as above: lo = sum(w * x_lo), hi = sum(w * x_hi).
+struct ActPackLayout {
+  int x_bits = 8;  // unsigned activations, both lanes
+  int w_bits = 4;  // signed symmetric weight
+  int D = 0;       // lane offset
+};
+// The largest D the A port allows for two x_bits activations (the longest chains): the largest
+// A, (2^x - 1) * (2^D + 1), must fit the signed a_bits port. 0 when none fits.
+int max_act_lane_offset(const DspGeometry& g, int x_bits);
+// The longest number of worst-case products before a lane is corrupted (the low lane's sum within
+// D signed bits, P within p_bits); 0 when the layout does not fit the ports at all.
+int64_t act_packed_max_chain(const DspGeometry& g, const ActPackLayout& l);
+
 // The packed accumulator as the DSP holds it: P wraps at p_bits like the hardware register.
 class PackedAccumulator {
  public:
@@ -41,6 +56,11 @@ class PackedAccumulator {
   void mac(int32_t w_hi, int32_t w_lo, uint32_t x) {
     const int64_t a = int64_t(uint64_t(int64_t(w_hi)) << D_) + w_lo;
     p_ = wrap(p_ + a * int64_t(x));
+  }
+  // Activation packing: the A port carries two activations, B the shared weight.
+  void mac_acts(uint32_t x_hi, uint32_t x_lo, int32_t w) {
+    const int64_t a = int64_t(uint64_t(x_hi) << D_) + int64_t(x_lo);
+    p_ = wrap(p_ + a * int64_t(w));
   }
   int64_t p() const { return p_; }
   int64_t lo() const {

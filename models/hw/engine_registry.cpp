@@ -2,14 +2,18 @@
 
 #include "models/error.h"
 #include "models/hw/engines/dsp48/dsp48.h"
+#include "models/hw/engines/dsp48_actpack/dsp48_actpack.h"
 #include "models/hw/engines/lut_sp2/lut_sp2.h"
+#include "models/hw/engines/lut_sp2_bitserial/lut_sp2_bitserial.h"
 
 namespace msq {
 
 const std::vector<EngineKind>& engine_kinds() {
   static const std::vector<EngineKind> kinds = {
-      {"lut_sp2", &make_lut_sp2},
-      {"dsp48", &make_dsp48},
+      {"lut_sp2", &make_lut_sp2, "lut_core"},
+      {"dsp48", &make_dsp48, "dsp_core"},
+      {"lut_sp2_bitserial", &make_lut_sp2_bitserial, "lut_core"},
+      {"dsp48_actpack", &make_dsp48_actpack, "dsp_core"},
   };
   return kinds;
 }

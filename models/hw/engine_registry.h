@@ -28,6 +28,9 @@ using EngineFactory = std::unique_ptr<Engine> (*)(const char* name, const Engine
 struct EngineKind {
   const char* impl;
   EngineFactory make;
+  // The config section whose keys the kind reads (accelerator.<keys>): "lut_core" for the SP2
+  // slot's kinds, "dsp_core" for the fixed-point slot's.
+  const char* keys;
 };
 
 // Every registered kind, in registration order.

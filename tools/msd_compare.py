@@ -3,8 +3,7 @@
 
 For each design/network point MSD published, runs msqsim timing-only on the board's config
 (configs/msd/*.yaml, one config per board; only the network changes between the points
-of a board; MSD's bit-serial and activation-packed PEs and the mapping search are used when this
-msqsim has them, see --engines and --mapping), matches its layers with the per-layer cycles of MSD's own simulator
+of a board), matches its layers with the per-layer cycles of MSD's own simulator
 (tools/msd_reference.csv) and prints, per layer, MSD's cycles, msqsim's, their ratio and each
 side's bound; per point, msqsim's total against MSD's simulator and against the latency MSD
 measured on the board. The targets (docs/msd.md): a layer MSD finds compute-bound within 10% of
@@ -32,33 +31,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The latencies MSD measured on the boards (hardware/README.md of CASR-HKU/MSD-FCCM23, "Expected
 # Results", the camera-ready figures), with each board's clock and post-implementation usage.
-def as_built_engines(lut_side, dsp_rows, dsp_cols):
-    """MSD's PEs as msqsim engines: the bit-serial LUT array (one signed digit per cycle) and DSP
-    slices that multiply two activations by one weight (msqsim's rows are weight rows, so MSD's 14
-    slice rows of 2 pixels by 15 channel columns are 15 rows by 14 columns here). pipeline_depth 1:
-    MSD's controller issues the steps back to back; drain_cycles 0: its slice unpacks into its
-    partial-sum register every cycle."""
-    return (f"[{{impl: lut_sp2_bitserial, name: lut_core, rows: {lut_side}, cols: {lut_side}, "
-            f"pipeline_depth: 1}}, {{impl: dsp48_actpack, name: dsp_core, rows: {dsp_rows}, "
-            f"cols: {dsp_cols}, pipeline_depth: 1, drain_cycles: 0}}]")
-
-
 # Arrays: (LUT PEs per side, DSP slice rows, DSP slice columns), as MSD's scheduler planned them
 # (software/msd_scheduler/archs/*.ini) and as built (hardware/vivado/*/rtl/def.sv); bytes per
 # cycle of each AXI master (hardware_bandwidth).
 BOARDS = {
     "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
                 "klut": 38.09, "dsp": 214, "bram36": 139,
-                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8,
-                "engines": as_built_engines(40, 15, 14)},
+                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8},
     "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
                 "klut": 55.71, "dsp": 264, "bram36": 194,
-                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16,
-                "engines": as_built_engines(48, 16, 16)},
+                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16},
     "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
                "klut": 151.69, "dsp": 2312, "bram36": 771,
-               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16,
-               "engines": as_built_engines(80, 48, 48)},
+               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16},
 }
 POINTS = [  # (board, network, published latency in ms)
     ("pynq-z2", "resnet18", 26.31),
@@ -122,39 +107,23 @@ def find_msqsim(arg):
                        "(build it with tools/setup.sh build, or pass --msqsim PATH)")
 
 
-def accepts(msqsim, config, sets):
-    """Whether msqsim takes these overrides: exit 2 is a refused config, 0 or 1 (a design that
-    does not fit) a valid one."""
-    cmd = [msqsim, "validate", config, "--no-verify"]
-    for s in sets:
-        cmd += ["--set", s]
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines = p.stderr.strip().splitlines()
-    return p.returncode in (0, 1), (lines[-1] if lines else "")
-
-
-def design_sets(msqsim, config, board, engines, mapping, user_sets):
-    """The overrides that make the board's config MSD as built where this msqsim can: the
-    bit-serial and activation-packed engines and the mapping search. Returns (sets, description)."""
-    sets, said = [], []
-    as_built = f"accelerator.engines={BOARDS[board]['engines']}"
-    ok, why = (True, "") if engines == "as-built" else (False, "") if engines == "stand-in" else \
-        accepts(msqsim, config, [as_built] + user_sets)
-    if ok:
-        sets.append(as_built)
-        said.append("engines as built (lut_sp2_bitserial, dsp48_actpack)")
-    else:
-        said.append("stand-in engines of the config (lut_sp2, dsp48: same throughput)" +
-                    (f" [as built refused: {why}]" if why else ""))
-    search = "accelerator.scheduler.mapping=search"
-    ok, why = (True, "") if mapping == "search" else (False, "") if mapping == "fixed" else \
-        accepts(msqsim, config, sets + [search] + user_sets)
-    if ok:
-        sets.append(search)
-        said.append("mapping search")
-    else:
-        said.append("fixed tiling rule" + (f" [search refused: {why}]" if why else ""))
-    return sets, ", ".join(said)
+def describe(report):
+    """The design msqsim ran, from its resolved config: engines, tiling, row split."""
+    try:
+        acc = report["config"]["accelerator"]
+        cores = {"lut_sp2": acc["lut_core"], "lut_sp2_bitserial": acc["lut_core"],
+                 "dsp48": acc["dsp_core"], "dsp48_actpack": acc["dsp_core"]}
+        engines = ", ".join(f"{e['impl']} {cores.get(e['impl'], {}).get('rows', '?')}x"
+                            f"{cores.get(e['impl'], {}).get('cols', '?')}"
+                            for e in acc["engines"])
+        sch = acc.get("scheduler", {})
+        split = f"mapping {sch.get('mapping', 'fixed')}, balance {sch.get('balance', 'fixed')}, " \
+                f"spill {'on' if sch.get('spill') else 'off'}"
+        w = report["config"]["workload"]
+        rows = f"SP2 rows {w['sp2_fraction']:g}, 8-bit rows {w['fixed8_fraction']:g}"
+        return f"{engines}; {split}; {rows}"
+    except (KeyError, TypeError, AttributeError):
+        return "(the report does not give the resolved config)"
 
 
 def run_msqsim(msqsim, config, network, sets, out_json):
@@ -363,13 +332,6 @@ def main(argv):
     ap.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ap.add_argument("--keep-reports", metavar="DIR", help="keep msqsim's JSON report of each point")
     ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")
-    ap.add_argument("--engines", choices=("auto", "as-built", "stand-in"), default="auto",
-                    help="MSD's PEs as msqsim's bit-serial and activation-packed engines "
-                         "(as-built), the config's throughput-equivalent stand-ins, or as built "
-                         "when this msqsim has those engines (auto, the default)")
-    ap.add_argument("--mapping", choices=("auto", "search", "fixed"), default="auto",
-                    help="msqsim's per-layer mapping search, its fixed tiling rule, or the search "
-                         "when this msqsim has it (auto, the default)")
     args = ap.parse_args(argv)
 
     known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS + EXTRA_POINTS}
@@ -397,13 +359,11 @@ def main(argv):
         with tempfile.TemporaryDirectory(prefix="msd_compare.") as tmp:
             for b, n, ms in chosen:
                 cfg = os.path.join(args.configs, BOARDS[b]["config"])
-                if b not in designs:
-                    designs[b] = design_sets(msqsim, cfg, b, args.engines, args.mapping, args.sets)
                 dest = args.keep_reports or tmp
-                report, cmd = run_msqsim(msqsim, cfg, n, designs[b][0] + args.sets,
+                report, cmd = run_msqsim(msqsim, cfg, n, args.sets,
                                          os.path.join(dest, f"{b}_{n}.json"))
                 points.append(compare_point(b, n, ms, ref[(b, n)], report, cmd))
-                points[-1]["design"] = designs[b][1]
+                points[-1]["design"] = designs.setdefault(b, describe(report))
     except InputProblem as e:
         sys.stderr.write(f"msd_compare: {e}\n")
         return 2
@@ -411,7 +371,7 @@ def main(argv):
     out = sys.stdout
     out.write("msqsim against MSD (FCCM 2023): per layer against MSD's own simulator, totals "
               "against the latency measured on the board\n")
-    for b, (_, said) in designs.items():
+    for b, said in designs.items():
         out.write(f"{b}: {said}\n")
     if args.sets:
         out.write("overrides: " + " ".join(f"--set {s}" for s in args.sets) + "\n")

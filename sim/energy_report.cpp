@@ -37,8 +37,11 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
   const RunConfig& cfg = s.cfg;
   const auto& acc = cfg.accelerator;
   const int a = cfg.workload.act_bits, b = cfg.workload.weight_bits;
-  const double lut_pe = sp2_pe_cost(cfg, costs).lut;
-  const double dsp_pe = dsp_pe_cost(cfg, costs).lut;
+  // Each engine's own PE: the kind its slot is built from (docs/resources.md).
+  const bool bitserial = !acc.engines.empty() && acc.engines[0].impl == "lut_sp2_bitserial";
+  const bool actpack = acc.engines.size() > 1 && acc.engines[1].impl == "dsp48_actpack";
+  const double lut_pe = (bitserial ? bitserial_pe_cost(cfg, costs) : sp2_pe_cost(cfg, costs)).lut;
+  const double dsp_pe = (actpack ? actpack_pe_cost(cfg, costs) : dsp_pe_cost(cfg, costs)).lut;
   RunActions r;
   r.clock_mhz = cfg.clock_mhz;
   r.total_cycles = s.sim.total_cycles;
@@ -79,8 +82,8 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
     const int64_t outs = l.m * l.n;
     const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;
     la.bram_reads += accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));
-    la.bram_writes = accesses((l.dram_by[0] + l.dram_by[1]) * 8) +
-                     accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));
+    la.bram_writes = accesses((l.dram_by[0] + l.dram_by[1]) * 8) + accesses(l.dram_by[2] * 8) +
+                     accesses(partial * (l.k_tiles - 1));
     la.dram_read_bytes = l.dram_by[0] + l.dram_by[1];
     la.dram_write_bytes = l.dram_by[2];
     r.layers.push_back(std::move(la));

@@ -10,6 +10,8 @@
 
 #include "models/cost/energy.h"
 #include "models/dram.h"
+#include "models/resource_model.h"
+#include "sim/config_loader.h"
 #include "tests/support/cli_fixture.h"
 
 using msq::testing::CliTest;
@@ -149,13 +151,12 @@ class Energy : public CliTest {
 TEST_F(Energy, LutCoreEnergyIsMacsTimesPeLutsTimesTheCoefficient) {
   const json j = run_json("run '" + fc_config() + "' --no-verify");
   const json& e = j["total"]["energy"];
-  // The PE's LUTs from the resource report: the LUT core block over its 64 PEs (rounded up once
-  // per block, so within 1/64 of a LUT).
-  double core_luts = -1;
-  for (const json& b : j["resources"]["breakdown"])
-    if (b["block"] == "lut_core") core_luts = b["lut"].get<double>();
-  ASSERT_GT(core_luts, 0);
-  const double pe_luts = core_luts / 64;
+  // The PE's LUTs from the resource model (the report's LUT core line also holds the array's
+  // glue, which does not switch per MAC).
+  const msq::RunConfig cfg = msq::load_run_config(fc_config(), {});
+  const double pe_luts =
+      msq::sp2_pe_cost(cfg, msq::load_resource_costs(msq::default_resource_costs_path())).lut;
+  ASSERT_GT(pe_luts, 0);
   const double macs = j["layers"][0]["lut_core"]["macs"].get<double>();
   ASSERT_EQ(macs, 20 * 64);
   EXPECT_NEAR(block(e, "lut_core"), macs * pe_luts * 0.044e-12, macs * 0.044e-12 / 64);
@@ -249,7 +250,7 @@ TEST_F(Energy, TerminalLineAndCsvColumns) {
   EXPECT_NE(r.out.find(" GOPS/W; lut_core "), std::string::npos) << r.out;
   const std::string csv = read(path("r.csv"));
   EXPECT_NE(csv.find(",energy_j,energy_lut_core_j,energy_dsp_core_j,energy_buffers_j,"
-                     "energy_dma_j,energy_dram_j,energy_static_j\n"),
+                     "energy_dma_j,energy_dram_j,energy_static_j,"),
             std::string::npos)
       << csv;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,13 @@ struct WorkloadConfig {
   uint64_t seed = 1;
   bool last_layer_accumulators = true;  // the final classifier emits accumulators
   std::vector<std::string> layers;      // run only these layers (by name); empty = all
+  // An ONNX network (docs/import.md): calibration images (float32 [N, C, H, W] .npy; empty: the
+  // activation ranges are synthetic) and the scheme mix per layer.
+  std::string calibration;
+  std::string calibration_path;  // resolved file
+  std::map<std::string, double> sp2_fraction_per_layer;  // overrides sp2_fraction by layer name
+  bool sp2_auto = false;  // each layer's fraction from its rows' scores, within the bounds below
+  double sp2_auto_min = 0.0, sp2_auto_max = 1.0;
 };
 
 // energy: the cost file (configs/energy/NAME.yaml or a path; "" = by the device's family) and

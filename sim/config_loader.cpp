@@ -19,6 +19,8 @@
 #include "models/config_dir.h"
 #include "models/error.h"
 #include "models/hw/memory/dram_model.h"
+#include "models/workload/onnx_import.h"
+#include "models/workload/quantize_graph.h"
 #include "models/workload_builder.h"
 #include "models/yaml_text.h"
 
@@ -684,7 +686,8 @@ const std::vector<Field<RunConfig>>& run_table() {
 
     v.push_back(f_str<C>("workload.network", MSQ_REF(workload.network),
                          "A network name (configs/workloads/NAME.yaml), or a path to a network "
-                         ".yaml or a SCALE-Sim topology .csv (relative to the config)."));
+                         ".yaml, a SCALE-Sim topology .csv or a trained ONNX model .onnx "
+                         "(relative to the config; docs/import.md)."));
     v.push_back(f_str<C>("workload.network_path", MSQ_REF(workload.network_path),
                          "The network file that `network` resolved to."));
     v.back().output_only = true;
@@ -706,6 +709,35 @@ const std::vector<Field<RunConfig>>& run_table() {
                           "The final layer (the classifier) emits raw accumulators."));
     v.push_back(f_strlist<C>("workload.layers", MSQ_REF(workload.layers),
                              "Run only these layers, by name; empty = all."));
+    v.push_back(f_str<C>("workload.calibration", MSQ_REF(workload.calibration),
+                         "ONNX networks: calibration images, a float32 [N, C, H, W] .npy "
+                         "(relative to the config); empty: synthetic activation ranges.",
+                         true));
+    v.push_back(f_str<C>("workload.calibration_path", MSQ_REF(workload.calibration_path),
+                         "The calibration file that `calibration` resolved to."));
+    v.back().output_only = true;
+    {
+      Field<C> f("workload.sp2_fraction_per_layer", "mapping of layer name to number", "0 .. 1",
+                 "ONNX networks: the SP2 fraction of the named layers, overriding sp2_fraction "
+                 "and sp2_auto.");
+      f.default_text = "{}";
+      f.load = [](C& c, const TNode& t, const std::string& key) {
+        if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
+        std::map<std::string, double> m;
+        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        c.workload.sp2_fraction_per_layer = std::move(m);
+      };
+      f.dump = [](const C& c) { return json(c.workload.sp2_fraction_per_layer); };
+      v.push_back(f);
+    }
+    v.push_back(f_bool<C>("workload.sp2_auto", MSQ_REF(workload.sp2_auto),
+                          "ONNX networks: each layer's SP2 fraction is the share of its rows "
+                          "whose SP2 error is below their fixed-point error, clamped to "
+                          "[sp2_auto_min, sp2_auto_max]."));
+    v.push_back(f_real<C>("workload.sp2_auto_min", MSQ_REF(workload.sp2_auto_min), 0, 1,
+                          "Lower bound of a layer's SP2 fraction in sp2_auto mode."));
+    v.push_back(f_real<C>("workload.sp2_auto_max", MSQ_REF(workload.sp2_auto_max), 0, 1,
+                          "Upper bound of a layer's SP2 fraction in sp2_auto mode."));
     // energy: the cost file, then any of its coefficients overridden (docs/energy.md).
     Field<C> costs("energy.costs", "string", "",
                    "An energy cost file name (configs/energy/NAME.yaml) or a path to one; "
@@ -825,7 +857,8 @@ bool looks_like_path(const std::string& s) {
     const std::string x(e);
     return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
   };
-  return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml") || ends(".csv");
+  return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml") || ends(".csv") ||
+         ends(".onnx");
 }
 
 std::vector<std::string> stems_in(const std::string& dir, const std::string& ext) {
@@ -1212,11 +1245,26 @@ NetworkFile read_network_csv(const std::string& path) {
   return nf;
 }
 
+// The Conv and Gemm layers of an ONNX model (the other ops are not layers of the table).
+NetworkFile read_network_onnx(const std::string& path) {
+  NetworkFile nf;
+  const FloatGraph g = import_onnx(path);
+  nf.name = g.name;
+  for (const LayerShape& l : onnx_layer_shapes(g)) {
+    nf.layers.push_back(l);
+    nf.at.push_back(Src{path, 0});
+    nf.keys.push_back("layer '" + l.name + "'");
+  }
+  return nf;
+}
+
 // Reads a network and checks that each layer, at `batch`, and the whole network are small enough
 // for the simulator's 64-bit counts.
 NetworkFile read_network(const std::string& path, int batch) {
   const std::string ext = fs::path(path).extension().string();
-  NetworkFile nf = ext == ".csv" ? read_network_csv(path) : read_network_yaml(path);
+  NetworkFile nf = ext == ".csv"    ? read_network_csv(path)
+                   : ext == ".onnx" ? read_network_onnx(path)
+                                    : read_network_yaml(path);
   int64_t total = 0;
   for (size_t i = 0; i < nf.layers.size(); ++i) {
     LayerShape l = nf.layers[i];
@@ -1458,6 +1506,22 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
                                                 base_dir, "workloads", "network"))
                        .lexically_normal()
                        .string();
+  if (w.sp2_auto_min > w.sp2_auto_max) {
+    const TNode* t = find_path(root, "workload.sp2_auto_max");
+    fail(t ? t->src : Src{label, 0}, "workload.sp2_auto_max",
+         fmt::format("expected sp2_auto_min <= sp2_auto_max (got {} > {})", w.sp2_auto_min,
+                     w.sp2_auto_max));
+  }
+  if (!w.calibration.empty()) {
+    const TNode* t = find_path(root, "workload.calibration");
+    const std::string p = resolve(base_dir, w.calibration);
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec))
+      fail(t ? t->src : Src{label, 0}, "workload.calibration",
+           "expected an existing .npy file of float32 images [N, C, H, W] (got " +
+               clip_text(w.calibration) + ": no file " + clip_text(p, 200) + ")");
+    w.calibration_path = fs::absolute(p).lexically_normal().string();
+  }
   // Read the network now so that a broken network file or an unknown layer name is reported by
   // validate, not halfway through a run.
   const NetworkFile nf = read_network(w.network_path, w.batch);
@@ -1508,6 +1572,8 @@ YAML::Node config_to_yaml(const RunConfig& c) {
     if (f.path == "workload.network" && looks_like_path(c.workload.network) &&
         !c.workload.network_path.empty())
       v = c.workload.network_path;
+    if (f.path == "workload.calibration" && !c.workload.calibration_path.empty())
+      v = c.workload.calibration_path;
     yaml_put(root, split(f.path, '.'), 0, json_to_yaml(v));
   }
   return root;

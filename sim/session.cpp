@@ -13,6 +13,7 @@
 #include "models/plan/mapper.h"
 #include "models/workload_builder.h"
 #include "sim/config_loader.h"
+#include "sim/onnx_network.h"
 
 namespace msq {
 
@@ -27,8 +28,20 @@ Design build_design(const RunConfig& cfg, bool values) {
   d.cfg = cfg;
   d.values = values;
   const auto t0 = std::chrono::steady_clock::now();
-  d.wl = build_workload(cfg.workload.network, session_shapes(cfg), cfg.workload,
-                        cfg.accelerator.accumulator, values);
+  const WorkloadConfig& w = cfg.workload;
+  if (is_onnx_network(w)) {
+    d.imported = import_network(cfg);
+    d.wl = onnx_workload(*d.imported, cfg, values);
+  } else {
+    if (!w.calibration.empty() || !w.sp2_fraction_per_layer.empty() || w.sp2_auto)
+      throw InputError(cfg.file, 0,
+                       !w.calibration.empty()                ? "workload.calibration"
+                       : !w.sp2_fraction_per_layer.empty() ? "workload.sp2_fraction_per_layer"
+                                                             : "workload.sp2_auto",
+                       "applies to ONNX networks only (workload.network: MODEL.onnx); this "
+                       "network has synthetic weights");
+    d.wl = build_workload(w.network, session_shapes(cfg), w, cfg.accelerator.accumulator, values);
+  }
   d.seconds_build = since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   for (const QuantLayer& l : d.wl.layers) d.risk.push_back(overflow_risk(l));
@@ -103,6 +116,7 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   s.cfg = std::move(d.cfg);
   s.wl = std::move(d.wl);
   s.risk = std::move(d.risk);
+  s.imported = std::move(d.imported);
   s.seconds_build = d.seconds_build;
   s.seconds_check = d.seconds_check;
 

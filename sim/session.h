@@ -4,6 +4,7 @@
 // output with the functional model.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "sim/verify.h"
 
 namespace msq {
+
+struct ImportedNetwork;  // sim/onnx_network.h
 
 // How close a layer's sums come to the accumulator's width, known before any value is computed.
 // With the layer's weights the bound is exact per row: |bias| + max|x| * sum|w| (what the planner
@@ -45,6 +48,7 @@ struct Design {
   std::vector<OverflowRisk> risk;  // per layer
   ResourceEstimate resources;
   double seconds_build = 0, seconds_check = 0;  // building; planning and bounding the sums
+  std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
 Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs);
 
@@ -58,6 +62,7 @@ struct Session {
   std::vector<OutTensor> expected;  // per layer, when keep_expected
   int64_t outputs_checked = 0, mismatches = 0, overflow_mismatches = 0;
   double seconds_build = 0, seconds_check = 0, seconds_simulate = 0, seconds_verify = 0;
+  std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
 
 // Simulates a prepared design (o.verify must not ask for values the design was built without).

@@ -256,6 +256,11 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "workload.seed",
                                    "workload.last_layer_accumulators",
                                    "workload.layers",
+                                   "workload.calibration",
+                                   "workload.calibration_path",
+                                   "workload.sp2_auto",
+                                   "workload.sp2_auto_min",
+                                   "workload.sp2_auto_max",
                                    "energy.costs",
                                    "energy.lut_core.pj_per_lut",
                                    "energy.dsp_core.pj_per_product_bit",
@@ -268,6 +273,9 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
   std::set<std::string> got;
   collect_leaves(msq::config_to_json(from_text("{}")), "", got);
   EXPECT_EQ(got, want);
+  // A mapping that is empty by default: no leaf, but present.
+  EXPECT_EQ(msq::config_to_json(from_text("{}"))["workload"]["sp2_fraction_per_layer"],
+            nlohmann::json::object());
   const auto j =
       msq::config_to_json(from_text("{}", {"accelerator.accumulator.overflow=saturate"}));
   EXPECT_EQ(j["accelerator"]["accumulator"]["overflow"], "saturate");
@@ -377,7 +385,8 @@ TEST(ConfigLoader, SetErrorsNameTheSet) {
   EXPECT_EQ(error_of("{}", {"workload.bach=2"}),
             "--set workload.bach=2: workload.bach: unknown key, expected one of network, batch, "
             "sp2_fraction, fixed8_fraction, weight_bits, act_bits, seed, "
-            "last_layer_accumulators, layers (did you mean 'workload.batch'?)");
+            "last_layer_accumulators, layers, calibration, sp2_fraction_per_layer, sp2_auto, "
+            "sp2_auto_min, sp2_auto_max (did you mean 'workload.batch'?)");
   EXPECT_EQ(error_of("{}", {"workload.batch=0"}),
             "--set workload.batch=0: workload.batch: expected an integer in 1..4096 (got 0)");
   EXPECT_EQ(error_of("{}", {"workload.network_path=x"})

@@ -112,6 +112,19 @@ int cmd_run(const RunOptions& o) {
   const std::string warning = overflow_warning(s.wl, s.risk, s.verified ? &ovf : nullptr);
   if (!warning.empty()) std::cerr << "msqsim: " << warning << "\n";
 
+  if (s.graph_run && s.first_bad_op >= 0) {
+    // Values flow through the graph, so one wrong value shows in every later tensor: the first
+    // op that differs is where to look.
+    std::cerr << "msqsim: verify: first difference: " << describe_first_bad(s) << "\n";
+    for (size_t i = 0; i < s.op_verify.size(); ++i)
+      if (s.op_verify[i].mismatches)
+        std::cerr << fmt::format("msqsim: verify: op {}: {} of {} values differ\n",
+                                 s.graph.ops[i].name, s.op_verify[i].mismatches,
+                                 s.op_verify[i].checked);
+    std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
+                             s.outputs_checked);
+    return 1;
+  }
   if (s.mismatches > 0 || s.overflow_mismatches > 0) {
     for (size_t l = 0; l < s.verify.size(); ++l) {
       const LayerVerify& v = s.verify[l];

@@ -38,9 +38,9 @@ Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
   } else {
     if (!w.calibration.empty() || !w.sp2_fraction_per_layer.empty() || w.sp2_auto)
       throw InputError(cfg.file, 0,
-                       !w.calibration.empty()                ? "workload.calibration"
+                       !w.calibration.empty()              ? "workload.calibration"
                        : !w.sp2_fraction_per_layer.empty() ? "workload.sp2_fraction_per_layer"
-                                                             : "workload.sp2_auto",
+                                                           : "workload.sp2_auto",
                        "applies to ONNX networks only (workload.network: MODEL.onnx); this "
                        "network has synthetic weights");
     // The whole network: the builder selects workload.layers itself, seeding each layer by its
@@ -52,6 +52,13 @@ Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
     // A subset of a graph's layers runs as independent layers (docs/config.md, "Network files").
     if (spec.graph && w.layers.empty() && !layers_only) {
       d.graph_run = true;
+      // The builder gives the last conv / fc of the file raw accumulators; in a graph that layer
+      // may feed a pool or an add, which read activations, so only a network output keeps them.
+      for (const Op& op : spec.skeleton.ops) {
+        const auto& outs = spec.skeleton.outputs;
+        if (op.layer >= 0 && std::find(outs.begin(), outs.end(), op.output) == outs.end())
+          d.wl.layers[size_t(op.layer)].output = OutputKind::Activations;
+      }
       d.graph = synthetic_graph(spec.skeleton, d.wl.layers, w.act_bits);
       try {
         check_graph(d.graph, d.wl.layers);

@@ -248,6 +248,26 @@ TEST(GraphYaml, BadGraphsExitTwoNamingTheOp) {
   }
 }
 
+// A graph whose last conv feeds a pool or an add (a feature extractor, a residual tail) is valid:
+// the last conv of the file used to keep raw accumulators and the graph check refused its reader.
+TEST(GraphYaml, LastConvMayFeedAPoolOrAnAdd) {
+  TempDir d;
+  const char* tails[] = {
+      "  - {name: c1, type: conv, out_channels: 8, kernel: 3, padding: 1}\n"
+      "  - {name: p, type: maxpool, kernel: 2, stride: 2}\n",
+      "  - {name: c1, type: conv, out_channels: 8, kernel: 3, padding: 1}\n"
+      "  - {name: sum, type: add, inputs: [c1, c1]}\n",
+  };
+  for (const char* t : tails) {
+    const std::string net = write_net(d, t);
+    const CmdResult r =
+        msqsim("run '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --set workload.network='" +
+               net + "'");
+    EXPECT_EQ(r.code, 0) << t << r.out;
+    EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << t << r.out;
+  }
+}
+
 TEST(GraphYaml, ShippedResnet18HasItsAddsAndPools) {
   WorkloadConfig w;
   w.network_path = MSQ_SOURCE_DIR "/configs/workloads/resnet18.yaml";

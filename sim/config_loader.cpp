@@ -1366,13 +1366,25 @@ NetworkFile read_network_yaml(const std::string& path, NetGraph* graph_out = nul
         q.shape = l;
         q.shape.batch = 1;
       }
+      TensorDesc o;
       try {
-        TensorDesc o = infer_output(op, ins, e.layer >= 0 ? &q : nullptr);
-        o.name = e.name;
-        shape[e.name] = o;
+        o = infer_output(op, ins, e.layer >= 0 ? &q : nullptr);
       } catch (const InputError& err) {
         fail(e.at, e.key, err.detail());
       }
+      // A pool or concat has no layer shape for read_network's size check; its tensors are
+      // allocated whole, so an input of 10^15 values failed the run with std::bad_alloc.
+      for (const TensorDesc* t : ins)
+        if (int64_t(t->c) * t->h * t->w > kMaxLayerElements)
+          fail(e.at, e.key,
+               fmt::format("expected at most 2^40 values per image in {} (got [{}, {}, {}])",
+                           clip_text(t->name), t->c, t->h, t->w));
+      if (int64_t(o.c) * o.h * o.w > kMaxLayerElements)
+        fail(e.at, e.key,
+             fmt::format("expected at most 2^40 output values per image (got [{}, {}, {}])", o.c,
+                         o.h, o.w));
+      o.name = e.name;
+      shape[e.name] = o;
     }
   }
   if (graph_out) *graph_out = std::move(ng);

@@ -50,6 +50,9 @@ const std::vector<Case>& cases() {
        "network_huge_layer.yaml:5: layers[1] (big): expected at most 2^40 input values"},
       {"network_gemm_macs_overflow.csv", "validate {dir}/_base.yaml --set workload.network={}",
        "network_gemm_macs_overflow.csv:3: huge: expected at most 2^50 multiply-accumulates"},
+      {"network_graph_huge_input.yaml", "validate {dir}/_base.yaml --set workload.network={}",
+       "network_graph_huge_input.yaml:4: layers[0] (p): expected at most 2^40 values per image "
+       "in input"},
       {"network_gemm_bad_header.csv", "validate {dir}/_base.yaml --set workload.network={}",
        "network_gemm_bad_header.csv:1: expected a SCALE-Sim header"},
       {"sweep_alias_cycle.yaml", "sweep {} --out out.csv",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 #include "models/arith/acc_bound.h"
@@ -26,7 +27,7 @@ double since(std::chrono::steady_clock::time_point t0) {
 }
 
 // The workload and its overflow risk: the part of a design every caller needs.
-Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
+Design build_design_values(const RunConfig& cfg, bool values, bool layers_only) {
   Design d;
   d.cfg = cfg;
   d.values = values;
@@ -76,6 +77,19 @@ Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
   for (const QuantLayer& l : d.wl.layers) d.risk.push_back(overflow_risk(l));
   d.seconds_check = since(t1);
   return d;
+}
+
+// Every tensor is allocated whole: a network within the count limits (2^40 values per tensor) can
+// still need more memory than the machine has, which is the input's size, not a simulator fault.
+Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
+  try {
+    return build_design_values(cfg, values, layers_only);
+  } catch (const std::bad_alloc&) {
+    throw InputError(cfg.workload.network_path.empty() ? cfg.file : cfg.workload.network_path, 0,
+                     "workload.network",
+                     "its tensors do not fit in this machine's memory (lower workload.batch or "
+                     "the layer sizes)");
+  }
 }
 
 // Every tensor of a graph run against the functional model's run of the same graph on the same

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "sim/csv.h"
@@ -325,6 +326,27 @@ TEST_F(Run, BufferTooSmallForOneTileIsExitTwo) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(exists("r.json"));  // no report that looks complete
+}
+
+// A layer within the count limits whose values (2 TB here) cannot be allocated: exit 2 naming the
+// network, not an internal error. Skipped where the kernel never refuses an allocation (it would
+// kill the process instead).
+TEST_F(Run, NetworkLargerThanMemoryIsExitTwo) {
+  std::ifstream oc("/proc/sys/vm/overcommit_memory");
+  int mode = 0;
+  if (oc >> mode && mode == 1) GTEST_SKIP() << "vm.overcommit_memory = 1";
+  write("huge.yaml",
+        "name: huge\nlayers:\n"
+        "  - {name: c1, type: conv, input: [100, 100000, 100000], out_channels: 4, kernel: 3}\n");
+  const Result r =
+      run("run '" + tiny_config() + "' --set workload.network=huge.yaml --json r.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("huge.yaml: workload.network: its tensors do not fit in this machine's "
+                       "memory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists("r.json"));
 }
 
 TEST_F(Run, ZeroSizedArrayIsExitTwo) {

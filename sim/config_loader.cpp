@@ -1677,7 +1677,16 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
         if (chain(a) >= 1) fits = a;
       const bool by_offset = c.accelerator.dsp_core.lane_offset > 0;
       const char* key = by_offset ? "accelerator.dsp_core.lane_offset" : "workload.act_bits";
-      fail(at(key), key,
+      // Given in the engines list, the offset is named where the user wrote it.
+      const bool in_list =
+          by_offset && !find_path(root, key) && find_path(root, "accelerator.engines");
+      Src where = at(key);
+      if (in_list && where.line > 0) {
+        const YAML::Node list = find_path(root, "accelerator.engines")->node;
+        if (list.IsSequence() && list.size() > 1 && list[1].IsMap() && list[1]["lane_offset"])
+          where.line = list[1]["lane_offset"].Mark().line + 1;
+      }
+      fail(where, in_list ? "accelerator.engines[1].lane_offset" : key,
            fmt::format("a dsp48_actpack engine packs two activations into the {}'s {}-bit A "
                        "port, A = (x_hi << D) + x_lo; {}-bit activations with {}-bit weights{} "
                        "leave no safe chain (got act_bits {}; use {}packing: false or impl "

@@ -664,6 +664,27 @@ Graph trace_to_graph(const Trace& t, std::vector<QuantLayer>& layers) {
   layers.clear();
   std::map<std::string, int> tensor;
   const int bits = t.layers.empty() ? 8 : t.layers[0].layer.act_bits;
+  // The codes a graph's own files give must be activations, as a layer's input.npy must: a larger
+  // code made regress report mismatches (exit 1) for what is a broken trace.
+  const int64_t amax = (int64_t(1) << bits) - 1;
+  const auto check_codes = [&](const std::string& path, const std::string& who, int c, int h, int w,
+                               const auto& data) {
+    for (size_t i = 0; i < data.size(); ++i)
+      if (int64_t(data[i]) > amax) {
+        const int64_t hw = int64_t(h) * w, chw = c * hw, j = int64_t(i);
+        throw InputError(
+            path, 0, "",
+            fmt::format("{}: value {} at [{}, {}, {}, {}] is above 2^act_bits - 1 = "
+                        "{}",
+                        who, int64_t(data[i]), j / chw, j % chw / hw, j % hw / w, j % w, amax));
+      }
+  };
+  check_codes(join(t.dir, "input.npy"), "the network input", t.graph.input.c, t.graph.input.h,
+              t.graph.input.w, t.graph.input.data);
+  for (const TraceOp& top : t.graph.ops)
+    if (top.kind != OpKind::Conv && top.kind != OpKind::Fc)
+      check_codes(join(join(t.dir, top.dir), "output.npy"), "op '" + clip_text(top.name) + "'",
+                  top.expected.c, top.expected.h, top.expected.w, top.expected.data);
   TensorDesc in;
   in.name = "input";
   in.b = t.graph.input.b, in.c = t.graph.input.c, in.h = t.graph.input.h, in.w = t.graph.input.w;

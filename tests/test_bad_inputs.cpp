@@ -68,6 +68,10 @@ const std::vector<Case>& cases() {
        "fc/bias.npy: layer 'fc': bad .npy header: shape [2305843009213693952] of <i8 needs more "
        "than 2^62 "
        "bytes"},
+      {"trace_graph_input_above_act_bits", "regress {}",
+       "input.npy: the network input: value 4000 at [0, 0, 1, 1] is above 2^act_bits - 1 = 255"},
+      {"trace_graph_op_output_above_act_bits", "regress {}",
+       "pool/output.npy: op 'pool': value 256 at [0, 0, 1, 1] is above 2^act_bits - 1 = 255"},
       {"trace_config_error_line", "regress {}",
        "trace.yaml:14: config.accelerator.lut_core.rows: expected an integer in 1..4096 (got "
        "99999)"},

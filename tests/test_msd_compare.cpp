@@ -141,6 +141,21 @@ TEST_F(MsdCompare, MissingInputsAreExitTwoWithAMessage) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("accelerator.buffers.input_bram36"), std::string::npos) << r.err;
 
+  // Output paths that cannot be written are refused before the runs, not by a traceback after.
+  write("afile", "");
+  r = tool("--point pynq-z2/resnet18 --keep-reports afile");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("msd_compare: afile: --keep-reports: cannot create the directory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+  r = tool("--point pynq-z2/resnet18 --json nodir/x.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("msd_compare: nodir/x.json: --json: expected a file path in a writable"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+
   r = tool("--point pynq-z2/alexnet");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("unknown point"), std::string::npos) << r.err;

@@ -353,8 +353,18 @@ def main(argv):
                 raise InputProblem(f"{cfg}: the {b} config is missing")
             if (b, n) not in ref:
                 raise InputProblem(f"{args.reference}: no rows for board {b}, network {n}")
+        # Output paths are checked before the runs (minutes), not when the results are written.
+        if args.json:
+            d = os.path.dirname(os.path.abspath(args.json))
+            if os.path.isdir(args.json) or not os.path.isdir(d) or not os.access(d, os.W_OK):
+                raise InputProblem(f"{args.json}: --json: expected a file path in a writable, "
+                                   "existing directory")
         if args.keep_reports:
-            os.makedirs(args.keep_reports, exist_ok=True)
+            try:
+                os.makedirs(args.keep_reports, exist_ok=True)
+            except OSError as e:
+                raise InputProblem(f"{args.keep_reports}: --keep-reports: cannot create the "
+                                   f"directory ({e.strerror})")
         points, designs = [], {}
         with tempfile.TemporaryDirectory(prefix="msd_compare.") as tmp:
             for b, n, ms in chosen:

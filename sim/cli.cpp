@@ -197,6 +197,10 @@ std::vector<Command> commands() {
          o.timeline = get<std::string>(vm, "timeline");
          o.eval = get<std::string>(vm, "eval");
          o.eval_labels = get<std::string>(vm, "eval-labels");
+         // An empty path was taken as "not given": the run wrote nothing and said nothing.
+         for (const char* opt : {"json", "csv", "timeline", "eval", "eval-labels"})
+           if (vm.count(opt) && get<std::string>(vm, opt).empty())
+             throw UsageError("run", std::string("--") + opt + " expects a file path (got '')");
          if (!o.eval_labels.empty() && o.eval.empty())
            throw UsageError("run",
                             "--eval-labels gives the labels of --eval's images: it needs "

@@ -2,8 +2,11 @@
 // exit 1 on any mismatch (and, with --fail-on-overflow, on accumulator overflows).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "models/error.h"
 #include "models/resource_model.h"
@@ -45,7 +48,38 @@ int check_fit(const DesignOptions& o, const Design& d) {
   return 0;
 }
 
+namespace {
+
+// Two outputs on one path left only the last one written, and an output on an input replaced it
+// (`run c.yaml --json c.yaml` overwrote the config with its report).
+void check_output_paths(const RunOptions& o,
+                        const std::vector<std::pair<std::string, std::string>>& inputs) {
+  const auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ea, eb;
+    const std::filesystem::path pa = std::filesystem::weakly_canonical(a, ea);
+    const std::filesystem::path pb = std::filesystem::weakly_canonical(b, eb);
+    return !ea && !eb && pa == pb;
+  };
+  const std::vector<std::pair<std::string, std::string>> outs{
+      {"--json", o.json}, {"--csv", o.csv}, {"--timeline", o.timeline}};
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i].second.empty()) continue;
+    for (size_t j = i + 1; j < outs.size(); ++j)
+      if (!outs[j].second.empty() && same(outs[i].second, outs[j].second))
+        throw InputError(outs[i].second, 0, outs[j].first,
+                         "is also " + outs[i].first + "'s file: give each output its own file");
+    for (const auto& [what, in] : inputs)
+      if (!in.empty() && same(outs[i].second, in))
+        throw InputError(outs[i].second, 0, outs[i].first,
+                         "is the run's " + what + ": writing the output would replace it");
+  }
+}
+
+}  // namespace
+
 int cmd_run(const RunOptions& o) {
+  check_output_paths(
+      o, {{"config", o.config}, {"--eval images", o.eval}, {"--eval-labels file", o.eval_labels}});
   // The reports are written after the simulation: a path that cannot take them must stop the run
   // before it, not throw its result away.
   for (const std::string* out : {&o.json, &o.csv, &o.timeline})
@@ -53,6 +87,9 @@ int cmd_run(const RunOptions& o) {
   Design d;
   SessionOptions so;
   check_design(o, d, so.fault);
+  check_output_paths(
+      o, {{"network file (workload.network)", d.cfg.workload.network_path},
+          {"calibration file (workload.calibration)", d.cfg.workload.calibration_path}});
   if (!o.eval.empty() && !d.imported)
     throw InputError(o.eval, 0, "--eval",
                      "compares an imported network with its float original: it needs an ONNX "

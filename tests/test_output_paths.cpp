@@ -56,6 +56,35 @@ TEST_F(OutputPaths, RunRefusesUnwritableReportPathsBeforeSimulating) {
   EXPECT_TRUE(std::filesystem::exists(path("ok.csv")));
 }
 
+// An output on an input replaced it (`run c.yaml --json c.yaml` overwrote the config), two
+// outputs on one path kept only the last, and an empty path wrote nothing without a word.
+TEST_F(OutputPaths, RunRefusesOutputsOnItsInputsOrOnEachOther) {
+  const std::string cfg = config();
+  const std::string before = read(cfg);
+  struct Bad {
+    std::string args, err;
+  };
+  const Bad bad[] = {
+      {"--json c.yaml",
+       "msqsim: c.yaml: --json: is the run's config: writing the output would "
+       "replace it\n"},
+      {"--timeline ./c.yaml", "msqsim: ./c.yaml: --timeline: is the run's config"},
+      {"--json r.json --csv r.json", "msqsim: r.json: --csv: is also --json's file"},
+      {"--json net.yaml --set workload.network=net.yaml",
+       "msqsim: net.yaml: --json: is the run's network file (workload.network)"},
+      {"--csv ''", "msqsim run: --csv expects a file path (got '')"},
+  };
+  write("net.yaml", "name: n\nlayers:\n  - {name: fc, type: fc, input: 16, out_channels: 4}\n");
+  for (const Bad& b : bad) {
+    const Result r = run("run c.yaml " + b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind(b.err, 0), 0u) << b.args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.out, "") << b.args << ": ran before refusing";
+  }
+  EXPECT_EQ(read(cfg), before);
+  EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
 TEST_F(OutputPaths, TraceRecordRefusesAnUnwritableDirectoryWithTheReason) {
   config();
   expect_refused_up_front("trace record c.yaml --out c.yaml/trace", "c.yaml/trace",

@@ -83,6 +83,8 @@ std::string fraction_text(double r) {
 
 int cmd_optimize(const OptimizeOptions& o) {
   const RunConfig base = load_run_config(o.config, o.sets);
+  check_not_input(o.out, "--out", o.config, "config");
+  check_not_input(o.out, "--out", base.workload.network_path, "network file (workload.network)");
   if (!o.out.empty()) check_writable(o.out);  // before the search, not after it
   const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
 

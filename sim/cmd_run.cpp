@@ -68,10 +68,7 @@ void check_output_paths(const RunOptions& o,
       if (!outs[j].second.empty() && same(outs[i].second, outs[j].second))
         throw InputError(outs[i].second, 0, outs[j].first,
                          "is also " + outs[i].first + "'s file: give each output its own file");
-    for (const auto& [what, in] : inputs)
-      if (!in.empty() && same(outs[i].second, in))
-        throw InputError(outs[i].second, 0, outs[i].first,
-                         "is the run's " + what + ": writing the output would replace it");
+    for (const auto& [what, in] : inputs) check_not_input(outs[i].second, outs[i].first, in, what);
   }
 }
 

@@ -261,6 +261,12 @@ int merge(const SweepSpec& spec, const SweepOptions& o, const std::string& out) 
 int cmd_sweep(const SweepOptions& o) {
   const SweepSpec spec = load_sweep(o.sweep);
   const std::string out = o.out.empty() ? spec.name + ".csv" : o.out;
+  for (const auto& [opt, path] :
+       {std::pair<const char*, std::string>{"--out", out}, {"--jsonl", o.jsonl}}) {
+    check_not_input(path, opt, o.sweep, "sweep file");
+    check_not_input(path, opt, spec.base, "base config");
+  }
+  check_not_input(o.jsonl, "--jsonl", out, "--out CSV");
   check_writable(out);
   if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);

@@ -108,6 +108,27 @@ TEST_F(OutputPaths, SweepRefusesUnwritableOutAndJsonl) {
   EXPECT_FALSE(std::filesystem::exists(path("s.csv")));
 }
 
+// sweep --out on its base config overwrote it before the workers read it; optimize --out on its
+// config overwrote it.
+TEST_F(OutputPaths, SweepAndOptimizeRefuseAnOutputOnTheirInputs) {
+  const std::string before = read(config());
+  write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.0, 0.5]\n");
+  const std::pair<std::string, std::string> bad[] = {
+      {"sweep s.yaml --out s.yaml", "msqsim: s.yaml: --out: is the run's sweep file"},
+      {"sweep s.yaml --out ./c.yaml", "msqsim: ./c.yaml: --out: is the run's base config"},
+      {"sweep s.yaml --out s.csv --jsonl s.csv", "msqsim: s.csv: --jsonl: is the run's --out CSV"},
+      {"optimize c.yaml --jobs 1 --out c.yaml", "msqsim: c.yaml: --out: is the run's config"},
+  };
+  for (const auto& [args, err] : bad) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind(err, 0), 0u) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  EXPECT_EQ(read(path("c.yaml")), before);
+  EXPECT_NE(read(path("s.yaml")).find("axes:"), std::string::npos);
+}
+
 // SIGXFSZ at its default kills a process that writes past RLIMIT_FSIZE: run --json with a 1 KiB
 // limit (the report is larger) must end with the write error and its reason, and leave no report.
 TEST_F(OutputPaths, FileSizeLimitIsAWriteErrorWithItsReason) {

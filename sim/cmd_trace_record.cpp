@@ -102,6 +102,20 @@ int cmd_trace_record(const TraceRecordOptions& o) {
       tg.ops.push_back(std::move(to));
     }
   } else {
+    // A format-1 layer has no zero points and no clamp: a layer that needs them (an imported
+    // network's) was written, and its own regress then failed on every clamped value.
+    for (const QuantLayer& L : s.wl.layers)
+      if (L.in_zero != 0 || L.out_zero != 0 || L.lo != 0 ||
+          (L.output == OutputKind::Activations &&
+           L.hi_code() != int32_t((int64_t(1) << L.act_bits) - 1)))
+        throw InputError(
+            o.config, 0, "workload.network",
+            fmt::format(
+                "layer '{}' has input zero point {}, output zero point {} and "
+                "clamp [{}, {}]; a trace of independent layers (format 1) "
+                "holds none of them and would not replay (record a selection of layers without "
+                "them with workload.layers)",
+                clip_text(L.shape.name), L.in_zero, L.out_zero, L.lo, L.hi_code()));
     for (size_t l = 0; l < s.wl.layers.size(); ++l) {
       TraceLayer t;
       t.name = s.wl.layers[l].shape.name;

@@ -161,4 +161,25 @@ TEST(OnnxGraphRun, NonzeroInputZeroPointReachesPaddingAndBiasInBothModels) {
   EXPECT_NE(f.hash, real.hash);
 }
 
+// `trace record` on an ONNX config writes a graph trace (format 2) with the calibrated zero
+// points, biases and every tensor's expected codes; `regress` replays it chained, 0 differences.
+TEST(OnnxGraphTrace, RecordAndReplayTheDigitsNetwork) {
+  TempDir d;
+  const std::string dir = d / "t";
+  CmdResult r = msqsim("trace record '" + kDigits + "' --out '" + dir + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream m(dir + "/trace.yaml");
+  const std::string manifest((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
+  EXPECT_NE(manifest.find("format: msqsim-trace/2"), std::string::npos);
+  EXPECT_NE(manifest.find("input: {zero_point: 128,"), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("{name: conv1, type: conv, inputs: [input], in_zero: 128,"),
+            std::string::npos);
+  EXPECT_NE(manifest.find("{name: block.add, type: add, inputs: [block.conv2, maxpool]"),
+            std::string::npos);
+  r = msqsim("regress '" + dir + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("8 layers: 8 passed, 0 failed"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
 }  // namespace

@@ -32,6 +32,10 @@ struct SweepSpec {
   std::vector<SweepAxis> axes;    // first axis varies slowest
   SweepConstraints constraints;
   bool verify = false;  // sweeps are timing-only unless asked
+  // `eval:` (an ONNX network's sweep): float images, and optionally their labels, on which each
+  // point's integer network is compared with the float one (the accuracy columns). Resolved
+  // against the sweep file's directory; "" = none.
+  std::string eval_images, eval_labels;
 };
 
 // Reads and checks a sweep file, including that the base config loads with `set:` and that every
@@ -66,6 +70,7 @@ struct EvalOptions {
   bool want_report = false;  // keep each point's full JSON report (for --jsonl)
   std::string progress_label = "sweep";
   double timeout_s = 0;  // > 0: a point still running after this long is killed (status timeout)
+  std::string eval_images, eval_labels;  // SweepSpec's: the accuracy columns of ONNX points
 };
 
 // One finished point: the CSV row (cells in sweep_header order) and, when asked, its JSON line.

@@ -3,6 +3,7 @@
 // verified), and its calibrated zero points reach padding and bias in both models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "sim/config_loader.h"
 #include "sim/energy_report.h"
 #include "sim/session.h"
+#include "sim/sweep.h"
 #include "tests/support/in_child.h"
 #include "tests/support/run_cli.h"
 
@@ -180,6 +182,48 @@ TEST(OnnxGraphTrace, RecordAndReplayTheDigitsNetwork) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("8 layers: 8 passed, 0 failed"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
+// The shipped sweep over the SP2 fraction of the digits model: accuracy proxy and frames/s side by
+// side. At 4 bits the fixed-point codes fit these weights better than SP2 levels (the per-layer
+// errors of `run`), so the all-fixed point agrees better with the float network than the all-SP2
+// one, and every point stays a working classifier.
+TEST(OnnxSweep, DigitsSp2FractionHasAccuracyBesideFramesPerSecond) {
+  TempDir d;
+  const CmdResult r =
+      msqsim("sweep '" MSQ_SOURCE_DIR "/configs/sweeps/digits_sp2_fraction.yaml' --out '" +
+             d / "s.csv" + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const SweepTable t = read_sweep_csv(d / "s.csv", false);
+  ASSERT_EQ(t.rows.size(), 11u);
+  const int frac = column(t.header, "workload.sp2_fraction"),
+            fps = column(t.header, "frames_per_s"), cos = column(t.header, "cosine"),
+            agree = column(t.header, "top1_agreement"), acc = column(t.header, "top1_accuracy");
+  ASSERT_GE(std::min({frac, fps, cos, agree, acc}), 0);
+  std::vector<double> cosine;
+  for (const auto& row : t.rows) {
+    SCOPED_TRACE(row[size_t(frac)]);
+    EXPECT_EQ(row[1], "ok");
+    EXPECT_GT(std::stod(row[size_t(fps)]), 0);
+    cosine.push_back(std::stod(row[size_t(cos)]));
+    EXPECT_GT(cosine.back(), 0.95);
+    EXPECT_GE(std::stod(row[size_t(agree)]), 0.9);
+    EXPECT_GE(std::stod(row[size_t(acc)]), 0.9);
+  }
+  EXPECT_GT(cosine.front(), cosine.back() + 0.01);
+}
+
+TEST(OnnxSweep, EvalNeedsAnOnnxBase) {
+  TempDir d;
+  std::ofstream(d / "s.yaml")
+      << "base: '" MSQ_SOURCE_DIR
+         "/configs/examples/default.yaml'\neval:\n  images: '" MSQ_SOURCE_DIR
+         "/configs/models/digits_test_images.npy'\n";
+  const CmdResult r = msqsim("sweep '" + d / "s.yaml" + "' --out '" + d / "s.csv" + "'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("eval: compares an imported network with its float original"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

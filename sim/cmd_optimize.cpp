@@ -500,8 +500,10 @@ int cmd_optimize(const OptimizeOptions& o) {
             stage1.push_back({k->mix, k->lut, k->dsp, start_split,
                               nearest_frac(double(k->p_lut) / double(k->p_lut + k->p_dsp))});
       }
-    // Half the budget at most, the largest designs of each level and mix first.
-    const size_t cap = std::max<size_t>(1, size_t(o.budget) / 2);
+    // What the later stages need is kept back; stage 1 gets the rest (at least one point), the
+    // largest designs of each level and mix first, evenly spread when it must be cut.
+    const size_t reserve = 9 * s.fracs.size() + 4 * splits_ok.size();
+    const size_t cap = size_t(o.budget) > reserve ? size_t(o.budget) - reserve : 1;
     if (stage1.size() > cap) {
       std::vector<Point> kept;
       for (size_t i = 0; i < cap; ++i) kept.push_back(stage1[i * stage1.size() / cap]);
@@ -512,21 +514,21 @@ int cmd_optimize(const OptimizeOptions& o) {
         "fraction\n",
         stage1.size());
     run(stage1);
-    // Stage 2: the best four designs over every fraction.
+    // Stage 2: the best eight designs over every fraction.
     std::vector<Point> todo;
     std::set<std::tuple<size_t, size_t, size_t>> designs;
     for (const auto& [p, v] : ranked()) {
-      if (designs.size() >= 4 || v.score <= 0) break;
+      if (designs.size() >= 8 || v.score <= 0) break;
       if (designs.insert({p.mix, p.lut, p.dsp}).second)
         for (const std::string& f : s.fracs) todo.push_back({p.mix, p.lut, p.dsp, p.split, f});
     }
     run(todo);
-    // Stage 3: the best two points over every buffer split, then the best over every fraction
+    // Stage 3: the best four points over every buffer split, then the best over every fraction
     // again (a split changes which layers are memory-bound, and so the balance).
     todo.clear();
     int n = 0;
     for (const auto& [p, v] : ranked()) {
-      if (n++ >= 2 || v.score <= 0) break;
+      if (n++ >= 4 || v.score <= 0) break;
       for (size_t k : splits_ok) todo.push_back({p.mix, p.lut, p.dsp, k, p.frac});
     }
     run(todo);

@@ -500,46 +500,65 @@ int cmd_optimize(const OptimizeOptions& o) {
             stage1.push_back({k->mix, k->lut, k->dsp, start_split,
                               nearest_frac(double(k->p_lut) / double(k->p_lut + k->p_dsp))});
       }
-    // What the later stages need is kept back; stage 1 gets the rest (at least one point), the
-    // largest designs of each level and mix first, evenly spread when it must be cut.
+    // What the later stages need is kept back (but never more than half the budget); stage 1
+    // gets the rest, evenly spread over its list when it must be cut. The pairs cut run later
+    // if the budget allows.
     const size_t reserve = 9 * s.fracs.size() + 4 * splits_ok.size();
-    const size_t cap = size_t(o.budget) > reserve ? size_t(o.budget) - reserve : 1;
+    const size_t cap =
+        std::max<size_t>(std::max<size_t>(1, size_t(o.budget) / 2),
+                         size_t(o.budget) > reserve ? size_t(o.budget) - reserve : 0);
+    std::vector<Point> later;
     if (stage1.size() > cap) {
       std::vector<Point> kept;
-      for (size_t i = 0; i < cap; ++i) kept.push_back(stage1[i * stage1.size() / cap]);
+      std::vector<bool> in(stage1.size());
+      for (size_t i = 0; i < cap; ++i) in[i * stage1.size() / cap] = true;
+      for (size_t i = 0; i < stage1.size(); ++i) (in[i] ? kept : later).push_back(stage1[i]);
       stage1 = kept;
     }
     std::cout << fmt::format(
-        "  stage 1: {} array and engine combinations at the balanced "
-        "fraction\n",
-        stage1.size());
+        "  stage 1: {} array and engine combinations at the balanced fraction{}\n", stage1.size(),
+        later.empty() ? "" : fmt::format(" ({} more if the budget allows)", later.size()));
     run(stage1);
-    // Stage 2: the best eight designs over every fraction.
-    std::vector<Point> todo;
-    std::set<std::tuple<size_t, size_t, size_t>> designs;
-    for (const auto& [p, v] : ranked()) {
-      if (designs.size() >= 8 || v.score <= 0) break;
-      if (designs.insert({p.mix, p.lut, p.dsp}).second)
-        for (const std::string& f : s.fracs) todo.push_back({p.mix, p.lut, p.dsp, p.split, f});
-    }
-    run(todo);
-    // Stage 3: the best four points over every buffer split, then the best over every fraction
-    // again (a split changes which layers are memory-bound, and so the balance).
-    todo.clear();
-    int n = 0;
-    for (const auto& [p, v] : ranked()) {
-      if (n++ >= 4 || v.score <= 0) break;
-      for (size_t k : splits_ok) todo.push_back({p.mix, p.lut, p.dsp, k, p.frac});
-    }
-    run(todo);
-    todo.clear();
-    if (const auto r = ranked(); !r.empty() && r[0].second.score > 0)
-      for (const std::string& f : s.fracs) {
-        Point p = r[0].first;
-        p.frac = f;
-        todo.push_back(p);
+    // Then rounds of: (2) the best 8w designs over every fraction; (3) the best 4w points over
+    // every buffer split; (4) the best point over every fraction again (a split changes which
+    // layers are memory-bound, and so the balance). w doubles each round, until the budget is
+    // spent or a round adds nothing (then the pairs stage 1 left out run once).
+    size_t rounds = 0;
+    for (size_t w = 1; by_id.size() < size_t(o.budget); w *= 2) {
+      const size_t before = by_id.size();
+      ++rounds;
+      std::vector<Point> todo;
+      std::set<std::tuple<size_t, size_t, size_t>> designs;
+      for (const auto& [p, v] : ranked()) {
+        if (designs.size() >= 8 * w || v.score <= 0) break;
+        if (designs.insert({p.mix, p.lut, p.dsp}).second)
+          for (const std::string& f : s.fracs) todo.push_back({p.mix, p.lut, p.dsp, p.split, f});
       }
-    run(todo);
+      run(todo);
+      todo.clear();
+      size_t n = 0;
+      for (const auto& [p, v] : ranked()) {
+        if (n++ >= 4 * w || v.score <= 0) break;
+        for (size_t k : splits_ok) todo.push_back({p.mix, p.lut, p.dsp, k, p.frac});
+      }
+      run(todo);
+      todo.clear();
+      if (const auto r = ranked(); !r.empty() && r[0].second.score > 0)
+        for (const std::string& f : s.fracs) {
+          Point p = r[0].first;
+          p.frac = f;
+          todo.push_back(p);
+        }
+      run(todo);
+      if (by_id.size() == before) {
+        if (later.empty()) break;
+        run(later);
+        later.clear();
+      }
+    }
+    std::cout << fmt::format(
+        "  then {} round{} over the fractions and buffer splits of the best designs\n", rounds,
+        rounds == 1 ? "" : "s");
   }
 
   if (!o.csv.empty()) {

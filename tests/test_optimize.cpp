@@ -75,34 +75,41 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   const std::string space =
       " --engines lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack --lut-shapes 8x8,8x16,16x8"
       " --dsp-shapes 4x4,4x8 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
-  for (const std::string objective : {"latency", "energy", "edp"}) {
-    SCOPED_TRACE(objective);
-    const auto o = msqsim("optimize c.yaml --jobs 2 --max-share 0.85 --csv opt.csv --objective " +
-                          objective + space);
-    ASSERT_EQ(o.code, 0) << o.err;
-    // The space is printed with each axis and its size before anything runs.
-    for (const char* line :
-         {"  engines          2 values: lut_sp2+dsp48 lut_sp2_bitserial+dsp48_actpack\n",
-          "  LUT array        3 values: 8x8 8x16 16x8\n", "  DSP array        2 values: 4x4 4x8\n",
-          "  buffers          2 values: 16/32/32 48/32/32\n",
-          "  SP2 fraction     3 values: 0.20 0.50 0.80\n", "  72 points\n"})
-      EXPECT_NE(o.out.find(line), std::string::npos) << line << o.out;
-    const Figures grid = best_of(path("grid.csv"), objective);
-    const Figures opt = printed_best(o.out);
-    ASSERT_GT(grid.fps, 0);
-    // The printed figures are rounded to 0.1 frames/s and 1 uJ.
-    if (objective == "latency") {
-      EXPECT_GE(opt.fps, grid.fps - 0.05);
-    } else if (objective == "energy") {
-      EXPECT_LE(opt.j, grid.j + 0.5e-6);
-    } else {
-      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+  // The whole space (72 points, within the default budget), then in stages with a budget of 30.
+  for (const std::string budget : {"", " --budget 30"})
+    for (const std::string objective : {"latency", "energy", "edp"}) {
+      SCOPED_TRACE(objective + budget);
+      const auto o = msqsim("optimize c.yaml --jobs 2 --max-share 0.85 --csv opt.csv --objective " +
+                            objective + space + budget);
+      ASSERT_EQ(o.code, 0) << o.err;
+      // The space is printed with each axis and its size before anything runs.
+      for (const char* line :
+           {"  engines          2 values: lut_sp2+dsp48 lut_sp2_bitserial+dsp48_actpack\n",
+            "  LUT array        3 values: 8x8 8x16 16x8\n",
+            "  DSP array        2 values: 4x4 4x8\n",
+            "  buffers          2 values: 16/32/32 48/32/32\n",
+            "  SP2 fraction     3 values: 0.20 0.50 0.80\n", "  72 points\n"})
+        EXPECT_NE(o.out.find(line), std::string::npos) << line << o.out;
+      EXPECT_NE(o.out.find(budget.empty() ? "search: every point (72 within the budget of 500"
+                                          : "search: in stages, at most 30 simulations"),
+                std::string::npos)
+          << o.out;
+      const Figures grid = best_of(path("grid.csv"), objective);
+      const Figures opt = printed_best(o.out);
+      ASSERT_GT(grid.fps, 0);
+      // The printed figures are rounded to 0.1 frames/s and 1 uJ.
+      if (objective == "latency") {
+        EXPECT_GE(opt.fps, grid.fps - 0.05);
+      } else if (objective == "energy") {
+        EXPECT_LE(opt.j, grid.j + 0.5e-6);
+      } else {
+        EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+      }
+      // And the optimizer's own CSV agrees with what it printed.
+      const Figures own = best_of(path("opt.csv"), objective);
+      EXPECT_NEAR(own.fps, opt.fps, 0.05);
+      EXPECT_NEAR(own.j, opt.j, 0.5e-6);
     }
-    // And the optimizer's own CSV agrees with what it printed.
-    const Figures own = best_of(path("opt.csv"), objective);
-    EXPECT_NEAR(own.fps, opt.fps, 0.05);
-    EXPECT_NEAR(own.j, opt.j, 0.5e-6);
-  }
 }
 
 TEST_F(Optimize, MaxShareKeepsADesignAboveItOut) {

@@ -119,8 +119,8 @@ PeCost vector_lane_cost(int a, const ResourceCosts& costs);
 // 8 bits (as the tiler packs them) and at least one product fits the lanes.
 bool dsp_core_packed(const RunConfig& cfg);
 
-// One block of the design: lut_core, dsp_core, vector, buffers, dma, control. BRAM18 halves are kept
-// apart from whole BRAM36 blocks; the estimate's total rounds their sum up to BRAM36.
+// One block of the design: lut_core, dsp_core, vector, buffers, dma, control. BRAM18 halves are
+// kept apart from whole BRAM36 blocks; the estimate's total rounds their sum up to BRAM36.
 struct ResourceLine {
   std::string block;
   int64_t lut = 0, ff = 0, dsp = 0, bram36 = 0;

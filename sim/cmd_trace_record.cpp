@@ -113,8 +113,8 @@ int cmd_trace_record(const TraceRecordOptions& o) {
             fmt::format(
                 "layer '{}' has input zero point {}, output zero point {} and "
                 "clamp [{}, {}]; a trace of independent layers (format 1) "
-                "holds none of them and would not replay (record a selection of layers without "
-                "them with workload.layers)",
+                "holds none of them and would not replay (record the whole network, without "
+                "workload.layers: a graph trace holds them)",
                 clip_text(L.shape.name), L.in_zero, L.out_zero, L.lo, L.hi_code()));
     for (size_t l = 0; l < s.wl.layers.size(); ++l) {
       TraceLayer t;

@@ -505,7 +505,9 @@ const std::vector<Field<RunConfig>>& run_table() {
       eng.load = [kinds, lc, dc](C& c, const TNode& t, const std::string& key) {
         const std::string want =
             "a list of engines, e.g. [{impl: lut_sp2, rows: 32}, {impl: dsp48, packing: true}]";
-        if (!t.node.IsSequence() || t.node.size() == 0) expected(t, key, want);
+        if (t.node.IsSequence() && t.node.size() == 0)
+          fail(t.src, key, "expected " + want + " (got an empty list)");
+        if (!t.node.IsSequence()) expected(t, key, want);
         if (t.node.size() != 2)
           fail(t.src, key,
                fmt::format("{} engine{} listed; only two (lut_sp2, then dsp48) are supported yet",

@@ -130,6 +130,16 @@ TEST(OnnxImport, RefusesBrokenFiles) {
             std::string::npos);
   EXPECT_NE(import_error("").find("empty"), std::string::npos);
   {
+    // A zero-size input dimension was reported as "unset".
+    OnnxBuilder b(0, 8, 8);
+    b.node("Relu", {"x"}, {"y"}, "r");
+    b.output("y");
+    const std::string e = import_error(b.bytes());
+    EXPECT_NE(e.find("input 'x': dimension 1 is 0; expected a fixed size in 1.."),
+              std::string::npos)
+        << e;
+  }
+  {
     OnnxBuilder b(4, 8, 8);
     b.node("Conv", {"x", "missing.weight"}, {"y"}, "c1");
     b.output("y");

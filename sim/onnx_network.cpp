@@ -1,6 +1,7 @@
 #include "sim/onnx_network.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -301,9 +302,9 @@ std::vector<int64_t> read_labels(const std::string& path, const std::string& key
   const std::vector<int64_t> v = npy_to_int64(a, path);
   if (a.shape.size() != 1 || a.shape[0] != n)
     throw InputError(path, 0, key,
-                     fmt::format("expected one integer label per image: shape [{}] (got {} "
-                                 "values)",
-                                 n, v.size()));
+                     fmt::format("expected one integer label per image: shape [{}] (got "
+                                 "shape [{}])",
+                                 n, fmt::join(a.shape, ", ")));
   const TensorDesc& out = net.qn.graph.tensors[size_t(net.qn.graph.outputs.at(0))];
   const int64_t classes = int64_t(out.c) * out.h * out.w;
   for (size_t i = 0; i < v.size(); ++i)

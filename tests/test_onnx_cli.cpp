@@ -187,6 +187,12 @@ TEST_F(OnnxRun, EvalLabelsGiveEachNetworksAccuracy) {
                 .err.find("--eval-labels: label 10 of image 5 is not a class"),
             std::string::npos);
   EXPECT_EQ(run("run c.yaml --eval-labels labels.npy").code, 2);
+  // The right count in the wrong shape: the message said "shape [6] (got 6 values)".
+  write_npy(path("col.npy"), "<i8", {6, 1}, labels.data(), labels.size() * 8);
+  EXPECT_NE(run("run c.yaml --eval eval.npy --eval-labels col.npy")
+                .err.find("--eval-labels: expected one integer label per image: shape [6] (got "
+                          "shape [6, 1])"),
+            std::string::npos);
 }
 
 TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {

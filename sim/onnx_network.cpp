@@ -1,7 +1,6 @@
 #include "sim/onnx_network.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -300,11 +299,14 @@ std::vector<int64_t> read_labels(const std::string& path, const std::string& key
                                  const ImportedNetwork& net, int n) {
   const NpyArray a = read_npy(path);
   const std::vector<int64_t> v = npy_to_int64(a, path);
-  if (a.shape.size() != 1 || a.shape[0] != n)
+  if (a.shape.size() != 1 || a.shape[0] != n) {
+    std::string got;
+    for (size_t i = 0; i < a.shape.size(); ++i) got += (i ? ", " : "") + std::to_string(a.shape[i]);
     throw InputError(path, 0, key,
-                     fmt::format("expected one integer label per image: shape [{}] (got "
-                                 "shape [{}])",
-                                 n, fmt::join(a.shape, ", ")));
+                     fmt::format("expected one integer label per image: shape [{}] (got shape "
+                                 "[{}])",
+                                 n, got));
+  }
   const TensorDesc& out = net.qn.graph.tensors[size_t(net.qn.graph.outputs.at(0))];
   const int64_t classes = int64_t(out.c) * out.h * out.w;
   for (size_t i = 0; i < v.size(); ++i)

@@ -360,6 +360,11 @@ std::vector<Command> commands() {
          o.dsp_shapes = get<std::string>(vm, "dsp-shapes");
          o.buffer_splits = get<std::string>(vm, "buffer-splits");
          o.sp2_fractions = get<std::string>(vm, "sp2-fractions");
+         // An empty value was taken as "not given": the default axis, or no output file.
+         for (const char* opt : {"out", "csv", "engines", "lut-shapes", "dsp-shapes",
+                                 "buffer-splits", "sp2-fractions"})
+           if (vm.count(opt) && get<std::string>(vm, opt).empty())
+             throw UsageError("optimize", std::string("--") + opt + " expects a value (got '')");
          return cmd_optimize(o);
        }});
   c.push_back(

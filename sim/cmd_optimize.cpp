@@ -118,8 +118,10 @@ std::string over_share(const ResourceEstimate& e, double max_share) {
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> v;
   std::stringstream in(s);
-  for (std::string x; std::getline(in, x, ',');)
-    if (!x.empty()) v.push_back(x);
+  for (std::string x; std::getline(in, x, ',');) v.push_back(x);
+  // An empty item ("16x16,", "a,,b") is kept so that the parser refuses it: it was dropped, and
+  // a mistyped list searched fewer points than asked without a word.
+  if (!s.empty() && s.back() == ',') v.emplace_back();
   return v;
 }
 

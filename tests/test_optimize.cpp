@@ -163,6 +163,11 @@ TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
       {"--sp2-fractions 0.5,2",
        "--sp2-fractions: expected a comma-separated list of SP2 fractions"},
       {"--out best.csv", "--out: expected a config file name ending in .yaml or .yml"},
+      // Empty values and empty list items were dropped: the default axis, or fewer points.
+      {"--engines ''", "--engines expects a value (got '')"},
+      {"--csv ''", "--csv expects a value (got '')"},
+      {"--lut-shapes 16x16,", "--lut-shapes: expected a comma-separated list of ROWSxCOLS"},
+      {"--sp2-fractions 0.5,,0.25", "--sp2-fractions: expected a comma-separated list"},
   };
   for (const auto& [opt, msg] : cases) {
     const auto r = msqsim("optimize c.yaml " + opt);

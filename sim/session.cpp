@@ -1,6 +1,7 @@
 #include "sim/session.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,26 @@ namespace msq {
 namespace {
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A run with values holds every layer's input codes and output values at once. Where that is
+// more than the machine's memory, the allocations are granted (overcommit) and the kernel kills
+// the process halfway: a batch of 4096 on a 64x224x224 layer grew to 24 GB before it died.
+// The estimate is a lower bound (one 2-byte input and one 8-byte output per layer), so a run
+// that fits is never refused.
+void check_value_memory(const WorkloadConfig& w, const NetworkSpec& spec) {
+  double bytes = 0;
+  for (const LayerShape& l : spec.layers)
+    bytes += double(std::max(l.batch, 1)) *
+             (double(l.in_c) * l.in_h * l.in_w * 2 + double(l.out_c) * l.out_h() * l.out_w() * 8);
+  const double ram = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  if (ram > 0 && bytes > ram)
+    throw InputError(w.network_path, 0, "workload.batch",
+                     fmt::format("the run's values need at least {:.1f} GB (every layer's input "
+                                 "and output at batch {}), more than this machine's {:.1f} GB "
+                                 "of memory: lower workload.batch, or simulate timing only "
+                                 "(run --no-verify)",
+                                 bytes / 1e9, w.batch, ram / 1e9));
 }
 
 // The workload and its overflow risk: the part of a design every caller needs.
@@ -67,6 +88,7 @@ Design build_design_values(const RunConfig& cfg, bool values, bool layers_only) 
     WorkloadConfig all = w;
     all.layers.clear();
     const NetworkSpec spec = load_network_spec(all);
+    if (values) check_value_memory(w, spec);
     d.wl = build_workload(w.network, spec.layers, w, cfg.accelerator.accumulator, values);
     // A subset of a graph's layers runs as independent layers (docs/config.md, "Network files").
     if (spec.graph && w.layers.empty() && !layers_only) {

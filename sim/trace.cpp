@@ -934,7 +934,7 @@ void set_expected_cycles(const std::string& dir, const std::vector<int64_t>& cyc
       if (ty == "conv" || ty == "fc")
         for (size_t j = 0; j < layers.size(); ++j)
           if (layers[j]["name"].as<std::string>() == ops[i]["name"].as<std::string>())
-            target = layers[j];
+            target.reset(layers[j]);  // rebind: operator= would copy the layer into the op
       if (cycles[i] >= 0)
         target["expected_cycles"] = cycles[i];
       else

@@ -398,3 +398,36 @@ TEST(GraphTrace, RecordReplayAndCatchAChangedTensor) {
   EXPECT_NE(r.out.find("FAIL layer1.0.add"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("op layer1.0.add at (b 0, c 63, h 55, w 55)"), std::string::npos) << r.out;
 }
+
+// regress --update on a graph trace moved each conv op's cycles into its layer by assigning the
+// layer's YAML node to the op's, which made them one node: the manifest came out with the ops as
+// aliases of the layers (`- *1`), and the next regress refused it (unknown key out_channels).
+TEST(GraphTrace, UpdateKeepsTheManifestReadable) {
+  TempDir d;
+  const std::string net = write_net(d,
+                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
+                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
+  const std::string dir = d / "t";
+  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
+                       dir + "' --set workload.network='" + net + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string manifest;
+  {
+    std::ifstream m(dir + "/trace.yaml");
+    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
+  }
+  for (size_t at = 0; (at = manifest.find("expected_cycles: ", at)) != std::string::npos;) {
+    at += 17;
+    manifest.replace(at, manifest.find_first_not_of("0123456789", at) - at, "1");
+  }
+  std::ofstream(dir + "/trace.yaml") << manifest;
+  r = msqsim("regress '" + dir + "' --update");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = msqsim("regress '" + dir + "'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 layers: 3 passed"), std::string::npos) << r.out;
+  std::ifstream m(dir + "/trace.yaml");
+  const std::string after((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after.find("*1"), std::string::npos) << after;
+}

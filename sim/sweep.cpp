@@ -389,6 +389,23 @@ SweepSpec load_sweep(const std::string& path) {
     throw fail(root, "eval",
                "compares an imported network with its float original: the base config needs an "
                "ONNX network (workload.network: MODEL.onnx)");
+  // The images and labels, read once against the base network: a wrong shape, a NaN or a label
+  // outside the classes made every point an error row (exit 1) instead of one message. With an
+  // axis over the network the base's input shape may not be the points', so it is left to them.
+  const bool network_axis = std::any_of(s.axes.begin(), s.axes.end(),
+                                        [](const auto& a) { return a.key == "workload.network"; });
+  if (!s.eval_images.empty() && !network_axis) {
+    const auto net = import_network(load_run_config(s.base, s.sets));
+    try {
+      int n = 0;
+      read_images(s.eval_images, "eval.images", net->fg, &n);
+      if (!s.eval_labels.empty()) read_labels(s.eval_labels, "eval.labels", *net, n);
+    } catch (const InputError& e) {
+      const YAML::Node ev = root["eval"];
+      throw InputError(path, yaml_line(ev), e.key(),
+                       (e.file().empty() ? "" : e.file() + ": ") + e.detail());
+    }
+  }
   // An axis over a key the config does not have would make every point an error row.
   for (auto& a : s.axes) {
     for (auto& v : a.values) v = resolve_value(a.key, v, dir);

@@ -190,6 +190,14 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
          "msqsim: bad.yaml:3: set: clock_mhz: ", true);
   expect("constraints: {fits: maybe}\n",
          "msqsim: bad.yaml:2: constraints.fits: expected true or false (got maybe)", true);
+  // Evaluation images that do not fit the network: one message, not an error row per point.
+  const std::string digits = MSQ_SOURCE_DIR "/configs/examples/digits_resnet.yaml";
+  const std::string labels = MSQ_SOURCE_DIR "/configs/models/digits_test_labels.npy";
+  expect("base: " + digits + "\naxes:\n  workload.sp2_fraction: [0.5]\neval: {images: " +
+             MSQ_SOURCE_DIR "/configs/models/digits_calibration.npy, labels: " + labels + "}\n",
+         "msqsim: bad.yaml:4: eval.labels: " + labels +
+             ": expected one integer label per image: shape [32]",
+         false);
 }
 
 // The sweep file goes through the checks every loader shares: the same "expected WANT (got

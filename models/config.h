@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct LutCoreConfig {
   int rows = 32;
   int cols = 32;
   int pipeline_depth = 4;  // cycles from the first operand in to the first sum out
+};
+
+// accelerator.vector: the vector engine that runs a graph's Add, pooling and Concat ops.
+struct VectorConfig {
+  int lanes = 16;          // values per cycle
+  int pipeline_depth = 4;  // cycles from the first operand in to the first result out
 };
 
 // accelerator.dsp_core: rows x cols DSP48 slices.
@@ -92,6 +99,7 @@ struct AcceleratorConfig {
   AccumulatorConfig accumulator;
   BufferConfig buffers;
   SchedulerConfig scheduler;
+  VectorConfig vector;
 };
 
 // memory.dram: timing in DRAM clock cycles (tCK), from the preset then any overrides.
@@ -156,6 +164,13 @@ struct WorkloadConfig {
   uint64_t seed = 1;
   bool last_layer_accumulators = true;  // the final classifier emits accumulators
   std::vector<std::string> layers;      // run only these layers (by name); empty = all
+  // An ONNX network (docs/import.md): calibration images (float32 [N, C, H, W] .npy; empty: the
+  // activation ranges are synthetic) and the scheme mix per layer.
+  std::string calibration;
+  std::string calibration_path;  // resolved file
+  std::map<std::string, double> sp2_fraction_per_layer;  // overrides sp2_fraction by layer name
+  bool sp2_auto = false;  // each layer's fraction from its rows' scores, within the bounds below
+  double sp2_auto_min = 0.0, sp2_auto_max = 1.0;
 };
 
 // energy: the cost file (configs/energy/NAME.yaml or a path; "" = by the device's family) and

@@ -122,7 +122,7 @@ std::vector<Command> commands() {
       {"run",
        "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
        " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json] [--vcd FILE.vcd]"
-       " [--timeline-layers NAMES]",
+       " [--timeline-layers NAMES] [--eval IMAGES.npy [--eval-labels LABELS.npy]]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
        "table of cycles, throughput, each core's busy share and MAC utilization, and DRAM\n"
        "traffic. With verification on (the default), every output of the cycle model is\n"
@@ -150,7 +150,12 @@ std::vector<Command> commands() {
        "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
        "as Chrome trace-event JSON for Perfetto UI or chrome://tracing; --vcd writes the same\n"
        "activity as waveforms (busy wires, layer indices, job counts, bytes in flight) in a\n"
-       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers in both.",
+       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers in both.\n"
+       "\n"
+       "--eval (ONNX networks, docs/import.md) runs the float network and the integer network\n"
+       "on the same float32 images [N, C, H, W] and reports the cosine similarity of the final\n"
+       "outputs and, for a classifier, top-1 agreement: for the run's scheme mix and for all\n"
+       "rows fixed and all rows SP2. --eval-labels adds each network's top-1 accuracy.",
        "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
        "--json out.json\n"
        "  msqsim run configs/examples/default.yaml --no-verify --timeline t.json "
@@ -177,7 +182,13 @@ std::vector<Command> commands() {
              "docs/report.md)")(
              "timeline-layers", po::value<std::string>()->value_name("NAMES"),
              "keep only these layers in the timeline and the VCD: comma-separated names or "
-             "globs, e.g. 'conv1,layer4.*'");
+             "globs, e.g. 'conv1,layer4.*'")(
+             "eval", po::value<std::string>()->value_name("FILE"),
+             "ONNX networks: float32 images [N, C, H, W] (.npy) on which to compare the integer "
+             "network's outputs with the float network's (docs/import.md)")(
+             "eval-labels", po::value<std::string>()->value_name("FILE"),
+             "with --eval: integer class labels [N] (.npy); reports each network's top-1 "
+             "accuracy against them");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -191,6 +202,12 @@ std::vector<Command> commands() {
          o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
          o.timeline = get<std::string>(vm, "timeline");
          o.vcd = get<std::string>(vm, "vcd");
+         o.eval = get<std::string>(vm, "eval");
+         o.eval_labels = get<std::string>(vm, "eval-labels");
+         if (!o.eval_labels.empty() && o.eval.empty())
+           throw UsageError("run",
+                            "--eval-labels gives the labels of --eval's images: it needs "
+                            "--eval IMAGES.npy");
          const std::string layers = get<std::string>(vm, "timeline-layers");
          if (vm.count("timeline-layers") && o.timeline.empty() && o.vcd.empty())
            throw UsageError("run",

@@ -12,6 +12,7 @@
 #include "sim/commands.h"
 #include "sim/config_loader.h"
 #include "sim/energy_report.h"
+#include "sim/onnx_network.h"
 #include "sim/report.h"
 #include "sim/session.h"
 
@@ -53,6 +54,14 @@ int cmd_run(const RunOptions& o) {
   Design d;
   SessionOptions so;
   check_design(o, d, so.fault);
+  if (!o.eval.empty() && !d.imported)
+    throw InputError(o.eval, 0, "--eval",
+                     "compares an imported network with its float original: it needs an ONNX "
+                     "network (workload.network: MODEL.onnx)");
+  if (d.imported && d.imported->calibration.empty())
+    std::cerr << "msqsim: warning: " << o.config
+              << ": no workload.calibration: the activation ranges are synthetic (calibrated on "
+              << d.imported->calibration_images << " seeded random images)\n";
   if (const int rc = check_fit(o, d)) return rc;
   so.verify = d.values;
   std::unique_ptr<EventSink> events;
@@ -67,8 +76,29 @@ int cmd_run(const RunOptions& o) {
     throw within_file(o.config, e);
   }
 
+  // An ONNX network: calibration, per-layer quantization error and, with --eval, float agreement.
+  std::vector<Accuracy> accuracy;
+  if (s.imported && !o.eval.empty()) {
+    int n = 0;
+    const std::vector<float> images = read_images(o.eval, "--eval", s.imported->fg, &n);
+    std::vector<int64_t> labels;
+    if (!o.eval_labels.empty())
+      labels = read_labels(o.eval_labels, "--eval-labels", *s.imported, n);
+    const std::vector<int64_t>* lp = o.eval_labels.empty() ? nullptr : &labels;
+    accuracy.push_back(evaluate(*s.imported, images, n, lp));
+    for (double r : {0.0, 1.0}) accuracy.push_back(evaluate_mix(*s.imported, r, images, n, lp));
+  }
   print_report(std::cout, s, resources);
-  if (!o.json.empty()) write_file_atomic(o.json, report_json(s, resources).dump(2) + "\n");
+  if (s.imported) {
+    print_imported(std::cout, *s.imported);
+    print_accuracy(std::cout, accuracy);
+  }
+  nlohmann::json report = report_json(s, resources);
+  if (s.imported) {
+    report.update(imported_json(*s.imported));
+    if (!accuracy.empty()) report["accuracy"] = accuracy_json(accuracy);
+  }
+  if (!o.json.empty()) write_file_atomic(o.json, report.dump(2) + "\n");
   if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
   if (events && !o.timeline.empty()) {
     const std::string text = events->to_json("msqsim run " + o.config);
@@ -91,6 +121,19 @@ int cmd_run(const RunOptions& o) {
   const std::string warning = overflow_warning(s.wl, s.risk, s.verified ? &ovf : nullptr);
   if (!warning.empty()) std::cerr << "msqsim: " << warning << "\n";
 
+  if (s.graph_run && s.first_bad_op >= 0) {
+    // Values flow through the graph, so one wrong value shows in every later tensor: the first
+    // op that differs is where to look.
+    std::cerr << "msqsim: verify: first difference: " << describe_first_bad(s) << "\n";
+    for (size_t i = 0; i < s.op_verify.size(); ++i)
+      if (s.op_verify[i].mismatches)
+        std::cerr << fmt::format("msqsim: verify: op {}: {} of {} values differ\n",
+                                 s.graph.ops[i].name, s.op_verify[i].mismatches,
+                                 s.op_verify[i].checked);
+    std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
+                             s.outputs_checked);
+    return 1;
+  }
   if (s.mismatches > 0 || s.overflow_mismatches > 0) {
     for (size_t l = 0; l < s.verify.size(); ++l) {
       const LayerVerify& v = s.verify[l];

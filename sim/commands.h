@@ -22,6 +22,8 @@ struct RunOptions : DesignOptions {
   std::string timeline;                      // trace-event JSON of the blocks' activity ("" = none)
   std::string vcd;                           // the same activity as a Value Change Dump ("" = none)
   std::vector<std::string> timeline_layers;  // layer names or globs to keep (empty: all)
+  std::string eval;         // float images to compare the integer and float networks on ("" = none)
+  std::string eval_labels;  // their class labels ("" = none)
 };
 int cmd_run(const RunOptions& o);
 

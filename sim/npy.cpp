@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,9 +25,14 @@ constexpr size_t kMagicLen = 6;
 }
 
 // Returns the normalized descr and item size, or "" when the dtype is not supported.
-std::string normalize_descr(const std::string& d, size_t* size) {
+// Floats only where the caller asks for them (read_npy_float).
+std::string normalize_descr(const std::string& d, size_t* size, bool floats = false) {
   if (d.size() != 3) return "";
   const char order = d[0], kind = d[1], width = d[2];
+  if (floats && kind == 'f' && (width == '4' || width == '8') && order == '<') {
+    *size = size_t(width - '0');
+    return d;
+  }
   if (kind != 'u' && kind != 'i') return "";
   if (width == '1') {
     if (order != '|' && order != '<' && order != '>') return "";
@@ -160,11 +166,12 @@ int64_t NpyArray::count() const {
 
 size_t NpyArray::item_size() const {
   size_t size = 0;
-  normalize_descr(descr, &size);
+  normalize_descr(descr, &size, true);
   return size;
 }
 
-NpyArray read_npy(const std::string& path) {
+namespace {
+NpyArray read_npy_impl(const std::string& path, bool floats) {
   // A directory opens like a file and fails only on the first read, with a stream exception.
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
@@ -197,14 +204,14 @@ NpyArray read_npy(const std::string& path) {
   bool fortran = false;
   HeaderParser(header, path).parse(&descr, &fortran, &a.shape);
   size_t item = 0;
-  a.descr = normalize_descr(descr, &item);
+  a.descr = normalize_descr(descr, &item, floats);
   if (a.descr.empty()) {
     if (descr.size() >= 2 && descr[0] == '>')
       fail(path, fmt::format("dtype '{}' is big-endian; expected little-endian ('<{}')",
                              clip_text(descr), clip_text(descr.substr(1))));
-    fail(path, fmt::format("dtype '{}' is not supported; expected an integer type: |u1 |i1 <u2 "
-                           "<i2 <u4 <i4 <u8 <i8",
-                           clip_text(descr)));
+    fail(path, fmt::format("dtype '{}' is not supported; expected {}", clip_text(descr),
+                           floats ? "float32 or float64 (<f4, <f8)"
+                                  : "an integer type: |u1 |i1 <u2 <i2 <u4 <i4 <u8 <i8"));
   }
   if (fortran)
     fail(path,
@@ -237,9 +244,36 @@ NpyArray read_npy(const std::string& path) {
   return a;
 }
 
+}  // namespace
+
+NpyArray read_npy(const std::string& path) { return read_npy_impl(path, false); }
+
+std::vector<float> read_npy_float(const std::string& path, std::vector<int64_t>* shape) {
+  const NpyArray a = read_npy_impl(path, true);
+  if (a.descr[1] != 'f')
+    fail(path, fmt::format("dtype '{}' is not supported; expected float32 or float64 (<f4, <f8)",
+                           a.descr));
+  const size_t n = a.data.size() / a.item_size();
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    double x;
+    if (a.descr[2] == '4') {
+      float f;
+      std::memcpy(&f, a.data.data() + i * 4, 4);
+      x = f;
+    } else {
+      std::memcpy(&x, a.data.data() + i * 8, 8);
+    }
+    if (!std::isfinite(x)) fail(path, fmt::format("value at flat index {} is not finite", i));
+    v[i] = float(x);
+  }
+  *shape = a.shape;
+  return v;
+}
+
 std::vector<int64_t> npy_to_int64(const NpyArray& a, const std::string& path) {
   const size_t item = a.item_size();
-  if (item == 0) fail(path, fmt::format("dtype '{}' is not supported", a.descr));
+  if (item == 0 || a.descr[1] == 'f') fail(path, fmt::format("dtype '{}' is not supported", a.descr));
   const bool is_signed = a.descr[1] == 'i';
   const size_t n = a.data.size() / item;
   std::vector<int64_t> v(n);

@@ -26,6 +26,10 @@ struct NpyArray {
 // header, big-endian, Fortran order, unsupported dtype, fewer or more data bytes than the shape.
 NpyArray read_npy(const std::string& path);
 
+// A float32 or float64 array (calibration and evaluation images) as floats, its shape in *shape.
+// Integer dtypes, non-finite values and every read_npy problem throw InputError naming the file.
+std::vector<float> read_npy_float(const std::string& path, std::vector<int64_t>* shape);
+
 // Every value as int64, any supported dtype; a <u8 value above INT64_MAX is an InputError naming
 // path (the file the array came from, for the message).
 std::vector<int64_t> npy_to_int64(const NpyArray& a, const std::string& path);

@@ -200,6 +200,8 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",
                                    "accelerator.scheduler.tile_k",
+                                   "accelerator.vector.lanes",
+                                   "accelerator.vector.pipeline_depth",
                                    "memory.model",
                                    "memory.preset",
                                    "memory.dram.clock_mhz",
@@ -256,6 +258,11 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "workload.seed",
                                    "workload.last_layer_accumulators",
                                    "workload.layers",
+                                   "workload.calibration",
+                                   "workload.calibration_path",
+                                   "workload.sp2_auto",
+                                   "workload.sp2_auto_min",
+                                   "workload.sp2_auto_max",
                                    "energy.costs",
                                    "energy.lut_core.pj_per_lut",
                                    "energy.dsp_core.pj_per_product_bit",
@@ -268,6 +275,9 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
   std::set<std::string> got;
   collect_leaves(msq::config_to_json(from_text("{}")), "", got);
   EXPECT_EQ(got, want);
+  // A mapping that is empty by default: no leaf, but present.
+  EXPECT_EQ(msq::config_to_json(from_text("{}"))["workload"]["sp2_fraction_per_layer"],
+            nlohmann::json::object());
   const auto j =
       msq::config_to_json(from_text("{}", {"accelerator.accumulator.overflow=saturate"}));
   EXPECT_EQ(j["accelerator"]["accumulator"]["overflow"], "saturate");
@@ -339,7 +349,7 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "clock_mhz, accelerator, memory, workload, energy, verify (did you mean "
        "'accelerator.lut_core'?)"},
       {"accelerator: 3\n",
-       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, engines, "
+       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, vector, engines, "
        "accumulator, buffers, scheduler (got 3)"},
       {"workload:\n  weight_bits: 2\n",
        "t.yaml:2: workload.weight_bits: expected an integer in 3..8 (got 2)"},
@@ -377,7 +387,8 @@ TEST(ConfigLoader, SetErrorsNameTheSet) {
   EXPECT_EQ(error_of("{}", {"workload.bach=2"}),
             "--set workload.bach=2: workload.bach: unknown key, expected one of network, batch, "
             "sp2_fraction, fixed8_fraction, weight_bits, act_bits, seed, "
-            "last_layer_accumulators, layers (did you mean 'workload.batch'?)");
+            "last_layer_accumulators, layers, calibration, sp2_fraction_per_layer, sp2_auto, "
+            "sp2_auto_min, sp2_auto_max (did you mean 'workload.batch'?)");
   EXPECT_EQ(error_of("{}", {"workload.batch=0"}),
             "--set workload.batch=0: workload.batch: expected an integer in 1..4096 (got 0)");
   EXPECT_EQ(error_of("{}", {"workload.network_path=x"})

@@ -81,12 +81,13 @@ TEST_F(SweepFaults, FileSizeLimitStopsTheSweepNamingFileAndReasonAndResumeComple
 }
 
 TEST_F(SweepFaults, FullFilesystemStopsTheSweepAndLeavesAResumableCsv) {
-  // A real full disk: a 16 KiB tmpfs. Mounting needs root with CAP_SYS_ADMIN; the file size limit
-  // test above covers the same code paths for everyone else.
+  // A real full disk: a 24 KiB tmpfs (the sweep's .sweep.json, about 8 KB, must fit; the CSV not).
+  // Mounting needs root with CAP_SYS_ADMIN; the file size limit test above covers the same code
+  // paths for everyone else.
   if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs (not root here)";
   const std::string mnt = path("mnt");
   std::filesystem::create_directory(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=16k") != 0)
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=24k") != 0)
     GTEST_SKIP() << "mount -t tmpfs not permitted here: " << std::strerror(errno);
   struct Unmount {
     std::string dir;
@@ -97,7 +98,7 @@ TEST_F(SweepFaults, FullFilesystemStopsTheSweepAndLeavesAResumableCsv) {
         std::string(kOneLayer) + "axes:\n  workload.sp2_fraction: {from: 0, to: 1, step: 0.005}\n");
   ASSERT_EQ(msqsim("sweep d.yaml --jobs 2 --out full.csv").code, 0);
   const std::string full = read(path("full.csv"));
-  ASSERT_GT(full.size(), 16384u) << "the CSV must not fit the file system";
+  ASSERT_GT(full.size(), 24576u) << "the CSV must not fit the file system";
 
   const auto r = msqsim("sweep d.yaml --jobs 2 --out mnt/d.csv");
   EXPECT_EQ(r.code, 2) << r.err;

@@ -11,7 +11,7 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS] [NAME...]}
 secs=${2:-20}
 shift $(( $# < 2 ? $# : 2 ))
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(config network sweep npy trace energy)
+[ ${#names[@]} -eq 0 ] && names=(config network sweep npy trace energy onnx)
 jobs=${JOBS:-$(nproc)}
 
 run_one() {

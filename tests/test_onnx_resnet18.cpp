@@ -1,0 +1,96 @@
+// A torchvision-layout ResNet-18 in ONNX (tools/make_resnet18_onnx.py, built at test time with
+// Debian's python3-onnx) imports to the graph of the shipped configs/workloads/resnet18.yaml: the
+// same conv and fc layers op for op, with the max pool, the eight residual adds and the global
+// average pool between them.
+#include <gtest/gtest.h>
+
+#include "models/config.h"
+#include "models/workload/onnx_import.h"
+#include "sim/config_loader.h"
+#include "tests/support/run_cli.h"
+
+namespace msq {
+namespace {
+
+const std::string kSrc = MSQ_SOURCE_DIR;
+
+FloatGraph make_resnet18(const testing::TempDir& dir) {
+  const std::string out = dir / "resnet18.onnx";
+  const auto r = testing::run_cmd("/usr/bin/python3 " +
+                                  testing::quoted(kSrc + "/tools/make_resnet18_onnx.py") +
+                                  " --out " + testing::quoted(out));
+  if (r.code != 0)
+    ADD_FAILURE() << "tools/make_resnet18_onnx.py failed (needs Debian python3-onnx and "
+                     "python3-numpy; tools/setup.sh installs them):\n"
+                  << r.out;
+  return import_onnx(out);
+}
+
+TEST(OnnxResnet18, LayersEqualTheShippedWorkloadOpForOp) {
+  testing::TempDir dir;
+  const FloatGraph g = make_resnet18(dir);
+  WorkloadConfig w;
+  w.network = "resnet18";
+  const std::vector<LayerShape> want = load_network(w);
+  const std::vector<LayerShape> got = onnx_layer_shapes(g);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const LayerShape &a = got[i], &b = want[i];
+    SCOPED_TRACE(b.name);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(std::vector<int>(
+                  {a.in_c, a.in_h, a.in_w, a.out_c, a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.groups}),
+              std::vector<int>(
+                  {b.in_c, b.in_h, b.in_w, b.out_c, b.kh, b.kw, b.sh, b.sw, b.ph, b.pw, b.groups}));
+    EXPECT_EQ(a.macs(), b.macs());
+  }
+}
+
+TEST(OnnxResnet18, GraphHasThePoolsAndResidualAddsInPlace) {
+  testing::TempDir dir;
+  const FloatGraph g = make_resnet18(dir);
+  // The ops in order, with each Add's operands named by their producers.
+  const auto producer = [&](int t) -> std::string {
+    for (const FloatOp& op : g.ops)
+      if (op.output == t) return op.name;
+    return "input";
+  };
+  std::vector<std::string> seq;
+  for (const FloatOp& op : g.ops) {
+    std::string s = op.name;
+    if (op.kind == OpKind::Add)
+      s += "(" + producer(op.inputs[0]) + "+" + producer(op.inputs[1]) + ")";
+    if (op.kind == OpKind::MaxPool)
+      s += "[" + std::to_string(op.kh) + "x" + std::to_string(op.kw) + "/" + std::to_string(op.sh) +
+           " p" + std::to_string(op.ph) + "]";
+    seq.push_back(s);
+  }
+  std::vector<std::string> want{"conv1", "maxpool[3x3/2 p1]"};
+  std::string prev = "maxpool";
+  for (int stage = 1; stage <= 4; ++stage)
+    for (int block = 0; block < 2; ++block) {
+      const std::string p = "layer" + std::to_string(stage) + "." + std::to_string(block);
+      want.push_back(p + ".conv1");
+      want.push_back(p + ".conv2");
+      const bool down = stage > 1 && block == 0;
+      if (down) want.push_back(p + ".downsample");
+      want.push_back(p + ".add(" + p + ".conv2+" + (down ? p + ".downsample" : prev) + ")");
+      prev = p + ".add";
+    }
+  want.push_back("avgpool");
+  want.push_back("fc");
+  EXPECT_EQ(seq, want);
+  // Relu after every add and after conv1 of each block; none on conv2 or the downsample (their
+  // sums feed the add unclamped).
+  for (const FloatOp& op : g.ops) {
+    const bool relu =
+        op.kind == OpKind::Add || op.name == "conv1" || op.name.find(".conv1") != std::string::npos;
+    EXPECT_EQ(op.relu, relu) << op.name;
+  }
+  EXPECT_EQ(g.ops.back().kind, OpKind::Fc);
+  EXPECT_EQ(g.ops[g.ops.size() - 2].kind, OpKind::GlobalAvgPool);
+}
+
+}  // namespace
+}  // namespace msq

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "models/stats/event_sink.h"
+#include "models/stats/vcd_writer.h"
 #include "tests/support/cli_fixture.h"
 
 using msq::testing::CliTest;
@@ -294,6 +296,56 @@ TEST_F(VcdTest, UnwritablePathStopsBeforeSimulating) {
   EXPECT_EQ(filt.code, 2);
   EXPECT_NE(filt.err.find("'x9' matches no layer"), std::string::npos) << filt.err;
   EXPECT_FALSE(std::filesystem::exists(path("w.vcd")));
+}
+
+// The writer alone, on spans made by hand: any number of engines (one scope per engine track,
+// whatever its name), back-to-back jobs, overlapping transfers on one stream, and the timescale.
+TEST(VcdWriter, AnyNumberOfEnginesAndOverlappingTransfers) {
+  using K = msq::EventSink::Kind;
+  msq::EventSink sink;
+  sink.set_layers({"a", "b"});
+  const int lay = sink.track("layers", 0);
+  const int e[3] = {sink.track("LUT core", 1), sink.track("bitserial 2", 1),
+                    sink.track("bitserial_2", 1)};  // the same scope name once sanitized
+  const int dma = sink.track("DMA inputs", 2);
+  const int64_t ns = 1000;
+  sink.span({lay, 0, -1, K::Layer, 0, 100 * ns, 0, 0, 0});
+  sink.span({lay, 1, -1, K::Layer, 100 * ns, 50 * ns, 0, 0, 0});
+  // Engine 0: two jobs back to back, then one in layer b; engine 1 one job; engine 2 none that
+  // takes time (an empty job still counts).
+  sink.span({e[0], 0, 0, K::Job, 10 * ns, 20 * ns, 4, 20, 0});
+  sink.span({e[0], 0, 1, K::Job, 30 * ns, 20 * ns, 4, 20, 0});
+  sink.span({e[0], 1, 0, K::Job, 120 * ns, 10 * ns, 4, 10, 0});
+  sink.span({e[1], 1, 0, K::Job, 100 * ns, 40 * ns, 4, 40, 0});
+  sink.span({e[2], 0, 0, K::Job, 60 * ns, 0, 4, 0, 0});
+  // Two transfers overlapping on one stream: 100 B over [0, 30), 50 B over [20, 40).
+  sink.span({dma, 0, 0, K::Transfer, 0, 30 * ns, 100, 0, 1});
+  sink.span({dma, 0, 1, K::Transfer, 20 * ns, 20 * ns, 50, 0, 1});
+
+  msq::VcdInfo info;
+  const Vcd v = parse_vcd(msq::to_vcd(sink, "hand-made", &info));
+  ASSERT_TRUE(v.errors.empty()) << errors(v);
+  EXPECT_EQ(v.unit_ps, 1000);
+  EXPECT_EQ(info.timescale_ps, 1000);
+  EXPECT_EQ(info.signals, 1 + 3 * 3 + 2);
+  EXPECT_EQ(v.time_at("lut_core.busy", 1), 50 * ns);
+  EXPECT_EQ(v.values.at("lut_core.busy").size(), 5u);  // 0, 1 at 10, 0 at 50, 1 at 120, 0 at 130
+  EXPECT_EQ(v.last("lut_core.jobs"), 3);
+  EXPECT_EQ(v.last("lut_core.layer"), 1);
+  EXPECT_EQ(v.time_at("bitserial_2.busy", 1), 40 * ns);
+  EXPECT_EQ(v.last("bitserial_2_2.jobs"), 1);
+  EXPECT_EQ(v.time_at("bitserial_2_2.busy", 1), 0);
+  EXPECT_EQ(v.time_at("dma_inputs.busy", 1), 40 * ns);
+  const std::vector<std::pair<int64_t, int64_t>> bytes = {
+      {0, 100}, {20 * ns, 150}, {30 * ns, 50}, {40 * ns, 0}};
+  EXPECT_EQ(v.values.at("dma_inputs.bytes"), bytes);
+  const std::vector<std::pair<int64_t, int64_t>> layer = {{0, 0}, {100 * ns, 1}, {150 * ns, kX}};
+  EXPECT_EQ(v.values.at("layer"), layer);
+  EXPECT_EQ(v.end_ps, 150 * ns);
+
+  // One boundary off the nanosecond grid: picoseconds.
+  sink.span({dma, 1, 2, K::Transfer, 140 * ns + 5, 1, 8, 0, 1});
+  EXPECT_EQ(parse_vcd(msq::to_vcd(sink, "hand-made")).unit_ps, 1);
 }
 
 }  // namespace

@@ -202,6 +202,12 @@ std::vector<Command> commands() {
          o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
          o.timeline = get<std::string>(vm, "timeline");
          o.vcd = get<std::string>(vm, "vcd");
+         // The VCD is written last: it would silently replace another output of the same name.
+         for (const auto& [flag, other] :
+              {std::pair{"--json", &o.json}, {"--csv", &o.csv}, {"--timeline", &o.timeline}})
+           if (!o.vcd.empty() && o.vcd == *other)
+             throw UsageError("run", "--vcd and " + std::string(flag) + " name the same file '" +
+                                         o.vcd + "': give each output its own");
          o.eval = get<std::string>(vm, "eval");
          o.eval_labels = get<std::string>(vm, "eval-labels");
          if (!o.eval_labels.empty() && o.eval.empty())

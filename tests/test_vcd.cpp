@@ -296,6 +296,11 @@ TEST_F(VcdTest, UnwritablePathStopsBeforeSimulating) {
   EXPECT_EQ(filt.code, 2);
   EXPECT_NE(filt.err.find("'x9' matches no layer"), std::string::npos) << filt.err;
   EXPECT_FALSE(std::filesystem::exists(path("w.vcd")));
+  const Result same = run("run '" + config() + "' --no-verify --timeline w.vcd --vcd w.vcd");
+  EXPECT_EQ(same.code, 2);
+  EXPECT_NE(same.err.find("--vcd and --timeline name the same file 'w.vcd'"), std::string::npos)
+      << same.err;
+  EXPECT_EQ(same.out, "");
 }
 
 // The writer alone, on spans made by hand: any number of engines (one scope per engine track,

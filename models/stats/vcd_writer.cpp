@@ -129,6 +129,7 @@ std::string to_vcd(const EventSink& sink, const std::string& title, VcdInfo* inf
       continue;
     }
     const int b = first[size_t(s.track)];
+    if (b < 0) continue;  // a track of mixed kinds: not one the blocks make
     ev.push_back({s.start_ps, 1, b, Op::Add, 1});
     ev.push_back({end, end_order, b, Op::Add, -1});
     if (s.kind == EventSink::Kind::Job) {

@@ -36,6 +36,13 @@ int64_t lut_job_cycles(const LutCoreConfig& c, int64_t tn, int64_t tk) {
   return ceil_div(tn, c.cols) * tk + c.pipeline_depth;
 }
 
+EngineRate engine_rate(const AcceleratorConfig& a, int slot) {
+  const std::string impl =
+      size_t(slot) < a.engines.size() ? a.engines[size_t(slot)].impl : std::string();
+  if (slot == 0) return {a.lut_core.cols, impl == "lut_sp2_bitserial" ? 2 : 1};
+  return {impl == "dsp48_actpack" && a.dsp_core.packing ? 2 * a.dsp_core.cols : a.dsp_core.cols, 1};
+}
+
 int64_t dsp_job_cycles(const DspCoreConfig& c, int64_t tn, int64_t tk, bool packed, int64_t chain) {
   const int64_t drains = packed ? ceil_div(tk, chain) * c.drain_cycles : 0;
   return ceil_div(tn, c.cols) * (tk + drains) + c.pipeline_depth;
@@ -92,13 +99,14 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
 
   const auto& lc = acc.lut_core;
   const auto& dc = acc.dsp_core;
+  const EngineRate lr = engine_rate(acc, 0), dr = engine_rate(acc, 1);
   auto estimate = [&](int64_t lut_rows, int64_t packed_rows, int64_t single_rows, int64_t chain) {
     CoreEstimate e;
-    e.lut = ceil_div(lut_rows, lc.rows) * ceil_div(N, lc.cols) * K;
+    e.lut = ceil_div(lut_rows, lc.rows) * ceil_div(N, lr.cols) * K * lr.cycles_per_k;
     const int64_t units = ceil_div(packed_rows, 2);
     e.dsp = ceil_div(units, dc.rows) * ceil_div(N, dc.cols) *
                 (K + (chain > 0 ? ceil_div(K, chain) * dc.drain_cycles : 0)) +
-            ceil_div(single_rows, dc.rows) * ceil_div(N, dc.cols) * K;
+            ceil_div(single_rows, dc.rows) * ceil_div(N, dr.cols) * K * dr.cycles_per_k;
     return e;
   };
 

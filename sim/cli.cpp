@@ -296,20 +296,44 @@ std::vector<Command> commands() {
        }});
   c.push_back(
       {"optimize",
-       "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--out FILE] [--objective O]",
-       "Searches LUT and DSP array sizes and the SP2 fraction that fit CONFIG's device and\n"
-       "minimize the network's latency (or, with --objective, its energy per frame or energy x\n"
-       "latency), and reports the best design points.",
-       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.csv\n"
-       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy",
+       "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--objective O] [--max-share X]\n"
+       "       [--budget N] [--out BEST.yaml] [--csv FILE] [--engines L] [--lut-shapes L]\n"
+       "       [--dsp-shapes L] [--buffer-splits L] [--sp2-fractions L]",
+       "Searches the engine mix, the LUT and DSP array shapes, the buffer split and the SP2\n"
+       "fraction for the design that fits CONFIG's device within --max-share of each resource and\n"
+       "has the most frames/s (or, with --objective, the least energy per frame or energy x\n"
+       "latency). Prints the search space and what the resource model prunes, then the best\n"
+       "design and the runners-up (docs/optimize.md).",
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.yaml\n"
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy --max-share "
+       "0.8",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("jobs", po::value<int>()->value_name("N"),
                          "worker processes at once (default 0: one per core)")(
-             "out", po::value<std::string>()->value_name("FILE"), "CSV of the evaluated points")(
              "objective", po::value<std::string>()->value_name("O"),
              "latency (default: most frames/s), energy (least J/frame, docs/energy.md) or edp "
-             "(least J/frame x latency)");
+             "(least J/frame x latency)")(
+             "max-share", po::value<std::string>()->value_name("X"),
+             "no resource (LUT, FF, DSP, BRAM36) above this share of the device (default 0.85)")(
+             "budget", po::value<int>()->value_name("N"),
+             "simulations at most (default 500); a space of at most N points is simulated whole")(
+             "out", po::value<std::string>()->value_name("BEST.yaml"),
+             "write the best design as a config")(
+             "csv", po::value<std::string>()->value_name("FILE"),
+             "CSV of every evaluated point (the sweep CSV columns)")(
+             "engines", po::value<std::string>()->value_name("L"),
+             "engine mixes to search, e.g. lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack "
+             "(default: all four)")(
+             "lut-shapes", po::value<std::string>()->value_name("L"),
+             "LUT arrays to search, e.g. 16x16,8x32 (default: sides 4..256, aspect up to 4:1)")(
+             "dsp-shapes", po::value<std::string>()->value_name("L"),
+             "DSP arrays to search, e.g. 8x8,4x16 (default: sides 2..64, aspect up to 4:1)")(
+             "buffer-splits", po::value<std::string>()->value_name("L"),
+             "weight/input/output BRAM36 splits, e.g. 32/64/32,64/32/32 (default: eighths of "
+             "the BRAM36 the share leaves)")(
+             "sp2-fractions", po::value<std::string>()->value_name("L"),
+             "SP2 fractions, e.g. 0.25,0.5 (default: 0, 0.05, ..., 1)");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -318,10 +342,34 @@ std::vector<Command> commands() {
          o.sets = sets_of(vm);
          o.jobs = jobs_of("optimize", vm);
          o.out = get<std::string>(vm, "out");
+         o.csv = get<std::string>(vm, "csv");
          if (vm.count("objective")) o.objective = get<std::string>(vm, "objective");
          if (o.objective != "latency" && o.objective != "energy" && o.objective != "edp")
            throw UsageError("optimize",
                             "--objective expects latency, energy or edp, got " + o.objective);
+         if (vm.count("max-share")) {
+           const std::string t = get<std::string>(vm, "max-share");
+           size_t n = 0;
+           try {
+             o.max_share = std::stod(t, &n);
+           } catch (const std::exception&) {
+             n = 0;
+           }
+           if (n == 0 || n != t.size() || !(o.max_share > 0 && o.max_share <= 1))
+             throw UsageError("optimize",
+                              "--max-share expects a share of each resource in (0, 1], e.g. "
+                              "0.85, got '" +
+                                  t + "'");
+         }
+         if (vm.count("budget")) o.budget = vm["budget"].as<int>();
+         if (o.budget < 1)
+           throw UsageError("optimize", "--budget expects a number of simulations >= 1, got " +
+                                            std::to_string(o.budget));
+         o.engines = get<std::string>(vm, "engines");
+         o.lut_shapes = get<std::string>(vm, "lut-shapes");
+         o.dsp_shapes = get<std::string>(vm, "dsp-shapes");
+         o.buffer_splits = get<std::string>(vm, "buffer-splits");
+         o.sp2_fractions = get<std::string>(vm, "sp2-fractions");
          return cmd_optimize(o);
        }});
   c.push_back(

@@ -430,7 +430,7 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
     RunConfig cfg;
     ResourceEstimate est;
     try {
-      cfg = load_run_config(o.base, p.sets);
+      cfg = o.config_of ? o.config_of(p) : load_run_config(o.base, p.sets);
       est = estimate_resources(cfg, costs);
     } catch (const InputError& e) {
       r.status = "error";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/config.h"
 #include "sim/csv.h"
 
 namespace msq {
@@ -66,6 +67,10 @@ struct EvalOptions {
   bool want_report = false;  // keep each point's full JSON report (for --jsonl)
   std::string progress_label = "sweep";
   double timeout_s = 0;  // > 0: a point still running after this long is killed (status timeout)
+  // When set, each point's config comes from here instead of loading `base` with the point's
+  // sets: optimize changes the engines list, which a --set cannot do in every config's spelling.
+  // May throw InputError (the point becomes an error row).
+  std::function<RunConfig(const DesignPoint&)> config_of;
 };
 
 // One finished point: the CSV row (cells in sweep_header order) and, when asked, its JSON line.

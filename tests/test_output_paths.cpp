@@ -66,7 +66,7 @@ TEST_F(OutputPaths, TraceRecordRefusesAnUnwritableDirectoryWithTheReason) {
 
 TEST_F(OutputPaths, OptimizeRefusesAnUnwritableOutBeforeTheSearch) {
   config();
-  expect_refused_up_front("optimize c.yaml --jobs 2 --out nodir/best.csv", "nodir/best.csv",
+  expect_refused_up_front("optimize c.yaml --jobs 2 --out nodir/best.yaml", "nodir/best.yaml",
                           "No such file or directory");
 }
 

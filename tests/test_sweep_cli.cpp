@@ -262,14 +262,20 @@ TEST_F(SweepCli, PointsThatDoNotFitAreSkippedNotRun) {
 
 TEST_F(SweepCli, OptimizeFindsAFittingDesignAndSaysWhatBinds) {
   write("c.yaml", "device: xc7z020\nworkload: {layers: [layer3.1.conv1]}\n");
-  const auto r = msqsim("optimize c.yaml --jobs 2 --out opt.csv --set clock_mhz=150");
+  const auto r = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --set clock_mhz=150");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("Best design on xc7z020: LUT core "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  binding: "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("does not fit: the design needs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Best design on xc7z020 (most frames/s): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(binding: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("engine/array combinations exceed 85% of a resource ("), std::string::npos)
+      << r.out;
   const auto rows = SweepDir::rows(path("opt.csv"));
   ASSERT_GT(rows.size(), 20u);
-  for (const auto& row : rows) EXPECT_EQ(row.at("fits"), "true");
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.at("fits"), "true");
+    if (row.at("status") == "ok") {
+      EXPECT_LE(std::stod(row.at("lut_percent")), 85.0);
+    }
+  }
 }
 
 }  // namespace

@@ -75,8 +75,8 @@ NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t cols
 struct Ctx {
   const QuantLayer& L;
   const RunConfig& cfg;
-  const LayerPlan& base;  // rows, blocks, buffer slots (no tiles)
-  int64_t cols[2], pipe[2];
+  const LayerPlan& base;                      // rows, blocks, buffer slots (no tiles)
+  int64_t cols[2], pipe[2], cycles_per_k[2];  // the engines' rates (engine_rate)
   int64_t nb[2] = {0, 0}, packed_blocks = 0;
   std::vector<int64_t> bits_prefix[2], rows_prefix[2];  // over each engine's blocks
   int64_t max_block_bits = 0;
@@ -85,7 +85,10 @@ struct Ctx {
 
   Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
     const auto& a = cfg.accelerator;
-    cols[0] = a.lut_core.cols, cols[1] = a.dsp_core.cols;
+    for (int e = 0; e < 2; ++e) {
+      const EngineRate r = engine_rate(a, e);
+      cols[e] = r.cols, cycles_per_k[e] = r.cycles_per_k;
+    }
     pipe[0] = a.lut_core.pipeline_depth, pipe[1] = a.dsp_core.pipeline_depth;
     for (int e = 0; e < 2; ++e) {
       const auto& blocks = base.blocks(e);
@@ -139,7 +142,8 @@ KStats kstats_of(const Ctx& x, int kc) {
 void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t out[2]) {
   const int64_t K = x.L.shape.k();
   const int64_t jobs_per_block = ns.tiles * ks.k_tiles;
-  for (int e = 0; e < 2; ++e) out[e] = x.nb[e] * (ns.cn[e] * K + jobs_per_block * x.pipe[e]);
+  for (int e = 0; e < 2; ++e)
+    out[e] = x.nb[e] * (ns.cn[e] * K * x.cycles_per_k[e] + jobs_per_block * x.pipe[e]);
   out[1] += x.packed_blocks * ns.cn[1] * ks.drains * x.cfg.accelerator.dsp_core.drain_cycles;
 }
 

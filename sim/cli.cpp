@@ -211,7 +211,7 @@ std::vector<Command> commands() {
          o.eval = get<std::string>(vm, "eval");
          o.eval_labels = get<std::string>(vm, "eval-labels");
          // An empty path was taken as "not given": the run wrote nothing and said nothing.
-         for (const char* opt : {"json", "csv", "timeline", "eval", "eval-labels"})
+         for (const char* opt : {"json", "csv", "timeline", "vcd", "eval", "eval-labels"})
            if (vm.count(opt) && get<std::string>(vm, opt).empty())
              throw UsageError("run", std::string("--") + opt + " expects a file path (got '')");
          if (!o.eval_labels.empty() && o.eval.empty())

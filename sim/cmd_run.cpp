@@ -62,7 +62,7 @@ void check_output_paths(const RunOptions& o,
     return !ea && !eb && pa == pb;
   };
   const std::vector<std::pair<std::string, std::string>> outs{
-      {"--json", o.json}, {"--csv", o.csv}, {"--timeline", o.timeline}};
+      {"--json", o.json}, {"--csv", o.csv}, {"--timeline", o.timeline}, {"--vcd", o.vcd}};
   for (size_t i = 0; i < outs.size(); ++i) {
     if (outs[i].second.empty()) continue;
     for (size_t j = i + 1; j < outs.size(); ++j)

@@ -73,6 +73,8 @@ TEST_F(OutputPaths, RunRefusesOutputsOnItsInputsOrOnEachOther) {
       {"--json net.yaml --set workload.network=net.yaml",
        "msqsim: net.yaml: --json: is the run's network file (workload.network)"},
       {"--csv ''", "msqsim run: --csv expects a file path (got '')"},
+      {"--vcd c.yaml", "msqsim: c.yaml: --vcd: is the run's config"},
+      {"--vcd ''", "msqsim run: --vcd expects a file path (got '')"},
   };
   write("net.yaml", "name: n\nlayers:\n  - {name: fc, type: fc, input: 16, out_channels: 4}\n");
   for (const Bad& b : bad) {

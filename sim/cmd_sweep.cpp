@@ -136,7 +136,8 @@ json sweep_definition(const SweepSpec& s) {
            {{"fits", s.constraints.fits},
             {"max_lut_percent", s.constraints.max_lut_percent},
             {"max_dsp_percent", s.constraints.max_dsp_percent}}},
-          {"verify", s.verify}};
+          {"verify", s.verify},
+          {"eval", {{"images", s.eval_images}, {"labels", s.eval_labels}}}};
 }
 
 // FNV-1a, 64 bits: enough to tell two definitions apart (not a defence against forgery).
@@ -331,6 +332,8 @@ int cmd_sweep(const SweepOptions& o) {
   eo.constraints = spec.constraints;
   eo.want_report = jsonl.is_open();
   eo.timeout_s = o.timeout_s;
+  eo.eval_images = spec.eval_images;
+  eo.eval_labels = spec.eval_labels;
   // One write per row, straight to the file: a SIGKILL loses at most the row being written
   // (resume drops it), and a write error stops the sweep at once with the file cut back to its
   // last whole row.

@@ -34,13 +34,31 @@ Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
   const WorkloadConfig& w = cfg.workload;
   if (is_onnx_network(w)) {
     d.imported = import_network(cfg);
-    d.wl = onnx_workload(*d.imported, cfg, values);
+    if (w.layers.empty() && !layers_only) {
+      // The whole network runs as the graph a network file builds: chained in both models, its
+      // Add and pools on the vector engine, every tensor verified.
+      d.graph_run = true;
+      d.graph = d.imported->qn.graph;
+      d.wl = onnx_graph_workload(*d.imported, values);
+      try {
+        check_graph(d.graph, d.wl.layers);
+      } catch (const InputError& e) {
+        throw InputError(w.network_path, 0, e.key(), e.detail());
+      }
+      if (values) {
+        const TensorDesc& in = d.graph.tensors[size_t(d.graph.input)];
+        d.graph_input = quantize_input(in, d.imported->images.data(), in.b);
+      }
+    } else {
+      // A subset of layers runs as independent layers, each fed its chained input codes.
+      d.wl = onnx_workload(*d.imported, cfg, values);
+    }
   } else {
     if (!w.calibration.empty() || !w.sp2_fraction_per_layer.empty() || w.sp2_auto)
       throw InputError(cfg.file, 0,
-                       !w.calibration.empty()                ? "workload.calibration"
+                       !w.calibration.empty()              ? "workload.calibration"
                        : !w.sp2_fraction_per_layer.empty() ? "workload.sp2_fraction_per_layer"
-                                                             : "workload.sp2_auto",
+                                                           : "workload.sp2_auto",
                        "applies to ONNX networks only (workload.network: MODEL.onnx); this "
                        "network has synthetic weights");
     // The whole network: the builder selects workload.layers itself, seeding each layer by its

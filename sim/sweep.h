@@ -33,6 +33,10 @@ struct SweepSpec {
   std::vector<SweepAxis> axes;    // first axis varies slowest
   SweepConstraints constraints;
   bool verify = false;  // sweeps are timing-only unless asked
+  // `eval:` (an ONNX network's sweep): float images, and optionally their labels, on which each
+  // point's integer network is compared with the float one (the accuracy columns). Resolved
+  // against the sweep file's directory; "" = none.
+  std::string eval_images, eval_labels;
 };
 
 // Reads and checks a sweep file, including that the base config loads with `set:` and that every
@@ -67,6 +71,7 @@ struct EvalOptions {
   bool want_report = false;  // keep each point's full JSON report (for --jsonl)
   std::string progress_label = "sweep";
   double timeout_s = 0;  // > 0: a point still running after this long is killed (status timeout)
+  std::string eval_images, eval_labels;  // SweepSpec's: the accuracy columns of ONNX points
   // When set, each point's config comes from here instead of loading `base` with the point's
   // sets: optimize changes the engines list, which a --set cannot do in every config's spelling.
   // May throw InputError (the point becomes an error row).

@@ -4,6 +4,9 @@
 // average pool between them.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "models/config.h"
 #include "models/workload/onnx_import.h"
 #include "sim/config_loader.h"
@@ -90,6 +93,33 @@ TEST(OnnxResnet18, GraphHasThePoolsAndResidualAddsInPlace) {
   }
   EXPECT_EQ(g.ops.back().kind, OpKind::Fc);
   EXPECT_EQ(g.ops[g.ops.size() - 2].kind, OpKind::GlobalAvgPool);
+}
+
+// The imported ResNet-18 runs as a graph like the shipped workload: chained, its max pool, eight
+// adds and global average pool on the vector engine, every tensor verified.
+TEST(OnnxResnet18, GraphRunVerifiesEveryTensor) {
+  testing::TempDir dir;
+  make_resnet18(dir);
+  std::ofstream(dir / "c.yaml") << "device: xc7z045\nworkload:\n  network: resnet18.onnx\n"
+                                   "  sp2_fraction: 0.5\n";
+  const auto r = testing::msqsim("run " + testing::quoted(dir / "c.yaml") + " --json " +
+                                 testing::quoted(dir / "r.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream f(dir / "r.json");
+  const nlohmann::json j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  int vec = 0;
+  int64_t checked = 0;
+  for (const auto& o : j["ops"]) {
+    checked += o["verify"]["checked"].get<int64_t>();
+    if (o["engine"] == "vector" && o["type"] != "flatten") {
+      ++vec;
+      EXPECT_GT(o["verify"]["checked"].get<int64_t>(), 0) << o["name"];
+    }
+  }
+  EXPECT_EQ(vec, 10);  // 8 adds, max pool, global average pool
+  EXPECT_EQ(j["layers"].size(), 21u);
+  EXPECT_EQ(j["verify"]["outputs_checked"].get<int64_t>(), checked);
 }
 
 }  // namespace

@@ -349,7 +349,7 @@ TEST_F(Run, OverfullDesignIsExitOneUnlessAllowed) {
   EXPECT_NE(ok.err.find("msqsim: warning: "), std::string::npos) << ok.err;
   EXPECT_NE(ok.err.find("allowed by --allow-overfull: the design needs "), std::string::npos)
       << ok.err;
-  EXPECT_NE(ok.err.find("the design needs 4,104 DSP slices, the XC7Z020 has 220 (1,866%)"),
+  EXPECT_NE(ok.err.find("the design needs 4,168 DSP slices, the XC7Z020 has 220 (1,895%)"),
             std::string::npos)
       << ok.err;
 }

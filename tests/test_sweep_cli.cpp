@@ -172,7 +172,7 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
   };
   expect("axis:\n  workload.sp2_fraction: [0.5]\n",
          "msqsim: bad.yaml:2: axis: unknown key, expected one of name, base, axes, set, "
-         "constraints, verify (did you mean 'axes'?)",
+         "constraints, verify, eval (did you mean 'axes'?)",
          true);
   expect("axes:\n  workload.sp2_fraction: {from: 0, to: 1, step: 0}\n",
          "msqsim: bad.yaml:3: axes.workload.sp2_fraction: bad range: step must be > 0", true);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "models/error.h"
 #include "models/functional_model.h"
@@ -135,6 +136,26 @@ GraphValues run_graph_functional(const Graph& g, const std::vector<QuantLayer>& 
     v.tensors[size_t(op.output)] = reference_op(op, in, d, g.tensors[size_t(op.output)]);
   }
   return v;
+}
+
+GraphValues run_graph_int(const Graph& g, const ActTensor& input) {
+  if (input.b == g.tensors[size_t(g.input)].b) return run_graph_functional(g, g.layers, input);
+  Graph r = g;
+  for (TensorDesc& t : r.tensors) t.b = input.b;
+  for (QuantLayer& L : r.layers) L.shape.batch = input.b;
+  return run_graph_functional(r, r.layers, input);
+}
+
+ActTensor quantize_input(const TensorDesc& t, const float* images, int n) {
+  ActTensor a;
+  a.b = n, a.c = t.c, a.h = t.h, a.w = t.w;
+  a.data.resize(a.size());
+  const int64_t top = (int64_t(1) << t.bits) - 1;
+  const double s = t.scale > 0 ? t.scale : 1.0;
+  for (size_t i = 0; i < a.size(); ++i)
+    a.data[i] =
+        uint16_t(std::clamp<int64_t>(std::llround(double(images[i]) / s) + t.zero_point, 0, top));
+  return a;
 }
 
 }  // namespace msq

@@ -22,6 +22,15 @@ struct GraphValues {
 GraphValues run_graph_functional(const Graph& g, const std::vector<QuantLayer>& layers,
                                  const ActTensor& input);
 
+// The same on any batch: `input.b` images through the graph (its tensors and layers re-batched
+// when input.b differs from the graph's), with Graph::layers. The integer side of the accuracy
+// report (`run --eval`) and the source of an ONNX layer subset's chained inputs.
+GraphValues run_graph_int(const Graph& g, const ActTensor& input);
+
+// Float images n x [C, H, W] as the input tensor's codes: clamp(round(x / s) + z, 0, 2^bits - 1)
+// (scale 0, not calibrated: s = 1).
+ActTensor quantize_input(const TensorDesc& t, const float* images, int n);
+
 // An op's input as the codes a Conv / Fc layer reads: the tensor's values, shaped as the layer's
 // input ([B, K, 1, 1] for an Fc, whatever the producer's shape: Flatten is a view in C order).
 ActTensor layer_input(const OutTensor& t, const LayerShape& s);

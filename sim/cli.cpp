@@ -121,8 +121,8 @@ std::vector<Command> commands() {
   c.push_back(
       {"run",
        "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
-       " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json [--timeline-layers "
-       "NAMES]] [--eval IMAGES.npy [--eval-labels LABELS.npy]]",
+       " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json] [--vcd FILE.vcd]"
+       " [--timeline-layers NAMES] [--eval IMAGES.npy [--eval-labels LABELS.npy]]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
        "table of cycles, throughput, each core's busy share and MAC utilization, and DRAM\n"
        "traffic. With verification on (the default), every output of the cycle model is\n"
@@ -148,7 +148,9 @@ std::vector<Command> commands() {
        "core)). Only MAC% is a utilization in the usual sense (docs/report.md).\n"
        "\n"
        "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
-       "as Chrome trace-event JSON for Perfetto UI or chrome://tracing.\n"
+       "as Chrome trace-event JSON for Perfetto UI or chrome://tracing; --vcd writes the same\n"
+       "activity as waveforms (busy wires, layer indices, job counts, bytes in flight) in a\n"
+       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers in both.\n"
        "\n"
        "--eval (ONNX networks, docs/import.md) runs the float network and the integer network\n"
        "on the same float32 images [N, C, H, W] and reports the cosine similarity of the final\n"
@@ -157,7 +159,8 @@ std::vector<Command> commands() {
        "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
        "--json out.json\n"
        "  msqsim run configs/examples/default.yaml --no-verify --timeline t.json "
-       "--timeline-layers 'layer4.*'",
+       "--timeline-layers 'layer4.*'\n"
+       "  msqsim run configs/examples/default.yaml --no-verify --vcd run.vcd && gtkwave run.vcd",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("json", po::value<std::string>()->value_name("FILE"),
@@ -174,9 +177,12 @@ std::vector<Command> commands() {
              "timeline", po::value<std::string>()->value_name("FILE"),
              "write a timeline of the blocks' activity as Chrome trace-event JSON (open it in "
              "Perfetto UI or chrome://tracing; docs/report.md)")(
+             "vcd", po::value<std::string>()->value_name("FILE"),
+             "write the blocks' activity as a Value Change Dump (open it in GTKWave; "
+             "docs/report.md)")(
              "timeline-layers", po::value<std::string>()->value_name("NAMES"),
-             "keep only these layers in the timeline: comma-separated names or globs, e.g. "
-             "'conv1,layer4.*'")(
+             "keep only these layers in the timeline and the VCD: comma-separated names or "
+             "globs, e.g. 'conv1,layer4.*'")(
              "eval", po::value<std::string>()->value_name("FILE"),
              "ONNX networks: float32 images [N, C, H, W] (.npy) on which to compare the integer "
              "network's outputs with the float network's (docs/import.md)")(
@@ -195,6 +201,13 @@ std::vector<Command> commands() {
          o.allow_overfull = vm["allow-overfull"].as<bool>();
          o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
          o.timeline = get<std::string>(vm, "timeline");
+         o.vcd = get<std::string>(vm, "vcd");
+         // The VCD is written last: it would silently replace another output of the same name.
+         for (const auto& [flag, other] :
+              {std::pair{"--json", &o.json}, {"--csv", &o.csv}, {"--timeline", &o.timeline}})
+           if (!o.vcd.empty() && o.vcd == *other)
+             throw UsageError("run", "--vcd and " + std::string(flag) + " name the same file '" +
+                                         o.vcd + "': give each output its own");
          o.eval = get<std::string>(vm, "eval");
          o.eval_labels = get<std::string>(vm, "eval-labels");
          if (!o.eval_labels.empty() && o.eval.empty())
@@ -202,9 +215,10 @@ std::vector<Command> commands() {
                             "--eval-labels gives the labels of --eval's images: it needs "
                             "--eval IMAGES.npy");
          const std::string layers = get<std::string>(vm, "timeline-layers");
-         if (vm.count("timeline-layers") && o.timeline.empty())
+         if (vm.count("timeline-layers") && o.timeline.empty() && o.vcd.empty())
            throw UsageError("run",
-                            "--timeline-layers filters a timeline: it needs --timeline FILE");
+                            "--timeline-layers filters a timeline: it needs --timeline FILE or "
+                            "--vcd FILE");
          for (size_t i = 0; vm.count("timeline-layers") && i <= layers.size();) {
            const size_t comma = std::min(layers.find(',', i), layers.size());
            if (comma == i)

@@ -7,6 +7,7 @@
 
 #include "models/error.h"
 #include "models/resource_model.h"
+#include "models/stats/vcd_writer.h"
 #include "sim/atomic_file.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
@@ -48,7 +49,7 @@ int check_fit(const DesignOptions& o, const Design& d) {
 int cmd_run(const RunOptions& o) {
   // The reports are written after the simulation: a path that cannot take them must stop the run
   // before it, not throw its result away.
-  for (const std::string* out : {&o.json, &o.csv, &o.timeline})
+  for (const std::string* out : {&o.json, &o.csv, &o.timeline, &o.vcd})
     if (!out->empty()) check_writable(*out);
   Design d;
   SessionOptions so;
@@ -64,7 +65,8 @@ int cmd_run(const RunOptions& o) {
   if (const int rc = check_fit(o, d)) return rc;
   so.verify = d.values;
   std::unique_ptr<EventSink> events;
-  if (!o.timeline.empty()) events = std::make_unique<EventSink>(o.timeline_layers);
+  if (!o.timeline.empty() || !o.vcd.empty())
+    events = std::make_unique<EventSink>(o.timeline_layers);
   so.events = events.get();
   const nlohmann::json resources = resources_to_json(d.resources);
   Session s;
@@ -101,12 +103,19 @@ int cmd_run(const RunOptions& o) {
     write_file_atomic(o.json, report.dump(2) + "\n");
   }
   if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
-  if (events) {
+  if (events && !o.timeline.empty()) {
     const std::string text = events->to_json("msqsim run " + o.config);
     write_file_atomic(o.timeline, text);
     std::cout << fmt::format("timeline: {} ({} spans on {} tracks, {:.1f} MB)\n", o.timeline,
                              events->spans().size(), events->tracks().size(),
                              double(text.size()) / 1e6);
+  }
+  if (events && !o.vcd.empty()) {
+    VcdInfo info;
+    const std::string text = to_vcd(*events, "msqsim run " + o.config, &info);
+    write_file_atomic(o.vcd, text);
+    std::cout << fmt::format("vcd: {} ({} signals, {} value changes, {:.1f} MB)\n", o.vcd,
+                             info.signals, info.changes, double(text.size()) / 1e6);
   }
 
   // Overflows pass verification (the functional model wraps or saturates the same way), so they

@@ -20,6 +20,7 @@ struct DesignOptions {
 struct RunOptions : DesignOptions {
   std::string json, csv;                     // report files ("" = none)
   std::string timeline;                      // trace-event JSON of the blocks' activity ("" = none)
+  std::string vcd;                           // the same activity as a Value Change Dump ("" = none)
   std::vector<std::string> timeline_layers;  // layer names or globs to keep (empty: all)
   std::string eval;         // float images to compare the integer and float networks on ("" = none)
   std::string eval_labels;  // their class labels ("" = none)

@@ -7,8 +7,10 @@
 
 #include "models/buffer.h"
 #include "models/error.h"
+#include "models/graph_flow.h"
 #include "models/hw/array_core.h"
 #include "models/hw/engine_registry.h"
+#include "models/hw/engines/vector/vector.h"
 #include "models/plan/mapper.h"
 #include "models/tiler.h"
 
@@ -21,7 +23,7 @@ namespace {
 class Top : public sc_core::sc_module {
  public:
   Top(sc_core::sc_module_name name, const RunConfig& cfg, const std::vector<EngineSpec>& specs,
-      Fabric& f)
+      Fabric& f, const std::vector<int>& elem_bytes)
       : sc_module(name),
         dram_owner(make_dram_model(cfg.memory.model, "dram", cfg.memory.dram)),
         dram(*dram_owner),
@@ -42,6 +44,9 @@ class Top : public sc_core::sc_module {
     for (size_t i = 0; i < specs.size(); ++i)
       engines.push_back(
           make_engine(EngineContext{f, int(i), *weights[i], specs[i], cfg.accelerator}));
+    if (f.graph)
+      vector = make_op_engine("vector", "vector",
+                              OpEngineContext{*f.graph, dma, f.clock, cfg.accelerator, elem_bytes});
   }
 
   std::unique_ptr<DramModel> dram_owner;
@@ -51,6 +56,7 @@ class Top : public sc_core::sc_module {
   std::vector<std::unique_ptr<Buffer>> weights;  // by engine slot
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<Engine>> engines;  // by slot
+  std::unique_ptr<OpEngine> vector;              // graph runs only
 };
 
 int64_t to_cycles(sc_time t, sc_time clock) {
@@ -95,7 +101,12 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     LayerRun& run = f.runs[l];
     run.layer = &wl.layers[l];
     run.values = opt.values;
-    if (opt.values) {
+    if (opt.values && opt.graph) {
+      // The input is its producer's output, made when the layer starts (GraphFlow).
+      const LayerShape& s = run.layer->shape;
+      run.out.b = s.batch, run.out.c = s.out_c, run.out.h = s.out_h(), run.out.w = s.out_w();
+      run.out.data.assign(run.out.size(), 0);
+    } else if (opt.values) {
       if (l >= wl.inputs.size() || wl.inputs[l].size() == 0)
         throw std::invalid_argument("simulate: values requested but layer " + std::to_string(l) +
                                     " has no input");
@@ -116,6 +127,36 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     load += int64_t(run.in_loads.size());
     tile += int64_t(run.out_tiles.size());
   }
+  std::unique_ptr<GraphFlow> flow;
+  int64_t weight_bytes = 0;
+  std::vector<int> elem_bytes;
+  if (opt.graph) {
+    const Graph& g = *opt.graph;
+    flow = std::make_unique<GraphFlow>(g, wl.layers, opt.values);
+    f.graph = flow.get();
+    elem_bytes.assign(g.tensors.size(), 1);
+    for (size_t t = 0; t < g.tensors.size(); ++t) elem_bytes[t] = g.tensors[t].bits <= 8 ? 1 : 2;
+    for (const Op& op : g.ops)
+      if (op.layer >= 0)
+        elem_bytes[size_t(op.output)] = int(f.runs[size_t(op.layer)].plan.out_bytes);
+    // Tensors live above the weights, each for its lifetime; layers read and write them there.
+    for (const LayerRun& run : f.runs) weight_bytes += run.plan.weight_bytes;
+    flow->memory = plan_tensor_memory(g, elem_bytes, next_addr, page);
+    for (const Op& op : g.ops)
+      if (op.layer >= 0) {
+        LayerRun& run = f.runs[size_t(op.layer)];
+        run.in_addr = flow->memory.addr[size_t(op.inputs[0])];
+        run.out_addr = flow->memory.addr[size_t(op.output)];
+      }
+    if (opt.values) {
+      if (!opt.graph_input) throw std::invalid_argument("simulate: a graph run needs its input");
+      OutTensor& x = flow->store[size_t(g.input)];
+      const ActTensor& in = *opt.graph_input;
+      x.b = in.b, x.c = in.c, x.h = in.h, x.w = in.w;
+      x.data.assign(in.data.begin(), in.data.end());
+      flow->value[size_t(g.input)] = &x;
+    }
+  }
   f.step_timing.resize(size_t(load));
   for (size_t i = 0; i < specs.size(); ++i) f.engines.emplace_back();
   if (opt.events) {
@@ -133,7 +174,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   const EventSink::Scope events(opt.events);
   StatGroup::set_current_layer(-1);
 
-  auto top = std::make_unique<Top>("msq", cfg, specs, f);
+  auto top = std::make_unique<Top>("msq", cfg, specs, f, elem_bytes);
   sc_core::sc_start();
 
   SimResult r;
@@ -146,8 +187,24 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     r.engines.push_back(EngineInfo{sp.name, sp.impl, e->caps(), e->peak_macs_per_cycle(),
                                    sp.own_accumulator ? sp.accumulator.bits : 0});
   }
-  sc_time prev_end = sc_core::SC_ZERO_TIME;
+  // In a graph run an op's time runs from the end of every op before it in graph order to its own
+  // end (the vector engine's ops take their share); else from the end of the previous layer.
+  std::vector<sc_time> op_begin, layer_begin;
+  if (flow) {
+    const Graph& g = *opt.graph;
+    sc_time t = sc_core::SC_ZERO_TIME;
+    layer_begin.resize(f.runs.size());
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      const Op& op = g.ops[i];
+      const sc_time end = op.layer >= 0 ? f.runs[size_t(op.layer)].end : flow->timing[i].end;
+      op_begin.push_back(t);
+      if (op.layer >= 0) layer_begin[size_t(op.layer)] = t;
+      t = std::max(t, end);
+    }
+  }
+  sc_time prev_end = sc_core::SC_ZERO_TIME, last_end = sc_core::SC_ZERO_TIME;
   for (LayerRun& run : f.runs) {
+    if (flow) prev_end = layer_begin[size_t(&run - f.runs.data())];
     const LayerShape& s = run.layer->shape;
     const LayerPlan& p = run.plan;
     LayerResult lr;
@@ -173,7 +230,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     // A layer's time runs from the end of the previous layer to its last output in DRAM.
     lr.start_cycle = to_cycles(prev_end, f.clock);
     lr.end_cycle = to_cycles(run.end, f.clock);
-    lr.cycles = lr.end_cycle - lr.start_cycle;
+    lr.cycles = std::max<int64_t>(0, lr.end_cycle - lr.start_cycle);
     const int li = int(&run - f.runs.data());
     lr.core.resize(top->engines.size());
     int64_t compute = 0;
@@ -210,7 +267,34 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     prev_end = run.end;
     r.layers.push_back(std::move(lr));
   }
-  r.total_cycles = to_cycles(prev_end, f.clock);
+  last_end = std::max(last_end, prev_end);
+  if (flow) {
+    const Graph& g = *opt.graph;
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      const Op& op = g.ops[i];
+      OpResult o;
+      o.name = op.name;
+      o.kind = op.kind;
+      o.layer = op.layer;
+      o.engine = op.layer >= 0 ? "cores" : "vector";
+      const sc_time end = op.layer >= 0 ? f.runs[size_t(op.layer)].end : flow->timing[i].end;
+      o.start_cycle = to_cycles(op_begin[i], f.clock);
+      o.end_cycle = to_cycles(end, f.clock);
+      o.cycles = std::max<int64_t>(0, o.end_cycle - o.start_cycle);
+      o.busy_cycles = flow->timing[i].busy_cycles;
+      o.dram_bytes =
+          op.layer >= 0 ? f.runs[size_t(op.layer)].dram_bytes : flow->timing[i].dram_bytes;
+      o.out_elements = g.tensors[size_t(op.output)].size();
+      last_end = std::max(last_end, end);
+      r.ops.push_back(std::move(o));
+    }
+    r.tensors = std::move(flow->store);
+    r.vector_busy_cycles = top->vector->busy_cycles();
+    r.tensor_peak_bytes = flow->memory.peak_live_bytes;
+    if (flow->memory.peak_op >= 0) r.tensor_peak_op = g.ops[size_t(flow->memory.peak_op)].name;
+  }
+  r.total_cycles = to_cycles(last_end, f.clock);
+  r.weight_dram_bytes = weight_bytes;
   for (const auto& e : top->engines) r.stats.push_back(e->stat_group());
   r.stats.push_back(top->dma.stat_group());
   r.stats.push_back(top->dram.stat_group());

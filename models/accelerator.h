@@ -9,6 +9,7 @@
 #include "models/config.h"
 #include "models/dma.h"
 #include "models/dram.h"
+#include "models/graph/graph.h"
 #include "models/hw/engine_caps.h"
 #include "models/layer.h"
 #include "models/scheduler.h"
@@ -25,6 +26,23 @@ struct SimOptions {
   // Each layer's plan when the caller already made it (run checks the design before simulating);
   // empty: simulate() plans every layer itself.
   const std::vector<LayerPlan>* plans = nullptr;
+  // A graph run: the ops to execute (Conv / Fc ops' `layer` indexes the workload's layers, in the
+  // same order) and, with values, the network input. Null: each layer reads its own input.
+  const Graph* graph = nullptr;
+  const ActTensor* graph_input = nullptr;
+};
+
+// What one op of a graph run did (every op, Conv / Fc included, in graph order).
+struct OpResult {
+  std::string name;
+  OpKind kind = OpKind::Conv;
+  std::string engine;  // "vector" for the vector engine's ops, "cores" for Conv / Fc
+  int layer = -1;      // Conv / Fc: index into SimResult::layers
+  int64_t start_cycle = 0, end_cycle = 0;
+  int64_t cycles = 0;       // from the end of the ops before it in graph order to its end
+  int64_t busy_cycles = 0;  // the vector engine's compute cycles (0 for a view)
+  int64_t dram_bytes = 0;
+  int64_t out_elements = 0;
 };
 
 // One engine on one layer.
@@ -81,6 +99,16 @@ struct SimResult {
   // buffers, in that order.
   std::vector<StatGroup> stats;
   double dram_peak_bytes_per_s = 0;
+
+  // Graph runs only.
+  std::vector<OpResult> ops;
+  // The cycle model's tensor values by tensor id, for the tensors the vector engine wrote and the
+  // network input; a Conv / Fc op's are in layers[op.layer].out, a Flatten's are its input's.
+  std::vector<OutTensor> tensors;
+  int64_t vector_busy_cycles = 0;
+  int64_t tensor_peak_bytes = 0;  // the most activation bytes alive in DRAM at once
+  int64_t weight_dram_bytes = 0;  // the weights' DRAM regions
+  std::string tensor_peak_op;     // where that peak occurs
 };
 
 // Throws InputError when a layer cannot run on the design (named by its index and name).

@@ -35,6 +35,12 @@ struct LutCoreConfig {
   int pipeline_depth = 4;  // cycles from the first operand in to the first sum out
 };
 
+// accelerator.vector: the vector engine that runs a graph's Add, pooling and Concat ops.
+struct VectorConfig {
+  int lanes = 16;          // values per cycle
+  int pipeline_depth = 4;  // cycles from the first operand in to the first result out
+};
+
 // accelerator.dsp_core: rows x cols DSP48 slices.
 struct DspCoreConfig {
   int rows = 16;
@@ -124,6 +130,7 @@ struct AcceleratorConfig {
   AccumulatorConfig accumulator;
   BufferConfig buffers;
   SchedulerConfig scheduler;
+  VectorConfig vector;
 };
 
 // The accelerator's engines, whichever spelling the config used.

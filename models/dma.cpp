@@ -16,7 +16,7 @@ Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, D
       clock_(clock),
       port_clock_(cfg.axi_clock_mhz > 0 ? sc_time(1e6 / cfg.axi_clock_mhz, sc_core::SC_PS) : clock),
       dram_(dram),
-      port_free_(size_t(std::max(cfg.axi_ports, 1))),
+      port_free_(size_t(std::max(cfg.axi_ports, 1)) * 2),
       port_busy_(port_free_.size(), false) {
   using U = StatGroup::Unit;
   bytes_id_[0] = group_.define("weights_bytes", U::Bytes, "bytes of the weights stream");
@@ -25,18 +25,19 @@ Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, D
   transfers_id_ = group_.define("transfers", U::Count, "DMA transfers (descriptors)");
   busy_id_ =
       group_.define("busy", U::Cycles, "cycles with a transfer in flight, summed over streams");
+  const int nports = std::max(cfg.axi_ports, 1);
   const std::vector<int>* bound[3] = {&cfg.streams.weights, &cfg.streams.inputs,
                                       &cfg.streams.outputs};
   for (int k = 0; k < 3; ++k) {
     if (bound[k]->empty()) {
-      for (int p = 0; p < int(port_free_.size()); ++p) ports_[k].push_back(p);
+      for (int p = 0; p < nports; ++p) ports_[k].push_back(p);
       continue;
     }
     for (int p : *bound[k]) {
       // The config loader refuses these; a direct caller gets an exception, not a wild index.
-      if (p < 0 || p >= int(port_free_.size()))
+      if (p < 0 || p >= nports)
         throw std::invalid_argument("Dma: stream bound to port " + std::to_string(p) + " of " +
-                                    std::to_string(port_free_.size()));
+                                    std::to_string(nports));
       if (std::find(ports_[k].begin(), ports_[k].end(), p) == ports_[k].end())
         ports_[k].push_back(p);
     }
@@ -49,17 +50,31 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   if (bytes <= 0) return;
   const std::vector<int>& ports = ports_[int(kind)];
   const int layer = StatGroup::current_layer();  // read before the first wait
+  // An AXI port has separate read and write channels (address, data and response for each), so
+  // with bound streams a read and a write share a port without waiting for each other; two
+  // transfers in the same direction take turns. Without bindings every transfer holds every port
+  // in both directions, one at a time, as before streams existed.
+  const bool duplex = cfg_.streams.any();
+  auto channels = [&](int p) {
+    std::vector<size_t> c;
+    if (!duplex || !write) c.push_back(size_t(p) * 2);
+    if (!duplex || write) c.push_back(size_t(p) * 2 + 1);
+    return c;
+  };
   // A transfer that hands the DRAM chunks waits in between; the ports stay its own till the end.
   const auto busy = [&] {
     for (int p : ports)
-      if (port_busy_[size_t(p)]) return true;
+      for (size_t c : channels(p))
+        if (port_busy_[c]) return true;
     return false;
   };
   while (busy()) wait(port_released_);
-  for (int p : ports) port_busy_[size_t(p)] = true;
+  for (int p : ports)
+    for (size_t c : channels(p)) port_busy_[c] = true;
   const sc_time now = sc_core::sc_time_stamp();
   sc_time begin = now;
-  for (int p : ports) begin = std::max(begin, port_free_[size_t(p)]);
+  for (int p : ports)
+    for (size_t c : channels(p)) begin = std::max(begin, port_free_[c]);
   const sc_time start = begin + clock_ * double(cfg_.dma_setup_cycles);
   const int64_t beat = int64_t(cfg_.axi_width_bits) / 8 * int64_t(ports.size());
   const int64_t axi_cycles = (bytes + beat - 1) / beat;
@@ -99,7 +114,8 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   group_.add(busy_id_, int64_t((end - begin) / clock_ + 0.5), layer);
   group_.add(transfers_id_, 1, layer);
   group_.add(bytes_id_[int(kind)], bytes, layer);
-  for (int p : ports) port_free_[size_t(p)] = end, port_busy_[size_t(p)] = false;
+  for (int p : ports)
+    for (size_t c : channels(p)) port_free_[c] = end, port_busy_[c] = false;
   port_released_.notify(sc_core::SC_ZERO_TIME);
   ++stats_.transfers;
   if (EventSink* ev = EventSink::current())  // the timeline (models/stats/event_sink.h)

@@ -1,10 +1,12 @@
 // DMA engine: moves tiles between DRAM and the on-chip buffers over AXI HP ports (axi_ports of
 // axi_width_bits at the port clock). Each stream (weights, inputs, outputs) runs on the ports it
 // is bound to (memory.streams); a stream without a binding is striped over all ports. A transfer
-// waits until all its ports are free, so streams on disjoint ports overlap and streams that share
-// ports go one transfer at a time in request order; with no binding at all every transfer is
-// striped over every port, one at a time. A transfer ends when both its AXI beats and its DRAM
-// bursts are done, so the slower side sets the pace; the DRAM serves transfers in arrival order.
+// waits until all its ports are free in its direction (an AXI port reads and writes on separate
+// channels), so streams on disjoint ports overlap, a read and a write overlap on a shared port, and
+// transfers in the same direction on shared ports go one at a time in request order; with no
+// binding at all every transfer is striped over every port, one at a time in either direction. A
+// transfer ends when both its AXI beats and its DRAM bursts are done, so the slower side sets the
+// pace; the DRAM serves transfers in arrival order.
 #pragma once
 
 #include <systemc>
@@ -46,8 +48,10 @@ class Dma : public sc_core::sc_module {
   sc_core::sc_time port_clock_;  // AXI port clock: data beats
   DramModel& dram_;
   std::vector<int> ports_[3];
+  // Per port and direction (index 2 * port + write): a transfer holds its ports' channels (it may
+  // wait between DRAM chunks).
   std::vector<sc_core::sc_time> port_free_;
-  std::vector<bool> port_busy_;  // a transfer holds the port (it may wait between DRAM chunks)
+  std::vector<bool> port_busy_;
   sc_core::sc_event port_released_;
   DmaStats stats_;
   StatGroup group_{"dma"};

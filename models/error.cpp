@@ -20,6 +20,9 @@ std::string input_error_text(const std::string& file, int line, const std::strin
 
 InputError within_file(const std::string& file, const InputError& e) {
   if (e.file().empty()) return InputError(file, e.line(), e.key(), e.detail(), e.problem());
+  // Already an error of FILE: naming it twice ("c.yaml: c.yaml: workload.calibration") says no
+  // more.
+  if (e.file() == file) return e;
   return InputError(file, 0, "", e.what(), e.problem());
 }
 

@@ -41,10 +41,11 @@ struct AccRange {
 };
 
 // The int64 product wraps like the hardware's 64-bit multiplier would: compute it unsigned.
-inline int64_t requantize(int64_t acc, int32_t mult, int shift, int64_t ymax) {
+inline int64_t requantize(int64_t acc, int32_t mult, int shift, int64_t zero, int64_t lo,
+                          int64_t hi) {
   const uint64_t p = uint64_t(acc) * uint64_t(uint32_t(mult)) + (uint64_t(1) << (shift - 1));
-  const int64_t y = int64_t(p) >> shift;
-  return y < 0 ? 0 : (y > ymax ? ymax : y);
+  const int64_t y = (int64_t(p) >> shift) + zero;
+  return y < lo ? lo : (y > hi ? hi : y);
 }
 
 // Output columns per block: the accumulators of a block stay in L1 and the block's slice of the
@@ -128,6 +129,13 @@ FunctionalResult run_functional(const QuantLayer& l, const ActTensor& in, kernel
       bad(l, fmt::format("row {}: requant_shift {} not in 1..62", m, l.rq_shift[m]));
   }
   const uint32_t limit = uint32_t(1) << l.act_bits;
+  if (l.in_zero < 0 || uint32_t(l.in_zero) >= limit || l.out_zero < 0 ||
+      uint32_t(l.out_zero) >= limit)
+    bad(l, fmt::format("zero points (input {}, output {}) not in 0..2^{} - 1", l.in_zero,
+                       l.out_zero, l.act_bits));
+  if (l.lo < 0 || l.lo > l.hi_code() || uint32_t(l.hi_code()) >= limit)
+    bad(l,
+        fmt::format("output clamp [{}, {}] not within 0..2^{} - 1", l.lo, l.hi_code(), l.act_bits));
   for (size_t i = 0; i < in.data.size(); ++i)
     if (in.data[i] >= limit)
       bad(l, fmt::format("input value {} at flat index {} is not below 2^{}", in.data[i], i,

@@ -57,6 +57,8 @@ struct QuantLayer {
   // in_zero (its effect on the sums is folded into the bias at import), the output is
   // clamp(((acc * M + 2^(S-1)) >> S) + out_zero, lo, hi); hi < 0 means 2^act_bits - 1.
   int32_t in_zero = 0, out_zero = 0, lo = 0, hi = -1;
+  // The clamp's top in codes: hi, or 2^act_bits - 1 when hi < 0.
+  int32_t hi_code() const { return hi < 0 ? int32_t((int64_t(1) << act_bits) - 1) : hi; }
   // Quantization error of each scheme's rows (relative: ||w - q||^2 / ||w||^2), when known.
   double rel_err_sp2 = -1.0, rel_err_fixed = -1.0;
 

@@ -71,6 +71,13 @@ const std::vector<CostKey>& cost_schema() {
       MSQ_REAL(dma, luts_per_port, 0, 1e7),
       MSQ_REAL(dma, ffs_per_port, 0, 1e7),
       MSQ_INT(dma, bram18_per_port, 0, 1e4),
+      MSQ_INT(vector, dsp_per_lane, 0, 64),
+      MSQ_INT(vector, product_bits, 1, 128),
+      MSQ_INT(vector, shift_levels, 0, 16),
+      MSQ_REAL(vector, luts_per_act_bit, 0, 1e3),
+      MSQ_REAL(vector, luts_per_lane, 0, 1e5),
+      MSQ_REAL(vector, ffs_per_act_bit, 0, 1e3),
+      MSQ_REAL(vector, ffs_per_lane, 0, 1e5),
       MSQ_REAL(control, luts, 0, 1e7),
       MSQ_REAL(control, ffs, 0, 1e7),
       MSQ_INT(control, requant_units, 0, 1e4),
@@ -338,6 +345,16 @@ PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
   return p;
 }
 
+PeCost vector_lane_cost(int a, const ResourceCosts& k) {
+  const auto& v = k.vector;
+  PeCost p;
+  p.dsp = v.dsp_per_lane;
+  p.lut = double(v.product_bits) * ceil_div_int(v.shift_levels, k.fabric.mux_levels_per_lut) +
+          v.luts_per_act_bit * a + v.luts_per_lane;
+  p.ff = k.fabric.ffs_per_register_bit * (v.ffs_per_act_bit * a + v.ffs_per_lane);
+  return p;
+}
+
 ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k) {
   ResourceEstimate e;
   e.device = cfg.device.name;
@@ -381,6 +398,13 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
     }
     e.lines.push_back(
         {sp.name, round_up(p.lut * n + g.lut), round_up(p.ff * n + g.ff), p.dsp * n, 0, 0});
+  }
+  {
+    // Every design has the vector engine (graph runs put their Add and pools on it).
+    const int lanes = ac.vector.lanes;
+    const PeCost p = vector_lane_cost(cfg.workload.act_bits, k);
+    e.lines.push_back(
+        {"vector", round_up(p.lut * lanes), round_up(p.ff * lanes), p.dsp * lanes, 0, 0});
   }
   e.lines.push_back(
       {"buffers", 0, 0, 0,

@@ -61,6 +61,16 @@ struct ResourceCosts {
     double ffs_per_port = 0;
     int bram18_per_port = 0;
   } dma;
+  // The vector engine, per lane (configs/resources/costs.yaml has the derivation).
+  struct Vector {
+    int dsp_per_lane = 0;
+    int product_bits = 48;
+    int shift_levels = 6;
+    double luts_per_act_bit = 0;
+    double luts_per_lane = 0;
+    double ffs_per_act_bit = 0;
+    double ffs_per_lane = 0;
+  } vector;
   struct Control {
     double luts = 0;
     double ffs = 0;
@@ -102,12 +112,15 @@ PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_
 // lut_sp2_bitserial and dsp48_actpack.
 PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
+// One lane of the vector engine with a-bit activations.
+PeCost vector_lane_cost(int a, const ResourceCosts& costs);
+
 // Whether the DSP core is built with two lanes per slice: packing on, the low-bit weights below
 // 8 bits (as the tiler packs them) and at least one product fits the lanes.
 bool dsp_core_packed(const RunConfig& cfg);
 
-// One block of the design: lut_core, dsp_core, buffers, dma, control. BRAM18 halves are kept
-// apart from whole BRAM36 blocks; the estimate's total rounds their sum up to BRAM36.
+// One block of the design: lut_core, dsp_core, vector, buffers, dma, control. BRAM18 halves are
+// kept apart from whole BRAM36 blocks; the estimate's total rounds their sum up to BRAM36.
 struct ResourceLine {
   std::string block;
   int64_t lut = 0, ff = 0, dsp = 0, bram36 = 0;

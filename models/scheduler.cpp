@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/graph_flow.h"
 #include "models/kernels/loops.h"
 #include "models/stats/event_sink.h"
 
@@ -222,6 +223,8 @@ void Scheduler::input_loader() {
     if (li == 0) {
       // A layer reads what the previous one wrote: wait until all of it is in DRAM.
       f_.out_written.wait_until(run.tile0);
+      // In a graph, also until the ops that produce its input are done (a vector engine's op).
+      if (f_.graph) f_.graph->before_layer(run, l);
       run.start = sc_core::sc_time_stamp();
     }
     StepTiming& tm = f_.step_timing[gl];
@@ -306,7 +309,10 @@ void Scheduler::output_writer() {
     run.dram_bytes += tile.tn * rows * ob;
     run.dram_by[int(Traffic::Outputs)] += tile.tn * rows * ob;
     output_.release(tile_buffer_bytes(run, ot));
-    if (t + 1 == int(run.out_tiles.size())) run.end = sc_core::sc_time_stamp();
+    if (t + 1 == int(run.out_tiles.size())) {
+      run.end = sc_core::sc_time_stamp();
+      if (f_.graph) f_.graph->after_layer(run, l);
+    }
     f_.out_written.add();
   }
 }
@@ -379,6 +385,7 @@ void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTil
       runs.push_back(Run{nn, 1, inside});
   }
   const uint16_t* src_all = in.data.data();
+  const uint16_t zero_pad = uint16_t(run.layer->in_zero);
   for (int g = 0; g < groups; ++g)
     for (int cl = 0; cl < ccount; ++cl) {
       const int64_t c = (s.groups == 1 ? c0 : g * cg) + cl;
@@ -406,8 +413,11 @@ void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTil
             }
             const size_t nn = size_t(r.nn0);  // an edge column: taps may fall in the padding
             const int64_t ih = ih0[nn] + i, iw = iw0[nn] + j;
-            if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
-            const uint16_t x = src_all[size_t((base[nn] + c) * plane + ih * s.in_w + iw)];
+            const bool pad = ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w;
+            if (pad && zero_pad == 0) continue;  // the buffer was cleared
+            // Padded taps hold the input zero point (its effect on the sums is in the bias).
+            const uint16_t x =
+                pad ? zero_pad : src_all[size_t((base[nn] + c) * plane + ih * s.in_w + iw)];
             if (narrow)
               v.x8[dst] = uint8_t(x);
             else
@@ -418,7 +428,8 @@ void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTil
 }
 
 void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
-  // The output stage: requantization with the fused ReLU, or the raw accumulators.
+  // The output stage: requantization with the output zero point and the clamp (the fused ReLU),
+  // or the raw accumulators.
   const QuantLayer& L = *run.layer;
   const LayerShape& s = L.shape;
   const OutTile& ot = run.out_tiles[size_t(t)];
@@ -430,7 +441,8 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
   for (const int64_t m : run.mt_rows[size_t(ot.mt)]) {
     const int64_t* a = v.acc.data() + m * tile.tn;
     const int32_t mult = L.rq_mult[size_t(m)];
-    const int shift = L.rq_shift[size_t(m)], act_bits = L.act_bits;
+    const int shift = L.rq_shift[size_t(m)];
+    const int32_t zero = L.out_zero, lo = L.lo, hi = L.hi_code();
     // One image's run of output pixels at a time: each is contiguous in the output tensor.
     int64_t b = tile.n0 / HW, r = tile.n0 % HW;
     for (int64_t nn = 0; nn < tile.tn; r = 0, ++b) {
@@ -440,7 +452,7 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
       if (acc_out)
         std::copy(x, x + len, y);
       else
-        kernels::requantize_run(x, y, len, mult, shift, act_bits);
+        kernels::requantize_run(x, y, len, mult, shift, zero, lo, hi);
       const int64_t col = f_.fault.col - tile.n0 - nn;
       if (f_.fault.layer == layer_index && f_.fault.row == m && col >= 0 && col < len)
         y[col] ^= f_.fault.xor_mask;

@@ -17,6 +17,8 @@
 
 namespace msq {
 
+class GraphFlow;
+
 // Flips bits of one output of the cycle model, to prove that the cross-check catches it.
 struct FaultInjection {
   int layer = -1;  // -1: none
@@ -54,6 +56,7 @@ struct Fabric {
   Buffer* input_buffer = nullptr;  // for the engines' reads and writes (their statistics)
   Buffer* output_buffer = nullptr;
   FaultInjection fault;
+  GraphFlow* graph = nullptr;  // a graph run: layers wait for and read their producers' tensors
 };
 
 // Fills a run's plan-derived parts: steps, jobs and their cycles, weight loads, DRAM addresses.

@@ -50,6 +50,16 @@ int64_t lut_job_cycles(const LutCoreConfig& c, int64_t tn, int64_t tk) {
   return ceil_div(tn, c.cols) * tk + c.pipeline_depth;
 }
 
+EngineRate engine_rate(const EngineSpec& e) {
+  if (e.impl == "lut_sp2_bitserial") return {e.cols, 2};
+  if (e.impl == "dsp48_actpack" && e.packing) return {2 * int64_t(e.cols), 1};
+  return {e.cols, 1};
+}
+
+EngineRate engine_rate(const AcceleratorConfig& a, int slot) {
+  return engine_rate(engine_specs(a).at(size_t(slot)));
+}
+
 int64_t dsp_job_cycles(const DspCoreConfig& c, int64_t tn, int64_t tk, bool packed, int64_t chain) {
   const int64_t drains = packed ? ceil_div(tk, chain) * c.drain_cycles : 0;
   return ceil_div(tn, c.cols) * (tk + drains) + c.pipeline_depth;
@@ -99,14 +109,15 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   // Estimated busy cycles of engine e running a set of rows.
   auto estimate = [&](size_t e, const RowSet& r) -> int64_t {
     const EngineSpec& sp = specs[e];
-    const int64_t passes = ceil_div(N, sp.cols);
-    if (!caps[e].packing) return ceil_div(r.n, sp.rows) * passes * K;
+    const EngineRate rate = engine_rate(sp);
+    const int64_t passes = ceil_div(N, rate.cols);
+    if (!caps[e].packing) return ceil_div(r.n, sp.rows) * passes * K * rate.cycles_per_k;
     int D = 0;
     const int64_t chain = layout(e, r.wide < r.n ? r.max_mag : 0, D);
     const int64_t packed = chain > 0 ? r.n - r.wide : 0, single = r.n - packed;
-    return ceil_div(ceil_div(packed, 2), sp.rows) * passes *
+    return ceil_div(ceil_div(packed, 2), sp.rows) * ceil_div(N, sp.cols) *
                (K + (chain > 0 ? ceil_div(K, chain) * sp.drain_cycles : 0)) +
-           ceil_div(single, sp.rows) * passes * K;
+           ceil_div(single, sp.rows) * passes * K * rate.cycles_per_k;
   };
   auto row_set = [&](int32_t m) {
     RowSet r;

@@ -144,6 +144,21 @@ void make_tiles(LayerPlan& p, const QuantLayer& layer, int k_channels, int64_t t
 // Cycles of one core job (a row block over tn columns and tk reduction steps): the cores' timing
 // and the per-cycle oracles in the tests agree on these.
 int64_t lut_job_cycles(const LutCoreConfig& c, int64_t tn, int64_t tk);
+
+// How fast an engine slot goes, for the planner's estimates (spill, balance, mapping search):
+// the output columns one pass of a row block covers and the cycles of one k step. lut_sp2 and
+// dsp48 do one k step of `cols` columns per cycle; lut_sp2_bitserial takes one cycle per signed
+// digit, two for an SP2 weight at most (the engine's timing-only count); dsp48_actpack with
+// packing on puts two columns on each slice. The simulation times the jobs with the engines' own
+// job_cycles; this only ranks the choices, and must not rank a bit-serial array as fast as a
+// bit-parallel one.
+struct EngineRate {
+  int64_t cols = 1;
+  int64_t cycles_per_k = 1;
+};
+EngineRate engine_rate(const EngineSpec& e);
+// The same for engine `slot` of the design (engine_specs order).
+EngineRate engine_rate(const AcceleratorConfig& a, int slot);
 int64_t dsp_job_cycles(const DspCoreConfig& c, int64_t tn, int64_t tk, bool packed, int64_t chain);
 
 // Packing needs the accumulator to hold any sum of the row without overflow, so that adding a

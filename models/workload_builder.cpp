@@ -200,6 +200,16 @@ std::string layer_size_problem(const LayerShape& s) {
   return "";
 }
 
+ActTensor synthetic_input(uint64_t seed, int b, int c, int h, int w, int act_bits) {
+  ActTensor in;
+  in.b = b, in.c = c, in.h = h, in.w = w;
+  in.data.resize(in.size());
+  // An index no layer has, so that the input is not any layer's own input.
+  Rng rng(layer_seed(seed, size_t(1) << 40));
+  fill_inputs(rng, ActDist(act_bits), in.data);
+  return in;
+}
+
 Workload build_workload(const std::string& name, const std::vector<LayerShape>& shapes,
                         const WorkloadConfig& w, const AccumulatorConfig& acc, bool with_values) {
   if (w.act_bits < 1 || w.act_bits > 16)

@@ -33,6 +33,10 @@ constexpr int64_t kMaxLayerMacs = int64_t(1) << 50;
 // within the bounds above, else a sentence for an error message ("expected ... (got ...)").
 std::string layer_size_problem(const LayerShape& s);
 
+// A network input [b, c, h, w] of `act_bits`-bit codes with the distribution of the layers' own
+// synthetic inputs, seeded by `seed` alone (a graph run's input when none is given).
+ActTensor synthetic_input(uint64_t seed, int b, int c, int h, int w, int act_bits);
+
 Workload build_workload(const std::string& name, const std::vector<LayerShape>& shapes,
                         const WorkloadConfig& w, const AccumulatorConfig& acc, bool with_values);
 

@@ -170,9 +170,65 @@ module bitserial_array #(
   endgenerate
 endmodule
 
+// The DSP core's PE for one row per slice (the dsp48 engine's unpacked blocks): the slice's A/B
+// and M registers form w * x, and every product goes from M into the row accumulator, one
+// addition per product, as the engine's finite register adds them (P is not used). Operands
+// offered in cycle k reach the accumulator after edge k + 4 (fabric operand register, A/B, M,
+// accumulator): a pass of tk steps has its sums in the readout register after edge tk + 4, the
+// timing dsp_job_cycles charges without drains. (Not synthesized for the cost file: a one-row
+// slice is priced as a packed one.)
+module dsp_pe_single #(
+    parameter A = 8,
+    parameter AW = 25,
+    parameter ACC = 32,
+    parameter SAT = 0
+) (
+    input clk,
+    input in_valid,
+    input in_first,
+    input in_last,
+    input [AW-1:0] w,  // the row's weight, signed
+    input [A-1:0] x,
+    input shift,
+    input [ACC-1:0] chain_in,
+    output [ACC-1:0] out,
+    output reg out_valid
+);
+  reg [AW-1:0] w0;
+  reg [A-1:0] x0;
+  reg v0 = 1'b0, f0 = 1'b0, l0 = 1'b0;
+  always @(posedge clk) begin
+    w0 <= w;
+    x0 <= x;
+    {v0, f0, l0} <= {in_valid, in_first, in_last};
+  end
+  reg signed [AW-1:0] ar;
+  reg signed [17:0] br;
+  reg signed [AW+17:0] m;
+  reg v1 = 1'b0, f1 = 1'b0, l1 = 1'b0, v2 = 1'b0, f2 = 1'b0, l2 = 1'b0;
+  always @(posedge clk) begin
+    ar <= w0;
+    br <= {{(18 - A) {1'b0}}, x0};
+    m <= ar * br;
+    {v1, f1, l1} <= {v0, f0, l0};
+    {v2, f2, l2} <= {v1, f1, l1};
+  end
+  wire [ACC-1:0] acc;
+  msq_acc #(.ACC(ACC), .IW(AW + 18), .SAT(SAT), .HAS_SUB(0)) accu (
+      .clk(clk), .en(v2), .first(f2), .sub(1'b0), .addend(m), .q(acc));
+  reg done3 = 1'b0;
+  always @(posedge clk) begin
+    done3 <= v2 & l2;
+    out_valid <= done3;
+  end
+  msq_readout #(.ACC(ACC)) ro (
+      .clk(clk), .load(done3), .shift(shift), .d(acc), .chain_in(chain_in), .q(out));
+endmodule
+
 // The packed DSP core: R slices per column, each holding a pair of rows (high and low lane).
 // A chain of `chain` products (the planner's packed_max_chain) ends with a drain, and the
-// sequencer idles one cycle after it (drain_cycles = 1).
+// sequencer idles one cycle after it (drain_cycles = 1). With PACKED = 0 a slice holds one row
+// (outs_lo, dsp_pe_single), every product enters its accumulator and the sequencer never idles.
 module dsp_array #(
     parameter R = 3,
     parameter C = 4,
@@ -180,7 +236,8 @@ module dsp_array #(
     parameter AW = 25,
     parameter D = 21,
     parameter ACC = 32,
-    parameter SAT = 0
+    parameter SAT = 0,
+    parameter PACKED = 1  // 0: one row per slice, no chains, no drain cycles
 ) (
     input clk,
     input start,
@@ -190,7 +247,7 @@ module dsp_array #(
     output step_valid,
     output [15:0] step_k,
     output [15:0] step_pass,
-    input [R*AW-1:0] as,   // slice row r's packed operand of step k
+    input [R*AW-1:0] as,   // slice row r's packed operand of step k (unpacked: row r's weight)
     input [C*A-1:0] xs,
     input shift,
     output [R*C*ACC-1:0] outs_hi,
@@ -212,11 +269,12 @@ module dsp_array #(
         bub <= 1'b0;
         busy <= pr != passes;
       end else begin
-        bub <= chain_end;
+        bub <= chain_end & (PACKED != 0);
         jr <= chain_end ? 16'd0 : j + 16'd1;
         kr <= last_k ? 16'd0 : k + 16'd1;
         pr <= last_k ? pass + 16'd1 : pass;
-        busy <= 1'b1;
+        // Packed, the idle cycle after the last chain ends the job; unpacked, its last product.
+        busy <= (PACKED != 0) || !(last_k && pass == passes - 16'd1);
       end
     end
   assign step_valid = issue & !idle;
@@ -237,20 +295,29 @@ module dsp_array #(
           assign below_hi = {ACC{1'b0}};
           assign below_lo = {ACC{1'b0}};
         end
-        dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
-            .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
-            .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
-            .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
-            .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
-            .out_valid(valids[r*C+c]));
+        if (PACKED != 0) begin : pk
+          dsp_pe_packed #(.A(A), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
+              .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
+              .in_first(k == 16'd0), .in_last(last_k), .a(as[r*AW +: AW]), .x(xs[c*A +: A]),
+              .shift(shift), .chain_hi(below_hi), .chain_lo(below_lo),
+              .out_hi(outs_hi[(r * C + c) * ACC +: ACC]),
+              .out_lo(outs_lo[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+        end else begin : one_row
+          dsp_pe_single #(.A(A), .AW(AW), .ACC(ACC), .SAT(SAT)) pe (
+              .clk(clk), .in_valid(step_valid), .in_first(k == 16'd0), .in_last(last_k),
+              .w(as[r*AW +: AW]), .x(xs[c*A +: A]), .shift(shift), .chain_in(below_lo),
+              .out(outs_lo[(r * C + c) * ACC +: ACC]), .out_valid(valids[r*C+c]));
+          assign outs_hi[(r * C + c) * ACC +: ACC] = {ACC{1'b0}};
+        end
       end
     end
   endgenerate
 endmodule
 
 // The activation-packed DSP core: R slices per column, slice row r holding row r's weight, each
-// slice column two columns of the output (x_hi: column 2c, x_lo: column 2c + 1), so a pass covers
-// 2C output columns. Chains and drains as dsp_array.
+// slice column two columns of the output (x_lo: column 2c, x_hi: column 2c + 1, so that a lone
+// last column rides the low lane with x_hi = 0, as docs/arithmetic.md and the engine have it), so
+// a pass covers 2C output columns. Chains and drains as dsp_array.
 module dsp_actpacked_array #(
     parameter R = 3,
     parameter C = 4,
@@ -272,8 +339,8 @@ module dsp_actpacked_array #(
     input [R*WB-1:0] ws,     // row r's weight of step k
     input [2*C*A-1:0] xs,    // output column j's activation of step k, j in [0, 2C)
     input shift,
-    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c
-    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c + 1
+    output [R*C*ACC-1:0] outs_hi,  // slice (r, c): column 2c + 1
+    output [R*C*ACC-1:0] outs_lo,  // slice (r, c): column 2c
     output out_valid
 );
   reg busy = 1'b0, bub = 1'b0;
@@ -319,7 +386,7 @@ module dsp_actpacked_array #(
         dsp_pe_actpacked #(.A(A), .WB(WB), .AW(AW), .D(D), .ACC(ACC), .SAT(SAT)) pe (
             .clk(clk), .in_valid(step_valid), .in_clr(j == 16'd0), .in_drain(chain_end),
             .in_first(k == 16'd0), .in_last(last_k), .w(ws[r*WB +: WB]),
-            .x_hi(xs[(2 * c) * A +: A]), .x_lo(xs[(2 * c + 1) * A +: A]), .shift(shift),
+            .x_hi(xs[(2 * c + 1) * A +: A]), .x_lo(xs[(2 * c) * A +: A]), .shift(shift),
             .chain_hi(below_hi), .chain_lo(below_lo),
             .out_hi(outs_hi[(r * C + c) * ACC +: ACC]), .out_lo(outs_lo[(r * C + c) * ACC +: ACC]),
             .out_valid(valids[r*C+c]));

@@ -62,6 +62,28 @@ module rtl_oracle_top #(
     output [R*C*DACC-1:0] dp_outs_hi,
     output [R*C*DACC-1:0] dp_outs_lo,
     output dp_out_valid,
+    // unpacked DSP (one row per slice), LACC-bit wrapping accumulators
+    input du_start,
+    input [15:0] du_tk,
+    input [15:0] du_passes,
+    output du_step_valid,
+    output [15:0] du_step_k,
+    output [15:0] du_step_pass,
+    input [R*AW-1:0] du_as,
+    input [C*A-1:0] du_xs,
+    output [R*C*LACC-1:0] du_outs,
+    output du_out_valid,
+    // unpacked DSP (one row per slice), DACC-bit wrapping accumulators
+    input dw_start,
+    input [15:0] dw_tk,
+    input [15:0] dw_passes,
+    output dw_step_valid,
+    output [15:0] dw_step_k,
+    output [15:0] dw_step_pass,
+    input [R*AW-1:0] dw_as,
+    input [C*A-1:0] dw_xs,
+    output [R*C*DACC-1:0] dw_outs,
+    output dw_out_valid,
     // activation-packed DSP
     input ap_start,
     input [15:0] ap_tk,
@@ -94,6 +116,18 @@ module rtl_oracle_top #(
       .step_valid(dp_step_valid), .step_k(dp_step_k), .step_pass(dp_step_pass), .as(dp_as),
       .xs(dp_xs), .shift(1'b0), .outs_hi(dp_outs_hi), .outs_lo(dp_outs_lo),
       .out_valid(dp_out_valid));
+  wire [R*C*LACC-1:0] du_outs_hi_unused;
+  dsp_array #(.R(R), .C(C), .A(A), .AW(AW), .D(D), .ACC(LACC), .SAT(0), .PACKED(0)) du (
+      .clk(clk), .start(du_start), .tk(du_tk), .passes(du_passes), .chain(16'd1),
+      .step_valid(du_step_valid), .step_k(du_step_k), .step_pass(du_step_pass), .as(du_as),
+      .xs(du_xs), .shift(1'b0), .outs_hi(du_outs_hi_unused), .outs_lo(du_outs),
+      .out_valid(du_out_valid));
+  wire [R*C*DACC-1:0] dw_outs_hi_unused;
+  dsp_array #(.R(R), .C(C), .A(A), .AW(AW), .D(D), .ACC(DACC), .SAT(0), .PACKED(0)) dw (
+      .clk(clk), .start(dw_start), .tk(dw_tk), .passes(dw_passes), .chain(16'd1),
+      .step_valid(dw_step_valid), .step_k(dw_step_k), .step_pass(dw_step_pass), .as(dw_as),
+      .xs(dw_xs), .shift(1'b0), .outs_hi(dw_outs_hi_unused), .outs_lo(dw_outs),
+      .out_valid(dw_out_valid));
   dsp_actpacked_array #(.R(R), .C(C), .A(A), .WB(1 + M1 + M2), .AW(AW), .D(D), .ACC(DACC), .SAT(0)) ap (
       .clk(clk), .start(ap_start), .tk(ap_tk), .passes(ap_passes), .chain(ap_chain),
       .step_valid(ap_step_valid), .step_k(ap_step_k), .step_pass(ap_step_pass), .ws(ap_ws),

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "models/error.h"
 
@@ -37,6 +38,17 @@ void check_writable(const std::string& path) {
   }
   ::close(fd);
   ::unlink(tmp.c_str());
+}
+
+void check_not_input(const std::string& out, const std::string& option, const std::string& in,
+                     const std::string& what) {
+  if (out.empty() || in.empty()) return;
+  std::error_code eo, ei;
+  const std::filesystem::path po = std::filesystem::weakly_canonical(out, eo);
+  const std::filesystem::path pi = std::filesystem::weakly_canonical(in, ei);
+  if (!eo && !ei && po == pi)
+    throw InputError(out, 0, option,
+                     "is the run's " + what + ": writing the output would replace it");
 }
 
 void check_dir_writable(const std::string& dir) {

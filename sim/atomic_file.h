@@ -16,6 +16,12 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // "PATH: cannot write: REASON", so that a mistyped --out costs nothing instead of a whole run.
 void check_writable(const std::string& path);
 
+// Throws InputError "OUT: OPTION: is the run's WHAT: writing the output would replace it" when
+// OUT and IN name the same file (through symlinks and relative paths too); IN "" never matches.
+// An output given the name of an input used to overwrite that input.
+void check_not_input(const std::string& out, const std::string& option, const std::string& in,
+                     const std::string& what);
+
 // The same for a directory written as a whole (a trace): creates and removes a temporary
 // directory next to it, as the writer will.
 void check_dir_writable(const std::string& dir);

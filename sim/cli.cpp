@@ -121,8 +121,8 @@ std::vector<Command> commands() {
   c.push_back(
       {"run",
        "run CONFIG.yaml [--set KEY=VALUE]... [--json FILE] [--csv FILE] [--no-verify]"
-       " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json [--timeline-layers "
-       "NAMES]] [--eval IMAGES.npy [--eval-labels LABELS.npy]]",
+       " [--allow-overfull] [--fail-on-overflow] [--timeline FILE.json] [--vcd FILE.vcd]"
+       " [--timeline-layers NAMES] [--eval IMAGES.npy [--eval-labels LABELS.npy]]",
        "Simulates the accelerator of CONFIG running its network, layer by layer, and prints a\n"
        "table of cycles, throughput, each core's busy share and MAC utilization, and DRAM\n"
        "traffic. With verification on (the default), every output of the cycle model is\n"
@@ -148,7 +148,9 @@ std::vector<Command> commands() {
        "core)). Only MAC% is a utilization in the usual sense (docs/report.md).\n"
        "\n"
        "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
-       "as Chrome trace-event JSON for Perfetto UI or chrome://tracing.\n"
+       "as Chrome trace-event JSON for Perfetto UI or chrome://tracing; --vcd writes the same\n"
+       "activity as waveforms (busy wires, layer indices, job counts, bytes in flight) in a\n"
+       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers in both.\n"
        "\n"
        "--eval (ONNX networks, docs/import.md) runs the float network and the integer network\n"
        "on the same float32 images [N, C, H, W] and reports the cosine similarity of the final\n"
@@ -157,7 +159,8 @@ std::vector<Command> commands() {
        "  msqsim run configs/examples/default.yaml --set accelerator.lut_core.rows=64 "
        "--json out.json\n"
        "  msqsim run configs/examples/default.yaml --no-verify --timeline t.json "
-       "--timeline-layers 'layer4.*'",
+       "--timeline-layers 'layer4.*'\n"
+       "  msqsim run configs/examples/default.yaml --no-verify --vcd run.vcd && gtkwave run.vcd",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("json", po::value<std::string>()->value_name("FILE"),
@@ -174,9 +177,12 @@ std::vector<Command> commands() {
              "timeline", po::value<std::string>()->value_name("FILE"),
              "write a timeline of the blocks' activity as Chrome trace-event JSON (open it in "
              "Perfetto UI or chrome://tracing; docs/report.md)")(
+             "vcd", po::value<std::string>()->value_name("FILE"),
+             "write the blocks' activity as a Value Change Dump (open it in GTKWave; "
+             "docs/report.md)")(
              "timeline-layers", po::value<std::string>()->value_name("NAMES"),
-             "keep only these layers in the timeline: comma-separated names or globs, e.g. "
-             "'conv1,layer4.*'")(
+             "keep only these layers in the timeline and the VCD: comma-separated names or "
+             "globs, e.g. 'conv1,layer4.*'")(
              "eval", po::value<std::string>()->value_name("FILE"),
              "ONNX networks: float32 images [N, C, H, W] (.npy) on which to compare the integer "
              "network's outputs with the float network's (docs/import.md)")(
@@ -195,16 +201,28 @@ std::vector<Command> commands() {
          o.allow_overfull = vm["allow-overfull"].as<bool>();
          o.fail_on_overflow = vm["fail-on-overflow"].as<bool>();
          o.timeline = get<std::string>(vm, "timeline");
+         o.vcd = get<std::string>(vm, "vcd");
+         // The VCD is written last: it would silently replace another output of the same name.
+         for (const auto& [flag, other] :
+              {std::pair{"--json", &o.json}, {"--csv", &o.csv}, {"--timeline", &o.timeline}})
+           if (!o.vcd.empty() && o.vcd == *other)
+             throw UsageError("run", "--vcd and " + std::string(flag) + " name the same file '" +
+                                         o.vcd + "': give each output its own");
          o.eval = get<std::string>(vm, "eval");
          o.eval_labels = get<std::string>(vm, "eval-labels");
+         // An empty path was taken as "not given": the run wrote nothing and said nothing.
+         for (const char* opt : {"json", "csv", "timeline", "vcd", "eval", "eval-labels"})
+           if (vm.count(opt) && get<std::string>(vm, opt).empty())
+             throw UsageError("run", std::string("--") + opt + " expects a file path (got '')");
          if (!o.eval_labels.empty() && o.eval.empty())
            throw UsageError("run",
                             "--eval-labels gives the labels of --eval's images: it needs "
                             "--eval IMAGES.npy");
          const std::string layers = get<std::string>(vm, "timeline-layers");
-         if (vm.count("timeline-layers") && o.timeline.empty())
+         if (vm.count("timeline-layers") && o.timeline.empty() && o.vcd.empty())
            throw UsageError("run",
-                            "--timeline-layers filters a timeline: it needs --timeline FILE");
+                            "--timeline-layers filters a timeline: it needs --timeline FILE or "
+                            "--vcd FILE");
          for (size_t i = 0; vm.count("timeline-layers") && i <= layers.size();) {
            const size_t comma = std::min(layers.find(',', i), layers.size());
            if (comma == i)
@@ -282,20 +300,44 @@ std::vector<Command> commands() {
        }});
   c.push_back(
       {"optimize",
-       "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--out FILE] [--objective O]",
-       "Searches LUT and DSP array sizes and the SP2 fraction that fit CONFIG's device and\n"
-       "minimize the network's latency (or, with --objective, its energy per frame or energy x\n"
-       "latency), and reports the best design points.",
-       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.csv\n"
-       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy",
+       "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--objective O] [--max-share X]\n"
+       "       [--budget N] [--out BEST.yaml] [--csv FILE] [--engines L] [--lut-shapes L]\n"
+       "       [--dsp-shapes L] [--buffer-splits L] [--sp2-fractions L]",
+       "Searches the engine mix, the LUT and DSP array shapes, the buffer split and the SP2\n"
+       "fraction for the design that fits CONFIG's device within --max-share of each resource and\n"
+       "has the most frames/s (or, with --objective, the least energy per frame or energy x\n"
+       "latency). Prints the search space and what the resource model prunes, then the best\n"
+       "design and the runners-up (docs/optimize.md).",
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.yaml\n"
+       "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy --max-share "
+       "0.8",
        [](po::options_description& d) {
          add_set(d);
          d.add_options()("jobs", po::value<int>()->value_name("N"),
                          "worker processes at once (default 0: one per core)")(
-             "out", po::value<std::string>()->value_name("FILE"), "CSV of the evaluated points")(
              "objective", po::value<std::string>()->value_name("O"),
              "latency (default: most frames/s), energy (least J/frame, docs/energy.md) or edp "
-             "(least J/frame x latency)");
+             "(least J/frame x latency)")(
+             "max-share", po::value<std::string>()->value_name("X"),
+             "no resource (LUT, FF, DSP, BRAM36) above this share of the device (default 0.85)")(
+             "budget", po::value<int>()->value_name("N"),
+             "simulations at most (default 500); a space of at most N points is simulated whole")(
+             "out", po::value<std::string>()->value_name("BEST.yaml"),
+             "write the best design as a config")(
+             "csv", po::value<std::string>()->value_name("FILE"),
+             "CSV of every evaluated point (the sweep CSV columns)")(
+             "engines", po::value<std::string>()->value_name("L"),
+             "engine mixes to search, e.g. lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack "
+             "(default: all four)")(
+             "lut-shapes", po::value<std::string>()->value_name("L"),
+             "LUT arrays to search, e.g. 16x16,8x32 (default: sides 4..256, aspect up to 4:1)")(
+             "dsp-shapes", po::value<std::string>()->value_name("L"),
+             "DSP arrays to search, e.g. 8x8,4x16 (default: sides 2..64, aspect up to 4:1)")(
+             "buffer-splits", po::value<std::string>()->value_name("L"),
+             "weight/input/output BRAM36 splits, e.g. 32/64/32,64/32/32 (default: eighths of "
+             "the BRAM36 the share leaves)")(
+             "sp2-fractions", po::value<std::string>()->value_name("L"),
+             "SP2 fractions, e.g. 0.25,0.5 (default: 0, 0.05, ..., 1)");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -304,10 +346,39 @@ std::vector<Command> commands() {
          o.sets = sets_of(vm);
          o.jobs = jobs_of("optimize", vm);
          o.out = get<std::string>(vm, "out");
+         o.csv = get<std::string>(vm, "csv");
          if (vm.count("objective")) o.objective = get<std::string>(vm, "objective");
          if (o.objective != "latency" && o.objective != "energy" && o.objective != "edp")
            throw UsageError("optimize",
                             "--objective expects latency, energy or edp, got " + o.objective);
+         if (vm.count("max-share")) {
+           const std::string t = get<std::string>(vm, "max-share");
+           size_t n = 0;
+           try {
+             o.max_share = std::stod(t, &n);
+           } catch (const std::exception&) {
+             n = 0;
+           }
+           if (n == 0 || n != t.size() || !(o.max_share > 0 && o.max_share <= 1))
+             throw UsageError("optimize",
+                              "--max-share expects a share of each resource in (0, 1], e.g. "
+                              "0.85, got '" +
+                                  t + "'");
+         }
+         if (vm.count("budget")) o.budget = vm["budget"].as<int>();
+         if (o.budget < 1)
+           throw UsageError("optimize", "--budget expects a number of simulations >= 1, got " +
+                                            std::to_string(o.budget));
+         o.engines = get<std::string>(vm, "engines");
+         o.lut_shapes = get<std::string>(vm, "lut-shapes");
+         o.dsp_shapes = get<std::string>(vm, "dsp-shapes");
+         o.buffer_splits = get<std::string>(vm, "buffer-splits");
+         o.sp2_fractions = get<std::string>(vm, "sp2-fractions");
+         // An empty value was taken as "not given": the default axis, or no output file.
+         for (const char* opt : {"out", "csv", "engines", "lut-shapes", "dsp-shapes",
+                                 "buffer-splits", "sp2-fractions"})
+           if (vm.count(opt) && get<std::string>(vm, opt).empty())
+             throw UsageError("optimize", std::string("--") + opt + " expects a value (got '')");
          return cmd_optimize(o);
        }});
   c.push_back(

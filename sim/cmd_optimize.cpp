@@ -1,16 +1,22 @@
-// msqsim optimize: the LUT and DSP array sizes and the SP2 fraction that give the most frames/s
-// (or, with --objective, the least energy per frame or energy x latency) on the configured device.
-// The resource model prunes before anything is simulated: arrays that do not fit, and arrays with
-// both cores no larger than another fitting design's, never run. The pruning is the same for
-// every objective, so for energy and edp the search covers only the largest arrays that fit
-// (docs/energy.md says so).
+// msqsim optimize (docs/optimize.md): searches the engine mix, the LUT and DSP array shapes, the
+// buffer split and the SP2 fraction for the most frames/s, the least energy per frame or the
+// least energy x latency on the configured device, within a maximum share of each resource.
+// The search space is printed first, with how many points the resource model prunes before
+// anything is simulated. A space within the simulation budget is simulated whole (so optimize
+// finds exactly what a grid sweep of the same space finds); a larger one in stages, each stage
+// refining the best points of the last along one axis.
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <tuple>
+#include <utility>
 
 #include "models/error.h"
 #include "models/resource_model.h"
@@ -23,38 +29,73 @@ namespace msq {
 
 namespace {
 
-struct Arrays {
-  int lr, lc, dr, dc;
-  bool operator<(const Arrays& o) const {
-    return std::tie(lr, lc, dr, dc) < std::tie(o.lr, o.lc, o.dr, o.dc);
-  }
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kLutKinds = {"lut_sp2", "lut_sp2_bitserial"};
+const std::vector<std::string> kDspKinds = {"dsp48", "dsp48_actpack"};
+
+struct Mix {
+  std::string lut, dsp;
+  std::string text() const { return lut + "+" + dsp; }
+};
+struct Shape {
+  int r = 0, c = 0;
+  std::string text() const { return fmt::format("{}x{}", r, c); }
+};
+struct Split {
+  int w = 0, i = 0, o = 0;  // BRAM36 of the weight, input and output buffers
+  std::string text() const { return fmt::format("{}/{}/{}", w, i, o); }
 };
 
-struct Candidate {
-  Arrays a;
-  ResourceEstimate est;
-  int64_t p_lut = 0, p_dsp = 0;  // products per cycle
+// One design point as indices into the axes (fraction as its text, e.g. "0.65").
+struct Point {
+  size_t mix = 0, lut = 0, dsp = 0, split = 0;
+  std::string frac;
+  auto key() const { return std::tie(mix, lut, dsp, split, frac); }
+  bool operator<(const Point& o) const { return key() < o.key(); }
 };
 
-RunConfig with_arrays(RunConfig c, const Arrays& a) {
-  c.accelerator.lut_core.rows = a.lr, c.accelerator.lut_core.cols = a.lc;
-  c.accelerator.dsp_core.rows = a.dr, c.accelerator.dsp_core.cols = a.dc;
+struct Space {
+  std::vector<Mix> mixes;
+  std::vector<Shape> luts, dsps;
+  std::vector<Split> splits;
+  std::vector<std::string> fracs;
+  std::string lut_note, dsp_note, split_note, frac_note;  // how the default values were chosen
+};
+
+// The design a point stands for: the base config with the point's engines, arrays, buffers and
+// fraction. Kept in this one place so that a change in how engines are configured touches only it.
+RunConfig with_point(RunConfig c, const Space& s, const Point& p) {
+  auto& a = c.accelerator;
+  // A full engines list whichever spelling the base used, so that the written design and every
+  // point's config stand on their own; each entry keeps the base engine's other keys.
+  std::vector<EngineSpec> e = engine_specs(a);  // two, LUT first (checked by cmd_optimize)
+  e[0].impl = s.mixes[p.mix].lut, e[1].impl = s.mixes[p.mix].dsp;
+  e[0].rows = s.luts[p.lut].r, e[0].cols = s.luts[p.lut].c;
+  e[1].rows = s.dsps[p.dsp].r, e[1].cols = s.dsps[p.dsp].c;
+  a.engines = std::move(e);
+  // The old spelling's sections follow, for what still reads them (resource pricing).
+  a.lut_core.rows = s.luts[p.lut].r, a.lut_core.cols = s.luts[p.lut].c;
+  a.dsp_core.rows = s.dsps[p.dsp].r, a.dsp_core.cols = s.dsps[p.dsp].c;
+  a.buffers.weight_bram36 = s.splits[p.split].w;
+  a.buffers.input_bram36 = s.splits[p.split].i;
+  a.buffers.output_bram36 = s.splits[p.split].o;
+  c.workload.sp2_fraction = std::stod(p.frac);
   return c;
 }
 
-// Sides of 2^k and 1.5 * 2^k, rows/cols within a factor of two: long thin arrays tile layers
-// badly, and the restriction keeps the search to about a thousand shapes, which the resource
-// model prunes to a few dozen before anything is simulated.
-std::vector<std::pair<int, int>> shapes(int lo, int hi) {
+// Sides of 2^k and 1.5 * 2^k from lo to hi, rows/cols within a factor of four: every aspect
+// ratio a layer's tiling could prefer, without the long thin arrays that tile nothing well.
+std::vector<Shape> shapes(int lo, int hi) {
   std::vector<int> sides;
   for (int s = lo; s <= hi; s *= 2) {
     sides.push_back(s);
     if (s + s / 2 <= hi) sides.push_back(s + s / 2);
   }
-  std::vector<std::pair<int, int>> v;
+  std::vector<Shape> v;
   for (int r : sides)
     for (int c : sides)
-      if (r <= 2 * c && c <= 2 * r) v.emplace_back(r, c);
+      if (r <= 4 * c && c <= 4 * r) v.push_back({r, c});
   return v;
 }
 
@@ -64,195 +105,537 @@ std::string grouped(int64_t v) {
   return s;
 }
 
-std::string usage_line(const ResourceEstimate& e, const std::string& which) {
-  const auto line = [](const char* name, int64_t used, int64_t avail, const char* unit) {
-    return fmt::format("{}: {}/{} {} ({:.1f}%)", name, grouped(used), grouped(avail), unit,
-                       avail > 0 ? 100.0 * double(used) / double(avail) : 0.0);
-  };
-  if (which == "lut") return line("LUT", e.lut, e.lut_avail, "LUTs");
-  if (which == "ff") return line("FF", e.ff, e.ff_avail, "flip-flops");
-  if (which == "dsp") return line("DSP", e.dsp, e.dsp_avail, "slices");
-  return line("BRAM36", e.bram36, e.bram36_avail, "blocks");
+double share(int64_t used, int64_t avail) {
+  return avail > 0 ? double(used) / double(avail) : 0;
 }
 
-std::string fraction_text(double r) {
-  return fmt::format("{:.2f}", std::round(r * 20.0) / 20.0);
+// The first resource above the share (in the order lut, ff, dsp, bram36), "" when none is.
+std::string over_share(const ResourceEstimate& e, double max_share) {
+  const double eps = 1e-12;
+  if (share(e.lut, e.lut_avail) > max_share + eps) return "LUT";
+  if (share(e.ff, e.ff_avail) > max_share + eps) return "FF";
+  if (share(e.dsp, e.dsp_avail) > max_share + eps) return "DSP";
+  if (share(e.bram36, e.bram36_avail) > max_share + eps) return "BRAM36";
+  return "";
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream in(s);
+  for (std::string x; std::getline(in, x, ',');) v.push_back(x);
+  // An empty item ("16x16,", "a,,b") is kept so that the parser refuses it: it was dropped, and
+  // a mistyped list searched fewer points than asked without a word.
+  if (!s.empty() && s.back() == ',') v.emplace_back();
+  return v;
+}
+
+[[noreturn]] void bad_option(const std::string& opt, const std::string& what,
+                             const std::string& got) {
+  throw InputError("optimize: " + opt + ": expected " + what + " (got '" + got + "')");
+}
+
+int parse_int(const std::string& opt, const std::string& what, const std::string& s, int lo,
+              int hi) {
+  size_t n = 0;
+  int v = 0;
+  try {
+    v = std::stoi(s, &n);
+  } catch (const std::exception&) {
+    n = 0;
+  }
+  if (n == 0 || n != s.size() || v < lo || v > hi) bad_option(opt, what, s);
+  return v;
+}
+
+std::vector<Shape> parse_shapes(const std::string& opt, const std::string& s) {
+  const std::string what = "a comma-separated list of ROWSxCOLS, each 1..4096, e.g. 16x16,8x32";
+  std::vector<Shape> v;
+  for (const std::string& x : split_list(s)) {
+    const size_t at = x.find('x');
+    if (at == std::string::npos) bad_option(opt, what, s);
+    v.push_back({parse_int(opt, what, x.substr(0, at), 1, 4096),
+                 parse_int(opt, what, x.substr(at + 1), 1, 4096)});
+  }
+  if (v.empty()) bad_option(opt, what, s);
+  return v;
+}
+
+std::vector<Mix> parse_mixes(const std::string& s) {
+  const std::string what =
+      "a comma-separated list of LUT_KIND+DSP_KIND, LUT_KIND one of lut_sp2, lut_sp2_bitserial "
+      "and DSP_KIND one of dsp48, dsp48_actpack, e.g. lut_sp2+dsp48";
+  std::vector<Mix> v;
+  for (const std::string& x : split_list(s)) {
+    const size_t at = x.find('+');
+    if (at == std::string::npos) bad_option("--engines", what, s);
+    Mix m{x.substr(0, at), x.substr(at + 1)};
+    if (std::find(kLutKinds.begin(), kLutKinds.end(), m.lut) == kLutKinds.end() ||
+        std::find(kDspKinds.begin(), kDspKinds.end(), m.dsp) == kDspKinds.end())
+      bad_option("--engines", what, s);
+    v.push_back(m);
+  }
+  if (v.empty()) bad_option("--engines", what, s);
+  return v;
+}
+
+std::vector<Split> parse_splits(const std::string& s) {
+  const std::string what =
+      "a comma-separated list of WEIGHT/INPUT/OUTPUT BRAM36 counts, each 1..100000, e.g. "
+      "32/64/32";
+  std::vector<Split> v;
+  for (const std::string& x : split_list(s)) {
+    const size_t a = x.find('/'), b = a == std::string::npos ? a : x.find('/', a + 1);
+    if (b == std::string::npos) bad_option("--buffer-splits", what, s);
+    v.push_back({parse_int("--buffer-splits", what, x.substr(0, a), 1, 100000),
+                 parse_int("--buffer-splits", what, x.substr(a + 1, b - a - 1), 1, 100000),
+                 parse_int("--buffer-splits", what, x.substr(b + 1), 1, 100000)});
+  }
+  if (v.empty()) bad_option("--buffer-splits", what, s);
+  return v;
+}
+
+std::vector<std::string> parse_fracs(const std::string& s) {
+  const std::string what = "a comma-separated list of SP2 fractions in 0..1, e.g. 0.25,0.5";
+  std::vector<std::string> v;
+  for (const std::string& x : split_list(s)) {
+    size_t n = 0;
+    double f = -1;
+    try {
+      f = std::stod(x, &n);
+    } catch (const std::exception&) {
+      n = 0;
+    }
+    if (n == 0 || n != x.size() || !(f >= 0 && f <= 1)) bad_option("--sp2-fractions", what, s);
+    v.push_back(fmt::format("{:.2f}", f));
+  }
+  if (v.empty()) bad_option("--sp2-fractions", what, s);
+  return v;
+}
+
+template <class T, class F>
+std::string listing(const std::vector<T>& v, F text) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + text(v[i]);
+  return s;
 }
 
 }  // namespace
 
 int cmd_optimize(const OptimizeOptions& o) {
-  const RunConfig base = load_run_config(o.config, o.sets);
-  // The search sizes the two arrays of the old spelling; an engine list has its sizes per entry.
-  if (!base.accelerator.engines.empty())
-    throw InputError(o.config, 0, "accelerator.engines",
-                     "optimize sizes the lut_core and dsp_core arrays: write the design with "
-                     "accelerator.lut_core and accelerator.dsp_core instead of an engine list");
-  if (!o.out.empty()) check_writable(o.out);  // before the search, not after it
-  const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
-
-  // Every array pair, estimated without simulating.
-  std::vector<Candidate> fit;
-  size_t tried = 0;
-  for (const auto& [lr, lc] : shapes(4, 256))
-    for (const auto& [dr, dc] : shapes(2, 64)) {
-      ++tried;
-      const Arrays a{lr, lc, dr, dc};
-      const RunConfig c = with_arrays(base, a);
-      Candidate k{a, estimate_resources(c, costs), int64_t(lr) * lc,
-                  int64_t(dr) * dc * (dsp_core_packed(c) ? 2 : 1)};
-      if (k.est.fits()) fit.push_back(std::move(k));
-    }
-  // A design whose cores are both no larger than another fitting design's cannot be faster on a
-  // compute-bound layer and is not worth a simulation.
-  std::vector<Candidate> cands;
-  for (const auto& k : fit) {
-    const bool dominated = std::any_of(fit.begin(), fit.end(), [&](const Candidate& b) {
-      return b.p_lut >= k.p_lut && b.p_dsp >= k.p_dsp && (b.p_lut > k.p_lut || b.p_dsp > k.p_dsp);
-    });
-    if (!dominated) cands.push_back(k);
+  if (!(o.max_share > 0 && o.max_share <= 1))
+    throw InputError(fmt::format(
+        "optimize: --max-share: expected a share of each resource in (0, 1], e.g. 0.85 (got {})",
+        o.max_share));
+  if (o.budget < 1)
+    throw InputError(fmt::format(
+        "optimize: --budget: expected a number of simulations >= 1 (got {})", o.budget));
+  if (!o.out.empty()) {
+    const std::string ext = fs::path(o.out).extension().string();
+    if (ext != ".yaml" && ext != ".yml")
+      throw InputError(
+          "optimize: --out: expected a config file name ending in .yaml or .yml, "
+          "where the best design is written (got '" +
+          o.out + "'; --csv FILE writes every evaluated point)");
   }
+  Space s;
+  if (!o.engines.empty()) s.mixes = parse_mixes(o.engines);
+  if (!o.lut_shapes.empty()) s.luts = parse_shapes("--lut-shapes", o.lut_shapes);
+  if (!o.dsp_shapes.empty()) s.dsps = parse_shapes("--dsp-shapes", o.dsp_shapes);
+  if (!o.buffer_splits.empty()) s.splits = parse_splits(o.buffer_splits);
+  if (!o.sp2_fractions.empty()) s.fracs = parse_fracs(o.sp2_fractions);
+
+  const RunConfig base = load_run_config(o.config, o.sets);
+  // The search sizes a LUT array and a DSP array and writes them as a two-engine list.
+  {
+    const std::vector<EngineSpec> e = engine_specs(base.accelerator);
+    if (e.size() != 2 || e[0].impl.rfind("lut", 0) != 0 || e[1].impl.rfind("dsp", 0) != 0)
+      throw InputError(o.config, 0, "accelerator.engines",
+                       fmt::format("optimize sizes two engines, a LUT array and a DSP array (the "
+                                   "design lists {}{}); give it a LUT kind first and a DSP kind "
+                                   "second",
+                                   e.size(), e.size() == 2 ? ", not in that order" : ""));
+  }
+  for (const auto& [opt, f] :
+       {std::pair<const char*, std::string>{"--out", o.out}, {"--csv", o.csv}}) {
+    // `--out c.yaml` on its own config replaced it by the best design.
+    check_not_input(f, opt, o.config, "config");
+    check_not_input(f, opt, base.workload.network_path, "network file (workload.network)");
+  }
+  check_not_input(o.csv, "--csv", o.out, "--out config");
+  for (const std::string& f : {o.out, o.csv})
+    if (!f.empty()) check_writable(f);  // before the search, not after it
+  const ResourceCosts costs = load_resource_costs(default_resource_costs_path());
+  const std::string base_dir = fs::path(o.config).parent_path().string();
+  const ResourceEstimate base_est = estimate_resources(base, costs);
+  const auto& dev = base.device;
+
+  // ---- The axes ----
+  if (s.mixes.empty())
+    for (const auto& l : kLutKinds)
+      for (const auto& d : kDspKinds) s.mixes.push_back({l, d});
+  if (s.luts.empty()) s.luts = shapes(4, 256), s.lut_note = "sides 4..256 of 2^k and 1.5 x 2^k";
+  if (s.dsps.empty()) s.dsps = shapes(2, 64), s.dsp_note = "sides 2..64 of 2^k and 1.5 x 2^k";
+  const auto& bf = base.accelerator.buffers;
+  const int64_t base_buffers = int64_t(bf.weight_bram36) + bf.input_bram36 + bf.output_bram36;
+  const int64_t other_bram = base_est.bram36 - base_buffers;  // FIFOs, DMA
+  if (s.splits.empty()) {
+    // Eighths of what the share leaves for the three buffers: 21 splits, each buffer >= 1/8.
+    const int64_t budget =
+        int64_t(std::floor(o.max_share * double(dev.bram36) + 1e-9)) - other_bram;
+    if (budget < 8)
+      throw InputError(fmt::format(
+          "optimize: {} leaves {} BRAM36 for the buffers at --max-share {}: too few to split",
+          dev.name, budget, o.max_share));
+    for (int w = 1; w <= 6; ++w)
+      for (int i = 1; w + i <= 7; ++i) {
+        const int ww = int(budget * w / 8), ii = int(budget * i / 8);
+        s.splits.push_back({ww, ii, int(budget) - ww - ii});
+      }
+    s.split_note = fmt::format(
+        "weight/input/output in eighths of {} BRAM36 ({:.0f}% of {} less {} for FIFOs and DMA)",
+        budget, 100 * o.max_share, dev.bram36, other_bram);
+  }
+  if (s.fracs.empty()) {
+    for (int i = 0; i <= 20; ++i) s.fracs.push_back(fmt::format("{:.2f}", i / 20.0));
+    s.frac_note = "steps of 0.05";
+  }
+  const double space_points = double(s.mixes.size()) * double(s.luts.size()) *
+                              double(s.dsps.size()) * double(s.splits.size()) *
+                              double(s.fracs.size());
+
   std::cout << fmt::format(
-      "optimize: {} ({} LUT, {} DSP, {} BRAM36): {} array pairs, {} fit, {} not dominated by a "
-      "larger fitting design\n",
-      base.device.name, grouped(base.device.lut), grouped(base.device.dsp),
-      grouped(base.device.bram36), tried, fit.size(), cands.size());
-  if (cands.empty()) {
-    std::cerr << "msqsim: optimize: no array pair fits " << base.device.name << "\n";
+      "optimize: {} on {} ({} LUT, {} FF, {} DSP, {} BRAM36), objective {}, max share {:.0f}% "
+      "of each resource\n"
+      "search space:\n",
+      o.config, dev.name, grouped(dev.lut), grouped(dev.ff), grouped(dev.dsp), grouped(dev.bram36),
+      o.objective, 100 * o.max_share);
+  const auto axis = [](const char* name, size_t n, const std::string& note,
+                       const std::string& values) {
+    std::cout << fmt::format("  {:<14}{:>4} values{}: {}\n", name, n,
+                             note.empty() ? "" : " (" + note + ")", values);
+  };
+  axis("engines", s.mixes.size(), "", listing(s.mixes, [](const Mix& m) { return m.text(); }));
+  axis("LUT array", s.luts.size(), s.lut_note,
+       listing(s.luts, [](const Shape& x) { return x.text(); }));
+  axis("DSP array", s.dsps.size(), s.dsp_note,
+       listing(s.dsps, [](const Shape& x) { return x.text(); }));
+  axis("buffers", s.splits.size(), s.split_note,
+       listing(s.splits, [](const Split& x) { return x.text(); }));
+  axis("SP2 fraction", s.fracs.size(), s.frac_note,
+       listing(s.fracs, [](const std::string& x) { return x; }));
+  std::cout << fmt::format("  {} points\n", grouped(int64_t(space_points)));
+
+  // ---- Pruning before simulation ----
+  // An engine mix the workload cannot run (a bit width the kind does not take) is dropped with
+  // the loader's reason.
+  const auto load_point = [&](const Point& p) {
+    const RunConfig c = with_point(base, s, p);
+    return load_run_config_node(config_to_yaml(c), o.config, base_dir, {});
+  };
+  std::cout << "pruned before simulation:\n";
+  std::vector<size_t> mixes_ok;
+  for (size_t m = 0; m < s.mixes.size(); ++m) {
+    try {
+      Point p;
+      p.mix = m, p.frac = s.fracs[0];
+      (void)load_point(p);
+      mixes_ok.push_back(m);
+    } catch (const InputError& e) {
+      std::cout << fmt::format("  engines {}: cannot run this workload: {}\n", s.mixes[m].text(),
+                               e.what());
+    }
+  }
+  // Arrays and engines price LUT, FF and DSP; the buffers price BRAM. Each is checked on its own
+  // and the point's whole estimate once more before it runs.
+  struct Arrays {
+    size_t mix, lut, dsp;
+    int64_t p_lut, p_dsp;  // products per cycle (bit-serial: two digits per weight)
+    double biggest;        // the largest share of LUT, FF and DSP used
+  };
+  std::vector<Arrays> arrays;
+  std::map<std::string, size_t> over_by;
+  size_t array_combos = 0;
+  for (size_t m : mixes_ok)
+    for (size_t l = 0; l < s.luts.size(); ++l)
+      for (size_t d = 0; d < s.dsps.size(); ++d) {
+        ++array_combos;
+        Point p;
+        p.mix = m, p.lut = l, p.dsp = d, p.frac = s.fracs[0];
+        RunConfig c = with_point(base, s, p);
+        c.accelerator.buffers = base.accelerator.buffers;
+        ResourceEstimate e = estimate_resources(c, costs);
+        e.bram36 = 0;
+        const std::string why = over_share(e, o.max_share);
+        if (!why.empty()) {
+          ++over_by[why];
+          continue;
+        }
+        const bool serial = s.mixes[m].lut == "lut_sp2_bitserial";
+        arrays.push_back({m, l, d, int64_t(s.luts[l].r) * s.luts[l].c / (serial ? 2 : 1),
+                          int64_t(s.dsps[d].r) * s.dsps[d].c * (dsp_core_packed(c) ? 2 : 1),
+                          std::max({share(e.lut, e.lut_avail), share(e.ff, e.ff_avail),
+                                    share(e.dsp, e.dsp_avail)})});
+      }
+  std::string over_text;
+  for (const auto& [r, n] : over_by)
+    over_text += fmt::format("{}{} by {}", over_text.empty() ? "" : ", ", n, r);
+  std::cout << fmt::format(
+      "  arrays: {} of {} engine/array combinations exceed {:.0f}% of a resource{}\n",
+      array_combos - arrays.size(), array_combos, 100 * o.max_share,
+      over_text.empty() ? "" : " (" + over_text + ")");
+  std::vector<size_t> splits_ok;
+  for (size_t k = 0; k < s.splits.size(); ++k) {
+    RunConfig c = base;
+    c.accelerator.buffers.weight_bram36 = s.splits[k].w;
+    c.accelerator.buffers.input_bram36 = s.splits[k].i;
+    c.accelerator.buffers.output_bram36 = s.splits[k].o;
+    const ResourceEstimate e = estimate_resources(c, costs);
+    if (share(e.bram36, e.bram36_avail) <= o.max_share + 1e-12) splits_ok.push_back(k);
+  }
+  std::cout << fmt::format("  buffers: {} of {} splits exceed {:.0f}% of the BRAM36\n",
+                           s.splits.size() - splits_ok.size(), s.splits.size(), 100 * o.max_share);
+  const double left = double(arrays.size()) * double(splits_ok.size()) * double(s.fracs.size());
+  std::cout << fmt::format("  leaves {} points\n", grouped(int64_t(left)));
+  if (left == 0) {
+    std::cerr << fmt::format(
+        "msqsim: optimize: no design in the search space fits {:.0f}% of {} (raise --max-share or "
+        "change the axes)\n",
+        100 * o.max_share, dev.name);
     return 1;
   }
+  const bool exhaustive = left <= double(o.budget);
+  std::cout << fmt::format(
+      "search: {}\n",
+      exhaustive
+          ? fmt::format("every point ({} within the budget of {} simulations)",
+                        grouped(int64_t(left)), o.budget)
+          : fmt::format("in stages, at most {} simulations (--budget N to raise; a budget of {} "
+                        "simulates every point)",
+                        o.budget, grouped(int64_t(left))));
 
-  const std::vector<std::string> keys = {"accelerator.lut_core.rows", "accelerator.lut_core.cols",
-                                         "accelerator.dsp_core.rows", "accelerator.dsp_core.cols",
+  // ---- Evaluation ----
+  const std::vector<std::string> keys = {"engines", "lut_array", "dsp_array", "buffers",
                                          "workload.sp2_fraction"};
+  const std::vector<std::string> header = sweep_header(keys);
+  const int fps_col = column(header, "frames_per_s"),
+            energy_col = column(header, "energy_j_per_frame");
+  struct Seen {
+    double score = -1, fps = 0, j = 0;
+    std::vector<std::string> cells;
+  };
+  std::map<Point, Seen> seen;
+  std::vector<Point> by_id;
   std::vector<std::vector<std::string>> rows;
-  // (arrays, fraction) -> the objective's score, higher is better: frames/s, 1 / (J/frame) or
-  // 1 / (J/frame x s/frame); -1 until the point ran.
-  std::map<std::pair<Arrays, std::string>, double> fps;
-  std::map<std::pair<Arrays, std::string>, std::pair<double, double>> seen;  // frames/s, J/frame
-  std::vector<std::pair<Arrays, std::string>> by_id;
-  const int fps_col = column(sweep_header(keys), "frames_per_s");
-  const int energy_col = column(sweep_header(keys), "energy_j_per_frame");
   const auto score = [&](double f, double j) {
     if (o.objective == "energy") return j > 0 ? 1.0 / j : -1.0;
     if (o.objective == "edp") return j > 0 && f > 0 ? f / j : -1.0;
     return f;
   };
-
   EvalOptions eo;
   eo.base = o.config;
   eo.jobs = o.jobs;
   eo.verify = false;
-  eo.constraints.fits = true;
   eo.progress_label = "optimize";
   eo.timeout_s = SweepOptions().timeout_s;
+  eo.config_of = [&](const DesignPoint& dp) {
+    RunConfig c = load_point(by_id[dp.id]);
+    const ResourceEstimate e = estimate_resources(c, costs);
+    if (const std::string why = over_share(e, o.max_share); !why.empty())
+      throw InputError(fmt::format("{} above {:.0f}% of the device", why, 100 * o.max_share));
+    return c;
+  };
   double seconds = 0;
-  size_t simulated = 0;
-  const auto run = [&](const std::vector<std::pair<Arrays, std::string>>& todo) {
+  const auto run = [&](const std::vector<Point>& todo) {
     std::vector<DesignPoint> pts;
-    for (const auto& [a, r] : todo) {
-      if (fps.count({a, r})) continue;
-      fps[{a, r}] = -1;
-      DesignPoint p;
-      p.id = by_id.size();
-      by_id.emplace_back(a, r);
-      p.values = {std::to_string(a.lr), std::to_string(a.lc), std::to_string(a.dr),
-                  std::to_string(a.dc), r};
-      p.sets = o.sets;
-      for (size_t i = 0; i < keys.size(); ++i) p.sets.push_back(keys[i] + "=" + p.values[i]);
-      pts.push_back(std::move(p));
+    for (const Point& p : todo) {
+      if (seen.count(p) || by_id.size() >= size_t(o.budget)) continue;
+      seen[p] = Seen{};
+      DesignPoint dp;
+      dp.id = by_id.size();
+      by_id.push_back(p);
+      dp.values = {s.mixes[p.mix].text(), s.luts[p.lut].text(), s.dsps[p.dsp].text(),
+                   s.splits[p.split].text(), p.frac};
+      pts.push_back(std::move(dp));
     }
-    simulated += pts.size();
     seconds += evaluate_points(keys, pts, eo, [&](const PointResult& r) {
+      Seen& v = seen[by_id[r.id]];
+      v.cells = r.cells;
       if (r.status == "ok") {
-        const double f = std::stod(r.cells[size_t(fps_col)]);
+        v.fps = std::stod(r.cells[size_t(fps_col)]);
         const std::string& e = r.cells[size_t(energy_col)];
-        const double j = e.empty() ? 0.0 : std::stod(e);
-        seen[by_id[r.id]] = {f, j};
-        fps[by_id[r.id]] = score(f, j);
+        v.j = e.empty() ? 0.0 : std::stod(e);
+        v.score = score(v.fps, v.j);
       }
       rows.push_back(r.cells);
     });
   };
+  // Points by score, best first; ties to the lower point, so the order is deterministic.
+  const auto ranked = [&]() {
+    std::vector<std::pair<Point, Seen>> v(seen.begin(), seen.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& x, const auto& y) { return x.second.score > y.second.score; });
+    return v;
+  };
+  const auto nearest_frac = [&](double r) {
+    size_t best = 0;
+    for (size_t i = 1; i < s.fracs.size(); ++i)
+      if (std::abs(std::stod(s.fracs[i]) - r) < std::abs(std::stod(s.fracs[best]) - r)) best = i;
+    return s.fracs[best];
+  };
 
-  // Stage 1: each array pair near its balanced fraction r* = P_lut / (P_lut + P_dsp).
-  std::vector<std::pair<Arrays, std::string>> todo;
-  for (const auto& k : cands) {
-    const double r = double(k.p_lut) / double(k.p_lut + k.p_dsp);
-    for (double d : {-0.05, 0.0, 0.05})
-      todo.emplace_back(k.a, fraction_text(std::clamp(r + d, 0.0, 1.0)));
+  if (exhaustive) {
+    std::vector<Point> todo;
+    for (const Arrays& a : arrays)
+      for (size_t k : splits_ok)
+        for (const std::string& f : s.fracs) todo.push_back({a.mix, a.lut, a.dsp, k, f});
+    run(todo);
+  } else {
+    // The split nearest the base config's proportions, for the stages before buffers are searched.
+    size_t start_split = splits_ok[0];
+    const auto dist = [&](const Split& x) {
+      const double t = double(x.w + x.i + x.o);
+      return std::abs(x.w / t - bf.weight_bram36 / double(base_buffers)) +
+             std::abs(x.i / t - bf.input_bram36 / double(base_buffers));
+    };
+    for (size_t k : splits_ok)
+      if (dist(s.splits[k]) < dist(s.splits[start_split]) - 1e-12) start_split = k;
+    // Stage 1, the arrays: per engine mix, the combinations that no other fitting combination
+    // beats in both cores' products per cycle (every aspect ratio of the same size stays). For
+    // energy and edp also those within half and a quarter of the share, because a smaller,
+    // slower design may use less energy. Each runs at its balanced fraction.
+    std::vector<double> levels = {1.0};
+    if (o.objective != "latency") levels = {1.0, 0.5, 0.25};
+    std::vector<Point> stage1;
+    std::set<std::tuple<size_t, size_t, size_t>> taken;
+    for (double lv : levels)
+      for (size_t m : mixes_ok) {
+        std::vector<const Arrays*> in;
+        for (const Arrays& a : arrays)
+          if (a.mix == m && a.biggest <= lv * o.max_share + 1e-12) in.push_back(&a);
+        std::vector<const Arrays*> front;
+        for (const Arrays* k : in)
+          if (std::none_of(in.begin(), in.end(), [&](const Arrays* b) {
+                return b->p_lut >= k->p_lut && b->p_dsp >= k->p_dsp &&
+                       (b->p_lut > k->p_lut || b->p_dsp > k->p_dsp);
+              }))
+            front.push_back(k);
+        for (const Arrays* k : front)
+          if (taken.insert({k->mix, k->lut, k->dsp}).second)
+            stage1.push_back({k->mix, k->lut, k->dsp, start_split,
+                              nearest_frac(double(k->p_lut) / double(k->p_lut + k->p_dsp))});
+      }
+    // What the later stages need is kept back (but never more than half the budget); stage 1
+    // gets the rest, evenly spread over its list when it must be cut. The pairs cut run later
+    // if the budget allows.
+    const size_t reserve = 9 * s.fracs.size() + 4 * splits_ok.size();
+    const size_t cap =
+        std::max<size_t>(std::max<size_t>(1, size_t(o.budget) / 2),
+                         size_t(o.budget) > reserve ? size_t(o.budget) - reserve : 0);
+    std::vector<Point> later;
+    if (stage1.size() > cap) {
+      std::vector<Point> kept;
+      std::vector<bool> in(stage1.size());
+      for (size_t i = 0; i < cap; ++i) in[i * stage1.size() / cap] = true;
+      for (size_t i = 0; i < stage1.size(); ++i) (in[i] ? kept : later).push_back(stage1[i]);
+      stage1 = kept;
+    }
+    std::cout << fmt::format(
+        "  stage 1: {} array and engine combinations at the balanced fraction{}\n", stage1.size(),
+        later.empty() ? "" : fmt::format(" ({} more if the budget allows)", later.size()));
+    run(stage1);
+    // Then rounds of: (2) the best 8w designs over every fraction; (3) the best 4w points over
+    // every buffer split; (4) the best point over every fraction again (a split changes which
+    // layers are memory-bound, and so the balance). w doubles each round, until the budget is
+    // spent or a round adds nothing (then the pairs stage 1 left out run once).
+    size_t rounds = 0;
+    for (size_t w = 1; by_id.size() < size_t(o.budget); w *= 2) {
+      const size_t before = by_id.size();
+      ++rounds;
+      std::vector<Point> todo;
+      std::set<std::tuple<size_t, size_t, size_t>> designs;
+      for (const auto& [p, v] : ranked()) {
+        if (designs.size() >= 8 * w || v.score <= 0) break;
+        if (designs.insert({p.mix, p.lut, p.dsp}).second)
+          for (const std::string& f : s.fracs) todo.push_back({p.mix, p.lut, p.dsp, p.split, f});
+      }
+      run(todo);
+      todo.clear();
+      size_t n = 0;
+      for (const auto& [p, v] : ranked()) {
+        if (n++ >= 4 * w || v.score <= 0) break;
+        for (size_t k : splits_ok) todo.push_back({p.mix, p.lut, p.dsp, k, p.frac});
+      }
+      run(todo);
+      todo.clear();
+      if (const auto r = ranked(); !r.empty() && r[0].second.score > 0)
+        for (const std::string& f : s.fracs) {
+          Point p = r[0].first;
+          p.frac = f;
+          todo.push_back(p);
+        }
+      run(todo);
+      if (by_id.size() == before) {
+        if (later.empty()) break;
+        run(later);
+        later.clear();
+      }
+    }
+    std::cout << fmt::format(
+        "  then {} round{} over the fractions and buffer splits of the best designs\n", rounds,
+        rounds == 1 ? "" : "s");
   }
-  run(todo);
-  // Stage 2: the best few pairs over the whole fraction range, in case a layer mix that is not
-  // compute-bound moves the optimum away from r*.
-  std::map<Arrays, double> best_of;
-  for (const auto& [key, f] : fps) best_of[key.first] = std::max(best_of[key.first], f);
-  std::vector<std::pair<double, Arrays>> ranked;
-  for (const auto& [a, f] : best_of) ranked.emplace_back(f, a);
-  std::sort(ranked.begin(), ranked.end(),
-            [](const auto& x, const auto& y) { return x.first > y.first; });
-  todo.clear();
-  for (size_t i = 0; i < ranked.size() && i < 3; ++i)
-    for (int s = 0; s <= 20; ++s) todo.emplace_back(ranked[i].second, fraction_text(s / 20.0));
-  run(todo);
 
-  if (!o.out.empty()) {
+  if (!o.csv.empty()) {
     std::sort(rows.begin(), rows.end(),
               [](const auto& a, const auto& b) { return row_id(a) < row_id(b); });
-    write_file_atomic(o.out, csv_text(sweep_header(keys), rows));
+    write_file_atomic(o.csv, csv_text(header, rows));
   }
-
-  const auto best = std::max_element(fps.begin(), fps.end(), [](const auto& x, const auto& y) {
-    return x.second < y.second || (x.second == y.second && y.first < x.first);
-  });
-  if (best == fps.end() || best->second <= 0) {
-    std::cerr << "msqsim: optimize: no design point ran (see --out for the errors)\n";
+  const auto r = ranked();
+  if (r.empty() || r[0].second.score <= 0) {
+    std::cerr << "msqsim: optimize: no design point ran"
+              << (o.csv.empty() ? "" : " (see " + o.csv + " for the errors)") << "\n";
     return 1;
   }
-  const Arrays& a = best->first.first;
-  const RunConfig bc = with_arrays(base, a);
+
+  const Point& bp = r[0].first;
+  const RunConfig bc = load_point(bp);
   const ResourceEstimate be = estimate_resources(bc, costs);
-  const bool packed = dsp_core_packed(bc);
-  const int64_t p_lut = int64_t(a.lr) * a.lc, p_dsp = int64_t(a.dr) * a.dc * (packed ? 2 : 1);
-  const auto [best_fps, best_j] = seen[best->first];
+  const auto usage = [](const ResourceEstimate& e) {
+    return fmt::format("LUT {:.1f}%, FF {:.1f}%, DSP {:.1f}%, BRAM36 {:.1f}%",
+                       100 * share(e.lut, e.lut_avail), 100 * share(e.ff, e.ff_avail),
+                       100 * share(e.dsp, e.dsp_avail), 100 * share(e.bram36, e.bram36_avail));
+  };
+  const auto design = [&](const Point& p) {
+    return fmt::format("{}, LUT {}, DSP {}, buffers {}, SP2 {}", s.mixes[p.mix].text(),
+                       s.luts[p.lut].text(), s.dsps[p.dsp].text(), s.splits[p.split].text(),
+                       p.frac);
+  };
   std::cout << fmt::format(
-      "Best design on {}: LUT core {}x{}, DSP core {}x{}{}, SP2 fraction {} ({})\n"
-      "  {:.1f} frames/s, {:.3f} mJ/frame ({} points simulated in {:.1f} s, {:.1f} points/s)\n"
-      "  products per cycle: LUT core {}, DSP core {}; r* = P_lut/(P_lut+P_dsp) = {:.3f}\n"
-      "  resources: {}; {}; {}; {}\n"
-      "  binding: {}\n",
-      base.device.name, a.lr, a.lc, a.dr, a.dc, packed ? " (2 products per slice)" : "",
-      best->first.second,
+      "simulated {} points in {:.1f} s\n"
+      "Best design on {} ({}): {}\n"
+      "  {:.1f} frames/s, {:.3f} mJ/frame, {:.3g} mJ x ms\n"
+      "  resources: {} (binding: {})\n",
+      by_id.size(), seconds, dev.name,
       o.objective == "latency"  ? "most frames/s"
       : o.objective == "energy" ? "least energy per frame"
                                 : "least energy x latency",
-      best_fps, best_j * 1e3, simulated, seconds, seconds > 0 ? double(simulated) / seconds : 0.0,
-      p_lut, p_dsp, double(p_lut) / double(p_lut + p_dsp), usage_line(be, "lut"),
-      usage_line(be, "ff"), usage_line(be, "dsp"), usage_line(be, "bram36"),
-      usage_line(be, be.binding()));
-  std::cout << "  the next larger arrays:\n";
-  const Arrays bigger[] = {{a.lr * 2, a.lc, a.dr, a.dc},
-                           {a.lr, a.lc * 2, a.dr, a.dc},
-                           {a.lr, a.lc, a.dr * 2, a.dc},
-                           {a.lr, a.lc, a.dr, a.dc * 2}};
-  for (const Arrays& b : bigger) {
-    const ResourceEstimate e = estimate_resources(with_arrays(base, b), costs);
-    const std::string what = b.lr != a.lr || b.lc != a.lc
-                                 ? fmt::format("LUT core {}x{}", b.lr, b.lc)
-                                 : fmt::format("DSP core {}x{}", b.dr, b.dc);
-    std::string why;
-    if (!e.fits()) {
-      why = "does not fit: " + e.overfull_message();
-    } else {
-      double f = -1;
-      for (const auto& [key, v] : seen)
-        if (!(key.first < b) && !(b < key.first)) f = std::max(f, v.first);
-      why = f > 0
-                ? fmt::format("fits ({}), but reaches only {:.1f} frames/s",
-                              usage_line(e, e.binding()), f)
-                : fmt::format("fits ({}), outside the searched shapes", usage_line(e, e.binding()));
-    }
-    std::cout << "    " << what << ": " << why << "\n";
+      design(bp), r[0].second.fps, r[0].second.j * 1e3, r[0].second.j * 1e3 * 1e3 / r[0].second.fps,
+      usage(be), be.binding());
+  std::cout << "  runners-up:\n";
+  for (size_t i = 1; i < r.size() && i < 6 && r[i].second.score > 0; ++i) {
+    const ResourceEstimate e = estimate_resources(load_point(r[i].first), costs);
+    std::cout << fmt::format("    {}: {:.1f} frames/s, {:.3f} mJ/frame; {}\n", design(r[i].first),
+                             r[i].second.fps, r[i].second.j * 1e3, usage(e));
+  }
+  if (!o.out.empty()) {
+    YAML::Emitter em;
+    em << config_to_yaml(bc);
+    const std::string text = fmt::format(
+        "# msqsim optimize {} --objective {} --max-share {}: {:.1f} frames/s, "
+        "{:.3f} mJ/frame\n{}\n",
+        o.config, o.objective, o.max_share, r[0].second.fps, r[0].second.j * 1e3, em.c_str());
+    write_file_atomic(o.out, text);
+    std::cout << "  written to " << o.out << "\n";
   }
   return 0;
 }

@@ -2,11 +2,15 @@
 // exit 1 on any mismatch (and, with --fail-on-overflow, on accumulator overflows).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "models/error.h"
 #include "models/resource_model.h"
+#include "models/stats/vcd_writer.h"
 #include "sim/atomic_file.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
@@ -45,14 +49,45 @@ int check_fit(const DesignOptions& o, const Design& d) {
   return 0;
 }
 
+namespace {
+
+// Two outputs on one path left only the last one written, and an output on an input replaced it
+// (`run c.yaml --json c.yaml` overwrote the config with its report).
+void check_output_paths(const RunOptions& o,
+                        const std::vector<std::pair<std::string, std::string>>& inputs) {
+  const auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ea, eb;
+    const std::filesystem::path pa = std::filesystem::weakly_canonical(a, ea);
+    const std::filesystem::path pb = std::filesystem::weakly_canonical(b, eb);
+    return !ea && !eb && pa == pb;
+  };
+  const std::vector<std::pair<std::string, std::string>> outs{
+      {"--json", o.json}, {"--csv", o.csv}, {"--timeline", o.timeline}, {"--vcd", o.vcd}};
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i].second.empty()) continue;
+    for (size_t j = i + 1; j < outs.size(); ++j)
+      if (!outs[j].second.empty() && same(outs[i].second, outs[j].second))
+        throw InputError(outs[i].second, 0, outs[j].first,
+                         "is also " + outs[i].first + "'s file: give each output its own file");
+    for (const auto& [what, in] : inputs) check_not_input(outs[i].second, outs[i].first, in, what);
+  }
+}
+
+}  // namespace
+
 int cmd_run(const RunOptions& o) {
+  check_output_paths(
+      o, {{"config", o.config}, {"--eval images", o.eval}, {"--eval-labels file", o.eval_labels}});
   // The reports are written after the simulation: a path that cannot take them must stop the run
   // before it, not throw its result away.
-  for (const std::string* out : {&o.json, &o.csv, &o.timeline})
+  for (const std::string* out : {&o.json, &o.csv, &o.timeline, &o.vcd})
     if (!out->empty()) check_writable(*out);
   Design d;
   SessionOptions so;
   check_design(o, d, so.fault);
+  check_output_paths(
+      o, {{"network file (workload.network)", d.cfg.workload.network_path},
+          {"calibration file (workload.calibration)", d.cfg.workload.calibration_path}});
   if (!o.eval.empty() && !d.imported)
     throw InputError(o.eval, 0, "--eval",
                      "compares an imported network with its float original: it needs an ONNX "
@@ -64,7 +99,8 @@ int cmd_run(const RunOptions& o) {
   if (const int rc = check_fit(o, d)) return rc;
   so.verify = d.values;
   std::unique_ptr<EventSink> events;
-  if (!o.timeline.empty()) events = std::make_unique<EventSink>(o.timeline_layers);
+  if (!o.timeline.empty() || !o.vcd.empty())
+    events = std::make_unique<EventSink>(o.timeline_layers);
   so.events = events.get();
   const nlohmann::json resources = resources_to_json(d.resources);
   Session s;
@@ -91,19 +127,29 @@ int cmd_run(const RunOptions& o) {
     print_imported(std::cout, *s.imported);
     print_accuracy(std::cout, accuracy);
   }
-  nlohmann::json report = report_json(s, resources);
-  if (s.imported) {
-    report.update(imported_json(*s.imported));
-    if (!accuracy.empty()) report["accuracy"] = accuracy_json(accuracy);
+  // The JSON report is only built when asked for: it is an eighth of a timing-only run.
+  if (!o.json.empty()) {
+    nlohmann::json report = report_json(s, resources);
+    if (s.imported) {
+      report.update(imported_json(*s.imported));
+      if (!accuracy.empty()) report["accuracy"] = accuracy_json(accuracy);
+    }
+    write_file_atomic(o.json, report.dump(2) + "\n");
   }
-  if (!o.json.empty()) write_file_atomic(o.json, report.dump(2) + "\n");
   if (!o.csv.empty()) write_file_atomic(o.csv, report_csv(s));
-  if (events) {
+  if (events && !o.timeline.empty()) {
     const std::string text = events->to_json("msqsim run " + o.config);
     write_file_atomic(o.timeline, text);
     std::cout << fmt::format("timeline: {} ({} spans on {} tracks, {:.1f} MB)\n", o.timeline,
                              events->spans().size(), events->tracks().size(),
                              double(text.size()) / 1e6);
+  }
+  if (events && !o.vcd.empty()) {
+    VcdInfo info;
+    const std::string text = to_vcd(*events, "msqsim run " + o.config, &info);
+    write_file_atomic(o.vcd, text);
+    std::cout << fmt::format("vcd: {} ({} signals, {} value changes, {:.1f} MB)\n", o.vcd,
+                             info.signals, info.changes, double(text.size()) / 1e6);
   }
 
   // Overflows pass verification (the functional model wraps or saturates the same way), so they
@@ -112,6 +158,19 @@ int cmd_run(const RunOptions& o) {
   const std::string warning = overflow_warning(s.wl, s.risk, s.verified ? &ovf : nullptr);
   if (!warning.empty()) std::cerr << "msqsim: " << warning << "\n";
 
+  if (s.graph_run && s.first_bad_op >= 0) {
+    // Values flow through the graph, so one wrong value shows in every later tensor: the first
+    // op that differs is where to look.
+    std::cerr << "msqsim: verify: first difference: " << describe_first_bad(s) << "\n";
+    for (size_t i = 0; i < s.op_verify.size(); ++i)
+      if (s.op_verify[i].mismatches)
+        std::cerr << fmt::format("msqsim: verify: op {}: {} of {} values differ\n",
+                                 s.graph.ops[i].name, s.op_verify[i].mismatches,
+                                 s.op_verify[i].checked);
+    std::cerr << fmt::format("msqsim: verification failed: {} of {} outputs differ\n", s.mismatches,
+                             s.outputs_checked);
+    return 1;
+  }
   if (s.mismatches > 0 || s.overflow_mismatches > 0) {
     for (size_t l = 0; l < s.verify.size(); ++l) {
       const LayerVerify& v = s.verify[l];

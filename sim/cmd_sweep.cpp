@@ -136,7 +136,8 @@ json sweep_definition(const SweepSpec& s) {
            {{"fits", s.constraints.fits},
             {"max_lut_percent", s.constraints.max_lut_percent},
             {"max_dsp_percent", s.constraints.max_dsp_percent}}},
-          {"verify", s.verify}};
+          {"verify", s.verify},
+          {"eval", {{"images", s.eval_images}, {"labels", s.eval_labels}}}};
 }
 
 // FNV-1a, 64 bits: enough to tell two definitions apart (not a defence against forgery).
@@ -261,6 +262,12 @@ int merge(const SweepSpec& spec, const SweepOptions& o, const std::string& out) 
 int cmd_sweep(const SweepOptions& o) {
   const SweepSpec spec = load_sweep(o.sweep);
   const std::string out = o.out.empty() ? spec.name + ".csv" : o.out;
+  for (const auto& [opt, path] :
+       {std::pair<const char*, std::string>{"--out", out}, {"--jsonl", o.jsonl}}) {
+    check_not_input(path, opt, o.sweep, "sweep file");
+    check_not_input(path, opt, spec.base, "base config");
+  }
+  check_not_input(o.jsonl, "--jsonl", out, "--out CSV");
   check_writable(out);
   if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);
@@ -331,6 +338,8 @@ int cmd_sweep(const SweepOptions& o) {
   eo.constraints = spec.constraints;
   eo.want_report = jsonl.is_open();
   eo.timeout_s = o.timeout_s;
+  eo.eval_images = spec.eval_images;
+  eo.eval_labels = spec.eval_labels;
   // One write per row, straight to the file: a SIGKILL loses at most the row being written
   // (resume drops it), and a write error stops the sweep at once with the file cut back to its
   // last whole row.

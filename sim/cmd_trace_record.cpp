@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "models/error.h"
+#include "models/reference/graph_reference.h"
 #include "sim/commands.h"
 #include "sim/config_loader.h"
 #include "sim/session.h"
@@ -34,6 +35,7 @@ int cmd_trace_record(const TraceRecordOptions& o) {
   so.keep_expected = true;
   Session s;
   try {
+    // A graph network (all of it) gives a graph trace (format 2), else independent layers.
     s = run_session(cfg, so);
   } catch (const InputError& e) {
     throw within_file(o.config, e);  // name the config that asked for the design
@@ -64,19 +66,72 @@ int cmd_trace_record(const TraceRecordOptions& o) {
   }
 
   std::vector<TraceLayer> layers;
-  for (size_t l = 0; l < s.wl.layers.size(); ++l) {
-    TraceLayer t;
-    t.name = s.wl.layers[l].shape.name;
-    t.layer = s.wl.layers[l];
-    t.input = s.wl.inputs[l];
-    t.expected = s.expected[l];
-    t.expected_cycles = s.sim.layers[l].cycles;
-    layers.push_back(std::move(t));
+  TraceGraph tg;
+  if (s.graph_run) {
+    // Layers in graph order, each with the input its producer wrote (so that its directory is
+    // a layer as format 1 has it), and every op with its expected output.
+    const Graph& g = s.graph;
+    tg.input = s.graph_input;
+    tg.input_zero = g.tensors[size_t(g.input)].zero_point;
+    tg.input_scale = g.tensors[size_t(g.input)].scale;
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      const Op& op = g.ops[i];
+      TraceOp to;
+      to.name = op.name;
+      to.kind = op.kind;
+      for (int t : op.inputs) to.inputs.push_back(g.tensors[size_t(t)].name);
+      to.kh = op.kh, to.kw = op.kw, to.sh = op.sh, to.sw = op.sw, to.ph = op.ph, to.pw = op.pw;
+      to.mult_a = op.mult_a, to.mult_b = op.mult_b, to.shift = op.shift;
+      to.lo = op.lo, to.hi = op.hi;
+      to.zero_point = g.tensors[size_t(op.output)].zero_point;
+      to.scale = g.tensors[size_t(op.output)].scale;
+      if (op.layer >= 0) {
+        const QuantLayer& L = s.wl.layers[size_t(op.layer)];
+        to.in_zero = L.in_zero, to.lo = L.lo, to.hi = L.hi;
+        TraceLayer t;
+        t.name = L.shape.name;
+        t.layer = L;
+        t.input = layer_input(s.expected_tensors[size_t(op.inputs[0])], L.shape);
+        t.expected = s.expected[size_t(op.layer)];
+        t.expected_cycles = s.sim.layers[size_t(op.layer)].cycles;
+        layers.push_back(std::move(t));
+      } else {
+        to.expected = s.expected_tensors[size_t(op.output)];
+        to.expected_cycles = s.sim.ops[i].cycles;
+      }
+      tg.ops.push_back(std::move(to));
+    }
+  } else {
+    // A format-1 layer has no zero points and no clamp: a layer that needs them (an imported
+    // network's) was written, and its own regress then failed on every clamped value.
+    for (const QuantLayer& L : s.wl.layers)
+      if (L.in_zero != 0 || L.out_zero != 0 || L.lo != 0 ||
+          (L.output == OutputKind::Activations &&
+           L.hi_code() != int32_t((int64_t(1) << L.act_bits) - 1)))
+        throw InputError(
+            o.config, 0, "workload.network",
+            fmt::format(
+                "layer '{}' has input zero point {}, output zero point {} and "
+                "clamp [{}, {}]; a trace of independent layers (format 1) "
+                "holds none of them and would not replay (record the whole network, without "
+                "workload.layers: a graph trace holds them)",
+                clip_text(L.shape.name), L.in_zero, L.out_zero, L.lo, L.hi_code()));
+    for (size_t l = 0; l < s.wl.layers.size(); ++l) {
+      TraceLayer t;
+      t.name = s.wl.layers[l].shape.name;
+      t.layer = s.wl.layers[l];
+      t.input = s.wl.inputs[l];
+      t.expected = s.expected[l];
+      t.expected_cycles = s.sim.layers[l].cycles;
+      layers.push_back(std::move(t));
+    }
   }
-  write_trace(o.out, accelerator_part(s.cfg), layers);
+  write_trace(o.out, accelerator_part(s.cfg), layers, s.graph_run ? &tg : nullptr);
 
-  std::cout << fmt::format("trace record: wrote {} ({} layers, {} outputs)\n", o.out, layers.size(),
-                           s.outputs_checked);
+  std::cout << fmt::format(
+      "trace record: wrote {} ({}{} layers, {} outputs)\n", o.out,
+      s.graph_run ? fmt::format("a graph of {} ops, ", s.graph.ops.size()) : "", layers.size(),
+      s.outputs_checked);
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerResult& r = s.sim.layers[l];
     std::cout << fmt::format("  {:<24} m {} k {} n {}  cycles {}  overflows {}\n", r.name, r.m, r.k,

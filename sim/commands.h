@@ -20,6 +20,7 @@ struct DesignOptions {
 struct RunOptions : DesignOptions {
   std::string json, csv;                     // report files ("" = none)
   std::string timeline;                      // trace-event JSON of the blocks' activity ("" = none)
+  std::string vcd;                           // the same activity as a Value Change Dump ("" = none)
   std::vector<std::string> timeline_layers;  // layer names or globs to keep (empty: all)
   std::string eval;         // float images to compare the integer and float networks on ("" = none)
   std::string eval_labels;  // their class labels ("" = none)
@@ -57,7 +58,16 @@ struct OptimizeOptions {
   std::string config;
   std::vector<std::string> sets;
   int jobs = 0;
-  std::string out;
+  std::string out;  // the best design as a config ("" = none)
+  std::string csv;  // every evaluated point, sweep CSV columns ("" = none)
+  // No resource (LUT, FF, DSP, BRAM36) above this share of the device: designs near 100% do not
+  // close timing.
+  double max_share = 0.85;
+  // Simulations at most; a space that fits is simulated whole (docs/optimize.md).
+  int budget = 500;
+  // Axis values replacing the defaults ("" = default): "lut_sp2+dsp48,...", "16x16,8x32",
+  // "32/64/32,...", "0.25,0.5".
+  std::string engines, lut_shapes, dsp_shapes, buffer_splits, sp2_fractions;
   // What "best" means: latency (most frames/s), energy (least J/frame) or edp (least energy x
   // latency per frame).
   std::string objective = "latency";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/graph/graph.h"
 #include "models/layer.h"
 
 namespace msq {
@@ -47,6 +48,17 @@ YAML::Node config_to_yaml(const RunConfig& c);
 // Reads workload.network_path (a network YAML or a SCALE-Sim topology CSV), sets each layer's
 // batch, and keeps only workload.layers when that list is not empty (network order).
 std::vector<LayerShape> load_network(const WorkloadConfig& w);
+
+// The whole network (workload.layers ignored): every conv / fc layer in file order (batch set) and,
+// when the file is a graph (docs/config.md, "Graphs"), its ops and tensors: `skeleton` has its
+// ops, tensors (shapes at the batch; bits, zero points and op constants not yet set), input and
+// outputs, with each Conv / Fc op's `layer` indexing `layers`; skeleton.layers stays empty.
+struct NetworkSpec {
+  std::vector<LayerShape> layers;
+  bool graph = false;
+  Graph skeleton;
+};
+NetworkSpec load_network_spec(const WorkloadConfig& w);
 
 // The key reference tables of docs/config.md (the part between its GENERATED markers).
 std::string config_reference_markdown();

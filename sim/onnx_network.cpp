@@ -10,7 +10,7 @@
 
 #include "models/error.h"
 #include "models/reference/float_model.h"
-#include "models/reference/graph_exec.h"
+#include "models/reference/graph_reference.h"
 #include "models/workload/onnx_import.h"
 #include "sim/npy.h"
 
@@ -117,6 +117,20 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg) {
   return net;
 }
 
+Workload onnx_graph_workload(const ImportedNetwork& net, bool values) {
+  Workload wl;
+  wl.name = net.fg.name;
+  wl.layers = net.qn.graph.layers;
+  if (!values)
+    for (QuantLayer& L : wl.layers) {
+      L.weights.clear();
+      L.bias.clear();
+      L.rq_mult.clear();
+      L.rq_shift.clear();
+    }
+  return wl;
+}
+
 Workload onnx_workload(const ImportedNetwork& net, const RunConfig& cfg, bool values) {
   const WorkloadConfig& w = cfg.workload;
   const Graph& G = net.qn.graph;
@@ -124,7 +138,8 @@ Workload onnx_workload(const ImportedNetwork& net, const RunConfig& cfg, bool va
   wl.name = net.fg.name;
   std::vector<OutTensor> t;
   if (values)
-    t = run_graph_int(G, quantize_input(G.tensors[size_t(G.input)], net.images.data(), w.batch));
+    t = run_graph_int(G, quantize_input(G.tensors[size_t(G.input)], net.images.data(), w.batch))
+            .tensors;
   for (const Op& op : G.ops) {
     if (op.layer < 0) continue;
     QuantLayer L = G.layers[size_t(op.layer)];
@@ -184,7 +199,8 @@ Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& imag
   const FloatGraph& g = net.fg;
   const Graph& G = net.qn.graph;
   const int64_t per_in = g.tensors[size_t(g.input)].size();
-  const auto ti = run_graph_int(G, quantize_input(G.tensors[size_t(G.input)], images.data(), n));
+  const auto ti =
+      run_graph_int(G, quantize_input(G.tensors[size_t(G.input)], images.data(), n)).tensors;
   double sum = 0;
   int agree = 0, right_f = 0, right_q = 0;
   a.cosine_min = 1;
@@ -283,11 +299,14 @@ std::vector<int64_t> read_labels(const std::string& path, const std::string& key
                                  const ImportedNetwork& net, int n) {
   const NpyArray a = read_npy(path);
   const std::vector<int64_t> v = npy_to_int64(a, path);
-  if (a.shape.size() != 1 || a.shape[0] != n)
+  if (a.shape.size() != 1 || a.shape[0] != n) {
+    std::string got;
+    for (size_t i = 0; i < a.shape.size(); ++i) got += (i ? ", " : "") + std::to_string(a.shape[i]);
     throw InputError(path, 0, key,
-                     fmt::format("expected one integer label per image: shape [{}] (got {} "
-                                 "values)",
-                                 n, v.size()));
+                     fmt::format("expected one integer label per image: shape [{}] (got shape "
+                                 "[{}])",
+                                 n, got));
+  }
   const TensorDesc& out = net.qn.graph.tensors[size_t(net.qn.graph.outputs.at(0))];
   const int64_t classes = int64_t(out.c) * out.h * out.w;
   for (size_t i = 0; i < v.size(); ++i)

@@ -39,6 +39,10 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg);
 // only, as build_workload does for a timing-only run.
 Workload onnx_workload(const ImportedNetwork& net, const RunConfig& cfg, bool values);
 
+// Every Conv / Fc layer of the integer graph, indexed as Graph::layers (a graph run). values ==
+// false: schemes and bits only.
+Workload onnx_graph_workload(const ImportedNetwork& net, bool values);
+
 // Float images [N, C, H, W] from a .npy that must match the network input; *n gets N.
 std::vector<float> read_images(const std::string& path, const std::string& key, const FloatGraph& g,
                                int* n);

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "models/graph/graph_check.h"
 #include "models/kernels/isa.h"
 #include "sim/config_loader.h"
 #include "sim/csv.h"
@@ -165,6 +166,9 @@ Totals totals(const Session& s) {
     t.dsp_util = t.util[size_t(t.dsp)], t.dsp_mac_util = t.mac_util_of[size_t(t.dsp)];
     t.core_macs[1] = t.engine_macs[size_t(t.dsp)];
   }
+  // The vector engine's traffic is the network's too.
+  for (const OpResult& o : s.sim.ops)
+    if (o.layer < 0) t.dram_bytes += o.dram_bytes;
   const double mhz = s.cfg.clock_mhz;
   t.latency_ms = double(t.cycles) / mhz / 1e3;
   t.gops = gops_of(t.macs, t.cycles, mhz);
@@ -331,6 +335,52 @@ json report_json(const Session& s, const json& resources) {
   j["resources"] = resources;
   j["layers"] = layers;
   j["stats"] = stats_json(s.sim.stats, -1);
+  if (s.graph_run) {
+    // Every op of the graph in order, Conv / Fc included (their details are in layers[]).
+    const Graph& g = s.graph;
+    json ops = json::array();
+    for (size_t i = 0; i < s.sim.ops.size(); ++i) {
+      const OpResult& o = s.sim.ops[i];
+      const Op& op = g.ops[i];
+      const TensorDesc& t = g.tensors[size_t(op.output)];
+      json in = json::array();
+      for (int x : op.inputs) in.push_back(g.tensors[size_t(x)].name);
+      json v = {{"checked", 0}, {"mismatches", 0}};
+      if (s.verified && i < s.op_verify.size()) {
+        const OpVerify& ov = s.op_verify[i];
+        v = {{"checked", ov.checked}, {"mismatches", ov.mismatches}};
+        if (ov.mismatches)
+          v["first"] = {
+              {"b", ov.b},    {"c", ov.c}, {"h", ov.h}, {"w", ov.w}, {"expected", ov.expected},
+              {"got", ov.got}};
+      }
+      ops.push_back(
+          {{"name", o.name},
+           {"type", op_kind_name(o.kind)},
+           {"engine", o.engine},
+           {"layer", o.layer >= 0 ? json(s.sim.layers[size_t(o.layer)].name) : json(nullptr)},
+           {"inputs", in},
+           {"output",
+            {{"name", t.name}, {"shape", {t.b, t.c, t.h, t.w}}, {"zero_point", t.zero_point}}},
+           {"cycles", o.cycles},
+           {"start_cycle", o.start_cycle},
+           {"end_cycle", o.end_cycle},
+           {"busy_cycles", o.busy_cycles},
+           {"dram_bytes", o.dram_bytes},
+           {"verify", v}});
+    }
+    j["ops"] = ops;
+    j["graph"] = {{"ops", g.ops.size()},
+                  {"tensors", g.tensors.size()},
+                  {"vector_lanes", s.cfg.accelerator.vector.lanes},
+                  {"vector_busy_cycles", s.sim.vector_busy_cycles},
+                  {"dram_tensor_peak_bytes", s.sim.tensor_peak_bytes},
+                  {"dram_tensor_peak_op", s.sim.tensor_peak_op},
+                  {"dram_weight_bytes", s.sim.weight_dram_bytes},
+                  {"dram_footprint_bytes", s.sim.weight_dram_bytes + s.sim.tensor_peak_bytes},
+                  {"first_mismatch_op",
+                   s.first_bad_op >= 0 ? json(g.ops[size_t(s.first_bad_op)].name) : json(nullptr)}};
+  }
   j["verify"] = {{"enabled", s.verified},
                  {"outputs_checked", s.outputs_checked},
                  {"mismatches", s.mismatches},
@@ -573,6 +623,7 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
   // layer3.0.downsample.0 and layer3.0.downsample.1 share 16 characters).
   size_t w = 5;
   for (const LayerResult& l : s.sim.layers) w = std::max(w, l.name.size());
+  for (const OpResult& o : s.sim.ops) w = std::max(w, o.name.size());
   // Per engine a column group: its busy share ("busy%") and its MAC utilization ("MAC%"), named
   // so that one is not taken for the other.
   std::vector<size_t> cw;
@@ -588,7 +639,30 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       "{:>8} {:>6} {:>5} {:>4} {}\n",
       "layer", w, "M", "K", "N", "SP2", "FIX", "cycles", "MMAC", "GOPS", groups,
       "stall dram/buf/oth", "DRAM KB", "GB/s", "ovf", "risk", s.verified ? "verify" : "bound");
-  for (size_t i = 0; i < s.sim.layers.size(); ++i) {
+  // A graph run lists its ops in graph order: the layers' rows as before, the vector engine's ops
+  // between them.
+  std::vector<int> rows;  // layer index, or -1 - op index
+  if (s.graph_run) {
+    for (size_t i = 0; i < s.sim.ops.size(); ++i)
+      rows.push_back(s.sim.ops[i].layer >= 0 ? s.sim.ops[i].layer : -1 - int(i));
+  } else {
+    for (size_t i = 0; i < s.sim.layers.size(); ++i) rows.push_back(int(i));
+  }
+  for (int row : rows) {
+    if (row < 0) {
+      const size_t oi = size_t(-1 - row);
+      const OpResult& o = s.sim.ops[oi];
+      std::string check;
+      if (s.verified)
+        check = s.op_verify[oi].mismatches == 0
+                    ? " ok"
+                    : fmt::format(" {} BAD", s.op_verify[oi].mismatches);
+      out << fmt::format("{:<{}} {:>28} {:>10}  vector engine, {} busy cycles, DRAM {:.1f} KB{}\n",
+                         o.name, w, op_kind_name(o.kind), o.cycles, o.busy_cycles,
+                         double(o.dram_bytes) / 1024.0, check);
+      continue;
+    }
+    const size_t i = size_t(row);
     const LayerResult& l = s.sim.layers[i];
     const double cyc = double(std::max<int64_t>(1, l.cycles));
     int64_t sd = 0, sb = 0, so = 0;
@@ -631,6 +705,15 @@ void print_report(std::ostream& out, const Session& s, const json& resources) {
       "cores: {}; {} {:.0f}% MAC utilization\n", cores,
       engines.size() == 2 ? std::string("both") : fmt::format("all {}", engines.size()),
       100.0 * t.mac_util);
+  if (s.graph_run)
+    out << fmt::format(
+        "graph: {} ops ({} on the cores, {} on the {}-lane vector engine: {} busy cycles); DRAM "
+        "footprint {:.1f} MB (weights {:.1f} MB, activations at most {:.1f} MB alive, at {})\n",
+        s.sim.ops.size(), s.sim.layers.size(), s.sim.ops.size() - s.sim.layers.size(),
+        a.vector.lanes, s.sim.vector_busy_cycles,
+        double(s.sim.weight_dram_bytes + s.sim.tensor_peak_bytes) / 1e6,
+        double(s.sim.weight_dram_bytes) / 1e6, double(s.sim.tensor_peak_bytes) / 1e6,
+        s.sim.tensor_peak_op);
   // What each block counted over the run, one line per block.
   std::string block, line;
   walk_stats(s.sim.stats, -1, [&](const std::string& b, const StatGroup::Counter& c, int64_t v) {

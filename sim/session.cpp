@@ -1,16 +1,21 @@
 #include "sim/session.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 #include "models/arith/acc_bound.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/graph/graph_build.h"
+#include "models/graph/graph_check.h"
 #include "models/plan/mapper.h"
+#include "models/reference/graph_reference.h"
 #include "models/workload_builder.h"
 #include "sim/config_loader.h"
 #include "sim/onnx_network.h"
@@ -22,8 +27,28 @@ double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A run with values holds every layer's input codes and output values at once. Where that is
+// more than the machine's memory, the allocations are granted (overcommit) and the kernel kills
+// the process halfway: a batch of 4096 on a 64x224x224 layer grew to 24 GB before it died.
+// The estimate is a lower bound (one 2-byte input and one 8-byte output per layer), so a run
+// that fits is never refused.
+void check_value_memory(const WorkloadConfig& w, const NetworkSpec& spec) {
+  double bytes = 0;
+  for (const LayerShape& l : spec.layers)
+    bytes += double(std::max(l.batch, 1)) *
+             (double(l.in_c) * l.in_h * l.in_w * 2 + double(l.out_c) * l.out_h() * l.out_w() * 8);
+  const double ram = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  if (ram > 0 && bytes > ram)
+    throw InputError(w.network_path, 0, "workload.batch",
+                     fmt::format("the run's values need at least {:.1f} GB (every layer's input "
+                                 "and output at batch {}), more than this machine's {:.1f} GB "
+                                 "of memory: lower workload.batch, or simulate timing only "
+                                 "(run --no-verify)",
+                                 bytes / 1e9, w.batch, ram / 1e9));
+}
+
 // The workload and its overflow risk: the part of a design every caller needs.
-Design build_design(const RunConfig& cfg, bool values) {
+Design build_design_values(const RunConfig& cfg, bool values, bool layers_only) {
   Design d;
   d.cfg = cfg;
   d.values = values;
@@ -31,22 +56,141 @@ Design build_design(const RunConfig& cfg, bool values) {
   const WorkloadConfig& w = cfg.workload;
   if (is_onnx_network(w)) {
     d.imported = import_network(cfg);
-    d.wl = onnx_workload(*d.imported, cfg, values);
+    if (w.layers.empty() && !layers_only) {
+      // The whole network runs as the graph a network file builds: chained in both models, its
+      // Add and pools on the vector engine, every tensor verified.
+      d.graph_run = true;
+      d.graph = d.imported->qn.graph;
+      d.wl = onnx_graph_workload(*d.imported, values);
+      try {
+        check_graph(d.graph, d.wl.layers);
+      } catch (const InputError& e) {
+        throw InputError(w.network_path, 0, e.key(), e.detail());
+      }
+      if (values) {
+        const TensorDesc& in = d.graph.tensors[size_t(d.graph.input)];
+        d.graph_input = quantize_input(in, d.imported->images.data(), in.b);
+      }
+    } else {
+      // A subset of layers runs as independent layers, each fed its chained input codes.
+      d.wl = onnx_workload(*d.imported, cfg, values);
+    }
   } else {
     if (!w.calibration.empty() || !w.sp2_fraction_per_layer.empty() || w.sp2_auto)
       throw InputError(cfg.file, 0,
-                       !w.calibration.empty()                ? "workload.calibration"
+                       !w.calibration.empty()              ? "workload.calibration"
                        : !w.sp2_fraction_per_layer.empty() ? "workload.sp2_fraction_per_layer"
-                                                             : "workload.sp2_auto",
+                                                           : "workload.sp2_auto",
                        "applies to ONNX networks only (workload.network: MODEL.onnx); this "
                        "network has synthetic weights");
-    d.wl = build_workload(w.network, session_shapes(cfg), w, cfg.accelerator.accumulator, values);
+    // The whole network: the builder selects workload.layers itself, seeding each layer by its
+    // place in the network so that a layer's data does not depend on which others run.
+    WorkloadConfig all = w;
+    all.layers.clear();
+    const NetworkSpec spec = load_network_spec(all);
+    if (values) check_value_memory(w, spec);
+    d.wl = build_workload(w.network, spec.layers, w, cfg.accelerator.accumulator, values);
+    // A subset of a graph's layers runs as independent layers (docs/config.md, "Network files").
+    if (spec.graph && w.layers.empty() && !layers_only) {
+      d.graph_run = true;
+      // The builder gives the last conv / fc of the file raw accumulators; in a graph that layer
+      // may feed a pool or an add, which read activations, so only a network output keeps them.
+      for (const Op& op : spec.skeleton.ops) {
+        const auto& outs = spec.skeleton.outputs;
+        if (op.layer >= 0 && std::find(outs.begin(), outs.end(), op.output) == outs.end())
+          d.wl.layers[size_t(op.layer)].output = OutputKind::Activations;
+      }
+      d.graph = synthetic_graph(spec.skeleton, d.wl.layers, w.act_bits);
+      try {
+        check_graph(d.graph, d.wl.layers);
+      } catch (const InputError& e) {
+        throw InputError(w.network_path, 0, e.key(), e.detail());
+      }
+      if (values) {
+        const TensorDesc& in = d.graph.tensors[size_t(d.graph.input)];
+        d.graph_input = synthetic_input(w.seed, in.b, in.c, in.h, in.w, w.act_bits);
+      }
+    }
   }
   d.seconds_build = since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   for (const QuantLayer& l : d.wl.layers) d.risk.push_back(overflow_risk(l));
   d.seconds_check = since(t1);
   return d;
+}
+
+// Every tensor is allocated whole: a network within the count limits (2^40 values per tensor) can
+// still need more memory than the machine has, which is the input's size, not a simulator fault.
+Design build_design(const RunConfig& cfg, bool values, bool layers_only) {
+  try {
+    return build_design_values(cfg, values, layers_only);
+  } catch (const std::bad_alloc&) {
+    throw InputError(cfg.workload.network_path.empty() ? cfg.file : cfg.workload.network_path, 0,
+                     "workload.network",
+                     "its tensors do not fit in this machine's memory (lower workload.batch or "
+                     "the layer sizes)");
+  }
+}
+
+// Every tensor of a graph run against the functional model's run of the same graph on the same
+// input: per op its count of differing values and the first one's coordinates; per Conv / Fc
+// layer the contract's LayerVerify as well (row = channel, column = pixel).
+void verify_graph(Session& s, const ActTensor& input, bool keep_expected) {
+  const Graph& g = s.graph;
+  GraphValues ref = run_graph_functional(g, s.wl.layers, input);
+  s.verify.assign(s.wl.layers.size(), LayerVerify{});
+  s.op_verify.assign(g.ops.size(), OpVerify{});
+  if (keep_expected) s.expected.assign(s.wl.layers.size(), OutTensor{});
+  // The cycle model's values of tensor t (a Flatten's are its input's).
+  std::vector<const OutTensor*> got(g.tensors.size(), nullptr);
+  got[size_t(g.input)] = &s.sim.tensors[size_t(g.input)];
+  for (const Op& op : g.ops)
+    got[size_t(op.output)] = op.layer >= 0                ? &s.sim.layers[size_t(op.layer)].out
+                             : op.kind == OpKind::Flatten ? got[size_t(op.inputs[0])]
+                                                          : &s.sim.tensors[size_t(op.output)];
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& op = g.ops[i];
+    const TensorDesc& d = g.tensors[size_t(op.output)];
+    const OutTensor& e = ref.tensors[size_t(op.output)];
+    const OutTensor& y = *got[size_t(op.output)];
+    OpVerify& v = s.op_verify[i];
+    LayerVerify lv;
+    v.checked = int64_t(e.data.size());
+    const int64_t hw = int64_t(d.h) * d.w;
+    for (size_t j = 0; j < e.data.size(); ++j) {
+      if (j < y.data.size() && e.data[j] == y.data[j]) continue;
+      const int64_t gv = j < y.data.size() ? y.data[j] : 0;
+      if (v.mismatches++ == 0) {
+        const int64_t jj = int64_t(j);
+        v.w = int(jj % d.w), v.h = int(jj / d.w % d.h), v.c = int(jj / hw % d.c);
+        v.b = int(jj / (hw * d.c));
+        v.expected = e.data[j], v.got = gv;
+      }
+      if (op.layer >= 0 && lv.first.size() < 5) {
+        const int64_t jj = int64_t(j);
+        Mismatch m;
+        m.b = int(jj / (hw * d.c));
+        m.row = jj / hw % d.c;
+        m.y = int(jj / d.w % d.h), m.x = int(jj % d.w);
+        m.col = int64_t(m.b) * hw + int64_t(m.y) * d.w + m.x;
+        m.expected = e.data[j], m.got = gv;
+        lv.first.push_back(m);
+      }
+    }
+    if (v.mismatches && s.first_bad_op < 0) s.first_bad_op = int(i);
+    s.outputs_checked += v.checked;
+    s.mismatches += v.mismatches;
+    if (op.layer >= 0) {
+      lv.checked = v.checked;
+      lv.mismatches = v.mismatches;
+      lv.expected_overflows = ref.overflows[i];
+      lv.got_overflows = s.sim.layers[size_t(op.layer)].overflows;
+      s.overflow_mismatches += lv.expected_overflows != lv.got_overflows;
+      s.verify[size_t(op.layer)] = std::move(lv);
+      if (keep_expected) s.expected[size_t(op.layer)] = ref.tensors[size_t(op.output)];
+    }
+  }
+  if (keep_expected) s.expected_tensors = std::move(ref.tensors);
 }
 
 // A small unsigned decimal (a row or a column), or -1.
@@ -85,8 +229,9 @@ std::vector<LayerShape> session_shapes(const RunConfig& cfg) {
   return load_network(all);
 }
 
-Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs) {
-  Design d = build_design(cfg, values);
+Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs,
+                      bool layers_only) {
+  Design d = build_design(cfg, values, layers_only);
   const auto t0 = std::chrono::steady_clock::now();
   if (cfg.accelerator.buffers.search) {
     // The split chosen replaces the config's, so that the plans, the simulation, the resources
@@ -121,7 +266,13 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   s.seconds_check = d.seconds_check;
 
   auto t0 = std::chrono::steady_clock::now();
+  s.graph_run = d.graph_run;
+  s.graph = std::move(d.graph);
   SimOptions so;
+  if (s.graph_run) {
+    so.graph = &s.graph;
+    so.graph_input = &d.graph_input;
+  }
   so.events = o.events;
   so.values = o.verify;
   so.fault = o.fault;
@@ -152,7 +303,13 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
     }
   }
 
-  if (o.verify) {
+  if (o.verify && s.graph_run) {
+    t0 = std::chrono::steady_clock::now();
+    s.verified = true;
+    verify_graph(s, d.graph_input, o.keep_expected);
+    if (o.keep_expected) s.graph_input = std::move(d.graph_input);
+    s.seconds_verify = since(t0);
+  } else if (o.verify) {
     t0 = std::chrono::steady_clock::now();
     s.verified = true;
     for (size_t l = 0; l < s.wl.layers.size(); ++l) {
@@ -170,8 +327,17 @@ Session simulate_design(Design&& d, const SessionOptions& o) {
   return s;
 }
 
-Session run_session(const RunConfig& cfg, const SessionOptions& o) {
-  return simulate_design(build_design(cfg, o.verify), o);
+Session run_session(const RunConfig& cfg, const SessionOptions& o, bool layers_only) {
+  return simulate_design(build_design(cfg, o.verify, layers_only), o);
+}
+
+std::string describe_first_bad(const Session& s) {
+  if (s.first_bad_op < 0) return "";
+  const Op& op = s.graph.ops[size_t(s.first_bad_op)];
+  const OpVerify& v = s.op_verify[size_t(s.first_bad_op)];
+  return fmt::format("op {} ({}) tensor {} at (b {}, c {}, h {}, w {}): expected {}, got {}",
+                     op.name, op_kind_name(op.kind), s.graph.tensors[size_t(op.output)].name, v.b,
+                     v.c, v.h, v.w, v.expected, v.got);
 }
 
 FaultInjection fault_from_env(const Design& d) {

@@ -10,6 +10,7 @@
 
 #include "models/accelerator.h"
 #include "models/config.h"
+#include "models/graph/graph.h"
 #include "models/layer.h"
 #include "models/resource_model.h"
 #include "models/tiler.h"
@@ -37,6 +38,13 @@ struct SessionOptions {
   EventSink* events = nullptr;  // the timeline to fill (run --timeline), null: none
 };
 
+// A graph run's cross-check of one op's output tensor.
+struct OpVerify {
+  int64_t checked = 0, mismatches = 0;
+  int b = 0, c = 0, h = 0, w = 0;  // the first differing value's coordinates
+  int64_t expected = 0, got = 0;
+};
+
 // Everything a run decides before it simulates. Building it throws InputError for a workload or
 // a design that cannot run (the layer and the buffer that is too small); whether it fits the
 // device is for the caller to judge (`resources.fits()`).
@@ -48,9 +56,17 @@ struct Design {
   std::vector<OverflowRisk> risk;  // per layer
   ResourceEstimate resources;
   double seconds_build = 0, seconds_check = 0;  // building; planning and bounding the sums
+  // A graph run (the network file is a graph and workload.layers is empty): the ops, their
+  // layers being wl.layers (graph.layers stays empty), and with values the network input.
+  bool graph_run = false;
+  Graph graph;
+  ActTensor graph_input;
   std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
-Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs);
+// `layers_only`: run the network's layers each on its own seeded input even when the network is a
+// graph (trace record: a version-1 trace holds independent layers).
+Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& costs,
+                      bool layers_only = false);
 
 struct Session {
   RunConfig cfg;
@@ -61,6 +77,12 @@ struct Session {
   std::vector<LayerVerify> verify;  // per layer, when verified
   std::vector<OutTensor> expected;  // per layer, when keep_expected
   int64_t outputs_checked = 0, mismatches = 0, overflow_mismatches = 0;
+  bool graph_run = false;
+  Graph graph;
+  std::vector<OpVerify> op_verify;  // graph runs: by op, when verified
+  int first_bad_op = -1;            // graph runs: the first op (graph order) whose tensor differs
+  std::vector<OutTensor> expected_tensors;  // graph runs with keep_expected: by tensor id
+  ActTensor graph_input;                    // graph runs with values: the network input
   double seconds_build = 0, seconds_check = 0, seconds_simulate = 0, seconds_verify = 0;
   std::shared_ptr<const ImportedNetwork> imported;  // an ONNX network's graph, else null
 };
@@ -70,7 +92,11 @@ struct Session {
 Session simulate_design(Design&& d, const SessionOptions& o);
 
 // Builds and simulates in one go, without the resource estimate: sweep workers and trace record.
-Session run_session(const RunConfig& cfg, const SessionOptions& o);
+Session run_session(const RunConfig& cfg, const SessionOptions& o, bool layers_only = false);
+
+// "op NAME (KIND) tensor NAME at (b B, c C, h H, w W): expected X, got Y" for a graph run's first
+// differing tensor.
+std::string describe_first_bad(const Session& s);
 
 // The network's layer shapes for a config (workload.network, batch, layer selection).
 std::vector<LayerShape> session_shapes(const RunConfig& cfg);

@@ -25,6 +25,7 @@
 #include "sim/atomic_file.h"
 #include "sim/config_loader.h"
 #include "sim/csv.h"
+#include "sim/onnx_network.h"
 #include "sim/report.h"
 #include "sim/session.h"
 #include "sim/worker.h"
@@ -101,6 +102,7 @@ const std::vector<std::string>& value_columns() {
       "cycles", "latency_ms", "gops", "frames_per_s",
       "lut_core_utilization", "dsp_core_utilization", "dram_bytes", "macs",
       "energy_j_per_frame", "avg_power_w", "gops_per_w",
+      "cosine", "top1_agreement", "top1_accuracy",
       "message"};
   // clang-format on
   return c;
@@ -167,8 +169,19 @@ std::vector<std::string> row_cells(const DesignPoint& p, const std::string& stat
     } else {
       c.insert(c.end(), 3, "");
     }
+    // Only ONNX points of a sweep with `eval:` have an accuracy (labels for top1_accuracy).
+    const auto a = t.find("accuracy");
+    const auto num = [&](const char* k, const char* f) {
+      const auto v = a == t.end() ? t.end() : a->find(k);
+      c.push_back(a == t.end() || v == a->end() || v->is_null()
+                      ? ""
+                      : fmt::format(fmt::runtime(f), v->get<double>()));
+    };
+    num("cosine_mean", "{:.5f}");
+    num("top1_agreement", "{:.4f}");
+    num("top1_int", "{:.4f}");
   } else {
-    c.insert(c.end(), 11, "");
+    c.insert(c.end(), 14, "");
   }
   c.push_back(one_line(message));
   return c;
@@ -231,8 +244,9 @@ SweepSpec load_sweep(const std::string& path) {
   };
   // The sweep file's schema: its keys, and those of its sub-mappings. Checked by the checks every
   // loader shares (models/yaml_text.h), so a sweep's errors read as a config's do.
-  static const std::vector<std::string> kTop{"name", "base",        "axes",
-                                             "set",  "constraints", "verify"};
+  static const std::vector<std::string> kTop{"name",        "base",   "axes", "set",
+                                             "constraints", "verify", "eval"};
+  static const std::vector<std::string> kEval{"images", "labels"};
   static const std::vector<std::string> kConstraints{"fits", "max_lut_percent", "max_dsp_percent"};
   static const std::vector<std::string> kRange{"from", "to", "step"};
   if (!root.IsMap())
@@ -279,6 +293,18 @@ SweepSpec load_sweep(const std::string& path) {
       s.base = (dir / yaml_str(v, path, line, key)).lexically_normal().string();
     } else if (key == "verify") {
       s.verify = yaml_bool(v, path, line, key);
+    } else if (key == "eval") {
+      need_map(v, key, "a mapping of images (and labels): .npy files for the accuracy columns");
+      for (const auto& [k, kn, e] : keys_of(v, key, &kEval)) {
+        if (!e.IsScalar() || e.Scalar().empty())
+          yaml_expected(e, path, yaml_line(e), "eval." + k, "a .npy file");
+        const fs::path f =
+            fs::path(e.Scalar()).is_absolute() ? fs::path(e.Scalar()) : dir / e.Scalar();
+        std::error_code ec;
+        if (!fs::is_regular_file(f, ec)) throw fail(e, "eval." + k, "no such file: " + f.string());
+        (k == "images" ? s.eval_images : s.eval_labels) = f.string();
+      }
+      if (s.eval_images.empty()) throw fail(v, "eval.images", "missing key: the float images");
     } else if (key == "set") {
       need_map(v, key, "a mapping of dotted config keys to values");
       for (const auto& [k, kn, e] : keys_of(v, key, nullptr)) {
@@ -359,6 +385,27 @@ SweepSpec load_sweep(const std::string& path) {
                          e.key().empty() ? e.detail() : e.key() + ": " + e.detail());
     throw;
   }
+  if (!s.eval_images.empty() && !is_onnx_network(load_run_config(s.base, s.sets).workload))
+    throw fail(root, "eval",
+               "compares an imported network with its float original: the base config needs an "
+               "ONNX network (workload.network: MODEL.onnx)");
+  // The images and labels, read once against the base network: a wrong shape, a NaN or a label
+  // outside the classes made every point an error row (exit 1) instead of one message. With an
+  // axis over the network the base's input shape may not be the points', so it is left to them.
+  const bool network_axis = std::any_of(s.axes.begin(), s.axes.end(),
+                                        [](const auto& a) { return a.key == "workload.network"; });
+  if (!s.eval_images.empty() && !network_axis) {
+    const auto net = import_network(load_run_config(s.base, s.sets));
+    try {
+      int n = 0;
+      read_images(s.eval_images, "eval.images", net->fg, &n);
+      if (!s.eval_labels.empty()) read_labels(s.eval_labels, "eval.labels", *net, n);
+    } catch (const InputError& e) {
+      const YAML::Node ev = root["eval"];
+      throw InputError(path, yaml_line(ev), e.key(),
+                       (e.file().empty() ? "" : e.file() + ": ") + e.detail());
+    }
+  }
   // An axis over a key the config does not have would make every point an error row.
   for (auto& a : s.axes) {
     for (auto& v : a.values) v = resolve_value(a.key, v, dir);
@@ -430,7 +477,7 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
     RunConfig cfg;
     ResourceEstimate est;
     try {
-      cfg = load_run_config(o.base, p.sets);
+      cfg = o.config_of ? o.config_of(p) : load_run_config(o.base, p.sets);
       est = estimate_resources(cfg, costs);
     } catch (const InputError& e) {
       r.status = "error";
@@ -480,6 +527,17 @@ double evaluate_points(const std::vector<std::string>& axis_keys,
                                                s.mismatches, s.outputs_checked));
         json j;
         j["total"] = totals_json(s);
+        if (s.imported && !o.eval_images.empty()) {
+          // The point's own quantization (its sp2_fraction) against the float network.
+          int n = 0;
+          const std::vector<float> images =
+              read_images(o.eval_images, "eval.images", s.imported->fg, &n);
+          std::vector<int64_t> labels;
+          if (!o.eval_labels.empty())
+            labels = read_labels(o.eval_labels, "eval.labels", *s.imported, n);
+          j["total"]["accuracy"] = accuracy_json(
+              {evaluate(*s.imported, images, n, o.eval_labels.empty() ? nullptr : &labels)});
+        }
         if (o.want_report) j["report"] = report_json(s, resources_to_json(t.est));
         return j.dump();
       },

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/config.h"
 #include "sim/csv.h"
 
 namespace msq {
@@ -32,6 +33,10 @@ struct SweepSpec {
   std::vector<SweepAxis> axes;    // first axis varies slowest
   SweepConstraints constraints;
   bool verify = false;  // sweeps are timing-only unless asked
+  // `eval:` (an ONNX network's sweep): float images, and optionally their labels, on which each
+  // point's integer network is compared with the float one (the accuracy columns). Resolved
+  // against the sweep file's directory; "" = none.
+  std::string eval_images, eval_labels;
 };
 
 // Reads and checks a sweep file, including that the base config loads with `set:` and that every
@@ -66,6 +71,11 @@ struct EvalOptions {
   bool want_report = false;  // keep each point's full JSON report (for --jsonl)
   std::string progress_label = "sweep";
   double timeout_s = 0;  // > 0: a point still running after this long is killed (status timeout)
+  std::string eval_images, eval_labels;  // SweepSpec's: the accuracy columns of ONNX points
+  // When set, each point's config comes from here instead of loading `base` with the point's
+  // sets: optimize changes the engines list, which a --set cannot do in every config's spelling.
+  // May throw InputError (the point becomes an error row).
+  std::function<RunConfig(const DesignPoint&)> config_of;
 };
 
 // One finished point: the CSV row (cells in sweep_header order) and, when asked, its JSON line.

@@ -16,6 +16,7 @@
 #include "models/arith/fixed_point.h"
 #include "models/arith/sp2.h"
 #include "models/error.h"
+#include "models/graph/graph_check.h"
 #include "models/workload_builder.h"
 #include "models/yaml_text.h"
 #include "sim/atomic_file.h"
@@ -42,6 +43,7 @@ bool is_empty_dir(const std::string& p) {
 }
 
 constexpr const char* kFormat = "msqsim-trace/1";
+constexpr const char* kFormat2 = "msqsim-trace/2";
 
 std::string join(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
@@ -542,14 +544,218 @@ void check_trace_target(const std::string& dir) {
                      "trace.yaml); refusing to overwrite it");
 }
 
+// The network input and the ops of a format-2 manifest.
+void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::string& dir, Trace& t) {
+  const YAML::Node in = root["input"];
+  if (in) {
+    if (!in.IsMap()) mf.bad(in, "input", "expected a map with zero_point and scale");
+    for (const auto& kv : in) {
+      const std::string k = mf.key_name(kv.first, "input");
+      if (k == "zero_point")
+        t.graph.input_zero = int32_t(mf.integer(kv.second, "input.zero_point", 0, 65535));
+      else if (k == "scale")
+        t.graph.input_scale =
+            yaml_real(kv.second, mf.file(), yaml_line(kv.second), "input.scale", 0, 1e30);
+      else
+        mf.bad(kv.first, "input." + k, unknown_key_what(k, {"zero_point", "scale"}));
+    }
+  }
+  {
+    LayerSpec spec;
+    spec.name = "input";
+    spec.dir = ".";
+    LayerReader r(dir, spec);
+    std::vector<int64_t> shape;
+    const auto v = r.load("input.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &shape);
+    for (int64_t d : shape)
+      if (d < 1 || d > (int64_t(1) << 24))
+        throw InputError(join(dir, "input.npy"), 0, "input",
+                         "shape " + shape_text(shape) + " has a dimension outside 1..2^24");
+    ActTensor& a = t.graph.input;
+    a.b = int(shape[0]), a.c = int(shape[1]), a.h = int(shape[2]), a.w = int(shape[3]);
+    a.data.assign(v.begin(), v.end());
+  }
+  const YAML::Node ops = root["ops"];
+  if (!ops) mf.bad(root, "ops", "missing (a format-2 trace lists its ops)");
+  if (!ops.IsSequence() || ops.size() == 0) mf.bad(ops, "ops", "expected a non-empty list of ops");
+  static const std::vector<std::string> keys{
+      "name",   "type",  "inputs", "dir", "kernel",     "stride", "padding", "mult_a",
+      "mult_b", "shift", "lo",     "hi",  "zero_point", "scale",  "in_zero", "expected_cycles"};
+  std::set<std::string> names{"input"};
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const YAML::Node n = ops[i];
+    std::string at = fmt::format("ops[{}]", i);
+    if (!n.IsMap()) mf.bad(n, at, "expected a map with the op's keys");
+    TraceOp op;
+    if (!n["name"]) mf.bad(n, at + ".name", "missing");
+    op.name = mf.string(n["name"], at + ".name");
+    if (op.name.empty() || !names.insert(op.name).second)
+      mf.bad(n["name"], at + ".name", "expected a unique, non-empty name other than input");
+    at += " (" + clip_text(op.name) + ")";
+    for (const auto& kv : n) {
+      const std::string key = mf.key_name(kv.first, at);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        mf.bad(kv.first, at + "." + key, unknown_key_what(key, keys));
+    }
+    if (!n["type"]) mf.bad(n, at + ".type", "missing");
+    const std::string ty = mf.choice(
+        n["type"], at + ".type",
+        {"conv", "fc", "add", "maxpool", "avgpool", "global_avgpool", "concat", "flatten"});
+    for (OpKind k : {OpKind::Conv, OpKind::Fc, OpKind::Add, OpKind::MaxPool, OpKind::AvgPool,
+                     OpKind::GlobalAvgPool, OpKind::Concat, OpKind::Flatten})
+      if (ty == op_kind_name(k)) op.kind = k;
+    if (!n["inputs"] || !n["inputs"].IsSequence() || n["inputs"].size() == 0)
+      mf.bad(n["inputs"] ? n["inputs"] : n, at + ".inputs", "expected a list of op names");
+    for (const auto& x : n["inputs"]) op.inputs.push_back(mf.string(x, at + ".inputs"));
+    const auto pair = [&](const char* k, int& a, int& b, int lo) {
+      if (n[k]) std::tie(a, b) = mf.pair(n[k], at + "." + k, lo);
+    };
+    pair("kernel", op.kh, op.kw, 1);
+    pair("stride", op.sh, op.sw, 1);
+    pair("padding", op.ph, op.pw, 0);
+    const auto i32 = [&](const char* k, int32_t& v, int64_t lo, int64_t hi) {
+      if (n[k]) v = int32_t(mf.integer(n[k], at + "." + k, lo, hi));
+    };
+    i32("mult_a", op.mult_a, 0, INT32_MAX);
+    i32("mult_b", op.mult_b, 0, INT32_MAX);
+    if (n["shift"]) op.shift = int(mf.integer(n["shift"], at + ".shift", 1, 62));
+    i32("lo", op.lo, 0, 65535);
+    i32("hi", op.hi, 0, 65535);
+    i32("zero_point", op.zero_point, 0, 65535);
+    i32("in_zero", op.in_zero, 0, 65535);
+    if (n["scale"])
+      op.scale = yaml_real(n["scale"], mf.file(), yaml_line(n["scale"]), at + ".scale", 0, 1e30);
+    if (n["expected_cycles"])
+      op.expected_cycles = mf.integer(n["expected_cycles"], at + ".expected_cycles", 0, INT64_MAX);
+    if (op.kind == OpKind::Conv || op.kind == OpKind::Fc) {
+      bool found = false;
+      for (const TraceLayer& l : t.layers) found = found || l.name == op.name;
+      if (!found) mf.bad(n["name"], at + ".name", "expected the name of one of the trace's layers");
+    } else {
+      op.dir = op.name;
+      if (n["dir"]) op.dir = mf.string(n["dir"], at + ".dir");
+      if (op.dir.empty() || op.dir == "." || op.dir == ".." ||
+          op.dir.find('/') != std::string::npos)
+        mf.bad(n["dir"] ? n["dir"] : n["name"], at + ".dir",
+               "expected one directory name inside the trace");
+      LayerSpec spec;
+      spec.name = op.name;
+      spec.dir = op.dir;
+      LayerReader r(dir, spec);
+      std::vector<int64_t> shape;
+      const auto v = r.load("output.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &shape);
+      OutTensor& e = op.expected;
+      e.b = int(shape[0]), e.c = int(shape[1]), e.h = int(shape[2]), e.w = int(shape[3]);
+      e.data = v;
+    }
+    t.graph.ops.push_back(std::move(op));
+  }
+  // Shapes, producers and constants are checked as a graph, naming the op.
+  std::vector<QuantLayer> layers;
+  trace_to_graph(t, layers);
+}
+
 }  // namespace
+
+Graph trace_to_graph(const Trace& t, std::vector<QuantLayer>& layers) {
+  const std::string file = join(t.dir, "trace.yaml");
+  Graph g;
+  g.name = t.dir;
+  layers.clear();
+  std::map<std::string, int> tensor;
+  const int bits = t.layers.empty() ? 8 : t.layers[0].layer.act_bits;
+  // The codes a graph's own files give must be activations, as a layer's input.npy must: a larger
+  // code made regress report mismatches (exit 1) for what is a broken trace.
+  const int64_t amax = (int64_t(1) << bits) - 1;
+  const auto check_codes = [&](const std::string& path, const std::string& who, int c, int h, int w,
+                               const auto& data) {
+    for (size_t i = 0; i < data.size(); ++i)
+      if (int64_t(data[i]) > amax) {
+        const int64_t hw = int64_t(h) * w, chw = c * hw, j = int64_t(i);
+        throw InputError(
+            path, 0, "",
+            fmt::format("{}: value {} at [{}, {}, {}, {}] is above 2^act_bits - 1 = "
+                        "{}",
+                        who, int64_t(data[i]), j / chw, j % chw / hw, j % hw / w, j % w, amax));
+      }
+  };
+  check_codes(join(t.dir, "input.npy"), "the network input", t.graph.input.c, t.graph.input.h,
+              t.graph.input.w, t.graph.input.data);
+  for (const TraceOp& top : t.graph.ops)
+    if (top.kind != OpKind::Conv && top.kind != OpKind::Fc)
+      check_codes(join(join(t.dir, top.dir), "output.npy"), "op '" + clip_text(top.name) + "'",
+                  top.expected.c, top.expected.h, top.expected.w, top.expected.data);
+  TensorDesc in;
+  in.name = "input";
+  in.b = t.graph.input.b, in.c = t.graph.input.c, in.h = t.graph.input.h, in.w = t.graph.input.w;
+  in.bits = bits;
+  in.zero_point = t.graph.input_zero;
+  in.scale = t.graph.input_scale;
+  g.tensors.push_back(in);
+  tensor["input"] = 0;
+  std::vector<char> read(t.graph.ops.size() + 1, 0);
+  for (const TraceOp& top : t.graph.ops) {
+    Op op;
+    op.name = top.name;
+    op.kind = top.kind;
+    for (const std::string& n : top.inputs) {
+      const auto it = tensor.find(n);
+      if (it == tensor.end())
+        throw InputError(file, 0, "ops (" + clip_text(top.name) + ").inputs",
+                         "reads '" + clip_text(n) +
+                             "', which no earlier op produces (list ops after their producers)");
+      op.inputs.push_back(it->second);
+      read[size_t(it->second)] = 1;
+    }
+    op.kh = top.kh, op.kw = top.kw, op.sh = top.sh, op.sw = top.sw, op.ph = top.ph, op.pw = top.pw;
+    op.mult_a = top.mult_a, op.mult_b = top.mult_b, op.shift = top.shift;
+    op.lo = top.lo;
+    op.hi = top.hi < 0 ? int32_t((1 << bits) - 1) : top.hi;
+    TensorDesc o;
+    o.name = top.name;
+    o.bits = bits;
+    o.zero_point = top.zero_point;
+    o.scale = top.scale;
+    if (op.kind == OpKind::Conv || op.kind == OpKind::Fc) {
+      for (const TraceLayer& l : t.layers)
+        if (l.name == top.name) layers.push_back(l.layer);
+      QuantLayer& L = layers.back();
+      L.in_zero = top.in_zero;
+      L.out_zero = top.zero_point;
+      L.lo = top.lo;
+      L.hi = top.hi;
+      op.layer = int(layers.size()) - 1;
+      const LayerShape& s = L.shape;
+      o.b = s.batch, o.c = s.out_c, o.h = s.out_h(), o.w = s.out_w();
+    } else {
+      o.b = top.expected.b, o.c = top.expected.c, o.h = top.expected.h, o.w = top.expected.w;
+    }
+    op.output = int(g.tensors.size());
+    tensor[top.name] = op.output;
+    g.tensors.push_back(o);
+    g.ops.push_back(op);
+  }
+  for (size_t i = 1; i < g.tensors.size(); ++i)
+    if (!read[i]) g.outputs.push_back(int(i));
+  try {
+    check_graph(g, layers);
+  } catch (const InputError& e) {
+    throw InputError(file, 0, e.key(), e.detail());
+  }
+  return g;
+}
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
   if (!path_exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);
-  static const std::vector<std::string> kManifestKeys{"format", "config", "layers"};
+  static const std::vector<std::string> kManifestKeys1{"format", "config", "layers"};
+  static const std::vector<std::string> kManifestKeys2{"format", "config", "input", "layers",
+                                                       "ops"};
+  const bool v2 = root.IsMap() && root["format"] && root["format"].IsScalar() &&
+                  root["format"].Scalar() == kFormat2;
+  const std::vector<std::string>& kManifestKeys = v2 ? kManifestKeys2 : kManifestKeys1;
   if (!root.IsMap()) mf.bad(root, "", "expected a map with keys format, config, layers");
   for (const auto& kv : root) {
     const std::string key = mf.key_name(kv.first, "");
@@ -557,10 +763,10 @@ Trace read_trace(const std::string& dir) {
       mf.bad(kv.first, key, unknown_key_what(key, kManifestKeys));
   }
   if (!root["format"]) mf.bad(root, "format", "missing");
-  if (mf.string(root["format"], "format") != kFormat)
+  if (mf.string(root["format"], "format") != kFormat && !v2)
     mf.bad(root["format"], "format",
-           fmt::format("'{}' is not a supported trace format (expected {})",
-                       clip_text(root["format"].Scalar()), kFormat));
+           fmt::format("'{}' is not a supported trace format (expected {} or {})",
+                       clip_text(root["format"].Scalar()), kFormat, kFormat2));
   const YAML::Node layers = root["layers"];
   if (!layers) mf.bad(root, "layers", "missing");
   if (!layers.IsSequence() || layers.size() == 0)
@@ -582,11 +788,15 @@ Trace read_trace(const std::string& dir) {
              fmt::format("directory '{}' is used by two layers", clip_text(spec.dir)));
     t.layers.push_back(LayerReader(dir, spec).read(sp2));
   }
+  if (v2) {
+    t.format = 2;
+    read_graph_part(mf, root, dir, t);
+  }
   return t;
 }
 
 void write_trace(const std::string& dir, const YAML::Node& config,
-                 const std::vector<TraceLayer>& layers) {
+                 const std::vector<TraceLayer>& layers, const TraceGraph* graph) {
   const bool exists = path_exists(dir);
   check_trace_target(dir);
   if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
@@ -599,8 +809,22 @@ void write_trace(const std::string& dir, const YAML::Node& config,
   try {
     YAML::Emitter e;
     e << YAML::BeginMap;
-    e << YAML::Key << "format" << YAML::Value << kFormat;
+    e << YAML::Key << "format" << YAML::Value << (graph ? kFormat2 : kFormat);
     if (config && !config.IsNull()) e << YAML::Key << "config" << YAML::Value << config;
+    if (graph) {
+      e << YAML::Key << "input" << YAML::Value << YAML::Flow << YAML::BeginMap;
+      e << YAML::Key << "zero_point" << YAML::Value << graph->input_zero;
+      e << YAML::Key << "scale" << YAML::Value << graph->input_scale;
+      e << YAML::EndMap;
+      const ActTensor& in = graph->input;
+      const std::vector<int64_t> shape{in.b, in.c, in.h, in.w};
+      bool wide = false;
+      for (uint16_t v : in.data) wide = wide || v > 255;
+      if (wide)
+        write_as<uint16_t>(join(tmp, "input.npy"), "<u2", shape, widen(in.data));
+      else
+        write_as<uint8_t>(join(tmp, "input.npy"), "|u1", shape, widen(in.data));
+    }
     e << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
     for (const TraceLayer& t : layers) {
       const std::string sub = join(tmp, t.dir.empty() ? t.name : t.dir);
@@ -610,7 +834,55 @@ void write_trace(const std::string& dir, const YAML::Node& config,
       write_layer_arrays(sub, t);
       emit_layer(e, t);
     }
-    e << YAML::EndSeq << YAML::EndMap;
+    e << YAML::EndSeq;
+    if (graph) {
+      e << YAML::Key << "ops" << YAML::Value << YAML::BeginSeq;
+      for (const TraceOp& op : graph->ops) {
+        e << YAML::Flow << YAML::BeginMap;
+        e << YAML::Key << "name" << YAML::Value << op.name;
+        e << YAML::Key << "type" << YAML::Value << op_kind_name(op.kind);
+        e << YAML::Key << "inputs" << YAML::Value << YAML::Flow << op.inputs;
+        const auto pair = [&](const char* key, int a, int b) {
+          e << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq << a << b
+            << YAML::EndSeq;
+        };
+        if (op.kind == OpKind::MaxPool || op.kind == OpKind::AvgPool) {
+          pair("kernel", op.kh, op.kw);
+          pair("stride", op.sh, op.sw);
+          pair("padding", op.ph, op.pw);
+        }
+        if (op.kind == OpKind::Add || op.kind == OpKind::AvgPool ||
+            op.kind == OpKind::GlobalAvgPool) {
+          e << YAML::Key << "mult_a" << YAML::Value << op.mult_a;
+          if (op.kind == OpKind::Add) e << YAML::Key << "mult_b" << YAML::Value << op.mult_b;
+          e << YAML::Key << "shift" << YAML::Value << op.shift;
+        }
+        const bool gemm = op.kind == OpKind::Conv || op.kind == OpKind::Fc;
+        if (gemm) e << YAML::Key << "in_zero" << YAML::Value << op.in_zero;
+        e << YAML::Key << "zero_point" << YAML::Value << op.zero_point;
+        e << YAML::Key << "scale" << YAML::Value << op.scale;
+        e << YAML::Key << "lo" << YAML::Value << op.lo;
+        if (op.hi >= 0) e << YAML::Key << "hi" << YAML::Value << op.hi;
+        if (!gemm) {
+          const std::string sub = join(tmp, op.dir.empty() ? op.name : op.dir);
+          if (!fs::create_directory(sub))
+            throw InputError(dir, 0, "op '" + op.name + "'", "needs a unique directory");
+          const OutTensor& o = op.expected;
+          const std::vector<int64_t> shape{o.b, o.c, o.h, o.w};
+          bool wide = false;
+          for (int64_t v : o.data) wide = wide || v > 255;
+          if (wide)
+            write_as<uint16_t>(join(sub, "output.npy"), "<u2", shape, o.data);
+          else
+            write_as<uint8_t>(join(sub, "output.npy"), "|u1", shape, o.data);
+          if (op.expected_cycles >= 0)
+            e << YAML::Key << "expected_cycles" << YAML::Value << op.expected_cycles;
+        }
+        e << YAML::EndMap;
+      }
+      e << YAML::EndSeq;
+    }
+    e << YAML::EndMap;
     write_text_atomic(join(tmp, "trace.yaml"), std::string(e.c_str()) + "\n");
     // What is written must be what read_trace accepts: a writer's bug would otherwise surface
     // only when someone runs the regression.
@@ -650,6 +922,29 @@ void set_expected_cycles(const std::string& dir, const std::vector<int64_t>& cyc
   if (!root.IsMap() || !root["layers"] || !root["layers"].IsSequence())
     mf.bad(root, "", "not a trace manifest (no layers list)");
   YAML::Node layers = root["layers"];
+  if (root["ops"] && root["ops"].IsSequence()) {
+    // Format 2: one value per op; a Conv / Fc op's goes to its layer.
+    YAML::Node ops = root["ops"];
+    if (ops.size() != cycles.size())
+      mf.bad(ops, "ops",
+             fmt::format("{} cycle counts given for {} ops", cycles.size(), ops.size()));
+    for (size_t i = 0; i < cycles.size(); ++i) {
+      YAML::Node target = ops[i];
+      const std::string ty = ops[i]["type"] ? ops[i]["type"].as<std::string>() : "";
+      if (ty == "conv" || ty == "fc")
+        for (size_t j = 0; j < layers.size(); ++j)
+          if (layers[j]["name"].as<std::string>() == ops[i]["name"].as<std::string>())
+            target.reset(layers[j]);  // rebind: operator= would copy the layer into the op
+      if (cycles[i] >= 0)
+        target["expected_cycles"] = cycles[i];
+      else
+        target.remove("expected_cycles");
+    }
+    YAML::Emitter e;
+    e << root;
+    write_text_atomic(file, std::string(e.c_str()) + "\n");
+    return;
+  }
   if (layers.size() != cycles.size())
     mf.bad(layers, "layers",
            fmt::format("{} cycle counts given for {} layers", cycles.size(), layers.size()));

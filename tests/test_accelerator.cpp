@@ -187,6 +187,31 @@ TEST(Accelerator, InjectedFaultIsVisibleInTheOutputs) {
   EXPECT_EQ(where, size_t(3 * 64 + 17));  // row 3, column 17 of an 8x8 output
 }
 
+TEST(Accelerator, ZeroPointsAndClampMatchNaiveReference) {
+  Workload wl;
+  const char* names[] = {"c3s1", "c3s2", "dw"};
+  LayerShape shapes[] = {conv(names[0], 8, 10, 24, 3, 1, 1), conv(names[1], 16, 11, 20, 3, 2, 1),
+                         conv(names[2], 12, 9, 12, 3, 1, 1, 12)};
+  for (int i = 0; i < 3; ++i) {
+    RandomLayerSpec sp;
+    sp.shape = shapes[i];
+    QuantLayer L = random_layer(sp, 300 + i);
+    L.in_zero = 40 + i;
+    L.out_zero = 17 + i;
+    L.lo = L.out_zero;
+    L.hi = 230 - i;
+    wl.layers.push_back(std::move(L));
+    wl.inputs.push_back(random_input(sp.shape, 8, 400 + i));
+  }
+  const SimResult r = simulate(small_config(), wl, SimOptions{});
+  expect_matches(wl, r);
+  for (size_t l = 0; l < 3; ++l)
+    for (int64_t v : r.layers[l].out.data) {
+      ASSERT_GE(v, wl.layers[l].lo);
+      ASSERT_LE(v, wl.layers[l].hi);
+    }
+}
+
 TEST(Accelerator, WideActivationsMatch) {
   // 12-bit activations take the 16-bit input path of every kernel.
   Workload wl;

@@ -58,4 +58,25 @@ TEST(ArithRequant, ProductWrapsInInt64) {
 }
 
 }  // namespace
+TEST(ArithRequant, ZeroPointAndClamp) {
+  // (100 + 1) >> 1 = 50, plus the zero point 10 = 60, within [10, 255].
+  EXPECT_EQ(requantize(100, 1, 1, 10, 10, 255), 60);
+  // A negative accumulator below the zero point: (-40 + 1) >> 1 = -20 (arithmetic shift), + 128.
+  EXPECT_EQ(requantize(-40, 1, 1, 128, 0, 255), 108);
+  // The ReLU of a zero-point tensor clamps at the zero point, not at 0.
+  EXPECT_EQ(requantize(-40, 1, 1, 10, 10, 255), 10);
+  EXPECT_EQ(requantize(-40, 1, 1, 10, 0, 255), 0);
+  // ReLU6 on a scale of 1/16: hi = z + 96.
+  EXPECT_EQ(requantize(1000, 1, 1, 3, 3, 99), 99);
+  EXPECT_EQ(requantize(190, 1, 1, 3, 3, 99), 98);
+  // The zero point is added after the shift, so it is not scaled.
+  EXPECT_EQ(requantize(0, 12345, 10, 7, 0, 255), 7);
+  // The defaults (zero point 0, [0, 2^a - 1]) are the act_bits form, value for value.
+  for (int64_t acc :
+       std::initializer_list<int64_t>{-100000, -3, -1, 0, 1, 3, 24, 1000, 100000, int64_t(1) << 40})
+    for (int shift : {1, 4, 20, 62})
+      EXPECT_EQ(requantize(acc, 12345, shift, 0, 0, 255), requantize(acc, 12345, shift, 8))
+          << acc << " " << shift;
+}
+
 }  // namespace msq

@@ -50,6 +50,9 @@ const std::vector<Case>& cases() {
        "network_huge_layer.yaml:5: layers[1] (big): expected at most 2^40 input values"},
       {"network_gemm_macs_overflow.csv", "validate {dir}/_base.yaml --set workload.network={}",
        "network_gemm_macs_overflow.csv:3: huge: expected at most 2^50 multiply-accumulates"},
+      {"network_graph_huge_input.yaml", "validate {dir}/_base.yaml --set workload.network={}",
+       "network_graph_huge_input.yaml:4: layers[0] (p): expected at most 2^40 values per image "
+       "in input"},
       {"network_gemm_bad_header.csv", "validate {dir}/_base.yaml --set workload.network={}",
        "network_gemm_bad_header.csv:1: expected a SCALE-Sim header"},
       {"sweep_alias_cycle.yaml", "sweep {} --out out.csv",
@@ -65,6 +68,10 @@ const std::vector<Case>& cases() {
        "fc/bias.npy: layer 'fc': bad .npy header: shape [2305843009213693952] of <i8 needs more "
        "than 2^62 "
        "bytes"},
+      {"trace_graph_input_above_act_bits", "regress {}",
+       "input.npy: the network input: value 4000 at [0, 0, 1, 1] is above 2^act_bits - 1 = 255"},
+      {"trace_graph_op_output_above_act_bits", "regress {}",
+       "pool/output.npy: op 'pool': value 256 at [0, 0, 1, 1] is above 2^act_bits - 1 = 255"},
       {"trace_config_error_line", "regress {}",
        "trace.yaml:14: config.accelerator.lut_core.rows: expected an integer in 1..4096 (got "
        "99999)"},

@@ -148,6 +148,9 @@ TEST(ConfigEngines, BadListsNameTheEntryAndKey) {
             std::string::npos);
   EXPECT_NE(error_of("accelerator: {engines: nope}").find("accelerator.engines: expected a list"),
             std::string::npos);
+  // An empty list was "expected a list of engines ... (got a list)".
+  EXPECT_NE(error_of("accelerator: {engines: []}").find("(got an empty list)"), std::string::npos)
+      << error_of("accelerator: {engines: []}");
 }
 
 TEST(ConfigEngines, ListAndOldKeysTogetherAreRefused) {

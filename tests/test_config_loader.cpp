@@ -200,6 +200,8 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",
                                    "accelerator.scheduler.tile_k",
+                                   "accelerator.vector.lanes",
+                                   "accelerator.vector.pipeline_depth",
                                    "memory.model",
                                    "memory.preset",
                                    "memory.dram.clock_mhz",
@@ -347,7 +349,7 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "clock_mhz, accelerator, memory, workload, energy, verify (did you mean "
        "'accelerator.lut_core'?)"},
       {"accelerator: 3\n",
-       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, accumulator, "
+       "t.yaml:1: accelerator: expected a mapping of lut_core, dsp_core, vector, accumulator, "
        "engines, buffers, scheduler (got 3)"},
       {"workload:\n  weight_bits: 2\n",
        "t.yaml:2: workload.weight_bits: expected an integer in 3..8 (got 2)"},

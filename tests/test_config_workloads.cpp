@@ -208,7 +208,7 @@ TEST(Workloads, NetworkYamlErrorsNameTheLayerKey) {
             "n.yaml:3: layers[0].kernel: missing");
   EXPECT_EQ(network_error("n.yaml", head + "  - {name: a, type: conv, input: [8, 4, 4], "
                                            "out_channels: 2, kernal: 3}\n"),
-            "n.yaml:3: layers[0].kernal: unknown key, expected one of name, type, input, "
+            "n.yaml:3: layers[0].kernal: unknown key, expected one of name, type, input, inputs, "
             "out_channels, kernel, stride, padding, groups (did you mean 'kernel'?)");
   EXPECT_EQ(network_error("n.yaml", head + "  - {name: a, type: fc, input: 8, out_channels: 2}\n"
                                            "  - {name: b, type: conv, input: [6, 4, 4], "
@@ -217,14 +217,16 @@ TEST(Workloads, NetworkYamlErrorsNameTheLayerKey) {
             "groups 4 for 6 -> 4 channels)");
   EXPECT_EQ(
       network_error("n.yaml", head + "  - {name: a, type: pool, input: 8, out_channels: 2}\n"),
-      "n.yaml:3: layers[0].type: expected one of conv, fc (got pool)");
+      "n.yaml:3: layers[0].type: expected one of conv, fc, add, maxpool, avgpool, "
+      "global_avgpool, concat, flatten (got pool)");
   EXPECT_EQ(network_error("n.yaml", head + "  - {name: a, type: fc, input: 8, out_channels: 2, "
                                            "kernel: 1}\n"),
             "n.yaml:3: layers[0].kernel: unexpected for an fc layer (fc has input and "
             "out_channels)");
-  EXPECT_EQ(network_error("n.yaml", "name: n\nlayer: []\n"),
-            "n.yaml:2: layer: unknown key, expected one of name, source, layers (did you mean "
-            "'layers'?)");
+  EXPECT_EQ(
+      network_error("n.yaml", "name: n\nlayer: []\n"),
+      "n.yaml:2: layer: unknown key, expected one of name, source, input, layers (did you mean "
+      "'layers'?)");
 }
 
 // docs/config.md holds the key tables generated from the schema between two markers. Rewrite

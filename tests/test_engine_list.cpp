@@ -284,9 +284,11 @@ TEST_F(EngineList, StatsInJsonAndCsvComeFromTheSameCounters) {
 TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
   const Result r = run("optimize '" + kSrc + "/configs/examples/three_engines.yaml'");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("accelerator.engines: optimize sizes the lut_core and dsp_core arrays"),
+  EXPECT_NE(r.err.find("accelerator.engines: optimize sizes two engines, a LUT array and a DSP "
+                       "array (the design lists 3)"),
             std::string::npos)
       << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 // The mapping search and the per-layer balance know two engines (one built for each scheme):

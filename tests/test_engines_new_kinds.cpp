@@ -504,7 +504,7 @@ TEST(NewEngines, BadConfigsNameTheKeyAndWhatIsExpected) {
   EXPECT_NE(act.find("use act_bits <= "), std::string::npos) << act;
   const std::string off =
       config_error(L + "    - {impl: lut_sp2}\n    - {impl: dsp48_actpack, lane_offset: 20}\n");
-  EXPECT_NE(off.find("accelerator.dsp_core.lane_offset: a dsp48_actpack engine packs"),
+  EXPECT_NE(off.find("t.yaml:4: accelerator.engines[1].lane_offset: a dsp48_actpack engine packs"),
             std::string::npos)
       << off;
 }

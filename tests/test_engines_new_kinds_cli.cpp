@@ -25,3 +25,17 @@ TEST_F(CliTest, NewEngineKindsRefuseWhatTheyCannotDo) {
                      "msqsim: c.yaml:3: accelerator.engines[0].lane_offset: "
                      "unknown key for a lut_sp2_bitserial engine");
 }
+
+// An activation offset given in the engines list is named there, at its line, not as
+// accelerator.dsp_core.lane_offset (a key the file does not have).
+TEST_F(CliTest, ActPackOffsetFromTheListIsNamedInTheList) {
+  write("c.yaml",
+        "accelerator:\n"
+        "  engines:\n"
+        "    - {impl: lut_sp2}\n"
+        "    - {impl: dsp48_actpack, packing: true,\n"
+        "       lane_offset: 8}\n");
+  expect_input_error("validate c.yaml",
+                     "msqsim: c.yaml:5: accelerator.engines[1].lane_offset: a dsp48_actpack "
+                     "engine packs two activations");
+}

@@ -47,14 +47,14 @@ int64_t naive_one(const QuantLayer& l, const ActTensor& in, int b, int m, int oh
         const int ih = oh * s.sh - s.ph + i, iw = ow * s.sw - s.pw + j;
         const int64_t x = (ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w)
                               ? in.at(b, (m / mg) * cg + c, ih, iw)
-                              : 0;
+                              : l.in_zero;
         acc = fit(acc + __int128(l.weights[m * K + (c * s.kh + i) * s.kw + j]) * x);
       }
   int64_t y = int64_t(acc);
   if (l.output == OutputKind::Activations) {
     const uint64_t p = uint64_t(y) * uint64_t(l.rq_mult[m]) + (uint64_t(1) << (l.rq_shift[m] - 1));
-    y = int64_t(p) >> l.rq_shift[m];
-    y = std::clamp<int64_t>(y, 0, (int64_t(1) << l.act_bits) - 1);
+    y = (int64_t(p) >> l.rq_shift[m]) + l.out_zero;
+    y = std::clamp<int64_t>(y, l.lo, l.hi < 0 ? (int64_t(1) << l.act_bits) - 1 : l.hi);
   }
   return y;
 }
@@ -201,6 +201,52 @@ TEST(FunctionalModel, MatchesDirectConvolution) {
             EXPECT_EQ(got.overflows, 0u);
           }
         }
+}
+
+// Zero points and the clamp (docs/arithmetic.md): padding holds the input zero point, the
+// output is shifted by the output zero point and clamped to [lo, hi].
+TEST(FunctionalModel, ZeroPointsAndClampMatchDirectConvolution) {
+  uint64_t seed = 500;
+  for (const Case& cs : kCases) {
+    SCOPED_TRACE(cs.name);
+    QuantLayer l = random_layer(cs, 8, 32, Overflow::Wrap, OutputKind::Activations, ++seed);
+    const ActTensor in = random_input(l, ++seed);
+    const msq::FunctionalResult plain = msq::run_functional(l, in);
+    l.in_zero = 37;
+    l.out_zero = 20;
+    l.lo = 20;   // a fused ReLU
+    l.hi = 200;  // and a ReLU6-like top
+    const msq::FunctionalResult got = msq::run_functional(l, in);
+    ASSERT_EQ(got.out.data, naive_conv(l, in).out);
+    // Must differ from the zero-point-free result, or the test proves nothing.
+    EXPECT_NE(got.out.data, plain.out.data);
+    for (int64_t v : got.out.data) {
+      EXPECT_GE(v, 20);
+      EXPECT_LE(v, 200);
+    }
+  }
+}
+
+TEST(FunctionalModel, PaddingReadsTheInputZeroPoint) {
+  // A 1x1 input, 3x3 kernel of ones, padding 1: the one output sees the input once and the zero
+  // point 8 times.
+  QuantLayer l;
+  l.shape.in_c = 1, l.shape.in_h = 1, l.shape.in_w = 1, l.shape.out_c = 1;
+  l.shape.kh = l.shape.kw = 3, l.shape.ph = l.shape.pw = 1;
+  l.output = OutputKind::Accumulators;
+  l.weights.assign(9, 1);
+  l.scheme = {0};
+  l.bits = {8};
+  l.bias = {0};
+  l.rq_mult = {1};
+  l.rq_shift = {1};
+  l.in_zero = 5;
+  ActTensor in;
+  in.b = in.c = in.h = in.w = 1;
+  in.data = {100};
+  EXPECT_EQ(msq::run_functional(l, in).out.data, std::vector<int64_t>{100 + 8 * 5});
+  l.in_zero = 256;  // not an 8-bit code
+  EXPECT_THROW(msq::run_functional(l, in), msq::InputError);
 }
 
 QuantLayer tiny_fc(int acc_bits, Overflow ov, OutputKind out) {

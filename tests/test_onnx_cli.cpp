@@ -187,6 +187,12 @@ TEST_F(OnnxRun, EvalLabelsGiveEachNetworksAccuracy) {
                 .err.find("--eval-labels: label 10 of image 5 is not a class"),
             std::string::npos);
   EXPECT_EQ(run("run c.yaml --eval-labels labels.npy").code, 2);
+  // The right count in the wrong shape: the message said "shape [6] (got 6 values)".
+  write_npy(path("col.npy"), "<i8", {6, 1}, labels.data(), labels.size() * 8);
+  EXPECT_NE(run("run c.yaml --eval eval.npy --eval-labels col.npy")
+                .err.find("--eval-labels: expected one integer label per image: shape [6] (got "
+                          "shape [6, 1])"),
+            std::string::npos);
 }
 
 TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {
@@ -194,9 +200,29 @@ TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {
   expect_input_error("validate y.yaml", "msqsim: ");
   EXPECT_NE(run("validate y.yaml").err.find("workload.sp2_auto: applies to ONNX networks only"),
             std::string::npos);
+  // The config is named once ("y.yaml: y.yaml: workload.sp2_auto" named it twice).
+  EXPECT_EQ(run("validate y.yaml").err.rfind("msqsim: y.yaml: workload.sp2_auto: applies", 0), 0u)
+      << run("validate y.yaml").err;
   write("z.yaml", "workload:\n  network: resnet18\n  layers: [fc]\n");
   expect_input_error("run z.yaml --eval eval.npy", "msqsim: ");
 }
 
 }  // namespace
+// A trace of independent layers (a selection of layers) has no zero points or clamps: the digits
+// network's first conv (input zero point 128) was recorded anyway, and regress then failed on the
+// trace just written. The whole network records as a graph, which holds them, and replays.
+TEST_F(OnnxRun, TraceRecordRefusesLayersFormatOneCannotHold) {
+  const std::string cfg = "'" MSQ_SOURCE_DIR "/configs/examples/digits_resnet.yaml'";
+  testing::Result r = run("trace record " + cfg + " --out t --set 'workload.layers=[conv1]'");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("workload.network: layer 'conv1' has input zero point 128"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(path("t")));
+  r = run("trace record " + cfg + " --out g");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("regress g");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
 }  // namespace msq

@@ -7,7 +7,7 @@
 
 #include "models/error.h"
 #include "models/reference/float_model.h"
-#include "models/reference/graph_exec.h"
+#include "models/reference/graph_reference.h"
 #include "models/workload/onnx_import.h"
 #include "models/workload/quantize_graph.h"
 #include "tests/support/onnx_builder.h"
@@ -130,6 +130,16 @@ TEST(OnnxImport, RefusesBrokenFiles) {
             std::string::npos);
   EXPECT_NE(import_error("").find("empty"), std::string::npos);
   {
+    // A zero-size input dimension was reported as "unset".
+    OnnxBuilder b(0, 8, 8);
+    b.node("Relu", {"x"}, {"y"}, "r");
+    b.output("y");
+    const std::string e = import_error(b.bytes());
+    EXPECT_NE(e.find("input 'x': dimension 1 is 0; expected a fixed size in 1.."),
+              std::string::npos)
+        << e;
+  }
+  {
     OnnxBuilder b(4, 8, 8);
     b.node("Conv", {"x", "missing.weight"}, {"y"}, "c1");
     b.output("y");
@@ -206,7 +216,7 @@ double cosine_vs_float(const FloatGraph& fg, const QuantizeOptions& o, int n, do
   const QuantizedNet q = quantize_graph(fg, calibrate(fg, cal, 16), o);
   const std::vector<float> imgs = synthetic_images(fg, n, 11);
   const ActTensor in = quantize_input(q.graph.tensors[size_t(q.graph.input)], imgs.data(), n);
-  const auto ti = run_graph_int(q.graph, in);
+  const auto ti = run_graph_int(q.graph, in).tensors;
   const int out = q.graph.outputs[0];
   const int C = q.graph.tensors[size_t(out)].c;
   const auto& acc_scale = q.acc_scale.back();
@@ -285,7 +295,7 @@ TEST(GraphExec, AddAndPoolsFollowTheContract) {
   ActTensor in;
   in.b = 1, in.c = 1, in.h = 2, in.w = 2;
   in.data = {0, 10, 20, 30};
-  const auto t = run_graph_int(g, in);
+  const auto t = run_graph_int(g, in).tensors;
   // (3(x-10) + (x-10) + 2) >> 2 + 5, clamped below at 5: x=0 -> -10+5 -> 5; 20 -> 10+5 = 15.
   EXPECT_EQ(t[size_t(y)].data, (std::vector<int64_t>{5, 5, 15, 25}));
   // Padding never wins even though its code (0 < z) would: max is 30.

@@ -56,6 +56,37 @@ TEST_F(OutputPaths, RunRefusesUnwritableReportPathsBeforeSimulating) {
   EXPECT_TRUE(std::filesystem::exists(path("ok.csv")));
 }
 
+// An output on an input replaced it (`run c.yaml --json c.yaml` overwrote the config), two
+// outputs on one path kept only the last, and an empty path wrote nothing without a word.
+TEST_F(OutputPaths, RunRefusesOutputsOnItsInputsOrOnEachOther) {
+  const std::string cfg = config();
+  const std::string before = read(cfg);
+  struct Bad {
+    std::string args, err;
+  };
+  const Bad bad[] = {
+      {"--json c.yaml",
+       "msqsim: c.yaml: --json: is the run's config: writing the output would "
+       "replace it\n"},
+      {"--timeline ./c.yaml", "msqsim: ./c.yaml: --timeline: is the run's config"},
+      {"--json r.json --csv r.json", "msqsim: r.json: --csv: is also --json's file"},
+      {"--json net.yaml --set workload.network=net.yaml",
+       "msqsim: net.yaml: --json: is the run's network file (workload.network)"},
+      {"--csv ''", "msqsim run: --csv expects a file path (got '')"},
+      {"--vcd c.yaml", "msqsim: c.yaml: --vcd: is the run's config"},
+      {"--vcd ''", "msqsim run: --vcd expects a file path (got '')"},
+  };
+  write("net.yaml", "name: n\nlayers:\n  - {name: fc, type: fc, input: 16, out_channels: 4}\n");
+  for (const Bad& b : bad) {
+    const Result r = run("run c.yaml " + b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind(b.err, 0), 0u) << b.args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.out, "") << b.args << ": ran before refusing";
+  }
+  EXPECT_EQ(read(cfg), before);
+  EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
 TEST_F(OutputPaths, TraceRecordRefusesAnUnwritableDirectoryWithTheReason) {
   config();
   expect_refused_up_front("trace record c.yaml --out c.yaml/trace", "c.yaml/trace",
@@ -66,7 +97,7 @@ TEST_F(OutputPaths, TraceRecordRefusesAnUnwritableDirectoryWithTheReason) {
 
 TEST_F(OutputPaths, OptimizeRefusesAnUnwritableOutBeforeTheSearch) {
   config();
-  expect_refused_up_front("optimize c.yaml --jobs 2 --out nodir/best.csv", "nodir/best.csv",
+  expect_refused_up_front("optimize c.yaml --jobs 2 --out nodir/best.yaml", "nodir/best.yaml",
                           "No such file or directory");
 }
 
@@ -77,6 +108,27 @@ TEST_F(OutputPaths, SweepRefusesUnwritableOutAndJsonl) {
   expect_refused_up_front("sweep s.yaml --out s.csv --jsonl nodir/s.jsonl", "nodir/s.jsonl",
                           "No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(path("s.csv")));
+}
+
+// sweep --out on its base config overwrote it before the workers read it; optimize --out on its
+// config overwrote it.
+TEST_F(OutputPaths, SweepAndOptimizeRefuseAnOutputOnTheirInputs) {
+  const std::string before = read(config());
+  write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.0, 0.5]\n");
+  const std::pair<std::string, std::string> bad[] = {
+      {"sweep s.yaml --out s.yaml", "msqsim: s.yaml: --out: is the run's sweep file"},
+      {"sweep s.yaml --out ./c.yaml", "msqsim: ./c.yaml: --out: is the run's base config"},
+      {"sweep s.yaml --out s.csv --jsonl s.csv", "msqsim: s.csv: --jsonl: is the run's --out CSV"},
+      {"optimize c.yaml --jobs 1 --out c.yaml", "msqsim: c.yaml: --out: is the run's config"},
+  };
+  for (const auto& [args, err] : bad) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind(err, 0), 0u) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  EXPECT_EQ(read(path("c.yaml")), before);
+  EXPECT_NE(read(path("s.yaml")).find("axes:"), std::string::npos);
 }
 
 // SIGXFSZ at its default kills a process that writes past RLIMIT_FSIZE: run --json with a 1 KiB

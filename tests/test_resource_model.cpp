@@ -32,6 +32,7 @@ ResourceCosts hand_costs() {
   k.dsp_core = {1, 3, 1.0, 4.0, 0.5, 1.0};
   k.buffers = {1};
   k.dma = {1500, 2500, 2};
+  k.vector = {4, 48, 6, 8.0, 8.0, 4.0, 48.0};
   k.control = {7000, 10000, 2, 4};
   return k;
 }
@@ -114,8 +115,11 @@ int line_in_shipped(const std::string& needle) {
 // DSP core (4 PEs): 484 LUT, 644 FF, 4 DSP.
 // Buffers: 8 BRAM36 + 1 BRAM18. DMA: 2 x (1,500 LUT, 2,500 FF, 2 BRAM18).
 // Control: 7,000 LUT, 10,000 FF, 2 x 4 = 8 DSP.
-// Totals: LUT 1,264 + 484 + 3,000 + 7,000 = 11,748; FF 1,872 + 644 + 5,000 + 10,000 = 17,516;
-//   DSP 4 + 8 = 12; BRAM36 8 + ceil((1 + 4) / 2) = 11.
+// Vector engine, 16 lanes of: shifter 48 x ceil(6 / 2) = 144, 8 x 8 act-bit LUTs, 8 saturation
+//   -> 216 LUT; 4 x 8 + 48 = 80 FF; 4 DSP. 16 lanes: 3,456 LUT, 1,280 FF, 64 DSP.
+// Totals: LUT 1,264 + 484 + 3,456 + 3,000 + 7,000 = 15,204;
+//   FF 1,872 + 644 + 1,280 + 5,000 + 10,000 = 18,796; DSP 4 + 64 + 8 = 76;
+//   BRAM36 8 + ceil((1 + 4) / 2) = 11.
 TEST(ResourceModel, HandComputedSmallDesign) {
   RunConfig c = xc7z020_config();
   c.accelerator.lut_core = {4, 4, 4};
@@ -137,7 +141,7 @@ TEST(ResourceModel, HandComputedSmallDesign) {
   EXPECT_DOUBLE_EQ(msq::dsp_pe_cost(c, k).ff, 161);
 
   const ResourceEstimate e = msq::estimate_resources(c, k);
-  ASSERT_EQ(e.lines.size(), 5u);
+  ASSERT_EQ(e.lines.size(), 6u);
   const auto check = [&](const std::string& b, int64_t lut, int64_t ff, int64_t dsp, int64_t b36,
                          int64_t b18) {
     const auto& l = line(e, b);
@@ -149,17 +153,18 @@ TEST(ResourceModel, HandComputedSmallDesign) {
   };
   check("lut_core", 1264, 1872, 0, 0, 0);
   check("dsp_core", 484, 644, 4, 0, 0);
+  check("vector", 3456, 1280, 64, 0, 0);
   check("buffers", 0, 0, 0, 8, 1);
   check("dma", 3000, 5000, 0, 0, 4);
   check("control", 7000, 10000, 8, 0, 0);
-  EXPECT_EQ(e.lut, 11748);
-  EXPECT_EQ(e.ff, 17516);
-  EXPECT_EQ(e.dsp, 12);
+  EXPECT_EQ(e.lut, 15204);
+  EXPECT_EQ(e.ff, 18796);
+  EXPECT_EQ(e.dsp, 76);
   EXPECT_EQ(e.bram36, 11);
   EXPECT_EQ(e.lut_avail, 53200);
   EXPECT_TRUE(e.fits());
   EXPECT_EQ(e.overfull_message(), "");
-  EXPECT_EQ(e.binding(), "lut");  // 22.1% LUT, 16.5% FF, 5.5% DSP, 7.9% BRAM36
+  EXPECT_EQ(e.binding(), "dsp");  // 28.6% LUT, 17.7% FF, 34.5% DSP, 7.9% BRAM36
 }
 
 TEST(ResourceModel, UnpackedDspCoreHasOneLaneAndNoUnpacking) {
@@ -183,13 +188,14 @@ TEST(ResourceModel, JsonHasTheReportFields) {
   c.accelerator.dsp_core.rows = c.accelerator.dsp_core.cols = 2;
   c.accelerator.buffers = {2, 4, 2, true};
   const auto j = msq::resources_to_json(msq::estimate_resources(c, hand_costs()));
-  EXPECT_EQ(j["dsp"]["used"], 12);
+  EXPECT_EQ(j["dsp"]["used"], 76);
   EXPECT_EQ(j["dsp"]["available"], 220);
-  EXPECT_DOUBLE_EQ(j["dsp"]["percent"].get<double>(), 5.5);
+  EXPECT_DOUBLE_EQ(j["dsp"]["percent"].get<double>(), 34.5);
   EXPECT_EQ(j["bram36"]["used"], 11);
   EXPECT_EQ(j["lut"]["available"], 53200);
   EXPECT_TRUE(j["ff"].contains("percent"));
-  ASSERT_EQ(j["breakdown"].size(), 5u);
+  ASSERT_EQ(j["breakdown"].size(), 6u);
+  EXPECT_EQ(j["breakdown"][2]["block"], "vector");
   EXPECT_EQ(j["breakdown"][0]["block"], "lut_core");
   EXPECT_EQ(j["breakdown"][1]["dsp"], 4);
   EXPECT_EQ(j["fits"], true);
@@ -202,8 +208,9 @@ TEST(ResourceModel, DefaultExampleFitsTheZc706) {
       msq::estimate_resources(c, msq::load_resource_costs(msq::default_resource_costs_path()));
   EXPECT_EQ(e.device, "xc7z045");
   EXPECT_TRUE(e.fits()) << e.overfull_message();
-  // 32x32 SP2 PEs and 16x16 packed DSP48E1 + 8 for requantization; 128 buffer BRAM36 + 5 BRAM18.
-  EXPECT_EQ(e.dsp, 264);
+  // 32x32 SP2 PEs and 16x16 packed DSP48E1, 16 vector lanes x 4, 8 for requantization; 128
+  // buffer BRAM36 + 5 BRAM18.
+  EXPECT_EQ(e.dsp, 328);
   EXPECT_EQ(e.bram36, 131);
   // Plausible shares: the LUT core dominates the fabric, well inside the device.
   EXPECT_GT(e.lut, e.lut_avail / 4);
@@ -225,10 +232,10 @@ TEST(ResourceModel, LargeDspCoreOverfillsTheXc7z020) {
   c.accelerator.dsp_core.rows = c.accelerator.dsp_core.cols = 64;
   const ResourceEstimate e = msq::estimate_resources(c, hand_costs());
   EXPECT_FALSE(e.fits());
-  EXPECT_EQ(e.dsp, 4096 + 8);
+  EXPECT_EQ(e.dsp, 4096 + 64 + 8);
   EXPECT_EQ(e.binding(), "dsp");
   const std::string m = e.overfull_message();
-  EXPECT_NE(m.find("the design needs 4,104 DSP slices, the XC7Z020 has 220 (1,866%)"),
+  EXPECT_NE(m.find("the design needs 4,168 DSP slices, the XC7Z020 has 220 (1,895%)"),
             std::string::npos)
       << m;
 }
@@ -252,6 +259,24 @@ TEST(ResourceModel, DoublingLutCoreRowsDoublesItsLuts) {
   EXPECT_NEAR(r, 2.0, 0.01);
   EXPECT_EQ(line(b, "dsp_core").lut, line(a, "dsp_core").lut);
   EXPECT_EQ(b.lut - a.lut, line(a, "lut_core").lut);
+}
+
+// The vector engine is its own line, priced per lane; nothing else moves with its lanes.
+TEST(ResourceModel, VectorEngineLinePerLane) {
+  RunConfig c = xc7z020_config();
+  const ResourceCosts k = hand_costs();
+  c.accelerator.vector.lanes = 4;
+  const ResourceEstimate a = msq::estimate_resources(c, k);
+  c.accelerator.vector.lanes = 8;
+  const ResourceEstimate b = msq::estimate_resources(c, k);
+  EXPECT_EQ(line(a, "vector").lut, 4 * 216);
+  EXPECT_EQ(line(a, "vector").ff, 4 * 80);
+  EXPECT_EQ(line(a, "vector").dsp, 4 * 4);
+  EXPECT_EQ(b.lut - a.lut, 4 * 216);
+  EXPECT_EQ(b.dsp - a.dsp, 4 * 4);
+  // 4-bit activations: 4 x 8 fewer LUTs per lane.
+  c.workload.act_bits = 4;
+  EXPECT_DOUBLE_EQ(msq::vector_lane_cost(4, k).lut, 216 - 32);
 }
 
 TEST(ResourceModel, WiderDatapathsCostMore) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "sim/csv.h"
@@ -327,6 +328,44 @@ TEST_F(Run, BufferTooSmallForOneTileIsExitTwo) {
   EXPECT_FALSE(exists("r.json"));  // no report that looks complete
 }
 
+// A graph input of 10^9 values per image at batch 1024 (2 TB) before a pool that shrinks it:
+// within the count limits, small layers, but the input cannot be allocated. Exit 2 naming the
+// network, not an internal std::bad_alloc. The address-space limit makes the allocation fail on
+// any machine instead of being granted and then killed.
+TEST_F(Run, NetworkLargerThanMemoryIsExitTwo) {
+  write("huge.yaml",
+        "name: huge\ninput: [1024, 1024, 1024]\nlayers:\n"
+        "  - {name: p, type: maxpool, kernel: 1024, stride: 1024}\n"
+        "  - {name: c1, type: conv, out_channels: 4, kernel: 1}\n");
+  const Result r =
+      shell("ulimit -v 4000000; '" MSQSIM_EXE "' run '" + tiny_config() +
+            "' --set workload.network=huge.yaml --set workload.batch=1024 --json r.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("huge.yaml: workload.network: its tensors do not fit in this machine's "
+                       "memory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists("r.json"));
+}
+
+// Within the count limits, but the values of a run need 1.1 TB: refused before any allocation,
+// naming the batch. Below the machine's memory plus swap the kernel grants such allocations and
+// kills the process once it touches them (a batch of 4096 grew to 24 GB on a 24 GB machine); the
+// address-space limit keeps a regression from doing that to the test machine.
+TEST_F(Run, ValuesLargerThanMemoryAreRefusedBeforeAllocating) {
+  write("wide.yaml",
+        "name: wide\nlayers:\n"
+        "  - {name: c1, type: conv, input: [256, 1024, 1024], out_channels: 1, kernel: 1}\n");
+  const Result r = shell("ulimit -v 4000000; '" MSQSIM_EXE "' run '" + tiny_config() +
+                         "' --set workload.network=wide.yaml --set workload.batch=2048");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("wide.yaml: workload.batch: the run's values need at least"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("run --no-verify"), std::string::npos) << r.err;
+}
+
 TEST_F(Run, ZeroSizedArrayIsExitTwo) {
   const Result r = run("run '" + tiny_config() + "' --set accelerator.lut_core.rows=0");
   EXPECT_EQ(r.code, 2);
@@ -349,7 +388,7 @@ TEST_F(Run, OverfullDesignIsExitOneUnlessAllowed) {
   EXPECT_NE(ok.err.find("msqsim: warning: "), std::string::npos) << ok.err;
   EXPECT_NE(ok.err.find("allowed by --allow-overfull: the design needs "), std::string::npos)
       << ok.err;
-  EXPECT_NE(ok.err.find("the design needs 4,104 DSP slices, the XC7Z020 has 220 (1,866%)"),
+  EXPECT_NE(ok.err.find("the design needs 4,168 DSP slices, the XC7Z020 has 220 (1,895%)"),
             std::string::npos)
       << ok.err;
 }

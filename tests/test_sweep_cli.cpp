@@ -172,7 +172,7 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
   };
   expect("axis:\n  workload.sp2_fraction: [0.5]\n",
          "msqsim: bad.yaml:2: axis: unknown key, expected one of name, base, axes, set, "
-         "constraints, verify (did you mean 'axes'?)",
+         "constraints, verify, eval (did you mean 'axes'?)",
          true);
   expect("axes:\n  workload.sp2_fraction: {from: 0, to: 1, step: 0}\n",
          "msqsim: bad.yaml:3: axes.workload.sp2_fraction: bad range: step must be > 0", true);
@@ -190,6 +190,14 @@ TEST_F(SweepCli, BadSweepFilesExit2NamingFileLineAndKey) {
          "msqsim: bad.yaml:3: set: clock_mhz: ", true);
   expect("constraints: {fits: maybe}\n",
          "msqsim: bad.yaml:2: constraints.fits: expected true or false (got maybe)", true);
+  // Evaluation images that do not fit the network: one message, not an error row per point.
+  const std::string digits = MSQ_SOURCE_DIR "/configs/examples/digits_resnet.yaml";
+  const std::string labels = MSQ_SOURCE_DIR "/configs/models/digits_test_labels.npy";
+  expect("base: " + digits + "\naxes:\n  workload.sp2_fraction: [0.5]\neval: {images: " +
+             MSQ_SOURCE_DIR "/configs/models/digits_calibration.npy, labels: " + labels + "}\n",
+         "msqsim: bad.yaml:4: eval.labels: " + labels +
+             ": expected one integer label per image: shape [32]",
+         false);
 }
 
 // The sweep file goes through the checks every loader shares: the same "expected WANT (got
@@ -262,14 +270,20 @@ TEST_F(SweepCli, PointsThatDoNotFitAreSkippedNotRun) {
 
 TEST_F(SweepCli, OptimizeFindsAFittingDesignAndSaysWhatBinds) {
   write("c.yaml", "device: xc7z020\nworkload: {layers: [layer3.1.conv1]}\n");
-  const auto r = msqsim("optimize c.yaml --jobs 2 --out opt.csv --set clock_mhz=150");
+  const auto r = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --set clock_mhz=150");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("Best design on xc7z020: LUT core "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  binding: "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("does not fit: the design needs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Best design on xc7z020 (most frames/s): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(binding: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("engine/array combinations exceed 85% of a resource ("), std::string::npos)
+      << r.out;
   const auto rows = SweepDir::rows(path("opt.csv"));
   ASSERT_GT(rows.size(), 20u);
-  for (const auto& row : rows) EXPECT_EQ(row.at("fits"), "true");
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.at("fits"), "true");
+    if (row.at("status") == "ok") {
+      EXPECT_LE(std::stod(row.at("lut_percent")), 85.0);
+    }
+  }
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Quantizes float weights of a network into an msqsim trace (docs/traces.md).
 
-    tools/quantize_to_trace.py LAYERS.json|LAYERS.yaml|MODEL.onnx --out DIR [--sp2-fraction R]
+    tools/quantize_to_trace.py LAYERS.json|LAYERS.yaml --out DIR [--sp2-fraction R]
         [--fixed8-fraction F] [--weight-bits B] [--act-bits A] [--acc-bits N]
         [--overflow wrap|saturate] [--batch B] [--seed S] [--config CONFIG.yaml] [--fma]
 
@@ -14,8 +14,9 @@ LAYERS lists the layers (paths relative to the file):
        "output": "activations"},        # or "accumulators"
       {"name": "fc", "type": "fc", "weights": "fc.npy", "input": 512}]}   # float [M, K]
 
-MODEL.onnx (needs python3-onnx): every Conv and Gemm node whose weight is an initializer becomes
-a conv or fc layer, in graph order (see load_onnx); other nodes are skipped and listed.
+Hand-made layer lists only: a real network (MODEL.onnx) is imported, calibrated and quantized by
+msqsim itself, biases, zero points, adds and pools included; `msqsim trace record CONFIG --out DIR`
+with `workload.network: MODEL.onnx` writes its graph trace (docs/import.md).
 
 Per layer: the quantization policy of docs/arithmetic.md exactly as models/quantizer.cpp applies
 it (same codes, same scores, same row choice; see quantize_rows), requantization constants per
@@ -29,7 +30,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 
 import numpy as np
@@ -205,104 +205,6 @@ def load_layers(path):
     return doc["layers"]
 
 
-def onnx_name(node, i, used):
-    """The node's name as one directory name: [A-Za-z0-9_.-], starting with a letter, unique."""
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", node.name or "").strip("_.-")
-    if not base:
-        base = f"{node.op_type.lower()}{i}"
-    elif not base[0].isalpha():
-        base = f"{node.op_type.lower()}_{base}"
-    name, n = base, 2
-    while name in used:
-        name, n = f"{base}_{n}", n + 1
-    used.add(name)
-    return name
-
-
-def load_onnx(path):
-    """Conv and Gemm nodes of an ONNX model whose weight is an initializer, in graph order, as the
-    same layer specs a JSON list gives (weights as float32 arrays). Biases are ignored, as for
-    .npy input: every trace row has bias 0. Returns (specs, skipped), skipped the other nodes."""
-    try:
-        import onnx
-        from onnx import numpy_helper, shape_inference
-    except ImportError:
-        die(f"{path}: reading ONNX needs python3-onnx (Debian package; tools/setup.sh installs it)")
-    try:
-        model = onnx.load(path)
-    except Exception as e:  # protobuf's DecodeError, OSError
-        die(f"{path}: not a readable ONNX model: {e}")
-    try:
-        inferred = shape_inference.infer_shapes(model)
-    except Exception as e:
-        die(f"{path}: ONNX shape inference failed: {e}")
-    g = inferred.graph
-    inits = {t.name: t for t in g.initializer}
-    shapes = {}
-    for vi in list(g.input) + list(g.value_info) + list(g.output):
-        t = vi.type.tensor_type
-        if t.HasField("shape"):
-            shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
-
-    def attrs(node):
-        return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-    def where(node):
-        return f"{path}: node '{node.name or '(unnamed)'}' ({node.op_type})"
-
-    specs, skipped, used = [], [], set()
-    for i, node in enumerate(g.node):
-        if node.op_type not in ("Conv", "Gemm"):
-            skipped.append(f"{node.op_type} {node.name or '(unnamed)'}")
-            continue
-        wname = node.input[1] if len(node.input) > 1 else ""
-        if wname not in inits:
-            skipped.append(f"{node.op_type} {node.name or '(unnamed)'} (weight not an initializer)")
-            continue
-        w = numpy_helper.to_array(inits[wname]).astype(np.float32)
-        at = attrs(node)
-        name = onnx_name(node, i, used)
-        if node.op_type == "Gemm":
-            if at.get("transA", 0):
-                die(f"{where(node)}: transA=1 is not supported")
-            if w.ndim != 2:
-                die(f"{where(node)}: Gemm weight must be 2-D, got shape {list(w.shape)}")
-            if not at.get("transB", 0):
-                w = w.T  # [K, N] -> [N, K]
-            w = np.ascontiguousarray(w * np.float32(at.get("alpha", 1.0)))  # alpha folds into B
-            shp = shapes.get(node.input[0])
-            if shp and all(shp[1:]) and int(np.prod(shp[1:])) != w.shape[1]:
-                die(f"{where(node)}: input shape {shp} does not give K = {w.shape[1]}")
-            specs.append({"name": name, "type": "fc", "weights": w, "input": int(w.shape[1])})
-            continue
-        if w.ndim != 4:
-            die(f"{where(node)}: only 2-D convolutions (weight [Cout, Cin/g, kh, kw]), got weight "
-                f"shape {list(w.shape)}")
-        dil = list(at.get("dilations", [1, 1]))
-        if any(d != 1 for d in dil):
-            die(f"{where(node)}: dilations {dil} are not supported (only 1)")
-        auto_pad = at.get("auto_pad", b"NOTSET")
-        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
-        if auto_pad not in ("NOTSET", "VALID"):
-            die(f"{where(node)}: auto_pad {auto_pad} is not supported; give explicit pads")
-        pads = [0, 0, 0, 0] if auto_pad == "VALID" else list(at.get("pads", [0, 0, 0, 0]))
-        if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
-            die(f"{where(node)}: asymmetric pads {pads} (begin h, w, end h, w) are not supported")
-        ks = list(at.get("kernel_shape", w.shape[2:]))
-        if ks != list(w.shape[2:]):
-            die(f"{where(node)}: kernel_shape {ks} does not match weight shape {list(w.shape)}")
-        shp = shapes.get(node.input[0])
-        if not shp or len(shp) != 4 or not all(shp[1:]):
-            die(f"{where(node)}: input '{node.input[0]}' has no known [N, C, H, W] shape "
-                f"(got {shp}); give the model's input a static shape")
-        specs.append({"name": name, "type": "conv", "weights": w, "input": [int(v) for v in shp[1:]],
-                      "stride": [int(v) for v in at.get("strides", [1, 1])],
-                      "padding": [int(pads[0]), int(pads[1])], "groups": int(at.get("group", 1))})
-    if not specs:
-        die(f"{path}: no Conv or Gemm node with an initializer weight")
-    return specs, skipped
-
-
 def pair(v):
     return (int(v), int(v)) if not isinstance(v, (list, tuple)) else (int(v[0]), int(v[1]))
 
@@ -321,7 +223,7 @@ def config_blocks(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("layers", help="LAYERS.json, LAYERS.yaml or MODEL.onnx")
+    ap.add_argument("layers", help="LAYERS.json or LAYERS.yaml")
     ap.add_argument("--out", required=True)
     ap.add_argument("--sp2-fraction", type=float, default=0.5)
     ap.add_argument("--fixed8-fraction", type=float, default=0.0)
@@ -342,13 +244,11 @@ def main():
     if os.path.exists(a.out):
         die(f"{a.out} exists; give a new directory")
     base = os.path.dirname(os.path.abspath(a.layers))
-    skipped = None
     if a.layers.endswith(".onnx"):
-        specs, skipped = load_onnx(a.layers)
-        print(f"quantize_to_trace: {a.layers}: {len(specs)} Conv/Gemm layers; skipped {len(skipped)} nodes"
-              + (": " + ", ".join(skipped) if skipped else ""))
-    else:
-        specs = load_layers(a.layers)
+        die(f"{a.layers}: real networks are quantized by msqsim itself (biases, calibrated zero "
+            "points, adds and pools): set workload.network to the model in a config and run "
+            "`msqsim trace record CONFIG --out DIR` (docs/import.md)")
+    specs = load_layers(a.layers)
     tmp = a.out.rstrip("/") + ".tmp"
     os.makedirs(tmp)
     manifest = ["format: msqsim-trace/1"]

@@ -20,7 +20,7 @@ mode=${1:-build}
 packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libboost-dev yosys verilator
           libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev python3 python3-numpy
           python3-matplotlib python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
-          slurm-wlm munge
+          slurm-wlm munge gtkwave
           qemu-user)
 # Only `fuzz` needs these (libFuzzer ships with clang's runtime): a user who runs or tests the
 # simulator does not download a second compiler.

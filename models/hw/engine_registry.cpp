@@ -5,6 +5,7 @@
 #include "models/hw/engines/dsp48_actpack/dsp48_actpack.h"
 #include "models/hw/engines/lut_sp2/lut_sp2.h"
 #include "models/hw/engines/lut_sp2_bitserial/lut_sp2_bitserial.h"
+#include "models/hw/engines/vector/vector.h"
 
 namespace msq {
 
@@ -70,6 +71,23 @@ const EngineKind& engine_kind(const std::string& impl, const std::string& name) 
 
 std::unique_ptr<Engine> make_engine(const EngineContext& ctx) {
   return engine_kind(ctx.spec.impl, ctx.spec.name).make(ctx.spec.name.c_str(), ctx);
+}
+
+const std::vector<OpEngineKind>& op_engine_kinds() {
+  static const std::vector<OpEngineKind> kinds = {
+      {"vector", &make_vector, "vector"},
+  };
+  return kinds;
+}
+
+std::unique_ptr<OpEngine> make_op_engine(const std::string& impl, const std::string& name,
+                                         const OpEngineContext& ctx) {
+  std::string known;
+  for (const OpEngineKind& k : op_engine_kinds()) {
+    if (impl == k.impl) return k.make(name.c_str(), ctx);
+    known += (known.empty() ? "" : ", ") + std::string(k.impl);
+  }
+  throw InputError("op engine " + name + ": unknown impl '" + impl + "' (known: " + known + ")");
 }
 
 }  // namespace msq

@@ -9,6 +9,7 @@
 
 #include "models/config.h"
 #include "models/hw/engine_caps.h"
+#include "models/hw/op_engine.h"
 
 namespace msq {
 
@@ -59,5 +60,18 @@ bool register_engine_kind(const EngineKind& kind);
 // Builds engine `spec` (its impl, as module spec.name). Throws InputError naming the known kinds
 // when the impl is not registered.
 std::unique_ptr<Engine> make_engine(const EngineContext& ctx);
+
+// Engines of a graph's non-GEMM ops, by `impl`; "vector" (models/hw/engines/vector/, its keys
+// under accelerator.vector) is the one a graph run builds.
+using OpEngineFactory = std::unique_ptr<OpEngine> (*)(const char* name, const OpEngineContext& ctx);
+struct OpEngineKind {
+  const char* impl;
+  OpEngineFactory make;
+  const char* keys;  // its config section, accelerator.<keys>
+};
+const std::vector<OpEngineKind>& op_engine_kinds();
+// Builds the op engine `impl`; throws InputError naming the known kinds when there is none.
+std::unique_ptr<OpEngine> make_op_engine(const std::string& impl, const std::string& name,
+                                         const OpEngineContext& ctx);
 
 }  // namespace msq

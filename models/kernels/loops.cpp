@@ -10,19 +10,24 @@ namespace {
 #include "models/kernels/variants.inc"
 }  // namespace
 
-void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift,
-                    int act_bits) {
+void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift, int32_t zero,
+                    int32_t lo, int32_t hi) {
   switch (active_isa()) {
 #if MSQ_ISA_X86
     case Isa::Avx512Vnni:
     case Isa::Avx512:
-      return avx512::requantize_run(x, y, n, mult, shift, act_bits);
+      return avx512::requantize_run(x, y, n, mult, shift, zero, lo, hi);
     case Isa::Avx2:
-      return avx2::requantize_run(x, y, n, mult, shift, act_bits);
+      return avx2::requantize_run(x, y, n, mult, shift, zero, lo, hi);
 #endif
     default:
-      return scalar::requantize_run(x, y, n, mult, shift, act_bits);
+      return scalar::requantize_run(x, y, n, mult, shift, zero, lo, hi);
   }
+}
+
+void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift,
+                    int act_bits) {
+  requantize_run(x, y, n, mult, shift, 0, 0, int32_t((int64_t(1) << act_bits) - 1));
 }
 
 int64_t abs_sum(const int32_t* w, int64_t n) {

@@ -7,7 +7,10 @@
 
 namespace msq::kernels {
 
-// y[i] = requantize(x[i], mult, shift, act_bits) (models/arith/requant.h) for i < n.
+// y[i] = requantize(x[i], mult, shift, zero, lo, hi) (models/arith/requant.h) for i < n.
+void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift, int32_t zero,
+                    int32_t lo, int32_t hi);
+// The same with zero point 0 and the clamp [0, 2^act_bits - 1].
 void requantize_run(const int64_t* x, int64_t* y, int64_t n, int32_t mult, int shift, int act_bits);
 
 // sum |w[k]| for k < n, for n < 2^31 (|w| <= 2^31: no int64 overflow).

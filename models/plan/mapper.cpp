@@ -76,8 +76,8 @@ NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t cols
 struct Ctx {
   const QuantLayer& L;
   const RunConfig& cfg;
-  const LayerPlan& base;  // rows, blocks, buffer slots (no tiles)
-  int64_t cols[2], pipe[2], drain[2];
+  const LayerPlan& base;                                // rows, blocks, buffer slots (no tiles)
+  int64_t cols[2], pipe[2], drain[2], cycles_per_k[2];  // the engines' rates (engine_rate)
   int64_t nb[2] = {0, 0}, packed_blocks[2] = {0, 0};
   std::vector<int64_t> bits_prefix[2], rows_prefix[2];  // over each engine's blocks
   int64_t max_block_bits = 0;
@@ -89,7 +89,9 @@ struct Ctx {
     // Two engines (search_plan refuses other counts), by slot in the config's list.
     const std::vector<EngineSpec> specs = engine_specs(a);
     for (int e = 0; e < 2; ++e) {
-      cols[e] = specs[size_t(e)].cols, pipe[e] = specs[size_t(e)].pipeline_depth;
+      const EngineRate r = engine_rate(specs[size_t(e)]);
+      cols[e] = r.cols, cycles_per_k[e] = r.cycles_per_k;
+      pipe[e] = specs[size_t(e)].pipeline_depth;
       drain[e] = specs[size_t(e)].drain_cycles;
     }
     for (int e = 0; e < 2; ++e) {
@@ -145,7 +147,7 @@ void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t ou
   const int64_t K = x.L.shape.k();
   const int64_t jobs_per_block = ns.tiles * ks.k_tiles;
   for (int e = 0; e < 2; ++e)
-    out[e] = x.nb[e] * (ns.cn[e] * K + jobs_per_block * x.pipe[e]) +
+    out[e] = x.nb[e] * (ns.cn[e] * K * x.cycles_per_k[e] + jobs_per_block * x.pipe[e]) +
              x.packed_blocks[e] * ns.cn[e] * ks.drains * x.drain[e];
 }
 

@@ -208,10 +208,14 @@ class Importer {
     for (int i = 1; i < shape.dim_size(); ++i) {
       const auto& dim = shape.dim(i);
       if (!dim.has_dim_value() || dim.dim_value() <= 0 || dim.dim_value() > kMaxDim)
-        fail(fmt::format(
-            "dimension {} is {}; expected a fixed size in 1..{} (export the model "
-            "with a fixed input size)",
-            i, dim.has_dim_param() ? "'" + clip_text(dim.dim_param()) + "'" : "unset", kMaxDim));
+        fail(
+            fmt::format("dimension {} is {}; expected a fixed size in 1..{} (export the model "
+                        "with a fixed input size)",
+                        i,
+                        dim.has_dim_value()   ? std::to_string(dim.dim_value())
+                        : dim.has_dim_param() ? "'" + clip_text(dim.dim_param()) + "'"
+                                              : "unset",
+                        kMaxDim));
       d.push_back(dim.dim_value());
     }
     FloatTensorDesc t;

@@ -259,7 +259,8 @@ QuantizedNet quantize_graph(const FloatGraph& g, const std::vector<TensorRange>&
           L.rq_shift[size_t(m)] = int8_t(Sq);
         }
         if (acc_out) {
-          G.tensors[size_t(op.output)].bits = o.acc_bits;
+          // bits stay the activation width, as in a network file's graph: the layer's
+          // OutputKind says the tensor holds accumulators (check_graph lets only an output do).
           G.tensors[size_t(op.output)].scale = 0;
           G.tensors[size_t(op.output)].zero_point = 0;
           out.acc_scale.push_back(std::move(acc_scale));

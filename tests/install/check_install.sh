@@ -23,6 +23,7 @@ done
 for t in quantize_to_trace.py make_test_trace.py plot_sweep.py; do
   [ -x "$prefix/share/msqsim/tools/$t" ] || fail "share/msqsim/tools/$t missing or not executable"
 done
+[ -f "$prefix/share/msqsim/tools/msd_reference.csv" ] || fail "share/msqsim/tools/msd_reference.csv (read by msd_compare.py) missing"
 [ ! -e "$prefix/share/msqsim/tools/setup.sh" ] || fail "setup.sh needs a checkout and must not be installed"
 
 mkdir "$tmp/elsewhere"

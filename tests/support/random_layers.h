@@ -96,7 +96,7 @@ inline OutTensor naive_conv(const QuantLayer& L, const ActTensor& in, uint64_t* 
               for (int j = 0; j < s.kw; ++j) {
                 const int ih = oh * s.sh - s.ph + i, iw = ow * s.sw - s.pw + j;
                 const int64_t x = (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w)
-                                      ? 0
+                                      ? L.in_zero
                                       : in.at(b, g * cg + c, ih, iw);
                 const int64_t w = L.weights[size_t(m) * s.k() + (size_t(c) * s.kh + i) * s.kw + j];
                 acc = step(acc + __int128(w) * x);
@@ -105,7 +105,8 @@ inline OutTensor naive_conv(const QuantLayer& L, const ActTensor& in, uint64_t* 
           if (L.output == OutputKind::Activations) {
             const uint64_t prod = uint64_t(y) * uint64_t(int64_t(L.rq_mult[m]));
             int64_t q = int64_t(prod + (uint64_t(1) << (L.rq_shift[m] - 1))) >> L.rq_shift[m];
-            y = std::min<int64_t>(std::max<int64_t>(q, 0), (int64_t(1) << L.act_bits) - 1);
+            const int64_t hi = L.hi < 0 ? (int64_t(1) << L.act_bits) - 1 : L.hi;
+            y = std::min<int64_t>(std::max<int64_t>(q + L.out_zero, L.lo), hi);
           }
           o.data[((size_t(b) * s.out_c + m) * o.h + oh) * o.w + ow] = y;
         }

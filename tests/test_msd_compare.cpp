@@ -1,0 +1,164 @@
+// tools/msd_compare.py (the MSD comparison of docs/msd.md) on one point: the table has a row per
+// MSD layer, and every msqsim figure in it is the one msqsim's own JSON report gives (an override
+// that changes the design changes the table with it); missing inputs are exit 2 with a message.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/cli_fixture.h"
+
+using msq::testing::CliTest;
+using msq::testing::Result;
+
+namespace {
+
+const std::string kTool =
+    "/usr/bin/python3 '" MSQ_SOURCE_DIR "/tools/msd_compare.py' --msqsim '" MSQSIM_EXE "'";
+
+// MSD's ResNet-18 layers on the PYNQ-Z2 and their cycles, read from the reference file the tool
+// uses (not repeated here).
+std::vector<std::pair<std::string, long>> reference_rows(const std::string& board,
+                                                         const std::string& net) {
+  std::ifstream in(MSQ_SOURCE_DIR "/tools/msd_reference.csv");
+  std::vector<std::pair<std::string, long>> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#' || line.rfind("board,", 0) == 0) continue;
+    std::stringstream ss(line);
+    std::string b, n, layer, cycles;
+    std::getline(ss, b, ',');
+    std::getline(ss, n, ',');
+    std::getline(ss, layer, ',');
+    std::getline(ss, cycles, ',');
+    if (b == board && n == net) rows.emplace_back(layer, std::stol(cycles));
+  }
+  return rows;
+}
+
+// The table row of `layer`: its cells, trimmed.
+std::vector<std::string> row_of(const std::string& out, const std::string& layer) {
+  std::stringstream ss(out);
+  for (std::string line; std::getline(ss, line);) {
+    if (line.rfind("| " + layer + " |", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream ls(line.substr(1));
+    for (std::string c; std::getline(ls, c, '|');) {
+      const auto a = c.find_first_not_of(' '), b = c.find_last_not_of(' ');
+      cells.push_back(a == std::string::npos ? "" : c.substr(a, b - a + 1));
+    }
+    return cells;
+  }
+  return {};
+}
+
+class MsdCompare : public CliTest {
+ protected:
+  Result tool(const std::string& args) { return shell(kTool + " " + args); }
+};
+
+TEST_F(MsdCompare, TableRowsComeFromMsqsimsReport) {
+  const auto ref = reference_rows("pynq-z2", "resnet18");
+  ASSERT_EQ(ref.size(), 21u);
+  std::map<std::string, long> before;
+  for (const char* variant : {"base", "nospill"}) {
+    const bool base = std::string(variant) == "base";
+    const Result r =
+        tool(std::string("--point pynq-z2/resnet18 --keep-reports ") + variant + " --json " +
+             variant + ".json" + (base ? "" : " --set accelerator.scheduler.mapping=fixed"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("| layer | MSD cycles | msqsim cycles | msqsim/MSD | MSD bound | "
+                         "msqsim bound | target |"),
+              std::string::npos)
+        << r.out;
+    const nlohmann::json rep = read_json(std::string(variant) + "/pynq-z2_resnet18.json");
+    std::map<std::string, nlohmann::json> layers;
+    for (const auto& l : rep["layers"]) layers[l["name"].get<std::string>()] = l;
+    for (const auto& [name, msd] : ref) {
+      const auto cells = row_of(r.out, name);
+      ASSERT_EQ(cells.size(), 11u) << name << "\n" << r.out;
+      ASSERT_TRUE(layers.count(name)) << name;
+      const long cycles = layers[name]["cycles"].get<long>();
+      EXPECT_EQ(cells[1], std::to_string(msd)) << name;
+      EXPECT_EQ(cells[2], std::to_string(cycles)) << name;
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.3f", double(cycles) / double(msd));
+      EXPECT_EQ(cells[3], ratio) << name;
+      EXPECT_TRUE(cells[4] == "compute" || cells[4] == "memory") << name;
+      EXPECT_EQ(cells[5], layers[name]["bound"].get<std::string>()) << name;
+      EXPECT_TRUE(cells[7] == "pass" || cells[7] == "FAIL") << name;
+      if (base)
+        before[name] = cycles;
+      else if (before[name] != cycles)
+        before[name] = -1;  // the override reached msqsim and the table shows its new cycles
+    }
+    // The total line and the JSON agree with the report.
+    const nlohmann::json cmp = read_json(std::string(variant) + ".json");
+    ASSERT_EQ(cmp["points"].size(), 1u);
+    EXPECT_EQ(cmp["points"][0]["msqsim_cycles"], rep["total"]["cycles"]);
+    EXPECT_NE(r.out.find("measured on the board 26.31 ms"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| pynq-z2 | resnet18 |"), std::string::npos) << r.out;
+    // The tool's account of MSD's cost model gives back every cycle count of the reference.
+    EXPECT_NE(r.out.find("reproduces its simulator's cycles: every layer"), std::string::npos)
+        << r.out;
+  }
+  int changed = 0;
+  for (const auto& [name, v] : before) changed += v == -1;
+  EXPECT_GT(changed, 5) << "the fixed tiling rule should change most layers' cycles";
+}
+
+TEST_F(MsdCompare, MissingInputsAreExitTwoWithAMessage) {
+  Result r = tool("--point pynq-z2/resnet18 --reference nothere.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("msd_compare: nothere.csv: MSD's per-layer reference is missing"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+
+  r = tool("--point pynq-z2/resnet18 --configs .");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("configs/msd/pynq_z2.yaml: the pynq-z2 config is missing"),
+            std::string::npos)
+      << r.err;
+
+  r = shell("/usr/bin/python3 '" MSQ_SOURCE_DIR
+            "/tools/msd_compare.py' --msqsim ./nope --point pynq-z2/resnet18");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("./nope: --msqsim: not an executable file"), std::string::npos) << r.err;
+
+  write("ref.csv", "board,network,layer,cycles,bound\npynq-z2,resnet18,Conv1,many,compute\n");
+  r = tool("--point pynq-z2/resnet18 --reference ref.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("ref.csv: data row 2: cycles: expected an integer (got 'many')"),
+            std::string::npos)
+      << r.err;
+
+  // msqsim's own refusal comes through with its message.
+  r = tool("--point pynq-z2/resnet18 --set accelerator.buffers.input_bram36=0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("accelerator.buffers.input_bram36"), std::string::npos) << r.err;
+
+  // Output paths that cannot be written are refused before the runs, not by a traceback after.
+  write("afile", "");
+  r = tool("--point pynq-z2/resnet18 --keep-reports afile");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("msd_compare: afile: --keep-reports: cannot create the directory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+  r = tool("--point pynq-z2/resnet18 --json nodir/x.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("msd_compare: nodir/x.json: --json: expected a file path in a writable"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+
+  r = tool("--point pynq-z2/alexnet");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown point"), std::string::npos) << r.err;
+}
+
+}  // namespace

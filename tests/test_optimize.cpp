@@ -1,0 +1,183 @@
+// msqsim optimize end to end: it finds at least the best point of a grid sweep over the same space
+// under each objective, --max-share keeps a design above it out, bad options exit 2.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "sim/sweep.h"
+#include "tests/support/sweep_fixture.h"
+
+namespace {
+
+using msq::testing::SweepDir;
+using Optimize = SweepDir;
+
+// One small layer (layer3.1.conv1 of ResNet-18) on the XC7Z020, so that a point takes a few ms.
+// 4 vector lanes (672 LUT and 16 DSP against 16 lanes' 2,688 and 64): the XC7Z020 keeps room for
+// the arrays these tests compare.
+const char* kConfig =
+    "device: xc7z020\nclock_mhz: 150\naccelerator: {vector: {lanes: 4}}\n"
+    "workload: {layers: [layer3.1.conv1]}\n";
+
+struct Figures {
+  double fps = 0, j = 0;
+};
+
+// The figures of the best ok row under `objective` in a results CSV.
+Figures best_of(const std::string& csv, const std::string& objective) {
+  msq::SweepTable t = msq::read_sweep_csv(csv, false);
+  const int st = msq::column(t.header, "status"), f = msq::column(t.header, "frames_per_s"),
+            e = msq::column(t.header, "energy_j_per_frame");
+  Figures best;
+  double best_score = -1;
+  for (const auto& row : t.rows) {
+    if (row[size_t(st)] != "ok") continue;
+    const double fps = std::stod(row[size_t(f)]), j = std::stod(row[size_t(e)]);
+    const double s = objective == "latency" ? fps : objective == "energy" ? 1 / j : fps / j;
+    if (s > best_score) best_score = s, best = {fps, j};
+  }
+  return best;
+}
+
+// "  X frames/s, Y mJ/frame" under the "Best design" line of optimize's output.
+Figures printed_best(const std::string& out) {
+  const size_t at = out.find("Best design on ");
+  EXPECT_NE(at, std::string::npos) << out;
+  Figures r;
+  const size_t nl = out.find('\n', at);
+  EXPECT_EQ(std::sscanf(out.c_str() + nl + 1, " %lf frames/s, %lf mJ/frame", &r.fps, &r.j), 2)
+      << out;
+  r.j /= 1e3;
+  return r;
+}
+
+TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
+  write("c.yaml", kConfig);
+  // The same space as a sweep: the engines list carries the kinds and the arrays (the sweep can
+  // only vary config keys), the buffers are three axes whose product is the optimizer's splits.
+  const std::vector<std::pair<std::string, std::string>> mixes = {
+      {"lut_sp2", "dsp48"}, {"lut_sp2_bitserial", "dsp48_actpack"}};
+  const std::vector<std::pair<int, int>> luts = {{8, 8}, {8, 16}, {16, 8}}, dsps = {{4, 4}, {4, 8}};
+  std::string engines;
+  for (const auto& [l, d] : mixes)
+    for (const auto& [lr, lc] : luts)
+      for (const auto& [dr, dc] : dsps)
+        engines += fmt::format(
+            "    - [{{impl: {}, rows: {}, cols: {}}}, {{impl: {}, rows: {}, cols: {}, packing: "
+            "true}}]\n",
+            l, lr, lc, d, dr, dc);
+  write("s.yaml",
+        "name: grid\nbase: c.yaml\nconstraints: {max_lut_percent: 85, max_dsp_percent: 85}\n"
+        "axes:\n  accelerator.engines:\n" +
+            engines +
+            "  accelerator.buffers.weight_bram36: [16, 48]\n"
+            "  accelerator.buffers.input_bram36: [32]\n"
+            "  accelerator.buffers.output_bram36: [32]\n"
+            "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const std::string space =
+      " --engines lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack --lut-shapes 8x8,8x16,16x8"
+      " --dsp-shapes 4x4,4x8 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+  // The whole space (72 points, within the default budget), then in stages with a budget of 30.
+  for (const std::string budget : {"", " --budget 30"})
+    for (const std::string objective : {"latency", "energy", "edp"}) {
+      SCOPED_TRACE(objective + budget);
+      const auto o = msqsim("optimize c.yaml --jobs 2 --max-share 0.85 --csv opt.csv --objective " +
+                            objective + space + budget);
+      ASSERT_EQ(o.code, 0) << o.err;
+      // The space is printed with each axis and its size before anything runs.
+      for (const char* line :
+           {"  engines          2 values: lut_sp2+dsp48 lut_sp2_bitserial+dsp48_actpack\n",
+            "  LUT array        3 values: 8x8 8x16 16x8\n",
+            "  DSP array        2 values: 4x4 4x8\n",
+            "  buffers          2 values: 16/32/32 48/32/32\n",
+            "  SP2 fraction     3 values: 0.20 0.50 0.80\n", "  72 points\n"})
+        EXPECT_NE(o.out.find(line), std::string::npos) << line << o.out;
+      EXPECT_NE(o.out.find(budget.empty() ? "search: every point (72 within the budget of 500"
+                                          : "search: in stages, at most 30 simulations"),
+                std::string::npos)
+          << o.out;
+      const Figures grid = best_of(path("grid.csv"), objective);
+      const Figures opt = printed_best(o.out);
+      ASSERT_GT(grid.fps, 0);
+      // The printed figures are rounded to 0.1 frames/s and 1 uJ.
+      if (objective == "latency") {
+        EXPECT_GE(opt.fps, grid.fps - 0.05);
+      } else if (objective == "energy") {
+        EXPECT_LE(opt.j, grid.j + 0.5e-6);
+      } else {
+        EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+      }
+      // And the optimizer's own CSV agrees with what it printed.
+      const Figures own = best_of(path("opt.csv"), objective);
+      EXPECT_NEAR(own.fps, opt.fps, 0.05);
+      EXPECT_NEAR(own.j, opt.j, 0.5e-6);
+    }
+}
+
+TEST_F(Optimize, MaxShareKeepsADesignAboveItOut) {
+  write("c.yaml", kConfig);
+  // A 24x16 LUT core uses about 96% of the XC7Z020's LUTs, a 16x16 one about 72%; at SP2
+  // fraction 0.9 the LUT core bounds the layer, so the larger one is faster.
+  const std::string space =
+      "optimize c.yaml --jobs 2 --engines lut_sp2+dsp48 --lut-shapes 16x16,24x16 --dsp-shapes "
+      "4x4 --buffer-splits 32/48/32 --sp2-fractions 0.9 --csv opt.csv --out best.yaml";
+  const auto all = msqsim(space + " --max-share 1");
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_NE(all.out.find("lut_sp2+dsp48, LUT 24x16, DSP 4x4"), std::string::npos) << all.out;
+  const auto capped = msqsim(space + " --max-share 0.85");
+  ASSERT_EQ(capped.code, 0) << capped.err;
+  EXPECT_NE(capped.out.find("1 of 2 engine/array combinations exceed 85% of a resource (1 by LUT)"),
+            std::string::npos)
+      << capped.out;
+  EXPECT_NE(capped.out.find("Best design on xc7z020 (most frames/s): lut_sp2+dsp48, LUT 16x16"),
+            std::string::npos)
+      << capped.out;
+  msq::SweepTable t = msq::read_sweep_csv(path("opt.csv"), false);
+  const int lut = msq::column(t.header, "lut_array"), pct = msq::column(t.header, "lut_percent");
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0][size_t(lut)], "16x16");
+  EXPECT_LE(std::stod(t.rows[0][size_t(pct)]), 85.0);
+  // The best design, written as a config, loads and runs as the design optimize chose.
+  const std::string best = read(path("best.yaml"));
+  EXPECT_NE(best.find("rows: 16"), std::string::npos) << best;
+  const auto v = msqsim("validate best.yaml");
+  EXPECT_EQ(v.code, 0) << v.err;
+  // Written as a self-contained engine list, named as the old spelling's engines.
+  EXPECT_NE(v.out.find("lut_core 16x16 (lut_sp2), dsp_core 4x4 (dsp48)"), std::string::npos)
+      << v.out;
+}
+
+TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
+  write("c.yaml", kConfig);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--max-share 0",
+       "--max-share expects a share of each resource in (0, 1], e.g. 0.85, got '0'"},
+      {"--max-share 1.5", "got '1.5'"},
+      {"--max-share most", "got 'most'"},
+      {"--budget 0", "--budget expects a number of simulations >= 1, got 0"},
+      {"--lut-shapes 8by8", "--lut-shapes: expected a comma-separated list of ROWSxCOLS"},
+      {"--dsp-shapes 4x0", "--dsp-shapes: expected a comma-separated list of ROWSxCOLS"},
+      {"--engines lut_sp2+dsp49",
+       "--engines: expected a comma-separated list of LUT_KIND+DSP_KIND"},
+      {"--buffer-splits 32/64", "--buffer-splits: expected a comma-separated list of WEIGHT/INPUT"},
+      {"--sp2-fractions 0.5,2",
+       "--sp2-fractions: expected a comma-separated list of SP2 fractions"},
+      {"--out best.csv", "--out: expected a config file name ending in .yaml or .yml"},
+      // Empty values and empty list items were dropped: the default axis, or fewer points.
+      {"--engines ''", "--engines expects a value (got '')"},
+      {"--csv ''", "--csv expects a value (got '')"},
+      {"--lut-shapes 16x16,", "--lut-shapes: expected a comma-separated list of ROWSxCOLS"},
+      {"--sp2-fractions 0.5,,0.25", "--sp2-fractions: expected a comma-separated list"},
+  };
+  for (const auto& [opt, msg] : cases) {
+    const auto r = msqsim("optimize c.yaml " + opt);
+    EXPECT_EQ(r.code, 2) << opt;
+    EXPECT_NE(r.err.find(msg), std::string::npos) << opt << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
+    EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
+  }
+}
+
+}  // namespace

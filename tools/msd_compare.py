@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""Compare msqsim with MSD (FCCM 2023), layer by layer.
+
+For each design/network point MSD published, runs msqsim timing-only on the board's config
+(configs/msd/*.yaml, one config per board; only the network changes between the points
+of a board), matches its layers with the per-layer cycles of MSD's own simulator
+(tools/msd_reference.csv) and prints, per layer, MSD's cycles, msqsim's, their ratio and each
+side's bound; per point, msqsim's total against MSD's simulator and against the latency MSD
+measured on the board. The targets (docs/msd.md): a layer MSD finds compute-bound within 10% of
+its cycles, a memory-bound one within 20%, every total within 10% of the measured latency.
+
+Examples:
+  tools/msd_compare.py                                  # all five points
+  tools/msd_compare.py --point pynq-z2/resnet18 --set accelerator.scheduler.spill=false
+  tools/msd_compare.py --json cmp.json --keep-reports out/   # machine-readable, keep msqsim's JSON
+
+Exit codes: 0 the comparison ran (with --check: and every target passed); 1 with --check when a
+target failed; 2 bad usage or a missing input (config, reference file, msqsim binary), or msqsim
+refused a config.
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The latencies MSD measured on the boards (hardware/README.md of CASR-HKU/MSD-FCCM23, "Expected
+# Results", the camera-ready figures), with each board's clock and post-implementation usage.
+# Arrays: (LUT PEs per side, DSP slice rows, DSP slice columns), as MSD's scheduler planned them
+# (software/msd_scheduler/archs/*.ini) and as built (hardware/vivado/*/rtl/def.sv); bytes per
+# cycle of each AXI master (hardware_bandwidth).
+BOARDS = {
+    "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
+                "klut": 38.09, "dsp": 214, "bram36": 139,
+                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8},
+    "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
+                "klut": 55.71, "dsp": 264, "bram36": 194,
+                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16},
+    "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
+               "klut": 151.69, "dsp": 2312, "bram36": 771,
+               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16},
+}
+POINTS = [  # (board, network, published latency in ms)
+    ("pynq-z2", "resnet18", 26.31),
+    ("pynq-z2", "vgg16", 287.18),
+    ("pynq-z2", "mobilenet_v2", 16.40),
+    ("ultra96", "resnet18", 7.72),
+    ("zcu102", "resnet18", 5.69),
+]
+# The other points MSD measured and scheduled (--extra): the same board configs on more networks.
+EXTRA_POINTS = [
+    ("ultra96", "vgg16", 74.22),
+    ("ultra96", "resnet50", 29.06),
+    ("ultra96", "mobilenet_v2", 7.41),
+    ("zcu102", "vgg16", 52.70),
+    ("zcu102", "resnet50", 15.94),
+]
+TARGET = {"compute": 0.10, "memory": 0.20, "total": 0.10}
+
+
+class InputProblem(Exception):
+    """A missing or unreadable input: exit 2 with this message."""
+
+
+def load_reference(path):
+    """MSD's per-layer cycles: {(board, network): [row, ...]} in MSD's layer order."""
+    if not os.path.isfile(path):
+        raise InputProblem(f"{path}: MSD's per-layer reference is missing (expected a CSV with "
+                           "board,network,layer,cycles,...,bound)")
+    ref = {}
+    with open(path, newline="") as f:
+        lines = [line for line in f if not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    need = {"board", "network", "layer", "cycles", "bound"}
+    if not reader.fieldnames or not need <= set(reader.fieldnames):
+        raise InputProblem(f"{path}: header must name the columns {', '.join(sorted(need))}")
+    for i, row in enumerate(reader, start=2):
+        try:
+            row["cycles"] = int(row["cycles"])
+        except ValueError:
+            raise InputProblem(f"{path}: data row {i}: cycles: expected an integer "
+                               f"(got {row['cycles']!r})")
+        if row["bound"] not in ("compute", "memory"):
+            raise InputProblem(f"{path}: data row {i}: bound: expected compute or memory "
+                               f"(got {row['bound']!r})")
+        ref.setdefault((row["board"], row["network"]), []).append(row)
+    return ref
+
+
+def find_msqsim(arg):
+    if arg:
+        if not (os.path.isfile(arg) and os.access(arg, os.X_OK)):
+            raise InputProblem(f"{arg}: --msqsim: not an executable file")
+        return arg
+    built = os.path.join(ROOT, "build", "msqsim")
+    if os.path.isfile(built) and os.access(built, os.X_OK):
+        return built
+    found = shutil.which("msqsim")
+    if found:
+        return found
+    raise InputProblem(f"no msqsim binary: {built} does not exist and msqsim is not on PATH "
+                       "(build it with tools/setup.sh build, or pass --msqsim PATH)")
+
+
+def describe(report):
+    """The design msqsim ran, from its resolved config: engines, tiling, row split."""
+    try:
+        acc = report["config"]["accelerator"]
+        cores = {"lut_sp2": acc["lut_core"], "lut_sp2_bitserial": acc["lut_core"],
+                 "dsp48": acc["dsp_core"], "dsp48_actpack": acc["dsp_core"]}
+        engines = ", ".join(f"{e['impl']} {cores.get(e['impl'], {}).get('rows', '?')}x"
+                            f"{cores.get(e['impl'], {}).get('cols', '?')}"
+                            for e in acc["engines"])
+        sch = acc.get("scheduler", {})
+        split = f"mapping {sch.get('mapping', 'fixed')}, balance {sch.get('balance', 'fixed')}, " \
+                f"spill {'on' if sch.get('spill') else 'off'}"
+        w = report["config"]["workload"]
+        rows = f"SP2 rows {w['sp2_fraction']:g}, 8-bit rows {w['fixed8_fraction']:g}"
+        return f"{engines}; {split}; {rows}"
+    except (KeyError, TypeError, AttributeError):
+        return "(the report does not give the resolved config)"
+
+
+def run_msqsim(msqsim, config, network, sets, out_json):
+    """Runs one point timing-only and returns msqsim's JSON report."""
+    cmd = [msqsim, "run", config, "--no-verify", "--allow-overfull", "--json", out_json,
+           "--set", f"workload.network=msd_{network}"]
+    for s in sets:
+        cmd += ["--set", s]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0 or not os.path.isfile(out_json):
+        err = p.stderr.strip().splitlines()
+        raise InputProblem(f"msqsim failed on {config} with network msd_{network} "
+                           f"(exit {p.returncode}): {err[-1] if err else 'no message'}")
+    with open(out_json) as f:
+        return json.load(f), cmd
+
+
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def msd_model(row, layer, arrays, bw):
+    """MSD's per-tile cost (its scheduler's model, as docs/msd.md describes it) of the schedule in
+    `row` (its tile sizes, LUT share and digits per weight) on `arrays`: every tile costs the
+    slowest of LUT compute, DSP compute, loading its weights and activations (two masters of `bw`
+    bytes per cycle) and writing its outputs; the layer adds one load before and one write after.
+    `layer`: msqsim's report of the same layer (m, k, n). Returns (cycles, DRAM bytes), or
+    (None, None) without a schedule."""
+    try:
+        kt, nk, ct, nc, ot, no = (int(row[c]) for c in
+                                  ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile", "o_tiles"))
+        f, stride, eb, share = int(row["kernel"]), int(row["stride"]), int(row["eb"]), float(row["ratio"])
+    except (KeyError, ValueError):
+        return None, None
+    lut_side, dsp_rows, dsp_cols = arrays
+    pix = ot * ot
+    in_side = (ot - 1) * stride + f
+    depthwise = layer["k"] == f * f and layer["m"] > 1
+    if depthwise:  # channels of one tile: MSD keeps them in the k fields when it does not tile c
+        ch = kt if nc == 1 and nk > 1 else ct
+        lut = int(ch * share)
+        dsp = ch - lut
+        comp_lut = ceil_div(lut, lut_side) * f * f * eb * ceil_div(pix, lut_side) if lut else 0
+        comp_dsp = ceil_div(dsp, dsp_cols) * f * f * ceil_div(pix, 2 * dsp_rows)
+        weights = ceil_div(lut * eb * f * f, 2) + dsp * f * f
+        tiles = no * no * (nc if nc > 1 else nk)
+        out = ch * pix
+        acts = ch * in_side * in_side
+    else:
+        lut = int(kt * share)
+        dsp = kt - lut
+        depth = ct * f * f
+        comp_lut = depth * eb * ceil_div(pix, lut_side) * ceil_div(lut, lut_side)
+        comp_dsp = depth * ceil_div(pix, 2 * dsp_rows) * ceil_div(dsp, dsp_cols)
+        weights = ceil_div(lut * eb * depth, 2) + dsp * depth
+        tiles = nk * nc * no * no
+        out = kt * pix
+        acts = ct * in_side * in_side
+    load = ceil_div(max(weights, acts), bw)
+    if load < 16:
+        load *= 1.2  # MSD's scheduler charges short loads 20% more
+    write = ceil_div(out, bw)
+    cycles = int(tiles * max(comp_lut, comp_dsp, load, write) + load + write)
+    return cycles, tiles * (weights + acts + out)
+
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def within(r, tol):
+    return abs(r - 1.0) <= tol + 1e-12
+
+
+def compare_point(board, network, published_ms, ref_rows, report, cmd):
+    mhz = report["config"]["clock_mhz"]
+    by_name = {l["name"]: l for l in report["layers"]}
+    missing = [r["layer"] for r in ref_rows if r["layer"] not in by_name]
+    if missing:
+        raise InputProblem(f"{board}/{network}: msqsim's report has no layer {missing[0]} "
+                           f"(the network must use MSD's layer names: configs/workloads/"
+                           f"msd_{network}.yaml)")
+    b = BOARDS[board]
+    layers = []
+    for r in ref_rows:
+        l = by_name[r["layer"]]
+        planned, msd_bytes = msd_model(r, l, b["planned"], b["bw"])
+        built, _ = msd_model(r, l, b["built"], b["bw"])
+        q = ratio(l["cycles"], r["cycles"])
+        tiling = l.get("tiling", {})
+        layers.append({
+            "layer": r["layer"], "msd_cycles": r["cycles"], "msqsim_cycles": l["cycles"],
+            "ratio": q, "msd_bound": r["bound"], "msqsim_bound": l.get("bound", ""),
+            "tolerance": TARGET[r["bound"]], "pass": within(q, TARGET[r["bound"]]),
+            "tiles": tiling.get("tiles"), "k_tiles": tiling.get("k_tiles"),
+            "sp2_rows": l.get("sp2_rows"), "m": l.get("m"), "dram_bytes": l.get("dram_bytes"),
+            "msd_model_planned": planned, "msd_model_built": built, "msd_dram_bytes": msd_bytes,
+            "msd_lut_share": float(r["ratio"]) if r.get("ratio") else None,
+            "msqsim_lut_share": (l["rows"].get("lut_core", 0) / l["m"])
+            if isinstance(l.get("rows"), dict) and l.get("m") else None,
+            "weights_resident": tiling.get("weights_resident"),
+        })
+    msd_total = sum(r["cycles"] for r in ref_rows)
+    total = report["total"]["cycles"]
+    ms = report["total"]["latency_ms"]
+    res = report.get("resources", {})
+    point = {
+        "board": board, "network": network, "clock_mhz": mhz,
+        "msd_sim_cycles": msd_total, "msd_sim_ms": msd_total / (mhz * 1e3),
+        "published_ms": published_ms, "msqsim_cycles": total, "msqsim_ms": ms,
+        "ratio_vs_sim": ratio(total, msd_total), "ratio_vs_published": ratio(ms, published_ms),
+        "layers": layers,
+        "resources": {k: res[k]["used"] for k in ("lut", "dsp", "bram36") if k in res},
+        "fits": res.get("fits"),
+        "command": " ".join(cmd),
+    }
+    model = [l["msd_model_built"] for l in layers]
+    point["msd_model_built_ms"] = (sum(model) / (mhz * 1e3)) if None not in model else None
+    point["msd_model_reproduces"] = all(l["msd_model_planned"] == l["msd_cycles"] for l in layers)
+    point["pass_total"] = within(point["ratio_vs_published"], TARGET["total"])
+    point["layers_pass"] = sum(1 for l in layers if l["pass"])
+    return point
+
+
+def mark(ok):
+    return "pass" if ok else "FAIL"
+
+
+def print_point(p, out):
+    b = BOARDS[p["board"]]
+    out.write(f"\n### {p['board']} ({b['device']}, {p['clock_mhz']:g} MHz): {p['network']}\n\n")
+    rebuilt = b["built"] != b["planned"]
+    extra = " MSD's model, as built |" if rebuilt else ""
+    out.write("| layer | MSD cycles | msqsim cycles | msqsim/MSD | MSD bound | msqsim bound "
+              "| target | | LUT share MSD/msqsim | DRAM KB MSD/msqsim | msqsim tiles |" + extra +
+              "\n|---|---:|---:|---:|---|---|---|---|---|---|---|" +
+              ("---:|" if rebuilt else "") + "\n")
+
+    def share(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    def kb(v):
+        return "-" if v is None else f"{v / 1024:.0f}"
+
+    for l in p["layers"]:
+        cell = f" {l['msd_model_built']} |" if rebuilt else ""
+        tiles = "-" if l["tiles"] is None else (
+            f"{l['tiles']}x{l['k_tiles']}" + ("" if l["weights_resident"] else " streamed"))
+        out.write(f"| {l['layer']} | {l['msd_cycles']} | {l['msqsim_cycles']} | {l['ratio']:.3f} "
+                  f"| {l['msd_bound']} | {l['msqsim_bound']} | ±{l['tolerance'] * 100:.0f}% "
+                  f"| {mark(l['pass'])} | {share(l['msd_lut_share'])}/{share(l['msqsim_lut_share'])} "
+                  f"| {kb(l['msd_dram_bytes'])}/{kb(l['dram_bytes'])} | {tiles} |{cell}\n")
+    cell = (f" {sum(l['msd_model_built'] for l in p['layers'])} |"
+            if rebuilt and p["msd_model_built_ms"] is not None else (" |" if rebuilt else ""))
+    out.write(f"| **total** | {p['msd_sim_cycles']} | {p['msqsim_cycles']} "
+              f"| {p['ratio_vs_sim']:.3f} | | | | | | | |{cell}\n\n")
+    r = p["resources"]
+    out.write(f"total: msqsim {p['msqsim_ms']:.2f} ms; MSD's simulator {p['msd_sim_ms']:.2f} ms "
+              f"(x{p['ratio_vs_sim']:.3f}); measured on the board {p['published_ms']:.2f} ms "
+              f"(x{p['ratio_vs_published']:.3f}, target ±{TARGET['total'] * 100:.0f}%: "
+              f"{mark(p['pass_total'])}); layers within target: {p['layers_pass']} of "
+              f"{len(p['layers'])}\n")
+    out.write("MSD's per-tile cost model with its own schedule reproduces its simulator's cycles: "
+              f"{'every layer' if p['msd_model_reproduces'] else 'NOT every layer'}")
+    if rebuilt and p["msd_model_built_ms"] is not None:
+        out.write(f"; on the array as built (LUT {b['built'][0]}x{b['built'][0]}, planned "
+                  f"{b['planned'][0]}x{b['planned'][0]}) it gives {p['msd_model_built_ms']:.2f} ms")
+    out.write("\n")
+    if r:
+        out.write(f"resources (msqsim's estimate / MSD post-implementation): LUT "
+                  f"{r.get('lut', 0) / 1e3:.2f}k / {b['klut']}k, DSP {r.get('dsp', 0)} / {b['dsp']}, "
+                  f"BRAM36 {r.get('bram36', 0)} / {b['bram36']}"
+                  + ("" if p["fits"] is None else
+                     "; fits the device" if p["fits"] else
+                     "; does not fit the device (run with --allow-overfull)") + "\n")
+
+
+def print_summary(points, out):
+    out.write("\n### Summary\n\n| board | network | MSD simulator ms | measured ms | msqsim ms "
+              "| vs simulator | vs measured | total | layers within target |\n"
+              "|---|---|---:|---:|---:|---:|---:|---|---:|\n")
+    for p in points:
+        out.write(f"| {p['board']} | {p['network']} | {p['msd_sim_ms']:.2f} | "
+                  f"{p['published_ms']:.2f} | {p['msqsim_ms']:.2f} | {p['ratio_vs_sim']:.3f} | "
+                  f"{p['ratio_vs_published']:.3f} | {mark(p['pass_total'])} | "
+                  f"{p['layers_pass']}/{len(p['layers'])} |\n")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Points: " + ", ".join(f"{b}/{n}" for b, n, _ in POINTS) + "; with --extra "
+               "(or by --point) also " + ", ".join(f"{b}/{n}" for b, n, _ in EXTRA_POINTS),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--point", action="append", default=[], metavar="BOARD/NETWORK",
+                    help="run only this point (repeatable); default: all five")
+    ap.add_argument("--extra", action="store_true",
+                    help="also the five other points MSD measured (not part of the targets' set)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                    help="passed to every msqsim run as --set KEY=VALUE (repeatable, in order)")
+    ap.add_argument("--msqsim", help="the msqsim binary (default: build/msqsim, else PATH)")
+    ap.add_argument("--reference", default=os.path.join(ROOT, "tools", "msd_reference.csv"),
+                    help="MSD's per-layer cycles (default: tools/msd_reference.csv)")
+    ap.add_argument("--configs", default=ROOT,
+                    help="directory that holds configs/msd/*.yaml (default: this checkout)")
+    ap.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
+    ap.add_argument("--keep-reports", metavar="DIR", help="keep msqsim's JSON report of each point")
+    ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")
+    args = ap.parse_args(argv)
+
+    known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS + EXTRA_POINTS}
+    for p in args.point:
+        if p not in known:
+            ap.error(f"--point {p}: unknown point; expected one of {', '.join(known)}")
+    for s in args.sets:
+        if "=" not in s:
+            ap.error(f"--set {s}: expected KEY=VALUE")
+    chosen = ([known[p] for p in args.point] if args.point else POINTS) + \
+        (EXTRA_POINTS if args.extra else [])
+
+    try:
+        ref = load_reference(args.reference)
+        msqsim = find_msqsim(args.msqsim)
+        for b, n, _ in chosen:
+            cfg = os.path.join(args.configs, BOARDS[b]["config"])
+            if not os.path.isfile(cfg):
+                raise InputProblem(f"{cfg}: the {b} config is missing")
+            if (b, n) not in ref:
+                raise InputProblem(f"{args.reference}: no rows for board {b}, network {n}")
+        # Output paths are checked before the runs (minutes), not when the results are written.
+        if args.json:
+            d = os.path.dirname(os.path.abspath(args.json))
+            if os.path.isdir(args.json) or not os.path.isdir(d) or not os.access(d, os.W_OK):
+                raise InputProblem(f"{args.json}: --json: expected a file path in a writable, "
+                                   "existing directory")
+        if args.keep_reports:
+            try:
+                os.makedirs(args.keep_reports, exist_ok=True)
+            except OSError as e:
+                raise InputProblem(f"{args.keep_reports}: --keep-reports: cannot create the "
+                                   f"directory ({e.strerror})")
+        points, designs = [], {}
+        with tempfile.TemporaryDirectory(prefix="msd_compare.") as tmp:
+            for b, n, ms in chosen:
+                cfg = os.path.join(args.configs, BOARDS[b]["config"])
+                dest = args.keep_reports or tmp
+                report, cmd = run_msqsim(msqsim, cfg, n, args.sets,
+                                         os.path.join(dest, f"{b}_{n}.json"))
+                points.append(compare_point(b, n, ms, ref[(b, n)], report, cmd))
+                points[-1]["design"] = designs.setdefault(b, describe(report))
+    except InputProblem as e:
+        sys.stderr.write(f"msd_compare: {e}\n")
+        return 2
+
+    out = sys.stdout
+    out.write("msqsim against MSD (FCCM 2023): per layer against MSD's own simulator, totals "
+              "against the latency measured on the board\n")
+    for b, said in designs.items():
+        out.write(f"{b}: {said}\n")
+    if args.sets:
+        out.write("overrides: " + " ".join(f"--set {s}" for s in args.sets) + "\n")
+    for p in points:
+        print_point(p, out)
+    print_summary(points, out)
+    ok = all(p["pass_total"] and p["layers_pass"] == len(p["layers"]) for p in points)
+    out.write(f"\ntargets: {'all met' if ok else 'not all met'}\n")
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"points": points, "targets": TARGET, "sets": args.sets}, f, indent=1)
+        os.replace(tmp, args.json)
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -333,6 +333,12 @@ TEST_F(Run, BufferTooSmallForOneTileIsExitTwo) {
 // network, not an internal std::bad_alloc. The address-space limit makes the allocation fail on
 // any machine instead of being granted and then killed.
 TEST_F(Run, NetworkLargerThanMemoryIsExitTwo) {
+#ifdef MSQ_SANITIZED
+  // ASan's operator new reports a failed allocation and aborts instead of throwing
+  // std::bad_alloc, and its shadow memory rules out the address-space limit: the release build
+  // (tools/setup.sh test) runs this test.
+  GTEST_SKIP() << "needs std::bad_alloc and ulimit -v, which AddressSanitizer replaces";
+#endif
   write("huge.yaml",
         "name: huge\ninput: [1024, 1024, 1024]\nlayers:\n"
         "  - {name: p, type: maxpool, kernel: 1024, stride: 1024}\n"
@@ -357,7 +363,14 @@ TEST_F(Run, ValuesLargerThanMemoryAreRefusedBeforeAllocating) {
   write("wide.yaml",
         "name: wide\nlayers:\n"
         "  - {name: c1, type: conv, input: [256, 1024, 1024], out_channels: 1, kernel: 1}\n");
-  const Result r = shell("ulimit -v 4000000; '" MSQSIM_EXE "' run '" + tiny_config() +
+#ifdef MSQ_SANITIZED
+  // No address-space limit under ASan (its shadow memory needs terabytes of it); a regression
+  // that allocates the values still fails here, as ASan refuses allocations beyond its maximum.
+  const std::string limit;
+#else
+  const std::string limit = "ulimit -v 4000000; ";
+#endif
+  const Result r = shell(limit + "'" MSQSIM_EXE "' run '" + tiny_config() +
                          "' --set workload.network=wide.yaml --set workload.batch=2048");
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("wide.yaml: workload.batch: the run's values need at least"),

@@ -50,16 +50,28 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   if (bytes <= 0) return;
   const std::vector<int>& ports = ports_[int(kind)];
   const int layer = StatGroup::current_layer();  // read before the first wait
+  // The timeline's tag of this transfer, also read before the first wait: other threads tag
+  // their own transfers while this one waits, so it is set again before each use.
+  EventSink* const ev = EventSink::current();
+  const int tag_layer = ev ? ev->tag_layer() : -1, tag_tile = ev ? ev->tag_tile() : -1;
+  const auto retag = [&] { EventSink::tag(tag_layer, tag_tile); };
   // An AXI port has separate read and write channels (address, data and response for each), so
   // with bound streams a read and a write share a port without waiting for each other; two
   // transfers in the same direction take turns. Without bindings every transfer holds every port
   // in both directions, one at a time, as before streams existed.
   const bool duplex = cfg_.streams.any();
+  // At most two channels a port; a fixed array keeps this per-transfer path free of allocation.
+  struct Channels {
+    size_t c[2];
+    int n = 0;
+    const size_t* begin() const { return c; }
+    const size_t* end() const { return c + n; }
+  };
   auto channels = [&](int p) {
-    std::vector<size_t> c;
-    if (!duplex || !write) c.push_back(size_t(p) * 2);
-    if (!duplex || write) c.push_back(size_t(p) * 2 + 1);
-    return c;
+    Channels ch;
+    if (!duplex || !write) ch.c[ch.n++] = size_t(p) * 2;
+    if (!duplex || write) ch.c[ch.n++] = size_t(p) * 2 + 1;
+    return ch;
   };
   // A transfer that hands the DRAM chunks waits in between; the ports stay its own till the end.
   const auto busy = [&] {
@@ -81,6 +93,7 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const sc_time axi_end = start + port_clock_ * double(axi_cycles);
   sc_time dram_end;
   if (!cfg_.streams.any()) {
+    retag();
     dram_end = dram_.serve(start, addr, seg_bytes, seg_stride, seg_count, write, layer);
   } else {
     // Streams in parallel share the DRAM, which serves requests in arrival order. A transfer
@@ -91,6 +104,7 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
     const auto issue = [&](uint64_t a, int64_t len, int64_t stride, int64_t n) {
       const sc_time ready = start + port_clock_ * double(done / beat);
       if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
+      retag();
       dram_end = std::max(dram_end, dram_.serve(ready, a, len, stride, n, write, layer));
       done += len * n;
     };
@@ -118,7 +132,8 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
     for (size_t c : channels(p)) port_free_[c] = end, port_busy_[c] = false;
   port_released_.notify(sc_core::SC_ZERO_TIME);
   ++stats_.transfers;
-  if (EventSink* ev = EventSink::current())  // the timeline (models/stats/event_sink.h)
+  retag();
+  if (ev)  // the timeline (models/stats/event_sink.h)
     ev->transfer(int(kind), ps_of_seconds(begin.to_seconds()), ps_of_seconds(end.to_seconds()),
                  bytes, addr);
   stats_.bytes[int(kind)] += bytes;

@@ -52,11 +52,11 @@ for _ in range(repeats):
         keep(key + "_cpu", cpu)
 ref, ref_cpu = best["ref"], best["ref_cpu"]
 print(f"bench: {cfg}: {macs/1e9:.3f} GMAC, one core, {kernels} kernels, best of the runs")
-print(f"bench: reference int8 GEMM over the same MACs: {ref:.3f} s ({macs/ref/1e9:.2f} GMAC/s); "
-      f"CPU {ref_cpu:.3f} s")
+print(f"bench: reference int8 GEMM over the same MACs: {ref*1e3:.1f} ms ({macs/ref/1e9:.2f} GMAC/s); "
+      f"CPU {ref_cpu*1e3:.1f} ms")
 for key, what, target in (("timing", "--no-verify (timing only):", 0.25),
                           ("verified", "(every output verified):  ", 3)):
     t, c = best[key], best[key + "_cpu"]
-    print(f"bench: msqsim run {what} {t:.3f} s = {t/ref:.2f}x the reference (target <= {target}x); "
-          f"CPU {c:.3f} s = {c/ref_cpu:.2f}x")
+    print(f"bench: msqsim run {what} {t*1e3:.1f} ms = {t/ref:.3f}x the reference (target <= {target}x); "
+          f"CPU {c*1e3:.1f} ms = {c/ref_cpu:.3f}x")
 PY

@@ -162,13 +162,26 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
+    // The vector engine's ops follow the layers, so that the layer filter and the spans' names
+    // cover them too.
+    if (flow) {
+      const Graph& g = *opt.graph;
+      flow->timeline_index.assign(g.ops.size(), -1);
+      for (size_t i = 0; i < g.ops.size(); ++i)
+        if (g.ops[i].layer < 0 && g.ops[i].kind != OpKind::Flatten) {
+          flow->timeline_index[i] = int(names.size());
+          names.push_back(g.ops[i].name);
+        }
+    }
     opt.events->set_layers(names);
-    // The two engines of the old spelling keep their track names.
+    // The two engines of the old spelling keep their track names; the vector engine's slot
+    // follows the engines'.
     std::vector<std::string> tracks;
     for (const EngineSpec& e : specs)
       tracks.push_back(e.name == "lut_core"   ? "LUT core"
                        : e.name == "dsp_core" ? "DSP core"
                                               : e.name);
+    if (flow) tracks.push_back("vector engine");
     opt.events->set_engines(tracks);
   }
   const EventSink::Scope events(opt.events);

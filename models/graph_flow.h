@@ -37,6 +37,10 @@ class GraphFlow {
   std::vector<OutTensor> store;         // by tensor: the vector engine's outputs, the input
   std::vector<const OutTensor*> value;  // by tensor: where its values are (null: not yet)
   std::vector<ActTensor> layer_in;      // by layer: the codes it reads
+  // By op: its index among the timeline's layer names (after the Conv / Fc layers, the vector
+  // engine's ops), or -1 for an op without spans of its own (Conv / Fc, which the layers' spans
+  // cover, and Flatten, a view).
+  std::vector<int> timeline_index;
 
   // Blocks the calling SystemC thread until every producer of op's inputs is done.
   void wait_inputs(int op);

@@ -122,6 +122,68 @@ TEST_F(Timeline, SpansMatchTheReportAndNeverOverlap) {
   }
 }
 
+// A graph's Add and pools run on the vector engine: a track of their own, one span per op for its
+// busy cycles, named after the op; its DMA transfers carry the op's name, so the DMA spans add up
+// to the DRAM traffic of the layers and the ops together; the filter takes op names too.
+TEST_F(Timeline, VectorEngineOpsHaveTheirOwnTrack) {
+  write("res.yaml",
+        "name: res\nsource: test\ninput: [8, 16, 16]\nlayers:\n"
+        "  - {name: c1, type: conv, out_channels: 16, kernel: 3, padding: 1}\n"
+        "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+        "  - {name: c2, type: conv, out_channels: 16, kernel: 3, padding: 1}\n"
+        "  - {name: c3, type: conv, out_channels: 16, kernel: 3, padding: 1}\n"
+        "  - {name: sum, type: add, inputs: [c3, pool]}\n"
+        "  - {name: gap, type: global_avgpool}\n"
+        "  - {name: fc, type: fc, out_channels: 10}\n");
+  config();
+  const Result r = run("run c.yaml --set workload.network=res.yaml --no-verify --json r.json "
+                       "--timeline t.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json rep = read_json("r.json");
+  const json tl = read_json("t.json");
+  const Parsed p = parse(tl);
+  const double period_us = 1.0 / rep["config"]["clock_mhz"].get<double>();
+  std::vector<std::string> names;
+  int64_t busy = 0, dram = 0;
+  for (const json& o : rep["ops"]) {
+    dram += o["dram_bytes"].get<int64_t>();
+    if (o["engine"] != "vector") continue;
+    names.push_back(o["name"].get<std::string>());
+    busy += o["busy_cycles"].get<int64_t>();
+  }
+  ASSERT_EQ(names, (std::vector<std::string>{"pool", "sum", "gap"}));
+  ASSERT_GT(busy, 0);
+  ASSERT_TRUE(p.spans.count("vector engine"));
+  const auto& v = p.spans.at("vector engine");
+  ASSERT_EQ(v.size(), names.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ((*v[i])["name"], names[i]);
+    EXPECT_EQ((*v[i])["args"]["lanes"], rep["graph"]["vector_lanes"]);
+  }
+  EXPECT_NEAR(sum_dur(v), double(busy) * period_us, 1e-4 * double(busy) * period_us);
+  int64_t dma_bytes = 0;
+  std::map<std::string, int64_t> by_layer;
+  for (const char* t : {"DMA weights", "DMA inputs", "DMA outputs"})
+    for (const json* e : p.spans.at(t)) {
+      dma_bytes += (*e)["args"]["bytes"].get<int64_t>();
+      by_layer[(*e)["args"]["layer"].get<std::string>()] += (*e)["args"]["bytes"].get<int64_t>();
+    }
+  EXPECT_EQ(dma_bytes, dram);
+  for (const json& o : rep["ops"])
+    EXPECT_EQ(by_layer[o["name"].get<std::string>()], o["dram_bytes"].get<int64_t>()) << o["name"];
+
+  const Result f = run("run c.yaml --set workload.network=res.yaml --no-verify --timeline "
+                       "f.json --timeline-layers sum");
+  ASSERT_EQ(f.code, 0) << f.err;
+  const json tf = read_json("f.json");
+  const Parsed q = parse(tf);
+  ASSERT_TRUE(q.spans.count("vector engine"));
+  EXPECT_EQ(q.spans.at("vector engine").size(), 1u);
+  EXPECT_FALSE(q.spans.count("layers"));
+  for (const auto& [name, spans] : q.spans)
+    for (const json* e : spans) EXPECT_EQ((*e)["args"]["layer"], "sum") << name;
+}
+
 TEST_F(Timeline, LayerFilterKeepsOnlyTheNamedLayers) {
   const Result r = run("run '" + config() +
                        "' --no-verify --json r.json --timeline t.json --timeline-layers 'c*'");

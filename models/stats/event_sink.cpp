@@ -51,6 +51,19 @@ void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int
   spans_.push_back({t, layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
 }
 
+void EventSink::op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps,
+                   int64_t end_ps) {
+  if (!keep(index)) return;
+  if (size_t(slot) >= core_track_.size()) core_track_.resize(size_t(slot) + 1, -1);
+  int& t = core_track_[size_t(slot)];
+  if (t < 0)
+    t = track(size_t(slot) < engine_names_.size() ? engine_names_[size_t(slot)]
+                                                  : "engine " + std::to_string(slot),
+              1);
+  const int64_t dur = cycles * clock_ps;
+  spans_.push_back({t, index, -1, Kind::Op, end_ps - dur, dur, lanes, cycles, 0});
+}
+
 void EventSink::transfer(int traffic, int64_t begin_ps, int64_t end_ps, int64_t bytes,
                          uint64_t addr) {
   if (!keep(tag_layer_)) return;
@@ -150,6 +163,10 @@ std::string EventSink::to_json(const std::string& title) const {
         name = str(fmt::format("{} B", s.a));
         args = fmt::format("\"layer\":{},\"tile\":{},\"bytes\":{},\"bursts\":{}", layer, s.tile,
                            s.a, s.b);
+        break;
+      case Kind::Op:
+        name = layer;
+        args = fmt::format("\"layer\":{},\"lanes\":{},\"cycles\":{}", layer, s.a, s.b);
         break;
       case Kind::Layer:
         name = layer;

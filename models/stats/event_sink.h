@@ -42,6 +42,7 @@ class EventSink {
   const std::vector<std::string>& layer_names() const { return names_; }
   // The engines' track names, by slot.
   void set_engines(std::vector<std::string> names) { engine_names_ = std::move(names); }
+  int engine_count() const { return int(engine_names_.size()); }
 
   // The layer and tile of the transfer the calling thread is about to start. SystemC threads
   // run one at a time and a transfer reads its tag before it first waits, so one slot serves
@@ -58,7 +59,7 @@ class EventSink {
 
   // A span on a track: start and duration in picoseconds; `args` are the values of the track
   // kind's argument names (see Kind).
-  enum class Kind : uint8_t { Job, Transfer, Dram, Layer };
+  enum class Kind : uint8_t { Job, Transfer, Dram, Layer, Op };
   struct Span {
     int32_t track = 0;
     int32_t layer = -1, tile = -1;
@@ -75,6 +76,10 @@ class EventSink {
   // The blocks' hooks. A core's job ended now (`end_ps`) after `cycles` of `clock_ps`.
   void job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
            int64_t clock_ps, int64_t end_ps);
+  // The vector engine computed op `index` (its timeline index: GraphFlow::timeline_index) on
+  // `lanes` lanes for `cycles` of `clock_ps`, ending now (`end_ps`); drawn on the engine track
+  // of `slot` (the last of set_engines()).
+  void op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps, int64_t end_ps);
   // A DMA transfer (traffic: 0 weights, 1 inputs, 2 outputs) held the ports over [begin, end),
   // for the layer and tile of the last tag().
   void transfer(int traffic, int64_t begin_ps, int64_t end_ps, int64_t bytes, uint64_t addr);

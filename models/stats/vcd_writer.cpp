@@ -109,7 +109,7 @@ std::string to_vcd(const EventSink& sink, const std::string& title, VcdInfo* inf
     for (int n = 2; !used.insert(scope).second; ++n)
       scope = scope_name(tracks[t].first) + "_" + std::to_string(n);
     first[t] = add(scope, "busy", true, 0);
-    if (k == EventSink::Kind::Job) {
+    if (k == EventSink::Kind::Job || k == EventSink::Kind::Op) {
       add(scope, "layer", false, kX);
       add(scope, "jobs", false, 0);
     } else {
@@ -132,7 +132,7 @@ std::string to_vcd(const EventSink& sink, const std::string& title, VcdInfo* inf
     if (b < 0) continue;  // a track of mixed kinds: not one the blocks make
     ev.push_back({s.start_ps, 1, b, Op::Add, 1});
     ev.push_back({end, end_order, b, Op::Add, -1});
-    if (s.kind == EventSink::Kind::Job) {
+    if (s.kind == EventSink::Kind::Job || s.kind == EventSink::Kind::Op) {
       ev.push_back({s.start_ps, 1, b + 1, Op::Set, s.layer});
       ev.push_back({s.start_ps, 1, b + 2, Op::Add, 1});
     } else {

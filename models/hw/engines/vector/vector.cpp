@@ -128,7 +128,8 @@ void VectorEngine::run() {
       }
     }
     if (op.kind != OpKind::Flatten) {
-      EventSink::tag(-1, -1);
+      const int span_index = i < flow_.timeline_index.size() ? flow_.timeline_index[i] : -1;
+      EventSink::tag(span_index, -1);
       for (int t : op.inputs) {
         const int64_t b = g.tensors[size_t(t)].size() * elem_bytes_[size_t(t)];
         dma_.transfer(Traffic::Inputs, mem.addr[size_t(t)], b, b, 1, false);
@@ -137,6 +138,11 @@ void VectorEngine::run() {
       tm.busy_cycles = vector_op_cycles(g, op, cfg_.lanes, cfg_.pipeline_depth);
       busy_ += tm.busy_cycles;
       sc_core::wait(clock_ * double(tm.busy_cycles));
+      if (EventSink* ev = EventSink::current())
+        ev->op(ev->engine_count() - 1, span_index, cfg_.lanes, tm.busy_cycles,
+                ps_of_seconds(clock_.to_seconds()),
+                ps_of_seconds(sc_core::sc_time_stamp().to_seconds()));
+      EventSink::tag(span_index, -1);  // the engines' loaders may have tagged in between
       const int64_t b = g.tensors[size_t(op.output)].size() * elem_bytes_[size_t(op.output)];
       dma_.transfer(Traffic::Outputs, mem.addr[size_t(op.output)], b, b, 1, true);
       tm.dram_bytes += b;

@@ -315,9 +315,18 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
       RowBlock b;
       b.packed = packed;
       if (packed) b.lane_offset = D, b.chain = chain;
-      const int group = rpg ? rows[i] / rpg / p.group_pack : 0;
-      while (i < rows.size() && b.rows.size() < per_block &&
-             (!rpg || rows[i] / rpg / p.group_pack == group)) {
+      // Up to group_pack of this engine's groups, whichever they are: the other engine's rows
+      // leave gaps in the group numbers, which must not leave array rows idle.
+      int groups_in = 0, last_group = -1;
+      const auto fits = [&](int32_t row) {
+        if (!rpg) return true;
+        const int g = row / rpg;
+        if (g == last_group) return true;
+        if (groups_in == p.group_pack) return false;
+        ++groups_in, last_group = g;
+        return true;
+      };
+      while (i < rows.size() && b.rows.size() < per_block && fits(rows[i])) {
         b.rows.push_back(rows[i]);
         b.weight_bits_per_k += L.bits[rows[i]];  // codes are stored at the row's width
         b.sp2_rows += L.scheme[rows[i]] == uint8_t(Scheme::Sp2);

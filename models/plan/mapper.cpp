@@ -88,6 +88,10 @@ struct Ctx {
   // port's read and write channels are separate; unbound, one transfer holds every port).
   double rate_in = 1, rate_out = 1, rate_w = 1, dram_bw = 1;
   bool duplex = false, w_own_port = false;
+  // The DRAM as an in-order controller serves short scattered runs: fabric cycles per burst and
+  // per row opened (precharge and activate), and the bytes of a row.
+  double burst_cycles = 0, act_cycles = 0;
+  int64_t row_bytes = 4096;
 
   Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
     const auto& a = cfg.accelerator;
@@ -122,6 +126,11 @@ struct Ctx {
     setup = m.dma_setup_cycles;
     burst = std::max<int64_t>(1, int64_t(m.dram.data_width_bits) / 8 * m.dram.burst_length);
     dram_bw = std::max(1e-3, dram * 0.85);
+    const auto& d = m.dram;
+    const double per_fabric = cfg.clock_mhz / std::max(1.0, d.clock_mhz) / std::max(1, d.channels);
+    burst_cycles = double(std::max(d.tCCD, d.burst_length / 2)) * per_fabric;
+    act_cycles = double(d.tRP + d.tRCD) * per_fabric;
+    row_bytes = std::max(1, d.row_bytes);
     duplex = m.streams.any();
     const double port = axi / std::max(1, m.axi_ports);
     const auto rate = [&](const std::vector<int>& ports) {
@@ -334,14 +343,28 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
     const double out_bytes = double(ns.n * M * b.out_bytes);
     const double load = in_bytes / S / x.rate_in + double(in_transfers) / S * x.setup;
     const double write = out_bytes / S / x.rate_out + double(ns.tiles * ms.m_tiles) / S * x.setup;
-    const double wload =
-        keep_w == 0 ? 0.0
-                    : double(e.weight_bytes) / S / x.rate_w + double(w_transfers) / S * x.setup;
+    const double wtime = double(e.weight_bytes) / x.rate_w + double(w_transfers) * x.setup;
+    const double wload = keep_w == 0 ? 0.0 : wtime / S;
     const double work = double(compute) / S;
+    // The DRAM: every burst the runs touch, and a row opened for every row's worth of the span
+    // each transfer sweeps (a channel tile's runs are a pixel apart, so it sweeps its whole
+    // region's rows; the other streams' transfers in between close them).
+    const int64_t pix_in = int64_t(s.in_c) * b.act_bytes, pix_out = M * b.out_bytes;
+    const int64_t in_sweeps = ct ? ms.m_tiles : i_reload * ks.k_tiles;
+    const double rows_opened =
+        double(in_sweeps) *
+            (double(ns.region_px * pix_in) / double(x.row_bytes) + double(ns.tiles)) +
+        double(ms.m_tiles) * (double(ns.n * pix_out) / double(x.row_bytes) + double(ns.tiles)) +
+        double(e.weight_bytes) / double(x.row_bytes) + double(w_transfers);
+    const double dram_time =
+        double(e.dram_bytes()) / double(x.burst) * x.burst_cycles + rows_opened * x.act_cycles;
     double period = x.duplex ? std::max(load, write) : load + write;
     period = x.w_own_port ? std::max(period, wload) : period + wload;
-    period = std::max({period, work, double(e.dram_bytes()) / S / x.dram_bw});
-    e.cycles = int64_t(load + work + write + (S - 1) * period);
+    period = std::max({period, work, dram_time / S});
+    // Weights that stay for the layer load at its start (the previous layer's may still hold
+    // the weight buffer), beside the first input tile when they have their own port.
+    const double first = keep_w != 0 ? load : x.w_own_port ? std::max(load, wtime) : load + wtime;
+    e.cycles = int64_t(first + work + write + (S - 1) * period);
   } else if (!x.cfg.accelerator.buffers.double_buffer) {
     e.cycles = compute + e.dma_cycles;
   } else if (e.dma_cycles >= compute) {

@@ -490,25 +490,30 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
 
   // Row splits to try: the groups sharing a row block (grouped convolutions), and with
   // balance: per_layer the SP2 rows moved to the fixed-point engine.
-  std::vector<int> packs = {1};
+  // Groups per row block, per engine slot.
+  std::vector<std::array<int, 2>> packs = {{1, 1}};
   if (search && s.groups > 1) {
     // Each group in a block reads its own activations: the input buffer's ports (a 64-bit word
     // per BRAM36 and cycle, half the blocks per slot when double-buffered) must feed every
-    // column of both arrays for each group.
+    // column of both arrays with each of their groups' activations. An engine reads a column's
+    // activation per k step: a bit-serial array every two cycles, an activation-packed one two
+    // columns per slice (engine_rate). Each engine takes as many groups as the ports leave it,
+    // for every split of the ports between the two.
     const int slots = acc.buffers.double_buffer ? 2 : 1;
     const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
-    // An engine reads a column's activation per k step: a bit-serial array every two cycles, an
-    // activation-packed one two columns per slice (engine_rate).
-    int64_t need = 0;
-    for (const EngineSpec* e : {&sp2e, &fixe}) {
-      const EngineRate r = engine_rate(*e);
-      need += ceil_div(r.cols, r.cycles_per_k) * (L.act_bits <= 8 ? 1 : 2);
+    int64_t need[2], gmax[2];
+    for (int e = 0; e < 2; ++e) {
+      const EngineRate r = engine_rate(specs[size_t(e)]);
+      need[e] = std::max<int64_t>(1, ceil_div(r.cols, r.cycles_per_k) * (L.act_bits <= 8 ? 1 : 2));
+      gmax[e] = std::min<int64_t>(
+          s.groups, std::max<int64_t>(1, specs[size_t(e)].rows / std::max(1, s.rows_per_group())));
     }
-    const int64_t gmax = std::min<int64_t>(
-        {port_bytes / std::max<int64_t>(1, need), s.groups,
-         std::max<int64_t>(1, std::max(sp2e.rows, fixe.rows) / std::max(1, s.rows_per_group()))});
-    for (int64_t g = 2; g <= gmax; g *= 2) packs.push_back(int(g));
-    if (gmax > 1 && packs.back() != gmax) packs.push_back(int(gmax));
+    for (int64_t g0 = 1; g0 <= gmax[0] && g0 * need[0] + need[1] <= port_bytes; ++g0) {
+      const int64_t g1 = std::min(gmax[1], (port_bytes - g0 * need[0]) / need[1]);
+      // Only splits where neither engine could take one more group.
+      const bool more0 = g0 < gmax[0] && (g0 + 1) * need[0] + g1 * need[1] <= port_bytes;
+      if (!more0 && (g0 > 1 || g1 > 1)) packs.push_back({int(g0), int(g1)});
+    }
   }
   std::vector<int64_t> spills = {-1};
   if (balance) {
@@ -579,9 +584,10 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
       best.found = have_fixed && fixed_cost <= limit;
       evaluated = 0;
     }
-    for (int g : packs)
+    for (const std::array<int, 2>& g : packs)
       for (int64_t spill : spills) {
-        const LayerPlan base = plan_rows(L, cfg, where, RowOptions{spill, g});
+        const RowOptions ro{spill, std::max(g[0], g[1]), {g[0], g[1]}};
+        const LayerPlan base = plan_rows(L, cfg, where, ro);
         const Ctx x(L, cfg, base);
         // Pixel tiles: whole output rows, or parts of one row when a row is too large.
         std::vector<NStats> nss;
@@ -625,8 +631,14 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
                 const Levels lv = levels_of(order);
                 if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
                 int keep_in = -1, keep_w = -1;
-                for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
-                  if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                if (channel_tiles(s, ms.m_tiles)) {
+                  // Inputs indexed by N and M, each tile used by one step: nothing to widen.
+                  if (input_footprint(x, ns, ks, ms, lv, 0) <= base.input_slot_bytes)
+                    keep_in = natural_keep(order, "NM");
+                } else {
+                  for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
+                    if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                }
                 for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
                   if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
                       weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
@@ -638,7 +650,7 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
                 if (!accept(c, e.dram_bytes())) continue;
                 best.found = true;
                 best.cost = c, best.dram = e.dram_bytes();
-                best.rows = RowOptions{spill, g};
+                best.rows = ro;
                 best.order = order;
                 best.m_tiles = ms.m_tiles, best.tr = ns.tr, best.tc = ns.tc, best.kc = kc;
                 best.keep_in = keep_in, best.keep_w = keep_w;

@@ -320,7 +320,7 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
       RowBlock b;
       b.packed = packed;
       if (packed) b.lane_offset = D, b.chain = chain;
-      // Up to group_pack of this engine's groups, whichever they are: the other engine's rows
+      // Up to `pack` of this engine's groups, whichever they are: the other engine's rows
       // leave gaps in the group numbers, which must not leave array rows idle.
       int groups_in = 0, last_group = -1;
       const auto fits = [&](int32_t row) {

@@ -3,6 +3,7 @@
 
     tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check] [--point] [--only WORD]
                          [--cache DIR] [--msd-rtl DIR]
+    tools/synth_costs.py --msd-gap [--msqsim BIN] [--msd-config YAML] [--json FILE]
 
 Synthesizes the blocks in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed, dsp_pe_actpacked,
 engine_glue) with `synth_xilinx` over a grid of widths and array sizes, one Yosys process per run,
@@ -17,6 +18,12 @@ the model against the synthesis, and MSD's three built designs priced by the mod
 post-implementation utilization (--msd-rtl also synthesizes MSD's own PEs from a checkout).
 --check compares instead of writing: exit 1 when the file differs from what the runs give.
 --point synthesizes one small run afresh and compares it with the CSV (the ctest check).
+--msd-gap only measures, step by step, where the LUT estimate of MSD's PYNQ-Z2 design and MSD's
+published figure part (MSD's own PEs from rtl/msd/ and msqsim's through the same flow, the msqsim
+binary's estimate), and prints the table of docs/resources.md, "Against MSD's published figures".
+
+The flow is synth_xilinx without xilinx_dffopt (synth_commands), and two Yosys artefacts are not
+counted as LUTs (lut_cells_vivado_drops).
 
 A LUT is a LUT site, as Vivado's "Slice LUTs" counts them: LUT1..LUT6, INV and shift-register
 LUT cells (SRL16E, SRLC32E), two of which share one LUT6 site where Vivado's LUT combining would
@@ -1055,8 +1062,8 @@ def main():
             "(first ? 0 : acc) in a LUT of its own before the carry chain's LUT."],
         "lut_core.sign_luts_fixed": ["%s: msq_acc's intercept." % src],
         "lut_core.readout_luts_per_bit": [
-            "%s: msq_readout (load-or-shift, one LUT per bit: Yosys does" % src,
-            "not pair two LUT5 in one LUT6 as Vivado can)."],
+            "%s: msq_readout per bit (a load-or-shift LUT3 per bit; two bits" % src,
+            "share the two selects and so one LUT6 site)."],
         "lut_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
         "lut_core.pe_control_ffs_per_stage": [
             "%s: the PE's FFs beyond its data registers, per stage" % src,

@@ -153,8 +153,9 @@ def lut_eval(fn, env):
 
 
 def lut_cells_vivado_drops(cells):
-    """Names of the LUT cells lut_sites does not count (see there): duplicates of another cell,
-    and DI drivers whose bits can take an input of their S LUT instead."""
+    """(names of the LUT cells lut_sites does not count (see there): duplicates of another cell,
+    and DI drivers whose bits can take an input of their S LUT instead; {a dropped duplicate's
+    output net: the kept cell's})."""
     drop, seen = set(), {}
     alias = {}  # a dropped duplicate's output net -> the kept cell's
     for cname in sorted(cells):
@@ -212,7 +213,7 @@ def lut_cells_vivado_drops(cells):
         out = cells[dc]["connections"]["O"][0]
         if ok and all(t.startswith("CARRY") and p == "DI" for t, p in loads.get(out, [])):
             drop.add(dc)
-    return drop
+    return drop, alias
 
 
 def lut_sites(netlist, vivado_drops=True):
@@ -240,7 +241,7 @@ def lut_sites(netlist, vivado_drops=True):
         cells = mod.get("cells", {})
         luts = {}  # output bit -> input set
         fixed = 0
-        drop = lut_cells_vivado_drops(cells) if vivado_drops else set()
+        drop, alias = lut_cells_vivado_drops(cells) if vivado_drops else (set(), {})
         for cname, c in cells.items():
             t = c["type"]
             if cname in drop:
@@ -249,7 +250,8 @@ def lut_sites(netlist, vivado_drops=True):
                 fixed += 1
             elif LUT_CELL.match(t):
                 outs = [b for b in c["connections"].get("O", []) if isinstance(b, int)]
-                ins = frozenset(b for port, bits in c["connections"].items()
+                # A duplicate's loads read the kept cell's output: the same input for pairing.
+                ins = frozenset(alias.get(b, b) for port, bits in c["connections"].items()
                                 if port.startswith("I") for b in bits if isinstance(b, int))
                 if not outs:
                     fixed += 1

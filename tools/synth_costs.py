@@ -59,9 +59,9 @@ DEPS = {
 # folds a flip-flop's synchronous reset or clock enable into the LUT that drives its D input
 # whenever that LUT has a spare input, which keeps the LUT from sharing a site with another one
 # (a 16-bit readout mux with its reset folded in is 16 LUT4 where 8 LUT6 sites hold it as LUT3
-# pairs). Vivado's synthesis keeps a reset or enable on the flip-flop's R/CE pin unless the
-# control set drives fewer flip-flops than -control_set_opt_threshold (UG901), which the
-# per-PE resets and enables here (8 to 64 flip-flops each, an array's worth in a design) do not.
+# pairs). Vivado's synthesis maps a synchronous reset or enable through the R/S/CE pins when it
+# drives at least -control_set_opt_threshold flip-flops (default 4 on 7 series, 2 on UltraScale;
+# UG949, "Controlling Enable/Reset Extraction"), and the PEs' resets and enables drive 8 to 64.
 def synth_commands(family, top, flatten):
     fl = " -flatten" if flatten else ""
     head = "synth_xilinx -family %s -noiopad -top %s%s" % (family, top, fl)

@@ -36,6 +36,19 @@ module rtl_oracle_top #(
     input [C*A-1:0] ls_xs,
     output [R*C*LACC-1:0] ls_outs,
     output ls_out_valid,
+    // bit-serial SP2, wrapping (PEs without a product register)
+    input bw_start,
+    input [15:0] bw_tk,
+    input [15:0] bw_passes,
+    input [15:0] bw_digits,
+    output bw_step_valid,
+    output [15:0] bw_step_k,
+    output [15:0] bw_step_pass,
+    output [15:0] bw_step_sub,
+    input [R*(1+M1)-1:0] bw_ds,
+    input [C*A-1:0] bw_xs,
+    output [R*C*LACC-1:0] bw_outs,
+    output bw_out_valid,
     // bit-serial SP2, saturating
     input bs_start,
     input [15:0] bs_tk,
@@ -106,6 +119,11 @@ module rtl_oracle_top #(
       .clk(clk), .start(ls_start), .tk(ls_tk), .passes(ls_passes), .step_valid(ls_step_valid),
       .step_k(ls_step_k), .step_pass(ls_step_pass), .codes(ls_codes), .xs(ls_xs), .shift(1'b0),
       .outs(ls_outs), .out_valid(ls_out_valid));
+  bitserial_array #(.R(R), .C(C), .A(A), .M1(M1), .ACC(LACC), .SAT(0)) bw (
+      .clk(clk), .start(bw_start), .tk(bw_tk), .passes(bw_passes), .digits(bw_digits),
+      .step_valid(bw_step_valid), .step_k(bw_step_k), .step_pass(bw_step_pass),
+      .step_sub(bw_step_sub), .ds(bw_ds), .xs(bw_xs), .shift(1'b0), .outs(bw_outs),
+      .out_valid(bw_out_valid));
   bitserial_array #(.R(R), .C(C), .A(A), .M1(M1), .ACC(LACC), .SAT(1)) bs (
       .clk(clk), .start(bs_start), .tk(bs_tk), .passes(bs_passes), .digits(bs_digits),
       .step_valid(bs_step_valid), .step_k(bs_step_k), .step_pass(bs_step_pass),

@@ -415,19 +415,41 @@ TEST(RtlOracle, Sp2ArraySaturatesLikeTheLutEngine) {
   check_lut_engine(Overflow::Saturate);
 }
 
-// The bit-serial array against the lut_sp2_bitserial engine: the weight buffer holds each
+// The ports of one bit-serial array of the top (bw_*: wrapping, PEs without a product register;
+// bs_*: saturating, with one).
+struct BitSerialPorts {
+  Port<decltype(Vrtl_oracle_top::bs_start)>* start;
+  Port<decltype(Vrtl_oracle_top::bs_tk)>*tk, *passes, *digits;
+  Port<decltype(Vrtl_oracle_top::bs_step_valid)>* step_valid;
+  Port<decltype(Vrtl_oracle_top::bs_step_k)>*step_k, *step_pass, *step_sub;
+  Port<decltype(Vrtl_oracle_top::bs_ds)>* ds;
+  Port<decltype(Vrtl_oracle_top::bs_xs)>* xs;
+  Port<decltype(Vrtl_oracle_top::bs_outs)>* outs;
+  Port<decltype(Vrtl_oracle_top::bs_out_valid)>* out_valid;
+};
+#define MSQ_BS_PORTS(P)                                                                          \
+  BitSerialPorts {                                                                               \
+    &s.top->P##_start, &s.top->P##_tk, &s.top->P##_passes, &s.top->P##_digits,                   \
+        &s.top->P##_step_valid, &s.top->P##_step_k, &s.top->P##_step_pass, &s.top->P##_step_sub, \
+        &s.top->P##_ds, &s.top->P##_xs, &s.top->P##_outs, &s.top->P##_out_valid                  \
+  }
+
+// The bit-serial arrays against the lut_sp2_bitserial engine: the weight buffer holds each
 // weight's digits as the engine lists them (BitSerialTables), padded with zero digits to the
 // block's digit count (bitserial_block_digits), in the PE's digit word {s, e}, shift = F - e.
-TEST(RtlOracle, BitSerialArrayMatchesTheBitSerialEngine) {
+// The wrapping array adds every digit straight into its accumulators, the engine whole products:
+// values and cycles must still be equal job for job.
+void check_bitserial_engine(Overflow policy) {
   Sim s;
   Harness h("lut_sp2_bitserial", "dsp48");
-  std::mt19937 rng(13);
+  std::mt19937 rng(policy == Overflow::Wrap ? 14 : 13);
+  const BitSerialPorts p = policy == Overflow::Wrap ? MSQ_BS_PORTS(bw) : MSQ_BS_PORTS(bs);
   const int F = (1 << M1) - 1;
   ASSERT_EQ(Sp2Format(B).F, F);
   Coverage cov;
   int64_t one_digit = 0, two_digit = 0;
   for (int layer = 0; layer < 24; ++layer) {
-    QuantLayer L = sp2_layer(rng, Overflow::Saturate, layer % 4 == 3);
+    QuantLayer L = sp2_layer(rng, policy, layer % 4 == 3);
     const int64_t K = L.shape.k();
     LayerRun& run = h.prepare(std::move(L), k_tile(K, rng));
     BitSerialTables t;
@@ -445,15 +467,15 @@ TEST(RtlOracle, BitSerialArrayMatchesTheBitSerialEngine) {
         const int64_t cycles = clock_job(
             s, passes,
             [&](bool start) {
-              s.top->bs_start = start;
-              s.top->bs_tk = uint16_t(j.st.tk);
-              s.top->bs_passes = uint16_t(passes);
-              s.top->bs_digits = uint16_t(digits);
+              *p.start = start;
+              *p.tk = uint16_t(j.st.tk);
+              *p.passes = uint16_t(passes);
+              *p.digits = uint16_t(digits);
             },
             [&] {
-              if (!s.top->bs_step_valid) return;
-              const int64_t k = s.top->bs_step_k, pass = s.top->bs_step_pass;
-              const int sub = s.top->bs_step_sub;
+              if (!*p.step_valid) return;
+              const int64_t k = *p.step_k, pass = *p.step_pass;
+              const int sub = *p.step_sub;
               for (int r = 0; r < R; ++r) {
                 uint32_t word = 0;  // a zero digit
                 if (size_t(r) < b.rows.size()) {
@@ -461,26 +483,34 @@ TEST(RtlOracle, BitSerialArrayMatchesTheBitSerialEngine) {
                   if (sub < dl.n)
                     word = (uint32_t(dl.d[sub].neg) << M1) | uint32_t(F - dl.d[sub].shift);
                 }
-                put(s.top->bs_ds, r * (1 + M1), 1 + M1, word);
+                put(*p.ds, r * (1 + M1), 1 + M1, word);
               }
-              for (int c = 0; c < C; ++c) put(s.top->bs_xs, c * A, A, j.act(k, pass * C + c));
+              for (int c = 0; c < C; ++c) put(*p.xs, c * A, A, j.act(k, pass * C + c));
             },
-            [&] { return bool(s.top->bs_out_valid); },
+            [&] { return bool(*p.out_valid); },
             [&](int64_t pass) {
               for (size_t r = 0; r < b.rows.size(); ++r)
                 for (int c = 0; c < C; ++c)
                   if (pass * C + c < j.tn)
-                    got[b.rows[r]][size_t(pass * C + c)] = pe_out(s.top->bs_outs, int(r), c, LACC);
+                    got[b.rows[r]][size_t(pass * C + c)] = pe_out(*p.outs, int(r), c, LACC);
             });
         ASSERT_EQ(cycles, j.cycles) << where(j) << ", digits " << digits;
         expect_values(j, got);
-        if (HasFatalFailure()) return;
+        if (::testing::Test::HasFatalFailure()) return;
       }
     }
   }
   cov.expect(true);
   EXPECT_GE(one_digit, 5);
   EXPECT_GE(two_digit, 5);
+}
+
+TEST(RtlOracle, BitSerialArrayMatchesTheBitSerialEngine) {
+  check_bitserial_engine(Overflow::Saturate);
+}
+
+TEST(RtlOracle, BitSerialArrayWithoutProductRegisterWrapsLikeTheEngine) {
+  check_bitserial_engine(Overflow::Wrap);
 }
 
 // An unpacked job (one row per slice, every product into the accumulator) on the du (LACC-bit)

@@ -62,6 +62,9 @@ const std::vector<CostKey>& cost_schema() {
       MSQ_REAL(bitserial_core, luts_per_acc_bit, 0, 16),
       MSQ_REAL(bitserial_core, luts_fixed, 0, 1e4),
       MSQ_REAL(bitserial_core, control_ffs, 0, 1e4),
+      MSQ_REAL(bitserial_core, sat_luts_per_acc_bit, 0, 16),
+      MSQ_REAL(bitserial_core, sat_luts_fixed, 0, 1e4),
+      MSQ_REAL(bitserial_core, sat_control_ffs, 0, 1e4),
       MSQ_REAL(glue, luts_fixed, 0, 1e6),
       MSQ_REAL(glue, luts_per_row, 0, 1e4),
       MSQ_REAL(glue, luts_per_col, 0, 1e4),
@@ -276,17 +279,27 @@ PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
   return p;
 }
 
-PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& k) {
+PeCost bitserial_pe_cost(int a, int m1, int acc, Overflow overflow, const ResourceCosts& k) {
   const int sw = a + (1 << m1) - 2;  // the largest shift is F - 1 = 2^m1 - 2
   const int pw = a + (1 << m1);      // a signed product: |x w| < 2^(a + F)
+  const auto& c = k.bitserial_core;
   PeCost p;
   p.lut = double(sw) * ceil_div_int(m1, k.fabric.mux_levels_per_lut);
-  p.lut += k.fabric.adder_luts_per_bit * pw;  // the product register's add/subtract
-  p.lut += k.bitserial_core.luts_per_acc_bit * acc + k.bitserial_core.luts_fixed;
-  // Operands (activation, digit), the shifted term and its sign, the product register,
-  // accumulator, readout.
-  const int bits = (a + m1 + 1) + (sw + 1) + pw + 2 * acc;
-  p.ff = k.fabric.ffs_per_register_bit * bits + k.bitserial_core.control_ffs;
+  if (overflow == Overflow::Saturate) {
+    // Saturating product by product needs the whole product: a product register.
+    p.lut += k.fabric.adder_luts_per_bit * pw;
+    p.lut += c.sat_luts_per_acc_bit * acc + c.sat_luts_fixed;
+    // Operands (activation, digit), the shifted term and its sign, the product register,
+    // accumulator, readout.
+    const int bits = (a + m1 + 1) + (sw + 1) + pw + 2 * acc;
+    p.ff = k.fabric.ffs_per_register_bit * bits + c.sat_control_ffs;
+  } else {
+    // Wrapping is modular addition: each digit goes straight into the accumulator. Two operand
+    // stages (the second keeps the pipeline depth), the term and its sign, accumulator, readout.
+    p.lut += c.luts_per_acc_bit * acc + c.luts_fixed;
+    const int bits = 2 * (a + m1 + 1) + (sw + 1) + 2 * acc;
+    p.ff = k.fabric.ffs_per_register_bit * bits + c.control_ffs;
+  }
   return p;
 }
 
@@ -323,7 +336,8 @@ PeCost engine_glue_cost(int rows, int cols, int row_bits, int col_bits, int out_
 PeCost bitserial_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
   const int b = cfg.workload.weight_bits;
   const int m1 = b >= 3 ? Sp2Format(b).m1 : 1;
-  return bitserial_pe_cost(cfg.workload.act_bits, m1, cfg.accelerator.accumulator.bits, k);
+  return bitserial_pe_cost(cfg.workload.act_bits, m1, cfg.accelerator.accumulator.bits,
+                           cfg.accelerator.accumulator.overflow, k);
 }
 
 PeCost actpack_pe_cost(const RunConfig& cfg, const ResourceCosts& k) {
@@ -369,7 +383,7 @@ ResourceEstimate estimate_resources(const RunConfig& cfg, const ResourceCosts& k
     RunConfig one = cfg;
     one.accelerator.lut_core = sp.lut();
     one.accelerator.dsp_core = sp.dsp();
-    if (sp.own_accumulator) one.accelerator.accumulator.bits = sp.accumulator.bits;
+    if (sp.own_accumulator) one.accelerator.accumulator = sp.accumulator;
     const int acc_bits = one.accelerator.accumulator.bits;
     const int64_t n = int64_t(sp.rows) * sp.cols;
     const int b = cfg.workload.weight_bits;

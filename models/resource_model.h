@@ -38,11 +38,15 @@ struct ResourceCosts {
     double readout_ffs_per_bit = 0;
   } dsp_core;
   // The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): one shifter (priced with
-  // fabric.mux_levels_per_lut), the rest per accumulator bit and fixed.
+  // fabric.mux_levels_per_lut), the rest per accumulator bit and fixed; the wrapping PE (no
+  // product register) and the saturating one (sat_*, with its product register).
   struct BitserialCore {
     double luts_per_acc_bit = 0;
     double luts_fixed = 0;
     double control_ffs = 0;
+    double sat_luts_per_acc_bit = 0;
+    double sat_luts_fixed = 0;
+    double sat_control_ffs = 0;
   } bitserial_core;
   // The per-engine glue around an R x C array (rtl/engine_glue.v): buffer write enables, operand
   // broadcast registers, the column drain and its output mux, the sequencer.
@@ -97,9 +101,11 @@ struct PeCost {
 };
 PeCost sp2_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
 PeCost dsp_pe_cost(const RunConfig& cfg, const ResourceCosts& costs);
-// The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): a-bit activations, digits of 1 + m1 bits, a
-// product register of a + 2^m1 bits, an acc-bit accumulator. For the lut_sp2_bitserial engine.
-PeCost bitserial_pe_cost(int a, int m1, int acc, const ResourceCosts& costs);
+// The bit-serial SP2 PE (rtl/sp2_pe_bitserial.v): a-bit activations, digits of 1 + m1 bits, an
+// acc-bit accumulator. Saturating, it sums a weight's digits in a product register of a + 2^m1
+// bits; wrapping, it adds each digit straight into the accumulator (the same sums: wrapping is
+// modular addition). For the lut_sp2_bitserial engine.
+PeCost bitserial_pe_cost(int a, int m1, int acc, Overflow overflow, const ResourceCosts& costs);
 // The activation-packed DSP PE: two a-bit activations and one wb-bit weight per slice, lane
 // offset D, two acc-bit lane accumulators, pipeline_depth stages.
 PeCost dsp_actpacked_pe_cost(int a, int wb, int D, int acc, int pipeline_depth,

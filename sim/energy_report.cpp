@@ -45,7 +45,7 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
     RunConfig one = cfg;
     one.accelerator.lut_core = sp.lut();
     one.accelerator.dsp_core = sp.dsp();
-    if (sp.own_accumulator) one.accelerator.accumulator.bits = sp.accumulator.bits;
+    if (sp.own_accumulator) one.accelerator.accumulator = sp.accumulator;
     const bool dsp = sp.impl == "dsp48" || sp.impl == "dsp48_actpack";
     is_dsp.push_back(dsp);
     pe_luts.push_back((sp.impl == "lut_sp2_bitserial" ? bitserial_pe_cost(one, costs)

@@ -566,8 +566,8 @@ TEST(NewEngines, PeCostsFollowTheWidths) {
   RunConfig c;
   c.workload.act_bits = 8, c.workload.weight_bits = 4;  // SP2 4 bits: m1 = 2
   c.accelerator.accumulator.bits = 16;
-  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).lut, bitserial_pe_cost(8, 2, 16, k).lut);
-  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).ff, bitserial_pe_cost(8, 2, 16, k).ff);
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).lut, bitserial_pe_cost(8, 2, 16, Overflow::Wrap, k).lut);
+  EXPECT_DOUBLE_EQ(bitserial_pe_cost(c, k).ff, bitserial_pe_cost(8, 2, 16, Overflow::Wrap, k).ff);
   const PeCost narrow = bitserial_pe_cost(c, k);
   c.accelerator.accumulator.bits = 32;
   EXPECT_GT(bitserial_pe_cost(c, k).lut, narrow.lut);

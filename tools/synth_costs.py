@@ -484,21 +484,27 @@ def derive(family, hier, flat):
     k["dsp_core.readout_ffs_per_bit"] = r2(sum(ro_df) / len(ro_df))
 
     # Bit-serial PE: one shifter (priced by the shifter key above), and the rest fitted over the
-    # accumulator width: the accumulator with its restart and sign, the readout, the flags.
-    rows, ys, ffx = [], [], []
-    for (a, m1, acc) in BS_GRID:
-        p = hier[("bsh", a, m1, acc)]
-        F = (1 << m1) - 1
-        sw = a + F - 1
-        t = total(p)
-        rows.append([acc, 1.0])
-        # Less the shifter and the product register's adder (a + F + 1 bits).
-        ys.append(t["lut"] - sw * math.ceil(m1 / L) - k["fabric.adder_luts_per_bit"] * (sw + 2))
-        ffx.append(t["ff"] - bitserial_register_bits(a, m1, acc))
-    s_acc, c0 = solve(rows, ys)
-    k["bitserial_core.luts_per_acc_bit"] = r2(max(0.0, s_acc))
-    k["bitserial_core.luts_fixed"] = r2(max(0.0, c0))
-    k["bitserial_core.control_ffs"] = r2(max(0.0, sum(ffx) / len(ffx)))
+    # accumulator width: the accumulator with its restart and sign, the readout, the flags. Two
+    # PEs: the wrapping one (SAT = 0) adds each digit straight into its accumulator; the
+    # saturating one (SAT = 1) sums a weight's digits in a product register first (its adder,
+    # a + F + 1 bits, priced by fabric.adder_luts_per_bit) and clamps.
+    for key, sat, pre in (("bsh", False, "bitserial_core."), ("bss", True, "bitserial_core.sat_")):
+        rows, ys, ffx = [], [], []
+        for (a, m1, acc) in BS_GRID:
+            p = hier[(key, a, m1, acc)]
+            F = (1 << m1) - 1
+            sw = a + F - 1
+            t = total(p)
+            rows.append([acc, 1.0])
+            y = t["lut"] - sw * math.ceil(m1 / L)
+            if sat:
+                y -= k["fabric.adder_luts_per_bit"] * (sw + 2)
+            ys.append(y)
+            ffx.append(t["ff"] - bitserial_register_bits(a, m1, acc, sat))
+        s_acc, c0 = solve(rows, ys)
+        k[pre + "luts_per_acc_bit"] = r2(max(0.0, s_acc))
+        k[pre + "luts_fixed"] = r2(max(0.0, c0))
+        k[pre + "control_ffs"] = r2(max(0.0, sum(ffx) / len(ffx)))
 
     # Glue: LUTs fitted over rows, columns and column output bits; FFs beyond the registers the
     # RTL names (bitwise known) fitted as a constant.
@@ -517,12 +523,14 @@ def derive(family, hier, flat):
     return k
 
 
-def bitserial_register_bits(a, m1, acc):
-    """Data registers of sp2_pe_bitserial: operands, term and sign, product register,
-    accumulator, readout."""
+def bitserial_register_bits(a, m1, acc, sat):
+    """Data registers of sp2_pe_bitserial: saturating, operands, term and sign, product register,
+    accumulator, readout; wrapping, two operand stages, term and sign, accumulator, readout."""
     sw = a + (1 << m1) - 2
     pw = a + (1 << m1)
-    return (a + m1 + 1) + (sw + 1) + pw + 2 * acc
+    if sat:
+        return (a + m1 + 1) + (sw + 1) + pw + 2 * acc
+    return 2 * (a + m1 + 1) + (sw + 1) + 2 * acc
 
 
 def glue_register_bits(R, C, wb, a, acc):
@@ -565,13 +573,16 @@ def model_dsp_actpacked(k, a, wb, D, acc, depth=4):
     return lut, ff
 
 
-def model_bitserial_pe(k, a, m1, acc):
+def model_bitserial_pe(k, a, m1, acc, sat=False):
     sw = a + (1 << m1) - 2
     pw = a + (1 << m1)
-    lut = sw * math.ceil(m1 / k["fabric.mux_levels_per_lut"]) + k["fabric.adder_luts_per_bit"] * pw
-    lut += k["bitserial_core.luts_per_acc_bit"] * acc + k["bitserial_core.luts_fixed"]
-    ff = k["fabric.ffs_per_register_bit"] * bitserial_register_bits(a, m1, acc)
-    ff += k["bitserial_core.control_ffs"]
+    pre = "bitserial_core.sat_" if sat else "bitserial_core."
+    lut = sw * math.ceil(m1 / k["fabric.mux_levels_per_lut"])
+    if sat:
+        lut += k["fabric.adder_luts_per_bit"] * pw  # the product register's add/subtract
+    lut += k[pre + "luts_per_acc_bit"] * acc + k[pre + "luts_fixed"]
+    ff = k["fabric.ffs_per_register_bit"] * bitserial_register_bits(a, m1, acc, sat)
+    ff += k[pre + "control_ffs"]
     return lut, ff
 
 
@@ -808,6 +819,10 @@ def msd_gap(family, rtl_dir, binary, config):
     bs = next(e for e in engines if e["impl"] == "lut_sp2_bitserial")
     dp = next(e for e in engines if e["impl"] == "dsp48_actpack")
     n_bs, n_dp = bs["rows"] * bs["cols"], dp["rows"] * dp["cols"]
+    # The bit-serial PE the model prices follows the engine's accumulator mode (its own
+    # accumulator, else the accelerator's): wrapping, no product register.
+    mode = bs.get("accumulator", run["config"]["accelerator"]["accumulator"])["overflow"]
+    sat = 1 if mode == "saturate" else 0
     need = {}
     for net in ("msd_resnet18", "msd_vgg16", "msd_mobilenet_v2"):
         need[net] = msqsim_json(binary, config, ["workload.network=" + net])["overflow"][
@@ -816,7 +831,7 @@ def msd_gap(family, rtl_dir, binary, config):
     # msqsim's PEs at the config's accumulator and at MSD's 8-bit partial sums.
     rtl = [os.path.join(ROOT, p) for p in RTL]
     for w in sorted({acc, 8}):
-        p = {"A": 8, "M1": 3, "ACC": w}
+        p = {"A": 8, "M1": 3, "ACC": w, "SAT": sat}
         r = yosys_one(rtl, "sp2_pe_bitserial", p, True,
                       synth_commands(family, "sp2_pe_bitserial", True))
         f["bitserial.%d" % w] = sites(r, "sp2_pe_bitserial")
@@ -825,7 +840,8 @@ def msd_gap(family, rtl_dir, binary, config):
         r = yosys_one(rtl, "dsp_pe_actpacked", p, False,
                       synth_commands(family, "dsp_pe_actpacked", False))
         f["actpacked.%d" % w] = total(part_counts(r, "dsp_pe_actpacked"))["lut"]
-    hp = part_counts(yosys_one(rtl, "sp2_pe_bitserial", {"A": 8, "M1": 3, "ACC": acc}, False,
+    hp = part_counts(yosys_one(rtl, "sp2_pe_bitserial", {"A": 8, "M1": 3, "ACC": acc, "SAT": sat},
+                               False,
                                synth_commands(family, "sp2_pe_bitserial", False)),
                      "sp2_pe_bitserial")
 
@@ -833,14 +849,14 @@ def msd_gap(family, rtl_dir, binary, config):
     est = res["lut"]["used"]
     fixed = lines["dma"]["lut"] + lines["control"]["lut"]
     steps = []
-    steps.append(("msqsim's estimate of %s (cost file, acc %d)" % (os.path.relpath(config, ROOT),
-                                                                     acc), est, ""))
+    steps.append(("msqsim's estimate of %s (cost file, acc %d, %s)" % (
+        os.path.relpath(config, ROOT), acc, mode), est, ""))
     no_vec = est - lines["vector"]["lut"]
     steps.append(("(d) less the vector engine (%d lanes; MSD has none)" % (
         run["config"]["accelerator"]["vector"]["lanes"]), no_vec, "model"))
     # The glue is what the two core lines hold beyond their PEs.
     glue = lines["lut_core"]["lut"] + lines["dsp_core"]["lut"] \
-        - n_bs * model_bitserial_pe(k, 8, 3, acc)[0] \
+        - n_bs * model_bitserial_pe(k, 8, 3, acc, sat)[0] \
         - n_dp * model_dsp_actpacked(k, 8, 8, 16 if family == "xc7" else 18, acc)[0]
     no_glue = no_vec - glue
     steps.append(("(d) less the arrays' glue (MSD counts it in its 10k other logic)", no_glue,
@@ -868,15 +884,15 @@ def msd_gap(family, rtl_dir, binary, config):
     print("  %-44s %8d %8d %5d, %d" % ("+ no xilinx_dffopt (this repository's flow)",
                                        f["lut_pe"], f["dsp_pe"], MSD_PE_LUT, MSD_DSP_PE_LUT))
     print("  %-44s %8.1f" % ("lut_pe in a 4x4 array, per PE", f["lut_pe.in_4x4_array"]))
-    print("msqsim's bit-serial PE (a=8, m1=3, acc %d) by part (hierarchical): %s" % (
-        acc, ", ".join("%s %d" % (p, c["lut"]) for p, c in sorted(hp.items()))))
+    print("msqsim's bit-serial PE (a=8, m1=3, acc %d, %s) by part (hierarchical): %s" % (
+        acc, mode, ", ".join("%s %d" % (p, c["lut"]) for p, c in sorted(hp.items()))))
     print("accumulator: %d bits; the networks need (bound from the bit widths): %s" % (
         acc, ", ".join("%s %d" % kv for kv in need.items())))
     print("\n| step | LUT | against MSD's %d | from |" % MSD_PYNQ_LUT)
     print("|---|---:|---:|---|")
     for name, v, src in steps:
         print("| %s | %s | %.2fx | %s |" % (name, "{:,.0f}".format(v), v / MSD_PYNQ_LUT, src))
-    f.update({"estimate": est, "acc": acc, "need": need, "steps": steps})
+    f.update({"estimate": est, "acc": acc, "overflow": mode, "need": need, "steps": steps})
     return f
 
 
@@ -949,11 +965,13 @@ def main():
         runs.append((("sp2f", a, b, acc), "sp2_pe", sp2_params(a, b, acc), True))
     for (a, b, D, acc) in DSP_CHECK:
         runs.append((("dspf", a, b, D, acc), "dsp_pe_packed", dsp_params(a, b, D, acc, fam), True))
-    for (a, m1, acc) in BS_GRID:
-        runs.append((("bsh", a, m1, acc), "sp2_pe_bitserial", {"A": a, "M1": m1, "ACC": acc},
-                     False))
-    for (a, m1, acc) in BS_CHECK:
-        runs.append((("bs", a, m1, acc), "sp2_pe_bitserial", {"A": a, "M1": m1, "ACC": acc}, True))
+    for sat in (0, 1):
+        for (a, m1, acc) in BS_GRID:
+            runs.append((("bss" if sat else "bsh", a, m1, acc), "sp2_pe_bitserial",
+                         {"A": a, "M1": m1, "ACC": acc, "SAT": sat}, False))
+        for (a, m1, acc) in BS_CHECK:
+            runs.append((("bssf" if sat else "bs", a, m1, acc), "sp2_pe_bitserial",
+                         {"A": a, "M1": m1, "ACC": acc, "SAT": sat}, True))
     aw = 25 if fam == "xc7" else 27
     for (a, wb, D, acc) in APK_GRID:
         runs.append((("apk", a, wb, D, acc), "dsp_pe_actpacked",
@@ -1086,14 +1104,25 @@ def main():
             "per accumulator bit, beyond fabric.adder_luts_per_bit."],
         "dsp_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
         "bitserial_core.luts_per_acc_bit": [
-            "%s: sp2_pe_bitserial (a, m1, acc) in %s, its LUT sites" % (src, BS_GRID),
-            "less the shifter (fabric.mux_levels_per_lut) and the product register's adder",
-            "(fabric.adder_luts_per_bit * (a + F + 1)) fitted over acc: the slope (accumulator",
-            "with its restart on the carry chain, readout mux)."],
+            "%s: the wrapping sp2_pe_bitserial (SAT = 0: each digit added" % src,
+            "straight into the accumulator, no product register), (a, m1, acc) in %s, its" % (
+                BS_GRID,),
+            "LUT sites less the shifter (fabric.mux_levels_per_lut) fitted over acc: the slope",
+            "(accumulator with its add/subtract and restart on the carry chain, readout mux)."],
         "bitserial_core.luts_fixed": ["%s: the same fit's intercept (flags, done strobe)." % src],
         "bitserial_core.control_ffs": [
-            "%s: the PE's FFs beyond its data registers (operands, term and sign," % src,
-            "product, accumulator, readout), averaged over the grid."],
+            "%s: the wrapping PE's FFs beyond its data registers (two operand" % src,
+            "stages, term and sign, accumulator, readout), averaged over the grid."],
+        "bitserial_core.sat_luts_per_acc_bit": [
+            "%s: the saturating sp2_pe_bitserial (SAT = 1: a weight's digits" % src,
+            "summed in a product register, the product clamped into the accumulator), the same",
+            "grid, its LUT sites less the shifter and the product register's adder",
+            "(fabric.adder_luts_per_bit * (a + F + 1)) fitted over acc: the slope (accumulator",
+            "with its clamp, readout mux)."],
+        "bitserial_core.sat_luts_fixed": ["%s: the same fit's intercept." % src],
+        "bitserial_core.sat_control_ffs": [
+            "%s: the saturating PE's FFs beyond its data registers (operands," % src,
+            "term and sign, product, accumulator, readout), averaged over the grid."],
         "glue.luts_fixed": [
             "%s: engine_glue (R, C, acc) in %s, LUT sites fitted as" % (src, GLUE_GRID),
             "fixed + per_row * R + per_col * C + per_col_output_bit * C * acc (least squares):",
@@ -1166,11 +1195,12 @@ def main():
           (100 * worst_h))
     print("largest LUT difference, model against the flattened PEs above: %.1f%%" % (100 * worst))
 
-    for (a, m1, acc) in BS_CHECK:
-        y = flat[("bs", a, m1, acc)]
-        ml, mf = model_bitserial_pe(k, a, m1, acc)
-        print("%-34s %8d %8.1f %8d %8.1f" % ("sp2_pe_bitserial a=%d m1=%d acc=%d" % (a, m1, acc),
-                                             y["lut"], ml, y["ff"], mf))
+    for sat in (0, 1):
+        for (a, m1, acc) in BS_CHECK:
+            y = flat[("bssf" if sat else "bs", a, m1, acc)]
+            ml, mf = model_bitserial_pe(k, a, m1, acc, sat)
+            print("%-34s %8d %8.1f %8d %8.1f" % ("sp2_pe_bitserial a=%d m1=%d acc=%d %s" % (
+                a, m1, acc, "sat" if sat else "wrap"), y["lut"], ml, y["ff"], mf))
     print("%-34s %8s %8s %8s %8s" % ("part (hierarchical synthesis)", "yosysLUT", "modelLUT",
                                       "yosysFF", "modelFF"))
     for (a, wb, D, acc) in APK_GRID:

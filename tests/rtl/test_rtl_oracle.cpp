@@ -721,14 +721,38 @@ TEST(RtlOracle, SynthesizedCostFileLoadsAndMatchesItsRuns) {
   const RunConfig cfg;
   const double sp2 = lut["sp2_pe A=8 M1=2 M2=1 ACC=32"],
                dsp = lut["dsp_pe_packed A=8 AW=25 D=21 ACC=32"],
-               bs = lut["sp2_pe_bitserial A=8 M1=2 ACC=32"],
+               bs = lut["sp2_pe_bitserial A=8 M1=2 ACC=32 SAT=0"],
+               bss = lut["sp2_pe_bitserial A=8 M1=2 ACC=32 SAT=1"],
                apk = lut["dsp_pe_actpacked A=8 WB=8 AW=25 D=16 ACC=32"],
                glue = lut["engine_glue R=8 C=8 WB=4 A=8 ACC=32"];
-  for (double v : {sp2, dsp, bs, apk, glue}) ASSERT_GT(v, 0);
+  for (double v : {sp2, dsp, bs, bss, apk, glue}) ASSERT_GT(v, 0);
   EXPECT_NEAR(sp2_pe_cost(cfg, k).lut, sp2, 0.25 * sp2);
   EXPECT_NEAR(dsp_pe_cost(cfg, k).lut, dsp, 0.25 * dsp);
   EXPECT_EQ(dsp_pe_cost(cfg, k).dsp, 1);
-  EXPECT_NEAR(bitserial_pe_cost(8, 2, 32, k).lut, bs, 0.25 * bs);
+  const PeCost wrap = bitserial_pe_cost(8, 2, 32, Overflow::Wrap, k),
+               sat = bitserial_pe_cost(8, 2, 32, Overflow::Saturate, k);
+  EXPECT_NEAR(wrap.lut, bs, 0.25 * bs);
+  EXPECT_NEAR(sat.lut, bss, 0.25 * bss);
+  // The wrapping PE has no product register: it is priced below the saturating one by what
+  // synthesis saves, within a quarter of the saturating PE's LUTs.
+  ASSERT_LT(bs, bss);
+  EXPECT_LT(wrap.lut, sat.lut);
+  EXPECT_LT(wrap.ff, sat.ff);
+  EXPECT_NEAR(sat.lut - wrap.lut, bss - bs, 0.25 * bss);
+  // The estimate prices the bit-serial engine by its accumulator mode.
+  RunConfig c;
+  c.workload.act_bits = 8, c.workload.weight_bits = 4;
+  EngineSpec e = lut_engine_spec({8, 8, 4});
+  e.impl = "lut_sp2_bitserial";
+  c.accelerator.engines = {e};
+  const int64_t wrapped = estimate_resources(c, k).lines[0].lut;
+  c.accelerator.accumulator.overflow = Overflow::Saturate;
+  const int64_t saturated = estimate_resources(c, k).lines[0].lut;
+  EXPECT_NEAR(double(saturated - wrapped), 64 * (sat.lut - wrap.lut), 64.0);
+  c.accelerator.accumulator.overflow = Overflow::Wrap;
+  c.accelerator.engines[0].own_accumulator = true;
+  c.accelerator.engines[0].accumulator = {32, Overflow::Saturate};
+  EXPECT_EQ(estimate_resources(c, k).lines[0].lut, saturated);
   EXPECT_NEAR(dsp_actpacked_pe_cost(8, 8, 16, 32, 4, k).lut, apk, 0.25 * apk);
   EXPECT_NEAR(engine_glue_cost(8, 8, 4, 8, 32, k).lut, glue, 0.25 * glue);
 }

@@ -236,7 +236,9 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.group_pack = p.group_pack;
     lr.weight_bytes = p.weight_bytes;
     for (int i = 0; i < 3; ++i) lr.dram_by[i] = run.dram_by[i];
-    {
+    // The analytic estimate models two engines; a single-engine design (a list of one dsp48)
+    // has no second engine to price, and reading one was a segmentation fault.
+    if (specs.size() >= 2) {
       const MappingEstimate e = estimate_plan(p, *run.layer, cfg);
       lr.est_compute.assign(std::begin(e.compute_cycles), std::end(e.compute_cycles));
     }

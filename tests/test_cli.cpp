@@ -236,3 +236,34 @@ TEST_F(Validate, SummarizesPlanResourcesAndAccumulator) {
   const Result timing = run(std::string("validate c.yaml --no-verify") + kNarrowAcc);
   EXPECT_NE(timing.err.find("bound from the bit widths"), std::string::npos) << timing.err;
 }
+
+// The two spellings of the engines, one from the file and one from --set (or a sweep axis): the
+// message is about what was typed and says what to write instead. It blamed the file's line of
+// the other spelling as "ambiguous", and a sweep axis over the list made every point an error.
+TEST_F(Cli, MixedEngineSpellingsSayWhichToUse) {
+  write("old.yaml", "accelerator:\n  lut_core: {rows: 8}\n  dsp_core: {rows: 8}\n");
+  expect_input_error(
+      "validate old.yaml --set 'accelerator.engines=[{impl: lut_sp2}, {impl: "
+      "dsp48}]'",
+      "msqsim: --set accelerator.engines=[{impl: lut_sp2}, {impl: dsp48}]: "
+      "accelerator.engines: the config gives the engines in the old spelling "
+      "(accelerator.lut_core at old.yaml:2), which cannot be mixed with the list: "
+      "change them by the old keys (accelerator.lut_core.rows=N and the like), or "
+      "write accelerator.engines into the config in place of accelerator.lut_core "
+      "and accelerator.dsp_core");
+  write("list.yaml", "accelerator:\n  engines: [{impl: lut_sp2}, {impl: dsp48}]\n");
+  expect_input_error("validate list.yaml --set accelerator.dsp_core.rows=8",
+                     "msqsim: --set accelerator.dsp_core.rows=8: accelerator.dsp_core: the config "
+                     "gives the engines as a list (accelerator.engines at list.yaml:2), so the "
+                     "old spelling's keys do not apply: give the whole list instead, every entry "
+                     "with its keys, e.g. accelerator.engines=[{impl: lut_sp2, rows: 32, cols: "
+                     "32}, {impl: dsp48, rows: 16, cols: 16}]");
+  // A sweep axis over the list on a base in the old spelling: one message at the axis's line.
+  write("s.yaml",
+        "base: old.yaml\naxes:\n  accelerator.engines:\n    - [{impl: lut_sp2}, "
+        "{impl: dsp48}]\n    - [{impl: dsp48}]\n");
+  expect_input_error("sweep s.yaml --out o.csv",
+                     "msqsim: s.yaml:3: axes.accelerator.engines: the config gives the engines in "
+                     "the old spelling");
+  EXPECT_FALSE(fs::exists(path("o.csv")));
+}

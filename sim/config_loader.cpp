@@ -1066,7 +1066,14 @@ void apply_set(TNode& root, const std::string& s) {
       prefix = next;
     }
     const size_t depth = prefix.empty() ? 0 : split(prefix, '.').size();
-    const std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    // `accelerator.engines[0].rows` or `accelerator.engines.0.rows`: a list is set whole.
+    const std::string bare = leaf.substr(0, leaf.find('['));
+    if (const auto* f = find_field(table, bare); f && f->type.rfind("list", 0) == 0)
+      fail_unknown_key(src, key,
+                       "unknown key: " + bare + " is a list (" + f->type +
+                           "): --set replaces it whole (--set '" + bare +
+                           "=[...]'), its entries cannot be set one by one");
     if (find_field(table, leaf))
       fail_unknown_key(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
     fail_unknown_key(src, key, unknown_key_text(table, prefix, parts[depth], ""));

@@ -267,3 +267,15 @@ TEST_F(Cli, MixedEngineSpellingsSayWhichToUse) {
                      "the old spelling");
   EXPECT_FALSE(fs::exists(path("o.csv")));
 }
+
+// An entry of a list cannot be set on its own: the message says the list is set whole (it was
+// "unknown key ... did you mean 'accelerator.engines'?" or "a single value with no keys inside").
+TEST_F(Cli, SetIntoAListEntrySaysTheListIsSetWhole) {
+  write("list.yaml", "accelerator:\n  engines: [{impl: lut_sp2}, {impl: dsp48}]\n");
+  for (const char* key : {"accelerator.engines[0].rows", "accelerator.engines.0.rows"})
+    expect_input_error("validate list.yaml --set " + std::string(key) + "=8",
+                       "msqsim: --set " + std::string(key) + "=8: " + key +
+                           ": unknown key: accelerator.engines is a list (list of engines): --set "
+                           "replaces it whole (--set 'accelerator.engines=[...]'), its entries "
+                           "cannot be set one by one");
+}

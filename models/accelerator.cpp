@@ -162,6 +162,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
+    const size_t core_layers = names.size();
     // The vector engine's ops follow the layers, so that the layer filter and the spans' names
     // cover them too.
     if (flow) {
@@ -173,7 +174,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
           names.push_back(g.ops[i].name);
         }
     }
-    opt.events->set_layers(names);
+    opt.events->set_layers(names, core_layers);
     // The two engines of the old spelling keep their track names; the vector engine's slot
     // follows the engines'.
     std::vector<std::string> tracks;

@@ -12,21 +12,30 @@ namespace msq {
 
 EventSink::EventSink(std::vector<std::string> layer_globs) : globs_(std::move(layer_globs)) {}
 
-void EventSink::set_layers(const std::vector<std::string>& names) {
+void EventSink::set_layers(const std::vector<std::string>& names, size_t core_layers) {
   names_ = names;
   keep_.assign(names.size(), globs_.empty());
+  core_layers = std::min(core_layers, names.size());
   for (const std::string& g : globs_) {
     bool any = false;
     for (size_t l = 0; l < names.size(); ++l)
       if (fnmatch(g.c_str(), names[l].c_str(), 0) == 0) keep_[l] = true, any = true;
     if (!any) {
-      std::string all;
-      for (size_t l = 0; l < names.size() && l < 8; ++l) all += (l ? ", " : "") + names[l];
-      if (names.size() > 8) all += ", ...";
+      // The first names of each kind: the vector engine's ops come after every layer, so a
+      // single cut list never showed one although the filter takes them.
+      const auto some = [&](size_t from, size_t to) {
+        std::string all;
+        for (size_t l = from; l < to && l < from + 8; ++l)
+          all += (l > from ? ", " : "") + clip_text(names[l], 40);
+        if (to - from > 8) all += ", ...";
+        return all;
+      };
+      const bool ops = core_layers < names.size();
       throw InputError(fmt::format(
-          "--timeline-layers: '{}' matches no layer of the workload (expected a layer name or a "
-          "glob such as 'layer3.*'; the layers are {})",
-          g, all));
+          "--timeline-layers: '{}' matches no {} of the workload (expected a name or a glob such "
+          "as 'layer3.*'; the layers are {}{})",
+          clip_text(g), ops ? "layer or vector-engine op" : "layer", some(0, core_layers),
+          ops ? "; the vector-engine ops are " + some(core_layers, names.size()) : ""));
     }
   }
 }

@@ -189,6 +189,17 @@ TEST_F(OnnxRun, AnOpsetOutsideTheSupportedRangeIsRefused) {
                                             "= 0 is not supported");
 }
 
+// Finite images whose values overflow float32 inside the network: the accuracy lines said
+// "cosine nan" and exited 0. Now exit 2 naming the file and the image, and no report.
+TEST_F(OnnxRun, EvalImagesThatOverflowTheFloatNetworkAreRefused) {
+  config("  calibration: cal.npy\n");
+  write_f32_npy(path("huge.npy"), {2, 3, 16, 16}, std::vector<float>(2 * 3 * 16 * 16, 3e38f));
+  expect_input_error("run c.yaml --no-verify --eval huge.npy --json r.json",
+                     "msqsim: huge.npy: --eval: image 0: the float network's output is not "
+                     "finite");
+  EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
 TEST_F(OnnxRun, ConfigWithOnnxKeysSurvivesTheYamlRoundTrip) {
   // Sweep workers and traces carry the resolved config as YAML.
   config(

@@ -119,6 +119,13 @@ TEST_F(OutputPaths, SweepAndOptimizeRefuseAnOutputOnTheirInputs) {
       {"sweep s.yaml --out s.yaml", "msqsim: s.yaml: --out: is the run's sweep file"},
       {"sweep s.yaml --out ./c.yaml", "msqsim: ./c.yaml: --out: is the run's base config"},
       {"sweep s.yaml --out s.csv --jsonl s.csv", "msqsim: s.csv: --jsonl: is the run's --out CSV"},
+      // The summaries written next to --out replaced a --jsonl of their name at the end.
+      {"sweep s.yaml --out s.csv --jsonl s.pareto.csv",
+       "msqsim: s.pareto.csv: --jsonl: is the run's Pareto summary (OUT.pareto.csv)"},
+      {"sweep s.yaml --out s.csv --jsonl s.best.csv",
+       "msqsim: s.best.csv: --jsonl: is the run's best-point summary (OUT.best.csv)"},
+      {"sweep s.yaml --out s.csv --jsonl s.sweep.json",
+       "msqsim: s.sweep.json: --jsonl: is the run's sweep definition record"},
       {"optimize c.yaml --jobs 1 --out c.yaml", "msqsim: c.yaml: --out: is the run's config"},
   };
   for (const auto& [args, err] : bad) {

@@ -279,3 +279,21 @@ TEST_F(Cli, SetIntoAListEntrySaysTheListIsSetWhole) {
                            "replaces it whole (--set 'accelerator.engines=[...]'), its entries "
                            "cannot be set one by one");
 }
+
+// An option whose value was left out took the next option as its value: `--json --no-verify`
+// wrote the report to a file named '--no-verify' and ran with verification on.
+TEST_F(Cli, AnOptionIsNeverTakenAsAnotherOptionsValue) {
+  const std::string cfg = "'" MSQ_SOURCE_DIR "/configs/examples/default.yaml'";
+  expect_input_error("run " + cfg + " --json --no-verify",
+                     "msqsim run: --json expects a value, got the option '--no-verify' (give "
+                     "--json its value; a file named so: ./--no-verify)");
+  EXPECT_FALSE(fs::exists(path("--no-verify")));
+  write("s.yaml", "base: " MSQ_SOURCE_DIR
+                  "/configs/examples/default.yaml\naxes:\n  "
+                  "workload.sp2_fraction: [0.5]\n");
+  expect_input_error("sweep s.yaml --out --jsonl",
+                     "msqsim sweep: --out expects a value, got the option '--jsonl'");
+  EXPECT_FALSE(fs::exists(path("--jsonl")));
+  expect_input_error("sweep s.yaml --merge --out m.csv",
+                     "msqsim sweep: --merge expects a value, got the option '--out'");
+}

@@ -35,8 +35,9 @@ int yaml_line(const YAML::Node& n) {
 
 std::string yaml_got(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
+  // "expected a non-empty list (got a list)" said nothing: an empty one is named so.
+  if (n.IsSequence()) return n.size() == 0 ? "an empty list" : "a list";
+  if (n.IsMap()) return n.size() == 0 ? "an empty mapping" : "a mapping";
   if (n.Scalar().empty()) return "\"\"";
   return clip_text(n.Scalar());
 }

@@ -297,3 +297,18 @@ TEST_F(Cli, AnOptionIsNeverTakenAsAnotherOptionsValue) {
   expect_input_error("sweep s.yaml --merge --out m.csv",
                      "msqsim sweep: --merge expects a value, got the option '--out'");
 }
+
+// yaml-cpp reads 010 as octal and 0x10 as hex: a batch of 010 ran as 8 images. Integers are
+// decimal; a leading zero or a base prefix is refused.
+TEST_F(Cli, IntegersWithALeadingZeroOrABasePrefixAreRefused) {
+  for (const char* v : {"010", "0x10"}) {
+    write("c.yaml", std::string("workload:\n  batch: ") + v + "\n");
+    expect_input_error("validate c.yaml",
+                       std::string("msqsim: c.yaml:2: workload.batch: expected a decimal integer "
+                                   "in 1..4096, without a leading 0 or a base prefix (YAML 1.1 "
+                                   "reads 010 as octal 8) (got ") +
+                           v + ")");
+  }
+  write("c.yaml", "workload:\n  batch: 10\n  seed: 0\n");
+  EXPECT_EQ(run("validate c.yaml").code, 0);
+}

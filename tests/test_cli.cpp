@@ -312,3 +312,18 @@ TEST_F(Cli, IntegersWithALeadingZeroOrABasePrefixAreRefused) {
   write("c.yaml", "workload:\n  batch: 10\n  seed: 0\n");
   EXPECT_EQ(run("validate c.yaml").code, 0);
 }
+
+// A MSQSIM_CONFIG_DIR that is not a directory: one message naming it (every name lookup listed no
+// names: "expected a device name () or a path").
+TEST_F(Cli, AConfigDirThatIsNotADirectoryIsNamed) {
+  write("c.yaml", "device: xc7z020\n");
+  const Result r =
+      shell("MSQSIM_CONFIG_DIR='" + path("nothere") + "' '" MSQSIM_EXE "' validate c.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("msqsim: MSQSIM_CONFIG_DIR=" + path("nothere") +
+                            ": not a directory; expected the configs directory",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}

@@ -41,6 +41,7 @@ struct Step {
 struct InputLoad {
   int tile = 0;
   int kt = 0;
+  int mt = -1;  // a grouped convolution's channel tile: only this output-channel tile's groups
   int64_t tk = 0;
   int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
   int64_t bytes() const { return seg_bytes * seg_count; }

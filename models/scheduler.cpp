@@ -92,7 +92,24 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
     for (int l = 0; l < keep && l < 3; ++l) c = c * trips[l] + idx[l];
     return c;
   };
-  std::vector<int64_t> in_id(size_t(NT * KT), -1), in_chunk(size_t(NT * KT), -1), in_last;
+  // Grouped convolutions with several output-channel tiles: each tile reads only its groups'
+  // input channels, so an input load is a (pixel tile, output-channel tile) pair, its channels
+  // one run per pixel (the producing layer stores the channels in the order the tiles read them,
+  // as the output-channel tiles store theirs).
+  const bool ch_tiles = s.groups > 1 && MT > 1;
+  std::vector<int64_t> mt_in_ch(size_t(MT), 0), mt_in_ch0(size_t(MT), 0);
+  if (ch_tiles)
+    for (int64_t mt = 0, ch = 0; mt < MT; ++mt) {
+      std::vector<int32_t> g;
+      for (int32_t m : run.mt_rows[size_t(mt)]) g.push_back(m / s.rows_per_group());
+      std::sort(g.begin(), g.end());
+      mt_in_ch[size_t(mt)] =
+          int64_t(std::unique(g.begin(), g.end()) - g.begin()) * (s.in_c / s.groups);
+      mt_in_ch0[size_t(mt)] = ch;
+      ch += mt_in_ch[size_t(mt)];
+    }
+  const int64_t IK = ch_tiles ? MT : KT;
+  std::vector<int64_t> in_id(size_t(NT * IK), -1), in_chunk(size_t(NT * IK), -1), in_last;
   std::vector<std::vector<int64_t>> w_id(static_cast<size_t>(engines)),
       w_chunk(static_cast<size_t>(engines));
   // (step, job) of each load's last use
@@ -116,7 +133,7 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
         st.mt = int(mt);
         const int64_t ch = std::min<int64_t>(p.k_channels, s.in_c - kt * p.k_channels);
         st.tk = s.groups == 1 ? ch * s.kh * s.kw : s.k();
-        const size_t ik = size_t(n * KT + kt);
+        const size_t ik = size_t(n * IK + (ch_tiles ? mt : kt));
         const int64_t ic = chunk_of(idx, mp.keep_in);
         if (in_chunk[ik] != ic) {
           InputLoad ld;
@@ -127,6 +144,14 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
           ld.seg_count = tile.seg_count;
           ld.seg_stride = tile.seg_stride;
           ld.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
+          if (ch_tiles) {
+            const int64_t pix = int64_t(s.in_c) * p.act_bytes;
+            ld.mt = int(mt);
+            ld.in_offset = tile.offset + mt_in_ch0[size_t(mt)] * p.act_bytes;
+            ld.seg_count = tile.region_bytes() / pix;
+            ld.seg_stride = pix;
+            ld.seg_bytes = mt_in_ch[size_t(mt)] * p.act_bytes;
+          }
           in_id[ik] = int64_t(run.in_loads.size());
           in_chunk[ik] = ic;
           run.in_loads.push_back(ld);
@@ -386,8 +411,12 @@ void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTil
   }
   const uint16_t* src_all = in.data.data();
   const uint16_t zero_pad = uint16_t(run.layer->in_zero);
+  // A channel tile holds only its output-channel tile's groups (the others stay zero).
+  std::vector<char> in_tile(size_t(groups), st.mt < 0);
+  if (st.mt >= 0)
+    for (int32_t m : run.mt_rows[size_t(st.mt)]) in_tile[size_t(m / s.rows_per_group())] = 1;
   for (int g = 0; g < groups; ++g)
-    for (int cl = 0; cl < ccount; ++cl) {
+    for (int cl = 0; cl < ccount && in_tile[size_t(g)]; ++cl) {
       const int64_t c = (s.groups == 1 ? c0 : g * cg) + cl;
       for (int i = 0; i < s.kh; ++i)
         for (int j = 0; j < s.kw; ++j) {

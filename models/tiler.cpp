@@ -308,16 +308,30 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   // mapping lets opt.group_pack groups share a block, each array row then reading its own group's
   // activations (docs/mapping.md).
   const int rpg = s.groups > 1 ? s.rows_per_group() : 0;
-  p.group_pack = rpg ? std::max(1, opt.group_pack) : 1;
+  const auto pack_of = [&](size_t e) {
+    if (!rpg) return 1;
+    return std::max(1, e < 2 && opt.engine_pack[e] > 0 ? opt.engine_pack[e] : opt.group_pack);
+  };
+  p.group_pack = 1;
+  for (size_t e = 0; e < E; ++e) p.group_pack = std::max(p.group_pack, pack_of(e));
   auto make_blocks = [&](const std::vector<int32_t>& rows, size_t per_block, bool packed, int D,
-                         int64_t chain, std::vector<RowBlock>& out) {
+                         int64_t chain, int pack, std::vector<RowBlock>& out) {
     for (size_t i = 0; i < rows.size();) {
       RowBlock b;
       b.packed = packed;
       if (packed) b.lane_offset = D, b.chain = chain;
-      const int group = rpg ? rows[i] / rpg / p.group_pack : 0;
-      while (i < rows.size() && b.rows.size() < per_block &&
-             (!rpg || rows[i] / rpg / p.group_pack == group)) {
+      // Up to `pack` of this engine's groups, whichever they are: the other engine's rows
+      // leave gaps in the group numbers, which must not leave array rows idle.
+      int groups_in = 0, last_group = -1;
+      const auto fits = [&](int32_t row) {
+        if (!rpg) return true;
+        const int g = row / rpg;
+        if (g == last_group) return true;
+        if (groups_in == pack) return false;
+        ++groups_in, last_group = g;
+        return true;
+      };
+      while (i < rows.size() && b.rows.size() < per_block && fits(rows[i])) {
         b.rows.push_back(rows[i]);
         b.weight_bits_per_k += L.bits[rows[i]];  // codes are stored at the row's width
         b.sp2_rows += L.scheme[rows[i]] == uint8_t(Scheme::Sp2);
@@ -334,9 +348,10 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
     const std::vector<int32_t>& rows = rows_of[e];
     ep.rows = int64_t(rows.size());
     ep.acc_bits = acc_bits[e];
+    ep.group_pack = pack_of(e);
     for (int32_t m : rows) ep.spilled_rows += (home[size_t(m)] >> e & 1) == 0;
     if (!caps[e].packing) {
-      make_blocks(rows, size_t(sp.rows), false, 0, 0, ep.blocks);
+      make_blocks(rows, size_t(sp.rows), false, 0, 0, ep.group_pack, ep.blocks);
       continue;
     }
     std::vector<int32_t> cand, single_rows;
@@ -386,8 +401,9 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
       }
     }
     std::sort(single_rows.begin(), single_rows.end());
-    make_blocks(packed_rows, size_t(sp.rows) * 2, true, ep.lane_offset, ep.chain, ep.blocks);
-    make_blocks(single_rows, size_t(sp.rows), false, 0, 0, ep.blocks);
+    make_blocks(packed_rows, size_t(sp.rows) * 2, true, ep.lane_offset, ep.chain, ep.group_pack,
+                ep.blocks);
+    make_blocks(single_rows, size_t(sp.rows), false, 0, 0, ep.group_pack, ep.blocks);
     // The layer's packing as the report shows it: the first packing engine with rows to pack.
     if (!layer_packing_set && (!cand.empty() || e + 1 == E)) {
       layer_packing_set = true;

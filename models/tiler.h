@@ -69,6 +69,7 @@ struct EnginePlan {
   int64_t spilled_rows = 0;  // of them, rows of a scheme it is not built for (scheduler.spill)
   int64_t weight_bytes = 0;  // its rows' weights, as stored in DRAM
   int acc_bits = 32;         // its accumulator registers on this layer
+  int group_pack = 1;        // groups of a grouped convolution per row block
   // Packing (engines that pack, docs/arithmetic.md).
   bool packing = false;
   int packed_w_bits = 0, lane_offset = 0;
@@ -108,7 +109,8 @@ struct LayerPlan {
   int act_bytes = 1, acc_bytes = 4, out_bytes = 1;
   // Pixel tile: output rows x output columns (fully connected layers: batch elements x 1).
   int64_t tile_rows = 0, tile_cols = 0;
-  int group_pack = 1;  // groups of a grouped convolution that share one row block
+  int group_pack = 1;  // groups of a grouped convolution that share one row block (the most of
+                       // any engine's; EnginePlan::group_pack has each engine's)
   LoopMapping map;
   // The blocks of engine `slot` in output-channel tile mt: [first, second).
   std::pair<size_t, size_t> m_tile_blocks(int slot, int64_t mt) const {
@@ -121,6 +123,9 @@ struct LayerPlan {
 struct RowOptions {
   int64_t spill = -1;  // SP2 rows moved to the fixed-point engine; -1: by scheduler.spill's rule
   int group_pack = 1;  // groups of a grouped convolution per row block
+  // The same per engine slot (the first two), when the search gives each engine its own: 0 takes
+  // group_pack.
+  int engine_pack[2] = {0, 0};
 };
 
 // Plans a layer. The layer's per-row scheme and bits and the engines' capabilities decide which

@@ -150,7 +150,7 @@ std::vector<Command> commands() {
        "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
        "as Chrome trace-event JSON for Perfetto UI or chrome://tracing; --vcd writes the same\n"
        "activity as waveforms (busy wires, layer indices, job counts, bytes in flight) in a\n"
-       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers in both.\n"
+       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers and ops in both.\n"
        "\n"
        "--eval (ONNX networks, docs/import.md) runs the float network and the integer network\n"
        "on the same float32 images [N, C, H, W] and reports the cosine similarity of the final\n"

@@ -101,6 +101,11 @@ TEST_F(MsdCompare, TableRowsComeFromMsqsimsReport) {
     EXPECT_EQ(cmp["points"][0]["msqsim_cycles"], rep["total"]["cycles"]);
     EXPECT_NE(r.out.find("measured on the board 26.31 ms"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("| pynq-z2 | resnet18 |"), std::string::npos) << r.out;
+    // What msqsim ran, read from the report's resolved config (engine list with shapes).
+    EXPECT_NE(r.out.find(std::string("pynq-z2: lut_sp2_bitserial 40x40, dsp48_actpack 15x14; ") +
+                         (base ? "mapping search" : "mapping fixed")),
+              std::string::npos)
+        << r.out;
     // The tool's account of MSD's cost model gives back every cycle count of the reference.
     EXPECT_NE(r.out.find("reproduces its simulator's cycles: every layer"), std::string::npos)
         << r.out;

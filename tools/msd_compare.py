@@ -111,11 +111,15 @@ def describe(report):
     """The design msqsim ran, from its resolved config: engines, tiling, row split."""
     try:
         acc = report["config"]["accelerator"]
-        cores = {"lut_sp2": acc["lut_core"], "lut_sp2_bitserial": acc["lut_core"],
-                 "dsp48": acc["dsp_core"], "dsp48_actpack": acc["dsp_core"]}
-        engines = ", ".join(f"{e['impl']} {cores.get(e['impl'], {}).get('rows', '?')}x"
-                            f"{cores.get(e['impl'], {}).get('cols', '?')}"
-                            for e in acc["engines"])
+        # Each engine entry carries its own shape (the engine list); a report of the old
+        # two-core spelling has it under lut_core / dsp_core.
+        cores = {"lut_sp2": acc.get("lut_core", {}), "lut_sp2_bitserial": acc.get("lut_core", {}),
+                 "dsp48": acc.get("dsp_core", {}), "dsp48_actpack": acc.get("dsp_core", {})}
+
+        def shape(e):
+            c = e if "rows" in e else cores.get(e["impl"], {})
+            return f"{c.get('rows', '?')}x{c.get('cols', '?')}"
+        engines = ", ".join(f"{e['impl']} {shape(e)}" for e in acc["engines"])
         sch = acc.get("scheduler", {})
         split = f"mapping {sch.get('mapping', 'fixed')}, balance {sch.get('balance', 'fixed')}, " \
                 f"spill {'on' if sch.get('spill') else 'off'}"

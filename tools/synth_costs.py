@@ -3,6 +3,7 @@
 
     tools/synth_costs.py [--family xc7|xcup] [--out YAML] [--check] [--point] [--only WORD]
                          [--cache DIR] [--msd-rtl DIR]
+    tools/synth_costs.py --msd-gap [--msqsim BIN] [--msd-config YAML] [--json FILE]
 
 Synthesizes the blocks in rtl/ (sp2_pe, sp2_pe_bitserial, dsp_pe_packed, dsp_pe_actpacked,
 engine_glue) with `synth_xilinx` over a grid of widths and array sizes, one Yosys process per run,
@@ -17,6 +18,12 @@ the model against the synthesis, and MSD's three built designs priced by the mod
 post-implementation utilization (--msd-rtl also synthesizes MSD's own PEs from a checkout).
 --check compares instead of writing: exit 1 when the file differs from what the runs give.
 --point synthesizes one small run afresh and compares it with the CSV (the ctest check).
+--msd-gap only measures, step by step, where the LUT estimate of MSD's PYNQ-Z2 design and MSD's
+published figure part (MSD's own PEs from rtl/msd/ and msqsim's through the same flow, the msqsim
+binary's estimate), and prints the table of docs/resources.md, "Against MSD's published figures".
+
+The flow is synth_xilinx without xilinx_dffopt (synth_commands), and two Yosys artefacts are not
+counted as LUTs (lut_cells_vivado_drops).
 
 A LUT is a LUT site, as Vivado's "Slice LUTs" counts them: LUT1..LUT6, INV and shift-register
 LUT cells (SRL16E, SRLC32E), two of which share one LUT6 site where Vivado's LUT combining would
@@ -46,6 +53,31 @@ DEPS = {
     "engine_glue": ["rtl/engine_glue.v"],
 }
 
+
+
+# synth_xilinx, except xilinx_dffopt: its map_luts step is spelt out without it. xilinx_dffopt
+# folds a flip-flop's synchronous reset or clock enable into the LUT that drives its D input
+# whenever that LUT has a spare input, which keeps the LUT from sharing a site with another one
+# (a 16-bit readout mux with its reset folded in is 16 LUT4 where 8 LUT6 sites hold it as LUT3
+# pairs). Vivado's synthesis maps a synchronous reset or enable through the R/S/CE pins when it
+# drives at least -control_set_opt_threshold flip-flops (default 4 on 7 series, 2 on UltraScale;
+# UG949, "Controlling Enable/Reset Extraction"), and the PEs' resets and enables drive 8 to 64.
+def synth_commands(family, top, flatten):
+    fl = " -flatten" if flatten else ""
+    head = "synth_xilinx -family %s -noiopad -top %s%s" % (family, top, fl)
+    return [head + " -run :map_luts",
+            "opt_expr -mux_undef -noclkinv",
+            "abc -luts 2:2,3,6:5,10,20",
+            "clean",
+            "techmap -map +/xilinx/ff_map.v",
+            "xilinx_srl -fixed -minlen 3",
+            "techmap -map +/xilinx/lut_map.v -map +/xilinx/cells_map.v -D LUT_WIDTH=6",
+            "opt_lut_ins -tech xilinx",
+            head + " -run finalize:"]
+
+
+# Names the flow in the run cache's key: a change of synth_commands redoes every run.
+FLOW = "\n".join(synth_commands("F", "T", True))
 
 
 def sp2_format(b):
@@ -81,8 +113,7 @@ def run_batch(family, runs):
             script.append("design -load base")
             for p, v in params.items():
                 script.append("chparam -set %s %d %s" % (p, v, top))
-            script.append("synth_xilinx -family %s -noiopad -top %s%s" %
-                          (family, top, " -flatten" if flatten else ""))
+            script.extend(synth_commands(family, top, flatten))
             script.append("tee -q -o %s stat" % out)
             script.append("write_json %s" % net)
         path = os.path.join(tmp, "runs.ys")
@@ -102,7 +133,90 @@ def run_batch(family, runs):
 LUT_CELL = re.compile(r"^(LUT[1-6]|INV)$")
 
 
-def lut_sites(netlist):
+def lut_function(c):
+    """(input nets in port order, truth table as an int: bit sum(v_j << j) is the output for the
+    inputs v_j) of a LUT1..6 or INV cell."""
+    if c["type"] == "INV":
+        return [c["connections"]["I"][0]], 0b01
+    k = int(c["type"][3])
+    ins = [c["connections"]["I%d" % j][0] for j in range(k)]
+    return ins, int(str(c["parameters"]["INIT"]), 2)
+
+
+def lut_eval(fn, env):
+    ins, table = fn
+    idx = 0
+    for j, net in enumerate(ins):
+        v = env[net] if isinstance(net, int) else int(net == "1")
+        idx |= v << j
+    return (table >> idx) & 1
+
+
+def lut_cells_vivado_drops(cells):
+    """(names of the LUT cells lut_sites does not count (see there): duplicates of another cell,
+    and DI drivers whose bits can take an input of their S LUT instead; {a dropped duplicate's
+    output net: the kept cell's})."""
+    drop, seen = set(), {}
+    alias = {}  # a dropped duplicate's output net -> the kept cell's
+    for cname in sorted(cells):
+        c = cells[cname]
+        if not LUT_CELL.match(c["type"]):
+            continue
+        ins, table = lut_function(c)
+        key = (c["type"], table, tuple(map(str, ins)))
+        out = c["connections"]["O"][0]
+        if key in seen:
+            drop.add(cname)
+            alias[out] = cells[seen[key]]["connections"]["O"][0]
+        else:
+            seen[key] = cname
+    driver, loads = {}, {}
+    for cname, c in cells.items():
+        if cname in drop:
+            continue
+        for port, d in c.get("port_directions", {}).items():
+            for b in c["connections"].get(port, []):
+                if not isinstance(b, int):
+                    continue
+                if d == "output" and LUT_CELL.match(c["type"]):
+                    driver[b] = cname
+                elif d == "input":
+                    loads.setdefault(alias.get(b, b), []).append((c["type"], port))
+    di_ok = {}  # DI-driving LUT -> every DI bit it drives can take a plain net instead
+    for c in cells.values():
+        if not c["type"].startswith("CARRY"):
+            continue
+        for sb, db in zip(c["connections"].get("S", []), c["connections"].get("DI", [])):
+            db = alias.get(db, db)
+            sb = alias.get(sb, sb)
+            if db not in driver:
+                continue
+            dc = driver[db]
+            ok = False
+            if sb in driver and sb != db:
+                sfn = lut_function(cells[driver[sb]])
+                dfn = lut_function(cells[dc])
+                nets = sorted({n for n in sfn[0] + dfn[0] if isinstance(n, int)})
+                if len(nets) <= 12:
+                    for x in {n for n in sfn[0] if isinstance(n, int)}:
+                        good = True
+                        for v in range(1 << len(nets)):
+                            env = {n: (v >> i) & 1 for i, n in enumerate(nets)}
+                            if lut_eval(sfn, env) == 0 and lut_eval(dfn, env) != env[x]:
+                                good = False
+                                break
+                        if good:
+                            ok = True
+                            break
+            di_ok[dc] = di_ok.get(dc, True) and ok
+    for dc, ok in di_ok.items():
+        out = cells[dc]["connections"]["O"][0]
+        if ok and all(t.startswith("CARRY") and p == "DI" for t, p in loads.get(out, [])):
+            drop.add(dc)
+    return drop, alias
+
+
+def lut_sites(netlist, vivado_drops=True):
     """LUT sites per module after pairing, as Vivado's synthesis combines LUTs (on by default;
     UG901, -no_lc turns it off) into one LUT6 site with two outputs (O5, O6; UG474):
     - on a carry chain, the LUT that drives a bit's S input and the one that drives the same bit's
@@ -110,7 +224,16 @@ def lut_sites(netlist):
       adder pattern of UG474's CARRY4);
     - two other LUTs share a site when they share an input and have at most 5 inputs together.
     Shift-register LUTs and LUTs of 6 inputs keep a site of their own. The pairing is greedy,
-    most shared inputs first, within one module (keep_hierarchy stops Vivado there too)."""
+    most shared inputs first, within one module (keep_hierarchy stops Vivado there too).
+    Before pairing, two mapping artefacts of Yosys that Vivado does not produce are undone
+    (lut_cells_vivado_drops):
+    - identical LUT cells (same type, INIT and inputs) count once: Yosys inserts one INV per
+      flip-flop for an active-low synchronous reset (`if (~rst_n)`), after its last merge pass;
+    - a LUT that only feeds carry DI inputs is not counted when each such bit's DI can be an input
+      net x of the bit's S LUT instead (S = 0 implies DI = x): the DI of an adder bit is only read
+      when its two operands are equal, so either operand serves, and Vivado takes the one that is
+      a plain net through the slice's bypass input (AX..DX, UG474) where Yosys recomputes the
+      other one in a LUT."""
     sites = {}
     for name, mod in netlist["modules"].items():
         if mod.get("attributes", {}).get("blackbox"):
@@ -118,13 +241,17 @@ def lut_sites(netlist):
         cells = mod.get("cells", {})
         luts = {}  # output bit -> input set
         fixed = 0
-        for c in cells.values():
+        drop, alias = lut_cells_vivado_drops(cells) if vivado_drops else (set(), {})
+        for cname, c in cells.items():
             t = c["type"]
+            if cname in drop:
+                continue
             if t in ("SRL16E", "SRLC32E"):
                 fixed += 1
             elif LUT_CELL.match(t):
                 outs = [b for b in c["connections"].get("O", []) if isinstance(b, int)]
-                ins = frozenset(b for port, bits in c["connections"].items()
+                # A duplicate's loads read the kept cell's output: the same input for pairing.
+                ins = frozenset(alias.get(b, b) for port, bits in c["connections"].items()
                                 if port.startswith("I") for b in bits if isinstance(b, int))
                 if not outs:
                     fixed += 1
@@ -567,9 +694,8 @@ def msd_own_pes(family, rtl_dir, text):
         with tempfile.TemporaryDirectory() as tmp:
             net = os.path.join(tmp, "net.json")
             paths = " ".join(os.path.join(rtl_dir, f) for f in files)
-            script = "read_verilog -sv -I%s %s; synth_xilinx -family %s -noiopad -top %s" \
-                " -flatten; tee -q -o %s/stat.txt stat; write_json %s" % (
-                    rtl_dir, paths, family, top, tmp, net)
+            script = "read_verilog -sv -I%s %s; %s; tee -q -o %s/stat.txt stat; write_json %s" % (
+                rtl_dir, paths, "; ".join(synth_commands(family, top, True)), tmp, net)
             r = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True)
             if r.returncode != 0:
                 fail("yosys on %s failed:\n%s" % (paths, (r.stdout + r.stderr)[-2000:]))
@@ -586,6 +712,172 @@ def msd_own_pes(family, rtl_dir, text):
         tot = br * bc * res["lut_pe"]["lut"] + dr * dc * res["dsp_pe"]["lut"] + f_lut
         print("  %-18s with MSD's PEs: %7.0f LUT (%+5.0f%% of %d)" % (
             name, tot, 100.0 * (tot - lut) / lut, lut))
+
+
+# ---------------------------------------------------------------------------------------------
+# Where msqsim's LUT estimate of MSD's PYNQ-Z2 design and MSD's published figure part
+# (--msd-gap; docs/resources.md, "Against MSD's published figures").
+
+MSD_RTL = os.path.join(ROOT, "rtl/msd")
+# MSD's per-PE costs (software/msd_scheduler/devices/xc7z020_8b.ini: BS_PE_LUTs, BP_PE_LUTs,
+# other_module_LUTs) and its post-implementation total (hardware/README.md), PYNQ-Z2.
+MSD_PE_LUT, MSD_DSP_PE_LUT, MSD_OTHER_LUT, MSD_PYNQ_LUT = 17, 9, 10000, 38090
+
+
+def yosys_one(files, top, params, flatten, commands, pre=()):
+    """One Yosys process: read files, set params, run commands; returns (stat modules, netlist)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        net = os.path.join(tmp, "net.json")
+        script = ["read_verilog -sv -I%s %s" % (MSD_RTL, " ".join(files))]
+        script += list(pre)
+        script += ["chparam -set %s %d %s" % (p, v, top) for p, v in params.items()]
+        script += commands
+        script += ["tee -q -o %s/stat.txt stat" % tmp, "write_json %s" % net]
+        r = subprocess.run(["yosys", "-q", "-p", "; ".join(script)], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            fail("yosys on %s failed:\n%s" % (" ".join(files), (r.stdout + r.stderr)[-2000:]))
+        mods = {n: m for n, m in json.load(open(net))["modules"].items()
+                if not m.get("attributes", {}).get("blackbox")}
+        return {"stat": open(os.path.join(tmp, "stat.txt")).read(), "netlist": {"modules": mods}}
+
+
+def cost_file_keys(path):
+    """The cost file's numbers as {"section.key": value} (the file is two-level YAML)."""
+    k, sec = {}, None
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        fail("%s: %s" % (path, e.strerror))
+    for line in lines:
+        m = re.match(r"^(\w+):\s*$", line)
+        if m:
+            sec = m.group(1)
+            continue
+        m = re.match(r"^\s+(\w+):\s*([-0-9.eE]+)\s*(#.*)?$", line)
+        if m and sec:
+            k[sec + "." + m.group(1)] = float(m.group(2))
+    return k
+
+
+def msqsim_json(binary, config, sets=()):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.json")
+        cmd = [binary, "run", config, "--allow-overfull", "--no-verify", "--json", out]
+        for s in sets:
+            cmd += ["--set", s]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("%s failed (%d):\n%s" % (" ".join(cmd), r.returncode, r.stderr[-2000:]))
+        return json.load(open(out))
+
+
+def msd_gap(family, rtl_dir, binary, config):
+    """Measures, step by step, where the LUT estimate of config (MSD's PYNQ-Z2 design) and MSD's
+    published figure part, and prints the table; returns the figures for the test."""
+    if not os.path.exists(binary):
+        fail("%s not found: build msqsim first (tools/setup.sh build), or pass --msqsim" % binary)
+    msd_pe = [os.path.join(rtl_dir, f) for f in ("lut_pe.sv", "bit_serial_mul.sv", "mp_lsf.sv")]
+    msd_dsp = [os.path.join(rtl_dir, "dsp_pe.sv")]
+    for f in msd_pe + msd_dsp:
+        if not os.path.exists(f):
+            fail("%s not found (MSD's PE RTL: rtl/msd/ or --msd-rtl DIR)" % f)
+    plain = ["synth_xilinx -family %s -noiopad -top %s -flatten" % (family, "%s")]
+    f = {}
+
+    def sites(res, top, vivado_drops=True):
+        return lut_sites(res["netlist"], vivado_drops)[top]
+
+    # (a) the tool: MSD's own PEs, three ways.
+    for name, files, top in (("lut_pe", msd_pe, "lut_pe"), ("dsp_pe", msd_dsp, "dsp_pe")):
+        sx = yosys_one(files, top, {}, True, [plain[0] % top])
+        f[name + ".synth_xilinx_pairing"] = sites(sx, top, vivado_drops=False)
+        f[name + ".synth_xilinx"] = sites(sx, top)
+        f[name] = sites(yosys_one(files, top, {}, True, synth_commands(family, top, True)), top)
+    arr = yosys_one(msd_pe + [os.path.join(ROOT, "rtl/msd/msd_lut_array.v")], "msd_lut_array",
+                    {"ROWS": 4, "COLS": 4}, True, synth_commands(family, "msd_lut_array", True),
+                    pre=["setattr -mod -unset keep_hierarchy lut_pe"])
+    f["lut_pe.in_4x4_array"] = sites(arr, "msd_lut_array") / 16.0
+
+    # The run: the estimate, the accumulator, what each network needs.
+    run = msqsim_json(binary, config)
+    res = run["resources"]
+    lines = {l["block"]: l for l in res["breakdown"]}
+    acc = run["config"]["accelerator"]["accumulator"]["bits"]
+    engines = run["config"]["accelerator"]["engines"]
+    bs = next(e for e in engines if e["impl"] == "lut_sp2_bitserial")
+    dp = next(e for e in engines if e["impl"] == "dsp48_actpack")
+    n_bs, n_dp = bs["rows"] * bs["cols"], dp["rows"] * dp["cols"]
+    need = {}
+    for net in ("msd_resnet18", "msd_vgg16", "msd_mobilenet_v2"):
+        need[net] = msqsim_json(binary, config, ["workload.network=" + net])["overflow"][
+            "bits_needed"]
+
+    # msqsim's PEs at the config's accumulator and at MSD's 8-bit partial sums.
+    rtl = [os.path.join(ROOT, p) for p in RTL]
+    for w in sorted({acc, 8}):
+        p = {"A": 8, "M1": 3, "ACC": w}
+        r = yosys_one(rtl, "sp2_pe_bitserial", p, True,
+                      synth_commands(family, "sp2_pe_bitserial", True))
+        f["bitserial.%d" % w] = sites(r, "sp2_pe_bitserial")
+        aw = 25 if family == "xc7" else 27
+        p = {"A": 8, "WB": 8, "AW": aw, "D": aw - 9, "ACC": w}
+        r = yosys_one(rtl, "dsp_pe_actpacked", p, False,
+                      synth_commands(family, "dsp_pe_actpacked", False))
+        f["actpacked.%d" % w] = total(part_counts(r, "dsp_pe_actpacked"))["lut"]
+    hp = part_counts(yosys_one(rtl, "sp2_pe_bitserial", {"A": 8, "M1": 3, "ACC": acc}, False,
+                               synth_commands(family, "sp2_pe_bitserial", False)),
+                     "sp2_pe_bitserial")
+
+    k = cost_file_keys(os.path.join(ROOT, "configs/resources/costs.yaml"))
+    est = res["lut"]["used"]
+    fixed = lines["dma"]["lut"] + lines["control"]["lut"]
+    steps = []
+    steps.append(("msqsim's estimate of %s (cost file, acc %d)" % (os.path.relpath(config, ROOT),
+                                                                     acc), est, ""))
+    no_vec = est - lines["vector"]["lut"]
+    steps.append(("(d) less the vector engine (%d lanes; MSD has none)" % (
+        run["config"]["accelerator"]["vector"]["lanes"]), no_vec, "model"))
+    # The glue is what the two core lines hold beyond their PEs.
+    glue = lines["lut_core"]["lut"] + lines["dsp_core"]["lut"] \
+        - n_bs * model_bitserial_pe(k, 8, 3, acc)[0] \
+        - n_dp * model_dsp_actpacked(k, 8, 8, 16 if family == "xc7" else 18, acc)[0]
+    no_glue = no_vec - glue
+    steps.append(("(d) less the arrays' glue (MSD counts it in its 10k other logic)", no_glue,
+                  "model"))
+    y_acc = n_bs * f["bitserial.%d" % acc] + n_dp * f["actpacked.%d" % acc] + fixed
+    steps.append(("PEs as synthesized (%d x %d + %d x %d LUT) instead of the model" % (
+        n_bs, f["bitserial.%d" % acc], n_dp, f["actpacked.%d" % acc]), y_acc, "Yosys"))
+    y8 = n_bs * f["bitserial.8"] + n_dp * f["actpacked.8"] + fixed
+    steps.append(("(b) msqsim's PEs at MSD's 8-bit partial sums (%d, %d LUT)" % (
+        f["bitserial.8"], f["actpacked.8"]), y8, "Yosys"))
+    ymsd = n_bs * f["lut_pe"] + n_dp * f["dsp_pe"] + fixed
+    steps.append(("(c) MSD's own PEs, same flow (lut_pe %d, dsp_pe %d LUT)" % (
+        f["lut_pe"], f["dsp_pe"]), ymsd, "Yosys"))
+    vmsd = n_bs * MSD_PE_LUT + n_dp * MSD_DSP_PE_LUT + MSD_OTHER_LUT
+    steps.append(("(a) MSD's per-PE figures (Vivado: %d, %d LUT) and its 10k other logic" % (
+        MSD_PE_LUT, MSD_DSP_PE_LUT), vmsd, "MSD ini"))
+    steps.append(("MSD's post-implementation LUTs (hardware/README.md)", MSD_PYNQ_LUT, "MSD"))
+
+    print("MSD's PEs through this flow, flattened, LUT sites (%s):" % family)
+    print("  %-44s %8s %8s %8s" % ("", "lut_pe", "dsp_pe", "MSD says"))
+    print("  %-44s %8d %8d" % ("synth_xilinx, LUT combining only",
+                               f["lut_pe.synth_xilinx_pairing"], f["dsp_pe.synth_xilinx_pairing"]))
+    print("  %-44s %8d %8d" % ("+ duplicates and DI operands not counted",
+                               f["lut_pe.synth_xilinx"], f["dsp_pe.synth_xilinx"]))
+    print("  %-44s %8d %8d %5d, %d" % ("+ no xilinx_dffopt (this repository's flow)",
+                                       f["lut_pe"], f["dsp_pe"], MSD_PE_LUT, MSD_DSP_PE_LUT))
+    print("  %-44s %8.1f" % ("lut_pe in a 4x4 array, per PE", f["lut_pe.in_4x4_array"]))
+    print("msqsim's bit-serial PE (a=8, m1=3, acc %d) by part (hierarchical): %s" % (
+        acc, ", ".join("%s %d" % (p, c["lut"]) for p, c in sorted(hp.items()))))
+    print("accumulator: %d bits; the networks need (bound from the bit widths): %s" % (
+        acc, ", ".join("%s %d" % kv for kv in need.items())))
+    print("\n| step | LUT | against MSD's %d | from |" % MSD_PYNQ_LUT)
+    print("|---|---:|---:|---|")
+    for name, v, src in steps:
+        print("| %s | %s | %.2fx | %s |" % (name, "{:,.0f}".format(v), v / MSD_PYNQ_LUT, src))
+    f.update({"estimate": est, "acc": acc, "need": need, "steps": steps})
+    return f
 
 
 def main():
@@ -613,9 +905,31 @@ def main():
     ap.add_argument("--msd-rtl", default=None, metavar="DIR",
                     help="also synthesize MSD's own PEs (lut_pe.sv, dsp_pe.sv of a checkout of"
                     " CASR-HKU/MSD-FCCM23, e.g. DIR = hardware/vivado/pynqz2/rtl) with the same"
-                    " flow and price MSD's designs with them")
+                    " flow and price MSD's designs with them (default with --msd-gap: rtl/msd)")
+    ap.add_argument("--msd-gap", action="store_true",
+                    help="only measure where the LUT estimate of --msd-config and MSD's published"
+                    " figure part, step by step (synthesizes MSD's PEs and msqsim's at both"
+                    " widths, runs --msqsim), and print the table")
+    ap.add_argument("--msqsim", default=os.path.join(ROOT, "build", "msqsim"),
+                    help="the msqsim binary --msd-gap runs (default build/msqsim)")
+    ap.add_argument("--msd-config", default=os.path.join(ROOT, "configs/msd/pynq_z2.yaml"),
+                    help="the design --msd-gap prices (default configs/msd/pynq_z2.yaml)")
+    ap.add_argument("--json", default=None, metavar="FILE",
+                    help="with --msd-gap: also write the measured figures to FILE")
     args = ap.parse_args()
     fam = args.family
+    if args.msd_gap:
+        try:
+            yosys_version()
+        except (OSError, subprocess.CalledProcessError) as e:
+            fail("cannot run yosys (tools/setup.sh installs it): %s" % e)
+        figs = msd_gap(fam, args.msd_rtl or MSD_RTL, args.msqsim, args.msd_config)
+        if args.json:
+            tmp = args.json + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(figs, f, indent=1)
+            os.replace(tmp, args.json)
+        return
     if args.point:
         args.only = "bsh"
         args.cache = tempfile.mkdtemp(prefix="synth_costs_")
@@ -661,6 +975,7 @@ def main():
     for r in runs:
         key, top, params, flatten = r
         h = hashlib.sha256(version.encode())
+        h.update(FLOW.encode())
         for f in DEPS[top]:
             h.update(open(os.path.join(ROOT, f), "rb").read())
         name = hashlib.sha256(json.dumps([fam, h.hexdigest(), list(key), top, params, flatten])
@@ -749,8 +1064,8 @@ def main():
             "(first ? 0 : acc) in a LUT of its own before the carry chain's LUT."],
         "lut_core.sign_luts_fixed": ["%s: msq_acc's intercept." % src],
         "lut_core.readout_luts_per_bit": [
-            "%s: msq_readout (load-or-shift, one LUT per bit: Yosys does" % src,
-            "not pair two LUT5 in one LUT6 as Vivado can)."],
+            "%s: msq_readout per bit (a load-or-shift LUT3 per bit; two bits" % src,
+            "share the two selects and so one LUT6 site)."],
         "lut_core.readout_ffs_per_bit": ["%s: msq_readout's FDRE per bit." % src],
         "lut_core.pe_control_ffs_per_stage": [
             "%s: the PE's FFs beyond its data registers, per stage" % src,
@@ -801,10 +1116,18 @@ def main():
         "  per run, one Yosys process each: read_verilog " + " ".join(RTL[:2]),
         "    " + " ".join(RTL[2:]) + ";",
         "    chparam ...;",
-        "    %s -top TOP [-flatten]; stat; write_json" % synth,
+        "    %s -top TOP [-flatten] -run :map_luts;" % synth,
+        "    " + "; ".join(synth_commands(fam, "TOP", False)[1:4]) + ";",
+        "    " + "; ".join(synth_commands(fam, "TOP", False)[4:6]) + ";",
+        "    " + synth_commands(fam, "TOP", False)[6] + ";",
+        "    " + synth_commands(fam, "TOP", False)[7] + ";",
+        "    %s -top TOP [-flatten] -run finalize:; stat; write_json" % synth,
+        "    (synth_xilinx without xilinx_dffopt, which folds resets and enables into LUTs)",
         "LUT = LUT sites: LUT1..6, INV, SRL16E/SRLC32E cells, two of which share one LUT6 site as",
         "Vivado's LUT combining does (UG901, UG474 O5/O6): a carry bit's S and DI drivers, or two",
         "LUTs off the carry chain that share an input, each pair with at most 5 inputs together.",
+        "Not counted: a LUT identical to another (same INIT and inputs), and a LUT that only feeds",
+        "carry DI inputs whose bits can take an input of their S LUT instead.",
         "FF = FDRE/FDSE.",
     ]
     try:

@@ -83,6 +83,15 @@ struct Ctx {
   int64_t max_block_bits = 0;
   double bw = 1;  // bytes per fabric cycle
   int64_t setup = 0, burst = 32;
+  // The pipeline estimate of grouped convolutions: bytes per fabric cycle of the ports each
+  // stream may use, the DRAM's, and whether reads and writes run at once (bound streams: an AXI
+  // port's read and write channels are separate; unbound, one transfer holds every port).
+  double rate_in = 1, rate_out = 1, rate_w = 1, dram_bw = 1;
+  bool duplex = false, w_own_port = false;
+  // The DRAM as an in-order controller serves short scattered runs: fabric cycles per burst and
+  // per row opened (precharge and activate), and the bytes of a row.
+  double burst_cycles = 0, act_cycles = 0;
+  int64_t row_bytes = 4096;
 
   Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
     const auto& a = cfg.accelerator;
@@ -116,6 +125,24 @@ struct Ctx {
     bw = std::max(1e-3, std::min(axi, dram * 0.85));
     setup = m.dma_setup_cycles;
     burst = std::max<int64_t>(1, int64_t(m.dram.data_width_bits) / 8 * m.dram.burst_length);
+    dram_bw = std::max(1e-3, dram * 0.85);
+    const auto& d = m.dram;
+    const double per_fabric = cfg.clock_mhz / std::max(1.0, d.clock_mhz) / std::max(1, d.channels);
+    burst_cycles = double(std::max(d.tCCD, d.burst_length / 2)) * per_fabric;
+    act_cycles = double(d.tRP + d.tRCD) * per_fabric;
+    row_bytes = std::max(1, d.row_bytes);
+    duplex = m.streams.any();
+    const double port = axi / std::max(1, m.axi_ports);
+    const auto rate = [&](const std::vector<int>& ports) {
+      return std::max(1e-3, ports.empty() ? axi : port * double(ports.size()));
+    };
+    rate_in = rate(m.streams.inputs), rate_out = rate(m.streams.outputs);
+    rate_w = rate(m.streams.weights);
+    // Weights overlap the activations when their ports are theirs alone.
+    w_own_port = duplex && !m.streams.weights.empty();
+    for (int q : m.streams.weights)
+      for (const std::vector<int>* v : {&m.streams.inputs, &m.streams.outputs})
+        if (v->empty() || std::find(v->begin(), v->end(), q) != v->end()) w_own_port = false;
   }
 };
 
@@ -156,21 +183,60 @@ struct MStats {
   int64_t max_rows = 0;            // rows of the largest output-channel tile
   int64_t max_bits[2] = {0, 0};    // weight bits per k step of an engine's largest tile
   int64_t max_blocks[2] = {0, 0};  // blocks of an engine's largest tile
+  // Grouped convolutions with several output-channel tiles (channel tiles): each tile loads only
+  // its groups' input channels, one run per pixel, and writes its rows, one run per pixel. The
+  // most channels of a tile; summed over the tiles, one pixel's input bytes, and the bytes of the
+  // DRAM bursts one pixel's input and output runs touch (a run starts where its tile's channels
+  // start within the pixel, so a short run can touch two bursts).
+  int64_t max_ch = 0, seg_bytes_sum = 0, in_burst_sum = 0, out_burst_sum = 0;
 };
+
+// Whether a grouped convolution's output-channel tiles load only their own groups' channels.
+bool channel_tiles(const LayerShape& s, int64_t m_tiles) {
+  return s.groups > 1 && m_tiles > 1;
+}
 
 MStats mstats_of(const Ctx& x, int64_t T) {
   MStats m;
   m.m_tiles = T;
+  const LayerShape& s = x.L.shape;
+  const bool ct = channel_tiles(s, T);
+  std::vector<int32_t> groups;
+  const int64_t bb = x.burst;
+  const auto touched = [bb](int64_t start, int64_t len) {
+    return len <= 0 ? 0 : ((start % bb + len + bb - 1) / bb) * bb;
+  };
+  int64_t ch0 = 0, row0 = 0;
   for (int64_t mt = 0; mt < T; ++mt) {
     int64_t rows = 0;
+    groups.clear();
     for (int e = 0; e < 2; ++e) {
       const int64_t b0 = x.nb[e] * mt / T, b1 = x.nb[e] * (mt + 1) / T;
       rows += x.rows_prefix[e][size_t(b1)] - x.rows_prefix[e][size_t(b0)];
       m.max_bits[e] =
           std::max(m.max_bits[e], x.bits_prefix[e][size_t(b1)] - x.bits_prefix[e][size_t(b0)]);
       m.max_blocks[e] = std::max(m.max_blocks[e], b1 - b0);
+      if (ct)
+        for (int64_t b = b0; b < b1; ++b)
+          for (int32_t r : x.base.blocks(e)[size_t(b)].rows)
+            groups.push_back(r / s.rows_per_group());
     }
     m.max_rows = std::max(m.max_rows, rows);
+    if (ct) {
+      std::sort(groups.begin(), groups.end());
+      const int64_t ch =
+          int64_t(std::unique(groups.begin(), groups.end()) - groups.begin()) * (s.in_c / s.groups);
+      m.max_ch = std::max(m.max_ch, ch);
+      m.seg_bytes_sum += ch * x.base.act_bytes;
+      m.in_burst_sum += touched(ch0 * x.base.act_bytes, ch * x.base.act_bytes);
+      m.out_burst_sum += touched(row0 * x.base.out_bytes, rows * x.base.out_bytes);
+      ch0 += ch, row0 += rows;
+    }
+  }
+  if (!ct) {
+    m.max_ch = s.in_c;
+    m.seg_bytes_sum = m.in_burst_sum = int64_t(s.in_c) * x.base.act_bytes;
+    m.out_burst_sum = s.m() * x.base.out_bytes;
   }
   return m;
 }
@@ -187,6 +253,8 @@ Levels levels_of(const std::string& order) {
 // once, each tile is used once and freed: then one tile is all the buffer must hold.
 int64_t input_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
                         const Levels& lv, int keep) {
+  // Channel tiles: each (pixel tile, output-channel tile) loads its own channels, used by one step.
+  if (channel_tiles(x.L.shape, ms.m_tiles)) return ns.max_region_px * ms.max_ch * x.base.act_bytes;
   if (!(lv.m >= keep && ms.m_tiles > 1)) return ns.max_region_px * ks.kc * x.base.act_bytes;
   const int64_t px = lv.n >= keep ? ns.region_px : ns.max_region_px;
   const int64_t ch = lv.k >= keep ? x.L.shape.in_c : ks.kc;
@@ -233,18 +301,23 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
   int64_t w_transfers = 0;
   for (int c = 0; c < 2; ++c)
     if (x.nb[c] > 0) w_transfers += keep_w == 0 ? 1 : x.nb[c] * ks.k_tiles * w_reload;
-  // Inputs: loaded again for every output-channel tile when the M loop lies outside.
-  const int64_t i_reload = lv.m < keep_in ? ms.m_tiles : 1;
-  const int64_t in_once =
-      ks.k_tiles == 1 ? ns.region_px * s.in_c * b.act_bytes : ns.region_px * ks.seg_bytes_sum;
+  // Inputs: loaded again for every output-channel tile when the M loop lies outside; channel
+  // tiles load each tile's own channels once.
+  const bool ct = channel_tiles(s, ms.m_tiles);
+  const int64_t i_reload = !ct && lv.m < keep_in ? ms.m_tiles : 1;
+  const int64_t in_once = ct                ? ns.region_px * ms.in_burst_sum
+                          : ks.k_tiles == 1 ? ns.region_px * s.in_c * b.act_bytes
+                                            : ns.region_px * ks.seg_bytes_sum;
   e.input_bytes = in_once * i_reload;
   e.input_reloads = double(i_reload);
   // Outputs: written once; an output-channel tile's channels of a pixel are one run.
   const int64_t M = s.m();
-  e.output_bytes = ms.m_tiles == 1 ? ns.n * M * b.out_bytes
-                                   : ns.n * ms.m_tiles *
-                                         round_up(ceil_div(M, ms.m_tiles) * b.out_bytes, x.burst);
-  e.transfers = w_transfers + ns.tiles * ks.k_tiles * i_reload + ns.tiles * ms.m_tiles;
+  e.output_bytes = ct                ? ns.n * ms.out_burst_sum
+                   : ms.m_tiles == 1 ? ns.n * M * b.out_bytes
+                                     : ns.n * ms.m_tiles *
+                                           round_up(ceil_div(M, ms.m_tiles) * b.out_bytes, x.burst);
+  const int64_t in_transfers = ns.tiles * (ct ? ms.m_tiles : ks.k_tiles * i_reload);
+  e.transfers = w_transfers + in_transfers + ns.tiles * ms.m_tiles;
   e.dma_cycles = int64_t(double(e.weight_bytes + e.input_bytes + e.output_bytes) / x.bw) +
                  e.transfers * x.setup;
   const int64_t compute = std::max(comp[0], comp[1]);
@@ -258,7 +331,41 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
   int64_t jobs = 0;
   for (int c = 0; c < 2; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
   const int64_t last_unit = std::max<int64_t>(1, keep_w == 0 ? steps : std::max(steps, jobs));
-  if (!x.cfg.accelerator.buffers.double_buffer) {
+  if (s.groups > 1 && x.cfg.accelerator.buffers.double_buffer) {
+    // Grouped convolutions (K never split): every step loads an input tile, runs its jobs and
+    // writes an output tile, and the scheduler overlaps the next step's load and the previous
+    // one's write with the current jobs, each stream on its own ports. A pipeline of `steps`
+    // equal stages: the first load, the slowest stage for every further step, the last
+    // compute and write.
+    // The ports move the bytes, the DRAM whole bursts.
+    const double S = double(std::max<int64_t>(1, steps));
+    const double in_bytes = double(ns.region_px * ms.seg_bytes_sum) * double(i_reload);
+    const double out_bytes = double(ns.n * M * b.out_bytes);
+    const double load = in_bytes / S / x.rate_in + double(in_transfers) / S * x.setup;
+    const double write = out_bytes / S / x.rate_out + double(ns.tiles * ms.m_tiles) / S * x.setup;
+    const double wtime = double(e.weight_bytes) / x.rate_w + double(w_transfers) * x.setup;
+    const double wload = keep_w == 0 ? 0.0 : wtime / S;
+    const double work = double(compute) / S;
+    // The DRAM: every burst the runs touch, and a row opened for every row's worth of the span
+    // each transfer sweeps (a channel tile's runs are a pixel apart, so it sweeps its whole
+    // region's rows; the other streams' transfers in between close them).
+    const int64_t pix_in = int64_t(s.in_c) * b.act_bytes, pix_out = M * b.out_bytes;
+    const int64_t in_sweeps = ct ? ms.m_tiles : i_reload * ks.k_tiles;
+    const double rows_opened =
+        double(in_sweeps) *
+            (double(ns.region_px * pix_in) / double(x.row_bytes) + double(ns.tiles)) +
+        double(ms.m_tiles) * (double(ns.n * pix_out) / double(x.row_bytes) + double(ns.tiles)) +
+        double(e.weight_bytes) / double(x.row_bytes) + double(w_transfers);
+    const double dram_time =
+        double(e.dram_bytes()) / double(x.burst) * x.burst_cycles + rows_opened * x.act_cycles;
+    double period = x.duplex ? std::max(load, write) : load + write;
+    period = x.w_own_port ? std::max(period, wload) : period + wload;
+    period = std::max({period, work, dram_time / S});
+    // Weights that stay for the layer load at its start (the previous layer's may still hold
+    // the weight buffer), beside the first input tile when they have their own port.
+    const double first = keep_w != 0 ? load : x.w_own_port ? std::max(load, wtime) : load + wtime;
+    e.cycles = int64_t(first + work + write + (S - 1) * period);
+  } else if (!x.cfg.accelerator.buffers.double_buffer) {
     e.cycles = compute + e.dma_cycles;
   } else if (e.dma_cycles >= compute) {
     e.cycles = e.dma_cycles + compute / last_unit;
@@ -383,19 +490,30 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
 
   // Row splits to try: the groups sharing a row block (grouped convolutions), and with
   // balance: per_layer the SP2 rows moved to the fixed-point engine.
-  std::vector<int> packs = {1};
+  // Groups per row block, per engine slot.
+  std::vector<std::array<int, 2>> packs = {{1, 1}};
   if (search && s.groups > 1) {
     // Each group in a block reads its own activations: the input buffer's ports (a 64-bit word
     // per BRAM36 and cycle, half the blocks per slot when double-buffered) must feed every
-    // column of both arrays for each group.
+    // column of both arrays with each of their groups' activations. An engine reads a column's
+    // activation per k step: a bit-serial array every two cycles, an activation-packed one two
+    // columns per slice (engine_rate). Each engine takes as many groups as the ports leave it,
+    // for every split of the ports between the two.
     const int slots = acc.buffers.double_buffer ? 2 : 1;
     const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
-    const int64_t need = int64_t(sp2e.cols + fixe.cols) * (L.act_bits <= 8 ? 1 : 2);
-    const int64_t gmax = std::min<int64_t>(
-        {port_bytes / std::max<int64_t>(1, need), s.groups,
-         std::max<int64_t>(1, std::max(sp2e.rows, fixe.rows) / std::max(1, s.rows_per_group()))});
-    for (int64_t g = 2; g <= gmax; g *= 2) packs.push_back(int(g));
-    if (gmax > 1 && packs.back() != gmax) packs.push_back(int(gmax));
+    int64_t need[2], gmax[2];
+    for (int e = 0; e < 2; ++e) {
+      const EngineRate r = engine_rate(specs[size_t(e)]);
+      need[e] = std::max<int64_t>(1, ceil_div(r.cols, r.cycles_per_k) * (L.act_bits <= 8 ? 1 : 2));
+      gmax[e] = std::min<int64_t>(
+          s.groups, std::max<int64_t>(1, specs[size_t(e)].rows / std::max(1, s.rows_per_group())));
+    }
+    for (int64_t g0 = 1; g0 <= gmax[0] && g0 * need[0] + need[1] <= port_bytes; ++g0) {
+      const int64_t g1 = std::min(gmax[1], (port_bytes - g0 * need[0]) / need[1]);
+      // Only splits where neither engine could take one more group.
+      const bool more0 = g0 < gmax[0] && (g0 + 1) * need[0] + g1 * need[1] <= port_bytes;
+      if (!more0 && (g0 > 1 || g1 > 1)) packs.push_back({int(g0), int(g1)});
+    }
   }
   std::vector<int64_t> spills = {-1};
   if (balance) {
@@ -466,9 +584,10 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
       best.found = have_fixed && fixed_cost <= limit;
       evaluated = 0;
     }
-    for (int g : packs)
+    for (const std::array<int, 2>& g : packs)
       for (int64_t spill : spills) {
-        const LayerPlan base = plan_rows(L, cfg, where, RowOptions{spill, g});
+        const RowOptions ro{spill, std::max(g[0], g[1]), {g[0], g[1]}};
+        const LayerPlan base = plan_rows(L, cfg, where, ro);
         const Ctx x(L, cfg, base);
         // Pixel tiles: whole output rows, or parts of one row when a row is too large.
         std::vector<NStats> nss;
@@ -512,8 +631,14 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
                 const Levels lv = levels_of(order);
                 if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
                 int keep_in = -1, keep_w = -1;
-                for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
-                  if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                if (channel_tiles(s, ms.m_tiles)) {
+                  // Inputs indexed by N and M, each tile used by one step: nothing to widen.
+                  if (input_footprint(x, ns, ks, ms, lv, 0) <= base.input_slot_bytes)
+                    keep_in = natural_keep(order, "NM");
+                } else {
+                  for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
+                    if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                }
                 for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
                   if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
                       weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
@@ -525,7 +650,7 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
                 if (!accept(c, e.dram_bytes())) continue;
                 best.found = true;
                 best.cost = c, best.dram = e.dram_bytes();
-                best.rows = RowOptions{spill, g};
+                best.rows = ro;
                 best.order = order;
                 best.m_tiles = ms.m_tiles, best.tr = ns.tr, best.tc = ns.tc, best.kc = kc;
                 best.keep_in = keep_in, best.keep_w = keep_w;

@@ -23,12 +23,36 @@ std::string temp_name(const std::string& path) {
   return path + ".tmp-" + std::to_string(::getpid());
 }
 
+// 0, or the errno of the write that failed (ENOSPC for a write that wrote nothing).
+int write_all(int fd, const std::string& content) {
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    const ssize_t w = ::write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    if (w == 0) return ENOSPC;
+    p += w, left -= size_t(w);
+  }
+  return 0;
+}
+
 }  // namespace
+
+bool is_special_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
 
 void check_writable(const std::string& path) {
   struct stat st {};
   // The rename at the end would fail on a directory, after all the work.
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) cannot_write(path, EISDIR);
+  // A device or a pipe is written in place (write_file_atomic): no temporary file next to it.
+  if (is_special_file(path)) {
+    if (::access(path.c_str(), W_OK) != 0) cannot_write(path, errno);
+    return;
+  }
   const std::string tmp = temp_name(path);
   // O_EXCL: a file that happens to have this name is not ours to truncate or remove.
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -60,6 +84,17 @@ void check_dir_writable(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  // /dev/null, /dev/stdout, a pipe: renaming the finished file over it replaced the device node
+  // itself (as root, /dev/null became a regular file for every process on the machine). A
+  // stream has no partial file to hide, so it is written in place.
+  if (is_special_file(path)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) cannot_write(path, errno);
+    const int err = write_all(fd, content);
+    ::close(fd);
+    if (err) cannot_write(path, err);
+    return;
+  }
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) cannot_write(path, errno);
@@ -68,15 +103,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     std::remove(tmp.c_str());
     return InputError(path, 0, "", std::string(what) + ": " + std::strerror(err));
   };
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    const ssize_t w = ::write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw fail(errno, "cannot write");
-    if (w == 0) throw fail(ENOSPC, "cannot write");
-    p += w, left -= size_t(w);
-  }
+  if (const int err = write_all(fd, content)) throw fail(err, "cannot write");
   // Some file systems (NFS, quotas) report a full disk only here; and without the data on disk,
   // a crash after the rename could leave an empty file under the finished name.
   if (::fsync(fd) != 0 && errno != EINVAL) throw fail(errno, "cannot write");

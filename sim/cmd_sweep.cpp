@@ -279,6 +279,13 @@ int cmd_sweep(const SweepOptions& o) {
     check_not_input(companion, "--out", o.sweep, "sweep file");
     check_not_input(companion, "--out", spec.base, "base config");
   }
+  // The results CSV is read back (--resume, the summaries) and has files written next to it
+  // (OUT.pareto.csv, OUT.lock): --out /dev/null made /dev/null.pareto.csv and the like in /dev.
+  if (is_special_file(out))
+    throw InputError(out, 0, "--out",
+                     "is not a regular file (a device or a pipe): the sweep reads its results "
+                     "back and writes OUT.pareto.csv, OUT.best.csv and OUT.sweep.json next to it; "
+                     "give a file path");
   check_writable(out);
   if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);

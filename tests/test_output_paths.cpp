@@ -6,6 +6,7 @@
 // The tests run as root, where permission bits do not stop a write: the unwritable paths are a
 // directory that does not exist (ENOENT) and a path under a regular file (ENOTDIR).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -148,6 +149,30 @@ TEST_F(OutputPaths, FileSizeLimitIsAWriteErrorWithItsReason) {
   EXPECT_NE(r.err.find("msqsim: r.json: cannot write: File too large\n"), std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
+}  // namespace
+
+namespace {
+
+// An output that is a pipe (or a device: /dev/null, /dev/stdout) is written in place. The finished
+// file was renamed over it, replacing the node itself: `--json /dev/null` as root turned
+// /dev/null into a regular file for the whole machine. A FIFO shows it without touching /dev.
+TEST_F(OutputPaths, APipeOrDeviceIsWrittenInPlaceNotReplaced) {
+  config();
+  ASSERT_EQ(::mkfifo(path("out.fifo").c_str(), 0644), 0);
+  const Result r = shell("(timeout 30 cat out.fifo > got.json &) && '" MSQSIM_EXE
+                         "' run c.yaml --no-verify --json out.fifo > /dev/null; rc=$?; sleep 1; "
+                         "exit $rc");
+  EXPECT_EQ(r.code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(path("out.fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced by a file";
+  EXPECT_NE(read(path("got.json")).find("\"layers\""), std::string::npos);
+  // A sweep's --out is read back and has files written next to it: a pipe is refused.
+  write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.5]\n");
+  expect_input_error("sweep s.yaml --out out.fifo",
+                     "msqsim: out.fifo: --out: is not a regular file (a device or a pipe)");
 }
 
 }  // namespace

@@ -281,7 +281,7 @@ int cmd_sweep(const SweepOptions& o) {
   }
   // The results CSV is read back (--resume, the summaries) and has files written next to it
   // (OUT.pareto.csv, OUT.lock): --out /dev/null made /dev/null.pareto.csv and the like in /dev.
-  if (is_special_file(out))
+  if (written_in_place(out))
     throw InputError(out, 0, "--out",
                      "is not a regular file (a device or a pipe): the sweep reads its results "
                      "back and writes OUT.pareto.csv, OUT.best.csv and OUT.sweep.json next to it; "

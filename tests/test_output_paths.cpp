@@ -169,6 +169,17 @@ TEST_F(OutputPaths, APipeOrDeviceIsWrittenInPlaceNotReplaced) {
   ASSERT_EQ(::stat(path("out.fifo").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced by a file";
   EXPECT_NE(read(path("got.json")).find("\"layers\""), std::string::npos);
+  // /dev/stdout is a link into /proc: written through (after the table), the link kept. Here a
+  // link of the same kind in the temp dir, and a link to a plain file, which is replaced by the
+  // finished file while the link stays a link.
+  std::filesystem::create_symlink("/proc/self/fd/1", path("so"));
+  std::filesystem::create_symlink("real.json", path("lnk.json"));
+  const Result so = shell("'" MSQSIM_EXE "' run c.yaml --no-verify --csv so --json lnk.json");
+  EXPECT_EQ(so.code, 0) << so.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(path("so")));
+  EXPECT_TRUE(std::filesystem::is_symlink(path("lnk.json")));
+  EXPECT_LT(so.out.find("total:"), so.out.find("\nfc,")) << so.out;
+  EXPECT_NE(read(path("real.json")).find("\"layers\""), std::string::npos);
   // A sweep's --out is read back and has files written next to it: a pipe is refused.
   write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.5]\n");
   expect_input_error("sweep s.yaml --out out.fifo",

@@ -47,30 +47,29 @@ int EventSink::track(const std::string& name, int sort) {
   return int(tracks_.size()) - 1;
 }
 
-void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
-                    int64_t clock_ps, int64_t end_ps) {
-  if (!keep(layer)) return;
-  if (size_t(core) >= core_track_.size()) core_track_.resize(size_t(core) + 1, -1);
-  int& t = core_track_[size_t(core)];
-  if (t < 0)
-    t = track(size_t(core) < engine_names_.size() ? engine_names_[size_t(core)]
-                                                  : "engine " + std::to_string(core),
-              1);
-  const int64_t dur = cycles * clock_ps;
-  spans_.push_back({t, layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
-}
-
-void EventSink::op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps,
-                   int64_t end_ps) {
-  if (!keep(index)) return;
+int EventSink::engine_track(int slot) {
   if (size_t(slot) >= core_track_.size()) core_track_.resize(size_t(slot) + 1, -1);
   int& t = core_track_[size_t(slot)];
   if (t < 0)
     t = track(size_t(slot) < engine_names_.size() ? engine_names_[size_t(slot)]
                                                   : "engine " + std::to_string(slot),
               1);
+  return t;
+}
+
+void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
+                    int64_t clock_ps, int64_t end_ps) {
+  if (!keep(layer)) return;
   const int64_t dur = cycles * clock_ps;
-  spans_.push_back({t, index, -1, Kind::Op, end_ps - dur, dur, lanes, cycles, 0});
+  spans_.push_back(
+      {engine_track(core), layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
+}
+
+void EventSink::op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps,
+                   int64_t end_ps) {
+  if (!keep(index)) return;
+  const int64_t dur = cycles * clock_ps;
+  spans_.push_back({engine_track(slot), index, -1, Kind::Op, end_ps - dur, dur, lanes, cycles, 0});
 }
 
 void EventSink::transfer(int traffic, int64_t begin_ps, int64_t end_ps, int64_t bytes,

@@ -99,6 +99,8 @@ class EventSink {
   std::string to_json(const std::string& title) const;
 
  private:
+  int engine_track(int slot);  // the track of an engine slot, created on first use
+
   static inline EventSink* current_ = nullptr;
   std::vector<std::string> globs_, names_;
   std::vector<bool> keep_;

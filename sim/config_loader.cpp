@@ -1824,13 +1824,7 @@ void given_mapping_check(const TNode& root, RunConfig& c, const std::string& lab
   sc.mapping_file = fs::absolute(p).lexically_normal().string();
   std::vector<std::string> names;
   for (const auto& l : nf.layers) names.push_back(l.name);
-  const std::vector<std::string> missing =
-      check_given_mapping(sc.mapping_file, names, c.workload.layers);
-  if (!missing.empty())
-    fmt::print(stderr,
-               "msqsim: {} gives no mapping for {} layer{} ({}{}): the mapping search plans {}\n",
-               sc.mapping_file, missing.size(), missing.size() == 1 ? "" : "s", missing[0],
-               missing.size() > 1 ? ", ..." : "", missing.size() == 1 ? "it" : "them");
+  check_given_mapping(sc.mapping_file, names, c.workload.layers);
 }
 
 }  // namespace

@@ -424,6 +424,8 @@ def print_point(p, out):
     if rebuilt and p["msd_model_built_ms"] is not None:
         out.write(f"; on the array as built (LUT {b['built'][0]}x{b['built'][0]}, planned "
                   f"{b['planned'][0]}x{b['planned'][0]}) it gives {p['msd_model_built_ms']:.2f} ms")
+        if p.get("pixel_tile_cut") is not None:  # --as-run: the same schedule on both sides
+            out.write(f" (msqsim on the same schedule: x{p['msqsim_ms'] / p['msd_model_built_ms']:.3f})")
     out.write("\n")
     if p.get("pixel_tile_cut"):
         out.write("as run: pixel tile cut to fit msqsim's 32-bit partial sums in the output "

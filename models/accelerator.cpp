@@ -162,6 +162,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
   if (opt.events) {
     std::vector<std::string> names;
     for (const QuantLayer& q : wl.layers) names.push_back(q.shape.name);
+    const size_t core_layers = names.size();
     // The vector engine's ops follow the layers, so that the layer filter and the spans' names
     // cover them too.
     if (flow) {
@@ -173,7 +174,7 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
           names.push_back(g.ops[i].name);
         }
     }
-    opt.events->set_layers(names);
+    opt.events->set_layers(names, core_layers);
     // The two engines of the old spelling keep their track names; the vector engine's slot
     // follows the engines'.
     std::vector<std::string> tracks;
@@ -236,7 +237,9 @@ SimResult simulate(const RunConfig& cfg, const Workload& wl, const SimOptions& o
     lr.group_pack = p.group_pack;
     lr.weight_bytes = p.weight_bytes;
     for (int i = 0; i < 3; ++i) lr.dram_by[i] = run.dram_by[i];
-    {
+    // The analytic estimate models two engines; a single-engine design (a list of one dsp48)
+    // has no second engine to price, and reading one was a segmentation fault.
+    if (specs.size() >= 2) {
       const MappingEstimate e = estimate_plan(p, *run.layer, cfg);
       lr.est_compute.assign(std::begin(e.compute_cycles), std::end(e.compute_cycles));
     }

@@ -15,8 +15,16 @@ namespace msq {
 namespace fs = std::filesystem;
 
 std::string find_configs_dir() {
-  if (const char* env = std::getenv("MSQSIM_CONFIG_DIR"); env && *env) return env;
   std::error_code ec;
+  // A mistyped directory made every name lookup list no names at all ("a device name ()").
+  if (const char* env = std::getenv("MSQSIM_CONFIG_DIR"); env && *env) {
+    if (!fs::is_directory(env, ec))
+      throw InputError(std::string("MSQSIM_CONFIG_DIR=") + env +
+                       ": not a directory; expected the configs directory (devices/, memory/, "
+                       "workloads/, resources/, energy/), e.g. a copy of the source tree's "
+                       "configs/ (or unset it)");
+    return env;
+  }
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   // Without /proc there is no telling where the binary is: the build's own tree is the best guess.
   if (ec) return MSQ_SOURCE_DIR "/configs";

@@ -20,7 +20,9 @@ std::string input_error_text(const std::string& file, int line, const std::strin
 
 // What kind of mistake an InputError is, for a caller that acts on it (a sweep checking its axes
 // against the config's keys): decided where the error is raised, never by matching its text.
-enum class InputProblem { Other, UnknownKey };
+// MixedSpelling: a key of one spelling of the engines (accelerator.engines, or the old
+// accelerator.lut_core / dsp_core) next to the other: wrong whatever its value.
+enum class InputProblem { Other, UnknownKey, MixedSpelling };
 
 // Bad usage or bad input: a config, a trace, a workload file. Exit code 2. Loaders give the parts
 // (file, line, key, what) and what() is their input_error_text; callers that add context or move

@@ -35,8 +35,9 @@ int yaml_line(const YAML::Node& n) {
 
 std::string yaml_got(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
+  // "expected a non-empty list (got a list)" said nothing: an empty one is named so.
+  if (n.IsSequence()) return n.size() == 0 ? "an empty list" : "a list";
+  if (n.IsMap()) return n.size() == 0 ? "an empty mapping" : "a mapping";
   if (n.Scalar().empty()) return "\"\"";
   return clip_text(n.Scalar());
 }
@@ -50,9 +51,25 @@ std::string yaml_got(const YAML::Node& n) {
   throw InputError(file, line, key, "expected " + want + " (got " + yaml_got(n) + ")");
 }
 
+namespace {
+// yaml-cpp reads 010 as octal 8 and 0x10 as 16 (YAML 1.1): a batch of 010 ran as 8. Integers are
+// decimal, as YAML 1.2 reads them; a leading zero or a base prefix is refused, not guessed.
+bool ambiguous_base(const YAML::Node& n) {
+  if (!n.IsScalar()) return false;
+  std::string s = n.Scalar();
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.erase(0, 1);
+  return s.size() > 1 && s[0] == '0' &&
+         std::string("0123456789xXoObB").find(s[1]) != std::string::npos;
+}
+}  // namespace
+
 int64_t yaml_int(const YAML::Node& n, const std::string& file, int line, const std::string& key,
                  int64_t lo, int64_t hi) {
   int64_t v = 0;
+  if (ambiguous_base(n))
+    yaml_expected(n, file, line, key,
+                  "a decimal integer in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                      ", without a leading 0 or a base prefix (YAML 1.1 reads 010 as octal 8)");
   if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v) || v < lo || v > hi)
     yaml_expected(n, file, line, key,
                   "an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
@@ -62,7 +79,7 @@ int64_t yaml_int(const YAML::Node& n, const std::string& file, int line, const s
 uint64_t yaml_u64(const YAML::Node& n, const std::string& file, int line, const std::string& key) {
   uint64_t v = 0;
   // yaml-cpp reads "-1" into an unsigned by wrapping around on some paths; refuse any sign.
-  if (!n.IsScalar() || n.Scalar().find('-') != std::string::npos ||
+  if (!n.IsScalar() || n.Scalar().find('-') != std::string::npos || ambiguous_base(n) ||
       !YAML::convert<uint64_t>::decode(n, v))
     yaml_expected(n, file, line, key, "an unsigned 64-bit integer");
   return v;

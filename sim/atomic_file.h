@@ -8,7 +8,13 @@ namespace msq {
 // over PATH, so that a reader never sees a partial file and PATH keeps its old content when
 // anything fails. Every write is checked: a full disk or a file size limit throws InputError
 // "PATH: cannot write: REASON" (the temporary file removed).
+// An existing PATH that is a device or a pipe, or a link into /proc (/dev/null, /dev/stdout), is
+// written in place (appended); through any other symlink, the file it names is replaced.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// PATH is written in place by write_file_atomic: it exists and is neither a regular file nor a
+// directory (a device, a pipe, a socket), or its links lead into /proc (/dev/stdout).
+bool written_in_place(const std::string& path);
 
 // Checks, before any work, that write_file_atomic (or an append to PATH) can later create its
 // file: creates and removes the temporary file it would use. A missing directory, a path under a

@@ -150,7 +150,8 @@ std::vector<Command> commands() {
        "--timeline writes the blocks' activity (core jobs, DMA transfers, DRAM channels, layers)\n"
        "as Chrome trace-event JSON for Perfetto UI or chrome://tracing; --vcd writes the same\n"
        "activity as waveforms (busy wires, layer indices, job counts, bytes in flight) in a\n"
-       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers and ops in both.\n"
+       "Value Change Dump for GTKWave. --timeline-layers keeps only the named layers and ops in "
+       "both.\n"
        "\n"
        "--eval (ONNX networks, docs/import.md) runs the float network and the integer network\n"
        "on the same float32 images [N, C, H, W] and reports the cosine similarity of the final\n"
@@ -497,6 +498,20 @@ int run_command(const Command& c, const std::vector<std::string>& args) {
     throw UsageError(c.name, "too many arguments: expected " + c.usage.substr(c.name.size() + 1));
   } catch (const po::error& e) {
     throw UsageError(c.name, e.what());
+  }
+  // An option whose value was left out takes the next option as its value: `--json --no-verify`
+  // wrote the report to a file named --no-verify and ran verified. No value starts with "--".
+  for (const auto& [name, v] : vm) {
+    std::vector<std::string> values;
+    if (const auto* one = boost::any_cast<std::string>(&v.value()))
+      values.push_back(*one);
+    else if (const auto* many = boost::any_cast<std::vector<std::string>>(&v.value()))
+      values = *many;
+    for (const std::string& x : values)
+      if (x.rfind("--", 0) == 0)
+        throw UsageError(c.name, "--" + name + " expects a value, got the option '" + clip_text(x) +
+                                     "' (give --" + name + " its value; a file named so: ./" +
+                                     clip_text(x) + ")");
   }
   if (!c.positional.empty() && c.max_positional > 0 && !vm.count(c.positional))
     throw UsageError(c.name, "missing " + c.usage.substr(c.name.size() + 1,

@@ -131,11 +131,12 @@ std::vector<std::string> split_list(const std::string& s) {
 
 [[noreturn]] void bad_option(const std::string& opt, const std::string& what,
                              const std::string& got) {
-  throw InputError("optimize: " + opt + ": expected " + what + " (got '" + got + "')");
+  throw InputError("optimize: " + opt + ": expected " + what + " (got '" + clip_text(got) + "')");
 }
 
-int parse_int(const std::string& opt, const std::string& what, const std::string& s, int lo,
-              int hi) {
+// `s` is one number of the list item `item`, which the message quotes whole ('8x', not '').
+int parse_int(const std::string& opt, const std::string& what, const std::string& s, int lo, int hi,
+              const std::string& item) {
   size_t n = 0;
   int v = 0;
   try {
@@ -143,8 +144,18 @@ int parse_int(const std::string& opt, const std::string& what, const std::string
   } catch (const std::exception&) {
     n = 0;
   }
-  if (n == 0 || n != s.size() || v < lo || v > hi) bad_option(opt, what, s);
+  if (n == 0 || n != s.size() || v < lo || v > hi) bad_option(opt, what, item);
   return v;
+}
+
+// An axis value given twice was simulated twice and listed twice among the runners-up.
+template <class T, class F>
+void no_repeats(const std::string& opt, const std::vector<T>& v, F text) {
+  std::set<std::string> seen;
+  for (const T& x : v)
+    if (!seen.insert(text(x)).second)
+      throw InputError("optimize: " + opt + ": " + clip_text(text(x)) +
+                       " is listed twice (each value once)");
 }
 
 std::vector<Shape> parse_shapes(const std::string& opt, const std::string& s) {
@@ -153,10 +164,11 @@ std::vector<Shape> parse_shapes(const std::string& opt, const std::string& s) {
   for (const std::string& x : split_list(s)) {
     const size_t at = x.find('x');
     if (at == std::string::npos) bad_option(opt, what, s);
-    v.push_back({parse_int(opt, what, x.substr(0, at), 1, 4096),
-                 parse_int(opt, what, x.substr(at + 1), 1, 4096)});
+    v.push_back({parse_int(opt, what, x.substr(0, at), 1, 4096, x),
+                 parse_int(opt, what, x.substr(at + 1), 1, 4096, x)});
   }
   if (v.empty()) bad_option(opt, what, s);
+  no_repeats(opt, v, [](const Shape& x) { return x.text(); });
   return v;
 }
 
@@ -167,14 +179,15 @@ std::vector<Mix> parse_mixes(const std::string& s) {
   std::vector<Mix> v;
   for (const std::string& x : split_list(s)) {
     const size_t at = x.find('+');
-    if (at == std::string::npos) bad_option("--engines", what, s);
+    if (at == std::string::npos) bad_option("--engines", what, x);
     Mix m{x.substr(0, at), x.substr(at + 1)};
     if (std::find(kLutKinds.begin(), kLutKinds.end(), m.lut) == kLutKinds.end() ||
         std::find(kDspKinds.begin(), kDspKinds.end(), m.dsp) == kDspKinds.end())
-      bad_option("--engines", what, s);
+      bad_option("--engines", what, x);
     v.push_back(m);
   }
   if (v.empty()) bad_option("--engines", what, s);
+  no_repeats("--engines", v, [](const Mix& x) { return x.text(); });
   return v;
 }
 
@@ -185,12 +198,13 @@ std::vector<Split> parse_splits(const std::string& s) {
   std::vector<Split> v;
   for (const std::string& x : split_list(s)) {
     const size_t a = x.find('/'), b = a == std::string::npos ? a : x.find('/', a + 1);
-    if (b == std::string::npos) bad_option("--buffer-splits", what, s);
-    v.push_back({parse_int("--buffer-splits", what, x.substr(0, a), 1, 100000),
-                 parse_int("--buffer-splits", what, x.substr(a + 1, b - a - 1), 1, 100000),
-                 parse_int("--buffer-splits", what, x.substr(b + 1), 1, 100000)});
+    if (b == std::string::npos) bad_option("--buffer-splits", what, x);
+    v.push_back({parse_int("--buffer-splits", what, x.substr(0, a), 1, 100000, x),
+                 parse_int("--buffer-splits", what, x.substr(a + 1, b - a - 1), 1, 100000, x),
+                 parse_int("--buffer-splits", what, x.substr(b + 1), 1, 100000, x)});
   }
   if (v.empty()) bad_option("--buffer-splits", what, s);
+  no_repeats("--buffer-splits", v, [](const Split& x) { return x.text(); });
   return v;
 }
 
@@ -205,10 +219,14 @@ std::vector<std::string> parse_fracs(const std::string& s) {
     } catch (const std::exception&) {
       n = 0;
     }
-    if (n == 0 || n != x.size() || !(f >= 0 && f <= 1)) bad_option("--sp2-fractions", what, s);
-    v.push_back(fmt::format("{:.2f}", f));
+    if (n == 0 || n != x.size() || !(f >= 0 && f <= 1)) bad_option("--sp2-fractions", what, x);
+    // Two decimals as the default axis prints them; a finer fraction keeps its digits (0.333
+    // ran as 0.33, and 0.001,0.002 as 0.00 twice).
+    const std::string two = fmt::format("{:.2f}", f);
+    v.push_back(std::stod(two) == f ? two : fmt::format("{}", f));
   }
   if (v.empty()) bad_option("--sp2-fractions", what, s);
+  no_repeats("--sp2-fractions", v, [](const std::string& x) { return x; });
   return v;
 }
 
@@ -282,10 +300,16 @@ int cmd_optimize(const OptimizeOptions& o) {
     // Eighths of what the share leaves for the three buffers: 21 splits, each buffer >= 1/8.
     const int64_t budget =
         int64_t(std::floor(o.max_share * double(dev.bram36) + 1e-9)) - other_bram;
-    if (budget < 8)
-      throw InputError(fmt::format(
-          "optimize: {} leaves {} BRAM36 for the buffers at --max-share {}: too few to split",
-          dev.name, budget, o.max_share));
+    // Like a design that does not fit (exit 1, docs/optimize.md): the options are valid, the
+    // device is too small for them.
+    if (budget < 8) {
+      std::cerr << fmt::format(
+          "msqsim: optimize: no design in the search space fits {:.0f}% of {}: the share leaves "
+          "{} BRAM36 for the three buffers, fewer than the 8 its splits need (raise --max-share "
+          "or give --buffer-splits)\n",
+          100 * o.max_share, dev.name, budget);
+      return 1;
+    }
     for (int w = 1; w <= 6; ++w)
       for (int i = 1; w + i <= 7; ++i) {
         const int ww = int(budget * w / 8), ii = int(budget * i / 8);
@@ -343,6 +367,20 @@ int cmd_optimize(const OptimizeOptions& o) {
     } catch (const InputError& e) {
       std::cout << fmt::format("  engines {}: cannot run this workload: {}\n", s.mixes[m].text(),
                                e.what());
+    }
+  }
+  // No mix can run the workload: the config asks for something no searched engine runs, as `run`
+  // refuses it (exit 2), not a design too large for the device.
+  if (mixes_ok.empty()) {
+    try {
+      Point p;
+      p.mix = 0, p.frac = s.fracs[0];
+      (void)load_point(p);
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("optimize: no engine mix of the search space can run this "
+                      "workload ({}{}): {}",
+                      s.mixes[0].text(), s.mixes.size() > 1 ? ", ..." : "", e.what()));
     }
   }
   // Arrays and engines price LUT, FF and DSP; the buffers price BRAM. Each is checked on its own
@@ -592,8 +630,16 @@ int cmd_optimize(const OptimizeOptions& o) {
   }
   const auto r = ranked();
   if (r.empty() || r[0].second.score <= 0) {
-    std::cerr << "msqsim: optimize: no design point ran"
-              << (o.csv.empty() ? "" : " (see " + o.csv + " for the errors)") << "\n";
+    // The first point's reason: without --csv the user had none.
+    const int st = column(header, "status"), msg = column(header, "message");
+    std::string why;
+    for (const auto& row : rows)
+      if (st >= 0 && msg >= 0 && row[size_t(st)] != "ok" && !row[size_t(msg)].empty()) {
+        why = ": the first point's error: " + clip_text(row[size_t(msg)], 300);
+        break;
+      }
+    std::cerr << "msqsim: optimize: no design point ran" << why
+              << (o.csv.empty() ? "" : " (see " + o.csv + " for every point)") << "\n";
     return 1;
   }
 

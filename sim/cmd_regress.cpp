@@ -202,6 +202,9 @@ bool report(const std::string& dir, const json& r, bool update, Tally& tally) {
 }  // namespace
 
 int cmd_regress(const RegressOptions& o) {
+  // A --config given is loaded once up front, used or not: a missing or broken one was ignored
+  // without a word when every trace carried its own config.
+  if (!o.config.empty()) (void)load_run_config(o.config, {});
   Tally tally;
   for (const std::string& dir : o.dirs) {
     ++tally.traces;

@@ -103,6 +103,16 @@ int cmd_run(const RunOptions& o) {
     events = std::make_unique<EventSink>(o.timeline_layers);
   so.events = events.get();
   const nlohmann::json resources = resources_to_json(d.resources);
+  // The --eval images and labels are read before simulating: a wrong shape or label count was
+  // found only after the whole run.
+  int n = 0;
+  std::vector<float> images;
+  std::vector<int64_t> labels;
+  if (d.imported && !o.eval.empty()) {
+    images = read_images(o.eval, "--eval", d.imported->fg, &n);
+    if (!o.eval_labels.empty())
+      labels = read_labels(o.eval_labels, "--eval-labels", *d.imported, n);
+  }
   Session s;
   try {
     s = simulate_design(std::move(d), so);
@@ -113,14 +123,14 @@ int cmd_run(const RunOptions& o) {
   // An ONNX network: calibration, per-layer quantization error and, with --eval, float agreement.
   std::vector<Accuracy> accuracy;
   if (s.imported && !o.eval.empty()) {
-    int n = 0;
-    const std::vector<float> images = read_images(o.eval, "--eval", s.imported->fg, &n);
-    std::vector<int64_t> labels;
-    if (!o.eval_labels.empty())
-      labels = read_labels(o.eval_labels, "--eval-labels", *s.imported, n);
     const std::vector<int64_t>* lp = o.eval_labels.empty() ? nullptr : &labels;
-    accuracy.push_back(evaluate(*s.imported, images, n, lp));
-    for (double r : {0.0, 1.0}) accuracy.push_back(evaluate_mix(*s.imported, r, images, n, lp));
+    try {
+      accuracy.push_back(evaluate(*s.imported, images, n, lp));
+      for (double r : {0.0, 1.0}) accuracy.push_back(evaluate_mix(*s.imported, r, images, n, lp));
+    } catch (const InputError& e) {
+      if (!e.file().empty()) throw;
+      throw InputError(o.eval, 0, "--eval", e.detail());
+    }
   }
   print_report(std::cout, s, resources);
   if (s.imported) {

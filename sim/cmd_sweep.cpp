@@ -268,6 +268,24 @@ int cmd_sweep(const SweepOptions& o) {
     check_not_input(path, opt, spec.base, "base config");
   }
   check_not_input(o.jsonl, "--jsonl", out, "--out CSV");
+  // The files written next to --out: --jsonl a.pareto.csv with --out a.csv was replaced by the
+  // Pareto summary at the end of the sweep.
+  for (const auto& [companion, what] :
+       {std::pair<std::string, const char*>{summary_path(out, "pareto"),
+                                            "Pareto summary (OUT.pareto.csv)"},
+        {summary_path(out, "best"), "best-point summary (OUT.best.csv)"},
+        {definition_path(out), "sweep definition record (OUT.sweep.json)"}}) {
+    check_not_input(o.jsonl, "--jsonl", companion, what);
+    check_not_input(companion, "--out", o.sweep, "sweep file");
+    check_not_input(companion, "--out", spec.base, "base config");
+  }
+  // The results CSV is read back (--resume, the summaries) and has files written next to it
+  // (OUT.pareto.csv, OUT.lock): --out /dev/null made /dev/null.pareto.csv and the like in /dev.
+  if (written_in_place(out))
+    throw InputError(out, 0, "--out",
+                     "is not a regular file (a device or a pipe): the sweep reads its results "
+                     "back and writes OUT.pareto.csv, OUT.best.csv and OUT.sweep.json next to it; "
+                     "give a file path");
   check_writable(out);
   if (!o.jsonl.empty()) check_writable(o.jsonl);
   const OutputLock lock(out);

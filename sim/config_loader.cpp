@@ -1074,7 +1074,14 @@ void apply_set(TNode& root, const std::string& s) {
       prefix = next;
     }
     const size_t depth = prefix.empty() ? 0 : split(prefix, '.').size();
-    const std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    std::string leaf = prefix.empty() ? parts[depth] : prefix + "." + parts[depth];
+    // `accelerator.engines[0].rows` or `accelerator.engines.0.rows`: a list is set whole.
+    const std::string bare = leaf.substr(0, leaf.find('['));
+    if (const auto* f = find_field(table, bare); f && f->type.rfind("list", 0) == 0)
+      fail_unknown_key(src, key,
+                       "unknown key: " + bare + " is a list (" + f->type +
+                           "): --set replaces it whole (--set '" + bare +
+                           "=[...]'), its entries cannot be set one by one");
     if (find_field(table, leaf))
       fail_unknown_key(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
     fail_unknown_key(src, key, unknown_key_text(table, prefix, parts[depth], ""));
@@ -1844,16 +1851,42 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   check_memory(root, c, label);
 
   // One spelling of the engines' keys per config, so that no value silently overrides another.
-  if (find_path(root, "accelerator.engines"))
+  // When one side comes from --set and the other from the file, the message is about the --set
+  // (what the user just typed) and says what to type instead.
+  if (const TNode* list = find_path(root, "accelerator.engines"))
     for (const char* old_key : {"accelerator.lut_core", "accelerator.dsp_core"})
-      if (const TNode* t = find_path(root, old_key))
-        fail(t->key_src, old_key,
-             std::string("the engines are given as a list (accelerator.engines), so this key of "
-                         "the old spelling is ambiguous: give its values in the list entry, e.g. "
-                         "accelerator.engines: [{impl: ") +
-                 (std::string(old_key) == "accelerator.lut_core" ? "lut_sp2, name: lut_core"
-                                                                 : "dsp48, name: dsp_core") +
-                 ", rows: ...}, ...]");
+      if (const TNode* t = find_path(root, old_key)) {
+        const auto by_set = [](const Src& s) { return s.label.rfind("--set ", 0) == 0; };
+        const auto where = [](const Src& s) {
+          return s.line > 0 ? fmt::format("{}:{}", s.label, s.line) : s.label;
+        };
+        const bool lut = std::string(old_key) == "accelerator.lut_core";
+        if (by_set(list->key_src) && !by_set(t->key_src))
+          throw InputError(
+              list->key_src.label, 0, "accelerator.engines",
+              fmt::format("the config gives the engines in the old spelling ({} at {}), which "
+                          "cannot be mixed with the list: change them by the old keys ({}.rows=N "
+                          "and the like), or write accelerator.engines into the config in place "
+                          "of accelerator.lut_core and accelerator.dsp_core",
+                          old_key, where(t->key_src), old_key),
+              InputProblem::MixedSpelling);
+        if (by_set(t->key_src) && !by_set(list->key_src))
+          throw InputError(
+              t->key_src.label, 0, old_key,
+              fmt::format("the config gives the engines as a list (accelerator.engines at {}), "
+                          "so the old spelling's keys do not apply: give the whole list instead, "
+                          "every entry with its keys, e.g. accelerator.engines=[{{impl: lut_sp2, "
+                          "rows: 32, cols: 32}}, {{impl: dsp48, rows: 16, cols: 16}}]",
+                          where(list->key_src)),
+              InputProblem::MixedSpelling);
+        throw InputError(t->key_src.label, t->key_src.line, old_key,
+                         std::string("the engines are given as a list (accelerator.engines), so "
+                                     "this key of the old spelling is ambiguous: give its values "
+                                     "in the list entry, e.g. accelerator.engines: [{impl: ") +
+                             (lut ? "lut_sp2, name: lut_core" : "dsp48, name: dsp_core") +
+                             ", rows: ...}, ...]",
+                         InputProblem::MixedSpelling);
+      }
 
   // Checks across keys, reported at the key that breaks them.
   auto& w = c.workload;

@@ -209,6 +209,13 @@ Accuracy evaluate_net(const ImportedNetwork& net, const std::vector<float>& imag
     const std::vector<double> q = dequantized_output(net, ti, i, &C, &per);
     const auto tf = run_float_image(g, images.data() + i * per_in);
     const std::vector<float>& f = tf[size_t(g.outputs.at(0))];
+    // Finite images can still overflow float32 in the network: the cosine was printed as nan.
+    for (float x : f)
+      if (!std::isfinite(x))
+        throw InputError("", 0, "",
+                         fmt::format("image {}: the float network's output is not finite (values "
+                                     "too large for float32 arithmetic?)",
+                                     i));
     double dot = 0, nf = 0, nq = 0;
     size_t af = 0, aq = 0;
     for (size_t k = 0; k < q.size(); ++k) {

@@ -414,7 +414,7 @@ SweepSpec load_sweep(const std::string& path) {
     try {
       load_run_config(s.base, sets);
     } catch (const InputError& e) {
-      if (e.problem() == InputProblem::UnknownKey)
+      if (e.problem() == InputProblem::UnknownKey || e.problem() == InputProblem::MixedSpelling)
         throw InputError(path, a.line, "axes." + a.key, e.detail());
     }
   }

@@ -236,3 +236,94 @@ TEST_F(Validate, SummarizesPlanResourcesAndAccumulator) {
   const Result timing = run(std::string("validate c.yaml --no-verify") + kNarrowAcc);
   EXPECT_NE(timing.err.find("bound from the bit widths"), std::string::npos) << timing.err;
 }
+
+// The two spellings of the engines, one from the file and one from --set (or a sweep axis): the
+// message is about what was typed and says what to write instead. It blamed the file's line of
+// the other spelling as "ambiguous", and a sweep axis over the list made every point an error.
+TEST_F(Cli, MixedEngineSpellingsSayWhichToUse) {
+  write("old.yaml", "accelerator:\n  lut_core: {rows: 8}\n  dsp_core: {rows: 8}\n");
+  expect_input_error(
+      "validate old.yaml --set 'accelerator.engines=[{impl: lut_sp2}, {impl: "
+      "dsp48}]'",
+      "msqsim: --set accelerator.engines=[{impl: lut_sp2}, {impl: dsp48}]: "
+      "accelerator.engines: the config gives the engines in the old spelling "
+      "(accelerator.lut_core at old.yaml:2), which cannot be mixed with the list: "
+      "change them by the old keys (accelerator.lut_core.rows=N and the like), or "
+      "write accelerator.engines into the config in place of accelerator.lut_core "
+      "and accelerator.dsp_core");
+  write("list.yaml", "accelerator:\n  engines: [{impl: lut_sp2}, {impl: dsp48}]\n");
+  expect_input_error("validate list.yaml --set accelerator.dsp_core.rows=8",
+                     "msqsim: --set accelerator.dsp_core.rows=8: accelerator.dsp_core: the config "
+                     "gives the engines as a list (accelerator.engines at list.yaml:2), so the "
+                     "old spelling's keys do not apply: give the whole list instead, every entry "
+                     "with its keys, e.g. accelerator.engines=[{impl: lut_sp2, rows: 32, cols: "
+                     "32}, {impl: dsp48, rows: 16, cols: 16}]");
+  // A sweep axis over the list on a base in the old spelling: one message at the axis's line.
+  write("s.yaml",
+        "base: old.yaml\naxes:\n  accelerator.engines:\n    - [{impl: lut_sp2}, "
+        "{impl: dsp48}]\n    - [{impl: dsp48}]\n");
+  expect_input_error("sweep s.yaml --out o.csv",
+                     "msqsim: s.yaml:3: axes.accelerator.engines: the config gives the engines in "
+                     "the old spelling");
+  EXPECT_FALSE(fs::exists(path("o.csv")));
+}
+
+// An entry of a list cannot be set on its own: the message says the list is set whole (it was
+// "unknown key ... did you mean 'accelerator.engines'?" or "a single value with no keys inside").
+TEST_F(Cli, SetIntoAListEntrySaysTheListIsSetWhole) {
+  write("list.yaml", "accelerator:\n  engines: [{impl: lut_sp2}, {impl: dsp48}]\n");
+  for (const char* key : {"accelerator.engines[0].rows", "accelerator.engines.0.rows"})
+    expect_input_error("validate list.yaml --set " + std::string(key) + "=8",
+                       "msqsim: --set " + std::string(key) + "=8: " + key +
+                           ": unknown key: accelerator.engines is a list (list of engines): --set "
+                           "replaces it whole (--set 'accelerator.engines=[...]'), its entries "
+                           "cannot be set one by one");
+}
+
+// An option whose value was left out took the next option as its value: `--json --no-verify`
+// wrote the report to a file named '--no-verify' and ran with verification on.
+TEST_F(Cli, AnOptionIsNeverTakenAsAnotherOptionsValue) {
+  const std::string cfg = "'" MSQ_SOURCE_DIR "/configs/examples/default.yaml'";
+  expect_input_error("run " + cfg + " --json --no-verify",
+                     "msqsim run: --json expects a value, got the option '--no-verify' (give "
+                     "--json its value; a file named so: ./--no-verify)");
+  EXPECT_FALSE(fs::exists(path("--no-verify")));
+  write("s.yaml", "base: " MSQ_SOURCE_DIR
+                  "/configs/examples/default.yaml\naxes:\n  "
+                  "workload.sp2_fraction: [0.5]\n");
+  expect_input_error("sweep s.yaml --out --jsonl",
+                     "msqsim sweep: --out expects a value, got the option '--jsonl'");
+  EXPECT_FALSE(fs::exists(path("--jsonl")));
+  expect_input_error("sweep s.yaml --merge --out m.csv",
+                     "msqsim sweep: --merge expects a value, got the option '--out'");
+}
+
+// yaml-cpp reads 010 as octal and 0x10 as hex: a batch of 010 ran as 8 images. Integers are
+// decimal; a leading zero or a base prefix is refused.
+TEST_F(Cli, IntegersWithALeadingZeroOrABasePrefixAreRefused) {
+  for (const char* v : {"010", "0x10"}) {
+    write("c.yaml", std::string("workload:\n  batch: ") + v + "\n");
+    expect_input_error("validate c.yaml",
+                       std::string("msqsim: c.yaml:2: workload.batch: expected a decimal integer "
+                                   "in 1..4096, without a leading 0 or a base prefix (YAML 1.1 "
+                                   "reads 010 as octal 8) (got ") +
+                           v + ")");
+  }
+  write("c.yaml", "workload:\n  batch: 10\n  seed: 0\n");
+  EXPECT_EQ(run("validate c.yaml").code, 0);
+}
+
+// A MSQSIM_CONFIG_DIR that is not a directory: one message naming it (every name lookup listed no
+// names: "expected a device name () or a path").
+TEST_F(Cli, AConfigDirThatIsNotADirectoryIsNamed) {
+  write("c.yaml", "device: xc7z020\n");
+  const Result r =
+      shell("MSQSIM_CONFIG_DIR='" + path("nothere") + "' '" MSQSIM_EXE "' validate c.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("msqsim: MSQSIM_CONFIG_DIR=" + path("nothere") +
+                            ": not a directory; expected the configs directory",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}

@@ -162,6 +162,8 @@ TEST(ConfigEngines, ListAndOldKeysTogetherAreRefused) {
       << e;
   // The same through --set on a config that lists its engines.
   const std::string s = error_of(kList, {"accelerator.dsp_core.rows=8"});
-  EXPECT_NE(s.find("accelerator.dsp_core: the engines are given as a list"), std::string::npos)
+  EXPECT_NE(s.find("accelerator.dsp_core: the config gives the engines as a list "
+                   "(accelerator.engines at t.yaml:2)"),
+            std::string::npos)
       << s;
 }

@@ -179,6 +179,22 @@ TEST_F(EngineList, ARowNoEngineCanRunIsRefused) {
   EXPECT_EQ(run("validate '" + cfg + "'").code, 2);
 }
 
+// A list of one engine that runs every row (dsp48 takes SP2 rows too) is a valid design: the
+// run's per-layer estimate read a second engine that does not exist (a segmentation fault).
+TEST_F(EngineList, OneEngineThatRunsEveryRowRuns) {
+  const std::string cfg = write("c.yaml",
+                                "accelerator:\n  engines: [{impl: dsp48, name: only_dsp}]\n"
+                                "workload: {sp2_fraction: 0.5, layers: [fc]}\n");
+  for (const char* opts : {"", " --no-verify"}) {
+    const Result r = run("run '" + cfg + "' --json r.json" + opts);
+    EXPECT_EQ(r.code, 0) << opts << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    const nlohmann::json j = read_json("r.json");
+    ASSERT_EQ(j["layers"].size(), 1u);
+    EXPECT_GT(j["layers"][0]["cycles"].get<int64_t>(), 0);
+  }
+}
+
 TEST(EngineListAccumulators, EachEngineSumsInItsOwnRegisters) {
   // Sums of about 17 bits: a 16-bit register overflows, a 32-bit one does not.
   RunConfig c;

@@ -148,6 +148,58 @@ TEST_F(OnnxRun, BadModelsAndBadImagesExitTwoNamingTheCulprit) {
   expect_input_error("validate c.yaml", "msqsim: ");
 }
 
+// The operators' meaning depends on the model's opset: one outside the range the importer
+// follows (or none declared) is refused naming the opset, not imported under other rules. A model
+// of opset 30, or with no opset_import at all, ran.
+TEST_F(OnnxRun, AnOpsetOutsideTheSupportedRangeIsRefused) {
+  config("");
+  const auto one_conv = [&](int opset) {
+    testing::OnnxBuilder b(3, 16, 16, opset);
+    b.conv("c1", "x", "y", 3, 4, 3, 1, 1);
+    b.output("y");
+    return b;
+  };
+  for (int opset : {6, 23, 30}) {
+    one_conv(opset).save(path("m.onnx"));
+    expect_input_error("validate c.yaml",
+                       "msqsim: " + path("m.onnx") + ": opset_import: opset " +
+                           std::to_string(opset) +
+                           " of the default domain is not supported; expected 7..22");
+  }
+  testing::OnnxBuilder none = one_conv(13);
+  none.model().clear_opset_import();
+  none.save(path("m.onnx"));
+  expect_input_error("validate c.yaml", "msqsim: " + path("m.onnx") +
+                                            ": opset_import declares no opset of the default "
+                                            "domain ('' or 'ai.onnx'); expected one of 7..22");
+  // The ends of the range import.
+  for (int opset : {7, 22}) {
+    one_conv(opset).save(path("m.onnx"));
+    const testing::Result r = run("validate c.yaml");
+    EXPECT_EQ(r.code, 0) << opset << ": " << r.err;
+  }
+  // Opsets 7 and 8: a BatchNormalization with spatial = 0 normalizes per element.
+  testing::OnnxBuilder b(3, 16, 16, 8);
+  b.conv("c1", "x", "a", 3, 4, 3, 1, 1);
+  testing::OnnxBuilder::i(b.bn("bn", "a", "y", 4), "spatial", 0);
+  b.output("y");
+  b.save(path("m.onnx"));
+  expect_input_error("validate c.yaml", "msqsim: " + path("m.onnx") +
+                                            ": node 'bn' (BatchNormalization): attribute spatial "
+                                            "= 0 is not supported");
+}
+
+// Finite images whose values overflow float32 inside the network: the accuracy lines said
+// "cosine nan" and exited 0. Now exit 2 naming the file and the image, and no report.
+TEST_F(OnnxRun, EvalImagesThatOverflowTheFloatNetworkAreRefused) {
+  config("  calibration: cal.npy\n");
+  write_f32_npy(path("huge.npy"), {2, 3, 16, 16}, std::vector<float>(2 * 3 * 16 * 16, 3e38f));
+  expect_input_error("run c.yaml --no-verify --eval huge.npy --json r.json",
+                     "msqsim: huge.npy: --eval: image 0: the float network's output is not "
+                     "finite");
+  EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
 TEST_F(OnnxRun, ConfigWithOnnxKeysSurvivesTheYamlRoundTrip) {
   // Sweep workers and traces carry the resolved config as YAML.
   config(

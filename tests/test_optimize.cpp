@@ -170,6 +170,20 @@ TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
       {"--csv ''", "--csv expects a value (got '')"},
       {"--lut-shapes 16x16,", "--lut-shapes: expected a comma-separated list of ROWSxCOLS"},
       {"--sp2-fractions 0.5,,0.25", "--sp2-fractions: expected a comma-separated list"},
+      // The message quoted the number that failed ('') instead of the item.
+      {"--lut-shapes 16x16,8x",
+       "expected a comma-separated list of ROWSxCOLS, each 1..4096, e.g. "
+       "16x16,8x32 (got '8x')"},
+      // A value given twice was simulated twice and listed twice among the runners-up.
+      {"--lut-shapes 8x8,8x8", "--lut-shapes: 8x8 is listed twice (each value once)"},
+      {"--sp2-fractions 0.5,0.50", "--sp2-fractions: 0.50 is listed twice"},
+      {"--engines lut_sp2+dsp48,lut_sp2+dsp48", "--engines: lut_sp2+dsp48 is listed twice"},
+      {"--buffer-splits 8/8/8,8/8/8", "--buffer-splits: 8/8/8 is listed twice"},
+      // No searched engine mix runs the workload: refused as `run` refuses the config, not
+      // "no design fits the device".
+      {"--engines lut_sp2_bitserial+dsp48 --set workload.weight_bits=8 --sp2-fractions 0.5",
+       "optimize: no engine mix of the search space can run this workload "
+       "(lut_sp2_bitserial+dsp48): "},
   };
   for (const auto& [opt, msg] : cases) {
     const auto r = msqsim("optimize c.yaml " + opt);
@@ -178,6 +192,53 @@ TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
     EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
   }
+}
+
+// Valid options on a device too small for them: exit 1 ("ran, but no design fits", as `run`'s
+// design that does not fit), one line, no --out written. A share leaving too few BRAM36 to split
+// was exit 2, as if the options were malformed.
+TEST_F(Optimize, NothingFitsTheShareExits1) {
+  write("c.yaml", kConfig);
+  for (const std::string opts : {"--max-share 0.02", "--lut-shapes 256x256 --dsp-shapes 64x64"}) {
+    const auto r = msqsim("optimize c.yaml --jobs 1 --out best.yaml " + opts);
+    EXPECT_EQ(r.code, 1) << opts << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("msqsim: optimize: no design in the search space fits ", 0), 0u)
+        << opts << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opts << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(path("best.yaml"))) << opts;
+  }
+}
+
+// A fraction finer than the default axis's two decimals runs as given (0.333 ran as 0.33).
+TEST_F(Optimize, AFinerFractionRunsAsGiven) {
+  write("c.yaml", kConfig);
+  const auto r = msqsim(
+      "optimize c.yaml --jobs 1 --engines lut_sp2+dsp48 --lut-shapes 8x8 --dsp-shapes 4x4 "
+      "--buffer-splits 32/48/32 --sp2-fractions 0.333 --csv opt.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("SP2 0.333"), std::string::npos) << r.out;
+  msq::SweepTable t = msq::read_sweep_csv(path("opt.csv"), false);
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0][size_t(msq::column(t.header, "workload.sp2_fraction"))], "0.333");
+}
+
+// Every simulated point failed (the bit-serial engine runs no 8-bit SP2 row; the mix passes the
+// check at fraction 0 but stage 1 runs the balanced fractions): exit 1, and the one line says why
+// (without --csv it gave no reason at all).
+TEST_F(Optimize, NoPointRanSaysWhy) {
+  write("c.yaml", kConfig);
+  const auto r = msqsim(
+      "optimize c.yaml --jobs 1 --engines lut_sp2_bitserial+dsp48 --lut-shapes 8x8 "
+      "--dsp-shapes 4x4 --buffer-splits 32/48/32 --set workload.weight_bits=8 --sp2-fractions "
+      "0,0.5,1 --budget 2");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const std::string line = r.err.substr(r.err.rfind("msqsim: "));
+  EXPECT_EQ(line.rfind("msqsim: optimize: no design point ran: the first point's error: c.yaml: "
+                       "workload.weight_bits: a lut_sp2_bitserial engine takes SP2 rows of 3..7 "
+                       "bits",
+                       0),
+            0u)
+      << r.err;
 }
 
 }  // namespace

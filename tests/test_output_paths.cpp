@@ -6,6 +6,7 @@
 // The tests run as root, where permission bits do not stop a write: the unwritable paths are a
 // directory that does not exist (ENOENT) and a path under a regular file (ENOTDIR).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -119,6 +120,13 @@ TEST_F(OutputPaths, SweepAndOptimizeRefuseAnOutputOnTheirInputs) {
       {"sweep s.yaml --out s.yaml", "msqsim: s.yaml: --out: is the run's sweep file"},
       {"sweep s.yaml --out ./c.yaml", "msqsim: ./c.yaml: --out: is the run's base config"},
       {"sweep s.yaml --out s.csv --jsonl s.csv", "msqsim: s.csv: --jsonl: is the run's --out CSV"},
+      // The summaries written next to --out replaced a --jsonl of their name at the end.
+      {"sweep s.yaml --out s.csv --jsonl s.pareto.csv",
+       "msqsim: s.pareto.csv: --jsonl: is the run's Pareto summary (OUT.pareto.csv)"},
+      {"sweep s.yaml --out s.csv --jsonl s.best.csv",
+       "msqsim: s.best.csv: --jsonl: is the run's best-point summary (OUT.best.csv)"},
+      {"sweep s.yaml --out s.csv --jsonl s.sweep.json",
+       "msqsim: s.sweep.json: --jsonl: is the run's sweep definition record"},
       {"optimize c.yaml --jobs 1 --out c.yaml", "msqsim: c.yaml: --out: is the run's config"},
   };
   for (const auto& [args, err] : bad) {
@@ -141,6 +149,41 @@ TEST_F(OutputPaths, FileSizeLimitIsAWriteErrorWithItsReason) {
   EXPECT_NE(r.err.find("msqsim: r.json: cannot write: File too large\n"), std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(path("r.json")));
+}
+
+}  // namespace
+
+namespace {
+
+// An output that is a pipe (or a device: /dev/null, /dev/stdout) is written in place. The finished
+// file was renamed over it, replacing the node itself: `--json /dev/null` as root turned
+// /dev/null into a regular file for the whole machine. A FIFO shows it without touching /dev.
+TEST_F(OutputPaths, APipeOrDeviceIsWrittenInPlaceNotReplaced) {
+  config();
+  ASSERT_EQ(::mkfifo(path("out.fifo").c_str(), 0644), 0);
+  const Result r = shell("(timeout 30 cat out.fifo > got.json &) && '" MSQSIM_EXE
+                         "' run c.yaml --no-verify --json out.fifo > /dev/null; rc=$?; sleep 1; "
+                         "exit $rc");
+  EXPECT_EQ(r.code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(path("out.fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced by a file";
+  EXPECT_NE(read(path("got.json")).find("\"layers\""), std::string::npos);
+  // /dev/stdout is a link into /proc: written through (after the table), the link kept. Here a
+  // link of the same kind in the temp dir, and a link to a plain file, which is replaced by the
+  // finished file while the link stays a link.
+  std::filesystem::create_symlink("/proc/self/fd/1", path("so"));
+  std::filesystem::create_symlink("real.json", path("lnk.json"));
+  const Result so = shell("'" MSQSIM_EXE "' run c.yaml --no-verify --csv so --json lnk.json");
+  EXPECT_EQ(so.code, 0) << so.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(path("so")));
+  EXPECT_TRUE(std::filesystem::is_symlink(path("lnk.json")));
+  EXPECT_LT(so.out.find("total:"), so.out.find("\nfc,")) << so.out;
+  EXPECT_NE(read(path("real.json")).find("\"layers\""), std::string::npos);
+  // A sweep's --out is read back and has files written next to it: a pipe is refused.
+  write("s.yaml", "base: c.yaml\naxes:\n  workload.sp2_fraction: [0.5]\n");
+  expect_input_error("sweep s.yaml --out out.fifo",
+                     "msqsim: out.fifo: --out: is not a regular file (a device or a pipe)");
 }
 
 }  // namespace

@@ -175,6 +175,22 @@ void expect_bad(const std::string& dir, const std::vector<std::string>& parts) {
     EXPECT_NE(r.out.find(p), std::string::npos) << "missing '" << p << "' in:\n" << r.out;
 }
 
+// A --config that does not load is refused up front even when every trace has its own config:
+// it was ignored without a word (a mistyped path ran the traces as if nothing was wrong).
+TEST(Regress, ABadConfigOptionIsRefusedEvenWhenUnused) {
+  TempDir tmp;
+  const std::string dir = record(tmp);  // carries its config
+  std::ofstream(tmp / "bad.yaml") << "clock_mhz: fast\n";
+  for (const auto& [cfg, msg] :
+       {std::pair<std::string, std::string>{tmp / "nothere.yaml", "cannot read the file"},
+        {tmp / "bad.yaml", "bad.yaml:1: clock_mhz: expected a number"}}) {
+    const auto r = msqsim("regress " + quoted(dir) + " --config " + quoted(cfg));
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(msg), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("passed"), std::string::npos) << r.out;
+  }
+}
+
 TEST(RegressBadTrace, BaseTraceIsValid) {
   TempDir tmp;
   const auto r = msqsim("regress " + quoted(base_trace(tmp)));

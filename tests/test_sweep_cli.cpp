@@ -226,7 +226,7 @@ TEST_F(SweepCli, SweepFilesAreCheckedLikeEveryOtherFile) {
          "bad.yaml:2: constraints.max_lut_percent: expected a percentage >= 0 (got -5)");
   expect("name: [a, b]\n", "bad.yaml:2: name: expected a non-empty string (got a list)");
   expect("axes:\n  clock_mhz: []\n",
-         "bad.yaml:3: axes.clock_mhz: expected a non-empty list of values (got a list)");
+         "bad.yaml:3: axes.clock_mhz: expected a non-empty list of values (got an empty list)");
   expect("axes:\n  clock_mhz: 100\n",
          "bad.yaml:3: axes.clock_mhz: expected a list of values or a range {from, to, step} "
          "(got 100)");

@@ -136,8 +136,9 @@ TEST_F(Timeline, VectorEngineOpsHaveTheirOwnTrack) {
         "  - {name: gap, type: global_avgpool}\n"
         "  - {name: fc, type: fc, out_channels: 10}\n");
   config();
-  const Result r = run("run c.yaml --set workload.network=res.yaml --no-verify --json r.json "
-                       "--timeline t.json");
+  const Result r =
+      run("run c.yaml --set workload.network=res.yaml --no-verify --json r.json "
+          "--timeline t.json");
   ASSERT_EQ(r.code, 0) << r.err;
   const json rep = read_json("r.json");
   const json tl = read_json("t.json");
@@ -172,8 +173,9 @@ TEST_F(Timeline, VectorEngineOpsHaveTheirOwnTrack) {
   for (const json& o : rep["ops"])
     EXPECT_EQ(by_layer[o["name"].get<std::string>()], o["dram_bytes"].get<int64_t>()) << o["name"];
 
-  const Result f = run("run c.yaml --set workload.network=res.yaml --no-verify --timeline "
-                       "f.json --timeline-layers sum");
+  const Result f =
+      run("run c.yaml --set workload.network=res.yaml --no-verify --timeline "
+          "f.json --timeline-layers sum");
   ASSERT_EQ(f.code, 0) << f.err;
   const json tf = read_json("f.json");
   const Parsed q = parse(tf);
@@ -224,6 +226,31 @@ TEST_F(Timeline, BadFilterIsRefusedWithoutAFile) {
   const Result empty = run("run '" + config() + "' --timeline t.json --timeline-layers c1,,c2");
   EXPECT_EQ(empty.code, 2);
   EXPECT_NE(empty.err.find("comma-separated"), std::string::npos) << empty.err;
+}
+
+// The filter takes the vector engine's op names too: a name that matches nothing lists both kinds
+// (the ops come after every layer, so the cut list of names never showed one), and quotes a long
+// glob clipped.
+TEST_F(Timeline, BadFilterOnAGraphListsLayersAndVectorOps) {
+  const std::string cfg = "'" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --no-verify";
+  const Result r = run("run " + cfg + " --timeline t.json --timeline-layers 'add*'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--timeline-layers: 'add*' matches no layer or vector-engine op of the "
+                       "workload (expected a name or a glob such as 'layer3.*'; the layers are "
+                       "conv1, layer1.0.conv1, "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("; the vector-engine ops are maxpool, layer1.0.add, layer1.1.add, "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(path("t.json")));
+  const Result ok = run("run " + cfg + " --timeline t.json --timeline-layers 'maxpool,*.add'");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  const Result lng =
+      run("run " + cfg + " --timeline t.json --timeline-layers " + std::string(3000, 'x'));
+  EXPECT_EQ(lng.code, 2);
+  EXPECT_LT(lng.err.size(), 700u) << lng.err.substr(0, 200);
 }
 
 }  // namespace

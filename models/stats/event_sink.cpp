@@ -12,21 +12,30 @@ namespace msq {
 
 EventSink::EventSink(std::vector<std::string> layer_globs) : globs_(std::move(layer_globs)) {}
 
-void EventSink::set_layers(const std::vector<std::string>& names) {
+void EventSink::set_layers(const std::vector<std::string>& names, size_t core_layers) {
   names_ = names;
   keep_.assign(names.size(), globs_.empty());
+  core_layers = std::min(core_layers, names.size());
   for (const std::string& g : globs_) {
     bool any = false;
     for (size_t l = 0; l < names.size(); ++l)
       if (fnmatch(g.c_str(), names[l].c_str(), 0) == 0) keep_[l] = true, any = true;
     if (!any) {
-      std::string all;
-      for (size_t l = 0; l < names.size() && l < 8; ++l) all += (l ? ", " : "") + names[l];
-      if (names.size() > 8) all += ", ...";
+      // The first names of each kind: the vector engine's ops come after every layer, so a
+      // single cut list never showed one although the filter takes them.
+      const auto some = [&](size_t from, size_t to) {
+        std::string all;
+        for (size_t l = from; l < to && l < from + 8; ++l)
+          all += (l > from ? ", " : "") + clip_text(names[l], 40);
+        if (to - from > 8) all += ", ...";
+        return all;
+      };
+      const bool ops = core_layers < names.size();
       throw InputError(fmt::format(
-          "--timeline-layers: '{}' matches no layer of the workload (expected a layer name or a "
-          "glob such as 'layer3.*'; the layers are {})",
-          g, all));
+          "--timeline-layers: '{}' matches no {} of the workload (expected a name or a glob such "
+          "as 'layer3.*'; the layers are {}{})",
+          clip_text(g), ops ? "layer or vector-engine op" : "layer", some(0, core_layers),
+          ops ? "; the vector-engine ops are " + some(core_layers, names.size()) : ""));
     }
   }
 }
@@ -38,30 +47,29 @@ int EventSink::track(const std::string& name, int sort) {
   return int(tracks_.size()) - 1;
 }
 
-void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
-                    int64_t clock_ps, int64_t end_ps) {
-  if (!keep(layer)) return;
-  if (size_t(core) >= core_track_.size()) core_track_.resize(size_t(core) + 1, -1);
-  int& t = core_track_[size_t(core)];
-  if (t < 0)
-    t = track(size_t(core) < engine_names_.size() ? engine_names_[size_t(core)]
-                                                  : "engine " + std::to_string(core),
-              1);
-  const int64_t dur = cycles * clock_ps;
-  spans_.push_back({t, layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
-}
-
-void EventSink::op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps,
-                   int64_t end_ps) {
-  if (!keep(index)) return;
+int EventSink::engine_track(int slot) {
   if (size_t(slot) >= core_track_.size()) core_track_.resize(size_t(slot) + 1, -1);
   int& t = core_track_[size_t(slot)];
   if (t < 0)
     t = track(size_t(slot) < engine_names_.size() ? engine_names_[size_t(slot)]
                                                   : "engine " + std::to_string(slot),
               1);
+  return t;
+}
+
+void EventSink::job(int core, int layer, int tile, int k_tile, int64_t rows, int64_t cycles,
+                    int64_t clock_ps, int64_t end_ps) {
+  if (!keep(layer)) return;
   const int64_t dur = cycles * clock_ps;
-  spans_.push_back({t, index, -1, Kind::Op, end_ps - dur, dur, lanes, cycles, 0});
+  spans_.push_back(
+      {engine_track(core), layer, tile, Kind::Job, end_ps - dur, dur, rows, cycles, k_tile});
+}
+
+void EventSink::op(int slot, int index, int64_t lanes, int64_t cycles, int64_t clock_ps,
+                   int64_t end_ps) {
+  if (!keep(index)) return;
+  const int64_t dur = cycles * clock_ps;
+  spans_.push_back({engine_track(slot), index, -1, Kind::Op, end_ps - dur, dur, lanes, cycles, 0});
 }
 
 void EventSink::transfer(int traffic, int64_t begin_ps, int64_t end_ps, int64_t bytes,

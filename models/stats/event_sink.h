@@ -33,9 +33,10 @@ class EventSink {
     EventSink* prev_;
   };
 
-  // Resolves the layer filter against the workload's layer names (in order). Throws
-  // InputError naming a glob that matches no layer.
-  void set_layers(const std::vector<std::string>& names);
+  // Resolves the layer filter against the workload's layer names (in order): the first
+  // `core_layers` are the engines' layers, the rest the vector engine's ops (all of them when
+  // npos). Throws InputError naming a glob that matches none, with the names of both kinds.
+  void set_layers(const std::vector<std::string>& names, size_t core_layers = size_t(-1));
   bool keep(int layer) const {
     return layer >= 0 && size_t(layer) < keep_.size() && keep_[size_t(layer)];
   }
@@ -98,6 +99,8 @@ class EventSink {
   std::string to_json(const std::string& title) const;
 
  private:
+  int engine_track(int slot);  // the track of an engine slot, created on first use
+
   static inline EventSink* current_ = nullptr;
   std::vector<std::string> globs_, names_;
   std::vector<bool> keep_;

@@ -20,6 +20,12 @@ namespace {
 constexpr int64_t kMaxDim = int64_t(1) << 16;
 constexpr int64_t kMaxElements = int64_t(1) << 28;
 
+// The default domain's opsets whose definitions of the supported operators the importer follows
+// (docs/import.md). Before 7, Add broadcast by `axis`/`broadcast` attributes, BatchNormalization
+// had `is_test`/`consumed_inputs` and Reshape took its shape as an attribute; opsets after 22 are
+// definitions it has not been checked against.
+constexpr int64_t kMinOpset = 7, kMaxOpset = 22;
+
 struct Const {
   std::vector<int64_t> dims;
   std::vector<double> v;  // every numeric type as double (int64 shapes are exact up to 2^53)
@@ -53,7 +59,19 @@ class Importer {
     opset_ = 0;
     for (const auto& o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
-    if (opset_ == 0) opset_ = 1;
+    // An operator's meaning depends on the opset: a model outside the range read is refused by
+    // its opset, not imported under another opset's rules.
+    if (opset_ == 0)
+      fail_file(fmt::format(
+          "opset_import declares no opset of the default domain ('' or 'ai.onnx'); expected "
+          "one of {}..{} (export with e.g. torch.onnx.export(..., opset_version=17))",
+          kMinOpset, kMaxOpset));
+    if (opset_ < kMinOpset || opset_ > kMaxOpset)
+      fail_file(fmt::format(
+          "opset_import: opset {} of the default domain is not supported; expected {}..{}, whose "
+          "operator definitions the importer follows (re-export with an opset in that range, "
+          "e.g. torch.onnx.export(..., opset_version=17))",
+          opset_, kMinOpset, kMaxOpset));
     const onnx::GraphProto& g = model.graph();
     g_.name = g.name().empty() ? "onnx" : g.name();
 
@@ -573,6 +591,9 @@ class Importer {
   void batchnorm(const onnx::NodeProto& n) {
     only_attrs(n, {"epsilon", "momentum", "spatial", "training_mode"});
     if (int_attr(n, "training_mode", 0) != 0) fail("attribute training_mode = 1 is not supported");
+    // Opsets 7 and 8: spatial = 0 normalizes every element, not every channel.
+    if (int_attr(n, "spatial", 1) != 1)
+      fail("attribute spatial = 0 is not supported (per-element statistics; 1: per channel)");
     only_first_output(n);
     const int t = tensor_in(n, 0);
     FloatOp* p = producer_for_fold(n, t);

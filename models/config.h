@@ -68,9 +68,9 @@ struct BufferConfig {
   bool search = false;
 };
 
-// How each layer is tiled (docs/mapping.md): the fixed rule, or a search over tile sizes and loop
-// orders under the buffer capacities.
-enum class MappingMode : uint8_t { Fixed, Search };
+// How each layer is tiled (docs/mapping.md): the fixed rule, a search over tile sizes and loop
+// orders under the buffer capacities, or the tiles a mapping file gives per layer.
+enum class MappingMode : uint8_t { Fixed, Search, Given };
 // How rows are split between the engines: by the fixed rule (scheduler.spill), or per layer by the
 // search (SP2 rows moved to the fixed-point engine where that makes the layer faster).
 enum class BalanceMode : uint8_t { Fixed, PerLayer };
@@ -84,6 +84,9 @@ struct SchedulerConfig {
   int tile_k = 0;  // reduction depth per tile; 0 = the largest that fits the buffers
   MappingMode mapping = MappingMode::Fixed;
   BalanceMode balance = BalanceMode::Fixed;
+  // mapping: given: the CSV file of per-layer tiles (models/plan/mapping_file.h), resolved to an
+  // absolute path by the config loader.
+  std::string mapping_file;
 };
 
 // accelerator.engines: one entry per compute array, built by the engine registry

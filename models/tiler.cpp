@@ -316,6 +316,11 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   for (size_t e = 0; e < E; ++e) p.group_pack = std::max(p.group_pack, pack_of(e));
   auto make_blocks = [&](const std::vector<int32_t>& rows, size_t per_block, bool packed, int D,
                          int64_t chain, int pack, std::vector<RowBlock>& out) {
+    if (opt.m_tiles > 1 && !rpg && !rows.empty()) {
+      const size_t per_tile = (rows.size() + size_t(opt.m_tiles) - 1) / size_t(opt.m_tiles);
+      const size_t n = (per_tile + per_block - 1) / per_block;
+      per_block = std::min(per_block, (per_tile + n - 1) / n);
+    }
     for (size_t i = 0; i < rows.size();) {
       RowBlock b;
       b.packed = packed;
@@ -590,6 +595,7 @@ void make_tiles(LayerPlan& p, const QuantLayer& L, int k_channels, int64_t tr, i
 }
 
 LayerPlan plan_layer(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  if (cfg.accelerator.scheduler.mapping == MappingMode::Given) return given_plan(L, cfg, where);
   if (cfg.accelerator.scheduler.mapping == MappingMode::Search ||
       cfg.accelerator.scheduler.balance == BalanceMode::PerLayer)
     return search_plan(L, cfg, where);

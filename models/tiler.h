@@ -55,6 +55,7 @@ struct LoopMapping {
   // the loops inside the tensor's own innermost loop.
   int keep_in = 3, keep_w = 3;
   bool searched = false;  // chosen by the mapping search (else the fixed rule)
+  bool given = false;     // from the mapping file (scheduler.mapping: given)
   // The search's analytic estimate of this mapping and of the fixed rule's (0 when not searched
   // or when the fixed rule cannot run the layer): cycles and DRAM bytes.
   int64_t est_cycles = 0, est_dram_bytes = 0, fixed_est_cycles = 0, fixed_est_dram_bytes = 0;
@@ -126,6 +127,11 @@ struct RowOptions {
   // The same per engine slot (the first two), when the search gives each engine its own: 0 takes
   // group_pack.
   int engine_pack[2] = {0, 0};
+  // A given mapping's output-channel tiles: each engine's blocks are cut so that every one of
+  // m_tiles tiles gets whole blocks of about equal rows (the tile's share of the engine's rows),
+  // as a scheduler that splits each channel tile between the arrays runs them. 0: blocks as
+  // large as the array.
+  int64_t m_tiles = 0;
 };
 
 // Plans a layer. The layer's per-row scheme and bits and the engines' capabilities decide which

@@ -23,6 +23,7 @@
 #include "models/graph/graph_check.h"
 #include "models/hw/engine_registry.h"
 #include "models/hw/memory/dram_model.h"
+#include "models/plan/mapping_file.h"
 #include "models/workload/onnx_import.h"
 #include "models/workload/quantize_graph.h"
 #include "models/workload_builder.h"
@@ -663,12 +664,19 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_choice<C>(
         sc + "mapping", MSQ_REF(accelerator.scheduler.mapping),
         std::vector<std::pair<std::string, MappingMode>>{{"fixed", MappingMode::Fixed},
-                                                         {"search", MappingMode::Search}},
+                                                         {"search", MappingMode::Search},
+                                                         {"given", MappingMode::Given}},
         "How each layer is tiled (docs/mapping.md): `fixed`, the largest k tile and pixel tile "
         "that fit, loops pixel tile > k tile > all rows; `search`, the pixel, k and "
         "output-channel tiles, loop order and buffer reuse with the fewest estimated cycles "
         "(never more than the fixed rule's estimate), grouped convolutions with several groups "
-        "per row block. tile_n and tile_k still cap the tiles."));
+        "per row block; `given`, the tiles of mapping_file per layer (layers it does not give: "
+        "the search). tile_n and tile_k cap the tiles of fixed and search."));
+    v.push_back(f_str<C>(sc + "mapping_file", MSQ_REF(accelerator.scheduler.mapping_file),
+                         "mapping: given: a CSV of per-layer tiles (layer, tile_m, k_channels, "
+                         "tile_rows; optional tile_cols, order, lut_share, keep levels), relative "
+                         "to the config (docs/mapping.md, \"A given mapping\").",
+                         true));
     v.push_back(f_choice<C>(
         sc + "balance", MSQ_REF(accelerator.scheduler.balance),
         std::vector<std::pair<std::string, BalanceMode>>{{"fixed", BalanceMode::Fixed},
@@ -1797,6 +1805,35 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
   }
 }
 
+// mapping: given needs its file, and the file's layers must be the network's; read it here so that
+// `validate` reports a bad file, not a run halfway through (models/plan/mapping_file.h).
+void given_mapping_check(const TNode& root, RunConfig& c, const std::string& label,
+                         const std::string& base_dir, const NetworkFile& nf) {
+  SchedulerConfig& sc = c.accelerator.scheduler;
+  const char* key = "accelerator.scheduler.mapping_file";
+  const TNode* t = find_path(root, key);
+  const Src src = t ? t->src : Src{label, 0};
+  if (sc.mapping != MappingMode::Given) {
+    if (!sc.mapping_file.empty())
+      fail(src, key,
+           "used only with accelerator.scheduler.mapping: given (got mapping_file " +
+               clip_text(sc.mapping_file) + " without it)");
+    return;
+  }
+  if (sc.mapping_file.empty())
+    fail(src, key, "expected a mapping file (CSV) for accelerator.scheduler.mapping: given");
+  const std::string p = resolve(base_dir, sc.mapping_file);
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec))
+    fail(src, key,
+         "expected an existing mapping file (got " + clip_text(sc.mapping_file) + ": no file " +
+             clip_text(p, 200) + ")");
+  sc.mapping_file = fs::absolute(p).lexically_normal().string();
+  std::vector<std::string> names;
+  for (const auto& l : nf.layers) names.push_back(l.name);
+  check_given_mapping(sc.mapping_file, names, c.workload.layers);
+}
+
 }  // namespace
 
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
@@ -1889,6 +1926,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   // Read the network now so that a broken network file or an unknown layer name is reported by
   // validate, not halfway through a run.
   const NetworkFile nf = read_network(w.network_path, w.batch);
+  given_mapping_check(root, c, label, base_dir, nf);
   if (!w.layers.empty()) {
     std::vector<std::string> names;
     for (const auto& l : nf.layers) names.push_back(l.name);

@@ -28,6 +28,7 @@ json mapping_json(const LayerResult& l) {
   const LoopMapping& m = l.mapping;
   const auto est = [](int64_t v) { return v > 0 ? json(v) : json(nullptr); };
   return {{"searched", m.searched},
+          {"given", m.given},
           {"order", m.order},
           {"tile_m", l.tile_m},
           {"tile_k", l.tile_k},

@@ -249,6 +249,15 @@ Design prepare_design(const RunConfig& cfg, bool values, const ResourceCosts& co
     // Named as simulate() names it, so that `validate` and `run` refuse a layer in the same words.
     d.plans.push_back(plan_layer(q, d.cfg, fmt::format("layer {} ({})", l, q.shape.name)));
   }
+  if (d.cfg.accelerator.scheduler.mapping == MappingMode::Given) {
+    std::vector<std::string> searched;
+    for (size_t l = 0; l < d.plans.size(); ++l)
+      if (!d.plans[l].map.given) searched.push_back(d.wl.layers[l].shape.name);
+    if (!searched.empty())
+      fmt::print(stderr, "msqsim: {} gives no mapping for {} of the {} layers ({}{}): searched\n",
+                 d.cfg.accelerator.scheduler.mapping_file, searched.size(), d.plans.size(),
+                 searched[0], searched.size() > 1 ? ", ..." : "");
+  }
   d.seconds_check += since(t0);
   d.resources = estimate_resources(d.cfg, costs);
   return d;

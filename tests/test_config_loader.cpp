@@ -197,6 +197,7 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "accelerator.scheduler.spill",
                                    "accelerator.buffers.search",
                                    "accelerator.scheduler.mapping",
+                                   "accelerator.scheduler.mapping_file",
                                    "accelerator.scheduler.balance",
                                    "accelerator.scheduler.tile_n",
                                    "accelerator.scheduler.tile_k",

@@ -166,4 +166,43 @@ TEST_F(MsdCompare, MissingInputsAreExitTwoWithAMessage) {
   EXPECT_NE(r.err.find("unknown point"), std::string::npos) << r.err;
 }
 
+// --as-run: MSD's per-layer tiles and LUT share become a mapping file (mapping: given) and msqsim
+// runs the schedule the board ran, on the board as built.
+TEST_F(MsdCompare, AsRunRunsTheSchedulesTheBoardsRan) {
+  const Result own = tool("--point zcu102/resnet18 --json own.json");
+  ASSERT_EQ(own.code, 0) << own.err;
+  const Result r = tool("--as-run --point zcu102/resnet18 --keep-reports k --json as_run.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("as run: msqsim on the schedule each board ran"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("zcu102: lut_sp2_bitserial 80x80, dsp48_actpack 48x48; mapping given"),
+            std::string::npos)
+      << r.out;
+  // The mapping file: a row per MSD layer, MSD's k and c tiles, its 14x14 pixel tile as the 4
+  // whole output rows of 54 nearest to 196 pixels, 16 of 64 channels on the LUT array.
+  const std::string csv = read(path("k/zcu102_resnet18_as_run.csv"));
+  EXPECT_NE(csv.find("\nConv2_1a,64,32,4,,0.25\n"), std::string::npos) << csv;
+  const auto ref = reference_rows("zcu102", "resnet18");
+  const nlohmann::json rep = read_json("k/zcu102_resnet18.json");
+  ASSERT_EQ(rep["layers"].size(), ref.size());
+  for (const auto& l : rep["layers"]) {
+    const std::string name = l["name"].get<std::string>();
+    EXPECT_TRUE(l["mapping"]["given"].get<bool>()) << name;
+    EXPECT_NE(csv.find("\n" + name + ","), std::string::npos) << name;
+    if (name == "Conv2_1a") {
+      EXPECT_EQ(l["mapping"]["m_tiles"], 1);
+      EXPECT_EQ(l["mapping"]["k_channels"], 32);
+      EXPECT_EQ(l["mapping"]["tile_rows"], 4);
+      EXPECT_EQ(l["rows"]["lut_core"], 16);
+    }
+  }
+  const auto cells = row_of(r.out, "Conv3_1b");
+  ASSERT_EQ(cells.size(), 12u) << r.out;
+  EXPECT_EQ(cells[8], "0.62/0.62");  // MSD's share, and msqsim's rows on the LUT array
+  // Another schedule, other cycles: the totals of the two modes differ.
+  const nlohmann::json a = read_json("own.json"), b = read_json("as_run.json");
+  EXPECT_NE(a["points"][0]["msqsim_cycles"], b["points"][0]["msqsim_cycles"]);
+  EXPECT_EQ(b["points"][0]["msqsim_cycles"], rep["total"]["cycles"]);
+}
+
 }  // namespace

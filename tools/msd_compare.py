@@ -9,8 +9,13 @@ side's bound; per point, msqsim's total against MSD's simulator and against the 
 measured on the board. The targets (docs/msd.md): a layer MSD finds compute-bound within 10% of
 its cycles, a memory-bound one within 20%, every total within 10% of the measured latency.
 
+With --as-run, msqsim runs the schedule MSD's board ran instead of its own mapping search: MSD's
+per-layer tiles and LUT share (the reference file) become a mapping file per point
+(accelerator.scheduler.mapping: given, docs/mapping.md), run on each board as built.
+
 Examples:
   tools/msd_compare.py                                  # all five points
+  tools/msd_compare.py --as-run                         # the same, on the schedules the boards ran
   tools/msd_compare.py --point pynq-z2/resnet18 --set accelerator.scheduler.spill=false
   tools/msd_compare.py --json cmp.json --keep-reports out/   # machine-readable, keep msqsim's JSON
 
@@ -22,6 +27,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,6 +134,129 @@ def describe(report):
         return f"{engines}; {split}; {rows}"
     except (KeyError, TypeError, AttributeError):
         return "(the report does not give the resolved config)"
+
+
+# --as-run: every row of the schedules may run on either array (MSD's weights all have two
+# digits); msqsim's rows are SP2 (LUT array) or 8-bit fixed point (DSP array), so the SP2 rows
+# must be at least MSD's largest LUT share (just under 70%) for every layer's share to be met;
+# the mapping file's lut_share then moves the other SP2 rows to the DSP array. That needs a
+# DSP48E2, whose 27-bit A port packs two activations for an SP2 row's 9-bit integer weights; on
+# the DSP48E1 (PYNQ-Z2) such a row runs unpacked at half MSD's rate, so there the LUT share stays
+# the config's (62.5% SP2 rows, by scheme) and only the tiles are MSD's.
+AS_RUN_SETS = ["workload.sp2_fraction=0.7", "workload.fixed8_fraction=0.3"]
+AS_RUN_SHARE = {"pynq-z2": False, "ultra96": True, "zcu102": True}
+
+
+def read_shapes(path):
+    """The layer shapes of an MSD network file (configs/workloads/msd_*.yaml, one flow mapping a
+    line as tools/msd_workloads.py writes them): {name: {m, in_c, out_h, out_w, groups, fc}}."""
+    if not os.path.isfile(path):
+        raise InputProblem(f"{path}: the network file is missing")
+    shapes = {}
+    with open(path) as f:
+        for i, line in enumerate(f, start=1):
+            m = re.match(r"\s*- \{name: ([^,]+), type: (\w+), input: (\[[^\]]*\]|\d+), "
+                         r"out_channels: (\d+)(.*)\}\s*$", line)
+            if not m:
+                continue
+            name, kind, inp, out_c, rest = m.groups()
+            if kind == "fc":
+                shapes[name] = {"m": int(out_c), "in_c": int(inp), "out_h": 1, "out_w": 1,
+                                "groups": 1, "fc": True}
+                continue
+            try:
+                c, h, w = (int(v) for v in inp.strip("[]").split(","))
+                kh, kw = (int(v) for v in re.search(r"kernel: \[(\d+), (\d+)\]", rest).groups())
+                st = int(re.search(r"stride: (\d+)", rest).group(1))
+                ph, pw = (int(v) for v in re.search(r"padding: \[(\d+), (\d+)\]", rest).groups())
+            except (AttributeError, ValueError):
+                raise InputProblem(f"{path}:{i}: layer {name}: expected input [C, H, W], kernel, "
+                                   "stride and padding")
+            g = re.search(r"groups: (\d+)", rest)
+            shapes[name] = {"m": int(out_c), "in_c": c, "out_h": (h + 2 * ph - kh) // st + 1,
+                            "out_w": (w + 2 * pw - kw) // st + 1,
+                            "groups": int(g.group(1)) if g else 1, "fc": False}
+    return shapes
+
+
+def output_slot_bytes(config):
+    """Bytes of one output-buffer slot of a board config (accelerator.buffers.output_bram36
+    BRAM36 of 4 KB, halved when double-buffered, msqsim's default)."""
+    with open(config) as f:
+        text = f.read()
+    m = re.search(r"output_bram36:\s*(\d+)", text)
+    if not m:
+        raise InputProblem(f"{config}: --as-run needs accelerator.buffers.output_bram36")
+    single = re.search(r"double_buffer:\s*false", text) is not None
+    return int(m.group(1)) * 4096 // (1 if single else 2)
+
+
+def as_run_row(row, shape, out_slot, with_share=True):
+    """One mapping-file row (docs/mapping.md, "A given mapping") for MSD's schedule of a layer:
+    its output-channel tile (k; a depthwise layer's channel tile), its input-channel tile (c),
+    its o x o pixel tile and the LUT share, and whether the pixel tile had to be cut. msqsim's
+    pixel tiles are whole output rows or a part of one row, so the o x o square becomes the whole
+    rows (else the part of one row) nearest to its o^2 pixels; the rows on the LUT array are MSD's
+    int(tile x share) per tile. When the input channels are split, msqsim keeps 32-bit partial
+    sums in the output buffer where MSD's PE keeps 8-bit ones and writes them out: a pixel tile
+    whose partial sums do not fit one output-buffer slot is cut to the most rows (or columns)
+    that fit."""
+    kt, nk, ct, nc, ot = (int(row[c]) for c in ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile"))
+    share = float(row["ratio"])
+    m = shape["m"]
+    if shape["groups"] > 1:  # as msd_model: the channels of a depthwise tile
+        tile_m, k_channels = (kt if nc == 1 and nk > 1 else ct), ""
+    else:
+        tile_m, k_channels = kt, ct
+    tile_m = min(tile_m, m)
+    lut_rows = min(m, int(tile_m * share) * ceil_div(m, tile_m))
+    cut = False
+    if shape["fc"]:
+        tile_rows, tile_cols = 1, ""
+    else:
+        ho, wo = shape["out_h"], shape["out_w"]
+        px = min(ot * ot, ho * wo)
+        if px >= wo:
+            tile_rows, tile_cols = min(ho, max(1, round(px / wo))), ""
+        else:
+            tile_rows, tile_cols = 1, px
+        if k_channels != "" and k_channels < shape["in_c"]:
+            fit_px = out_slot // (tile_m * 4)
+            if tile_rows * (tile_cols or wo) > fit_px:
+                cut = True
+                if fit_px >= wo:
+                    tile_rows = fit_px // wo
+                else:
+                    tile_rows, tile_cols = 1, max(1, fit_px)
+    return [row["layer"], tile_m, k_channels, tile_rows, tile_cols,
+            repr(lut_rows / m) if with_share else ""], cut
+
+
+def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
+    """The mapping file of MSD's schedule for one point; returns its path and the layers whose
+    pixel tile was cut to fit the partial sums."""
+    shapes = read_shapes(shapes_path)
+    cut_layers = []
+    lines = [f"# MSD's schedule for {board}/{network} (tools/msd_reference.csv), written by "
+             "tools/msd_compare.py --as-run",
+             "layer,tile_m,k_channels,tile_rows,tile_cols,lut_share"]
+    for r in ref_rows:
+        if r["layer"] not in shapes:
+            raise InputProblem(f"{shapes_path}: no layer {r['layer']} (MSD's layer names "
+                               "expected)")
+        try:
+            cells, cut = as_run_row(r, shapes[r["layer"]], out_slot, AS_RUN_SHARE[board])
+        except (KeyError, ValueError):
+            raise InputProblem(f"{board}/{network}: layer {r['layer']}: the reference gives no "
+                               "schedule (k_tile, k_tiles, c_tile, c_tiles, o_tile, ratio)")
+        lines.append(",".join(str(v) for v in cells))
+        if cut:
+            cut_layers.append(r["layer"])
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    return path, cut_layers
 
 
 def run_msqsim(msqsim, config, network, sets, out_json):
@@ -295,7 +424,12 @@ def print_point(p, out):
     if rebuilt and p["msd_model_built_ms"] is not None:
         out.write(f"; on the array as built (LUT {b['built'][0]}x{b['built'][0]}, planned "
                   f"{b['planned'][0]}x{b['planned'][0]}) it gives {p['msd_model_built_ms']:.2f} ms")
+        if p.get("pixel_tile_cut") is not None:  # --as-run: the same schedule on both sides
+            out.write(f" (msqsim on the same schedule: x{p['msqsim_ms'] / p['msd_model_built_ms']:.3f})")
     out.write("\n")
+    if p.get("pixel_tile_cut"):
+        out.write("as run: pixel tile cut to fit msqsim's 32-bit partial sums in the output "
+                  "buffer: " + ", ".join(p["pixel_tile_cut"]) + "\n")
     if r:
         out.write(f"resources (msqsim's estimate / MSD post-implementation): LUT "
                   f"{r.get('lut', 0) / 1e3:.2f}k / {b['klut']}k, DSP {r.get('dsp', 0)} / {b['dsp']}, "
@@ -336,6 +470,9 @@ def main(argv):
     ap.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ap.add_argument("--keep-reports", metavar="DIR", help="keep msqsim's JSON report of each point")
     ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")
+    ap.add_argument("--as-run", action="store_true",
+                    help="run msqsim on the schedule each board ran (MSD's per-layer tiles and "
+                         "LUT share as a given mapping, SP2 rows 0.7) instead of its own search")
     args = ap.parse_args(argv)
 
     known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS + EXTRA_POINTS}
@@ -374,9 +511,20 @@ def main(argv):
             for b, n, ms in chosen:
                 cfg = os.path.join(args.configs, BOARDS[b]["config"])
                 dest = args.keep_reports or tmp
-                report, cmd = run_msqsim(msqsim, cfg, n, args.sets,
+                sets = args.sets
+                if args.as_run:
+                    mapping, cut = write_as_run_mapping(
+                        os.path.abspath(os.path.join(dest, f"{b}_{n}_as_run.csv")), b, n,
+                        ref[(b, n)], os.path.join(ROOT, "configs", "workloads", f"msd_{n}.yaml"),
+                        output_slot_bytes(cfg))
+                    sets = (AS_RUN_SETS if AS_RUN_SHARE[b] else []) + [
+                        "accelerator.scheduler.mapping=given",
+                                          f"accelerator.scheduler.mapping_file={mapping}"] + sets
+                report, cmd = run_msqsim(msqsim, cfg, n, sets,
                                          os.path.join(dest, f"{b}_{n}.json"))
                 points.append(compare_point(b, n, ms, ref[(b, n)], report, cmd))
+                if args.as_run:
+                    points[-1]["pixel_tile_cut"] = cut
                 points[-1]["design"] = designs.setdefault(b, describe(report))
     except InputProblem as e:
         sys.stderr.write(f"msd_compare: {e}\n")
@@ -385,6 +533,12 @@ def main(argv):
     out = sys.stdout
     out.write("msqsim against MSD (FCCM 2023): per layer against MSD's own simulator, totals "
               "against the latency measured on the board\n")
+    if args.as_run:
+        out.write("as run: msqsim on the schedule each board ran (MSD's tiles per layer, "
+                  "mapping: given; MSD's LUT share per layer with " + ", ".join(AS_RUN_SETS) +
+                  " on the DSP48E2 boards (" +
+                  ", ".join(b for b, on in AS_RUN_SHARE.items() if on) + "), the config's rows "
+                  "elsewhere)\n")
     for b, said in designs.items():
         out.write(f"{b}: {said}\n")
     if args.sets:

@@ -10,6 +10,7 @@
 
 #include "models/error.h"
 #include "models/hw/engine_registry.h"
+#include "models/plan/mapping_file.h"
 
 namespace msq {
 
@@ -437,10 +438,19 @@ MappingEstimate estimate_plan(const LayerPlan& p, const QuantLayer& L, const Run
   return estimate(x, ns, ks, ms, p.map.order, p.map.keep_in, p.map.keep_w, comp);
 }
 
-LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+namespace {
+
+// The search, or with `g` (a row of a mapping file) the given tiles with only what the row leaves
+// open searched.
+LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string& where,
+                    const GivenLayerMapping* g, const std::string& gfile) {
   const LayerShape& s = L.shape;
   const auto& acc = cfg.accelerator;
-  const bool search = acc.scheduler.mapping == MappingMode::Search;
+  const bool search = acc.scheduler.mapping == MappingMode::Search || g;
+  // A given row's problems name the file, its line and the layer.
+  const auto given_error = [&](const std::string& col, const std::string& what) {
+    return InputError(gfile, g->line, col, "layer " + clip_text(g->layer) + ": " + what);
+  };
   const bool balance = acc.scheduler.balance == BalanceMode::PerLayer;
   // The estimate and the row splits below know two engines, one built for SP2 rows and one for
   // fixed-point rows.
@@ -474,19 +484,20 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
   bool have_fixed = false;
   std::string fixed_error;
   MappingEstimate fixed_est;
-  try {
-    fixed = plan_rows(L, cfg, where, RowOptions{});
-    tile_fixed(fixed, L, cfg, where);
-    fixed.map.keep_in = natural_keep(fixed.map.order, "NK");
-    fixed_est = estimate_plan(fixed, L, cfg);
-    have_fixed = true;
-    best.found = true;
-    best.cost = cost_of(fixed, fixed_est);
-    best.dram = fixed_est.dram_bytes();
-    best.est = fixed_est;
-  } catch (const InputError& e) {
-    fixed_error = e.what();
-  }
+  // A given mapping is not compared with the fixed rule.
+  if (!g) try {
+      fixed = plan_rows(L, cfg, where, RowOptions{});
+      tile_fixed(fixed, L, cfg, where);
+      fixed.map.keep_in = natural_keep(fixed.map.order, "NK");
+      fixed_est = estimate_plan(fixed, L, cfg);
+      have_fixed = true;
+      best.found = true;
+      best.cost = cost_of(fixed, fixed_est);
+      best.dram = fixed_est.dram_bytes();
+      best.est = fixed_est;
+    } catch (const InputError& e) {
+      fixed_error = e.what();
+    }
 
   // Row splits to try: the groups sharing a row block (grouped convolutions), and with
   // balance: per_layer the SP2 rows moved to the fixed-point engine.
@@ -536,6 +547,46 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     std::sort(spills.begin(), spills.end());
     spills.erase(std::unique(spills.begin(), spills.end()), spills.end());
   }
+  const int sp2_slot = caps[0].home_sp2 ? 0 : 1;
+  if (g && g->lut_share >= 0) {
+    // The share of the layer's rows on the SP2 engine: SP2 rows move to the other engine until
+    // it is met; fixed-point rows never move to the SP2 engine.
+    const int64_t want = int64_t(std::llround(g->lut_share * double(s.m())));
+    const int64_t can = plan_rows(L, cfg, where, RowOptions{0, 1}).engines[size_t(sp2_slot)].rows;
+    if (want > can)
+      throw given_error(
+          "lut_share",
+          fmt::format("{} of {} rows on the SP2 engine ({}) is more than the layer's {} SP2 "
+                      "rows it can run (at most {:.4g})",
+                      want, s.m(), specs[size_t(sp2_slot)].name, can, double(can) / double(s.m())));
+    spills = {can - want};
+  }
+  int64_t given_T = 0, given_tr = 0, given_tc = 0;
+  int given_kc = 0;
+  if (g) {
+    const int64_t Ho = s.out_h(), Wo = s.out_w();
+    given_T = ceil_div(s.m(), std::min<int64_t>(g->tile_m, s.m()));
+    if (Ho * Wo == 1) {
+      given_tr = std::min<int64_t>(g->tile_rows, s.batch), given_tc = 1;
+    } else {
+      given_tr = std::min<int64_t>(g->tile_rows, Ho);
+      given_tc = g->tile_cols > 0 ? std::min<int64_t>(g->tile_cols, Wo) : Wo;
+      if (given_tr > 1 && given_tc < Wo)
+        throw given_error("tile_cols",
+                          fmt::format("a pixel tile is whole output rows or a part of one row "
+                                      "(got {} rows of {} of the {} columns)",
+                                      given_tr, given_tc, Wo));
+    }
+    given_kc = int(g->k_channels > 0 ? std::min<int64_t>(g->k_channels, s.in_c) : s.in_c);
+    if (s.groups > 1 && given_kc < s.in_c)
+      throw given_error("k_channels",
+                        fmt::format("a grouped convolution does not split its input channels: "
+                                    "expected {} or empty (got {})",
+                                    s.in_c, g->k_channels));
+  }
+  // For the message when no given tiling fits: the least overflow over the orders tried.
+  std::string overflow;
+  int64_t overflow_excess = -1;
 
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   const bool fc = Hout * Wout == 1;
@@ -584,14 +635,17 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
       best.found = have_fixed && fixed_cost <= limit;
       evaluated = 0;
     }
-    for (const std::array<int, 2>& g : packs)
+    for (const std::array<int, 2>& gp : packs)
       for (int64_t spill : spills) {
-        const RowOptions ro{spill, std::max(g[0], g[1]), {g[0], g[1]}};
+        RowOptions ro{spill, std::max(gp[0], gp[1]), {gp[0], gp[1]}};
+        ro.m_tiles = given_T;
         const LayerPlan base = plan_rows(L, cfg, where, ro);
         const Ctx x(L, cfg, base);
         // Pixel tiles: whole output rows, or parts of one row when a row is too large.
         std::vector<NStats> nss;
-        if (fc) {
+        if (g) {
+          nss.push_back(nstats_of(s, given_tr, given_tc, x.cols));
+        } else if (fc) {
           for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols));
         } else {
           for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols));
@@ -599,7 +653,9 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
             if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols));
         }
         std::vector<int> kcs;
-        if (s.groups > 1) {
+        if (g) {
+          kcs.push_back(given_kc);
+        } else if (s.groups > 1) {
           kcs = {s.in_c};
         } else {
           // A split k tile reads a short run per pixel: runs of whole DRAM bursts only.
@@ -613,14 +669,17 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
           if (kcs.empty()) kcs = {1};
         }
         const int64_t max_nb = std::max<int64_t>(1, std::max(x.nb[0], x.nb[1]));
-        const std::vector<int64_t> mts = search ? splits(max_nb, 16) : std::vector<int64_t>{1};
+        const std::vector<int64_t> mts = g        ? std::vector<int64_t>{std::min(given_T, max_nb)}
+                                         : search ? splits(max_nb, 16)
+                                                  : std::vector<int64_t>{1};
         std::vector<MStats> mss;
         for (int64_t T : mts) mss.push_back(mstats_of(x, T));
         const std::vector<const char*> orders =
-            search ? std::vector<const char*>(kOrders.begin(), kOrders.end())
-                   : std::vector<const char*>{"NKM"};
+            g && !g->order.empty() ? std::vector<const char*>{g->order.c_str()}
+            : search               ? std::vector<const char*>(kOrders.begin(), kOrders.end())
+                                   : std::vector<const char*>{"NKM"};
         for (const NStats& ns : nss) {
-          if (ns.max_tn > tile_n_cap) continue;
+          if (!g && ns.max_tn > tile_n_cap) continue;
           for (int kc : kcs) {
             const KStats ks = kstats_of(x, kc);
             int64_t comp[2];
@@ -629,20 +688,56 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
               for (const char* o : orders) {
                 const std::string order = o;
                 const Levels lv = levels_of(order);
+                if (g) {
+                  // The given tiles at the least footprint the order allows: what overflows.
+                  const int nat_in = channel_tiles(s, ms.m_tiles) ? 0 : natural_keep(order, "NK");
+                  const int nat_w = natural_keep(order, "MK");
+                  const int ki = g->keep_in >= 0 ? std::min(g->keep_in, nat_in) : nat_in;
+                  const int kw = g->keep_w >= 0 ? std::min(g->keep_w, nat_w) : nat_w;
+                  const int64_t need[4] = {input_footprint(x, ns, ks, ms, lv, ki),
+                                           weight_footprint(x, ns, ks, ms, lv, kw, 0),
+                                           weight_footprint(x, ns, ks, ms, lv, kw, 1),
+                                           output_footprint(x, ns, ks, ms, lv)};
+                  const int64_t have[4] = {base.input_slot_bytes, base.weight_slot_bytes,
+                                           base.weight_slot_bytes, base.output_slot_bytes};
+                  const char* what[4] = {"input tile", "weight tile of engine 0",
+                                         "weight tile of engine 1",
+                                         "output tile (partial sums kept across K)"};
+                  int64_t excess = 0;
+                  std::string msg;
+                  for (int i = 0; i < 4; ++i)
+                    if (need[i] > have[i]) {
+                      excess += need[i] - have[i];
+                      msg += fmt::format("{}{} {} bytes > its buffer slot's {}",
+                                         msg.empty() ? "" : "; ", what[i], need[i], have[i]);
+                    }
+                  if (excess > 0 && (overflow_excess < 0 || excess < overflow_excess))
+                    overflow_excess = excess, overflow = fmt::format("order {}: {}", order, msg);
+                }
                 if (output_footprint(x, ns, ks, ms, lv) > base.output_slot_bytes) continue;
                 int keep_in = -1, keep_w = -1;
+                const int from_in = g && g->keep_in >= 0 ? g->keep_in : 0;
+                const int from_w = g && g->keep_w >= 0 ? g->keep_w : 0;
                 if (channel_tiles(s, ms.m_tiles)) {
                   // Inputs indexed by N and M, each tile used by one step: nothing to widen.
                   if (input_footprint(x, ns, ks, ms, lv, 0) <= base.input_slot_bytes)
                     keep_in = natural_keep(order, "NM");
                 } else {
-                  for (int k = 0, nat = natural_keep(order, "NK"); k <= nat && keep_in < 0; ++k)
+                  const int nat = natural_keep(order, "NK");
+                  for (int k = std::min(from_in, nat); k <= nat && keep_in < 0; ++k) {
                     if (input_footprint(x, ns, ks, ms, lv, k) <= base.input_slot_bytes) keep_in = k;
+                    if (g && g->keep_in >= 0) break;  // the given level or none
+                  }
                 }
-                for (int k = 0, nat = natural_keep(order, "MK"); k <= nat && keep_w < 0; ++k)
-                  if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
-                      weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
-                    keep_w = k;
+                {
+                  const int nat = natural_keep(order, "MK");
+                  for (int k = std::min(from_w, nat); k <= nat && keep_w < 0; ++k) {
+                    if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
+                        weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
+                      keep_w = k;
+                    if (g && g->keep_w >= 0) break;
+                  }
+                }
                 if (keep_in < 0 || keep_w < 0) continue;
                 ++evaluated;
                 const MappingEstimate e = estimate(x, ns, ks, ms, order, keep_in, keep_w, comp);
@@ -660,6 +755,13 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
         }
       }
   }
+  if (!best.found && g)
+    throw given_error(
+        "tile_m",
+        "the given tiles do not fit the buffers" +
+            (overflow.empty() ? std::string(" at the given keep levels") : " (" + overflow + ")") +
+            "; expected smaller tiles (tile_m, k_channels, tile_rows, tile_cols) or larger "
+            "accelerator.buffers");
   if (!best.found)
     throw InputError(
         fixed_error.empty()
@@ -677,7 +779,8 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
     p.map.keep_w = best.keep_w;
     p.weights_resident = best.keep_w == 0;
   }
-  p.map.searched = true;
+  p.map.searched = !g;
+  p.map.given = g != nullptr;
   p.map.est_cycles = best.est.cycles;
   p.map.est_dram_bytes = best.est.dram_bytes();
   if (have_fixed) {
@@ -686,6 +789,23 @@ LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::stri
   }
   p.map.candidates = evaluated;
   return p;
+}
+
+}  // namespace
+
+LayerPlan search_plan(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  return plan_impl(L, cfg, where, nullptr, "");
+}
+
+LayerPlan given_plan(const QuantLayer& L, const RunConfig& cfg, const std::string& where) {
+  const std::shared_ptr<const GivenMapping> gm =
+      load_given_mapping(cfg.accelerator.scheduler.mapping_file);
+  const auto it = gm->layers.find(L.shape.name);
+  if (it != gm->layers.end()) return plan_impl(L, cfg, where, &it->second, gm->file);
+  // Not in the file: the search plans it (the config loader says which layers).
+  RunConfig c = cfg;
+  c.accelerator.scheduler.mapping = MappingMode::Search;
+  return search_plan(L, c, where);
 }
 
 BufferConfig search_buffer_split(const std::vector<QuantLayer>& layers, const RunConfig& cfg,

@@ -48,6 +48,14 @@ void set_mapping_cost(MappingCost cost);
 // InputError when no mapping fits the buffers.
 LayerPlan search_plan(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);
 
+// The plan of a layer under scheduler.mapping: given: the tiles (and loop order, keep levels, LUT
+// share when given) of the layer's row in scheduler.mapping_file; the rest as the search chooses
+// for those tiles (the loop order and keep levels with the least estimate when not given, the
+// row split by scheduler.balance when lut_share is not given). A layer the file does not give is
+// planned by search_plan. Throws InputError naming the file, its line and the layer when the
+// tiles do not fit the buffers or the share cannot be met.
+LayerPlan given_plan(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);
+
 // The split of the buffers' BRAM36 (weight + input + output, the config's sum) with the least
 // estimated cycles summed over the layers, each planned as the config says (mapping, balance):
 // every split in steps of a sixteenth of the sum, each buffer at least one step. `cycles`, when

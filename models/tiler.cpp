@@ -310,7 +310,8 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
   const int rpg = s.groups > 1 ? s.rows_per_group() : 0;
   const auto pack_of = [&](size_t e) {
     if (!rpg) return 1;
-    return std::max(1, e < 2 && opt.engine_pack[e] > 0 ? opt.engine_pack[e] : opt.group_pack);
+    return std::max(
+        1, e < size_t(kMaxEngines) && opt.engine_pack[e] > 0 ? opt.engine_pack[e] : opt.group_pack);
   };
   p.group_pack = 1;
   for (size_t e = 0; e < E; ++e) p.group_pack = std::max(p.group_pack, pack_of(e));

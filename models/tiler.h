@@ -12,6 +12,9 @@
 
 namespace msq {
 
+// The most engines a design lists (accelerator.engines).
+constexpr int kMaxEngines = 16;
+
 // Capacity of one BRAM36 for data: 36 Kb less the parity bits, used as 512 x 64.
 constexpr int64_t kBram36DataBytes = 4096;
 
@@ -124,9 +127,8 @@ struct LayerPlan {
 struct RowOptions {
   int64_t spill = -1;  // SP2 rows moved to the fixed-point engine; -1: by scheduler.spill's rule
   int group_pack = 1;  // groups of a grouped convolution per row block
-  // The same per engine slot (the first two), when the search gives each engine its own: 0 takes
-  // group_pack.
-  int engine_pack[2] = {0, 0};
+  // The same per engine slot, when the search gives each engine its own: 0 takes group_pack.
+  int engine_pack[kMaxEngines] = {};
   // A given mapping's output-channel tiles: each engine's blocks are cut so that every one of
   // m_tiles tiles gets whole blocks of about equal rows (the tile's share of the engine's rows),
   // as a scheduler that splits each channel tile between the arrays runs them. 0: blocks as

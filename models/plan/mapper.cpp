@@ -33,20 +33,20 @@ constexpr std::array<const char*, 6> kOrders = {"NKM", "NMK", "KNM", "KMN", "MNK
 // The pixel tiles of one tile geometry, as the estimate needs them (they follow make_tiles).
 struct NStats {
   int64_t tr = 0, tc = 0;
-  int64_t tiles = 0;          // over the whole batch
-  int64_t cn[2] = {0, 0};     // sum over tiles of ceil(tn / engine columns)
-  int64_t max_tn = 0, n = 0;  // largest tile, all columns
-  int64_t region_px = 0;      // input pixels the tiles read, halos included
-  int64_t max_region_px = 0;  // of one tile
+  int64_t tiles = 0;             // over the whole batch
+  int64_t cn[kMaxEngines] = {};  // per engine: sum over tiles of ceil(tn / its columns)
+  int64_t max_tn = 0, n = 0;     // largest tile, all columns
+  int64_t region_px = 0;         // input pixels the tiles read, halos included
+  int64_t max_region_px = 0;     // of one tile
 };
 
-NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t cols[2]) {
+NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t* cols, int E) {
   NStats ns;
   ns.tr = tr, ns.tc = tc;
   const int64_t Hout = s.out_h(), Wout = s.out_w();
   auto add = [&](int64_t tn, int64_t px, int64_t times) {
     ns.tiles += times;
-    for (int c = 0; c < 2; ++c) ns.cn[c] += ceil_div(tn, cols[c]) * times;
+    for (int c = 0; c < E; ++c) ns.cn[c] += ceil_div(tn, cols[c]) * times;
     ns.max_tn = std::max(ns.max_tn, tn);
     ns.n += tn * times;
     ns.region_px += px * times;
@@ -77,10 +77,13 @@ NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t cols
 struct Ctx {
   const QuantLayer& L;
   const RunConfig& cfg;
-  const LayerPlan& base;                                // rows, blocks, buffer slots (no tiles)
-  int64_t cols[2], pipe[2], drain[2], cycles_per_k[2];  // the engines' rates (engine_rate)
-  int64_t nb[2] = {0, 0}, packed_blocks[2] = {0, 0};
-  std::vector<int64_t> bits_prefix[2], rows_prefix[2];  // over each engine's blocks
+  const LayerPlan& base;  // rows, blocks, buffer slots (no tiles)
+  int E = 0;              // engines, in engine_specs order
+  // The engines' rates (engine_rate).
+  int64_t cols[kMaxEngines] = {}, pipe[kMaxEngines] = {}, drain[kMaxEngines] = {},
+          cycles_per_k[kMaxEngines] = {};
+  int64_t nb[kMaxEngines] = {}, packed_blocks[kMaxEngines] = {};
+  std::vector<int64_t> bits_prefix[kMaxEngines], rows_prefix[kMaxEngines];  // over its blocks
   int64_t max_block_bits = 0;
   double bw = 1;  // bytes per fabric cycle
   int64_t setup = 0, burst = 32;
@@ -96,15 +99,16 @@ struct Ctx {
 
   Ctx(const QuantLayer& l, const RunConfig& c, const LayerPlan& b) : L(l), cfg(c), base(b) {
     const auto& a = cfg.accelerator;
-    // Two engines (search_plan refuses other counts), by slot in the config's list.
+    // Every engine of the list, by slot; a plan carries one EnginePlan per engine.
     const std::vector<EngineSpec> specs = engine_specs(a);
-    for (int e = 0; e < 2; ++e) {
+    E = int(std::min(base.engines.size(), size_t(kMaxEngines)));
+    for (int e = 0; e < E; ++e) {
       const EngineRate r = engine_rate(specs[size_t(e)]);
       cols[e] = r.cols, cycles_per_k[e] = r.cycles_per_k;
       pipe[e] = specs[size_t(e)].pipeline_depth;
       drain[e] = specs[size_t(e)].drain_cycles;
     }
-    for (int e = 0; e < 2; ++e) {
+    for (int e = 0; e < E; ++e) {
       const auto& blocks = base.blocks(e);
       nb[e] = int64_t(blocks.size());
       bits_prefix[e].assign(1, 0);
@@ -171,19 +175,19 @@ KStats kstats_of(const Ctx& x, int kc) {
 }
 
 // The engines' busy cycles: they depend on the tiles, not on the loop order.
-void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t out[2]) {
+void compute_cycles(const Ctx& x, const NStats& ns, const KStats& ks, int64_t* out) {
   const int64_t K = x.L.shape.k();
   const int64_t jobs_per_block = ns.tiles * ks.k_tiles;
-  for (int e = 0; e < 2; ++e)
+  for (int e = 0; e < x.E; ++e)
     out[e] = x.nb[e] * (ns.cn[e] * K * x.cycles_per_k[e] + jobs_per_block * x.pipe[e]) +
              x.packed_blocks[e] * ns.cn[e] * ks.drains * x.drain[e];
 }
 
 struct MStats {
   int64_t m_tiles = 1;
-  int64_t max_rows = 0;            // rows of the largest output-channel tile
-  int64_t max_bits[2] = {0, 0};    // weight bits per k step of an engine's largest tile
-  int64_t max_blocks[2] = {0, 0};  // blocks of an engine's largest tile
+  int64_t max_rows = 0;                  // rows of the largest output-channel tile
+  int64_t max_bits[kMaxEngines] = {};    // weight bits per k step of an engine's largest tile
+  int64_t max_blocks[kMaxEngines] = {};  // blocks of an engine's largest tile
   // Grouped convolutions with several output-channel tiles (channel tiles): each tile loads only
   // its groups' input channels, one run per pixel, and writes its rows, one run per pixel. The
   // most channels of a tile; summed over the tiles, one pixel's input bytes, and the bytes of the
@@ -211,7 +215,7 @@ MStats mstats_of(const Ctx& x, int64_t T) {
   for (int64_t mt = 0; mt < T; ++mt) {
     int64_t rows = 0;
     groups.clear();
-    for (int e = 0; e < 2; ++e) {
+    for (int e = 0; e < x.E; ++e) {
       const int64_t b0 = x.nb[e] * mt / T, b1 = x.nb[e] * (mt + 1) / T;
       rows += x.rows_prefix[e][size_t(b1)] - x.rows_prefix[e][size_t(b0)];
       m.max_bits[e] =
@@ -289,18 +293,18 @@ int64_t output_footprint(const Ctx& x, const NStats& ns, const KStats& ks, const
 }
 
 MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const MStats& ms,
-                         const std::string& order, int keep_in, int keep_w, const int64_t comp[2]) {
+                         const std::string& order, int keep_in, int keep_w, const int64_t* comp) {
   const LayerShape& s = x.L.shape;
   const Levels lv = levels_of(order);
   const LayerPlan& b = x.base;
   MappingEstimate e;
-  e.compute_cycles[0] = comp[0], e.compute_cycles[1] = comp[1];
+  e.compute_cycles.assign(comp, comp + x.E);
   // Weights: loaded again for every pixel tile when the N loop lies outside the kept level.
   const int64_t w_reload = lv.n < keep_w ? ns.tiles : 1;
   e.weight_bytes = b.weight_bytes * w_reload;
   e.weight_reloads = double(w_reload);
   int64_t w_transfers = 0;
-  for (int c = 0; c < 2; ++c)
+  for (int c = 0; c < x.E; ++c)
     if (x.nb[c] > 0) w_transfers += keep_w == 0 ? 1 : x.nb[c] * ks.k_tiles * w_reload;
   // Inputs: loaded again for every output-channel tile when the M loop lies outside; channel
   // tiles load each tile's own channels once.
@@ -321,7 +325,7 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
   e.transfers = w_transfers + in_transfers + ns.tiles * ms.m_tiles;
   e.dma_cycles = int64_t(double(e.weight_bytes + e.input_bytes + e.output_bytes) / x.bw) +
                  e.transfers * x.setup;
-  const int64_t compute = std::max(comp[0], comp[1]);
+  const int64_t compute = *std::max_element(comp, comp + std::max(1, x.E));
   const int64_t steps = ns.tiles * ks.k_tiles * ms.m_tiles;
   // What cannot overlap. DMA-bound: the DMA time holds every load and write; after the last
   // load comes one step of work (weights resident: the last load is an input tile) or one job
@@ -330,7 +334,7 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
   // previous layer runs: the scheduler prefetches them.)
   const int64_t first_w = keep_w == 0 ? 0 : ceil_div(x.max_block_bits * ks.tk_max, 8);
   int64_t jobs = 0;
-  for (int c = 0; c < 2; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
+  for (int c = 0; c < x.E; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
   const int64_t last_unit = std::max<int64_t>(1, keep_w == 0 ? steps : std::max(steps, jobs));
   if (s.groups > 1 && x.cfg.accelerator.buffers.double_buffer) {
     // Grouped convolutions (K never split): every step loads an input tile, runs its jobs and
@@ -416,24 +420,26 @@ int natural_keep(const std::string& order, const char* loops) {
 MappingFootprint plan_footprint(const LayerPlan& p, const QuantLayer& L) {
   RunConfig dummy;
   const Ctx x(L, dummy, p);
-  const int64_t cols[2] = {1, 1};
-  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, cols);
+  int64_t cols[kMaxEngines];
+  std::fill(std::begin(cols), std::end(cols), int64_t(1));
+  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, cols, x.E);
   const KStats ks = kstats_of(x, p.k_channels);
   const MStats ms = mstats_of(x, p.map.m_tiles);
   const Levels lv = levels_of(p.map.order);
   MappingFootprint f;
   f.input = input_footprint(x, ns, ks, ms, lv, p.map.keep_in);
   f.output = output_footprint(x, ns, ks, ms, lv);
-  for (int e = 0; e < 2; ++e) f.weights[e] = weight_footprint(x, ns, ks, ms, lv, p.map.keep_w, e);
+  for (int e = 0; e < x.E; ++e)
+    f.weights.push_back(weight_footprint(x, ns, ks, ms, lv, p.map.keep_w, e));
   return f;
 }
 
 MappingEstimate estimate_plan(const LayerPlan& p, const QuantLayer& L, const RunConfig& cfg) {
   const Ctx x(L, cfg, p);
-  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, x.cols);
+  const NStats ns = nstats_of(L.shape, p.tile_rows, p.tile_cols, x.cols, x.E);
   const KStats ks = kstats_of(x, p.k_channels);
   const MStats ms = mstats_of(x, p.map.m_tiles);
-  int64_t comp[2];
+  int64_t comp[kMaxEngines] = {};
   compute_cycles(x, ns, ks, comp);
   return estimate(x, ns, ks, ms, p.map.order, p.map.keep_in, p.map.keep_w, comp);
 }
@@ -452,20 +458,27 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
     return InputError(gfile, g->line, col, "layer " + clip_text(g->layer) + ": " + what);
   };
   const bool balance = acc.scheduler.balance == BalanceMode::PerLayer;
-  // The estimate and the row splits below know two engines, one built for SP2 rows and one for
-  // fixed-point rows.
+  // The estimate takes any engine list, each engine with the rows the row assignment gives it.
+  // Moving SP2 rows between engines (balance: per_layer, a given lut_share) knows two engines,
+  // one built for SP2 rows and one for fixed-point rows.
   const std::vector<EngineSpec> specs = engine_specs(acc);
+  const int E = int(specs.size());
+  if (E > kMaxEngines)
+    throw InputError(fmt::format("{}: accelerator.engines: expected at most {} engines (got {})",
+                                 where, kMaxEngines, E));
   std::vector<EngineCaps> caps;
   for (const EngineSpec& e : specs) caps.push_back(engine_kind(e.impl, e.name).caps(e));
-  if (specs.size() != 2 || caps[0].home_sp2 == caps[1].home_sp2 ||
-      caps[0].home_fixed == caps[1].home_fixed)
+  const bool pair =
+      E == 2 && caps[0].home_sp2 != caps[1].home_sp2 && caps[0].home_fixed != caps[1].home_fixed;
+  const bool moves_rows = balance || (g && g->lut_share >= 0);
+  if (moves_rows && !pair)
     throw InputError(fmt::format(
-        "{}: accelerator.scheduler.mapping: search and balance: per_layer need exactly two "
-        "engines, one built for SP2 rows and one for fixed-point rows (accelerator.engines lists "
-        "{}); use mapping: fixed and balance: fixed",
-        where, specs.size()));
-  const EngineSpec& sp2e = specs[caps[0].home_sp2 ? 0 : 1];
-  const EngineSpec& fixe = specs[caps[0].home_sp2 ? 1 : 0];
+        "{}: accelerator.scheduler.balance: per_layer{} needs exactly two engines, one built for "
+        "SP2 rows and one for fixed-point rows (accelerator.engines lists {}); use balance: "
+        "fixed (mapping: search takes any engine list)",
+        where, balance ? "" : " (and a mapping file's lut_share)", E));
+  const EngineSpec& sp2e = specs[pair && !caps[0].home_sp2 ? 1 : 0];
+  const EngineSpec& fixe = specs[pair && !caps[0].home_sp2 ? 0 : size_t(E - 1)];
 
   struct Best {
     bool found = false;
@@ -502,29 +515,53 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
   // Row splits to try: the groups sharing a row block (grouped convolutions), and with
   // balance: per_layer the SP2 rows moved to the fixed-point engine.
   // Groups per row block, per engine slot.
-  std::vector<std::array<int, 2>> packs = {{1, 1}};
+  using Pack = std::array<int, kMaxEngines>;
+  Pack ones;
+  ones.fill(1);
+  std::vector<Pack> packs = {ones};
   if (search && s.groups > 1) {
     // Each group in a block reads its own activations: the input buffer's ports (a 64-bit word
     // per BRAM36 and cycle, half the blocks per slot when double-buffered) must feed every
-    // column of both arrays with each of their groups' activations. An engine reads a column's
+    // column of every array with each of their groups' activations. An engine reads a column's
     // activation per k step: a bit-serial array every two cycles, an activation-packed one two
     // columns per slice (engine_rate). Each engine takes as many groups as the ports leave it,
-    // for every split of the ports between the two.
+    // for every split of the ports among the engines.
     const int slots = acc.buffers.double_buffer ? 2 : 1;
     const int64_t port_bytes = int64_t(acc.buffers.input_bram36) / slots * 8;
-    int64_t need[2], gmax[2];
-    for (int e = 0; e < 2; ++e) {
+    int64_t need[kMaxEngines], gmax[kMaxEngines];
+    for (int e = 0; e < E; ++e) {
       const EngineRate r = engine_rate(specs[size_t(e)]);
       need[e] = std::max<int64_t>(1, ceil_div(r.cols, r.cycles_per_k) * (L.act_bits <= 8 ? 1 : 2));
       gmax[e] = std::min<int64_t>(
           s.groups, std::max<int64_t>(1, specs[size_t(e)].rows / std::max(1, s.rows_per_group())));
     }
-    for (int64_t g0 = 1; g0 <= gmax[0] && g0 * need[0] + need[1] <= port_bytes; ++g0) {
-      const int64_t g1 = std::min(gmax[1], (port_bytes - g0 * need[0]) / need[1]);
-      // Only splits where neither engine could take one more group.
-      const bool more0 = g0 < gmax[0] && (g0 + 1) * need[0] + g1 * need[1] <= port_bytes;
-      if (!more0 && (g0 > 1 || g1 > 1)) packs.push_back({int(g0), int(g1)});
-    }
+    // Every engine but the last takes 1.. groups while one group of each later engine still
+    // fits; the last takes what is left. Only splits where no engine could take one more group
+    // (in ascending order of the first engines' counts; at most kMaxPacks of them).
+    constexpr size_t kMaxPacks = 256;
+    int64_t min_rest[kMaxEngines + 1] = {};  // one group of each engine from e on
+    for (int e = E - 1; e >= 0; --e) min_rest[e] = min_rest[e + 1] + need[e];
+    Pack gp = ones;
+    const auto walk = [&](const auto& self, int e, int64_t used) -> void {
+      if (E > 2 && packs.size() >= kMaxPacks) return;  // two engines: every split, as before
+      if (e == E - 1) {
+        const int64_t last = std::min(gmax[e], (port_bytes - used) / need[e]);
+        gp[size_t(e)] = int(last);
+        const int64_t total = used + last * need[e];
+        bool more = false, any = false;
+        for (int i = 0; i < E; ++i) {
+          more |= gp[size_t(i)] < gmax[i] && total + need[i] <= port_bytes;
+          any |= gp[size_t(i)] > 1;
+        }
+        if (!more && any) packs.push_back(gp);
+        return;
+      }
+      for (int64_t g = 1; g <= gmax[e] && used + g * need[e] + min_rest[e + 1] <= port_bytes; ++g) {
+        gp[size_t(e)] = int(g);
+        self(self, e + 1, used + g * need[e]);
+      }
+    };
+    if (min_rest[0] <= port_bytes) walk(walk, 0, 0);
   }
   std::vector<int64_t> spills = {-1};
   if (balance) {
@@ -547,7 +584,7 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
     std::sort(spills.begin(), spills.end());
     spills.erase(std::unique(spills.begin(), spills.end()), spills.end());
   }
-  const int sp2_slot = caps[0].home_sp2 ? 0 : 1;
+  const int sp2_slot = pair && !caps[0].home_sp2 ? 1 : 0;
   if (g && g->lut_share >= 0) {
     // The share of the layer's rows on the SP2 engine: SP2 rows move to the other engine until
     // it is met; fixed-point rows never move to the SP2 engine.
@@ -635,22 +672,23 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
       best.found = have_fixed && fixed_cost <= limit;
       evaluated = 0;
     }
-    for (const std::array<int, 2>& gp : packs)
+    for (const Pack& gp : packs)
       for (int64_t spill : spills) {
-        RowOptions ro{spill, std::max(gp[0], gp[1]), {gp[0], gp[1]}};
+        RowOptions ro{spill, *std::max_element(gp.begin(), gp.begin() + std::max(1, E)), {}};
+        std::copy(gp.begin(), gp.end(), ro.engine_pack);
         ro.m_tiles = given_T;
         const LayerPlan base = plan_rows(L, cfg, where, ro);
         const Ctx x(L, cfg, base);
         // Pixel tiles: whole output rows, or parts of one row when a row is too large.
         std::vector<NStats> nss;
         if (g) {
-          nss.push_back(nstats_of(s, given_tr, given_tc, x.cols));
+          nss.push_back(nstats_of(s, given_tr, given_tc, x.cols, x.E));
         } else if (fc) {
-          for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols));
+          for (int64_t tb : splits(s.batch, 24)) nss.push_back(nstats_of(s, tb, 1, x.cols, x.E));
         } else {
-          for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols));
+          for (int64_t tr : splits(Hout, 24)) nss.push_back(nstats_of(s, tr, Wout, x.cols, x.E));
           for (int64_t tc : splits(Wout, 12))
-            if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols));
+            if (tc < Wout) nss.push_back(nstats_of(s, 1, tc, x.cols, x.E));
         }
         std::vector<int> kcs;
         if (g) {
@@ -668,7 +706,8 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
           }
           if (kcs.empty()) kcs = {1};
         }
-        const int64_t max_nb = std::max<int64_t>(1, std::max(x.nb[0], x.nb[1]));
+        const int64_t max_nb =
+            std::max<int64_t>(1, *std::max_element(x.nb, x.nb + std::max(1, x.E)));
         const std::vector<int64_t> mts = g        ? std::vector<int64_t>{std::min(given_T, max_nb)}
                                          : search ? splits(max_nb, 16)
                                                   : std::vector<int64_t>{1};
@@ -682,7 +721,7 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
           if (!g && ns.max_tn > tile_n_cap) continue;
           for (int kc : kcs) {
             const KStats ks = kstats_of(x, kc);
-            int64_t comp[2];
+            int64_t comp[kMaxEngines] = {};
             compute_cycles(x, ns, ks, comp);
             for (const MStats& ms : mss)
               for (const char* o : orders) {
@@ -694,22 +733,26 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
                   const int nat_w = natural_keep(order, "MK");
                   const int ki = g->keep_in >= 0 ? std::min(g->keep_in, nat_in) : nat_in;
                   const int kw = g->keep_w >= 0 ? std::min(g->keep_w, nat_w) : nat_w;
-                  const int64_t need[4] = {input_footprint(x, ns, ks, ms, lv, ki),
-                                           weight_footprint(x, ns, ks, ms, lv, kw, 0),
-                                           weight_footprint(x, ns, ks, ms, lv, kw, 1),
-                                           output_footprint(x, ns, ks, ms, lv)};
-                  const int64_t have[4] = {base.input_slot_bytes, base.weight_slot_bytes,
-                                           base.weight_slot_bytes, base.output_slot_bytes};
-                  const char* what[4] = {"input tile", "weight tile of engine 0",
-                                         "weight tile of engine 1",
-                                         "output tile (partial sums kept across K)"};
+                  // The input tile, each engine's weight tile, the output tile.
+                  std::vector<std::pair<std::string, int64_t>> need = {
+                      {"input tile", input_footprint(x, ns, ks, ms, lv, ki)}};
+                  std::vector<int64_t> have = {base.input_slot_bytes};
+                  for (int e = 0; e < x.E; ++e) {
+                    need.emplace_back(fmt::format("weight tile of engine {}", e),
+                                      weight_footprint(x, ns, ks, ms, lv, kw, e));
+                    have.push_back(base.weight_slot_bytes);
+                  }
+                  need.emplace_back("output tile (partial sums kept across K)",
+                                    output_footprint(x, ns, ks, ms, lv));
+                  have.push_back(base.output_slot_bytes);
                   int64_t excess = 0;
                   std::string msg;
-                  for (int i = 0; i < 4; ++i)
-                    if (need[i] > have[i]) {
-                      excess += need[i] - have[i];
+                  for (size_t i = 0; i < need.size(); ++i)
+                    if (need[i].second > have[i]) {
+                      excess += need[i].second - have[i];
                       msg += fmt::format("{}{} {} bytes > its buffer slot's {}",
-                                         msg.empty() ? "" : "; ", what[i], need[i], have[i]);
+                                         msg.empty() ? "" : "; ", need[i].first, need[i].second,
+                                         have[i]);
                     }
                   if (excess > 0 && (overflow_excess < 0 || excess < overflow_excess))
                     overflow_excess = excess, overflow = fmt::format("order {}: {}", order, msg);
@@ -732,9 +775,10 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
                 {
                   const int nat = natural_keep(order, "MK");
                   for (int k = std::min(from_w, nat); k <= nat && keep_w < 0; ++k) {
-                    if (weight_footprint(x, ns, ks, ms, lv, k, 0) <= base.weight_slot_bytes &&
-                        weight_footprint(x, ns, ks, ms, lv, k, 1) <= base.weight_slot_bytes)
-                      keep_w = k;
+                    bool fits = true;
+                    for (int e = 0; e < x.E && fits; ++e)
+                      fits = weight_footprint(x, ns, ks, ms, lv, k, e) <= base.weight_slot_bytes;
+                    if (fits) keep_w = k;
                     if (g && g->keep_w >= 0) break;
                   }
                 }

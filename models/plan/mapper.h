@@ -18,9 +18,9 @@ namespace msq {
 
 // The analytic model's view of one mapping of a layer.
 struct MappingEstimate {
-  int64_t cycles = 0;                  // estimated cycles of the layer
-  int64_t compute_cycles[2] = {0, 0};  // busy cycles of each engine
-  int64_t dma_cycles = 0;              // cycles the DMA needs for all the layer's transfers
+  int64_t cycles = 0;                   // estimated cycles of the layer
+  std::vector<int64_t> compute_cycles;  // busy cycles of each engine (engine_specs order)
+  int64_t dma_cycles = 0;               // cycles the DMA needs for all the layer's transfers
   int64_t weight_bytes = 0, input_bytes = 0, output_bytes = 0;  // DRAM traffic
   int64_t transfers = 0;
   double weight_reloads = 0;  // weight traffic / the layer's weights
@@ -31,7 +31,7 @@ struct MappingEstimate {
 // Bytes each buffer slot must hold at once for a plan's mapping.
 struct MappingFootprint {
   int64_t input = 0, output = 0;
-  int64_t weights[2] = {0, 0};  // per engine (each has its half of the weight buffer)
+  std::vector<int64_t> weights;  // per engine (each has its equal part of the weight buffer)
 };
 
 // What the search minimizes: by default the estimated cycles. A cost model (energy, EDP) can be
@@ -43,7 +43,10 @@ using MappingCost = std::function<double(const LayerPlan&, const MappingEstimate
 void set_mapping_cost(MappingCost cost);
 
 // The best plan for the layer under the config (scheduler.mapping: search, and with
-// scheduler.balance: per_layer the SP2 rows spilled to the fixed-point engine searched too).
+// scheduler.balance: per_layer the SP2 rows spilled to the fixed-point engine searched too). Any
+// engine list the row assignment takes (1..16 engines): each engine runs its rows at its own rate
+// from its own part of the weight buffer. balance: per_layer needs two engines, one built for
+// each scheme.
 // Never worse in the estimate than the fixed rule, which is one of the candidates. Throws
 // InputError when no mapping fits the buffers.
 LayerPlan search_plan(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);

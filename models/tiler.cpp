@@ -131,7 +131,8 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
 
   // Which engines may run each row: those built for its scheme (or, when none is, every engine
   // that can run it); with scheduler.spill also any other engine that can run it.
-  std::vector<uint32_t> home(size_t(M), 0), able(size_t(M), 0);
+  std::vector<uint32_t> home(size_t(M), 0), able(size_t(M), 0), capable(size_t(M), 0);
+  const bool spill = acc.scheduler.spill || opt.spill_balance;
   for (int32_t m = 0; m < M; ++m) {
     for (size_t e = 0; e < E; ++e)
       if (caps[e].can_run(L.scheme[m], L.bits[m])) {
@@ -154,10 +155,11 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
                       "(accelerator.engines)",
                       where, m, scheme_name(L.scheme[m]), int(L.bits[m]), list));
     }
+    capable[size_t(m)] = able[size_t(m)];
     if (!home[size_t(m)]) {
       // An engine built for the row's scheme that cannot take its width does not hand the row to
       // another engine unasked: only scheduler.spill (or the mapping search) moves it.
-      if (!acc.scheduler.spill && opt.spill < 0)
+      if (!spill && opt.spill < 0)
         for (size_t e = 0; e < E; ++e)
           if (caps[e].home(L.scheme[m])) {
             if (specs[e].impl == "lut_sp2_bitserial")
@@ -173,7 +175,7 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
           }
       home[size_t(m)] = able[size_t(m)];
     }
-    if (acc.scheduler.spill || opt.spill >= 0)
+    if (spill || opt.spill >= 0)
       able[size_t(m)] |= home[size_t(m)];
     else
       able[size_t(m)] = home[size_t(m)];
@@ -288,6 +290,19 @@ LayerPlan plan_rows(const QuantLayer& L, const RunConfig& cfg, const std::string
         }
       if (!moved) break;
     }
+  }
+  if (opt.spill < 0 && opt.move_rows > 0 && opt.move_from >= 0 && opt.move_to >= 0 &&
+      opt.move_from != opt.move_to && size_t(std::max(opt.move_from, opt.move_to)) < E) {
+    // Per-layer balance on any engine list: the last rows of one engine that another can run.
+    const size_t a = size_t(opt.move_from), b = size_t(opt.move_to);
+    std::vector<int32_t> mv, keep;
+    for (int32_t m : rows_of[a]) (capable[size_t(m)] >> b & 1 ? mv : keep).push_back(m);
+    const size_t k = size_t(std::min<int64_t>(opt.move_rows, int64_t(mv.size())));
+    keep.insert(keep.end(), mv.begin(), mv.end() - int64_t(k));
+    rows_of[b].insert(rows_of[b].end(), mv.end() - int64_t(k), mv.end());
+    std::sort(keep.begin(), keep.end());
+    std::sort(rows_of[b].begin(), rows_of[b].end());
+    rows_of[a] = std::move(keep);
   }
 
   p.row_engine.assign(size_t(M), 0);

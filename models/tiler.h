@@ -134,6 +134,13 @@ struct RowOptions {
   // as a scheduler that splits each channel tile between the arrays runs them. 0: blocks as
   // large as the array.
   int64_t m_tiles = 0;
+  // Per-layer balance on any engine list (spill -1): spill_balance splits the rows as
+  // scheduler.spill: true does (each row on any engine that can run it, balanced by the engines'
+  // estimates); then the last move_rows rows of engine move_from that engine move_to can run move
+  // there.
+  bool spill_balance = false;
+  int move_from = -1, move_to = -1;
+  int64_t move_rows = 0;
 };
 
 // Plans a layer. The layer's per-row scheme and bits and the engines' capabilities decide which

@@ -447,9 +447,10 @@ MappingEstimate estimate_plan(const LayerPlan& p, const QuantLayer& L, const Run
 namespace {
 
 // The search, or with `g` (a row of a mapping file) the given tiles with only what the row leaves
-// open searched.
+// open searched; with `split_only`, on that row split alone.
 LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string& where,
-                    const GivenLayerMapping* g, const std::string& gfile) {
+                    const GivenLayerMapping* g, const std::string& gfile,
+                    const RowOptions* split_only = nullptr) {
   const LayerShape& s = L.shape;
   const auto& acc = cfg.accelerator;
   const bool search = acc.scheduler.mapping == MappingMode::Search || g;
@@ -470,13 +471,13 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
   for (const EngineSpec& e : specs) caps.push_back(engine_kind(e.impl, e.name).caps(e));
   const bool pair =
       E == 2 && caps[0].home_sp2 != caps[1].home_sp2 && caps[0].home_fixed != caps[1].home_fixed;
-  const bool moves_rows = balance || (g && g->lut_share >= 0);
-  if (moves_rows && !pair)
-    throw InputError(fmt::format(
-        "{}: accelerator.scheduler.balance: per_layer{} needs exactly two engines, one built for "
-        "SP2 rows and one for fixed-point rows (accelerator.engines lists {}); use balance: "
-        "fixed (mapping: search takes any engine list)",
-        where, balance ? "" : " (and a mapping file's lut_share)", E));
+  if (g && g->lut_share >= 0 && !pair)
+    throw given_error(
+        "lut_share",
+        fmt::format("a share of the rows on the SP2 engine needs exactly two engines, one built "
+                    "for SP2 rows and one for fixed-point rows (accelerator.engines lists {}); "
+                    "expected an empty lut_share",
+                    E));
   const EngineSpec& sp2e = specs[pair && !caps[0].home_sp2 ? 1 : 0];
   const EngineSpec& fixe = specs[pair && !caps[0].home_sp2 ? 0 : size_t(E - 1)];
 
@@ -564,7 +565,44 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
     if (min_rest[0] <= port_bytes) walk(walk, 0, 0);
   }
   std::vector<int64_t> spills = {-1};
-  if (balance) {
+  // The row splits tried: with two engines, one for each scheme, `spills`; with any other list
+  // and balance: per_layer, the capability split, scheduler.spill's compute balance and moves of
+  // one engine's last rows to another engine that can run them.
+  std::vector<RowOptions> row_opts;
+  if (balance && !pair) {
+    row_opts.emplace_back();
+    RowOptions balanced;
+    balanced.spill_balance = true;
+    row_opts.push_back(balanced);
+    // From the capability split: for each pair of engines, the numbers of rows that end at a
+    // row-block boundary of either engine (two rows a slice when the target packs), at most
+    // kMovesPerPair of them spread over the range.
+    constexpr size_t kMovesPerPair = 16;
+    const LayerPlan split = plan_rows(L, cfg, where, RowOptions{});
+    for (int a = 0; a < E; ++a)
+      for (int b = 0; b < E; ++b) {
+        if (a == b) continue;
+        int64_t movable = 0;
+        for (int32_t m = 0; m < s.m(); ++m)
+          movable += split.row_engine[size_t(m)] == a &&
+                     caps[size_t(b)].can_run(L.scheme[size_t(m)], L.bits[size_t(m)]);
+        const int64_t na = split.engines[size_t(a)].rows, nb = split.engines[size_t(b)].rows;
+        const int64_t ra = specs[size_t(a)].rows, rb = specs[size_t(b)].rows;
+        std::vector<int64_t> ks;
+        for (int64_t k = 1; k <= movable; ++k)
+          if ((na - k) % ra == 0 || (nb + k) % rb == 0 || (nb + k) % (2 * rb) == 0 || k == movable)
+            ks.push_back(k);
+        for (size_t i = 0; i < std::min(ks.size(), kMovesPerPair); ++i) {
+          const size_t j =
+              ks.size() <= kMovesPerPair
+                  ? i
+                  : size_t(double(i) * double(ks.size() - 1) / double(kMovesPerPair - 1) + 0.5);
+          RowOptions mv;
+          mv.move_from = a, mv.move_to = b, mv.move_rows = ks[j];
+          row_opts.push_back(mv);
+        }
+      }
+  } else if (balance) {
     int64_t sp2 = 0, low_fixed = 0;
     for (int64_t m = 0; m < s.m(); ++m) {
       if (L.scheme[size_t(m)] == uint8_t(Scheme::Sp2))
@@ -598,6 +636,35 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
                       want, s.m(), specs[size_t(sp2_slot)].name, can, double(can) / double(s.m())));
     spills = {can - want};
   }
+  if (!g && !split_only && balance && !pair) {
+    // Per-layer balance on any other engine list: each row split planned on its own (searched
+    // or by the fixed tiling rule, as scheduler.mapping says); a split other than the
+    // capability split is taken only when it beats that split's plan by more than
+    // kBalanceGain in the estimate, which is not precise enough to pay for less.
+    constexpr double kBalanceGain = 0.01;
+    RunConfig plain = cfg;
+    plain.accelerator.scheduler.balance = BalanceMode::Fixed;
+    LayerPlan best_plan = plan_impl(L, plain, where, nullptr, "");
+    const double base_cost = cost_of(best_plan, estimate_plan(best_plan, L, plain));
+    double best_cost = base_cost * (1 - kBalanceGain);
+    int64_t candidates = best_plan.map.candidates;
+    for (size_t i = 1; i < row_opts.size(); ++i) {
+      LayerPlan p;
+      try {
+        p = plan_impl(L, plain, where, nullptr, "", &row_opts[i]);
+      } catch (const InputError&) {
+        continue;
+      }
+      candidates += p.map.candidates;
+      const double c = cost_of(p, estimate_plan(p, L, plain));
+      if (c < best_cost) best_cost = c, best_plan = std::move(p);
+    }
+    best_plan.map.candidates = candidates;
+    return best_plan;
+  }
+  if (split_only) row_opts = {*split_only};
+  if (row_opts.empty())
+    for (int64_t spill : spills) row_opts.push_back(RowOptions{spill, 1});
   int64_t given_T = 0, given_tr = 0, given_tc = 0;
   int given_kc = 0;
   if (g) {
@@ -630,10 +697,10 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
   const int64_t tile_n_cap = acc.scheduler.tile_n > 0 ? acc.scheduler.tile_n : INT64_MAX;
   if (!search) {
     // Balance only: the fixed tiling rule for each split.
-    for (int64_t spill : spills) {
+    for (const RowOptions& split : row_opts) {
       LayerPlan cand;
       try {
-        cand = plan_rows(L, cfg, where, RowOptions{spill, 1});
+        cand = plan_rows(L, cfg, where, split);
         tile_fixed(cand, L, cfg, where);
       } catch (const InputError&) {
         continue;
@@ -673,8 +740,9 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
       evaluated = 0;
     }
     for (const Pack& gp : packs)
-      for (int64_t spill : spills) {
-        RowOptions ro{spill, *std::max_element(gp.begin(), gp.begin() + std::max(1, E)), {}};
+      for (const RowOptions& split : row_opts) {
+        RowOptions ro = split;
+        ro.group_pack = *std::max_element(gp.begin(), gp.begin() + std::max(1, E));
         std::copy(gp.begin(), gp.end(), ro.engine_pack);
         ro.m_tiles = given_T;
         const LayerPlan base = plan_rows(L, cfg, where, ro);

@@ -12,7 +12,10 @@
 #include "models/hw/engine.h"
 #include "models/hw/engine_registry.h"
 #include "models/hw/engines/dsp48/dsp48.h"
+#include "models/plan/mapper.h"
 #include "models/tiler.h"
+#include "models/workload_builder.h"
+#include "sim/config_loader.h"
 #include "tests/support/cli_fixture.h"
 #include "tests/support/random_layers.h"
 
@@ -307,20 +310,149 @@ TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-// The mapping search and the per-layer balance know two engines (one built for each scheme):
-// another engine list is refused with one message, not planned on a wrong model.
-TEST_F(EngineList, MappingSearchRefusesAnEngineCountItCannotModel) {
-  for (const char* set :
-       {"accelerator.scheduler.mapping=search", "accelerator.scheduler.balance=per_layer"}) {
-    const Result r = run("run '" + kSrc + "/configs/examples/three_engines.yaml' --set " + set);
-    EXPECT_EQ(r.code, 2) << set << r.out;
-    EXPECT_NE(r.err.find("layer 0 (conv1): accelerator.scheduler.mapping: search and balance: "
-                         "per_layer need exactly two engines, one built for SP2 rows and one for "
-                         "fixed-point rows (accelerator.engines lists 3)"),
-              std::string::npos)
-        << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+// The mapping search takes any engine list: on three engines (two lut_sp2 and a dsp48) every
+// layer is searched, each layer's estimate is no worse than the fixed rule's, the tiles fit each
+// engine's part of the weight buffer, and the values verify. (It refused any list but one engine
+// for each scheme.)
+TEST_F(EngineList, MappingSearchRunsOnThreeEnginesVerifiedAndNotWorseThanFixed) {
+  const Result r = run("run '" + kSrc +
+                       "/configs/examples/three_engines.yaml' --json s.json --set "
+                       "accelerator.scheduler.mapping=search");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("s.json");
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  EXPECT_GT(j["verify"]["outputs_checked"].get<int64_t>(), 2'000'000);
+  ASSERT_EQ(j["layers"].size(), 21u);
+  int64_t better = 0;
+  for (const json& l : j["layers"]) {
+    const json& m = l["mapping"];
+    EXPECT_TRUE(m["searched"].get<bool>()) << l["name"];
+    const int64_t est = m["estimated_cycles"].get<int64_t>();
+    const int64_t fixed = m["fixed_estimated_cycles"].get<int64_t>();
+    EXPECT_GT(est, 0) << l["name"];
+    EXPECT_LE(est, fixed) << l["name"];
+    better += est < fixed;
+    ASSERT_EQ(l["engines"].size(), 3u);
   }
+  EXPECT_GT(better, 0);
+}
+
+// The same at plan level, layer by layer: every engine's weight tile fits its third of the weight
+// buffer, every row runs on an engine that can run it, and the estimate is never above the fixed
+// rule's. A list of one engine is searched too.
+TEST(EngineListPlan, MappingSearchPlansAnyEngineList) {
+  for (const char* cfg_name : {"three_engines.yaml", "one"}) {
+    const bool one = std::string(cfg_name) == "one";
+    RunConfig c = load_run_config(kSrc + "/configs/examples/three_engines.yaml",
+                                  {"accelerator.scheduler.mapping=search"});
+    if (one) c.accelerator.engines = {spec("dsp48", "only_dsp", 16, 16)};
+    const size_t E = c.accelerator.engines.size();
+    const Workload wl = build_workload(c.workload.network, load_network(c.workload), c.workload,
+                                       c.accelerator.accumulator, false);
+    std::vector<EngineCaps> caps;
+    for (const EngineSpec& e : c.accelerator.engines)
+      caps.push_back(engine_kind(e.impl, e.name).caps(e));
+    for (const QuantLayer& q : wl.layers) {
+      const std::string where = cfg_name + std::string(" ") + q.shape.name;
+      const LayerPlan p = plan_layer(q, c, q.shape.name);
+      ASSERT_TRUE(p.map.searched) << where;
+      ASSERT_EQ(p.engines.size(), E) << where;
+      const MappingFootprint f = plan_footprint(p, q);
+      ASSERT_EQ(f.weights.size(), E) << where;
+      for (size_t e = 0; e < E; ++e) EXPECT_LE(f.weights[e], p.weight_slot_bytes) << where;
+      EXPECT_LE(f.input, p.input_slot_bytes) << where;
+      EXPECT_LE(f.output, p.output_slot_bytes) << where;
+      const MappingEstimate est = estimate_plan(p, q, c);
+      ASSERT_EQ(est.compute_cycles.size(), E) << where;
+      EXPECT_EQ(est.cycles, p.map.est_cycles) << where;
+      EXPECT_LE(p.map.est_cycles, p.map.fixed_est_cycles) << where;
+      for (size_t m = 0; m < p.row_engine.size(); ++m)
+        EXPECT_TRUE(caps[size_t(p.row_engine[m])].can_run(q.scheme[m], q.bits[m])) << where;
+    }
+  }
+}
+
+// A list of one engine (a dsp48, which runs SP2 rows too) runs under the search and the per-layer
+// balance, verified.
+TEST_F(EngineList, OneEngineListSearchesAndBalances) {
+  const std::string cfg = write("c.yaml",
+                                "accelerator:\n  engines: [{impl: dsp48, name: only_dsp}]\n"
+                                "  scheduler: {mapping: search, balance: per_layer}\n"
+                                "workload: {sp2_fraction: 0.5, layers: [conv1, layer3.0.conv2, "
+                                "fc]}\n");
+  const Result r = run("run '" + cfg + "' --json r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("r.json");
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  ASSERT_EQ(j["layers"].size(), 3u);
+  for (const json& l : j["layers"]) {
+    EXPECT_TRUE(l["mapping"]["searched"].get<bool>()) << l["name"];
+    EXPECT_LE(l["mapping"]["estimated_cycles"].get<int64_t>(),
+              l["mapping"]["fixed_estimated_cycles"].get<int64_t>())
+        << l["name"];
+  }
+}
+
+// Per-layer balance on three engines: rows move only to engines that can run them (SP2 rows
+// between the LUT arrays and to the DSP array; fixed-point rows stay on the DSP array), each
+// layer's estimate is no worse than the capability split's, and with most rows SP2 (the DSP
+// array idle) some SP2 rows move to it. Values verify.
+TEST(EngineListPlan, PerLayerBalanceOnThreeEngines) {
+  for (const char* mapping : {"fixed", "search"}) {
+    RunConfig c =
+        load_run_config(kSrc + "/configs/examples/three_engines.yaml",
+                        {std::string("accelerator.scheduler.mapping=") + mapping,
+                         "workload.sp2_fraction=0.9", "accelerator.scheduler.balance=per_layer"});
+    RunConfig plain = c;
+    plain.accelerator.scheduler.balance = BalanceMode::Fixed;
+    const Workload wl = build_workload(c.workload.network, load_network(c.workload), c.workload,
+                                       c.accelerator.accumulator, false);
+    int64_t sp2_on_dsp = 0;
+    for (const QuantLayer& q : wl.layers) {
+      const std::string where = mapping + std::string(" ") + q.shape.name;
+      const LayerPlan p = plan_layer(q, c, q.shape.name);
+      const LayerPlan f = plan_layer(q, plain, q.shape.name);
+      EXPECT_LE(estimate_plan(p, q, c).cycles, estimate_plan(f, q, plain).cycles) << where;
+      for (size_t m = 0; m < p.row_engine.size(); ++m) {
+        if (q.scheme[m] != uint8_t(Scheme::Sp2)) {
+          EXPECT_EQ(p.row_engine[m], 2) << where;
+        }
+        sp2_on_dsp += q.scheme[m] == uint8_t(Scheme::Sp2) && p.row_engine[m] == 2;
+      }
+    }
+    EXPECT_GT(sp2_on_dsp, 0) << mapping;
+  }
+}
+
+TEST_F(EngineList, PerLayerBalanceOnThreeEnginesVerifies) {
+  const Result r = run("run '" + kSrc +
+                       "/configs/examples/three_engines.yaml' --set "
+                       "accelerator.scheduler.mapping=search --set "
+                       "accelerator.scheduler.balance=per_layer --set workload.sp2_fraction=0.9 "
+                       "--set workload.layers=[layer3.0.conv2,layer4.0.conv1]");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+}
+
+// A mapping file's lut_share names the SP2 engine's share against one other engine: with three
+// engines it is refused with one message naming the file, line and column.
+TEST_F(EngineList, LutShareNeedsTwoEngines) {
+  const std::string csv = write("map.csv",
+                                "layer,tile_m,k_channels,tile_rows,lut_share\n"
+                                "conv1,64,,4,0.5\n");
+  const Result r = run("run '" + kSrc +
+                       "/configs/examples/three_engines.yaml' --no-verify --set "
+                       "accelerator.scheduler.mapping=given --set "
+                       "accelerator.scheduler.mapping_file=" +
+                       csv);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("map.csv:2: lut_share: layer conv1: a share of the rows on the SP2 engine "
+                       "needs exactly two engines, one built for SP2 rows and one for "
+                       "fixed-point rows (accelerator.engines lists 3); expected an empty "
+                       "lut_share"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 // Two engines in the other order (fixed-point engine listed first) still search: the estimate

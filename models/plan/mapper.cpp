@@ -102,7 +102,10 @@ struct Ctx {
     // Every engine of the list, by slot; a plan carries one EnginePlan per engine.
     const std::vector<EngineSpec> specs = engine_specs(a);
     E = int(std::min(base.engines.size(), size_t(kMaxEngines)));
-    for (int e = 0; e < E; ++e) {
+    // plan_footprint prices no engine (its config is a placeholder): only the plan's blocks.
+    std::fill(std::begin(cols), std::end(cols), int64_t(1));
+    std::fill(std::begin(cycles_per_k), std::end(cycles_per_k), int64_t(1));
+    for (int e = 0; e < std::min(E, int(specs.size())); ++e) {
       const EngineRate r = engine_rate(specs[size_t(e)]);
       cols[e] = r.cols, cycles_per_k[e] = r.cycles_per_k;
       pipe[e] = specs[size_t(e)].pipeline_depth;

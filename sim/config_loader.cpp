@@ -684,7 +684,8 @@ const std::vector<Field<RunConfig>>& run_table() {
         "How rows are split between the engines: `fixed`, by each row's scheme (and spill's "
         "rule); `per_layer`, the number of SP2 rows moved to the fixed-point engine chosen per "
         "layer by the estimated cycles of the whole layer, memory included (fixed-point rows "
-        "never move to the SP2 engine)."));
+        "never move to the SP2 engine); with another engine list, rows moved between engines "
+        "that can run them (docs/mapping.md)."));
 
     Field<C> model(
         "memory.model", "choice", join(dram_model_names(), " \\| "),

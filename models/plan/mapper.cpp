@@ -639,7 +639,7 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
                       want, s.m(), specs[size_t(sp2_slot)].name, can, double(can) / double(s.m())));
     spills = {can - want};
   }
-  if (!g && !split_only && balance && !pair) {
+  if (!split_only && balance && !pair) {
     // Per-layer balance on any other engine list: each row split planned on its own (searched
     // or by the fixed tiling rule, as scheduler.mapping says); a split other than the
     // capability split is taken only when it beats that split's plan by more than
@@ -647,14 +647,14 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
     constexpr double kBalanceGain = 0.01;
     RunConfig plain = cfg;
     plain.accelerator.scheduler.balance = BalanceMode::Fixed;
-    LayerPlan best_plan = plan_impl(L, plain, where, nullptr, "");
+    LayerPlan best_plan = plan_impl(L, plain, where, g, gfile);
     const double base_cost = cost_of(best_plan, estimate_plan(best_plan, L, plain));
     double best_cost = base_cost * (1 - kBalanceGain);
     int64_t candidates = best_plan.map.candidates;
     for (size_t i = 1; i < row_opts.size(); ++i) {
       LayerPlan p;
       try {
-        p = plan_impl(L, plain, where, nullptr, "", &row_opts[i]);
+        p = plan_impl(L, plain, where, g, gfile, &row_opts[i]);
       } catch (const InputError&) {
         continue;
       }

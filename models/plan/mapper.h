@@ -45,8 +45,8 @@ void set_mapping_cost(MappingCost cost);
 // The best plan for the layer under the config (scheduler.mapping: search, and with
 // scheduler.balance: per_layer the SP2 rows spilled to the fixed-point engine searched too). Any
 // engine list the row assignment takes (1..16 engines): each engine runs its rows at its own rate
-// from its own part of the weight buffer. balance: per_layer needs two engines, one built for
-// each scheme.
+// from its own part of the weight buffer; balance: per_layer moves rows between any engines that
+// can run them (docs/mapping.md).
 // Never worse in the estimate than the fixed rule, which is one of the candidates. Throws
 // InputError when no mapping fits the buffers.
 LayerPlan search_plan(const QuantLayer& layer, const RunConfig& cfg, const std::string& where);

@@ -337,6 +337,25 @@ TEST_F(EngineList, MappingSearchRunsOnThreeEnginesVerifiedAndNotWorseThanFixed) 
   EXPECT_GT(better, 0);
 }
 
+// Depthwise layers on three engines: the search splits the input ports among the three arrays'
+// groups per block (more than one group in a block), and the values verify.
+TEST_F(EngineList, MappingSearchPacksDepthwiseGroupsOnThreeEngines) {
+  const Result r = run("run '" + kSrc +
+                       "/configs/examples/three_engines.yaml' --json d.json --set "
+                       "accelerator.scheduler.mapping=search --set workload.network=mobilenet_v2 "
+                       "--set workload.layers=[features.8.dw,features.14.dw]");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = read_json("d.json");
+  EXPECT_EQ(j["verify"]["mismatches"].get<int64_t>(), 0);
+  ASSERT_EQ(j["layers"].size(), 2u);
+  for (const json& l : j["layers"]) {
+    EXPECT_GT(l["mapping"]["groups_per_block"].get<int>(), 1) << l["name"];
+    EXPECT_LT(l["mapping"]["estimated_cycles"].get<int64_t>(),
+              l["mapping"]["fixed_estimated_cycles"].get<int64_t>())
+        << l["name"];
+  }
+}
+
 // The same at plan level, layer by layer: every engine's weight tile fits its third of the weight
 // buffer, every row runs on an engine that can run it, and the estimate is never above the fixed
 // rule's. A list of one engine is searched too.

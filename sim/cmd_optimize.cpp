@@ -458,9 +458,13 @@ int cmd_optimize(const OptimizeOptions& o) {
       "search space:\n",
       o.config, dev.name, grouped(dev.lut), grouped(dev.ff), grouped(dev.dsp), grouped(dev.bram36),
       o.objective, 100 * o.max_share);
-  const auto axis = [](const std::string& name, size_t n, const std::string& note,
-                       const std::string& values) {
-    std::cout << fmt::format("  {:<14}{:>4} values{}: {}\n", name, n,
+  // Values in one column, past the longest engine name.
+  size_t width = 14;
+  if (!s.classic)
+    for (const std::string& n : s.names) width = std::max(width, n.size() + 7);
+  const auto axis = [&](const std::string& name, size_t n, const std::string& note,
+                        const std::string& values) {
+    std::cout << fmt::format("  {:<{}}{:>4} values{}: {}\n", name, width, n,
                              note.empty() ? "" : " (" + note + ")", values);
   };
   axis("engines", s.mixes.size(), mix_note,

@@ -1,10 +1,10 @@
-// msqsim optimize (docs/optimize.md): searches the engine mix, the LUT and DSP array shapes, the
-// buffer split and the SP2 fraction for the most frames/s, the least energy per frame or the
-// least energy x latency on the configured device, within a maximum share of each resource.
-// The search space is printed first, with how many points the resource model prunes before
-// anything is simulated. A space within the simulation budget is simulated whole (so optimize
-// finds exactly what a grid sweep of the same space finds); a larger one in stages, each stage
-// refining the best points of the last along one axis.
+// msqsim optimize (docs/optimize.md): searches the engine mix, every engine's array shape (any
+// accelerator.engines list), the buffer split and the SP2 fraction for the most frames/s, the
+// least energy per frame or the least energy x latency on the configured device, within a
+// maximum share of each resource. The search space is printed first, with how many points the
+// resource model prunes before anything is simulated. A space within the simulation budget is
+// simulated whole (so optimize finds exactly what a grid sweep of the same space finds); a larger
+// one in stages, each stage refining the best points of the last along one axis.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 

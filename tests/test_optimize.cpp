@@ -363,6 +363,26 @@ TEST_F(Optimize, NothingFitsTheShareExits1) {
   }
 }
 
+// --shapes names an engine of the two-engine design too, and replaces its family's list for it:
+// the same space and output as --lut-shapes and --dsp-shapes.
+TEST_F(Optimize, ShapesByEngineNameOnTheTwoEngineDesign) {
+  write("c.yaml", kConfig);
+  const std::string rest =
+      " --engines lut_sp2+dsp48 --buffer-splits 32/48/32 --sp2-fractions 0.5 --jobs 1";
+  const auto by_family = msqsim("optimize c.yaml --lut-shapes 8x8,8x16 --dsp-shapes 4x4" + rest);
+  const auto by_name = msqsim(
+      "optimize c.yaml --lut-shapes 4x4 --shapes lut_core=8x8,8x16 --shapes dsp_core=4x4" + rest);
+  ASSERT_EQ(by_family.code, 0) << by_family.err;
+  ASSERT_EQ(by_name.code, 0) << by_name.err;
+  EXPECT_NE(by_name.out.find("  LUT array        2 values: 8x8 8x16\n"), std::string::npos)
+      << by_name.out;
+  const auto cut = [](const std::string& s) {  // the timing line differs
+    const size_t a = s.find("simulated "), b = s.find('\n', a);
+    return s.substr(0, a) + s.substr(b);
+  };
+  EXPECT_EQ(cut(by_name.out), cut(by_family.out));
+}
+
 // A fraction finer than the default axis's two decimals runs as given (0.333 ran as 0.33).
 TEST_F(Optimize, AFinerFractionRunsAsGiven) {
   write("c.yaml", kConfig);

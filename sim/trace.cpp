@@ -604,8 +604,11 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
     for (OpKind k : {OpKind::Conv, OpKind::Fc, OpKind::Add, OpKind::MaxPool, OpKind::AvgPool,
                      OpKind::GlobalAvgPool, OpKind::Concat, OpKind::Flatten})
       if (ty == op_kind_name(k)) op.kind = k;
-    if (!n["inputs"] || !n["inputs"].IsSequence() || n["inputs"].size() == 0)
-      mf.bad(n["inputs"] ? n["inputs"] : n, at + ".inputs", "expected a list of op names");
+    // The format's default, so that a chain of ops can be written without naming each producer.
+    if (!n["inputs"])
+      op.inputs.push_back(t.graph.ops.empty() ? std::string("input") : t.graph.ops.back().name);
+    else if (!n["inputs"].IsSequence() || n["inputs"].size() == 0)
+      mf.bad(n["inputs"], at + ".inputs", "expected a list of op names");
     for (const auto& x : n["inputs"]) op.inputs.push_back(mf.string(x, at + ".inputs"));
     const auto pair = [&](const char* k, int& a, int& b, int lo) {
       if (n[k]) std::tie(a, b) = mf.pair(n[k], at + "." + k, lo);

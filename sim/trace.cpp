@@ -626,6 +626,17 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
     i32("hi", op.hi, 0, 65535);
     i32("zero_point", op.zero_point, 0, 65535);
     i32("in_zero", op.in_zero, 0, 65535);
+    // These ops move codes without requantizing, so no clamp applies: one given was ignored and
+    // its expected outputs reported as mismatches (exit 1) instead of the manifest as wrong.
+    if (op.kind == OpKind::MaxPool || op.kind == OpKind::Concat || op.kind == OpKind::Flatten) {
+      const int32_t top = (1 << (t.layers.empty() ? 8 : t.layers[0].layer.act_bits)) - 1;
+      for (const char* k : {"lo", "hi"})
+        if (n[k] && (k[0] == 'l' ? op.lo != 0 : op.hi != top))
+          mf.bad(n[k], at + "." + k,
+                 fmt::format("a {} passes its input codes through and takes no clamp: expected "
+                             "{} (the full range [0, {}]) or no {} (got {})",
+                             ty, k[0] == 'l' ? 0 : top, top, k, k[0] == 'l' ? op.lo : op.hi));
+    }
     if (n["scale"])
       op.scale = yaml_real(n["scale"], mf.file(), yaml_line(n["scale"]), at + ".scale", 0, 1e30);
     if (n["expected_cycles"])

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -559,11 +560,16 @@ TEST(ConfigLoader, DuplicateKeyCheckIsLinear) {
   std::string y = "accelerator:\n  lut_core:\n";
   for (int i = 0; i < 100'000; ++i) y += "    k" + std::to_string(i) + ": 1\n";
   y += "    k7: 2\n";
-  const auto t0 = std::chrono::steady_clock::now();
+  // CPU time, not wall time: other processes on a loaded CI machine must not fail this test.
+  const std::clock_t t0 = std::clock();
   const std::string e = error_of(y);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double s = double(std::clock() - t0) / CLOCKS_PER_SEC;
   EXPECT_EQ(e, "t.yaml:100003: accelerator.lut_core.k7: duplicate key");
+#ifndef MSQ_SANITIZED  // the sanitizers' own cost swamps the check: they look for memory errors
   EXPECT_LT(s, 8.0);
+#else
+  (void)s;
+#endif
 }
 
 TEST(ConfigLoader, HugeValuesAreClippedInMessages) {

@@ -1094,9 +1094,13 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
-  if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
-       key == "energy.costs") &&
-      value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
+  // The first keys take a name or a path; the last two only ever name a file.
+  const bool name_or_path = key == "device" || key == "memory.preset" ||
+                            key == "workload.network" || key == "energy.costs";
+  const bool path_only =
+      key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
+  if ((name_or_path || path_only) && value.IsScalar() && !value.Scalar().empty() &&
+      (path_only || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
   v.key_src = src;

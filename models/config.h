@@ -205,10 +205,12 @@ struct WorkloadConfig {
   bool last_layer_accumulators = true;  // the final classifier emits accumulators
   std::vector<std::string> layers;      // run only these layers (by name); empty = all
   // An ONNX network (docs/import.md): calibration images (float32 [N, C, H, W] .npy; empty: the
-  // activation ranges are synthetic) and the scheme mix per layer.
+  // activation ranges are synthetic).
   std::string calibration;
-  std::string calibration_path;                          // resolved file
-  std::map<std::string, double> sp2_fraction_per_layer;  // overrides sp2_fraction by layer name
+  std::string calibration_path;  // resolved file
+  // The scheme mix of named layers (any network): overrides sp2_fraction / fixed8_fraction.
+  std::map<std::string, double> sp2_fraction_per_layer;
+  std::map<std::string, double> fixed8_fraction_per_layer;
   bool sp2_auto = false;  // each layer's fraction from its rows' scores, within the bounds below
   double sp2_auto_min = 0.0, sp2_auto_max = 1.0;
 };

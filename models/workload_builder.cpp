@@ -231,6 +231,16 @@ Workload build_workload(const std::string& name, const std::vector<LayerShape>& 
       selected[it->second] = 1;
     }
   }
+  for (const auto* per : {&w.sp2_fraction_per_layer, &w.fixed8_fraction_per_layer})
+    for (const auto& kv : *per)
+      if (std::none_of(shapes.begin(), shapes.end(),
+                       [&](const LayerShape& s) { return s.name == kv.first; }))
+        throw InputError(
+            "", 0,
+            std::string(per == &w.sp2_fraction_per_layer ? "workload.sp2_fraction_per_layer."
+                                                         : "workload.fixed8_fraction_per_layer.") +
+                clip_text(kv.first),
+            "no layer named '" + clip_text(kv.first) + "' in the network");
   for (size_t i = 0; i < shapes.size(); ++i)
     if (selected[i]) {
       LayerShape sh = shapes[i];
@@ -253,20 +263,23 @@ Workload build_workload(const std::string& name, const std::vector<LayerShape>& 
     L.output = (w.last_layer_accumulators && i + 1 == shapes.size()) ? OutputKind::Accumulators
                                                                      : OutputKind::Activations;
     const int64_t M = L.shape.m(), K = L.shape.k();
+    const auto own_sp2 = w.sp2_fraction_per_layer.find(L.shape.name);
+    const auto own_f8 = w.fixed8_fraction_per_layer.find(L.shape.name);
+    const double sp2 = own_sp2 != w.sp2_fraction_per_layer.end() ? own_sp2->second : w.sp2_fraction;
+    const double f8 =
+        own_f8 != w.fixed8_fraction_per_layer.end() ? own_f8->second : w.fixed8_fraction;
     ActTensor in;
     in.b = L.shape.batch;
     in.c = L.shape.in_c;
     in.h = L.shape.in_h;
     in.w = L.shape.in_w;
     if (!with_values) {
-      assign_schemes_by_count(M, w.sp2_fraction, w.fixed8_fraction, w.weight_bits, L.scheme,
-                              L.bits);
+      assign_schemes_by_count(M, sp2, f8, w.weight_bits, L.scheme, L.bits);
     } else {
       Rng rng(layer_seed(w.seed, i));
       fw.resize(size_t(M) * K);
       fill_weights(rng, M, K, fw.data());
-      QuantizedMatrix q =
-          quantize_matrix(fw.data(), M, K, w.sp2_fraction, w.fixed8_fraction, w.weight_bits);
+      QuantizedMatrix q = quantize_matrix(fw.data(), M, K, sp2, f8, w.weight_bits);
       L.weights = std::move(q.weights);
       L.scheme = std::move(q.scheme);
       L.bits = std::move(q.bits);

@@ -786,8 +786,8 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.back().output_only = true;
     {
       Field<C> f("workload.sp2_fraction_per_layer", "mapping of layer name to number", "0 .. 1",
-                 "ONNX networks: the SP2 fraction of the named layers, overriding sp2_fraction "
-                 "and sp2_auto.");
+                 "The SP2 fraction of the named layers, overriding sp2_fraction and (ONNX "
+                 "networks) sp2_auto.");
       f.default_text = "{}";
       f.load = [](C& c, const TNode& t, const std::string& key) {
         if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
@@ -796,6 +796,20 @@ const std::vector<Field<RunConfig>>& run_table() {
         c.workload.sp2_fraction_per_layer = std::move(m);
       };
       f.dump = [](const C& c) { return json(c.workload.sp2_fraction_per_layer); };
+      v.push_back(f);
+    }
+    {
+      Field<C> f("workload.fixed8_fraction_per_layer", "mapping of layer name to number", "0 .. 1",
+                 "The 8-bit fixed-point fraction of the named layers, overriding fixed8_fraction "
+                 "(a layer's sp2 + fixed8 fractions <= 1).");
+      f.default_text = "{}";
+      f.load = [](C& c, const TNode& t, const std::string& key) {
+        if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
+        std::map<std::string, double> m;
+        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        c.workload.fixed8_fraction_per_layer = std::move(m);
+      };
+      f.dump = [](const C& c) { return json(c.workload.fixed8_fraction_per_layer); };
       v.push_back(f);
     }
     v.push_back(f_bool<C>("workload.sp2_auto", MSQ_REF(workload.sp2_auto),
@@ -1902,6 +1916,29 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_fraction + fixed8_fraction <= 1 (got {} + {})", w.sp2_fraction,
                      w.fixed8_fraction));
   }
+  // A layer's mix: its own fractions where given, else the global ones (sp2_auto's fraction is
+  // known only from the weights, so there the 8-bit share is cut to what it leaves).
+  for (const auto* per : {&w.sp2_fraction_per_layer, &w.fixed8_fraction_per_layer})
+    for (const auto& kv : *per) {
+      const auto s = w.sp2_fraction_per_layer.find(kv.first);
+      const auto f = w.fixed8_fraction_per_layer.find(kv.first);
+      const bool own_sp2 = s != w.sp2_fraction_per_layer.end();
+      if (!own_sp2 && w.sp2_auto) continue;
+      const double r = own_sp2 ? s->second : w.sp2_fraction;
+      const double f8 = f != w.fixed8_fraction_per_layer.end() ? f->second : w.fixed8_fraction;
+      if (r + f8 <= 1.0 + 1e-12) continue;
+      const std::string key =
+          (per == &w.fixed8_fraction_per_layer ? "workload.fixed8_fraction_per_layer."
+                                               : "workload.sp2_fraction_per_layer.") +
+          kv.first;
+      const TNode* t = find_path(root, key);
+      if (!t)
+        t = find_path(root, per == &w.fixed8_fraction_per_layer
+                                ? "workload.fixed8_fraction_per_layer"
+                                : "workload.sp2_fraction_per_layer");
+      fail(t ? t->src : Src{label, 0}, key,
+           fmt::format("expected the layer's sp2 + fixed8 fractions <= 1 (got {} + {})", r, f8));
+    }
 
   check_engine_widths(root, c, label);
 

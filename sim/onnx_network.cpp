@@ -63,20 +63,21 @@ std::shared_ptr<ImportedNetwork> import_network(const RunConfig& cfg) {
   std::vector<std::string> names;
   for (const FloatOp& op : g.ops)
     if (op.kind == OpKind::Conv || op.kind == OpKind::Fc) names.push_back(op.name);
-  for (const auto& [name, r] : w.sp2_fraction_per_layer) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      std::string some;
-      for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
-      throw InputError(cfg.file, 0, "workload.sp2_fraction_per_layer." + name,
-                       "expected a Conv or Gemm layer of " + w.network_path +
-                           " (its first layers: " + some + ")");
-    }
-    if (r + w.fixed8_fraction > 1.0 + 1e-12)
-      throw InputError(cfg.file, 0, "workload.sp2_fraction_per_layer." + name,
-                       fmt::format("expected a fraction + fixed8_fraction <= 1 (got {} + {})", r,
-                                   w.fixed8_fraction));
-    o.sp2_fraction_per_layer[name] = r;
-  }
+  for (const auto* per : {&w.sp2_fraction_per_layer, &w.fixed8_fraction_per_layer})
+    for (const auto& kv : *per)
+      if (std::find(names.begin(), names.end(), kv.first) == names.end()) {
+        std::string some;
+        for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
+        throw InputError(
+            cfg.file, 0,
+            std::string(per == &w.sp2_fraction_per_layer ? "workload.sp2_fraction_per_layer."
+                                                         : "workload.fixed8_fraction_per_layer.") +
+                kv.first,
+            "expected a Conv or Gemm layer of " + w.network_path + " (its first layers: " + some +
+                ")");
+      }
+  o.sp2_fraction_per_layer = w.sp2_fraction_per_layer;
+  o.fixed8_fraction_per_layer = w.fixed8_fraction_per_layer;
 
   // A testing aid like MSQSIM_FAULT: a deliberately broken quantizer (biases without the input
   // zero point folded in), to see the accuracy bounds catch it.
@@ -252,6 +253,8 @@ std::string mix_text(const QuantizeOptions& o) {
   if (!o.sp2_fraction_per_layer.empty())
     s += fmt::format(" ({} layers overridden)", o.sp2_fraction_per_layer.size());
   if (o.fixed8_fraction > 0) s += fmt::format(", fixed8 {}", o.fixed8_fraction);
+  if (!o.fixed8_fraction_per_layer.empty())
+    s += fmt::format(" ({} layers' fixed8 overridden)", o.fixed8_fraction_per_layer.size());
   return s;
 }
 
@@ -281,6 +284,7 @@ Accuracy evaluate_mix(const ImportedNetwork& net, double sp2_fraction,
   other.options.sp2_fraction = sp2_fraction;
   other.options.sp2_auto = false;
   other.options.sp2_fraction_per_layer.clear();
+  other.options.fixed8_fraction_per_layer.clear();
   other.options.fixed8_fraction = std::min(other.options.fixed8_fraction, 1.0 - sp2_fraction);
   // The same activation scales as the run's network: only the weights change.
   std::vector<TensorRange> ranges(net.fg.tensors.size());

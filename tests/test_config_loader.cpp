@@ -422,8 +422,9 @@ TEST(ConfigLoader, SetErrorsNameTheSet) {
   EXPECT_EQ(error_of("{}", {"workload.bach=2"}),
             "--set workload.bach=2: workload.bach: unknown key, expected one of network, batch, "
             "sp2_fraction, fixed8_fraction, weight_bits, act_bits, seed, "
-            "last_layer_accumulators, layers, calibration, sp2_fraction_per_layer, sp2_auto, "
-            "sp2_auto_min, sp2_auto_max (did you mean 'workload.batch'?)");
+            "last_layer_accumulators, layers, calibration, sp2_fraction_per_layer, "
+            "fixed8_fraction_per_layer, sp2_auto, sp2_auto_min, sp2_auto_max (did you mean "
+            "'workload.batch'?)");
   EXPECT_EQ(error_of("{}", {"workload.batch=0"}),
             "--set workload.batch=0: workload.batch: expected an integer in 1..4096 (got 0)");
   EXPECT_EQ(error_of("{}", {"workload.network_path=x"})

@@ -207,7 +207,10 @@ QuantizedNet quantize_graph(const FloatGraph& g, const std::vector<TensorRange>&
         if (const auto it = o.sp2_fraction_per_layer.find(op.name);
             it != o.sp2_fraction_per_layer.end())
           r = it->second;
-        const double f8 = std::min(o.fixed8_fraction, 1.0 - r);
+        double f8 = std::min(o.fixed8_fraction, 1.0 - r);
+        if (const auto it = o.fixed8_fraction_per_layer.find(op.name);
+            it != o.fixed8_fraction_per_layer.end())
+          f8 = std::min(it->second, 1.0 - r);  // sp2_auto's r is known only here
         const QuantizedMatrix q = quantize_matrix(op.weights.data(), M, K, r, f8, o.weight_bits);
         L.weights = q.weights;
         L.scheme = q.scheme;

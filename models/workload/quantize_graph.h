@@ -31,6 +31,8 @@ struct QuantizeOptions {
   double sp2_fraction = 0.5, fixed8_fraction = 0.0;
   // Per-layer SP2 fractions (by op name) that replace sp2_fraction for that layer.
   std::map<std::string, double> sp2_fraction_per_layer;
+  // Per-layer 8-bit fractions (by op name) that replace fixed8_fraction for that layer.
+  std::map<std::string, double> fixed8_fraction_per_layer;
   // auto: each layer's SP2 fraction is the share of its rows whose SP2 error is below their
   // fixed-point error, clamped to [auto_lo, auto_hi] (per-layer overrides still win).
   bool sp2_auto = false;

@@ -11,7 +11,9 @@ its cycles, a memory-bound one within 20%, every total within 10% of the measure
 
 With --as-run, msqsim runs the schedule MSD's board ran instead of its own mapping search: MSD's
 per-layer tiles and LUT share (the reference file) become a mapping file per point
-(accelerator.scheduler.mapping: given, docs/mapping.md), run on each board as built; the table
+(accelerator.scheduler.mapping: given, docs/mapping.md), and each layer's rows are split between
+the arrays as MSD split them (its LUT share as SP2 rows, the rest 8-bit: the per-layer fractions
+workload.sp2_fraction_per_layer and fixed8_fraction_per_layer), run on each board as built; the table
 then also gives the cycles of the instructions the board ran for that schedule (MSD's host code
 and its controller's lock step, board_stream) and the per-tile read latency the board's measured
 time would need on top of them.
@@ -142,14 +144,11 @@ def describe(report):
 
 
 # --as-run: every row of the schedules may run on either array (MSD's weights all have two
-# digits); msqsim's rows are SP2 (LUT array) or 8-bit fixed point (DSP array), so the SP2 rows
-# must be at least MSD's largest LUT share (just under 70%) for every layer's share to be met;
-# the mapping file's lut_share then moves the other SP2 rows to the DSP array. That needs a
-# DSP48E2, whose 27-bit A port packs two activations for an SP2 row's 9-bit integer weights; on
-# the DSP48E1 (PYNQ-Z2) such a row runs unpacked at half MSD's rate, so there the LUT share stays
-# the config's (62.5% SP2 rows, by scheme) and only the tiles are MSD's.
-AS_RUN_SETS = ["workload.sp2_fraction=0.7", "workload.fixed8_fraction=0.3"]
-AS_RUN_SHARE = {"pynq-z2": False, "ultra96": True, "zcu102": True}
+# digits); msqsim's rows are SP2 (LUT array) or 8-bit fixed point (DSP array) by scheme, so each
+# layer gets MSD's split as its own scheme mix: its LUT rows SP2, the rest 8-bit. Moving SP2 rows
+# to the DSP array instead (a lut_share below the SP2 rows) would not do on the PYNQ-Z2: an SP2
+# row's 9-bit integer weights do not pack two activations into a DSP48E1, so such a row runs at
+# half MSD's rate there. The mapping file's lut_share equals the SP2 share: no row moves.
 
 
 def read_shapes(path):
@@ -196,10 +195,11 @@ def output_slot_bytes(config):
     return int(m.group(1)) * 4096 // (1 if single else 2)
 
 
-def as_run_row(row, shape, out_slot, with_share=True):
+def as_run_row(row, shape, out_slot):
     """One mapping-file row (docs/mapping.md, "A given mapping") for MSD's schedule of a layer:
     its output-channel tile (k; a depthwise layer's channel tile), its input-channel tile (c),
-    its o x o pixel tile and the LUT share, and whether the pixel tile had to be cut. msqsim's
+    its o x o pixel tile and the LUT share; whether the pixel tile had to be cut; and the layer's
+    SP2 share (its LUT rows over its rows, the lut_share as a number). msqsim's
     pixel tiles are whole output rows or a part of one row, so the o x o square becomes the whole
     rows (else the part of one row) nearest to its o^2 pixels; the rows on the LUT array are MSD's
     int(tile x share) per tile. When the input channels are split, msqsim keeps 32-bit partial
@@ -233,15 +233,15 @@ def as_run_row(row, shape, out_slot, with_share=True):
                     tile_rows = fit_px // wo
                 else:
                     tile_rows, tile_cols = 1, max(1, fit_px)
-    return [row["layer"], tile_m, k_channels, tile_rows, tile_cols,
-            repr(lut_rows / m) if with_share else ""], cut
+    return [row["layer"], tile_m, k_channels, tile_rows, tile_cols, repr(lut_rows / m)], cut, \
+        (lut_rows, m)
 
 
 def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
-    """The mapping file of MSD's schedule for one point; returns its path and the layers whose
-    pixel tile was cut to fit the partial sums."""
+    """The mapping file of MSD's schedule for one point; returns its path, the layers whose
+    pixel tile was cut to fit the partial sums and each layer's split {layer: (LUT rows, rows)}."""
     shapes = read_shapes(shapes_path)
-    cut_layers = []
+    cut_layers, split = [], {}
     lines = [f"# MSD's schedule for {board}/{network} (tools/msd_reference.csv), written by "
              "tools/msd_compare.py --as-run",
              "layer,tile_m,k_channels,tile_rows,tile_cols,lut_share"]
@@ -250,7 +250,7 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
             raise InputProblem(f"{shapes_path}: no layer {r['layer']} (MSD's layer names "
                                "expected)")
         try:
-            cells, cut = as_run_row(r, shapes[r["layer"]], out_slot, AS_RUN_SHARE[board])
+            cells, cut, split[r["layer"]] = as_run_row(r, shapes[r["layer"]], out_slot)
         except (KeyError, ValueError):
             raise InputProblem(f"{board}/{network}: layer {r['layer']}: the reference gives no "
                                "schedule (k_tile, k_tiles, c_tile, c_tiles, o_tile, ratio)")
@@ -261,7 +261,16 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
     with open(tmp, "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(tmp, path)
-    return path, cut_layers
+    return path, cut_layers, split
+
+
+def as_run_sets(split):
+    """The --set overrides that give every layer of `split` ({layer: (LUT rows, rows)}) MSD's
+    scheme mix: its LUT rows SP2, the others 8-bit fixed point."""
+    sp2 = ", ".join(f"{n}: {lut / m!r}" for n, (lut, m) in split.items())
+    f8 = ", ".join(f"{n}: {(m - lut) / m!r}" for n, (lut, m) in split.items())
+    return [f"workload.sp2_fraction_per_layer={{{sp2}}}",
+            f"workload.fixed8_fraction_per_layer={{{f8}}}"]
 
 
 def run_msqsim(msqsim, config, network, sets, out_json):
@@ -557,7 +566,8 @@ def main(argv):
     ap.add_argument("--check", action="store_true", help="exit 1 when any target fails")
     ap.add_argument("--as-run", action="store_true",
                     help="run msqsim on the schedule each board ran (MSD's per-layer tiles and "
-                         "LUT share as a given mapping, SP2 rows 0.7) instead of its own search")
+                         "LUT share as a given mapping, each layer's rows split between the arrays "
+                         "as MSD split them) instead of its own search")
     args = ap.parse_args(argv)
 
     known = {f"{b}/{n}": (b, n, ms) for b, n, ms in POINTS + EXTRA_POINTS}
@@ -598,13 +608,13 @@ def main(argv):
                 dest = args.keep_reports or tmp
                 sets = args.sets
                 if args.as_run:
-                    mapping, cut = write_as_run_mapping(
+                    mapping, cut, split = write_as_run_mapping(
                         os.path.abspath(os.path.join(dest, f"{b}_{n}_as_run.csv")), b, n,
                         ref[(b, n)], os.path.join(ROOT, "configs", "workloads", f"msd_{n}.yaml"),
                         output_slot_bytes(cfg))
-                    sets = (AS_RUN_SETS if AS_RUN_SHARE[b] else []) + [
+                    sets = as_run_sets(split) + [
                         "accelerator.scheduler.mapping=given",
-                                          f"accelerator.scheduler.mapping_file={mapping}"] + sets
+                        f"accelerator.scheduler.mapping_file={mapping}"] + sets
                 report, cmd = run_msqsim(msqsim, cfg, n, sets,
                                          os.path.join(dest, f"{b}_{n}.json"))
                 points.append(compare_point(b, n, ms, ref[(b, n)], report, cmd))
@@ -620,10 +630,9 @@ def main(argv):
               "against the latency measured on the board\n")
     if args.as_run:
         out.write("as run: msqsim on the schedule each board ran (MSD's tiles per layer, "
-                  "mapping: given; MSD's LUT share per layer with " + ", ".join(AS_RUN_SETS) +
-                  " on the DSP48E2 boards (" +
-                  ", ".join(b for b, on in AS_RUN_SHARE.items() if on) + "), the config's rows "
-                  "elsewhere)\n")
+                  "mapping: given; each layer's rows split as MSD split them: its LUT share SP2 "
+                  "rows, the rest 8-bit, by workload.sp2_fraction_per_layer and "
+                  "fixed8_fraction_per_layer; the config's global rows below do not apply)\n")
     for b, said in designs.items():
         out.write(f"{b}: {said}\n")
     if args.sets:

@@ -3,6 +3,7 @@
 // that changes the design changes the table with it); missing inputs are exit 2 with a message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -221,6 +222,51 @@ TEST_F(MsdCompare, AsRunRunsTheSchedulesTheBoardsRan) {
   const nlohmann::json a = read_json("own.json"), b = read_json("as_run.json");
   EXPECT_NE(a["points"][0]["msqsim_cycles"], b["points"][0]["msqsim_cycles"]);
   EXPECT_EQ(b["points"][0]["msqsim_cycles"], rep["total"]["cycles"]);
+}
+
+// --as-run gives each layer MSD's split of its rows between the arrays: MSD puts int(k x ratio) of
+// every k-channel tile on the LUT array, so those rows are SP2 (LUT array) and the rest 8-bit (DSP
+// array), by the per-layer fractions, and the mapping's lut_share is the same share. PYNQ-Z2
+// VGG-16's Conv11: 3 tiles of 172, int(172 x 0.651) = 112 LUT rows each, 336 of 512 (the config's
+// global 62.5% would give 320).
+TEST_F(MsdCompare, AsRunSplitsEachLayersRowsAsMsdDid) {
+  const Result r = tool("--as-run --point pynq-z2/vgg16 --keep-reports k");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string csv = read(path("k/pynq-z2_vgg16_as_run.csv"));
+  EXPECT_NE(csv.find("\nConv11,172,32,12,,0.65625\n"), std::string::npos) << csv;
+  const nlohmann::json rep = read_json("k/pynq-z2_vgg16.json");
+  const auto& w = rep["config"]["workload"];
+  EXPECT_DOUBLE_EQ(w["sp2_fraction_per_layer"]["Conv11"].get<double>(), 336.0 / 512);
+  EXPECT_DOUBLE_EQ(w["fixed8_fraction_per_layer"]["Conv11"].get<double>(), 176.0 / 512);
+  // Every layer's rows per engine from the reference's own tiles and ratio.
+  std::ifstream in(MSQ_SOURCE_DIR "/tools/msd_reference.csv");
+  std::map<std::string, std::pair<long, double>> tiles;  // layer: k_tile, ratio
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("pynq-z2,vgg16,", 0) != 0) continue;
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string v; std::getline(ss, v, ',');) c.push_back(v);
+    ASSERT_EQ(c.size(), 15u) << line;
+    tiles[c[2]] = {std::stol(c[4]), std::stod(c[12])};
+  }
+  ASSERT_EQ(tiles.size(), 16u);
+  ASSERT_EQ(rep["layers"].size(), tiles.size());
+  for (const auto& l : rep["layers"]) {
+    const std::string name = l["name"].get<std::string>();
+    const long m = l["m"].get<long>();
+    const auto [k, share] = tiles.at(name);
+    const long tile = std::min(k, m);
+    const long lut = std::min(m, long(double(tile) * share) * ((m + tile - 1) / tile));
+    EXPECT_EQ(l["rows"]["lut_core"].get<long>(), lut) << name;
+    EXPECT_EQ(l["rows"]["dsp_core"].get<long>(), m - lut) << name;
+    EXPECT_EQ(l["sp2_rows"].get<long>(), lut) << name;
+  }
+  // With MSD's split Conv11 takes MSD's DSP passes (60 rows of a tile: 4 of 15 slice columns,
+  // where 64 took 5): within 10% of MSD's simulator.
+  const auto cells = row_of(r.out, "Conv11");
+  ASSERT_EQ(cells.size(), 13u) << r.out;  // built as planned: no "as built" column
+  EXPECT_EQ(cells[7], "pass") << r.out;
+  EXPECT_EQ(cells[8], "0.65/0.66");
 }
 
 }  // namespace

@@ -269,4 +269,17 @@ TEST_F(MsdCompare, AsRunSplitsEachLayersRowsAsMsdDid) {
   EXPECT_EQ(cells[8], "0.65/0.66");
 }
 
+// The per-layer fractions --as-run passes name MSD's layers; a name the network lacks is refused
+// with the key, not ignored (the layer would keep the config's global rows).
+TEST_F(MsdCompare, PerLayerFractionsNameALayerOfTheNetwork) {
+  const Result r = shell("'" MSQSIM_EXE "' run '" MSQ_SOURCE_DIR
+                         "/configs/msd/pynq_z2.yaml' --no-verify --allow-overfull --set "
+                         "workload.network=msd_vgg16 --set "
+                         "'workload.fixed8_fraction_per_layer={Conv99: 0.3}'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("workload.fixed8_fraction_per_layer.Conv99: no layer named 'Conv99'"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace

@@ -604,8 +604,11 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
     for (OpKind k : {OpKind::Conv, OpKind::Fc, OpKind::Add, OpKind::MaxPool, OpKind::AvgPool,
                      OpKind::GlobalAvgPool, OpKind::Concat, OpKind::Flatten})
       if (ty == op_kind_name(k)) op.kind = k;
-    if (!n["inputs"] || !n["inputs"].IsSequence() || n["inputs"].size() == 0)
-      mf.bad(n["inputs"] ? n["inputs"] : n, at + ".inputs", "expected a list of op names");
+    // The format's default, so that a chain of ops can be written without naming each producer.
+    if (!n["inputs"])
+      op.inputs.push_back(t.graph.ops.empty() ? std::string("input") : t.graph.ops.back().name);
+    else if (!n["inputs"].IsSequence() || n["inputs"].size() == 0)
+      mf.bad(n["inputs"], at + ".inputs", "expected a list of op names");
     for (const auto& x : n["inputs"]) op.inputs.push_back(mf.string(x, at + ".inputs"));
     const auto pair = [&](const char* k, int& a, int& b, int lo) {
       if (n[k]) std::tie(a, b) = mf.pair(n[k], at + "." + k, lo);
@@ -623,6 +626,17 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
     i32("hi", op.hi, 0, 65535);
     i32("zero_point", op.zero_point, 0, 65535);
     i32("in_zero", op.in_zero, 0, 65535);
+    // These ops move codes without requantizing, so no clamp applies: one given was ignored and
+    // its expected outputs reported as mismatches (exit 1) instead of the manifest as wrong.
+    if (op.kind == OpKind::MaxPool || op.kind == OpKind::Concat || op.kind == OpKind::Flatten) {
+      const int32_t top = (1 << (t.layers.empty() ? 8 : t.layers[0].layer.act_bits)) - 1;
+      for (const char* k : {"lo", "hi"})
+        if (n[k] && (k[0] == 'l' ? op.lo != 0 : op.hi != top))
+          mf.bad(n[k], at + "." + k,
+                 fmt::format("a {} passes its input codes through and takes no clamp: expected "
+                             "{} (the full range [0, {}]) or no {} (got {})",
+                             ty, k[0] == 'l' ? 0 : top, top, k, k[0] == 'l' ? op.lo : op.hi));
+    }
     if (n["scale"])
       op.scale = yaml_real(n["scale"], mf.file(), yaml_line(n["scale"]), at + ".scale", 0, 1e30);
     if (n["expected_cycles"])

@@ -431,3 +431,70 @@ TEST(GraphTrace, UpdateKeepsTheManifestReadable) {
   const std::string after((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
   EXPECT_EQ(after.find("*1"), std::string::npos) << after;
 }
+
+// The trace format lets an op leave out `inputs:`; it then reads the previous op (the first op, the
+// network input). Such a manifest was refused with "expected a list of op names" (exit 2).
+TEST(GraphTrace, OpWithoutInputsReadsThePreviousOp) {
+  TempDir d;
+  const std::string net = write_net(d,
+                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
+                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
+  const std::string dir = d / "t";
+  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
+                       dir + "' --set workload.network='" + net + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string manifest;
+  {
+    std::ifstream m(dir + "/trace.yaml");
+    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
+  }
+  int removed = 0;
+  for (size_t at = 0; (at = manifest.find("inputs: [", at)) != std::string::npos; ++removed)
+    manifest.erase(at, manifest.find("], ", at) + 3 - at);
+  ASSERT_EQ(removed, 3) << manifest;
+  std::ofstream(dir + "/trace.yaml") << manifest;
+  r = msqsim("regress '" + dir + "'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 layers: 3 passed"), std::string::npos) << r.out;
+  // An empty list is still a mistake, not the default.
+  const size_t at = manifest.find("type: maxpool, ");
+  ASSERT_NE(at, std::string::npos);
+  manifest.insert(at + 15, "inputs: [], ");
+  std::ofstream(dir + "/trace.yaml") << manifest;
+  r = msqsim("regress '" + dir + "'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("(pool).inputs: expected a list of op names"), std::string::npos) << r.out;
+}
+
+// A maxpool, concat or flatten moves codes without requantizing; a clamp given to one in a trace
+// was silently ignored, so its author's expected outputs came back as mismatches (exit 1) rather
+// than the manifest as wrong (exit 2). The full range, which trace record writes, stays valid.
+TEST(GraphTrace, ClampOnAPassThroughOpIsRefused) {
+  TempDir d;
+  const std::string net = write_net(d,
+                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
+                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
+  const std::string dir = d / "t";
+  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
+                       dir + "' --set workload.network='" + net + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string manifest;
+  {
+    std::ifstream m(dir + "/trace.yaml");
+    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
+  }
+  const size_t at = manifest.find("hi: 255", manifest.find("type: maxpool"));
+  ASSERT_NE(at, std::string::npos) << manifest;
+  r = msqsim("regress '" + dir + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  manifest.replace(at, 7, "hi: 100");
+  std::ofstream(dir + "/trace.yaml") << manifest;
+  r = msqsim("regress '" + dir + "'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("ops[1] (pool).hi: a maxpool passes its input codes through and takes no "
+                       "clamp: expected 255"),
+            std::string::npos)
+      << r.out;
+}

@@ -210,6 +210,33 @@ TEST(QuantizeGraph, MultiplierIsNormalized) {
   EXPECT_THROW(quantize_multiplier(1e12, &M, &S), std::out_of_range);
 }
 
+// An add whose multiplier lies within 2^-32 below 1 (input range [-1, 2^-40], output range
+// [-1, 2^-35]) rounded to 2^31 at the normalizing shift, which does not fit int32, and the network
+// was refused. It gets one bit less of shift, like every other multiplier.
+TEST(QuantizeGraph, AddMultiplierJustBelowAPowerOfTwoStaysInt32) {
+  FloatGraph g;
+  g.name = "add";
+  g.tensors = {FloatTensorDesc{"input", 2, 1, 1}, FloatTensorDesc{"sum", 2, 1, 1}};
+  FloatOp add;
+  add.name = "sum";
+  add.kind = OpKind::Add;
+  add.inputs = {0, 0};
+  add.output = 1;
+  g.ops.push_back(add);
+  g.outputs = {1};
+  const std::vector<TensorRange> ranges{{-1.f, std::ldexp(1.f, -40)}, {-1.f, std::ldexp(1.f, -35)}};
+  QuantizeOptions o;
+  o.last_layer_accumulators = false;
+  QuantizedNet q;
+  ASSERT_NO_THROW(q = quantize_graph(g, ranges, o));
+  const Op& op = q.graph.ops[0];
+  const double m = (1.0 + std::ldexp(1.0, -40)) / (1.0 + std::ldexp(1.0, -35));
+  EXPECT_EQ(op.mult_a, op.mult_b);
+  EXPECT_EQ(op.mult_a, int32_t(1) << 30);
+  EXPECT_EQ(op.shift, 30);
+  EXPECT_NEAR(std::ldexp(double(op.mult_a), -op.shift), m, 1e-9);
+}
+
 // The integer graph's dequantized output against the float reference's.
 double cosine_vs_float(const FloatGraph& fg, const QuantizeOptions& o, int n, double* top1) {
   const std::vector<float> cal = synthetic_images(fg, 16, 3);

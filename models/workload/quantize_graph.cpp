@@ -278,8 +278,15 @@ QuantizedNet quantize_graph(const FloatGraph& g, const std::vector<TensorRange>&
         // One shift for both: the larger multiplier is normalized to [2^30, 2^31).
         int e = 0;
         std::frexp(std::max(ma, mb), &e);
-        const int S = std::clamp(31 - e, 1, 62);
-        const double A = std::nearbyint(std::ldexp(ma, S)), B = std::nearbyint(std::ldexp(mb, S));
+        int S = std::clamp(31 - e, 1, 62);
+        double A = std::nearbyint(std::ldexp(ma, S)), B = std::nearbyint(std::ldexp(mb, S));
+        // A multiplier within 2^-32 below a power of two rounds up to 2^31: one bit less of shift
+        // keeps it an int32 (as quantize_multiplier does), instead of refusing a valid network.
+        if (std::max(A, B) > double(INT32_MAX) && S > 1) {
+          --S;
+          A = std::nearbyint(std::ldexp(ma, S));
+          B = std::nearbyint(std::ldexp(mb, S));
+        }
         if (A > double(INT32_MAX) || B > double(INT32_MAX))
           bad(fmt::format("requantization: multipliers {} and {} do not fit int32", ma, mb));
         gop.mult_a = int32_t(A);

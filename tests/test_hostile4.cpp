@@ -246,7 +246,8 @@ TEST_F(Hostile4, MsdCompareJsonGoesThroughLinksAndIntoPipes) {
   EXPECT_TRUE(read_json("real.json").contains("points"));
 
   ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0644), 0);
-  const Result p = shell("(timeout 60 cat fifo > got.json &) ; " + tool + " --json fifo");
+  const Result p =
+      shell("(sh -c 'timeout 20 cat fifo > got.json' > reader.log &) ; " + tool + " --json fifo");
   ASSERT_EQ(p.code, 0) << p.err;
   struct stat st {};
   ASSERT_EQ(::lstat(path("fifo").c_str(), &st), 0);

@@ -675,7 +675,8 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_str<C>(sc + "mapping_file", MSQ_REF(accelerator.scheduler.mapping_file),
                          "mapping: given: a CSV of per-layer tiles (layer, tile_m, k_channels, "
                          "tile_rows; optional tile_cols, order, lut_share, keep levels), relative "
-                         "to the config (docs/mapping.md, \"A given mapping\").",
+                         "to the config (from --set, to the working directory; docs/mapping.md, "
+                         "\"A given mapping\").",
                          true));
     v.push_back(f_choice<C>(
         sc + "balance", MSQ_REF(accelerator.scheduler.balance),
@@ -779,7 +780,8 @@ const std::vector<Field<RunConfig>>& run_table() {
                              "Run only these layers, by name; empty = all."));
     v.push_back(f_str<C>("workload.calibration", MSQ_REF(workload.calibration),
                          "ONNX networks: calibration images, a float32 [N, C, H, W] .npy "
-                         "(relative to the config); empty: synthetic activation ranges.",
+                         "(relative to the config; from --set, to the working directory); empty: "
+                         "synthetic activation ranges.",
                          true));
     v.push_back(f_str<C>("workload.calibration_path", MSQ_REF(workload.calibration_path),
                          "The calibration file that `calibration` resolved to."));
@@ -1094,9 +1096,14 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
+  // The mapping file and the calibration images are always files (no names to look up); they were
+  // taken relative to the config, unlike every other file of a --set.
+  const bool always_file =
+      key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
   if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
-       key == "energy.costs") &&
-      value.IsScalar() && looks_like_path(value.Scalar()) && fs::path(value.Scalar()).is_relative())
+       key == "energy.costs" || always_file) &&
+      value.IsScalar() && !value.Scalar().empty() &&
+      (always_file || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
   v.key_src = src;
@@ -1858,16 +1865,16 @@ void given_mapping_check(const TNode& root, RunConfig& c, const std::string& lab
   const std::string p = resolve(base_dir, sc.mapping_file);
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) {
-    // A relative path is the config's, also in a --set: say so when the name is a file of the
-    // working directory, the usual mistake.
-    const bool here = fs::path(sc.mapping_file).is_relative() &&
-                      fs::is_regular_file(sc.mapping_file, ec) &&
+    // A relative path in the file is the config's: say so when the name is a file of the working
+    // directory, the usual mistake.
+    const bool relative = fs::path(sc.mapping_file).is_relative();
+    const bool here = relative && fs::is_regular_file(sc.mapping_file, ec) &&
                       !fs::equivalent(sc.mapping_file, p, ec);
     fail(src, key,
-         "expected an existing mapping file, relative to the config's directory (got " +
-             clip_text(sc.mapping_file) + ": " +
+         "expected an existing mapping file (got " + clip_text(sc.mapping_file) + ": " +
              (fs::is_directory(p, ec) ? clip_text(p, 200) + " is a directory"
                                       : "no file " + clip_text(p, 200)) +
+             (relative ? ", relative to the config's directory" : "") +
              (here ? "; for the working directory's, give " +
                          clip_text(fs::absolute(sc.mapping_file).lexically_normal().string(), 200)
                    : std::string()) +

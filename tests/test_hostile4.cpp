@@ -174,26 +174,38 @@ TEST_F(Hostile4, MappingFilesFromSpreadsheetsAreRead) {
                  "header only");
 }
 
-// The mapping file is relative to the config's directory, also from --set: a file of the working
-// directory is not found there, and the message says which directory and how to name the file.
-TEST_F(Hostile4, MappingFilePathIsTheConfigsAndTheMessageSaysSo) {
+// The mapping file is relative to the config's directory in the config and to the working
+// directory in a --set, as every other file key (device, workload.network); a --set took it
+// relative to the config, so that `--set ...mapping_file=my.csv` did not find ./my.csv. A file
+// of the working directory named in the config: the message says which directory was meant.
+TEST_F(Hostile4, MappingFilePathsAreTheConfigsInTheFileAndTheWorkingDirectorysInASet) {
   fs::create_directory(path("cfg"));
-  fs::copy_file(kDefault, path("cfg/c.yaml"));
-  // The default config names its device and network by name: they resolve the same from here.
-  write("m.csv", "layer,tile_m,k_channels,tile_rows\nconv1,32,3,7\n");
-  expect_message(
-      run("validate cfg/c.yaml" + given("m.csv")),
-      "msqsim: --set accelerator.scheduler.mapping_file=m.csv: "
-      "accelerator.scheduler.mapping_file: expected an existing mapping file, relative to the "
-      "config's directory (got m.csv: no file cfg/m.csv; for the working directory's, give " +
-          fs::canonical(path("m.csv")).string() + ")",
-      "cwd file");
-  fs::create_directory(path("cfg/d.csv"));
-  expect_line_with(run("validate cfg/c.yaml" + given("d.csv")),
-                   "(got d.csv: cfg/d.csv is a directory)", "directory");
+  write("cfg/g.yaml",
+        "device: xc7z045\n"
+        "accelerator:\n  scheduler: {mapping: given, mapping_file: m.csv}\n"
+        "workload: {layers: [fc]}\n");
+  write("m.csv", "layer,tile_m,k_channels,tile_rows\nfc,32,,1\n");
+  expect_message(run("validate cfg/g.yaml"),
+                 "msqsim: cfg/g.yaml:3: accelerator.scheduler.mapping_file: expected an existing "
+                 "mapping file (got m.csv: no file cfg/m.csv, relative to the config's directory; "
+                 "for the working directory's, give " +
+                     fs::canonical(path("m.csv")).string() + ")",
+                 "file of the working directory");
+  const Result set = run("validate cfg/g.yaml --set accelerator.scheduler.mapping_file=m.csv");
+  EXPECT_EQ(set.code, 0) << set.err;
+  fs::create_directory(path("cfg/m.csv"));
+  expect_line_with(run("validate cfg/g.yaml"), "(got m.csv: cfg/m.csv is a directory, relative",
+                   "directory");
+  fs::remove(path("cfg/m.csv"));
   fs::copy_file(path("m.csv"), path("cfg/m.csv"));
-  const Result ok = run("validate cfg/c.yaml" + given("m.csv"));
+  const Result ok = run("validate cfg/g.yaml");
   EXPECT_EQ(ok.code, 0) << ok.err;
+  // A sweep's files are relative to the sweep file, the mapping file too (it was the base's).
+  write("s.yaml",
+        "base: cfg/g.yaml\nset: {verify: false, accelerator.scheduler.mapping_file: m.csv}\n");
+  fs::remove(path("cfg/m.csv"));
+  const Result sw = run("sweep s.yaml --jobs 1 --out s.csv");
+  EXPECT_EQ(sw.code, 0) << sw.err;
 }
 
 // tools/msd_compare.py: a program that is not msqsim, a short or binary reference row, a report

@@ -540,9 +540,16 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 // The directory a trace written to OUT goes to: through a symlink, the directory it names (as
 // every output is written through its links, sim/atomic_file.h). Renaming the finished trace
 // onto the link failed after the whole simulation and left the old trace in a stray directory.
+// "e2/." is e2; "." and ".." cannot be renamed (EBUSY, after the whole simulation), and replacing
+// the working directory would leave the shell in a deleted one: refused.
 std::string trace_dir_of(const std::string& out) {
-  std::string p = out;
+  std::string p = fs::path(out).lexically_normal().string();
   while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const std::string last = fs::path(p).filename().string();
+  if (last == "." || last == "..")
+    throw InputError(out, 0, "",
+                     "expected a trace directory by its name (the working directory or its "
+                     "parent cannot be replaced by a trace)");
   return link_target(p);
 }
 

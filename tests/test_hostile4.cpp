@@ -147,6 +147,26 @@ TEST_F(Hostile4, TraceRecordWritesThroughASymlink) {
                  "link to a file");
 }
 
+// `--out .` in an empty directory failed after the simulation ("cannot move the old trace aside:
+// Device or resource busy"); `DIR/.` is DIR.
+TEST_F(Hostile4, TraceRecordOutDotIsRefusedUpFrontAndDirDotIsDir) {
+  fs::create_directory(path("empty"));
+  const std::string cfg = "'" + small_config() + "'";
+  for (const char* out : {".", "./", ".."}) {
+    const Result r = shell("cd empty && '" MSQSIM_EXE "' trace record " + cfg + " --out " + out);
+    expect_message(r,
+                   std::string("msqsim: ") + out +
+                       ": expected a trace directory by its name (the working directory or its "
+                       "parent cannot be replaced by a trace)",
+                   out);
+    EXPECT_EQ(r.out, "") << out << ": simulated before refusing";
+  }
+  fs::create_directory(path("e2"));
+  const Result r = run("trace record c.yaml --out e2/.");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("e2/trace.yaml")));
+}
+
 // Mapping files as a spreadsheet or another tool writes them.
 TEST_F(Hostile4, MappingFilesFromSpreadsheetsAreRead) {
   const std::string head = "layer,tile_m,k_channels,tile_rows\n";

@@ -262,6 +262,14 @@ TEST_F(Hostile4, MsdCompareInputProblemsAreOneLineAndExitTwo) {
                  "ultra96/vgg16, ultra96/resnet50, ultra96/mobilenet_v2, zcu102/vgg16, "
                  "zcu102/resnet50 (see msd_compare.py --help)",
                  "unknown board");
+  // --as-run writes its mapping file into --keep-reports: a directory of that name was an
+  // IsADirectoryError traceback.
+  fs::create_directories(path("kr/pynq-z2_resnet18_as_run.csv"));
+  expect_message(
+      shell(kTool + msq + " --as-run --point pynq-z2/resnet18 --keep-reports kr"),
+      "msd_compare: " + fs::canonical(path("kr")).string() +
+          "/pynq-z2_resnet18_as_run.csv: cannot write the as-run mapping file (Is a directory)",
+      "as-run onto a directory");
   expect_line_with(shell(kTool + " --no-such-option"),
                    "msd_compare: unrecognized arguments: --no-such-option", "unknown option");
 }

@@ -281,10 +281,15 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
         lines.append(",".join(str(v) for v in cells))
         if cut:
             cut_layers.append(r["layer"])
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    except OSError as e:  # e.g. --keep-reports holds a directory of that name
+        if os.path.isfile(tmp):
+            os.remove(tmp)
+        raise InputProblem(f"{path}: cannot write the as-run mapping file ({e.strerror})")
     return path, cut_layers
 
 

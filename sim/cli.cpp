@@ -496,6 +496,17 @@ int run_command(const Command& c, const std::vector<std::string>& args) {
     po::notify(vm);
   } catch (const po::too_many_positional_options_error&) {
     throw UsageError(c.name, "too many arguments: expected " + c.usage.substr(c.name.size() + 1));
+  } catch (const po::invalid_option_value& e) {
+    // boost says "the argument ('1e3') for option '--budget' is invalid" and not what was
+    // expected: the option's type tells.
+    const std::string name = e.get_option_name();
+    const po::option_description* d = all.find_nothrow(name.substr(name.rfind('-') + 1), false);
+    std::string want;
+    if (d && dynamic_cast<const po::typed_value<int>*>(d->semantic().get()))
+      want = "; expected a whole number (decimal digits, at most 2147483647)";
+    else if (d && dynamic_cast<const po::typed_value<double>*>(d->semantic().get()))
+      want = "; expected a number";
+    throw UsageError(c.name, e.what() + want);
   } catch (const po::error& e) {
     throw UsageError(c.name, e.what());
   }

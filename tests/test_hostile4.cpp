@@ -299,3 +299,28 @@ TEST_F(Hostile4, MsdCompareJsonGoesThroughLinksAndIntoPipes) {
 }
 
 }  // namespace
+
+namespace {
+
+// A number option given something else said "the argument ('1e3') for option '--budget' is
+// invalid" and not what it takes.
+TEST_F(Hostile4, NumberOptionsSayWhatTheyTake) {
+  small_config();
+  expect_message(run("optimize c.yaml --budget 1e3"),
+                 "msqsim optimize: the argument ('1e3') for option '--budget' is invalid; "
+                 "expected a whole number (decimal digits, at most 2147483647) (see 'msqsim "
+                 "optimize --help')",
+                 "budget 1e3");
+  expect_message(run("optimize c.yaml --budget 99999999999"),
+                 "msqsim optimize: the argument ('99999999999') for option '--budget' is invalid; "
+                 "expected a whole number (decimal digits, at most 2147483647) (see 'msqsim "
+                 "optimize --help')",
+                 "budget too large");
+  write("s.yaml", "base: c.yaml\n");
+  expect_message(run("sweep s.yaml --timeout 1e400"),
+                 "msqsim sweep: the argument ('1e400') for option '--timeout' is invalid; "
+                 "expected a number (see 'msqsim sweep --help')",
+                 "timeout");
+}
+
+}  // namespace

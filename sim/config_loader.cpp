@@ -560,7 +560,11 @@ const std::vector<Field<RunConfig>>& run_table() {
             const std::string hint = nearest(name, impls);
             fail(impl->src, at + ".impl",
                  "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
-                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                     // The vector engine runs the graph's other ops, beside the list.
+                     (name == "vector" ? "; the vector engine is not a compute engine: give it "
+                                         "as accelerator.vector (lanes, pipeline_depth)"
+                      : hint.empty()   ? ""
+                                       : "; did you mean '" + hint + "'?"));
           }
           // The entry's keys go through the old spelling's fields into a scratch config.
           C scratch;

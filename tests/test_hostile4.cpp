@@ -302,6 +302,18 @@ TEST_F(Hostile4, MsdCompareJsonGoesThroughLinksAndIntoPipes) {
 
 namespace {
 
+// A vector engine listed among the compute engines said only "expected one of lut_sp2, ...".
+TEST_F(Hostile4, AVectorEngineInTheEngineListSaysWhereItGoes) {
+  write("v.yaml",
+        "device: xc7z045\naccelerator:\n  engines:\n    - {impl: lut_sp2}\n"
+        "    - {impl: vector, lanes: 4}\n");
+  expect_message(run("validate v.yaml"),
+                 "msqsim: v.yaml:5: accelerator.engines[1].impl: expected one of lut_sp2, dsp48, "
+                 "lut_sp2_bitserial, dsp48_actpack (got vector); the vector engine is not a "
+                 "compute engine: give it as accelerator.vector (lanes, pipeline_depth)",
+                 "vector engine");
+}
+
 // A number option given something else said "the argument ('1e3') for option '--budget' is
 // invalid" and not what it takes.
 TEST_F(Hostile4, NumberOptionsSayWhatTheyTake) {

@@ -302,6 +302,28 @@ TEST_F(Hostile4, MsdCompareJsonGoesThroughLinksAndIntoPipes) {
 
 namespace {
 
+// tools/compare_mapping.py: a JSON file that is not a run report was a traceback (exit 1), and
+// its other errors were exit 1 too.
+TEST_F(Hostile4, CompareMappingBadReportsAreOneLineAndExitTwo) {
+  const std::string tool = "/usr/bin/python3 '" MSQ_SOURCE_DIR "/tools/compare_mapping.py' ";
+  write("list.json", "[1]\n");
+  expect_message(shell(tool + "list.json list.json"),
+                 "compare_mapping.py: list.json: expected a report of msqsim run --json (a "
+                 "layers list and a total)",
+                 "list");
+  write("nomap.json", "{\"layers\": [{\"name\": \"a\"}], \"total\": {}}\n");
+  expect_message(shell(tool + "nomap.json nomap.json"),
+                 "compare_mapping.py: nomap.json, nomap.json: expected reports of msqsim run "
+                 "--json with a mapping per layer (missing or wrong: 'mapping')",
+                 "no mapping");
+  expect_message(shell(tool + "nope.json nope.json"),
+                 "compare_mapping.py: nope.json: No such file or directory", "missing");
+  expect_message(shell(tool + "list.json"),
+                 "compare_mapping.py: expected two reports: compare_mapping.py BEFORE.json "
+                 "AFTER.json",
+                 "one argument");
+}
+
 // A vector engine listed among the compute engines said only "expected one of lut_sp2, ...".
 TEST_F(Hostile4, AVectorEngineInTheEngineListSaysWhereItGoes) {
   write("v.yaml",

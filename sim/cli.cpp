@@ -303,8 +303,8 @@ std::vector<Command> commands() {
       {"optimize",
        "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--objective O] [--max-share X]\n"
        "       [--budget N] [--out BEST.yaml] [--csv FILE] [--engines L] [--lut-shapes L]\n"
-       "       [--dsp-shapes L] [--buffer-splits L] [--sp2-fractions L]",
-       "Searches the engine mix, the LUT and DSP array shapes, the buffer split and the SP2\n"
+       "       [--dsp-shapes L] [--shapes ENGINE=L]... [--buffer-splits L] [--sp2-fractions L]",
+       "Searches the engine mix, every engine's array shape, the buffer split and the SP2\n"
        "fraction for the design that fits CONFIG's device within --max-share of each resource and\n"
        "has the most frames/s (or, with --objective, the least energy per frame or energy x\n"
        "latency). Prints the search space and what the resource model prunes, then the best\n"
@@ -328,12 +328,15 @@ std::vector<Command> commands() {
              "csv", po::value<std::string>()->value_name("FILE"),
              "CSV of every evaluated point (the sweep CSV columns)")(
              "engines", po::value<std::string>()->value_name("L"),
-             "engine mixes to search, e.g. lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack "
-             "(default: all four)")(
+             "engine mixes to search, a kind per engine, e.g. "
+             "lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack (default: all four for a LUT and a "
+             "DSP engine, else the config's kinds)")(
              "lut-shapes", po::value<std::string>()->value_name("L"),
              "LUT arrays to search, e.g. 16x16,8x32 (default: sides 4..256, aspect up to 4:1)")(
              "dsp-shapes", po::value<std::string>()->value_name("L"),
              "DSP arrays to search, e.g. 8x8,4x16 (default: sides 2..64, aspect up to 4:1)")(
+             "shapes", po::value<std::vector<std::string>>()->value_name("ENGINE=L"),
+             "one engine's arrays by its name, e.g. lut_small=8x8,8x16 (repeatable)")(
              "buffer-splits", po::value<std::string>()->value_name("L"),
              "weight/input/output BRAM36 splits, e.g. 32/64/32,64/32/32 (default: eighths of "
              "the BRAM36 the share leaves)")(
@@ -375,6 +378,7 @@ std::vector<Command> commands() {
          o.dsp_shapes = get<std::string>(vm, "dsp-shapes");
          o.buffer_splits = get<std::string>(vm, "buffer-splits");
          o.sp2_fractions = get<std::string>(vm, "sp2-fractions");
+         o.engine_shapes = get<std::vector<std::string>>(vm, "shapes");
          // An empty value was taken as "not given": the default axis, or no output file.
          for (const char* opt : {"out", "csv", "engines", "lut-shapes", "dsp-shapes",
                                  "buffer-splits", "sp2-fractions"})

@@ -68,6 +68,8 @@ struct OptimizeOptions {
   // Axis values replacing the defaults ("" = default): "lut_sp2+dsp48,...", "16x16,8x32",
   // "32/64/32,...", "0.25,0.5".
   std::string engines, lut_shapes, dsp_shapes, buffer_splits, sp2_fractions;
+  // One engine's shapes each, "NAME=16x16,8x32" (before --lut-shapes/--dsp-shapes).
+  std::vector<std::string> engine_shapes;
   // What "best" means: latency (most frames/s), energy (least J/frame) or edp (least energy x
   // latency per frame).
   std::string objective = "latency";

@@ -1100,14 +1100,13 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
-  // The mapping file and the calibration images are always files (no names to look up); they were
-  // taken relative to the config, unlike every other file of a --set.
-  const bool always_file =
+  // The first keys take a name or a path; the last two only ever name a file.
+  const bool name_or_path = key == "device" || key == "memory.preset" ||
+                            key == "workload.network" || key == "energy.costs";
+  const bool path_only =
       key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
-  if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
-       key == "energy.costs" || always_file) &&
-      value.IsScalar() && !value.Scalar().empty() &&
-      (always_file || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
+  if ((name_or_path || path_only) && value.IsScalar() && !value.Scalar().empty() &&
+      (path_only || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
   v.key_src = src;

@@ -65,12 +65,11 @@ bool looks_like_path(const std::string& v) {
 // Files named in a sweep file are relative to it, as the base is; the loader would take a --set
 // path relative to the working directory.
 std::string resolve_value(const std::string& key, const std::string& value, const fs::path& dir) {
-  // The mapping file and the calibration images are always files: any relative value is one.
-  const bool always_file =
+  const bool path_only =
       key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
   if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
-       key == "energy.costs" || always_file) &&
-      !value.empty() && (always_file || looks_like_path(value)) && fs::path(value).is_relative())
+       key == "energy.costs" || path_only) &&
+      !value.empty() && (path_only || looks_like_path(value)) && fs::path(value).is_relative())
     return (dir / value).lexically_normal().string();
   return value;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -326,6 +327,39 @@ TEST(ConfigLoader, RelativePathsResolveAgainstTheConfigDirectory) {
   fs::remove_all(dir);
 }
 
+// The mapping file and the calibration images are files only (no names): given by --set, they are
+// relative to the working directory like the device, not to the config.
+TEST(ConfigLoader, SetFilesOnlyPathsResolveAgainstTheWorkingDirectory) {
+  const std::string dir = temp_dir();
+  fs::create_directories(dir + "/sub");
+  write(dir, "sub/m.csv", "layer,tile_m,k_channels,tile_rows\nconv1,32,,7\n");
+  write(dir, "sub/cal.npy", "not read when the config loads");
+  const std::string p = write(dir, "sub/c.yaml", "workload: {network: resnet18}\n");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  std::string err;
+  RunConfig s;
+  try {
+    s = msq::load_run_config(
+        p, {"accelerator.scheduler.mapping=given", "accelerator.scheduler.mapping_file=sub/m.csv",
+            "workload.calibration=sub/cal.npy"});
+  } catch (const InputError& e) {
+    err = e.what();
+  }
+  fs::current_path(cwd);
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(fs::path(s.accelerator.scheduler.mapping_file), fs::path(dir + "/sub/m.csv"));
+  EXPECT_EQ(fs::path(s.workload.calibration_path), fs::path(dir + "/sub/cal.npy"));
+  // In the file itself they stay relative to the config.
+  const std::string q = write(dir, "sub/d.yaml",
+                              "accelerator: {scheduler: {mapping: given, mapping_file: m.csv}}\n"
+                              "workload: {network: resnet18, calibration: cal.npy}\n");
+  const RunConfig f = msq::load_run_config(q, {});
+  EXPECT_EQ(fs::path(f.accelerator.scheduler.mapping_file), fs::path(dir + "/sub/m.csv"));
+  EXPECT_EQ(fs::path(f.workload.calibration_path), fs::path(dir + "/sub/cal.npy"));
+  fs::remove_all(dir);
+}
+
 TEST(ConfigLoader, ConfigDirComesFromTheEnvironment) {
   const std::string dir = temp_dir();
   setenv("MSQSIM_CONFIG_DIR", dir.c_str(), 1);
@@ -526,11 +560,16 @@ TEST(ConfigLoader, DuplicateKeyCheckIsLinear) {
   std::string y = "accelerator:\n  lut_core:\n";
   for (int i = 0; i < 100'000; ++i) y += "    k" + std::to_string(i) + ": 1\n";
   y += "    k7: 2\n";
-  const auto t0 = std::chrono::steady_clock::now();
+  // CPU time, not wall time: other processes on a loaded CI machine must not fail this test.
+  const std::clock_t t0 = std::clock();
   const std::string e = error_of(y);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double s = double(std::clock() - t0) / CLOCKS_PER_SEC;
   EXPECT_EQ(e, "t.yaml:100003: accelerator.lut_core.k7: duplicate key");
+#ifndef MSQ_SANITIZED  // the sanitizers' own cost swamps the check: they look for memory errors
   EXPECT_LT(s, 8.0);
+#else
+  (void)s;
+#endif
 }
 
 TEST(ConfigLoader, HugeValuesAreClippedInMessages) {

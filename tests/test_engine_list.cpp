@@ -300,14 +300,19 @@ TEST_F(EngineList, StatsInJsonAndCsvComeFromTheSameCounters) {
   EXPECT_EQ(j["stats"]["input_buffer"]["write_bytes"]["value"], d["inputs_bytes"]["value"]);
 }
 
-TEST_F(EngineList, OptimizeRefusesAnEngineListItCannotSize) {
-  const Result r = run("optimize '" + kSrc + "/configs/examples/three_engines.yaml'");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("accelerator.engines: optimize sizes two engines, a LUT array and a DSP "
-                       "array (the design lists 3)"),
-            std::string::npos)
-      << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+// optimize sizes every engine of the list (it refused any list but a LUT and a DSP engine);
+// docs/optimize.md and tests/test_optimize.cpp have the search itself.
+TEST_F(EngineList, OptimizeSizesEveryEngineOfTheList) {
+  const Result r = run("optimize '" + kSrc +
+                       "/configs/examples/three_engines.yaml' --jobs 2 --budget 2 "
+                       "--set 'workload.layers=[layer3.1.conv1]' --sp2-fractions 0.75 "
+                       "--buffer-splits 48/64/32 --out best.yaml");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* axis : {"  lut_big array     97 values", "  lut_small array   97 values",
+                           "  dsp_core array    79 values"})
+    EXPECT_NE(r.out.find(axis), std::string::npos) << axis << "\n" << r.out;
+  const Result v = run("validate best.yaml");
+  EXPECT_EQ(v.code, 0) << v.err;
 }
 
 // The mapping search takes any engine list: on three engines (two lut_sp2 and a dsp48) every

@@ -86,17 +86,18 @@ TEST(Mapper, FixedModeKeepsTheFixedRule) {
   EXPECT_FALSE(p.weights_resident);
 }
 
-// The search of ResNet-50 (53 layers) takes well under a second.
-TEST(Mapper, ResNet50PlansFast) {
+// The search of ResNet-50 stays small enough to plan in well under a second. Its time is measured
+// by tools/bench.sh (a timed assertion here would fail on a loaded or sanitized machine); this
+// bounds the work instead: the number of mappings the search evaluates, today 198,108.
+TEST(Mapper, ResNet50SearchStaysSmall) {
   const RunConfig c = default_config("resnet50", "search");
   const Workload wl = network(c, false);
-  const auto t0 = std::chrono::steady_clock::now();
   int64_t candidates = 0;
   for (const QuantLayer& q : wl.layers) candidates += plan_layer(q, c, name(q)).map.candidates;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("resnet50: %zu layers planned in %.3f s (%lld mappings evaluated)\n",
-              wl.layers.size(), s, (long long)candidates);
-  EXPECT_LT(s, 1.0);
+  std::printf("resnet50: %zu layers planned (%lld mappings evaluated)\n", wl.layers.size(),
+              (long long)candidates);
+  EXPECT_GT(candidates, int64_t(wl.layers.size()));
+  EXPECT_LT(candidates, 400'000);
 }
 
 namespace {

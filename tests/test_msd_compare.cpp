@@ -197,8 +197,26 @@ TEST_F(MsdCompare, AsRunRunsTheSchedulesTheBoardsRan) {
     }
   }
   const auto cells = row_of(r.out, "Conv3_1b");
-  ASSERT_EQ(cells.size(), 12u) << r.out;
+  ASSERT_EQ(cells.size(), 14u) << r.out;
   EXPECT_EQ(cells[8], "0.62/0.62");  // MSD's share, and msqsim's rows on the LUT array
+  // The board's own instructions for FC, worked out by hand from MSD's host code
+  // (instr_gen_model.py, hw_arch [80, 48], 16 bytes a beat) and rtl/glb_ctrl.sv: MSD's tile is 50
+  // outputs x 32 inputs, 320 tiles; ceil(50 x 0.2) = 10 channels on the LUT array, 40 on the DSP
+  // array. Load: activations ceil(32 / 16) = 2 beats on one master, weights ceil(0.5 x 32 x 10 /
+  // 16) + ceil(32 x 40 / 16) = 10 + 80 = 90 beats on the other: 90. Execute: LUT 32 x 2 digits x
+  // 1 x 1 = 64, DSP 32 x 1 x 1 = 32: 64. Write-back: ceil(10 / 16) + ceil(40 / 16) = 4. Lock
+  // step: 90 + 64 + 4 + 319 x 90 + 2 x 320 + 3 = 29511.
+  const auto fc = row_of(r.out, "FC");
+  ASSERT_EQ(fc.size(), 14u) << r.out;
+  EXPECT_EQ(fc[12], "29511");
+  char q[32];
+  std::snprintf(q, sizeof q, "%.3f", std::stod(fc[2]) / 29511.0);
+  EXPECT_EQ(fc[13], q);
+  EXPECT_NE(r.out.find("the board's instructions (1520 tiles; MSD's host code, hw_arch [80, 48]"),
+            std::string::npos)
+      << r.out;
+  // The own-search table has no such column: there the schedules differ.
+  EXPECT_EQ(own.out.find("board's instructions"), std::string::npos) << own.out;
   // Another schedule, other cycles: the totals of the two modes differ.
   const nlohmann::json a = read_json("own.json"), b = read_json("as_run.json");
   EXPECT_NE(a["points"][0]["msqsim_cycles"], b["points"][0]["msqsim_cycles"]);

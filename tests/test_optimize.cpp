@@ -24,7 +24,8 @@ struct Figures {
 };
 
 // The figures of the best ok row under `objective` in a results CSV.
-Figures best_of(const std::string& csv, const std::string& objective) {
+// With `within`, only the rows whose LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
+Figures best_of(const std::string& csv, const std::string& objective, bool within = false) {
   msq::SweepTable t = msq::read_sweep_csv(csv, false);
   const int st = msq::column(t.header, "status"), f = msq::column(t.header, "frames_per_s"),
             e = msq::column(t.header, "energy_j_per_frame");
@@ -32,6 +33,11 @@ Figures best_of(const std::string& csv, const std::string& objective) {
   double best_score = -1;
   for (const auto& row : t.rows) {
     if (row[size_t(st)] != "ok") continue;
+    bool fits = true;
+    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
+      fits = fits && 20 * std::stoll(row[size_t(msq::column(t.header, r))]) <=
+                         17 * std::stoll(row[size_t(msq::column(t.header, r + "_avail"))]);
+    if (within && !fits) continue;
     const double fps = std::stod(row[size_t(f)]), j = std::stod(row[size_t(e)]);
     const double s = objective == "latency" ? fps : objective == "energy" ? 1 / j : fps / j;
     if (s > best_score) best_score = s, best = {fps, j};
@@ -114,6 +120,154 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
       EXPECT_NEAR(own.fps, opt.fps, 0.05);
       EXPECT_NEAR(own.j, opt.j, 0.5e-6);
     }
+}
+
+// Three engines (two SP2 arrays, one with an accumulator of its own, and a DSP array): each
+// engine's shape is an axis. Compared with an exhaustive enumeration of the same space, a grid
+// sweep over whole engine lists with no constraints, of which only the points within the share
+// count: optimize simulates exactly those points (the same figures) and its best is the grid's.
+const char* kThreeEngines =
+    "device: xc7z020\nclock_mhz: 150\n"
+    "accelerator:\n"
+    "  vector: {lanes: 4}\n"
+    "  engines:\n"
+    "    - {impl: lut_sp2, name: lut_big, rows: 16, cols: 16}\n"
+    "    - {impl: lut_sp2, name: lut_small, rows: 8, cols: 8, accumulator: {bits: 24, overflow: "
+    "wrap}}\n"
+    "    - {impl: dsp48, name: dsp_core, rows: 4, cols: 4, packing: true}\n"
+    "workload: {layers: [layer3.1.conv1]}\n";
+
+// Every ok row's "frames_per_s energy_j_per_frame", sorted; with `within`, only the rows whose
+// LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
+std::vector<std::string> figures_of(const std::string& csv, bool within) {
+  msq::SweepTable t = msq::read_sweep_csv(csv, false);
+  const auto col = [&](const char* n) { return size_t(msq::column(t.header, n)); };
+  std::vector<std::string> v;
+  for (const auto& row : t.rows) {
+    if (row[col("status")] != "ok") continue;
+    bool fits = true;
+    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
+      fits = fits && 20 * std::stoll(row[col(r.c_str())]) <=
+                         17 * std::stoll(row[col((r + "_avail").c_str())]);
+    if (within && !fits) continue;
+    v.push_back(row[col("frames_per_s")] + " " + row[col("energy_j_per_frame")]);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
+  write("c.yaml", kThreeEngines);
+  const std::vector<std::pair<int, int>> bigs = {{8, 8}, {16, 16}, {24, 16}},
+                                         smalls = {{4, 8}, {8, 8}}, dsps = {{4, 4}, {4, 8}};
+  std::string engines;
+  for (const auto& [br, bc] : bigs)
+    for (const auto& [sr, sc] : smalls)
+      for (const auto& [dr, dc] : dsps)
+        engines += fmt::format(
+            "    - [{{impl: lut_sp2, name: lut_big, rows: {}, cols: {}}}, {{impl: lut_sp2, name: "
+            "lut_small, rows: {}, cols: {}, accumulator: {{bits: 24, overflow: wrap}}}}, "
+            "{{impl: dsp48, name: dsp_core, rows: {}, cols: {}, packing: true}}]\n",
+            br, bc, sr, sc, dr, dc);
+  write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
+                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
+                      "  accelerator.buffers.input_bram36: [32]\n"
+                      "  accelerator.buffers.output_bram36: [32]\n"
+                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
+  // Some points of the space are above the share, some within it: both sides are exercised.
+  ASSERT_GT(grid_within.size(), 0u);
+  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+  const std::string space =
+      " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8"
+      " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+  for (const std::string objective : {"latency", "energy", "edp"}) {
+    SCOPED_TRACE(objective);
+    const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
+                          objective + space);
+    ASSERT_EQ(o.code, 0) << o.err;
+    for (const char* line :
+         {"  engines            1 values (the config's kinds; --engines to search others): "
+          "lut_sp2+lut_sp2+dsp48\n",
+          "  lut_big array      3 values: 8x8 16x16 24x16\n",
+          "  lut_small array    2 values: 4x8 8x8\n", "  dsp_core array     2 values: 4x4 4x8\n",
+          "  72 points\n",
+          "  arrays: 4 of 12 engine/array combinations exceed 85% of a resource (4 by LUT)\n",
+          "  not searched: each engine's other keys, the vector engine (4 lanes, "
+          "accelerator.vector.lanes)"})
+      EXPECT_NE(o.out.find(line), std::string::npos) << line << o.out;
+    EXPECT_NE(o.out.find("search: every point ("), std::string::npos) << o.out;
+    // Exactly the grid's points within the share were simulated, with the same figures.
+    EXPECT_EQ(figures_of(path("opt.csv"), false), grid_within);
+    const Figures grid = best_of(path("grid.csv"), objective, true);
+    const Figures opt = printed_best(o.out);
+    ASSERT_GT(grid.fps, 0);
+    if (objective == "latency") {
+      EXPECT_GE(opt.fps, grid.fps - 0.05);
+    } else if (objective == "energy") {
+      EXPECT_LE(opt.j, grid.j + 0.5e-6);
+    } else {
+      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+    }
+    // The best design is written as the three-engine list, each engine's other keys kept.
+    const std::string best = read(path("best.yaml"));
+    EXPECT_NE(best.find("lut_small"), std::string::npos) << best;
+    EXPECT_NE(best.find("bits: 24"), std::string::npos) << best;
+    const auto v = msqsim("validate best.yaml");
+    EXPECT_EQ(v.code, 0) << v.err;
+  }
+}
+
+// The same three-engine space in stages (a budget below its 72 points) stays within the budget,
+// runs only points within the share, and says how it searched.
+TEST_F(Optimize, ThreeEnginesInStagesStaysWithinTheBudget) {
+  write("c.yaml", kThreeEngines);
+  const auto o = msqsim(
+      "optimize c.yaml --jobs 2 --csv opt.csv --budget 12 --shapes lut_big=8x8,16x16,24x16 "
+      "--shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8 --buffer-splits 16/32/32,48/32/32 "
+      "--sp2-fractions 0.2,0.5,0.8");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("search: in stages, at most 12 simulations"), std::string::npos) << o.out;
+  const auto all = figures_of(path("opt.csv"), false);
+  EXPECT_LE(all.size(), 12u);
+  EXPECT_GT(all.size(), 0u);
+  EXPECT_EQ(figures_of(path("opt.csv"), true), all);
+}
+
+// Options about engines that a three-engine list makes wrong: exit 2, one line naming the option.
+TEST_F(Optimize, ThreeEngineOptionsExit2WithOneClearLine) {
+  write("c.yaml", kThreeEngines);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--engines lut_sp2+dsp48",
+       "--engines: expected a comma-separated list of 3 kinds joined by '+', one per engine of "
+       "accelerator.engines in its order (lut_big: lut_sp2 or lut_sp2_bitserial, lut_small: "
+       "lut_sp2 or lut_sp2_bitserial, dsp_core: dsp48 or dsp48_actpack), e.g. "
+       "lut_sp2+lut_sp2+dsp48 (got 'lut_sp2+dsp48')"},
+      {"--engines lut_sp2+dsp48+dsp48", "(got 'lut_sp2+dsp48+dsp48')"},
+      {"--shapes lut_huge=8x8",
+       "--shapes: expected ENGINE=ROWSxCOLS,... with ENGINE one of the config's engines "
+       "(lut_big, lut_small, dsp_core) (got 'lut_huge=8x8')"},
+      {"--shapes lut_big", "(got 'lut_big')"},
+      {"--shapes lut_big=8x8 --shapes lut_big=4x4",
+       "--shapes: lut_big is given twice (one --shapes per engine)"},
+      {"--shapes lut_big=8y8", "--shapes lut_big: expected a comma-separated list of ROWSxCOLS"},
+      // The default shapes of three engines and two mixes: 1,486,622 combinations are priced;
+      // four mixes would be 2,973,244, above what it prices.
+      {"--engines lut_sp2+lut_sp2+dsp48,lut_sp2+lut_sp2+dsp48_actpack,"
+       "lut_sp2_bitserial+lut_sp2+dsp48,lut_sp2+lut_sp2_bitserial+dsp48",
+       "optimize: the search space has 2,973,244 engine/array combinations (4 engine mixes x 97 "
+       "lut_big x 97 lut_small x 79 dsp_core shapes), more than the 2,000,000 it prices one by "
+       "one: give shorter shape lists"},
+  };
+  for (const auto& [opt, msg] : cases) {
+    const auto r = msqsim("optimize c.yaml " + opt);
+    EXPECT_EQ(r.code, 2) << opt;
+    EXPECT_NE(r.err.find(msg), std::string::npos) << opt << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
+    EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
+  }
 }
 
 TEST_F(Optimize, MaxShareKeepsADesignAboveItOut) {
@@ -207,6 +361,26 @@ TEST_F(Optimize, NothingFitsTheShareExits1) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opts << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(path("best.yaml"))) << opts;
   }
+}
+
+// --shapes names an engine of the two-engine design too, and replaces its family's list for it:
+// the same space and output as --lut-shapes and --dsp-shapes.
+TEST_F(Optimize, ShapesByEngineNameOnTheTwoEngineDesign) {
+  write("c.yaml", kConfig);
+  const std::string rest =
+      " --engines lut_sp2+dsp48 --buffer-splits 32/48/32 --sp2-fractions 0.5 --jobs 1";
+  const auto by_family = msqsim("optimize c.yaml --lut-shapes 8x8,8x16 --dsp-shapes 4x4" + rest);
+  const auto by_name = msqsim(
+      "optimize c.yaml --lut-shapes 4x4 --shapes lut_core=8x8,8x16 --shapes dsp_core=4x4" + rest);
+  ASSERT_EQ(by_family.code, 0) << by_family.err;
+  ASSERT_EQ(by_name.code, 0) << by_name.err;
+  EXPECT_NE(by_name.out.find("  LUT array        2 values: 8x8 8x16\n"), std::string::npos)
+      << by_name.out;
+  const auto cut = [](const std::string& s) {  // the timing line differs
+    const size_t a = s.find("simulated "), b = s.find('\n', a);
+    return s.substr(0, a) + s.substr(b);
+  };
+  EXPECT_EQ(cut(by_name.out), cut(by_family.out));
 }
 
 // A fraction finer than the default axis's two decimals runs as given (0.333 ran as 0.33).

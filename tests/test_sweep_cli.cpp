@@ -249,6 +249,27 @@ TEST_F(SweepCli, InvalidPointIsAnErrorRowAndTheOthersRun) {
   EXPECT_GT(std::stod(rows[2].at("frames_per_s")), std::stod(rows[0].at("frames_per_s")));
 }
 
+// A file a sweep names is relative to the sweep file, as its base is, whatever the working
+// directory: the mapping file of `mapping: given` too.
+TEST_F(SweepCli, MappingFileIsRelativeToTheSweepFile) {
+  std::filesystem::create_directories(path("s"));
+  write("s/m.csv", "layer,tile_m,k_channels,tile_rows\nlayer3.1.conv1,64,128,7\n");
+  sweep("s/g.yaml", std::string("set:\n  workload.layers: [layer3.1.conv1]\n") +
+                        "  accelerator.scheduler.mapping: given\n"
+                        "  accelerator.scheduler.mapping_file: m.csv\n"
+                        "axes:\n  workload.sp2_fraction: [0.5]\n");
+  const auto r = msqsim("sweep s/g.yaml --jobs 1 --out g.csv --jsonl g.jsonl");
+  ASSERT_EQ(r.code, 0) << r.err << read(path("g.csv"));
+  const auto rows = SweepDir::rows(path("g.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "ok");
+  const auto j = nlohmann::json::parse(read(path("g.jsonl")));
+  EXPECT_EQ(
+      std::filesystem::path(
+          j["report"]["config"]["accelerator"]["scheduler"]["mapping_file"].get<std::string>()),
+      std::filesystem::path(path("s/m.csv")));
+}
+
 TEST_F(SweepCli, PointsThatDoNotFitAreSkippedNotRun) {
   sweep("f.yaml", std::string(kOneLayer) +
                       "axes:\n  device: [xc7z020, xc7z045]\n  accelerator.lut_core.rows: [16, 96]\n"

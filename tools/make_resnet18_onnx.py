@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes a ResNet-18 in torchvision's layout as an ONNX model, with seeded random weights.
 
 Shape coverage for msqsim's ONNX import (docs/import.md): the same graph torchvision's resnet18

@@ -11,7 +11,10 @@ its cycles, a memory-bound one within 20%, every total within 10% of the measure
 
 With --as-run, msqsim runs the schedule MSD's board ran instead of its own mapping search: MSD's
 per-layer tiles and LUT share (the reference file) become a mapping file per point
-(accelerator.scheduler.mapping: given, docs/mapping.md), run on each board as built.
+(accelerator.scheduler.mapping: given, docs/mapping.md), run on each board as built; the table
+then also gives the cycles of the instructions the board ran for that schedule (MSD's host code
+and its controller's lock step, board_stream) and the per-tile read latency the board's measured
+time would need on top of them.
 
 Examples:
   tools/msd_compare.py                                  # all five points
@@ -26,6 +29,7 @@ refused a config.
 import argparse
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -39,17 +43,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Results", the camera-ready figures), with each board's clock and post-implementation usage.
 # Arrays: (LUT PEs per side, DSP slice rows, DSP slice columns), as MSD's scheduler planned them
 # (software/msd_scheduler/archs/*.ini) and as built (hardware/vivado/*/rtl/def.sv); bytes per
-# cycle of each AXI master (hardware_bandwidth).
+# cycle of each AXI master (hardware_bandwidth); "host": the array sizes the board's host code
+# (hardware/host/*/run_eval.py, hw_arch) wrote into the instructions it ran: LUT side, DSP slices.
 BOARDS = {
     "pynq-z2": {"config": "configs/msd/pynq_z2.yaml", "device": "XC7Z020", "mhz": 100,
                 "klut": 38.09, "dsp": 214, "bram36": 139,
-                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8},
+                "planned": (40, 14, 15), "built": (40, 14, 15), "bw": 8, "host": (40, 15)},
     "ultra96": {"config": "configs/msd/ultra96.yaml", "device": "XCZU3EG", "mhz": 214,
                 "klut": 55.71, "dsp": 264, "bram36": 194,
-                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16},
+                "planned": (48, 16, 16), "built": (48, 16, 16), "bw": 16, "host": (100, 48)},
     "zcu102": {"config": "configs/msd/zcu102.yaml", "device": "XCZU9EG", "mhz": 214,
                "klut": 151.69, "dsp": 2312, "bram36": 771,
-               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16},
+               "planned": (100, 48, 48), "built": (80, 48, 48), "bw": 16, "host": (80, 48)},
 }
 POINTS = [  # (board, network, published latency in ms)
     ("pynq-z2", "resnet18", 26.31),
@@ -388,6 +393,57 @@ def msd_model(row, layer, arrays, bw):
     return cycles, tiles * (weights + acts + out)
 
 
+def board_stream(row, layer, arch, bw, read_latency=0):
+    """The instructions the board ran for the layer of `row`, timed as MSD's RTL runs them: its
+    host code (hardware/host/*/instr_gen_model.py, with the board's hw_arch `arch`) turns the
+    schedule into per-tile counts, and the controller (rtl/glb_ctrl.sv) runs tiles in lock step:
+    a tile's load (one DataMover command per master: activations on one, the LUT then the DSP
+    array's weights on the other), the previous tile's execution and the write-back of the one
+    before start together, and the next step waits for all three (2 cycles of handshakes per
+    tile). Transfers move `bw` bytes per cycle once they run; `read_latency` cycles are added to
+    every tile's load (the round trip of its read command, which nothing hides in lock step).
+    Returns (cycles, tiles), or (None, 0) without a schedule or for a depthwise layer (the host
+    code writes MSD's depthwise rows as they stand, one output channel of a c-channel reduction
+    per tile; what the board made of them is not established here)."""
+    try:
+        k, nk, c, nc, o, no = (int(row[n]) for n in
+                               ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile", "o_tiles"))
+        f, s, eb, share = int(row["kernel"]), int(row["stride"]), int(row["eb"]), float(row["ratio"])
+    except (KeyError, ValueError):
+        return None, 0
+    if layer["k"] == f * f and layer["m"] > 1:  # depthwise, as msd_model tells them
+        return None, 0
+    lut = math.ceil(k * share)  # instr_gen_model.py: och_lut, at least one channel each side
+    dsp = k - lut
+    lut, dsp = max(lut, 1), max(dsp, 1)
+    side = (o - 1) * s + f
+    act = ceil_div(side * side * c, bw)
+    # The LUT array's weights as the host loads them: one 4-bit digit index per weight.
+    wgt = math.ceil(0.5 * c * f * f * lut / bw) + ceil_div(c * f * f * dsp, bw)
+    ex = max(c * f * f * eb * ceil_div(lut, arch[0]) * ceil_div(o * o, arch[0]),
+             c * f * f * ceil_div(dsp, arch[1]) * ceil_div(o * o, 2 * arch[1]))
+    wb = ceil_div(lut * o * o, bw) + ceil_div(dsp * o * o, bw)
+    ld = max(act, wgt) + read_latency
+    n = nk * nc * no * no
+    return ld + ex + wb + (n - 1) * max(ld, ex, wb) + 2 * n + 3, n
+
+
+def stream_latency_to_match(rows, layers, arch, bw, cycles):
+    """The per-tile read latency (cycles) at which the board's instruction stream takes `cycles`,
+    or None when it takes longer even without one."""
+    def total(lat):
+        return sum(board_stream(r, l, arch, bw, lat)[0] for r, l in zip(rows, layers))
+    if total(0) > cycles:
+        return None
+    lo, hi = 0, 1
+    while total(hi) < cycles:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if total(mid) < cycles else (lo, mid)
+    return hi
+
+
 def ratio(a, b):
     return a / b if b else float("inf")
 
@@ -410,6 +466,7 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
         l = by_name[r["layer"]]
         planned, msd_bytes = msd_model(r, l, b["planned"], b["bw"])
         built, _ = msd_model(r, l, b["built"], b["bw"])
+        stream, _ = board_stream(r, l, b["host"], b["bw"])
         q = ratio(l["cycles"], r["cycles"])
         tiling = l.get("tiling", {})
         layers.append({
@@ -419,6 +476,7 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
             "tiles": tiling.get("tiles"), "k_tiles": tiling.get("k_tiles"),
             "sp2_rows": l.get("sp2_rows"), "m": l.get("m"), "dram_bytes": l.get("dram_bytes"),
             "msd_model_planned": planned, "msd_model_built": built, "msd_dram_bytes": msd_bytes,
+            "board_stream": stream,
             "msd_lut_share": float(r["ratio"]) if r.get("ratio") else None,
             "msqsim_lut_share": (l["rows"].get("lut_core", 0) / l["m"])
             if isinstance(l.get("rows"), dict) and l.get("m") else None,
@@ -440,6 +498,14 @@ def compare_point(board, network, published_ms, ref_rows, report, cmd):
     }
     model = [l["msd_model_built"] for l in layers]
     point["msd_model_built_ms"] = (sum(model) / (mhz * 1e3)) if None not in model else None
+    stream = [l["board_stream"] for l in layers]
+    if None not in stream:
+        point["board_stream_ms"] = sum(stream) / (mhz * 1e3)
+        reported = [by_name[r["layer"]] for r in ref_rows]
+        point["board_stream_tiles"] = sum(board_stream(r, l, b["host"], b["bw"])[1]
+                                          for r, l in zip(ref_rows, reported))
+        point["board_stream_latency"] = stream_latency_to_match(
+            ref_rows, reported, b["host"], b["bw"], published_ms * mhz * 1e3)
     point["msd_model_reproduces"] = all(l["msd_model_planned"] == l["msd_cycles"] for l in layers)
     point["pass_total"] = within(point["ratio_vs_published"], TARGET["total"])
     point["layers_pass"] = sum(1 for l in layers if l["pass"])
@@ -454,11 +520,15 @@ def print_point(p, out):
     b = BOARDS[p["board"]]
     out.write(f"\n### {p['board']} ({b['device']}, {p['clock_mhz']:g} MHz): {p['network']}\n\n")
     rebuilt = b["built"] != b["planned"]
-    extra = " MSD's model, as built |" if rebuilt else ""
+    # --as-run: the same schedule on both sides, so the board's own instruction stream is a
+    # third account of it (board_stream).
+    as_run = p.get("pixel_tile_cut") is not None and p.get("board_stream_ms") is not None
+    extra = (" MSD's model, as built |" if rebuilt else "") + (
+        " board's instructions | msqsim/those |" if as_run else "")
     out.write("| layer | MSD cycles | msqsim cycles | msqsim/MSD | MSD bound | msqsim bound "
               "| target | | LUT share MSD/msqsim | DRAM KB MSD/msqsim | msqsim tiles |" + extra +
               "\n|---|---:|---:|---:|---|---|---|---|---|---|---|" +
-              ("---:|" if rebuilt else "") + "\n")
+              ("---:|" if rebuilt else "") + ("---:|---:|" if as_run else "") + "\n")
 
     def share(v):
         return "-" if v is None else f"{v:.2f}"
@@ -468,6 +538,8 @@ def print_point(p, out):
 
     for l in p["layers"]:
         cell = f" {l['msd_model_built']} |" if rebuilt else ""
+        if as_run:
+            cell += f" {l['board_stream']} | {l['msqsim_cycles'] / l['board_stream']:.3f} |"
         tiles = "-" if l["tiles"] is None else (
             f"{l['tiles']}x{l['k_tiles']}" + ("" if l["weights_resident"] else " streamed"))
         out.write(f"| {l['layer']} | {l['msd_cycles']} | {l['msqsim_cycles']} | {l['ratio']:.3f} "
@@ -476,6 +548,9 @@ def print_point(p, out):
                   f"| {kb(l['msd_dram_bytes'])}/{kb(l['dram_bytes'])} | {tiles} |{cell}\n")
     cell = (f" {sum(l['msd_model_built'] for l in p['layers'])} |"
             if rebuilt and p["msd_model_built_ms"] is not None else (" |" if rebuilt else ""))
+    if as_run:
+        stream = sum(l["board_stream"] for l in p["layers"])
+        cell += f" {stream} | {p['msqsim_cycles'] / stream:.3f} |"
     out.write(f"| **total** | {p['msd_sim_cycles']} | {p['msqsim_cycles']} "
               f"| {p['ratio_vs_sim']:.3f} | | | | | | | |{cell}\n\n")
     r = p["resources"]
@@ -492,6 +567,16 @@ def print_point(p, out):
         if p.get("pixel_tile_cut") is not None:  # --as-run: the same schedule on both sides
             out.write(f" (msqsim on the same schedule: x{p['msqsim_ms'] / p['msd_model_built_ms']:.3f})")
     out.write("\n")
+    if as_run:
+        bs = p["board_stream_ms"]
+        lat = p["board_stream_latency"]
+        out.write(f"the board's instructions ({p['board_stream_tiles']} tiles; MSD's host code, "
+                  f"hw_arch {list(b['host'])}, timed in the lock step of rtl/glb_ctrl.sv at "
+                  f"{b['bw']} bytes per cycle per master) take {bs:.2f} ms: the board measured "
+                  f"x{p['published_ms'] / bs:.3f} of that, msqsim x{p['msqsim_ms'] / bs:.3f}; ")
+        out.write("they take longer than the board even without read latency\n" if lat is None
+                  else f"the board's time needs {lat} cycles ({lat / p['clock_mhz'] * 1e3:.0f} ns)"
+                  " of read latency on every tile's load\n")
     if p.get("pixel_tile_cut"):
         out.write("as run: pixel tile cut to fit msqsim's 32-bit partial sums in the output "
                   "buffer: " + ", ".join(p["pixel_tile_cut"]) + "\n")

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Trains a small residual CNN on the UCI handwritten digits and writes it as an ONNX model.
 
 The model in configs/models/ (a real trained network with a residual add, max and average pooling

@@ -1876,6 +1876,7 @@ void given_mapping_check(const TNode& root, RunConfig& c, const std::string& lab
     fail(src, key,
          "expected an existing mapping file (got " + clip_text(sc.mapping_file) + ": " +
              (fs::is_directory(p, ec) ? clip_text(p, 200) + " is a directory"
+              : fs::exists(p, ec)     ? clip_text(p, 200) + " is not a regular file"
                                       : "no file " + clip_text(p, 200)) +
              (relative ? ", relative to the config's directory" : "") +
              (here ? "; for the working directory's, give " +

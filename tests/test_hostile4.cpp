@@ -217,6 +217,11 @@ TEST_F(Hostile4, MappingFilePathsAreTheConfigsInTheFileAndTheWorkingDirectorysIn
   expect_line_with(run("validate cfg/g.yaml"), "(got m.csv: cfg/m.csv is a directory, relative",
                    "directory");
   fs::remove(path("cfg/m.csv"));
+  // A pipe said "no file": it is there, but is read once per process (a sweep's points too).
+  ASSERT_EQ(::mkfifo(path("cfg/m.csv").c_str(), 0644), 0);
+  expect_line_with(run("validate cfg/g.yaml"),
+                   "(got m.csv: cfg/m.csv is not a regular file, relative", "pipe");
+  fs::remove(path("cfg/m.csv"));
   fs::copy_file(path("m.csv"), path("cfg/m.csv"));
   const Result ok = run("validate cfg/g.yaml");
   EXPECT_EQ(ok.code, 0) << ok.err;

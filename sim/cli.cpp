@@ -226,12 +226,16 @@ std::vector<Command> commands() {
                             "--vcd FILE");
          for (size_t i = 0; vm.count("timeline-layers") && i <= layers.size();) {
            const size_t comma = std::min(layers.find(',', i), layers.size());
-           if (comma == i)
+           // 'conv1, fc' as written in a list: the blanks around a name are not part of it.
+           std::string name = layers.substr(i, comma - i);
+           name.erase(0, name.find_first_not_of(" \t"));
+           name.erase(name.find_last_not_of(" \t") + 1);
+           if (name.empty())
              throw UsageError("run",
                               "--timeline-layers expects comma-separated layer names or "
                               "globs, e.g. conv1,layer4.* (got '" +
                                   layers + "')");
-           o.timeline_layers.push_back(layers.substr(i, comma - i));
+           o.timeline_layers.push_back(name);
            i = comma + 1;
          }
          return cmd_run(o);

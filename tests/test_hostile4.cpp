@@ -341,6 +341,21 @@ TEST_F(Hostile4, AVectorEngineInTheEngineListSaysWhereItGoes) {
                  "vector engine");
 }
 
+// --timeline-layers 'conv1, fc' (a list as one writes it) said "' fc' matches no layer".
+TEST_F(Hostile4, TimelineLayersTakeBlanksAroundNames) {
+  write("c.yaml",
+        "device: xc7z020\nclock_mhz: 100\naccelerator:\n  lut_core: {rows: 8, cols: 8}\n"
+        "  dsp_core: {rows: 4, cols: 8}\nworkload: {layers: [conv1, fc]}\nverify: false\n");
+  const Result r = run("run c.yaml --timeline t.json --timeline-layers ' conv1 , fc '");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Result one = run("run c.yaml --timeline u.json --timeline-layers fc");
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_GT(read_json("t.json")["traceEvents"].size(), read_json("u.json")["traceEvents"].size());
+  expect_line_with(run("run c.yaml --timeline t.json --timeline-layers 'conv1, '"),
+                   "msqsim run: --timeline-layers expects comma-separated layer names or globs",
+                   "empty name");
+}
+
 // A number option given something else said "the argument ('1e3') for option '--budget' is
 // invalid" and not what it takes.
 TEST_F(Hostile4, NumberOptionsSayWhatTheyTake) {

@@ -1089,6 +1089,12 @@ void apply_set(TNode& root, const std::string& s) {
                        "unknown key: " + bare + " is a list (" + f->type +
                            "): --set replaces it whole (--set '" + bare +
                            "=[...]'), its entries cannot be set one by one");
+    // workload.sp2_fraction_per_layer.conv1: "a single value with no keys inside" was wrong.
+    if (const auto* f = find_field(table, leaf); f && f->type.rfind("mapping", 0) == 0)
+      fail_unknown_key(src, key,
+                       "unknown key: " + leaf + " is a mapping (" + f->type +
+                           "): --set replaces it whole (--set '" + leaf +
+                           "={NAME: VALUE, ...}'), its entries cannot be set one by one");
     if (find_field(table, leaf))
       fail_unknown_key(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
     fail_unknown_key(src, key, unknown_key_text(table, prefix, parts[depth], ""));

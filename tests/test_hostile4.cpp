@@ -99,6 +99,14 @@ TEST_F(Hostile4, PerLayerFractionErrorsNameTheirLine) {
                    "msqsim: --set workload.sp2_fraction_per_layer={nosuch: 0.5}: "
                    "workload.sp2_fraction_per_layer.nosuch: expected a Conv or Gemm layer",
                    "--set");
+  // One entry by --set: "is a single value with no keys inside" (it is a mapping).
+  expect_message(run("validate c.yaml --set workload.sp2_fraction_per_layer.conv1=0.5"),
+                 "msqsim: --set workload.sp2_fraction_per_layer.conv1=0.5: "
+                 "workload.sp2_fraction_per_layer.conv1: unknown key: "
+                 "workload.sp2_fraction_per_layer is a mapping (mapping of layer name to number): "
+                 "--set replaces it whole (--set 'workload.sp2_fraction_per_layer={NAME: VALUE, "
+                 "...}'), its entries cannot be set one by one",
+                 "--set one entry");
   // A value out of range and a wrong type had their line already; they keep it.
   write("d.yaml", head + "  sp2_fraction_per_layer:\n    conv1: 1.5\n");
   expect_message(run("validate d.yaml"),

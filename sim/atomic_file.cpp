@@ -60,9 +60,11 @@ bool through_proc(const std::string& path) {
   return false;
 }
 
-// Where a finished file is renamed to: through a symlink, the file it names, so that the link
-// stays a link (the rename replaced the link itself: /dev/stdout became a regular file).
-std::string rename_target(const std::string& path) {
+}  // namespace
+
+// A finished file is renamed to the file a symlink names: renaming it over the link replaced the
+// link itself (/dev/stdout became a regular file).
+std::string link_target(const std::string& path) {
   std::string p = path;
   // Each hop by hand: weakly_canonical leaves a link to a file not yet made (dangling) as it is.
   for (int hop = 0; hop < 40; ++hop) {
@@ -76,8 +78,6 @@ std::string rename_target(const std::string& path) {
   }
   return p;
 }
-
-}  // namespace
 
 bool written_in_place(const std::string& path) {
   struct stat st {};
@@ -95,7 +95,7 @@ void check_writable(const std::string& path_in) {
     if (::access(path_in.c_str(), W_OK) != 0) cannot_write(path_in, errno);
     return;
   }
-  const std::string tmp = temp_name(rename_target(path_in));
+  const std::string tmp = temp_name(link_target(path_in));
   // O_EXCL: a file that happens to have this name is not ours to truncate or remove.
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -140,7 +140,7 @@ void write_file_atomic(const std::string& path_in, const std::string& content) {
     if (err) cannot_write(path_in, err);
     return;
   }
-  const std::string path = rename_target(path_in);
+  const std::string path = link_target(path_in);
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) cannot_write(path_in, errno);

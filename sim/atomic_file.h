@@ -16,6 +16,11 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // directory (a device, a pipe, a socket), or its links lead into /proc (/dev/stdout).
 bool written_in_place(const std::string& path);
 
+// PATH with its symlinks followed to the file or directory they name, which need not exist yet
+// (a dangling link gives its target): what a finished output replaces, so that an output given
+// as a link is written through it and the link stays a link.
+std::string link_target(const std::string& path);
+
 // Checks, before any work, that write_file_atomic (or an append to PATH) can later create its
 // file: creates and removes the temporary file it would use. A missing directory, a path under a
 // file, a read-only file system, or PATH being a directory throws InputError

@@ -226,12 +226,16 @@ std::vector<Command> commands() {
                             "--vcd FILE");
          for (size_t i = 0; vm.count("timeline-layers") && i <= layers.size();) {
            const size_t comma = std::min(layers.find(',', i), layers.size());
-           if (comma == i)
+           // 'conv1, fc' as written in a list: the blanks around a name are not part of it.
+           std::string name = layers.substr(i, comma - i);
+           name.erase(0, name.find_first_not_of(" \t"));
+           name.erase(name.find_last_not_of(" \t") + 1);
+           if (name.empty())
              throw UsageError("run",
                               "--timeline-layers expects comma-separated layer names or "
                               "globs, e.g. conv1,layer4.* (got '" +
                                   layers + "')");
-           o.timeline_layers.push_back(layers.substr(i, comma - i));
+           o.timeline_layers.push_back(name);
            i = comma + 1;
          }
          return cmd_run(o);
@@ -500,6 +504,17 @@ int run_command(const Command& c, const std::vector<std::string>& args) {
     po::notify(vm);
   } catch (const po::too_many_positional_options_error&) {
     throw UsageError(c.name, "too many arguments: expected " + c.usage.substr(c.name.size() + 1));
+  } catch (const po::invalid_option_value& e) {
+    // boost says "the argument ('1e3') for option '--budget' is invalid" and not what was
+    // expected: the option's type tells.
+    const std::string name = e.get_option_name();
+    const po::option_description* d = all.find_nothrow(name.substr(name.rfind('-') + 1), false);
+    std::string want;
+    if (d && dynamic_cast<const po::typed_value<int>*>(d->semantic().get()))
+      want = "; expected a whole number (decimal digits, at most 2147483647)";
+    else if (d && dynamic_cast<const po::typed_value<double>*>(d->semantic().get()))
+      want = "; expected a number";
+    throw UsageError(c.name, e.what() + want);
   } catch (const po::error& e) {
     throw UsageError(c.name, e.what());
   }

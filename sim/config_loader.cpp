@@ -560,7 +560,11 @@ const std::vector<Field<RunConfig>>& run_table() {
             const std::string hint = nearest(name, impls);
             fail(impl->src, at + ".impl",
                  "expected one of " + join(impls, ", ") + " (got " + clip_text(name) + ")" +
-                     (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+                     // The vector engine runs the graph's other ops, beside the list.
+                     (name == "vector" ? "; the vector engine is not a compute engine: give it "
+                                         "as accelerator.vector (lanes, pipeline_depth)"
+                      : hint.empty()   ? ""
+                                       : "; did you mean '" + hint + "'?"));
           }
           // The entry's keys go through the old spelling's fields into a scratch config.
           C scratch;
@@ -675,7 +679,8 @@ const std::vector<Field<RunConfig>>& run_table() {
     v.push_back(f_str<C>(sc + "mapping_file", MSQ_REF(accelerator.scheduler.mapping_file),
                          "mapping: given: a CSV of per-layer tiles (layer, tile_m, k_channels, "
                          "tile_rows; optional tile_cols, order, lut_share, keep levels), relative "
-                         "to the config (docs/mapping.md, \"A given mapping\").",
+                         "to the config (from --set, to the working directory; docs/mapping.md, "
+                         "\"A given mapping\").",
                          true));
     v.push_back(f_choice<C>(
         sc + "balance", MSQ_REF(accelerator.scheduler.balance),
@@ -779,7 +784,8 @@ const std::vector<Field<RunConfig>>& run_table() {
                              "Run only these layers, by name; empty = all."));
     v.push_back(f_str<C>("workload.calibration", MSQ_REF(workload.calibration),
                          "ONNX networks: calibration images, a float32 [N, C, H, W] .npy "
-                         "(relative to the config); empty: synthetic activation ranges.",
+                         "(relative to the config; from --set, to the working directory); empty: "
+                         "synthetic activation ranges.",
                          true));
     v.push_back(f_str<C>("workload.calibration_path", MSQ_REF(workload.calibration_path),
                          "The calibration file that `calibration` resolved to."));
@@ -1097,6 +1103,12 @@ void apply_set(TNode& root, const std::string& s) {
                        "unknown key: " + bare + " is a list (" + f->type +
                            "): --set replaces it whole (--set '" + bare +
                            "=[...]'), its entries cannot be set one by one");
+    // workload.sp2_fraction_per_layer.conv1: "a single value with no keys inside" was wrong.
+    if (const auto* f = find_field(table, leaf); f && f->type.rfind("mapping", 0) == 0)
+      fail_unknown_key(src, key,
+                       "unknown key: " + leaf + " is a mapping (" + f->type +
+                           "): --set replaces it whole (--set '" + leaf +
+                           "={NAME: VALUE, ...}'), its entries cannot be set one by one");
     if (find_field(table, leaf))
       fail_unknown_key(src, key, "unknown key: " + leaf + " is a single value with no keys inside");
     fail_unknown_key(src, key, unknown_key_text(table, prefix, parts[depth], ""));
@@ -1824,6 +1836,38 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
   }
 }
 
+// workload.sp2_fraction_per_layer of an ONNX network, checked against its layers here (not
+// when the network is quantized) so that the message names the line of the entry, and validate
+// sees it.
+void per_layer_fraction_check(const TNode& root, const RunConfig& c, const NetworkFile& nf) {
+  const WorkloadConfig& w = c.workload;
+  // Another network: the run refuses the key (sim/session.cpp); a sweep may still set it on a
+  // base whose axis gives the ONNX networks.
+  if (fs::path(w.network_path).extension() != ".onnx") return;
+  const char* key = "workload.sp2_fraction_per_layer";
+  const TNode* t = find_path(root, key);
+  if (!t) return;
+  std::vector<std::string> names;
+  for (const auto& l : nf.layers) names.push_back(l.name);
+  for (const auto& [name, kid] : t->kids) {
+    const std::string full = std::string(key) + "." + name;
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      const std::string hint = nearest(name, names);
+      std::string some;
+      for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
+      fail(kid.key_src, full,
+           "expected a Conv or Gemm layer of " + clip_text(nf.name) + " (got " + clip_text(name) +
+               ")" + (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
+               " (its first layers: " + some + ")");
+    }
+    const double r = w.sp2_fraction_per_layer.at(name);
+    if (r + w.fixed8_fraction > 1.0 + 1e-12)
+      fail(kid.src, full,
+           fmt::format("expected a fraction + fixed8_fraction <= 1 (got {} + {})", r,
+                       w.fixed8_fraction));
+  }
+}
+
 // mapping: given needs its file, and the file's layers must be the network's; read it here so that
 // `validate` reports a bad file, not a run halfway through (models/plan/mapping_file.h).
 void given_mapping_check(const TNode& root, RunConfig& c, const std::string& label,
@@ -1843,10 +1887,23 @@ void given_mapping_check(const TNode& root, RunConfig& c, const std::string& lab
     fail(src, key, "expected a mapping file (CSV) for accelerator.scheduler.mapping: given");
   const std::string p = resolve(base_dir, sc.mapping_file);
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec))
+  if (!fs::is_regular_file(p, ec)) {
+    // A relative path in the file is the config's: say so when the name is a file of the working
+    // directory, the usual mistake.
+    const bool relative = fs::path(sc.mapping_file).is_relative();
+    const bool here = relative && fs::is_regular_file(sc.mapping_file, ec) &&
+                      !fs::equivalent(sc.mapping_file, p, ec);
     fail(src, key,
-         "expected an existing mapping file (got " + clip_text(sc.mapping_file) + ": no file " +
-             clip_text(p, 200) + ")");
+         "expected an existing mapping file (got " + clip_text(sc.mapping_file) + ": " +
+             (fs::is_directory(p, ec) ? clip_text(p, 200) + " is a directory"
+              : fs::exists(p, ec)     ? clip_text(p, 200) + " is not a regular file"
+                                      : "no file " + clip_text(p, 200)) +
+             (relative ? ", relative to the config's directory" : "") +
+             (here ? "; for the working directory's, give " +
+                         clip_text(fs::absolute(sc.mapping_file).lexically_normal().string(), 200)
+                   : std::string()) +
+             ")");
+  }
   sc.mapping_file = fs::absolute(p).lexically_normal().string();
   std::vector<std::string> names;
   for (const auto& l : nf.layers) names.push_back(l.name);
@@ -1969,6 +2026,7 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   // validate, not halfway through a run.
   const NetworkFile nf = read_network(w.network_path, w.batch);
   given_mapping_check(root, c, label, base_dir, nf);
+  per_layer_fraction_check(root, c, nf);
   if (!w.layers.empty()) {
     std::vector<std::string> names;
     for (const auto& l : nf.layers) names.push_back(l.name);

@@ -47,6 +47,15 @@ std::string flow_text(const YAML::Node& n) {
   return e.c_str();
 }
 
+// The value a list entry sets, for finding repeats: the number for a number (0.5 and 0.50 set
+// the same), else the text.
+std::string value_key(const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (!v.empty() && *end == '\0' && std::isfinite(x)) return fmt::format("#{}", x == 0 ? 0.0 : x);
+  return "=" + v;
+}
+
 bool looks_like_path(const std::string& v) {
   if (v.find('/') != std::string::npos) return true;
   const std::string ext = fs::path(v).extension().string();
@@ -340,9 +349,19 @@ SweepSpec load_sweep(const std::string& path) {
         if (val.IsSequence()) {
           if (val.size() == 0)
             yaml_expected(val, path, yaml_line(val), full, "a non-empty list of values");
+          // A repeated value is refused, not dropped: it is most likely a typo for the value
+          // that is missing (0.5, 0.5 for 0.5, 0.75), and it ran the same point twice.
+          std::map<std::string, int> seen;  // value_key, line
           for (const auto& x : val) {
             if (x.IsNull()) yaml_expected(x, path, yaml_line(x), full, "a value in the list");
-            a.values.push_back(flow_text(x));
+            const std::string text = flow_text(x);
+            const auto [it, fresh] = seen.emplace(value_key(text), yaml_line(x));
+            if (!fresh)
+              throw fail(x, full,
+                         fmt::format("value {} is given twice (first on line {}); expected each "
+                                     "value of an axis once",
+                                     clip_text(text), it->second));
+            a.values.push_back(text);
           }
         } else if (val.IsMap()) {
           std::map<std::string, std::string> r;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -536,10 +537,27 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   }
 }
 
-void check_trace_target(const std::string& dir) {
+// The directory a trace written to OUT goes to: through a symlink, the directory it names (as
+// every output is written through its links, sim/atomic_file.h). Renaming the finished trace
+// onto the link failed after the whole simulation and left the old trace in a stray directory.
+// "e2/." is e2; "." and ".." cannot be renamed (EBUSY, after the whole simulation), and replacing
+// the working directory would leave the shell in a deleted one: refused.
+std::string trace_dir_of(const std::string& out) {
+  std::string p = fs::path(out).lexically_normal().string();
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const std::string last = fs::path(p).filename().string();
+  if (last == "." || last == "..")
+    throw InputError(out, 0, "",
+                     "expected a trace directory by its name (the working directory or its "
+                     "parent cannot be replaced by a trace)");
+  return link_target(p);
+}
+
+// `shown`: the name the user gave (a link), for the message.
+void check_trace_target(const std::string& dir, const std::string& shown) {
   if (path_exists(dir) &&
       !(is_dir(dir) && (path_exists(join(dir, "trace.yaml")) || is_empty_dir(dir))))
-    throw InputError(dir, 0, "",
+    throw InputError(shown, 0, "",
                      "exists and is not a trace directory (no "
                      "trace.yaml); refusing to overwrite it");
 }
@@ -809,16 +827,17 @@ Trace read_trace(const std::string& dir) {
   return t;
 }
 
-void write_trace(const std::string& dir, const YAML::Node& config,
+void write_trace(const std::string& out, const YAML::Node& config,
                  const std::vector<TraceLayer>& layers, const TraceGraph* graph) {
+  const std::string dir = trace_dir_of(out);
   const bool exists = path_exists(dir);
-  check_trace_target(dir);
-  if (layers.empty()) throw InputError(dir, 0, "", "a trace needs a layer");
+  check_trace_target(dir, out);
+  if (layers.empty()) throw InputError(out, 0, "", "a trace needs a layer");
 
   const std::string base = fs::path(dir).lexically_normal().string();
   std::string tmp = (base.back() == '/' ? base.substr(0, base.size() - 1) : base) + ".tmp-XXXXXX";
   if (!mkdtemp(tmp.data()))
-    throw InputError(dir, 0, "",
+    throw InputError(out, 0, "",
                      "cannot create a temporary directory next to it: " + os_reason(errno));
   try {
     YAML::Emitter e;
@@ -843,7 +862,7 @@ void write_trace(const std::string& dir, const YAML::Node& config,
     for (const TraceLayer& t : layers) {
       const std::string sub = join(tmp, t.dir.empty() ? t.name : t.dir);
       if (t.name.empty() || !fs::create_directory(sub))
-        throw InputError(dir, 0, "layer '" + t.name + "'",
+        throw InputError(out, 0, "layer '" + t.name + "'",
                          "needs a unique, non-empty name and directory");
       write_layer_arrays(sub, t);
       emit_layer(e, t);
@@ -880,7 +899,7 @@ void write_trace(const std::string& dir, const YAML::Node& config,
         if (!gemm) {
           const std::string sub = join(tmp, op.dir.empty() ? op.name : op.dir);
           if (!fs::create_directory(sub))
-            throw InputError(dir, 0, "op '" + op.name + "'", "needs a unique directory");
+            throw InputError(out, 0, "op '" + op.name + "'", "needs a unique directory");
           const OutTensor& o = op.expected;
           const std::vector<int64_t> shape{o.b, o.c, o.h, o.w};
           bool wide = false;
@@ -906,16 +925,21 @@ void write_trace(const std::string& dir, const YAML::Node& config,
     if (exists) {
       // Move the old trace aside first: rename cannot replace a non-empty directory.
       std::string old = tmp.substr(0, tmp.size() - 6) + "old-XXXXXX";
-      if (!mkdtemp(old.data()) || std::rename(dir.c_str(), old.c_str()) != 0)
-        throw InputError(dir, 0, "", "cannot move the old trace aside: " + os_reason(errno));
+      if (!mkdtemp(old.data()))
+        throw InputError(out, 0, "", "cannot move the old trace aside: " + os_reason(errno));
+      if (std::rename(dir.c_str(), old.c_str()) != 0) {
+        const int err = errno;
+        ::rmdir(old.c_str());
+        throw InputError(out, 0, "", "cannot move the old trace aside: " + os_reason(err));
+      }
       if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
         const int err = errno;
         std::rename(old.c_str(), dir.c_str());
-        throw InputError(dir, 0, "", "cannot rename the new trace into place: " + os_reason(err));
+        throw InputError(out, 0, "", "cannot rename the new trace into place: " + os_reason(err));
       }
       fs::remove_all(old);
     } else if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      throw InputError(dir, 0, "", "cannot rename the new trace into place: " + os_reason(errno));
+      throw InputError(out, 0, "", "cannot rename the new trace into place: " + os_reason(errno));
     }
   } catch (...) {
     std::error_code ec;
@@ -924,8 +948,9 @@ void write_trace(const std::string& dir, const YAML::Node& config,
   }
 }
 
-void check_trace_destination(const std::string& dir) {
-  check_trace_target(dir);
+void check_trace_destination(const std::string& out) {
+  const std::string dir = trace_dir_of(out);
+  check_trace_target(dir, out);
   check_dir_writable(dir);
 }
 

@@ -70,7 +70,9 @@ Trace read_trace(const std::string& dir);
 
 // Writes the trace into DIR.tmp-XXXXXX, checks it by reading it back, then renames it to dir,
 // replacing an earlier trace there. Refuses (InputError) to replace a path that exists and is not
-// a trace directory (an empty directory is fine). Picks the narrowest dtype that holds each array.
+// a trace directory (an empty directory is fine). A DIR that is a symlink is written through: the
+// trace goes to the directory it names, the link stays. Picks the narrowest dtype that holds each
+// array.
 // With `graph`, a format-2 trace: the layers are its Conv / Fc ops (each layer's input.npy is what
 // its producer wrote), plus the input and the other ops.
 void write_trace(const std::string& dir, const YAML::Node& config,

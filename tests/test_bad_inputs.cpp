@@ -77,6 +77,20 @@ const std::vector<Case>& cases() {
        "99999)"},
       {"trace_config_alias_cycle", "regress {}",
        "trace.yaml:2: config.loop: an alias refers to a node that contains it (a cycle)"},
+      {"sweep_repeated_value.yaml", "sweep {} --out out.csv",
+       "sweep_repeated_value.yaml:7: axes.clock_mhz: value 100 is given twice (first on line "
+       "5)"},
+      {"mapping_header_only.csv",
+       "validate {dir}/_base.yaml --set accelerator.scheduler.mapping=given --set "
+       "accelerator.scheduler.mapping_file={}",
+       "mapping_header_only.csv:2: no layer rows after the header"},
+      {"mapping_unclosed_quote.csv",
+       "validate {dir}/_base.yaml --set accelerator.scheduler.mapping=given --set "
+       "accelerator.scheduler.mapping_file={}",
+       "mapping_unclosed_quote.csv:2: a quoted cell is not closed"},
+      {"config_sp2_per_layer_unknown.yaml", "validate {}",
+       "config_sp2_per_layer_unknown.yaml:6: workload.sp2_fraction_per_layer.conv9: expected a "
+       "Conv or Gemm layer of digits_resnet (got conv9)"},
   };
   return v;
 }

@@ -10,21 +10,41 @@ import json
 import sys
 
 
+def fail(message):
+    """Bad input: one line and exit 2, as msqsim's."""
+    sys.stderr.write(f"compare_mapping.py: {message}\n")
+    sys.exit(2)
+
+
 def load(path):
     try:
         with open(path) as f:
-            return json.load(f)
+            report = json.load(f)
     except (OSError, ValueError) as e:
-        sys.exit(f"compare_mapping.py: {path}: {e}")
+        fail(f"{path}: {getattr(e, 'strerror', None) or e}")
+    if not (isinstance(report, dict) and isinstance(report.get("layers"), list)
+            and isinstance(report.get("total"), dict)):
+        fail(f"{path}: expected a report of msqsim run --json (a layers list and a total)")
+    return report
 
 
 def main(argv):
     if len(argv) != 3:
-        sys.exit("usage: compare_mapping.py BEFORE.json AFTER.json")
+        fail("expected two reports: compare_mapping.py BEFORE.json AFTER.json")
     a, b = load(argv[1]), load(argv[2])
-    la, lb = a.get("layers", []), b.get("layers", [])
+    try:
+        table(a, b)
+    except (KeyError, TypeError, AttributeError) as e:
+        # A report of another msqsim, or edited by hand: not a traceback.
+        fail(f"{argv[1]}, {argv[2]}: expected reports of msqsim run --json with a mapping per "
+             f"layer (missing or wrong: {e})")
+    return 0
+
+
+def table(a, b):
+    la, lb = a["layers"], b["layers"]
     if [x["name"] for x in la] != [x["name"] for x in lb]:
-        sys.exit("compare_mapping.py: the two reports have different layers")
+        fail("the two reports have different layers")
     print("| layer | cycles before | cycles after | DRAM KB before | DRAM KB after "
           "| weight KB before | weight KB after | weights read (after) | mapping after |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -42,7 +62,6 @@ def main(argv):
           f"| {tb['dram_bytes'] / 1e3:.0f} "
           f"| {sum(x['mapping']['weight_dram_bytes'] for x in la) / 1e3:.0f} "
           f"| {sum(y['mapping']['weight_dram_bytes'] for y in lb) / 1e3:.0f} | | |")
-    return 0
 
 
 if __name__ == "__main__":

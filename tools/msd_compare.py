@@ -80,19 +80,40 @@ class InputProblem(Exception):
     """A missing or unreadable input: exit 2 with this message."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """A bad option is one line and exit 2, as msqsim's are (argparse printed its usage too)."""
+
+    def error(self, message):
+        sys.stderr.write(f"msd_compare: {message} (see msd_compare.py --help)\n")
+        sys.exit(2)
+
+
+# Optional columns of the reference that the comparison reads as numbers.
+REF_INTS = ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile", "o_tiles", "kernel", "stride", "eb")
+
+
 def load_reference(path):
     """MSD's per-layer cycles: {(board, network): [row, ...]} in MSD's layer order."""
     if not os.path.isfile(path):
         raise InputProblem(f"{path}: MSD's per-layer reference is missing (expected a CSV with "
                            "board,network,layer,cycles,...,bound)")
     ref = {}
-    with open(path, newline="") as f:
-        lines = [line for line in f if not line.startswith("#")]
+    try:
+        # utf-8-sig: a byte order mark is not part of the first column's name.
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            lines = [line for line in f if not line.startswith("#")]
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputProblem(f"{path}: cannot read MSD's per-layer reference "
+                           f"({getattr(e, 'strerror', None) or e})")
     reader = csv.DictReader(lines)
     need = {"board", "network", "layer", "cycles", "bound"}
     if not reader.fieldnames or not need <= set(reader.fieldnames):
         raise InputProblem(f"{path}: header must name the columns {', '.join(sorted(need))}")
     for i, row in enumerate(reader, start=2):
+        # A short row gives None for its missing cells: int(None) was a TypeError traceback.
+        if None in row.values() or None in row:
+            raise InputProblem(f"{path}: data row {i}: expected {len(reader.fieldnames)} cells, "
+                               f"as the header has")
         try:
             row["cycles"] = int(row["cycles"])
         except ValueError:
@@ -101,6 +122,14 @@ def load_reference(path):
         if row["bound"] not in ("compute", "memory"):
             raise InputProblem(f"{path}: data row {i}: bound: expected compute or memory "
                                f"(got {row['bound']!r})")
+        for col in REF_INTS + ("ratio",):
+            if row.get(col):
+                try:
+                    float(row[col]) if col == "ratio" else int(row[col])
+                except ValueError:
+                    raise InputProblem(f"{path}: data row {i}: {col}: expected "
+                                       f"{'a number' if col == 'ratio' else 'an integer'} "
+                                       f"(got {row[col]!r})")
         ref.setdefault((row["board"], row["network"]), []).append(row)
     return ref
 
@@ -257,10 +286,15 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
         lines.append(",".join(str(v) for v in cells))
         if cut:
             cut_layers.append(r["layer"])
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    except OSError as e:  # e.g. --keep-reports holds a directory of that name
+        if os.path.isfile(tmp):
+            os.remove(tmp)
+        raise InputProblem(f"{path}: cannot write the as-run mapping file ({e.strerror})")
     return path, cut_layers, split
 
 
@@ -273,19 +307,50 @@ def as_run_sets(split):
             f"workload.fixed8_fraction_per_layer={{{f8}}}"]
 
 
+def write_output(path, text):
+    """Writes a finished output as msqsim does (docs/cli.md): through a symlink to the file it
+    names, to a temporary name renamed into place; a device or a pipe (/dev/null, /dev/stdout) in
+    place. Renaming over /dev/null replaced the device node for every process on the machine."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        with open(path, "a") as f:
+            f.write(text)
+        return
+    target = os.path.realpath(path)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise InputProblem(f"{path}: --json: cannot write ({e.strerror})")
+
+
 def run_msqsim(msqsim, config, network, sets, out_json):
     """Runs one point timing-only and returns msqsim's JSON report."""
     cmd = [msqsim, "run", config, "--no-verify", "--allow-overfull", "--json", out_json,
            "--set", f"workload.network=msd_{network}"]
     for s in sets:
         cmd += ["--set", s]
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           errors="replace")
+    except OSError as e:  # not a program (no #! line, another machine's binary)
+        raise InputProblem(f"{msqsim}: cannot run msqsim ({e.strerror})")
     if p.returncode != 0 or not os.path.isfile(out_json):
         err = p.stderr.strip().splitlines()
         raise InputProblem(f"msqsim failed on {config} with network msd_{network} "
                            f"(exit {p.returncode}): {err[-1] if err else 'no message'}")
-    with open(out_json) as f:
-        return json.load(f), cmd
+    try:
+        with open(out_json) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputProblem(f"{out_json}: msqsim's report does not read as JSON ({e})")
+    if not (isinstance(report, dict) and isinstance(report.get("layers"), list)
+            and isinstance(report.get("total"), dict) and isinstance(report.get("config"), dict)):
+        raise InputProblem(f"{out_json}: not a report of msqsim run (is {msqsim} msqsim?)")
+    return report, cmd
 
 
 def ceil_div(a, b):
@@ -545,7 +610,7 @@ def print_summary(points, out):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="Points: " + ", ".join(f"{b}/{n}" for b, n, _ in POINTS) + "; with --extra "
                "(or by --point) also " + ", ".join(f"{b}/{n}" for b, n, _ in EXTRA_POINTS),
@@ -590,9 +655,11 @@ def main(argv):
             if (b, n) not in ref:
                 raise InputProblem(f"{args.reference}: no rows for board {b}, network {n}")
         # Output paths are checked before the runs (minutes), not when the results are written.
-        if args.json:
-            d = os.path.dirname(os.path.abspath(args.json))
-            if os.path.isdir(args.json) or not os.path.isdir(d) or not os.access(d, os.W_OK):
+        if args.json and not (os.path.exists(args.json) and not os.path.isfile(args.json)
+                              and not os.path.isdir(args.json)):
+            real = os.path.realpath(args.json)  # a symlink's file is what gets written
+            d = os.path.dirname(real)
+            if os.path.isdir(real) or not os.path.isdir(d) or not os.access(d, os.W_OK):
                 raise InputProblem(f"{args.json}: --json: expected a file path in a writable, "
                                    "existing directory")
         if args.keep_reports:
@@ -643,10 +710,12 @@ def main(argv):
     ok = all(p["pass_total"] and p["layers_pass"] == len(p["layers"]) for p in points)
     out.write(f"\ntargets: {'all met' if ok else 'not all met'}\n")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"points": points, "targets": TARGET, "sets": args.sets}, f, indent=1)
-        os.replace(tmp, args.json)
+        try:
+            write_output(args.json, json.dumps({"points": points, "targets": TARGET,
+                                                "sets": args.sets}, indent=1))
+        except InputProblem as e:
+            sys.stderr.write(f"msd_compare: {e}\n")
+            return 2
     return 1 if args.check and not ok else 0
 
 

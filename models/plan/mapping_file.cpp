@@ -25,18 +25,35 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-std::vector<std::string> split_csv(const std::string& line) {
+// A cell as written, trimmed; a quoted cell (as a spreadsheet or pandas writes one: "conv1",
+// a doubled "" inside) without its quotes. The quotes were kept, and "conv1" was no layer.
+std::string unquote(const std::string& raw) {
+  const std::string t = trim(raw);
+  if (t.size() < 2 || t.front() != '"' || t.back() != '"') return t;
+  std::string out;
+  for (size_t i = 1; i + 1 < t.size(); ++i) {
+    out += t[i];
+    if (t[i] == '"' && t[i + 1] == '"') ++i;
+  }
+  return out;
+}
+
+// One line's cells: commas inside quotes do not split. `ok` is false for an unclosed quote.
+std::vector<std::string> split_csv(const std::string& line, bool& ok) {
   std::vector<std::string> out;
   std::string cell;
+  bool quoted = false;
   for (char c : line) {
-    if (c == ',') {
-      out.push_back(trim(cell));
+    if (c == '"') quoted = !quoted;
+    if (c == ',' && !quoted) {
+      out.push_back(unquote(cell));
       cell.clear();
     } else {
       cell += c;
     }
   }
-  out.push_back(trim(cell));
+  out.push_back(unquote(cell));
+  ok = !quoted;
   return out;
 }
 
@@ -65,14 +82,21 @@ std::shared_ptr<GivenMapping> parse(const std::string& path) {
   g->file = path;
   std::vector<std::string> header;
   std::vector<int> col_of_key;  // per column, its index in kRequired + kOptional
-  int line_no = 0;
+  int line_no = 0, header_line = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
+    // A UTF-8 byte order mark (a spreadsheet's "CSV UTF-8") made the first column
+    // "\xEF\xBB\xBFlayer", an unknown column whose name looked right.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
-    const std::vector<std::string> cells = split_csv(t);
+    bool closed = true;
+    const std::vector<std::string> cells = split_csv(t, closed);
+    if (!closed)
+      throw InputError(path, line_no, "", "a quoted cell is not closed (expected a closing \")");
     if (header.empty()) {
       header = cells;
+      header_line = line_no;
       std::set<std::string> seen;
       for (const std::string& h : header) {
         if (!seen.insert(h).second)
@@ -164,6 +188,12 @@ std::shared_ptr<GivenMapping> parse(const std::string& path) {
     throw InputError(
         path, 0, "",
         "empty mapping file; expected a header naming " + join(kRequired) + " and a row per layer");
+  // A header alone gives no layer: the run was the search's (mapping: search) with a line on
+  // stderr, most likely a file whose rows were lost.
+  if (g->layers.empty())
+    throw InputError(path, header_line, "",
+                     "no layer rows after the header; expected a row per layer to give (for no "
+                     "given layer, use accelerator.scheduler.mapping: search)");
   return g;
 }
 

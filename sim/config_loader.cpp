@@ -1836,35 +1836,28 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
   }
 }
 
-// workload.sp2_fraction_per_layer of an ONNX network, checked against its layers here (not
-// when the network is quantized) so that the message names the line of the entry, and validate
-// sees it.
+// workload.sp2_fraction_per_layer and fixed8_fraction_per_layer, checked against the network's
+// layers here (not when the network is quantized or built) so that the message names the line of
+// the entry, and validate sees it. Their sum per layer is checked with the other keys.
 void per_layer_fraction_check(const TNode& root, const RunConfig& c, const NetworkFile& nf) {
-  const WorkloadConfig& w = c.workload;
-  // Another network: the run refuses the key (sim/session.cpp); a sweep may still set it on a
-  // base whose axis gives the ONNX networks.
-  if (fs::path(w.network_path).extension() != ".onnx") return;
-  const char* key = "workload.sp2_fraction_per_layer";
-  const TNode* t = find_path(root, key);
-  if (!t) return;
+  const bool onnx = fs::path(c.workload.network_path).extension() == ".onnx";
   std::vector<std::string> names;
   for (const auto& l : nf.layers) names.push_back(l.name);
-  for (const auto& [name, kid] : t->kids) {
-    const std::string full = std::string(key) + "." + name;
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
+  for (const char* key :
+       {"workload.sp2_fraction_per_layer", "workload.fixed8_fraction_per_layer"}) {
+    const TNode* t = find_path(root, key);
+    if (!t) continue;
+    for (const auto& [name, kid] : t->kids) {
+      if (std::find(names.begin(), names.end(), name) != names.end()) continue;
       const std::string hint = nearest(name, names);
       std::string some;
       for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
-      fail(kid.key_src, full,
-           "expected a Conv or Gemm layer of " + clip_text(nf.name) + " (got " + clip_text(name) +
-               ")" + (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
+      fail(kid.key_src, std::string(key) + "." + name,
+           std::string(onnx ? "expected a Conv or Gemm layer of " : "expected a layer of ") +
+               clip_text(nf.name) + " (got " + clip_text(name) + ")" +
+               (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                " (its first layers: " + some + ")");
     }
-    const double r = w.sp2_fraction_per_layer.at(name);
-    if (r + w.fixed8_fraction > 1.0 + 1e-12)
-      fail(kid.src, full,
-           fmt::format("expected a fraction + fixed8_fraction <= 1 (got {} + {})", r,
-                       w.fixed8_fraction));
   }
 }
 
@@ -1993,8 +1986,14 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
         t = find_path(root, per == &w.fixed8_fraction_per_layer
                                 ? "workload.fixed8_fraction_per_layer"
                                 : "workload.sp2_fraction_per_layer");
+      const bool own_f8 = f != w.fixed8_fraction_per_layer.end();
       fail(t ? t->src : Src{label, 0}, key,
-           fmt::format("expected the layer's sp2 + fixed8 fractions <= 1 (got {} + {})", r, f8));
+           fmt::format("expected {} + {} <= 1 (got {} + {})",
+                       per == &w.sp2_fraction_per_layer ? "a fraction" : "sp2_fraction",
+                       per == &w.fixed8_fraction_per_layer ? "a fraction"
+                       : own_f8                            ? "the layer's fixed8_fraction_per_layer"
+                                                           : "fixed8_fraction",
+                       r, f8));
     }
 
   check_engine_widths(root, c, label);

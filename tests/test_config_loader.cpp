@@ -393,11 +393,11 @@ TEST(ConfigLoader, ErrorsNameFileLineKeyAndValue) {
        "+ 0.3)"},
       {"workload:\n  sp2_fraction: 0.5\n  fixed8_fraction_per_layer:\n    conv1: 0.25\n    fc: "
        "0.75\n",
-       "t.yaml:5: workload.fixed8_fraction_per_layer.fc: expected the layer's sp2 + fixed8 "
-       "fractions <= 1 (got 0.5 + 0.75)"},
+       "t.yaml:5: workload.fixed8_fraction_per_layer.fc: expected sp2_fraction + a fraction "
+       "<= 1 (got 0.5 + 0.75)"},
       {"workload:\n  fixed8_fraction: 0.5\n  sp2_fraction_per_layer: {conv1: 0.6}\n",
-       "t.yaml:3: workload.sp2_fraction_per_layer.conv1: expected the layer's sp2 + fixed8 "
-       "fractions <= 1 (got 0.6 + 0.5)"},
+       "t.yaml:3: workload.sp2_fraction_per_layer.conv1: expected a fraction + "
+       "fixed8_fraction <= 1 (got 0.6 + 0.5)"},
       {"workload: {seed: -1}\n",
        "t.yaml:1: workload.seed: expected an unsigned 64-bit integer (got -1)"},
       {"workload: {layers: conv1}\n",

@@ -277,8 +277,10 @@ TEST_F(MsdCompare, PerLayerFractionsNameALayerOfTheNetwork) {
                          "workload.network=msd_vgg16 --set "
                          "'workload.fixed8_fraction_per_layer={Conv99: 0.3}'");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("workload.fixed8_fraction_per_layer.Conv99: no layer named 'Conv99'"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("workload.fixed8_fraction_per_layer.Conv99: expected a layer of msd_vgg16 (got "
+                 "Conv99); did you mean 'Conv9'?"),
+      std::string::npos)
       << r.err;
 }
 

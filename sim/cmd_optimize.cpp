@@ -285,7 +285,9 @@ std::vector<const A*> pareto_front(const std::vector<const A*>& in, F vec) {
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& x, const auto& y) { return x.first > y.first; });
   std::vector<const std::vector<int64_t>*> front;
-  for (const auto& [sum, v] : order) {
+  for (const auto& entry : order) {
+    // A named copy: C++17 lambdas cannot capture a structured binding (clang refuses it).
+    const std::vector<int64_t>* v = entry.second;
     const bool beaten = std::any_of(front.begin(), front.end(), [&](const auto* f) {
       for (size_t i = 0; i < v->size(); ++i)
         if ((*f)[i] < (*v)[i]) return false;

@@ -208,6 +208,10 @@ struct WorkloadConfig {
   // activation ranges are synthetic).
   std::string calibration;
   std::string calibration_path;  // resolved file
+  // An ONNX network: images (and labels) `run` compares with the float network when --eval is not
+  // given (docs/import.md); the resolved files are not config keys.
+  std::string eval_images, eval_labels;
+  std::string eval_images_path, eval_labels_path;
   // The scheme mix of named layers (any network): overrides sp2_fraction / fixed8_fraction.
   std::map<std::string, double> sp2_fraction_per_layer;
   std::map<std::string, double> fixed8_fraction_per_layer;

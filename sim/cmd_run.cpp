@@ -88,6 +88,15 @@ int cmd_run(const RunOptions& o) {
   check_output_paths(
       o, {{"network file (workload.network)", d.cfg.workload.network_path},
           {"calibration file (workload.calibration)", d.cfg.workload.calibration_path}});
+  // --eval wins over the config's workload.eval_images (and its labels go with it).
+  const bool from_config = o.eval.empty() && !d.cfg.workload.eval_images_path.empty();
+  const std::string eval = from_config ? d.cfg.workload.eval_images_path : o.eval;
+  const std::string eval_labels = from_config ? d.cfg.workload.eval_labels_path : o.eval_labels;
+  const std::string eval_key = from_config ? "workload.eval_images" : "--eval";
+  const std::string labels_key = from_config ? "workload.eval_labels" : "--eval-labels";
+  if (from_config)
+    check_output_paths(o, {{"eval images (workload.eval_images)", eval},
+                           {"eval labels (workload.eval_labels)", eval_labels}});
   if (!o.eval.empty() && !d.imported)
     throw InputError(o.eval, 0, "--eval",
                      "compares an imported network with its float original: it needs an ONNX "
@@ -108,10 +117,9 @@ int cmd_run(const RunOptions& o) {
   int n = 0;
   std::vector<float> images;
   std::vector<int64_t> labels;
-  if (d.imported && !o.eval.empty()) {
-    images = read_images(o.eval, "--eval", d.imported->fg, &n);
-    if (!o.eval_labels.empty())
-      labels = read_labels(o.eval_labels, "--eval-labels", *d.imported, n);
+  if (d.imported && !eval.empty()) {
+    images = read_images(eval, eval_key, d.imported->fg, &n);
+    if (!eval_labels.empty()) labels = read_labels(eval_labels, labels_key, *d.imported, n);
   }
   Session s;
   try {
@@ -122,14 +130,14 @@ int cmd_run(const RunOptions& o) {
 
   // An ONNX network: calibration, per-layer quantization error and, with --eval, float agreement.
   std::vector<Accuracy> accuracy;
-  if (s.imported && !o.eval.empty()) {
-    const std::vector<int64_t>* lp = o.eval_labels.empty() ? nullptr : &labels;
+  if (s.imported && !eval.empty()) {
+    const std::vector<int64_t>* lp = eval_labels.empty() ? nullptr : &labels;
     try {
       accuracy.push_back(evaluate(*s.imported, images, n, lp));
       for (double r : {0.0, 1.0}) accuracy.push_back(evaluate_mix(*s.imported, r, images, n, lp));
     } catch (const InputError& e) {
       if (!e.file().empty()) throw;
-      throw InputError(o.eval, 0, "--eval", e.detail());
+      throw InputError(eval, 0, eval_key, e.detail());
     }
   }
   print_report(std::cout, s, resources);

@@ -28,6 +28,7 @@
 #include "models/workload/quantize_graph.h"
 #include "models/workload_builder.h"
 #include "models/yaml_text.h"
+#include "sim/onnx_network.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -787,6 +788,15 @@ const std::vector<Field<RunConfig>>& run_table() {
                          "(relative to the config; from --set, to the working directory); empty: "
                          "synthetic activation ranges.",
                          true));
+    v.push_back(f_str<C>("workload.eval_images", MSQ_REF(workload.eval_images),
+                         "ONNX networks: images `run` also feeds the float network, a float32 "
+                         "[N, C, H, W] .npy, for the accuracy report when --eval is not given "
+                         "(relative to the config; from --set, to the working directory).",
+                         true));
+    v.push_back(f_str<C>("workload.eval_labels", MSQ_REF(workload.eval_labels),
+                         "ONNX networks: the int64 [N] labels of eval_images (top-1 accuracy); "
+                         "needs eval_images.",
+                         true));
     v.push_back(f_str<C>("workload.calibration_path", MSQ_REF(workload.calibration_path),
                          "The calibration file that `calibration` resolved to."));
     v.back().output_only = true;
@@ -1123,8 +1133,9 @@ void apply_set(TNode& root, const std::string& s) {
   // The first keys take a name or a path; the last two only ever name a file.
   const bool name_or_path = key == "device" || key == "memory.preset" ||
                             key == "workload.network" || key == "energy.costs";
-  const bool path_only =
-      key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
+  const bool path_only = key == "accelerator.scheduler.mapping_file" ||
+                         key == "workload.calibration" || key == "workload.eval_images" ||
+                         key == "workload.eval_labels";
   if ((name_or_path || path_only) && value.IsScalar() && !value.Scalar().empty() &&
       (path_only || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
@@ -2021,6 +2032,31 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
                clip_text(w.calibration) + ": no file " + clip_text(p, 200) + ")");
     w.calibration_path = fs::absolute(p).lexically_normal().string();
   }
+  for (auto [key, given, path, want] :
+       {std::tuple{"workload.eval_images", &w.eval_images, &w.eval_images_path,
+                   "an existing .npy file of float32 images [N, C, H, W]"},
+        std::tuple{"workload.eval_labels", &w.eval_labels, &w.eval_labels_path,
+                   "an existing .npy file of int64 labels [N]"}}) {
+    if (given->empty()) continue;
+    const TNode* t = find_path(root, key);
+    const Src at = t ? t->src : Src{label, 0};
+    if (!is_onnx_network(w))
+      fail(at, key,
+           "applies to ONNX networks only (workload.network: MODEL.onnx): it compares the "
+           "integer network with its float original");
+    const std::string p = resolve(base_dir, *given);
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec))
+      fail(at, key,
+           std::string("expected ") + want + " (got " + clip_text(*given) + ": no file " +
+               clip_text(p, 200) + ")");
+    *path = fs::absolute(p).lexically_normal().string();
+  }
+  if (!w.eval_labels.empty() && w.eval_images.empty()) {
+    const TNode* t = find_path(root, "workload.eval_labels");
+    fail(t ? t->src : Src{label, 0}, "workload.eval_labels",
+         "expected workload.eval_images too: the labels are those of its images");
+  }
   // Read the network now so that a broken network file or an unknown layer name is reported by
   // validate, not halfway through a run.
   const NetworkFile nf = read_network(w.network_path, w.batch);
@@ -2078,6 +2114,10 @@ YAML::Node config_to_yaml(const RunConfig& c) {
       v = c.workload.network_path;
     if (f.path == "workload.calibration" && !c.workload.calibration_path.empty())
       v = c.workload.calibration_path;
+    if (f.path == "workload.eval_images" && !c.workload.eval_images_path.empty())
+      v = c.workload.eval_images_path;
+    if (f.path == "workload.eval_labels" && !c.workload.eval_labels_path.empty())
+      v = c.workload.eval_labels_path;
     yaml_put(root, split(f.path, '.'), 0, json_to_yaml(v));
   }
   return root;

@@ -261,6 +261,8 @@ TEST(ConfigLoader, ResolvedJsonHasEveryKey) {
                                    "workload.last_layer_accumulators",
                                    "workload.layers",
                                    "workload.calibration",
+                                   "workload.eval_images",
+                                   "workload.eval_labels",
                                    "workload.calibration_path",
                                    "workload.sp2_auto",
                                    "workload.sp2_auto_min",
@@ -429,7 +431,8 @@ TEST(ConfigLoader, SetErrorsNameTheSet) {
   EXPECT_EQ(error_of("{}", {"workload.bach=2"}),
             "--set workload.bach=2: workload.bach: unknown key, expected one of network, batch, "
             "sp2_fraction, fixed8_fraction, weight_bits, act_bits, seed, "
-            "last_layer_accumulators, layers, calibration, sp2_fraction_per_layer, "
+            "last_layer_accumulators, layers, calibration, eval_images, eval_labels, "
+            "sp2_fraction_per_layer, "
             "fixed8_fraction_per_layer, sp2_auto, sp2_auto_min, sp2_auto_max (did you mean "
             "'workload.batch'?)");
   EXPECT_EQ(error_of("{}", {"workload.batch=0"}),

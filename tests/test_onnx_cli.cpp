@@ -247,6 +247,44 @@ TEST_F(OnnxRun, EvalLabelsGiveEachNetworksAccuracy) {
             std::string::npos);
 }
 
+// The config can name the images and labels to compare on, so that the plain `run` of an
+// example reports the float agreement; --eval on the command line wins over them.
+TEST_F(OnnxRun, EvalImagesFromTheConfig) {
+  config("  calibration: cal.npy\n  eval_images: eval.npy\n  eval_labels: labels.npy\n");
+  const std::vector<int64_t> labels{0, 1, 2, 3, 4, 9};
+  write_npy(path("labels.npy"), "<i8", {6}, labels.data(), labels.size() * 8);
+  auto r = run("run c.yaml --no-verify --json r.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("accuracy (sp2_fraction 0.5): 6 images"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("against the labels: float"), std::string::npos) << r.out;
+  EXPECT_TRUE(read_json("r.json")["accuracy"]["top1_float"].is_number());
+  // --eval wins, and its images go without the config's labels.
+  write_f32_npy(path("three.npy"), {3, 3, 16, 16}, images(3, 3, 16, 3));
+  r = run("run c.yaml --no-verify --eval three.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("accuracy (sp2_fraction 0.5): 3 images"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("against the labels"), std::string::npos) << r.out;
+  // A missing file, labels without images: one line naming the config's line and key.
+  config("  eval_images: nothere.npy\n");
+  r = run("validate c.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(
+      r.err.rfind("msqsim: c.yaml:4: workload.eval_images: expected an existing .npy file", 0), 0u)
+      << r.err;
+  config("  eval_labels: labels.npy\n");
+  r = run("validate c.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("c.yaml:4: workload.eval_labels: expected workload.eval_images too"),
+            std::string::npos)
+      << r.err;
+  write("y.yaml", "workload:\n  network: resnet18\n  eval_images: eval.npy\n");
+  r = run("validate y.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("y.yaml:3: workload.eval_images: applies to ONNX networks only"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {
   write("y.yaml", "workload:\n  network: resnet18\n  sp2_auto: true\n");
   expect_input_error("validate y.yaml", "msqsim: ");

@@ -42,32 +42,11 @@ int write_all(int fd, const std::string& content) {
 
 namespace {
 
-// A path that reaches /proc through its links: /dev/stdout is /proc/self/fd/1, whatever that is
-// (a terminal, a pipe, or the file the shell redirected to).
-bool through_proc(const std::string& path) {
-  std::error_code ec;
-  std::string p = std::filesystem::absolute(path, ec).string();
-  for (int hop = 0; hop < 40 && !ec; ++hop) {
-    if (p.rfind("/proc/", 0) == 0) return true;
-    struct stat l {};
-    if (::lstat(p.c_str(), &l) != 0 || !S_ISLNK(l.st_mode)) return false;
-    char buf[4096];
-    const ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
-    if (n <= 0) return false;
-    const std::string t(buf, size_t(n));
-    p = t[0] == '/' ? t : (std::filesystem::path(p).parent_path() / t).string();
-  }
-  return false;
-}
-
-}  // namespace
-
-// A finished file is renamed to the file a symlink names: renaming it over the link replaced the
-// link itself (/dev/stdout became a regular file).
-std::string link_target(const std::string& path) {
-  std::string p = path;
-  // Each hop by hand: weakly_canonical leaves a link to a file not yet made (dangling) as it is.
+// The path a chain of symlinks ends at, one hop at a time (weakly_canonical leaves a link to a file
+// not yet made, a dangling one, as it is); `stop` ends the walk early at a path it accepts.
+std::string follow_links(std::string p, bool (*stop)(const std::string&) = nullptr) {
   for (int hop = 0; hop < 40; ++hop) {
+    if (stop && stop(p)) break;
     struct stat l {};
     if (::lstat(p.c_str(), &l) != 0 || !S_ISLNK(l.st_mode)) break;
     char buf[4096];
@@ -77,6 +56,26 @@ std::string link_target(const std::string& path) {
     p = t[0] == '/' ? t : (std::filesystem::path(p).parent_path() / t).string();
   }
   return p;
+}
+
+bool in_proc(const std::string& p) {
+  return p.rfind("/proc/", 0) == 0;
+}
+
+// A path that reaches /proc through its links: /dev/stdout is /proc/self/fd/1, whatever that is
+// (a terminal, a pipe, or the file the shell redirected to).
+bool through_proc(const std::string& path) {
+  std::error_code ec;
+  const std::string p = std::filesystem::absolute(path, ec).string();
+  return !ec && in_proc(follow_links(p, in_proc));
+}
+
+}  // namespace
+
+// A finished file is renamed to the file a symlink names: renaming it over the link replaced the
+// link itself (/dev/stdout became a regular file).
+std::string link_target(const std::string& path) {
+  return follow_links(path);
 }
 
 bool written_in_place(const std::string& path) {

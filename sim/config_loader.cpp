@@ -1130,14 +1130,7 @@ void apply_set(TNode& root, const std::string& s) {
     fail(src, key, "expected a YAML value (got " + clip_text(val) + ": " + e.msg + ")");
   }
   // A file named on the command line is relative to where the command runs, not to the config.
-  // The first keys take a name or a path; the last two only ever name a file.
-  const bool name_or_path = key == "device" || key == "memory.preset" ||
-                            key == "workload.network" || key == "energy.costs";
-  const bool path_only = key == "accelerator.scheduler.mapping_file" ||
-                         key == "workload.calibration" || key == "workload.eval_images" ||
-                         key == "workload.eval_labels";
-  if ((name_or_path || path_only) && value.IsScalar() && !value.Scalar().empty() &&
-      (path_only || looks_like_path(value.Scalar())) && fs::path(value.Scalar()).is_relative())
+  if (value.IsScalar() && is_relative_file_value(key, value.Scalar()))
     value.reset(YAML::Node(fs::absolute(value.Scalar()).lexically_normal().string()));
   TNode v = to_tree(value, src.label, false, key);
   v.key_src = src;
@@ -1850,10 +1843,9 @@ void check_engine_widths(const TNode& root, const RunConfig& c, const std::strin
 // workload.sp2_fraction_per_layer and fixed8_fraction_per_layer, checked against the network's
 // layers here (not when the network is quantized or built) so that the message names the line of
 // the entry, and validate sees it. Their sum per layer is checked with the other keys.
-void per_layer_fraction_check(const TNode& root, const RunConfig& c, const NetworkFile& nf) {
-  const bool onnx = fs::path(c.workload.network_path).extension() == ".onnx";
-  std::vector<std::string> names;
-  for (const auto& l : nf.layers) names.push_back(l.name);
+void per_layer_fraction_check(const TNode& root, const RunConfig& c, const std::string& network,
+                              const std::vector<std::string>& names) {
+  const bool onnx = is_onnx_network(c.workload);
   for (const char* key :
        {"workload.sp2_fraction_per_layer", "workload.fixed8_fraction_per_layer"}) {
     const TNode* t = find_path(root, key);
@@ -1865,7 +1857,7 @@ void per_layer_fraction_check(const TNode& root, const RunConfig& c, const Netwo
       for (size_t i = 0; i < names.size() && i < 6; ++i) some += (i ? ", " : "") + names[i];
       fail(kid.key_src, std::string(key) + "." + name,
            std::string(onnx ? "expected a Conv or Gemm layer of " : "expected a layer of ") +
-               clip_text(nf.name) + " (got " + clip_text(name) + ")" +
+               clip_text(network) + " (got " + clip_text(name) + ")" +
                (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                " (its first layers: " + some + ")");
     }
@@ -1875,7 +1867,7 @@ void per_layer_fraction_check(const TNode& root, const RunConfig& c, const Netwo
 // mapping: given needs its file, and the file's layers must be the network's; read it here so that
 // `validate` reports a bad file, not a run halfway through (models/plan/mapping_file.h).
 void given_mapping_check(const TNode& root, RunConfig& c, const std::string& label,
-                         const std::string& base_dir, const NetworkFile& nf) {
+                         const std::string& base_dir, const std::vector<std::string>& names) {
   SchedulerConfig& sc = c.accelerator.scheduler;
   const char* key = "accelerator.scheduler.mapping_file";
   const TNode* t = find_path(root, key);
@@ -1909,12 +1901,20 @@ void given_mapping_check(const TNode& root, RunConfig& c, const std::string& lab
              ")");
   }
   sc.mapping_file = fs::absolute(p).lexically_normal().string();
-  std::vector<std::string> names;
-  for (const auto& l : nf.layers) names.push_back(l.name);
   check_given_mapping(sc.mapping_file, names, c.workload.layers);
 }
 
 }  // namespace
+
+bool is_relative_file_value(const std::string& key, const std::string& value) {
+  const bool name_or_path = key == "device" || key == "memory.preset" ||
+                            key == "workload.network" || key == "energy.costs";
+  const bool path_only = key == "accelerator.scheduler.mapping_file" ||
+                         key == "workload.calibration" || key == "workload.eval_images" ||
+                         key == "workload.eval_labels";
+  return (name_or_path || path_only) && !value.empty() && (path_only || looks_like_path(value)) &&
+         fs::path(value).is_relative();
+}
 
 RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& label,
                                const std::string& base_dir, const std::vector<std::string>& sets) {
@@ -2022,25 +2022,20 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_auto_min <= sp2_auto_max (got {} > {})", w.sp2_auto_min,
                      w.sp2_auto_max));
   }
-  if (!w.calibration.empty()) {
-    const TNode* t = find_path(root, "workload.calibration");
-    const std::string p = resolve(base_dir, w.calibration);
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec))
-      fail(t ? t->src : Src{label, 0}, "workload.calibration",
-           "expected an existing .npy file of float32 images [N, C, H, W] (got " +
-               clip_text(w.calibration) + ": no file " + clip_text(p, 200) + ")");
-    w.calibration_path = fs::absolute(p).lexically_normal().string();
-  }
-  for (auto [key, given, path, want] :
-       {std::tuple{"workload.eval_images", &w.eval_images, &w.eval_images_path,
-                   "an existing .npy file of float32 images [N, C, H, W]"},
+  // Input files of an ONNX run (calibration, eval images and labels): resolved against the
+  // config and checked to exist here, so that validate reports them with their line.
+  for (auto [key, given, path, want, onnx_only] :
+       {std::tuple{"workload.calibration", &w.calibration, &w.calibration_path,
+                   "an existing .npy file of float32 images [N, C, H, W]", false},
+        std::tuple{"workload.eval_images", &w.eval_images, &w.eval_images_path,
+                   "an existing .npy file of float32 images [N, C, H, W]", true},
         std::tuple{"workload.eval_labels", &w.eval_labels, &w.eval_labels_path,
-                   "an existing .npy file of int64 labels [N]"}}) {
+                   "an existing .npy file of int64 labels [N]", true}}) {
     if (given->empty()) continue;
     const TNode* t = find_path(root, key);
     const Src at = t ? t->src : Src{label, 0};
-    if (!is_onnx_network(w))
+    // calibration on another network is refused where the network is built (session.cpp).
+    if (onnx_only && !is_onnx_network(w))
       fail(at, key,
            "applies to ONNX networks only (workload.network: MODEL.onnx): it compares the "
            "integer network with its float original");
@@ -2060,11 +2055,11 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
   // Read the network now so that a broken network file or an unknown layer name is reported by
   // validate, not halfway through a run.
   const NetworkFile nf = read_network(w.network_path, w.batch);
-  given_mapping_check(root, c, label, base_dir, nf);
-  per_layer_fraction_check(root, c, nf);
+  std::vector<std::string> names;
+  for (const auto& l : nf.layers) names.push_back(l.name);
+  given_mapping_check(root, c, label, base_dir, names);
+  per_layer_fraction_check(root, c, nf.name, names);
   if (!w.layers.empty()) {
-    std::vector<std::string> names;
-    for (const auto& l : nf.layers) names.push_back(l.name);
     const TNode* t = find_path(root, "workload.layers");
     for (const auto& want : w.layers)
       if (std::find(names.begin(), names.end(), want) == names.end()) {
@@ -2112,12 +2107,11 @@ YAML::Node config_to_yaml(const RunConfig& c) {
     if (f.path == "workload.network" && looks_like_path(c.workload.network) &&
         !c.workload.network_path.empty())
       v = c.workload.network_path;
-    if (f.path == "workload.calibration" && !c.workload.calibration_path.empty())
-      v = c.workload.calibration_path;
-    if (f.path == "workload.eval_images" && !c.workload.eval_images_path.empty())
-      v = c.workload.eval_images_path;
-    if (f.path == "workload.eval_labels" && !c.workload.eval_labels_path.empty())
-      v = c.workload.eval_labels_path;
+    for (const auto& [key, path] :
+         {std::pair{"workload.calibration", &c.workload.calibration_path},
+          std::pair{"workload.eval_images", &c.workload.eval_images_path},
+          std::pair{"workload.eval_labels", &c.workload.eval_labels_path}})
+      if (f.path == key && !path->empty()) v = *path;
     yaml_put(root, split(f.path, '.'), 0, json_to_yaml(v));
   }
   return root;

@@ -32,6 +32,12 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
 // caller that passed the set on from a file of its own can move the error to that file's line.
 std::string set_label(const std::string& set);
 
+// Whether `value` of config key `key` is a relative file path: outside a config (a --set, a sweep
+// file) such a path is taken relative to where it was written, not to the config. device,
+// memory.preset, workload.network and energy.costs take a name or a path; the mapping file and
+// the ONNX run's input files always name a file.
+bool is_relative_file_value(const std::string& key, const std::string& value);
+
 // The same from an already parsed tree. `label` names the source in messages; `base_dir`
 // resolves relative paths (device, preset, network files). The tree is not modified.
 RunConfig load_run_config_node(const YAML::Node& root, const std::string& label,

@@ -45,8 +45,8 @@ void heap_in_huge_pages() {
 void preinit_heap(int, char**, char**) {
   heap_in_huge_pages();
 }
-__attribute__((section(".preinit_array"), used)) void (*const preinit_heap_entry)(
-    int, char**, char**) = preinit_heap;
+__attribute__((section(".preinit_array"),
+               used)) void (*const preinit_heap_entry)(int, char**, char**) = preinit_heap;
 #endif
 
 }  // namespace

@@ -56,21 +56,8 @@ std::string value_key(const std::string& v) {
   return "=" + v;
 }
 
-bool looks_like_path(const std::string& v) {
-  if (v.find('/') != std::string::npos) return true;
-  const std::string ext = fs::path(v).extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".csv" || ext == ".onnx";
-}
-
-// Files named in a sweep file are relative to it, as the base is; the loader would take a --set
-// path relative to the working directory.
 std::string resolve_value(const std::string& key, const std::string& value, const fs::path& dir) {
-  const bool path_only =
-      key == "accelerator.scheduler.mapping_file" || key == "workload.calibration";
-  if ((key == "device" || key == "memory.preset" || key == "workload.network" ||
-       key == "energy.costs" || path_only) &&
-      !value.empty() && (path_only || looks_like_path(value)) && fs::path(value).is_relative())
-    return (dir / value).lexically_normal().string();
+  if (is_relative_file_value(key, value)) return (dir / value).lexically_normal().string();
   return value;
 }
 

@@ -140,8 +140,8 @@ void VectorEngine::run() {
       sc_core::wait(clock_ * double(tm.busy_cycles));
       if (EventSink* ev = EventSink::current())
         ev->op(ev->engine_count() - 1, span_index, cfg_.lanes, tm.busy_cycles,
-                ps_of_seconds(clock_.to_seconds()),
-                ps_of_seconds(sc_core::sc_time_stamp().to_seconds()));
+               ps_of_seconds(clock_.to_seconds()),
+               ps_of_seconds(sc_core::sc_time_stamp().to_seconds()));
       EventSink::tag(span_index, -1);  // the engines' loaders may have tagged in between
       const int64_t b = g.tensors[size_t(op.output)].size() * elem_bytes_[size_t(op.output)];
       dma_.transfer(Traffic::Outputs, mem.addr[size_t(op.output)], b, b, 1, true);

@@ -20,7 +20,9 @@ class BramCounts : public CliTest {
   // channels, every row SP2 at 4 bits on a 24 x 8 LUT core; 8-bit activations, 32-bit
   // accumulators, 8-bit outputs. tile_n 12 and tile_k 36 cut it into 3 pixel tiles of two output
   // rows (12 columns) and 2 k tiles of 4 channels (tk = 4 x 9 = 36).
-  json run_json(const std::string& extra = "", const std::string& lut_impl = "lut_sp2") {
+  json run_json(const std::string& extra = "", const std::string& lut_impl = "lut_sp2",
+                const std::string& dsp = "{impl: dsp48, name: dsp_core, rows: 4, cols: 8}",
+                const std::string& sp2_fraction = "1.0") {
     write("one.yaml",
           "name: one\nsource: test\nlayers:\n"
           "  - {name: c, type: conv, input: [8, 6, 6], out_channels: 24, kernel: 3, stride: 1, "
@@ -31,10 +33,14 @@ class BramCounts : public CliTest {
           "    - {impl: " +
               lut_impl +
               ", name: lut_core, rows: 24, cols: 8}\n"
-              "    - {impl: dsp48, name: dsp_core, rows: 4, cols: 8}\n"
+              "    - " +
+              dsp +
+              "\n"
               "  accumulator: {bits: 32}\n"
               "  scheduler: {tile_n: 12, tile_k: 36}\n"
-              "workload: {network: one.yaml, sp2_fraction: 1.0, weight_bits: 4, act_bits: 8,\n"
+              "workload: {network: one.yaml, sp2_fraction: " +
+              sp2_fraction +
+              ", weight_bits: 4, act_bits: 8,\n"
               "           last_layer_accumulators: false}\n");
     const Result r = run("run c.yaml --json r.json" + extra);
     EXPECT_EQ(r.code, 0) << r.err;
@@ -108,6 +114,34 @@ TEST_F(BramCounts, BitSerialDigitsReadNothingMore) {
   ASSERT_GT(stat(s, "lut_core", "busy"), stat(p, "lut_core", "busy"));
   EXPECT_EQ(stat(s, "weight_buffer_lut_core", "bram_reads"), 864);
   EXPECT_EQ(stat(s, "input_buffer", "bram_reads"), 432);
+}
+
+// The activation-packed DSP core's packed slice takes two activations per step on its A port: a
+// pass computes 2 x cols columns, so fewer passes read the weights again.
+TEST_F(BramCounts, ActivationPackedDspReadsTwoActivationsPerSlice) {
+  // The same convolution, every row 4-bit fixed point on a 24 x 4 dsp48_actpack core.
+  const auto layer = [&](bool packing) {
+    return run_json("", "lut_sp2",
+                    std::string("{impl: dsp48_actpack, name: dsp_core, rows: 24, cols: 4, "
+                                "packing: ") +
+                        (packing ? "true}" : "false}"),
+                    "0.0")["layers"][0];
+  };
+  const json packed = layer(true), single = layer(false);
+  ASSERT_EQ(stat(packed, "dsp_core", "jobs"), 6);
+  ASSERT_LT(stat(packed, "dsp_core", "busy"), stat(single, "dsp_core", "busy"));
+  // Packed: a job of 12 columns runs ceil(12 / 8) = 2 passes (8 columns, then 4). Weights:
+  // 2 x 36 steps x 2 words (24 rows x 4 bits = 96 bits) = 144 a job, 864 in all; activations:
+  // 36 x (1 word of 8 x 8 bits + 1 word of 4 x 8 bits) = 72 a job, 432 in all.
+  EXPECT_EQ(stat(packed, "weight_buffer_dsp_core", "bram_reads"), 864);
+  EXPECT_EQ(stat(packed, "input_buffer", "bram_reads"), 432);
+  // One column a slice: ceil(12 / 4) = 3 passes of 4 columns (32 bits, 1 word): weights
+  // 3 x 36 x 2 = 216 a job, 1296; activations 3 x 36 x 1 = 108 a job, 648.
+  EXPECT_EQ(stat(single, "weight_buffer_dsp_core", "bram_reads"), 1296);
+  EXPECT_EQ(stat(single, "input_buffer", "bram_reads"), 648);
+  // The results are the same either way (as in OneConvolutionByHand).
+  EXPECT_EQ(stat(packed, "output_buffer", "bram_writes"), 540);
+  EXPECT_EQ(stat(single, "output_buffer", "bram_writes"), 540);
 }
 
 }  // namespace

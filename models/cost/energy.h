@@ -2,8 +2,8 @@
 // accesses, DMA bytes, DRAM commands and the time the DRAM spent open or idle) times an energy per
 // action, plus the device's static power over the run's time. Plain C++: it knows nothing of
 // where the counts come from (sim/energy_report.cpp fills them from a run's results and the
-// blocks' statistics), and the coefficients come from a cost file where each
-// one carries its source (configs/energy/, docs/energy.md).
+// blocks' statistics), and the coefficients come from a cost file where each one carries its
+// source (configs/energy/, docs/energy.md).
 #pragma once
 
 #include <cstdint>

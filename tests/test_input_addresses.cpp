@@ -2,6 +2,7 @@
 // and without a K split, depthwise channel tiles) reaches the DMA as runs at the addresses its
 // pixels have in the HWC input tensor (docs/mapping.md, "Input loads in DRAM"), so that the DRAM
 // model opens the rows the tile really touches.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,10 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "models/dma.h"
+#include "models/hw/memory/dram_model.h"
 #include "models/layer_run.h"
 #include "models/plan/mapper.h"
 #include "models/scheduler.h"
 #include "models/tiler.h"
+#include "tests/support/in_child.h"
 #include "tests/support/random_layers.h"
 
 using namespace msq;
@@ -176,4 +180,35 @@ TEST(InputAddresses, EveryTilingLoadsItsPixelsAtTheirAddresses) {
     // Each k tile (or channel tile) is loaded.
     EXPECT_EQ(int64_t(seen.size()), k.m_tiles > 1 ? k.m_tiles : run.plan.k_tiles);
   }
+}
+
+// What the DRAM sees. A conv of 64 channels of 64 x 64 (one-byte activations), 3 x 3, stride 1,
+// pad 1, in pixel tiles of 1 output row by 4 columns, K split in two k tiles of 32 channels, its
+// input tensor at address 0 of the default DDR3 (one channel, 8 banks, 4096-byte rows, address
+// map row | bank | channel | column). An image row is 64 x 64 = 4096 bytes: input row ih is DRAM
+// page ih exactly, in bank ih % 8, DRAM row ih / 8.
+// Tile 81 is output row 5, columns 4..7: input rows 4..6, columns 3..8. Its first k tile's load
+// touches pages 4, 5 and 6, so a fresh DRAM activates 3 rows (banks 4, 5, 6, each closed). Read
+// as if its rows were contiguous, the 18 runs would lie 64 bytes apart from (4 x 64 + 3) x 64 =
+// 16576 to 16576 + 17 x 64 + 32 = 17696, all in page 4: one activation.
+TEST(InputAddresses, TheDramOpensEachInputRowOfAPartOfOneRow) {
+  Prepared pr;
+  prepare(pr, conv("c", 64, 64, 16, 3, 1, 1), 32, 1, 4, 1, 1);
+  const InputLoad* load = nullptr;
+  for (const InputLoad& ld : pr.run.in_loads)
+    if (ld.tile == 81 && ld.kt == 0) load = &ld;
+  ASSERT_NE(load, nullptr);
+  const InputLoad ld = *load;
+  const int64_t acts = in_child<int64_t>([ld] {
+    MemoryConfig m;  // the default DDR3-1066 x32
+    auto dram = make_dram_model(m.model, "dram", m.dram);
+    Dma dma("dma", m, sc_core::sc_time(5, sc_core::SC_NS), *dram);
+    sc_core::sc_spawn([&] {
+      dma.transfer(Traffic::Inputs, uint64_t(ld.in_offset), ld.seg_bytes, ld.seg_stride,
+                   ld.seg_count, false, ld.grp_count, ld.grp_stride);
+    });
+    sc_core::sc_start();
+    return dram->stats().activates;
+  });
+  EXPECT_EQ(acts, 3);
 }

@@ -2022,29 +2022,47 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_auto_min <= sp2_auto_max (got {} > {})", w.sp2_auto_min,
                      w.sp2_auto_max));
   }
+  // The keys of an imported network's weights (workload.network: MODEL.onnx), refused on another
+  // network here, at their line (the network is built long after the file is read). sp2_auto's
+  // bounds count as given only when written: their defaults are no one's choice.
+  if (!is_onnx_network(w))
+    for (const auto& [key, given, why] :
+         {std::tuple{"workload.calibration", !w.calibration.empty(),
+                     "it sets the activation ranges from the float network's values"},
+          std::tuple{"workload.sp2_auto", w.sp2_auto,
+                     "it picks each layer's SP2 fraction from the trained weights"},
+          std::tuple{"workload.sp2_auto_min", find_path(root, "workload.sp2_auto_min") != nullptr,
+                     "it bounds sp2_auto"},
+          std::tuple{"workload.sp2_auto_max", find_path(root, "workload.sp2_auto_max") != nullptr,
+                     "it bounds sp2_auto"},
+          std::tuple{"workload.eval_images", !w.eval_images.empty(),
+                     "it compares the integer network with its float original"},
+          std::tuple{"workload.eval_labels", !w.eval_labels.empty(),
+                     "it compares the integer network with its float original"}}) {
+      if (!given) continue;
+      const TNode* t = find_path(root, key);
+      fail(t ? t->src : Src{label, 0}, key,
+           std::string("applies to ONNX networks only (workload.network: MODEL.onnx): ") + why +
+               "; this network has synthetic weights");
+    }
   // Input files of an ONNX run (calibration, eval images and labels): resolved against the
   // config and checked to exist here, so that validate reports them with their line.
-  for (auto [key, given, path, want, onnx_only] :
+  for (auto [key, given, path, want] :
        {std::tuple{"workload.calibration", &w.calibration, &w.calibration_path,
-                   "an existing .npy file of float32 images [N, C, H, W]", false},
+                   "an existing .npy file of float32 images [N, C, H, W]"},
         std::tuple{"workload.eval_images", &w.eval_images, &w.eval_images_path,
-                   "an existing .npy file of float32 images [N, C, H, W]", true},
+                   "an existing .npy file of float32 images [N, C, H, W]"},
         std::tuple{"workload.eval_labels", &w.eval_labels, &w.eval_labels_path,
-                   "an existing .npy file of int64 labels [N]", true}}) {
+                   "an existing .npy file of int64 labels [N]"}}) {
     if (given->empty()) continue;
     const TNode* t = find_path(root, key);
     const Src at = t ? t->src : Src{label, 0};
-    // calibration on another network is refused where the network is built (session.cpp).
-    if (onnx_only && !is_onnx_network(w))
-      fail(at, key,
-           "applies to ONNX networks only (workload.network: MODEL.onnx): it compares the "
-           "integer network with its float original");
     const std::string p = resolve(base_dir, *given);
     std::error_code ec;
     if (!fs::is_regular_file(p, ec))
       fail(at, key,
-           std::string("expected ") + want + " (got " + clip_text(*given) + ": no file " +
-               clip_text(p, 200) + ")");
+           std::string("expected ") + want + " (got " + clip_text(*given) + ": " +
+               (fs::is_directory(p, ec) ? "a directory " : "no file ") + clip_text(p, 200) + ")");
     *path = fs::absolute(p).lexically_normal().string();
   }
   if (!w.eval_labels.empty() && w.eval_images.empty()) {

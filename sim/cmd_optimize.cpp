@@ -358,6 +358,25 @@ int cmd_optimize(const OptimizeOptions& o) {
                        " is given twice (one --shapes per engine)");
     by_name[name] = parse_shapes("--shapes " + name, x.substr(eq + 1));
   }
+  // A family list that every engine of its family overrides with --shapes would be dropped
+  // without a word: the user meant one of the two.
+  for (const auto& [opt, lut, given] : {std::tuple{"--lut-shapes", true, !lut_list.empty()},
+                                        std::tuple{"--dsp-shapes", false, !dsp_list.empty()}}) {
+    if (!given) continue;
+    std::string covered;
+    bool used = false;
+    for (size_t i = 0; i < s.names.size(); ++i) {
+      if (s.lut[i] != lut) continue;
+      if (!by_name.count(s.names[i])) used = true;
+      covered += (covered.empty() ? "" : ", ") + s.names[i];
+    }
+    if (!used)
+      throw InputError(fmt::format(
+          "optimize: {}: {}; expected either {} or --shapes ENGINE=L for each engine", opt,
+          covered.empty() ? std::string("the config has no engine of this family")
+                          : "every engine it applies to (" + covered + ") has its own --shapes",
+          opt));
+  }
   if (!o.engines.empty()) s.mixes = parse_mixes(o.engines, s);
   for (const auto& [opt, f] :
        {std::pair<const char*, std::string>{"--out", o.out}, {"--csv", o.csv}}) {

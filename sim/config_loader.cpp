@@ -2023,18 +2023,17 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
                      w.sp2_auto_max));
   }
   // The keys of an imported network's weights (workload.network: MODEL.onnx), refused on another
-  // network here, at their line (the network is built long after the file is read). sp2_auto's
-  // bounds count as given only when written: their defaults are no one's choice.
+  // network here, at their line (the network is built long after the file is read). A config
+  // msqsim wrote (optimize --out, a trace's manifest) holds every key at its default: a default
+  // is not a choice.
   if (!is_onnx_network(w))
     for (const auto& [key, given, why] :
          {std::tuple{"workload.calibration", !w.calibration.empty(),
                      "it sets the activation ranges from the float network's values"},
           std::tuple{"workload.sp2_auto", w.sp2_auto,
                      "it picks each layer's SP2 fraction from the trained weights"},
-          std::tuple{"workload.sp2_auto_min", find_path(root, "workload.sp2_auto_min") != nullptr,
-                     "it bounds sp2_auto"},
-          std::tuple{"workload.sp2_auto_max", find_path(root, "workload.sp2_auto_max") != nullptr,
-                     "it bounds sp2_auto"},
+          std::tuple{"workload.sp2_auto_min", w.sp2_auto_min != 0.0, "it bounds sp2_auto"},
+          std::tuple{"workload.sp2_auto_max", w.sp2_auto_max != 1.0, "it bounds sp2_auto"},
           std::tuple{"workload.eval_images", !w.eval_images.empty(),
                      "it compares the integer network with its float original"},
           std::tuple{"workload.eval_labels", !w.eval_labels.empty(),

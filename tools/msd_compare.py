@@ -298,6 +298,11 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
     return path, cut_layers, split
 
 
+# The keys --as-run sets for every run.
+AS_RUN_KEYS = ("accelerator.scheduler.mapping", "accelerator.scheduler.mapping_file",
+               "workload.sp2_fraction_per_layer", "workload.fixed8_fraction_per_layer")
+
+
 def as_run_sets(split):
     """The --set overrides that give every layer of `split` ({layer: (LUT rows, rows)}) MSD's
     scheme mix: its LUT rows SP2, the others 8-bit fixed point."""
@@ -639,9 +644,18 @@ def main(argv):
     for p in args.point:
         if p not in known:
             ap.error(f"--point {p}: unknown point; expected one of {', '.join(known)}")
+    for p in args.point:
+        if args.point.count(p) > 1 or (args.extra and known[p] in EXTRA_POINTS):
+            ap.error(f"--point {p}: the point is given twice (--point, --extra); expected each "
+                     "point once")
     for s in args.sets:
         if "=" not in s:
             ap.error(f"--set {s}: expected KEY=VALUE")
+        # --as-run sets these itself; a --set after them would replace MSD's schedule unseen.
+        key = s.split("=", 1)[0].strip()
+        if args.as_run and key in AS_RUN_KEYS:
+            ap.error(f"--set {s}: --as-run gives {key} from MSD's schedule; expected --as-run "
+                     f"or a --set of {key}, not both")
     chosen = ([known[p] for p in args.point] if args.point else POINTS) + \
         (EXTRA_POINTS if args.extra else [])
 

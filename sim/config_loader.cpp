@@ -2060,8 +2060,9 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
     std::error_code ec;
     if (!fs::is_regular_file(p, ec))
       fail(at, key,
-           std::string("expected ") + want + " (got " + clip_text(*given) + ": " +
-               (fs::is_directory(p, ec) ? "a directory " : "no file ") + clip_text(p, 200) + ")");
+           std::string("expected ") + want + " (got " + clip_text(*given) +
+               (fs::is_directory(p, ec) ? ", a directory" : ": no file " + clip_text(p, 200)) +
+               ")");
     *path = fs::absolute(p).lexically_normal().string();
   }
   if (!w.eval_labels.empty() && w.eval_images.empty()) {

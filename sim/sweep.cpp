@@ -300,6 +300,8 @@ SweepSpec load_sweep(const std::string& path) {
         const fs::path f =
             fs::path(e.Scalar()).is_absolute() ? fs::path(e.Scalar()) : dir / e.Scalar();
         std::error_code ec;
+        if (fs::is_directory(f, ec))
+          throw fail(e, "eval." + k, "expected a .npy file (got a directory: " + f.string() + ")");
         if (!fs::is_regular_file(f, ec)) throw fail(e, "eval." + k, "no such file: " + f.string());
         (k == "images" ? s.eval_images : s.eval_labels) = f.string();
       }

@@ -153,6 +153,18 @@ TEST_F(Hostile5, EvalAndCalibrationFileProblemsNameTheirKey) {
       std::string::npos);
 }
 
+// A sweep's eval block naming a directory said "no such file".
+TEST_F(Hostile5, SweepEvalDirectoryIsCalledADirectory) {
+  onnx_config();
+  fs::create_directory(path("imgs"));
+  write("s.yaml",
+        "base: d.yaml\nset: {verify: false}\neval: {images: imgs}\naxes:\n"
+        "  workload.sp2_fraction: [0.5]\n");
+  expect_line_with(run("sweep s.yaml --out o.csv"),
+                   "s.yaml:3: eval.images: expected a .npy file (got a directory: ", "sweep");
+  EXPECT_FALSE(fs::exists(path("o.csv")));
+}
+
 // `--lut-shapes L` with every LUT engine given its own `--shapes NAME=L`: the list was dropped
 // without a word.
 TEST_F(Hostile5, OptimizeRefusesAFamilyListThatEveryEngineOverrides) {

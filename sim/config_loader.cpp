@@ -145,6 +145,18 @@ double get_real(const TNode& t, const std::string& key, double lo, double hi) {
   return yaml_real(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
+// One entry of a per-layer fraction map. `{conv1:0.5}` is YAML for the key "conv1:0.5" with no
+// value: the message says so, not only "got nothing".
+double layer_fraction(const TNode& v, const std::string& key, const std::string& name) {
+  const size_t colon = name.find(':');
+  if (v.node.IsNull() && colon != std::string::npos)
+    fail(v.key_src, key + "." + name,
+         "expected a number in 0..1 (got nothing: YAML reads '" + clip_text(name) +
+             "' as one key; write '" + clip_text(name.substr(0, colon)) + ": " +
+             clip_text(name.substr(colon + 1)) + "', a space after the colon)");
+  return get_real(v, key + "." + name, 0, 1);
+}
+
 bool get_bool(const TNode& t, const std::string& key) {
   return yaml_bool(t.node, t.src.label, t.src.line, key);
 }
@@ -808,7 +820,7 @@ const std::vector<Field<RunConfig>>& run_table() {
       f.load = [](C& c, const TNode& t, const std::string& key) {
         if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
         std::map<std::string, double> m;
-        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        for (const auto& [name, v] : t.kids) m[name] = layer_fraction(v, key, name);
         c.workload.sp2_fraction_per_layer = std::move(m);
       };
       f.dump = [](const C& c) { return json(c.workload.sp2_fraction_per_layer); };
@@ -822,7 +834,7 @@ const std::vector<Field<RunConfig>>& run_table() {
       f.load = [](C& c, const TNode& t, const std::string& key) {
         if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
         std::map<std::string, double> m;
-        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        for (const auto& [name, v] : t.kids) m[name] = layer_fraction(v, key, name);
         c.workload.fixed8_fraction_per_layer = std::move(m);
       };
       f.dump = [](const C& c) { return json(c.workload.fixed8_fraction_per_layer); };

@@ -153,6 +153,21 @@ TEST_F(Hostile5, EvalAndCalibrationFileProblemsNameTheirKey) {
       std::string::npos);
 }
 
+// `{conv1:0.5}` (no space after the colon) is one YAML key with no value: the message said only
+// "got nothing", at a key that looked right.
+TEST_F(Hostile5, PerLayerFractionWithoutASpaceAfterTheColonSaysWhy) {
+  write("y.yaml",
+        "device: xc7z045\nworkload:\n  network: resnet18\n"
+        "  fixed8_fraction_per_layer: {conv1:0.5, fc: 0.2}\n");
+  expect_line_with(run("validate y.yaml"),
+                   "y.yaml:4: workload.fixed8_fraction_per_layer.conv1:0.5: expected a number in "
+                   "0..1 (got nothing: YAML reads 'conv1:0.5' as one key; write 'conv1: 0.5', a "
+                   "space after the colon)",
+                   "fixed8");
+  expect_line_with(run("validate y.yaml --set 'workload.sp2_fraction_per_layer={fc:1}'"),
+                   "write 'fc: 1', a space after the colon", "sp2");
+}
+
 // A sweep's eval block naming a directory said "no such file".
 TEST_F(Hostile5, SweepEvalDirectoryIsCalledADirectory) {
   onnx_config();

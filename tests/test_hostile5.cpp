@@ -164,7 +164,8 @@ TEST_F(Hostile5, PerLayerFractionWithoutASpaceAfterTheColonSaysWhy) {
                    "0..1 (got nothing: YAML reads 'conv1:0.5' as one key; write 'conv1: 0.5', a "
                    "space after the colon)",
                    "fixed8");
-  expect_line_with(run("validate y.yaml --set 'workload.sp2_fraction_per_layer={fc:1}'"),
+  write("z.yaml", "device: xc7z045\nworkload:\n  network: resnet18\n");
+  expect_line_with(run("validate z.yaml --set 'workload.sp2_fraction_per_layer={fc:1}'"),
                    "write 'fc: 1', a space after the colon", "sp2");
 }
 

@@ -782,6 +782,17 @@ Graph trace_to_graph(const Trace& t, std::vector<QuantLayer>& layers) {
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
+  // A file given where the trace directory goes (its trace.yaml, say) or no such path at all:
+  // "DIR/trace.yaml: missing file" named a path that cannot exist.
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw InputError(dir, 0, "",
+                     "does not exist (not a trace directory; expected a directory that `msqsim "
+                     "trace record --out DIR` wrote)");
+  if (!fs::is_directory(dir, ec))
+    throw InputError(dir, 0, "",
+                     "is a file, not a trace directory (expected the directory that holds "
+                     "trace.yaml)");
   if (!path_exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);

@@ -226,4 +226,14 @@ TEST_F(Hostile5, RegressNamesTheNetworkInputAndOpsOfAGraphTrace) {
   expect_line_with(run("regress t2"), "t2/pool/output.npy: op 'pool': missing file", "pool");
 }
 
+// `regress DIR/trace.yaml` (the manifest instead of its directory) said
+// "DIR/trace.yaml/trace.yaml: missing file".
+TEST_F(Hostile5, RegressOnAFileSaysItIsNotADirectory) {
+  fs::copy(MSQ_SOURCE_DIR "/tests/traces/fc", path("t"), fs::copy_options::recursive);
+  const Result r = run("regress t/trace.yaml");
+  expect_line_with(r, "t/trace.yaml: is a file, not a trace directory", "file");
+  EXPECT_EQ(r.err.find("trace.yaml/trace.yaml"), std::string::npos) << r.err;
+  expect_line_with(run("regress nope"), "nope: does not exist (not a trace directory", "nope");
+}
+
 }  // namespace

@@ -334,6 +334,12 @@ int cmd_optimize(const OptimizeOptions& o) {
   if (!o.sp2_fractions.empty()) s.fracs = parse_fracs(o.sp2_fractions);
 
   const RunConfig base = load_run_config(o.config, o.sets);
+  // sp2_auto sets every layer's fraction from its weights: the fraction axis would change only
+  // the label of each design ("SP2 0.20" and "SP2 0.80", the same cycles).
+  if (base.workload.sp2_auto)
+    throw InputError(o.config, 0, "workload.sp2_auto",
+                     "optimize searches the SP2 fraction, which sp2_auto replaces by each layer's "
+                     "own; expected sp2_auto: false (--set workload.sp2_auto=false)");
   const std::vector<EngineSpec> base_engines = engine_specs(base.accelerator);
   const size_t n_eng = base_engines.size();
   for (const EngineSpec& e : base_engines) {

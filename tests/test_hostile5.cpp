@@ -169,6 +169,30 @@ TEST_F(Hostile5, PerLayerFractionWithoutASpaceAfterTheColonSaysWhy) {
                    "write 'fc: 1', a space after the colon", "sp2");
 }
 
+// With workload.sp2_auto the SP2 fraction is each layer's own: optimize's fraction axis and a
+// sweep's sp2_fraction axis ran one design under several labels ("SP2 0.20", "SP2 0.80", the same
+// frames/s).
+TEST_F(Hostile5, AnSp2FractionSearchUnderSp2AutoIsRefused) {
+  onnx_config();
+  expect_line_with(run("optimize d.yaml --set workload.sp2_auto=true --budget 3"),
+                   "d.yaml: workload.sp2_auto: optimize searches the SP2 fraction, which sp2_auto "
+                   "replaces by each layer's own; expected sp2_auto: false",
+                   "optimize");
+  write("s.yaml",
+        "base: d.yaml\nset: {verify: false, workload.sp2_auto: true}\naxes:\n"
+        "  workload.sp2_fraction: [0.2, 0.8]\n");
+  expect_line_with(run("sweep s.yaml --out o.csv"),
+                   "s.yaml:4: axes.workload.sp2_fraction: the base config sets workload.sp2_auto",
+                   "sweep");
+  EXPECT_FALSE(fs::exists(path("o.csv")));
+  // An axis over sp2_auto itself is a comparison: it runs.
+  write("s.yaml",
+        "base: d.yaml\nset: {verify: false}\naxes:\n  workload.sp2_auto: [false, true]\n"
+        "  workload.sp2_fraction: [0.5]\n");
+  const Result ok = run("sweep s.yaml --out o.csv");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
 // A sweep's eval block naming a directory said "no such file".
 TEST_F(Hostile5, SweepEvalDirectoryIsCalledADirectory) {
   onnx_config();

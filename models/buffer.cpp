@@ -13,6 +13,10 @@ Buffer::Buffer(sc_core::sc_module_name name, int64_t capacity_bytes)
   write_bytes_ = stats_.define("write_bytes", U::Bytes, "bytes written in");
   reads_ = stats_.define("reads", U::Count, "read transactions (a job's operands, a DMA store)");
   writes_ = stats_.define("writes", U::Count, "write transactions (a DMA load, a job's results)");
+  bram_reads_ = stats_.define("bram_reads", U::Count,
+                              "BRAM36 port reads of 64 data bits (one per BRAM36 a word spans)");
+  bram_writes_ = stats_.define("bram_writes", U::Count,
+                               "BRAM36 port writes of 64 data bits (one per BRAM36 a word spans)");
 }
 
 void Buffer::acquire(int64_t bytes) {

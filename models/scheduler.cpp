@@ -263,7 +263,8 @@ void Scheduler::input_loader() {
     StatGroup::set_current_layer(l);
     dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(ld.in_offset), ld.seg_bytes,
                   ld.seg_stride, ld.seg_count, false);
-    input_.write(tm.bytes, l);
+    // The DMA writes a load's bytes back to back, in 64-bit words.
+    input_.write(tm.bytes, bram_words(tm.bytes * 8), l);
     record(run, t0);
     run.dram_bytes += tm.bytes;
     run.dram_by[int(Traffic::Inputs)] += tm.bytes;
@@ -322,7 +323,7 @@ void Scheduler::output_writer() {
     const sc_time t0 = sc_core::sc_time_stamp();
     EventSink::tag(l, ot.tile);
     StatGroup::set_current_layer(l);
-    output_.read(tile.tn * rows * ob, l);
+    output_.read(tile.tn * rows * ob, bram_words(tile.tn * rows * ob * 8), l);
     // Outputs are stored HWC too: a tile of all rows is one contiguous run, a tile of some rows
     // one run per pixel.
     const uint64_t addr = run.out_addr + uint64_t((tile.n0 * M + run.mt_ch0[size_t(ot.mt)]) * ob);
@@ -356,7 +357,7 @@ void Scheduler::weight_loader(int core) {
       EventSink::tag(int(l), -1);
       StatGroup::set_current_layer(int(l));
       dma_.transfer(Traffic::Weights, w.addr, w.bytes, w.bytes, 1, false);
-      weights_[size_t(core)]->write(w.bytes, int(l));
+      weights_[size_t(core)]->write(w.bytes, bram_words(w.bytes * 8), int(l));
       record(run, t0);
       run.dram_bytes += w.bytes;
       run.dram_by[int(Traffic::Weights)] += w.bytes;

@@ -3,18 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
+#include <vector>
 
 namespace msq {
 
 using nlohmann::json;
 
 namespace {
-
-// A BRAM36 port is 72 bits wide (UG473): a wider word is several accesses, one per block.
-constexpr int64_t kPortBits = 72;
-int64_t accesses(int64_t bits) {
-  return (bits + kPortBits - 1) / kPortBits;
-}
 
 // The DSP48's P register and post-adder (UG479, UG579): 48 bits in both families.
 constexpr int64_t kDspAccumulatorBits = 48;
@@ -54,6 +50,11 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
                                                       : sp2_pe_cost(one, costs))
                           .lut);
   }
+  // The buffers: every block whose statistics count BRAM accesses.
+  std::vector<std::tuple<const StatGroup*, int, int>> bram;
+  for (const StatGroup& g : s.sim.stats)
+    if (g.find("bram_reads") >= 0)
+      bram.emplace_back(&g, g.find("bram_reads"), g.find("bram_writes"));
   RunActions r;
   r.clock_mhz = cfg.clock_mhz;
   r.total_cycles = s.sim.total_cycles;
@@ -72,8 +73,6 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
       if (!is_dsp[e]) {
         // A LUT engine: one PE operation per MAC; every LUT of the PE counted.
         la.ops.push_back({name, c.macs, pe_luts[e], 0, 0});
-        la.bram_reads +=
-            c.busy * (accesses(int64_t(specs[e].rows) * b) + accesses(int64_t(specs[e].cols) * a));
         continue;
       }
       // A DSP engine: packed slices do two MACs per operation; 8-bit rows run one per slice.
@@ -94,18 +93,10 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
         la.ops.push_back({name, low, 0.0, int64_t(b) * a, kDspAccumulatorBits});
       }
       la.ops.push_back({name, macs8, 0.0, int64_t(8) * a, kDspAccumulatorBits});
-      // Buffers: each busy cycle an array reads one weight per row and one activation per column.
-      const bool packs_rows = l.packing && specs[e].impl == "dsp48";
-      const int wbits = packs_rows ? 2 * std::max(1, l.packed_w_bits) : (rows8 > 0 ? 8 : b);
-      la.bram_reads += c.busy * (accesses(int64_t(specs[e].rows) * wbits) +
-                                 accesses(int64_t(specs[e].cols) * a));
     }
-    // Outputs (partial sums between k tiles) are written and read back; DMA fills and drains.
-    const int64_t outs = l.m * l.n;
-    const int64_t partial = l.k_tiles > 1 ? outs * cfg.accelerator.accumulator.bits : 0;
-    la.bram_reads += accesses(l.dram_by[2] * 8) + accesses(partial * (l.k_tiles - 1));
-    la.bram_writes = accesses((l.dram_by[0] + l.dram_by[1]) * 8) + accesses(l.dram_by[2] * 8) +
-                     accesses(partial * (l.k_tiles - 1));
+    // The buffers' BRAM accesses, as the blocks that read and write them counted them.
+    for (const auto& [g, reads, writes] : bram)
+      la.bram_reads += g->at(reads, int(i)), la.bram_writes += g->at(writes, int(i));
     la.dram_read_bytes = l.dram_by[0] + l.dram_by[1];
     la.dram_write_bytes = l.dram_by[2];
     r.layers.push_back(std::move(la));

@@ -12,8 +12,8 @@
 namespace msq {
 
 // The actions of a run, from its results and plans: engine operations by class, BRAM accesses
-// (estimated from the busy cycles, the array sizes and the bytes moved: nothing counts them
-// yet), DRAM bytes by direction, the DRAM's commands and open/idle time.
+// (the buffers' bram_reads and bram_writes, counted by the blocks that read and write them),
+// DRAM bytes by direction, the DRAM's commands and open/idle time.
 RunActions run_actions(const Session& s, const ResourceCosts& costs);
 
 // One chip's data-sheet figures and the bus's chip count, from the DRAM config.

@@ -1,9 +1,9 @@
 // The energy model, Accelergy style: a run's actions (engine operations by kind and width, BRAM
 // accesses, DMA bytes, DRAM commands and the time the DRAM spent open or idle) times an energy per
 // action, plus the device's static power over the run's time. Plain C++: it knows nothing of
-// where the counts come from (today sim/energy_report.cpp fills them from a run's results; block
-// statistics can fill them the same way), and the coefficients come from a cost file where each
-// one carries its source (configs/energy/, docs/energy.md).
+// where the counts come from (sim/energy_report.cpp fills them from a run's results and the
+// blocks' statistics), and the coefficients come from a cost file where each one carries its
+// source (configs/energy/, docs/energy.md).
 #pragma once
 
 #include <cstdint>

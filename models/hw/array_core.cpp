@@ -1,12 +1,42 @@
 #include "models/hw/array_core.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "models/stats/event_sink.h"
 
 namespace msq {
 
 using sc_core::sc_time;
+
+JobBufferWords job_buffer_words(int64_t rows, int64_t tn, int64_t tk, int64_t pass_cols,
+                                int64_t weight_bits_per_k, int act_bits, int64_t groups,
+                                int partial_bits, int out_bits, bool read_back) {
+  JobBufferWords w;
+  const int64_t full = tn / pass_cols, rest = tn % pass_cols;
+  const int64_t passes = full + (rest > 0);
+  w.weight_reads = passes * tk * bram_words(weight_bits_per_k);
+  w.input_reads =
+      groups * tk *
+      (full * bram_words(pass_cols * act_bits) + (rest > 0 ? bram_words(rest * act_bits) : 0));
+  if (read_back) w.partial_reads = tn * bram_words(rows * partial_bits);
+  w.output_writes = tn * bram_words(rows * out_bits);
+  return w;
+}
+
+namespace {
+// The groups of a grouped convolution that a block's rows belong to (1 otherwise): one unless the
+// mapping packs several groups into a block.
+int64_t block_groups(const LayerRun& run, const RowBlock& b) {
+  const LayerShape& s = run.layer->shape;
+  if (s.groups <= 1 || run.plan.group_pack <= 1 || b.rows.size() < 2) return 1;
+  std::vector<int32_t> g;
+  g.reserve(b.rows.size());
+  for (int32_t m : b.rows) g.push_back(m / s.rows_per_group());
+  std::sort(g.begin(), g.end());
+  return int64_t(std::unique(g.begin(), g.end()) - g.begin());
+}
+}  // namespace
 
 ArrayCore::ArrayCore(sc_core::sc_module_name name, const EngineContext& ctx)
     : sc_module(name),
@@ -81,13 +111,21 @@ void ArrayCore::main() {
         stats_.add(ids_.macs_sp2, b.sp2_rows * tn * step.tk, li);
         stats_.add(ids_.macs_fixed, macs - b.sp2_rows * tn * step.tk, li);
         // The job's operands and results, one transaction each: its input tile, its block's
-        // weights of the k tile, its accumulators (read back to add to after the first k tile).
-        if (f_.input_buffer) f_.input_buffer->read(step.tk * tn * run.plan.act_bytes, li);
-        weights_.read((b.weight_bits_per_k * step.tk + 7) / 8, li);
+        // weights of the k tile, its sums (read back to add to after the first k tile). The
+        // output stage requantizes as the last k tile's sums leave the array, so the buffer holds
+        // accumulators between k tiles and outputs after the last (as it was allocated).
+        const LayerPlan& p = run.plan;
+        const int64_t rows = int64_t(b.rows.size());
+        const int out_bytes = step.last_k ? p.out_bytes : p.acc_bytes;
+        const JobBufferWords words = job_buffer_words(
+            rows, tn, step.tk, pass_columns(run, b, tn, step.tk), b.weight_bits_per_k,
+            8 * p.act_bytes, block_groups(run, b), 8 * p.acc_bytes, 8 * out_bytes, step.kt > 0);
+        if (f_.input_buffer)
+          f_.input_buffer->read(step.tk * tn * p.act_bytes, words.input_reads, li);
+        weights_.read((b.weight_bits_per_k * step.tk + 7) / 8, words.weight_reads, li);
         if (f_.output_buffer) {
-          const int64_t acc_bytes = int64_t(b.rows.size()) * tn * run.plan.acc_bytes;
-          if (step.kt > 0) f_.output_buffer->read(acc_bytes, li);
-          f_.output_buffer->write(acc_bytes, li);
+          if (step.kt > 0) f_.output_buffer->read(rows * tn * p.acc_bytes, words.partial_reads, li);
+          f_.output_buffer->write(rows * tn * out_bytes, words.output_writes, li);
         }
         if (EventSink* ev = EventSink::current())
           ev->job(id_, int(&run - f_.runs.data()), step.tile, step.kt, int64_t(b.rows.size()),

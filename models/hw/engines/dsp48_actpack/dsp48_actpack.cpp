@@ -160,6 +160,13 @@ int64_t DspActPackCore::job_cycles(const LayerRun& run, const RowBlock& b, int64
   return actpack_job(cfg_, f_.dsp_kind, *run.layer, run.plan.row_sum_bits, b.rows, tn, tk).cycles;
 }
 
+int64_t DspActPackCore::pass_columns(const LayerRun& run, const RowBlock& b, int64_t tn,
+                                     int64_t tk) const {
+  const bool packed =
+      actpack_job(cfg_, f_.dsp_kind, *run.layer, run.plan.row_sum_bits, b.rows, tn, tk).packed;
+  return packed ? 2 * int64_t(cfg_.cols) : int64_t(cfg_.cols);
+}
+
 void DspActPackCore::compute(LayerRun& run, const RowBlock& b, const Step& st,
                              const InputTileValues& x, OutputTileValues& acc) {
   const QuantLayer& L = *run.layer;

@@ -64,6 +64,11 @@ class DspActPackCore : public ArrayCore {
   void compute(LayerRun& run, const RowBlock& b, const Step& st, const InputTileValues& x,
                OutputTileValues& acc) override;
 
+ protected:
+  // A packed slice's A port takes two activations per step: a pass computes 2 x cols columns.
+  int64_t pass_columns(const LayerRun& run, const RowBlock& b, int64_t tn,
+                       int64_t tk) const override;
+
  private:
   DspCoreConfig cfg_;
   AccSpec acc_;  // the registers of the layer in flight

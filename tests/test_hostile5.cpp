@@ -236,6 +236,30 @@ TEST_F(Hostile5, MsdCompareRefusesRepeatedPointsAndSetsThatContradictAsRun) {
                      key);
 }
 
+// A reference row with a tile of 0 was a ZeroDivisionError traceback under --as-run (exit 1); a
+// ratio of 7 or negative cycles were compared as if they were MSD's.
+TEST_F(Hostile5, MsdCompareRefusesReferenceValuesOutOfRange) {
+  const std::string ref = read(MSQ_SOURCE_DIR "/tools/msd_reference.csv");
+  const std::string row = "pynq-z2,resnet18,Conv1,137348,64,1,3,1,22,5,7,2,0.53125,2,compute";
+  ASSERT_NE(ref.find(row), std::string::npos);
+  const std::string msq = " --msqsim '" MSQSIM_EXE "' --as-run --point pynq-z2/resnet18";
+  struct Case {
+    std::string bad, want;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"pynq-z2,resnet18,Conv1,137348,0,1,3,1,22,5,7,2,0.53125,2,compute",
+                          "ref.csv: data row 2: k_tile: expected an integer >= 1 (got '0')"},
+                         {"pynq-z2,resnet18,Conv1,137348,64,1,3,1,22,5,7,2,7,2,compute",
+                          "ref.csv: data row 2: ratio: expected a number in 0..1 (got '7')"},
+                         {"pynq-z2,resnet18,Conv1,-5,64,1,3,1,22,5,7,2,0.53125,2,compute",
+                          "ref.csv: data row 2: cycles: expected an integer >= 1 (got -5)"}}) {
+    std::string text = ref;
+    text.replace(text.find(row), row.size(), c.bad);
+    write("ref.csv", text);
+    expect_line_with(shell(kTool + msq + " --reference ref.csv"), "msd_compare: " + c.want, c.bad);
+  }
+}
+
 // A graph trace without its input.npy was reported as "DIR/./input.npy: layer 'input'", an
 // op's missing output as a layer's.
 TEST_F(Hostile5, RegressNamesTheNetworkInputAndOpsOfAGraphTrace) {

@@ -119,16 +119,25 @@ def load_reference(path):
         except ValueError:
             raise InputProblem(f"{path}: data row {i}: cycles: expected an integer "
                                f"(got {row['cycles']!r})")
+        if row["cycles"] < 1:
+            raise InputProblem(f"{path}: data row {i}: cycles: expected an integer >= 1 "
+                               f"(got {row['cycles']})")
         if row["bound"] not in ("compute", "memory"):
             raise InputProblem(f"{path}: data row {i}: bound: expected compute or memory "
                                f"(got {row['bound']!r})")
+        # A tile of 0 was a ZeroDivisionError traceback under --as-run; a ratio of 7 or a
+        # negative count ran as if it were MSD's.
         for col in REF_INTS + ("ratio",):
             if row.get(col):
                 try:
-                    float(row[col]) if col == "ratio" else int(row[col])
+                    v = float(row[col]) if col == "ratio" else int(row[col])
                 except ValueError:
                     raise InputProblem(f"{path}: data row {i}: {col}: expected "
                                        f"{'a number' if col == 'ratio' else 'an integer'} "
+                                       f"(got {row[col]!r})")
+                if not (0 <= v <= 1 if col == "ratio" else v >= 1):
+                    want = "a number in 0..1" if col == "ratio" else "an integer >= 1"
+                    raise InputProblem(f"{path}: data row {i}: {col}: expected {want} "
                                        f"(got {row[col]!r})")
         ref.setdefault((row["board"], row["network"]), []).append(row)
     return ref

@@ -45,8 +45,8 @@ Dma::Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_time clock, D
 }
 
 void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
-                   int64_t seg_count, bool write) {
-  const int64_t bytes = seg_bytes * seg_count;
+                   int64_t seg_count, bool write, int64_t grp_count, int64_t grp_stride) {
+  const int64_t bytes = seg_bytes * seg_count * grp_count;
   if (bytes <= 0) return;
   const std::vector<int>& ports = ports_[int(kind)];
   const int layer = StatGroup::current_layer();  // read before the first wait
@@ -93,8 +93,12 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
   const sc_time axi_end = start + port_clock_ * double(axi_cycles);
   sc_time dram_end;
   if (!cfg_.streams.any()) {
-    retag();
-    dram_end = dram_.serve(start, addr, seg_bytes, seg_stride, seg_count, write, layer);
+    // The groups reach the DRAM one after the other, in arrival order.
+    for (int64_t g = 0; g < grp_count; ++g) {
+      retag();
+      dram_end = std::max(dram_end, dram_.serve(start, addr + uint64_t(g * grp_stride), seg_bytes,
+                                                seg_stride, seg_count, write, layer));
+    }
   } else {
     // Streams in parallel share the DRAM, which serves requests in arrival order. A transfer
     // paced by its ports must not claim the DRAM for its whole length at once: it hands the
@@ -108,20 +112,21 @@ void Dma::transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_s
       dram_end = std::max(dram_end, dram_.serve(ready, a, len, stride, n, write, layer));
       done += len * n;
     };
-    for (int64_t s = 0; s < seg_count;) {
-      const uint64_t a = addr + uint64_t(s * seg_stride);
-      if (seg_bytes >= kChunkBytes) {
-        for (int64_t off = 0; off < seg_bytes; off += kChunkBytes) {
-          const int64_t len = std::min(kChunkBytes, seg_bytes - off);
-          issue(a + uint64_t(off), len, len, 1);
+    for (int64_t g = 0; g < grp_count; ++g)
+      for (int64_t s = 0; s < seg_count;) {
+        const uint64_t a = addr + uint64_t(g * grp_stride + s * seg_stride);
+        if (seg_bytes >= kChunkBytes) {
+          for (int64_t off = 0; off < seg_bytes; off += kChunkBytes) {
+            const int64_t len = std::min(kChunkBytes, seg_bytes - off);
+            issue(a + uint64_t(off), len, len, 1);
+          }
+          ++s;
+        } else {
+          const int64_t n = std::min(seg_count - s, kChunkBytes / seg_bytes);
+          issue(a, seg_bytes, seg_stride, n);
+          s += n;
         }
-        ++s;
-      } else {
-        const int64_t n = std::min(seg_count - s, kChunkBytes / seg_bytes);
-        issue(a, seg_bytes, seg_stride, n);
-        s += n;
       }
-    }
   }
   const sc_time end = std::max(axi_end, dram_end);
   stats_.busy_cycles += int64_t((end - begin) / clock_ + 0.5);

@@ -31,9 +31,11 @@ class Dma : public sc_core::sc_module {
   Dma(sc_core::sc_module_name name, const MemoryConfig& cfg, sc_core::sc_time clock,
       DramModel& dram);
 
-  // Blocks the calling thread until the transfer is done. seg_* as DramModel::access.
+  // Blocks the calling thread until the transfer is done. seg_* as DramModel::access; a
+  // transfer of a box moves grp_count such patterns, grp_stride apart (one descriptor chain: one
+  // setup, each run its own bursts in the DRAM).
   void transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
-                int64_t seg_count, bool write);
+                int64_t seg_count, bool write, int64_t grp_count = 1, int64_t grp_stride = 0);
 
   const DmaStats& stats() const { return stats_; }
   const StatGroup& stat_group() const { return group_; }

@@ -144,11 +144,19 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
           ld.seg_count = tile.seg_count;
           ld.seg_stride = tile.seg_stride;
           ld.seg_bytes = p.k_tiles == 1 ? tile.seg_bytes : ch * p.act_bytes;
+          ld.grp_count = tile.grp_count;
+          ld.grp_stride = tile.grp_stride;
           if (ch_tiles) {
             const int64_t pix = int64_t(s.in_c) * p.act_bytes;
             ld.mt = int(mt);
             ld.in_offset = tile.offset + mt_in_ch0[size_t(mt)] * p.act_bytes;
             ld.seg_count = tile.region_bytes() / pix;
+            if (tile.box_cols > 0) {
+              // A box: the run of each input row (all channels) becomes a run per pixel.
+              ld.seg_count = tile.seg_bytes / pix;
+              ld.grp_count = tile.seg_count;
+              ld.grp_stride = tile.seg_stride;
+            }
             ld.seg_stride = pix;
             ld.seg_bytes = mt_in_ch[size_t(mt)] * p.act_bytes;
           }
@@ -262,7 +270,7 @@ void Scheduler::input_loader() {
     EventSink::tag(l, ld.tile);  // the timeline's layer and tile of the transfer
     StatGroup::set_current_layer(l);
     dma_.transfer(Traffic::Inputs, run.in_addr + uint64_t(ld.in_offset), ld.seg_bytes,
-                  ld.seg_stride, ld.seg_count, false);
+                  ld.seg_stride, ld.seg_count, false, ld.grp_count, ld.grp_stride);
     // The DMA writes a load's bytes back to back, in 64-bit words.
     input_.write(tm.bytes, bram_words(tm.bytes * 8), l);
     record(run, t0);
@@ -325,12 +333,15 @@ void Scheduler::output_writer() {
     StatGroup::set_current_layer(l);
     output_.read(tile.tn * rows * ob, bram_words(tile.tn * rows * ob * 8), l);
     // Outputs are stored HWC too: a tile of all rows is one contiguous run, a tile of some rows
-    // one run per pixel.
+    // one run per pixel; a box, that for each of its output rows, a row's width apart.
     const uint64_t addr = run.out_addr + uint64_t((tile.n0 * M + run.mt_ch0[size_t(ot.mt)]) * ob);
+    const int64_t run_px = tile.box_cols > 0 ? tile.box_cols : tile.tn;
+    const int64_t box_rows = tile.tn / run_px, row_stride = run.layer->shape.out_w() * M * ob;
     if (rows == M)
-      dma_.transfer(Traffic::Outputs, addr, tile.tn * M * ob, tile.tn * M * ob, 1, true);
+      dma_.transfer(Traffic::Outputs, addr, run_px * M * ob, run_px * M * ob, 1, true, box_rows,
+                    row_stride);
     else
-      dma_.transfer(Traffic::Outputs, addr, rows * ob, M * ob, tile.tn, true);
+      dma_.transfer(Traffic::Outputs, addr, rows * ob, M * ob, run_px, true, box_rows, row_stride);
     record(run, t0);
     run.dram_bytes += tile.tn * rows * ob;
     run.dram_by[int(Traffic::Outputs)] += tile.tn * rows * ob;
@@ -398,14 +409,16 @@ void Scheduler::gather_inputs(const LayerRun& run, const InputLoad& st, InputTil
   };
   std::vector<Run> runs;
   for (int64_t nn = 0; nn < tile.tn; ++nn) {
-    const int64_t n = tile.n0 + nn, b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
+    const int64_t n = tile.pixel(nn, Wout), b = n / HW, oh = (n % HW) / Wout, ow = n % Wout;
     base[size_t(nn)] = b * s.in_c;
     ih0[size_t(nn)] = oh * s.sh - s.ph;
     iw0[size_t(nn)] = ow * s.sw - s.pw;
     const bool inside = ih0[size_t(nn)] >= 0 && ih0[size_t(nn)] + s.kh <= s.in_h &&
                         iw0[size_t(nn)] >= 0 && iw0[size_t(nn)] + s.kw <= s.in_w;
     origin[size_t(nn)] = base[size_t(nn)] * plane + ih0[size_t(nn)] * s.in_w + iw0[size_t(nn)];
-    if (!runs.empty() && inside && runs.back().inside && ow != 0 && nn % NB != 0)
+    // A run is one output row's: a box's next row starts a new one.
+    const bool row_start = ow == 0 || (tile.box_cols > 0 && nn % tile.box_cols == 0);
+    if (!runs.empty() && inside && runs.back().inside && !row_start && nn % NB != 0)
       ++runs.back().len;
     else
       runs.push_back(Run{nn, 1, inside});
@@ -473,17 +486,18 @@ void Scheduler::write_outputs(LayerRun& run, int t, OutputTileValues& v) {
     const int32_t mult = L.rq_mult[size_t(m)];
     const int shift = L.rq_shift[size_t(m)];
     const int32_t zero = L.out_zero, lo = L.lo, hi = L.hi_code();
-    // One image's run of output pixels at a time: each is contiguous in the output tensor.
-    int64_t b = tile.n0 / HW, r = tile.n0 % HW;
-    for (int64_t nn = 0; nn < tile.tn; r = 0, ++b) {
-      const int64_t len = std::min(tile.tn - nn, HW - r);
+    // One run of output pixels at a time, contiguous in the output tensor: the part of the tile
+    // in one image, or one output row of a box.
+    for (int64_t nn = 0; nn < tile.tn;) {
+      const int64_t n = tile.pixel(nn, s.out_w()), b = n / HW, r = n % HW;
+      const int64_t len = tile.box_cols > 0 ? tile.box_cols : std::min(tile.tn - nn, HW - r);
       int64_t* __restrict y = run.out.data.data() + (b * M + m) * HW + r;
       const int64_t* __restrict x = a + nn;
       if (acc_out)
         std::copy(x, x + len, y);
       else
         kernels::requantize_run(x, y, len, mult, shift, zero, lo, hi);
-      const int64_t col = f_.fault.col - tile.n0 - nn;
+      const int64_t col = f_.fault.col - n;
       if (f_.fault.layer == layer_index && f_.fault.row == m && col >= 0 && col < len)
         y[col] ^= f_.fault.xor_mask;
       nn += len;

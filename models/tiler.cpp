@@ -595,7 +595,13 @@ void make_tiles(LayerPlan& p, const QuantLayer& L, int k_channels, int64_t tr, i
           const int64_t nrows = std::max<int64_t>(0, ih1 - ih0),
                         ncols = std::max<int64_t>(0, iw1 - iw0);
           t.offset = ((b * s.in_h + ih0) * s.in_w + iw0) * pix_stride;
-          if (p.k_channels == s.in_c && tc == Wout) {
+          const bool box = tr > 1 && tc < Wout;
+          if (box) t.box_cols = c;
+          if (box && p.k_channels < s.in_c) {
+            // A run per pixel of the box's input columns, a group per input row.
+            t.seg_count = ncols, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;
+            t.grp_count = nrows, t.grp_stride = int64_t(s.in_w) * pix_stride;
+          } else if (p.k_channels == s.in_c && tc == Wout) {
             t.seg_count = 1, t.seg_bytes = nrows * ncols * c_bytes, t.seg_stride = t.seg_bytes;
           } else if (p.k_channels == s.in_c) {
             t.seg_count = nrows, t.seg_bytes = ncols * c_bytes,

@@ -32,15 +32,24 @@ struct RowBlock {
 };
 
 // A tile: output columns [n0, n0 + tn) of one image (or, for layers whose output is 1x1, a run of
-// batch elements) and the input region it reads, per k tile. Activations are stored HWC in DRAM,
-// so a region of whole rows is one contiguous run.
+// batch elements), or a box of output pixels, and the input region it reads, per k tile.
+// Activations are stored HWC in DRAM, so a region of whole rows is one contiguous run.
 struct Tile {
   int64_t n0 = 0, tn = 0;
+  // A box of several output rows and part of the columns (docs/mapping.md): box_cols columns of
+  // tn / box_cols rows, n0 its top left pixel. 0: the tile's pixels are the one run from n0.
+  int64_t box_cols = 0;
   // The input region of k tile 0, as DRAM sees it: seg_count runs of seg_bytes, seg_stride apart,
-  // from byte offset `offset` of the layer's input tensor. K tile j starts j * k_channels
-  // activations later.
+  // from byte offset `offset` of the layer's input tensor, all that grp_count times, grp_stride
+  // apart (a box whose k tile is a part of each pixel: a run per pixel, a group per input row).
+  // K tile j starts j * k_channels activations later.
   int64_t offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
-  int64_t region_bytes() const { return seg_bytes * seg_count; }
+  int64_t grp_count = 1, grp_stride = 0;
+  int64_t region_bytes() const { return seg_bytes * seg_count * grp_count; }
+  // Output pixel (index into the layer's N) of the tile's column nn; Wout the output width.
+  int64_t pixel(int64_t nn, int64_t Wout) const {
+    return box_cols > 0 ? n0 + nn / box_cols * Wout + nn % box_cols : n0 + nn;
+  }
 };
 
 // How a layer's tile loops nest (docs/mapping.md). Three loops run over tiles: N (pixel tiles,
@@ -111,7 +120,8 @@ struct LayerPlan {
   int64_t weight_bytes = 0;  // the whole layer's, as stored in DRAM (rows packed to bytes)
   int64_t input_slot_bytes = 0, weight_slot_bytes = 0 /* per engine */, output_slot_bytes = 0;
   int act_bytes = 1, acc_bytes = 4, out_bytes = 1;
-  // Pixel tile: output rows x output columns (fully connected layers: batch elements x 1).
+  // Pixel tile: output rows x output columns (fully connected layers: batch elements x 1); several
+  // rows of part of the columns are boxes (Tile::box_cols).
   int64_t tile_rows = 0, tile_cols = 0;
   int group_pack = 1;  // groups of a grouped convolution that share one row block (the most of
                        // any engine's; EnginePlan::group_pack has each engine's)

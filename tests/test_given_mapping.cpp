@@ -111,15 +111,13 @@ TEST_F(GivenMapping, BadFilesAreExitTwoWithFileLineAndLayer) {
       "bad.csv:2: lut_share: layer conv1: expected a number 0..1 (got 1.5)");
   bad("# nothing\n", "bad.csv: empty mapping file");
   // Found when the layer is planned: the tiles do not fit, the share cannot be met, a grouped
-  // layer's K split, a rectangle of pixels.
+  // layer's K split.
   bad(head + "layer4.0.conv2,512,128,7\n",
       "bad.csv:2: tile_m: layer layer4.0.conv2: the given tiles do not fit the buffers (order "
       "NKM: output tile (partial sums kept across K) 100352 bytes > its buffer slot's 65536)");
   bad("layer,tile_m,k_channels,tile_rows,lut_share\nconv1,64,,4,0.9\n",
       "bad.csv:2: lut_share: layer conv1: 58 of 64 rows on the SP2 engine (lut_core) is more "
       "than the layer's 43 SP2 rows it can run");
-  bad("layer,tile_m,k_channels,tile_rows,tile_cols\nconv1,64,,4,10\n",
-      "bad.csv:2: tile_cols: layer conv1: a pixel tile is whole output rows or a part of one row");
   // The keys themselves.
   {
     const Result r = run(kConfig + " --no-verify --set accelerator.scheduler.mapping=given");
@@ -144,6 +142,56 @@ TEST_F(GivenMapping, BadFilesAreExitTwoWithFileLineAndLayer) {
     EXPECT_NE(r.err.find("used only with accelerator.scheduler.mapping: given"), std::string::npos)
         << r.err;
   }
+}
+
+TEST_F(GivenMapping, BoxesOfSeveralRowsAndPartOfTheColumnsRunVerified) {
+  // Pixel tiles of 8 output rows by 20 output columns (a box, as MSD's o x o tiles), the edge
+  // boxes clipped to the output. layer1.0.conv1: 64 channels of 56 x 56, 3 x 3, stride 1, pad 1,
+  // output 56 x 56: boxes at output rows 0, 8, ..., 48 (7) and columns 0, 20, 40 (20, 20, 16
+  // wide): 21 boxes, the largest 160 pixels.
+  // Input box of output rows oh0..oh0+7: input rows oh0-1 .. oh0+8 cut to the image: 9 rows for
+  // the first and the last box row, 10 for the 5 between: 9 + 5 x 10 + 9 = 68 rows. Columns:
+  // ow0 0 (20 wide): input 0..20, 21; ow0 20: 19..40, 22; ow0 40 (16 wide): 39..55, 17: 60. So
+  // the boxes read 68 x 60 = 4080 input pixels of 64 one-byte channels, 261120 bytes, whatever
+  // the k tiles (32 channels: two runs of 32 bytes per pixel), once with one output-channel tile.
+  // Outputs: 56 x 56 x 64 = 200704 bytes, each written once.
+  for (const std::string k : {"64", "32"}) {
+    SCOPED_TRACE("k_channels " + k);
+    write("box.csv",
+          "layer,tile_m,k_channels,tile_rows,tile_cols\n"
+          "layer1.0.conv1,64," +
+              k + ",8,20\n");
+    const Result r = run(kConfig + " --set 'workload.layers=[layer1.0.conv1]'" + given("box.csv") +
+                         " --json box.json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    const nlohmann::json m = layers("box.json").at("layer1.0.conv1")["mapping"];
+    EXPECT_TRUE(m["given"].get<bool>());
+    EXPECT_EQ(m["tile_rows"], 8);
+    EXPECT_EQ(m["tile_cols"], 20);
+    EXPECT_EQ(m["n_tiles"], 21);
+    EXPECT_EQ(m["tile_n"], 160);
+    EXPECT_EQ(m["input_dram_bytes"], 261120);
+    EXPECT_EQ(m["output_dram_bytes"], 200704);
+  }
+  // A depthwise layer's channel tiles in boxes: features.1.dw, 32 channels of 112 x 112, 3 x 3,
+  // stride 1, pad 1. Boxes of 8 rows by 30 columns: 14 box rows, input rows 9 + 12 x 10 + 9 =
+  // 138; columns 0, 30, 60, 90 (30, 30, 30, 22 wide), input 31 + 32 + 32 + 23 = 118; 16284
+  // pixels, each channel tile loading only its 8 channels: 32 bytes a pixel over the 4 tiles,
+  // 521088 bytes.
+  write("dwbox.csv",
+        "layer,tile_m,k_channels,tile_rows,tile_cols\n"
+        "features.1.dw,8,,8,30\n");
+  const Result d = run(kConfig +
+                       " --set workload.network=mobilenet_v2 "
+                       "--set 'workload.layers=[features.1.dw]'" +
+                       given("dwbox.csv") + " --json dwbox.json");
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find(" 0 mismatches"), std::string::npos) << d.out;
+  const nlohmann::json dm = layers("dwbox.json").at("features.1.dw")["mapping"];
+  EXPECT_EQ(dm["n_tiles"], 56);
+  EXPECT_EQ(dm["input_dram_bytes"], 521088);
+  EXPECT_EQ(dm["output_dram_bytes"], 112 * 112 * 32);
 }
 
 TEST_F(GivenMapping, DepthwiseChannelTilesAndAMissingKSplitAreChecked) {

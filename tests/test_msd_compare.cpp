@@ -179,10 +179,11 @@ TEST_F(MsdCompare, AsRunRunsTheSchedulesTheBoardsRan) {
   EXPECT_NE(r.out.find("zcu102: lut_sp2_bitserial 80x80, dsp48_actpack 48x48; mapping given"),
             std::string::npos)
       << r.out;
-  // The mapping file: a row per MSD layer, MSD's k and c tiles, its 14x14 pixel tile as the 4
-  // whole output rows of 54 nearest to 196 pixels, 16 of 64 channels on the LUT array.
+  // The mapping file: a row per MSD layer, MSD's k and c tiles, its 14x14 pixel tile as a box of
+  // 14 rows by 14 columns (the boxes at the edges of the 54 x 54 output clipped to it: 4 x 4 boxes,
+  // the last row and column of them 12 wide), 16 of 64 channels on the LUT array.
   const std::string csv = read(path("k/zcu102_resnet18_as_run.csv"));
-  EXPECT_NE(csv.find("\nConv2_1a,64,32,4,,0.25\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nConv2_1a,64,32,14,14,0.25\n"), std::string::npos) << csv;
   const auto ref = reference_rows("zcu102", "resnet18");
   const nlohmann::json rep = read_json("k/zcu102_resnet18.json");
   ASSERT_EQ(rep["layers"].size(), ref.size());
@@ -193,7 +194,9 @@ TEST_F(MsdCompare, AsRunRunsTheSchedulesTheBoardsRan) {
     if (name == "Conv2_1a") {
       EXPECT_EQ(l["mapping"]["m_tiles"], 1);
       EXPECT_EQ(l["mapping"]["k_channels"], 32);
-      EXPECT_EQ(l["mapping"]["tile_rows"], 4);
+      EXPECT_EQ(l["mapping"]["tile_rows"], 14);
+      EXPECT_EQ(l["mapping"]["tile_cols"], 14);
+      EXPECT_EQ(l["mapping"]["n_tiles"], 16);
       EXPECT_EQ(l["rows"]["lut_core"], 16);
     }
   }
@@ -234,6 +237,13 @@ TEST_F(MsdCompare, AsRunSplitsEachLayersRowsAsMsdDid) {
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string csv = read(path("k/pynq-z2_vgg16_as_run.csv"));
   EXPECT_NE(csv.find("\nConv11,172,32,12,,0.65625\n"), std::string::npos) << csv;
+  // Square tiles whose 32-bit partial sums do not fit msqsim's output-buffer slot (55 BRAM36,
+  // double-buffered: 112640 bytes) are cut to the fewest pixel tiles that fit. Conv5 (54 x 54
+  // output, o = 18, 256 channels: 110 pixels fit): 6 rows of 18 columns, 9 x 3 = 27 tiles, as
+  // many as 2 whole rows give, so the box. Conv8 (26 x 26, o = 14, 172 channels: 163 pixels): 11
+  // rows of 14 columns would be 3 x 2 = 6 tiles, 6 whole rows are 5: whole rows.
+  EXPECT_NE(csv.find("\nConv5,256,16,6,18,0.58984375\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nConv8,172,32,6,,0.65625\n"), std::string::npos) << csv;
   const nlohmann::json rep = read_json("k/pynq-z2_vgg16.json");
   const auto& w = rep["config"]["workload"];
   EXPECT_DOUBLE_EQ(w["sp2_fraction_per_layer"]["Conv11"].get<double>(), 336.0 / 512);

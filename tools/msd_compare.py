@@ -237,13 +237,13 @@ def as_run_row(row, shape, out_slot):
     """One mapping-file row (docs/mapping.md, "A given mapping") for MSD's schedule of a layer:
     its output-channel tile (k; a depthwise layer's channel tile), its input-channel tile (c),
     its o x o pixel tile and the LUT share; whether the pixel tile had to be cut; and the layer's
-    SP2 share (its LUT rows over its rows, the lut_share as a number). msqsim's
-    pixel tiles are whole output rows or a part of one row, so the o x o square becomes the whole
-    rows (else the part of one row) nearest to its o^2 pixels; the rows on the LUT array are MSD's
-    int(tile x share) per tile. When the input channels are split, msqsim keeps 32-bit partial
-    sums in the output buffer where MSD's PE keeps 8-bit ones and writes them out: a pixel tile
-    whose partial sums do not fit one output-buffer slot is cut to the most rows (or columns)
-    that fit."""
+    SP2 share (its LUT rows over its rows, the lut_share as a number). The o x o square is
+    msqsim's box of o rows by o columns (whole rows when o covers the output's width); msqsim
+    clips the boxes at the output's edges where MSD's cover pixels outside it. The rows on the LUT
+    array are MSD's int(tile x share) per tile. When the input channels are split, msqsim keeps
+    32-bit partial sums in the output buffer where MSD's PE keeps 8-bit ones and writes them out:
+    a pixel tile whose partial sums do not fit one output-buffer slot is cut to the most rows of
+    it (else the most columns of one row) that fit."""
     kt, nk, ct, nc, ot = (int(row[c]) for c in ("k_tile", "k_tiles", "c_tile", "c_tiles", "o_tile"))
     share = float(row["ratio"])
     m = shape["m"]
@@ -258,17 +258,19 @@ def as_run_row(row, shape, out_slot):
         tile_rows, tile_cols = 1, ""
     else:
         ho, wo = shape["out_h"], shape["out_w"]
-        px = min(ot * ot, ho * wo)
-        if px >= wo:
-            tile_rows, tile_cols = min(ho, max(1, round(px / wo))), ""
-        else:
-            tile_rows, tile_cols = 1, px
+        tile_rows, tile_cols = min(ho, ot), (ot if ot < wo else "")
         if k_channels != "" and k_channels < shape["in_c"]:
             fit_px = out_slot // (tile_m * 4)
             if tile_rows * (tile_cols or wo) > fit_px:
+                # No longer MSD's tile: the fewest pixel tiles that fit (each tile loads the
+                # weights again when they stream), of o columns or of whole rows, as a box when
+                # both give as many; else a part of one row.
                 cut = True
-                if fit_px >= wo:
-                    tile_rows = fit_px // wo
+                fits = [(ceil_div(ho, fit_px // w) * ceil_div(wo, w), i, fit_px // w, w)
+                        for i, w in enumerate((tile_cols or wo, wo)) if fit_px >= w]
+                if fits:
+                    _, _, tile_rows, w = min(fits)
+                    tile_cols = w if w < wo else ""
                 else:
                     tile_rows, tile_cols = 1, max(1, fit_px)
     return [row["layer"], tile_m, k_channels, tile_rows, tile_cols, repr(lut_rows / m)], cut, \

@@ -684,12 +684,8 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
       given_tr = std::min<int64_t>(g->tile_rows, s.batch), given_tc = 1;
     } else {
       given_tr = std::min<int64_t>(g->tile_rows, Ho);
+      // Several rows of part of the columns: a box (Tile::box_cols).
       given_tc = g->tile_cols > 0 ? std::min<int64_t>(g->tile_cols, Wo) : Wo;
-      if (given_tr > 1 && given_tc < Wo)
-        throw given_error("tile_cols",
-                          fmt::format("a pixel tile is whole output rows or a part of one row "
-                                      "(got {} rows of {} of the {} columns)",
-                                      given_tr, given_tc, Wo));
     }
     given_kc = int(g->k_channels > 0 ? std::min<int64_t>(g->k_channels, s.in_c) : s.in_c);
     if (s.groups > 1 && given_kc < s.in_c)

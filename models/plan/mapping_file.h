@@ -19,7 +19,7 @@ struct GivenLayerMapping {
   int64_t tile_m = 0;             // output channels per output-channel tile
   int64_t k_channels = 0;         // input channels per k tile; 0: not split
   int64_t tile_rows = 0;          // output rows per pixel tile (fully connected: batch elements)
-  int64_t tile_cols = 0;          // output columns of a part of one row; 0: whole rows
+  int64_t tile_cols = 0;          // output columns per pixel tile; 0: whole rows
   std::string order;              // outermost first, e.g. NMK; empty: the estimate picks
   double lut_share = -1;          // share of the rows on the SP2 (LUT) engine; < 0: by the config
   int keep_in = -1, keep_w = -1;  // keep levels 0..3; -1: the outermost that fits

@@ -151,8 +151,10 @@ void prepare_layer(LayerRun& run, const RunConfig& cfg, const std::string& where
             ld.mt = int(mt);
             ld.in_offset = tile.offset + mt_in_ch0[size_t(mt)] * p.act_bytes;
             ld.seg_count = tile.region_bytes() / pix;
-            if (tile.box_cols > 0) {
-              // A box: the run of each input row (all channels) becomes a run per pixel.
+            if (tile.box_cols > 0 || tile.seg_bytes < tile.seg_stride) {
+              // Part of each input row (a box, or the kh input rows of a part of one output
+              // row): the run of each input row (all channels) becomes a run per pixel, the rows
+              // still a whole image row apart.
               ld.seg_count = tile.seg_bytes / pix;
               ld.grp_count = tile.seg_count;
               ld.grp_stride = tile.seg_stride;

@@ -595,10 +595,11 @@ void make_tiles(LayerPlan& p, const QuantLayer& L, int k_channels, int64_t tr, i
           const int64_t nrows = std::max<int64_t>(0, ih1 - ih0),
                         ncols = std::max<int64_t>(0, iw1 - iw0);
           t.offset = ((b * s.in_h + ih0) * s.in_w + iw0) * pix_stride;
-          const bool box = tr > 1 && tc < Wout;
-          if (box) t.box_cols = c;
-          if (box && p.k_channels < s.in_c) {
-            // A run per pixel of the box's input columns, a group per input row.
+          if (tr > 1 && tc < Wout) t.box_cols = c;
+          if (p.k_channels < s.in_c && (t.box_cols > 0 || ncols < s.in_w)) {
+            // Only the k tile's channels of each pixel, of part of each input row (a box, or the
+            // kh input rows of a part of one output row): a run per pixel of the input columns,
+            // a group per input row, the rows a whole image row apart in the HWC tensor.
             t.seg_count = ncols, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;
             t.grp_count = nrows, t.grp_stride = int64_t(s.in_w) * pix_stride;
           } else if (p.k_channels == s.in_c && tc == Wout) {
@@ -607,7 +608,8 @@ void make_tiles(LayerPlan& p, const QuantLayer& L, int k_channels, int64_t tr, i
             t.seg_count = nrows, t.seg_bytes = ncols * c_bytes,
             t.seg_stride = int64_t(s.in_w) * pix_stride;
           } else {
-            // Only the k tile's channels of each pixel: one short run per pixel.
+            // Whole input rows, contiguous in the HWC tensor, only the k tile's channels of
+            // each pixel: one short run per pixel.
             t.seg_count = nrows * ncols, t.seg_bytes = c_bytes, t.seg_stride = pix_stride;
           }
           p.tiles.push_back(t);

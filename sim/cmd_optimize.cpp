@@ -820,8 +820,8 @@ int cmd_optimize(const OptimizeOptions& o) {
       stage1 = kept;
     }
     std::cout << fmt::format(
-        "  stage 1: {} array and engine{} combinations at the balanced fraction{}\n", stage1.size(),
-        s.lanes_axis ? " and lane" : "",
+        "  stage 1: {} {} combinations at the balanced fraction{}\n", stage1.size(),
+        s.lanes_axis ? "array, engine and lane" : "array and engine",
         later.empty() ? "" : fmt::format(" ({} more if the budget allows)", later.size()));
     run(stage1);
     // Then rounds of: (2) the best 8w designs over every fraction; (3) the best 4w points over

@@ -1,11 +1,11 @@
 // msqsim optimize (docs/optimize.md): searches the engine mix, every engine's array shape (any
 // accelerator.engines list), the vector engine's lanes (--vector-lanes), the buffer split and
-// the SP2 fraction for the most frames/s, the
-// least energy per frame or the least energy x latency on the configured device, within a
-// maximum share of each resource. The search space is printed first, with how many points the
-// resource model prunes before anything is simulated. A space within the simulation budget is
-// simulated whole (so optimize finds exactly what a grid sweep of the same space finds); a larger
-// one in stages, each stage refining the best points of the last along one axis.
+// the SP2 fraction for the most frames/s, the least energy per frame or the least energy x
+// latency on the configured device, within a maximum share of each resource. The search space is
+// printed first, with how many points the resource model prunes before anything is simulated. A
+// space within the simulation budget is simulated whole (so optimize finds exactly what a grid
+// sweep of the same space finds); a larger one in stages, each stage refining the best points of
+// the last along one axis.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -858,7 +858,7 @@ int cmd_optimize(const OptimizeOptions& o) {
         }
       run(todo);
       todo.clear();
-      if (const auto r = ranked(); !r.empty() && r[0].second.score > 0)
+      if (const auto r = ranked(); s.lanes.size() > 1 && !r.empty() && r[0].second.score > 0)
         for (size_t l = 0; l < s.lanes.size(); ++l) {
           Point p = r[0].first;
           p.lanes = l;

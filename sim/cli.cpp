@@ -309,10 +309,11 @@ std::vector<Command> commands() {
        "       [--budget N] [--out BEST.yaml] [--csv FILE] [--engines L] [--lut-shapes L]\n"
        "       [--dsp-shapes L] [--shapes ENGINE=L]... [--buffer-splits L] [--sp2-fractions L]\n"
        "       [--vector-lanes L]",
-       "Searches the engine mix, every engine's array shape, the buffer split and the SP2\n"
-       "fraction for the design that fits CONFIG's device within --max-share of each resource and\n"
-       "has the most frames/s (or, with --objective, the least energy per frame or energy x\n"
-       "latency). Prints the search space and what the resource model prunes, then the best\n"
+       "Searches the engine mix, every engine's array shape, the buffer split, the SP2\n"
+       "fraction and (--vector-lanes) the vector engine's lanes for the design that fits\n"
+       "CONFIG's device within --max-share of each resource and has the most frames/s (or,\n"
+       "with --objective, the least energy per frame or energy x latency). Prints the search space "
+       "and what the resource model prunes, then the best\n"
        "design and the runners-up (docs/optimize.md).",
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.yaml\n"
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy --max-share "

@@ -312,9 +312,9 @@ std::vector<Command> commands() {
        "Searches the engine mix, every engine's array shape, the buffer split, the SP2\n"
        "fraction and (--vector-lanes) the vector engine's lanes for the design that fits\n"
        "CONFIG's device within --max-share of each resource and has the most frames/s (or,\n"
-       "with --objective, the least energy per frame or energy x latency). Prints the search space "
-       "and what the resource model prunes, then the best\n"
-       "design and the runners-up (docs/optimize.md).",
+       "with --objective, the least energy per frame or energy x latency). Prints the search\n"
+       "space and what the resource model prunes, then the best design and the runners-up\n"
+       "(docs/optimize.md).",
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.yaml\n"
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy --max-share "
        "0.8",

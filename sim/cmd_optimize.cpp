@@ -354,6 +354,12 @@ int cmd_optimize(const OptimizeOptions& o) {
   if (!o.vector_lanes.empty()) s.lanes = parse_lanes(o.vector_lanes), s.lanes_axis = true;
 
   const RunConfig base = load_run_config(o.config, o.sets);
+  // sp2_auto sets every layer's fraction from its weights: the fraction axis would change only
+  // the label of each design ("SP2 0.20" and "SP2 0.80", the same cycles).
+  if (base.workload.sp2_auto)
+    throw InputError(o.config, 0, "workload.sp2_auto",
+                     "optimize searches the SP2 fraction, which sp2_auto replaces by each layer's "
+                     "own; expected sp2_auto: false (--set workload.sp2_auto=false)");
   const std::vector<EngineSpec> base_engines = engine_specs(base.accelerator);
   const size_t n_eng = base_engines.size();
   for (const EngineSpec& e : base_engines) {
@@ -377,6 +383,25 @@ int cmd_optimize(const OptimizeOptions& o) {
       throw InputError("optimize: --shapes: " + clip_text(name) +
                        " is given twice (one --shapes per engine)");
     by_name[name] = parse_shapes("--shapes " + name, x.substr(eq + 1));
+  }
+  // A family list that every engine of its family overrides with --shapes would be dropped
+  // without a word: the user meant one of the two.
+  for (const auto& [opt, lut, given] : {std::tuple{"--lut-shapes", true, !lut_list.empty()},
+                                        std::tuple{"--dsp-shapes", false, !dsp_list.empty()}}) {
+    if (!given) continue;
+    std::string covered;
+    bool used = false;
+    for (size_t i = 0; i < s.names.size(); ++i) {
+      if (s.lut[i] != lut) continue;
+      if (!by_name.count(s.names[i])) used = true;
+      covered += (covered.empty() ? "" : ", ") + s.names[i];
+    }
+    if (!used)
+      throw InputError(fmt::format(
+          "optimize: {}: {}; expected either {} or --shapes ENGINE=L for each engine", opt,
+          covered.empty() ? std::string("the config has no engine of this family")
+                          : "every engine it applies to (" + covered + ") has its own --shapes",
+          opt));
   }
   if (!o.engines.empty()) s.mixes = parse_mixes(o.engines, s);
   for (const auto& [opt, f] :

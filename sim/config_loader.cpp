@@ -145,6 +145,18 @@ double get_real(const TNode& t, const std::string& key, double lo, double hi) {
   return yaml_real(t.node, t.src.label, t.src.line, key, lo, hi);
 }
 
+// One entry of a per-layer fraction map. `{conv1:0.5}` is YAML for the key "conv1:0.5" with no
+// value: the message says so, not only "got nothing".
+double layer_fraction(const TNode& v, const std::string& key, const std::string& name) {
+  const size_t colon = name.find(':');
+  if (v.node.IsNull() && colon != std::string::npos)
+    fail(v.key_src, key + "." + name,
+         "expected a number in 0..1 (got nothing: YAML reads '" + clip_text(name) +
+             "' as one key; write '" + clip_text(name.substr(0, colon)) + ": " +
+             clip_text(name.substr(colon + 1)) + "', a space after the colon)");
+  return get_real(v, key + "." + name, 0, 1);
+}
+
 bool get_bool(const TNode& t, const std::string& key) {
   return yaml_bool(t.node, t.src.label, t.src.line, key);
 }
@@ -808,7 +820,7 @@ const std::vector<Field<RunConfig>>& run_table() {
       f.load = [](C& c, const TNode& t, const std::string& key) {
         if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
         std::map<std::string, double> m;
-        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        for (const auto& [name, v] : t.kids) m[name] = layer_fraction(v, key, name);
         c.workload.sp2_fraction_per_layer = std::move(m);
       };
       f.dump = [](const C& c) { return json(c.workload.sp2_fraction_per_layer); };
@@ -822,7 +834,7 @@ const std::vector<Field<RunConfig>>& run_table() {
       f.load = [](C& c, const TNode& t, const std::string& key) {
         if (!t.is_map) expected(t, key, "a mapping of layer names to fractions, e.g. {conv1: 0}");
         std::map<std::string, double> m;
-        for (const auto& [name, v] : t.kids) m[name] = get_real(v, key + "." + name, 0, 1);
+        for (const auto& [name, v] : t.kids) m[name] = layer_fraction(v, key, name);
         c.workload.fixed8_fraction_per_layer = std::move(m);
       };
       f.dump = [](const C& c) { return json(c.workload.fixed8_fraction_per_layer); };
@@ -2022,29 +2034,47 @@ RunConfig load_run_config_node(const YAML::Node& root_node, const std::string& l
          fmt::format("expected sp2_auto_min <= sp2_auto_max (got {} > {})", w.sp2_auto_min,
                      w.sp2_auto_max));
   }
+  // The keys of an imported network's weights (workload.network: MODEL.onnx), refused on another
+  // network here, at their line (the network is built long after the file is read). A config
+  // msqsim wrote (optimize --out, a trace's manifest) holds every key at its default: a default
+  // is not a choice.
+  if (!is_onnx_network(w))
+    for (const auto& [key, given, why] :
+         {std::tuple{"workload.calibration", !w.calibration.empty(),
+                     "it sets the activation ranges from the float network's values"},
+          std::tuple{"workload.sp2_auto", w.sp2_auto,
+                     "it picks each layer's SP2 fraction from the trained weights"},
+          std::tuple{"workload.sp2_auto_min", w.sp2_auto_min != 0.0, "it bounds sp2_auto"},
+          std::tuple{"workload.sp2_auto_max", w.sp2_auto_max != 1.0, "it bounds sp2_auto"},
+          std::tuple{"workload.eval_images", !w.eval_images.empty(),
+                     "it compares the integer network with its float original"},
+          std::tuple{"workload.eval_labels", !w.eval_labels.empty(),
+                     "it compares the integer network with its float original"}}) {
+      if (!given) continue;
+      const TNode* t = find_path(root, key);
+      fail(t ? t->src : Src{label, 0}, key,
+           std::string("applies to ONNX networks only (workload.network: MODEL.onnx): ") + why +
+               "; this network has synthetic weights");
+    }
   // Input files of an ONNX run (calibration, eval images and labels): resolved against the
   // config and checked to exist here, so that validate reports them with their line.
-  for (auto [key, given, path, want, onnx_only] :
+  for (auto [key, given, path, want] :
        {std::tuple{"workload.calibration", &w.calibration, &w.calibration_path,
-                   "an existing .npy file of float32 images [N, C, H, W]", false},
+                   "an existing .npy file of float32 images [N, C, H, W]"},
         std::tuple{"workload.eval_images", &w.eval_images, &w.eval_images_path,
-                   "an existing .npy file of float32 images [N, C, H, W]", true},
+                   "an existing .npy file of float32 images [N, C, H, W]"},
         std::tuple{"workload.eval_labels", &w.eval_labels, &w.eval_labels_path,
-                   "an existing .npy file of int64 labels [N]", true}}) {
+                   "an existing .npy file of int64 labels [N]"}}) {
     if (given->empty()) continue;
     const TNode* t = find_path(root, key);
     const Src at = t ? t->src : Src{label, 0};
-    // calibration on another network is refused where the network is built (session.cpp).
-    if (onnx_only && !is_onnx_network(w))
-      fail(at, key,
-           "applies to ONNX networks only (workload.network: MODEL.onnx): it compares the "
-           "integer network with its float original");
     const std::string p = resolve(base_dir, *given);
     std::error_code ec;
     if (!fs::is_regular_file(p, ec))
       fail(at, key,
-           std::string("expected ") + want + " (got " + clip_text(*given) + ": no file " +
-               clip_text(p, 200) + ")");
+           std::string("expected ") + want + " (got " + clip_text(*given) +
+               (fs::is_directory(p, ec) ? ", a directory" : ": no file " + clip_text(p, 200)) +
+               ")");
     *path = fs::absolute(p).lexically_normal().string();
   }
   if (!w.eval_labels.empty() && w.eval_images.empty()) {

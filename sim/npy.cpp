@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -246,7 +246,9 @@ NpyArray read_npy_impl(const std::string& path, bool floats) {
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) { return read_npy_impl(path, false); }
+NpyArray read_npy(const std::string& path) {
+  return read_npy_impl(path, false);
+}
 
 std::vector<float> read_npy_float(const std::string& path, std::vector<int64_t>* shape) {
   const NpyArray a = read_npy_impl(path, true);
@@ -266,6 +268,9 @@ std::vector<float> read_npy_float(const std::string& path, std::vector<int64_t>*
     }
     if (!std::isfinite(x)) fail(path, fmt::format("value at flat index {} is not finite", i));
     v[i] = float(x);
+    // A float64 beyond float32's range would enter the network as infinity.
+    if (!std::isfinite(v[i]))
+      fail(path, fmt::format("value {:g} at flat index {} is beyond the float32 range", x, i));
   }
   *shape = a.shape;
   return v;
@@ -273,7 +278,8 @@ std::vector<float> read_npy_float(const std::string& path, std::vector<int64_t>*
 
 std::vector<int64_t> npy_to_int64(const NpyArray& a, const std::string& path) {
   const size_t item = a.item_size();
-  if (item == 0 || a.descr[1] == 'f') fail(path, fmt::format("dtype '{}' is not supported", a.descr));
+  if (item == 0 || a.descr[1] == 'f')
+    fail(path, fmt::format("dtype '{}' is not supported", a.descr));
   const bool is_signed = a.descr[1] == 'i';
   const size_t n = a.data.size() / item;
   std::vector<int64_t> v(n);

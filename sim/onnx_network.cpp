@@ -21,10 +21,25 @@ bool is_onnx_network(const WorkloadConfig& w) {
   return std::filesystem::path(p).extension() == ".onnx";
 }
 
+namespace {
+
+// The .npy reader knows the file, not which key named it (eval_images or calibration).
+InputError with_key(const InputError& e, const std::string& path, const std::string& key) {
+  if (!e.key().empty() || e.file() != path) return e;
+  return InputError(path, e.line(), key, e.detail());
+}
+
+}  // namespace
+
 std::vector<float> read_images(const std::string& path, const std::string& key, const FloatGraph& g,
                                int* n) {
   std::vector<int64_t> shape;
-  std::vector<float> v = read_npy_float(path, &shape);
+  std::vector<float> v;
+  try {
+    v = read_npy_float(path, &shape);
+  } catch (const InputError& e) {
+    throw with_key(e, path, key);
+  }
   const FloatTensorDesc& in = g.tensors[size_t(g.input)];
   const bool vec = in.h == 1 && in.w == 1;
   const bool ok = (shape.size() == 4 && shape[1] == in.c && shape[2] == in.h && shape[3] == in.w) ||
@@ -308,8 +323,14 @@ Accuracy evaluate_mix(const ImportedNetwork& net, double sp2_fraction,
 
 std::vector<int64_t> read_labels(const std::string& path, const std::string& key,
                                  const ImportedNetwork& net, int n) {
-  const NpyArray a = read_npy(path);
-  const std::vector<int64_t> v = npy_to_int64(a, path);
+  NpyArray a;
+  std::vector<int64_t> v;
+  try {
+    a = read_npy(path);
+    v = npy_to_int64(a, path);
+  } catch (const InputError& e) {
+    throw with_key(e, path, key);
+  }
   if (a.shape.size() != 1 || a.shape[0] != n) {
     std::string got;
     for (size_t i = 0; i < a.shape.size(); ++i) got += (i ? ", " : "") + std::to_string(a.shape[i]);

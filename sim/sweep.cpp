@@ -300,6 +300,8 @@ SweepSpec load_sweep(const std::string& path) {
         const fs::path f =
             fs::path(e.Scalar()).is_absolute() ? fs::path(e.Scalar()) : dir / e.Scalar();
         std::error_code ec;
+        if (fs::is_directory(f, ec))
+          throw fail(e, "eval." + k, "expected a .npy file (got a directory: " + f.string() + ")");
         if (!fs::is_regular_file(f, ec)) throw fail(e, "eval." + k, "no such file: " + f.string());
         (k == "images" ? s.eval_images : s.eval_labels) = f.string();
       }
@@ -385,8 +387,9 @@ SweepSpec load_sweep(const std::string& path) {
 
   // The base with `set:` must load: every point starts from it. A failing --set names its key;
   // map it back to its line in this file.
+  bool sp2_auto = false;
   try {
-    load_run_config(s.base, s.sets);
+    sp2_auto = load_run_config(s.base, s.sets).workload.sp2_auto;
   } catch (const InputError& e) {
     for (size_t i = 0; i < s.sets.size(); ++i)
       if (e.file() == set_label(s.sets[i]))
@@ -394,6 +397,18 @@ SweepSpec load_sweep(const std::string& path) {
                          e.key().empty() ? e.detail() : e.key() + ": " + e.detail());
     throw;
   }
+  // sp2_auto sets every layer's fraction from its weights: an sp2_fraction axis would run the
+  // same design under different labels.
+  const auto axis_on = [&](const std::string& key) {
+    return std::find_if(s.axes.begin(), s.axes.end(),
+                        [&](const SweepAxis& a) { return a.key == key; });
+  };
+  if (const auto a = axis_on("workload.sp2_fraction");
+      sp2_auto && a != s.axes.end() && axis_on("workload.sp2_auto") == s.axes.end())
+    throw InputError(path, a->line, "axes.workload.sp2_fraction",
+                     "the base config sets workload.sp2_auto, which replaces sp2_fraction by each "
+                     "layer's own: every point would be the same design; expected sp2_auto: "
+                     "false (set: {workload.sp2_auto: false})");
   if (!s.eval_images.empty() && !is_onnx_network(load_run_config(s.base, s.sets).workload))
     throw fail(root, "eval",
                "compares an imported network with its float original: the base config needs an "

@@ -249,11 +249,14 @@ class Sp2Levels {
 
 class LayerReader {
  public:
-  LayerReader(const std::string& trace_dir, const LayerSpec& s)
-      : s_(s), dir_(join(trace_dir, s.dir)) {}
+  // `who` names the array's owner in messages: a layer, an op of the graph, the network input.
+  LayerReader(const std::string& trace_dir, const LayerSpec& s, std::string who = "")
+      : s_(s),
+        dir_(s.dir == "." ? trace_dir : join(trace_dir, s.dir)),
+        who_(who.empty() ? "layer '" + clip_text(s.name) + "'" : std::move(who)) {}
 
   [[noreturn]] void bad(const std::string& file, const std::string& what) const {
-    throw InputError(join(dir_, file), 0, "layer '" + clip_text(s_.name) + "'", what);
+    throw InputError(join(dir_, file), 0, who_, what);
   }
 
   // Reads file and checks its dtype and shape; -1 in `shape` matches any size.
@@ -267,8 +270,7 @@ class LayerReader {
       a = read_npy(path);
     } catch (const InputError& e) {
       // Same form as the other array errors: the file, then the layer.
-      throw InputError(e.file().empty() ? path : e.file(), e.line(),
-                       "layer '" + clip_text(s_.name) + "'", e.detail());
+      throw InputError(e.file().empty() ? path : e.file(), e.line(), who_, e.detail());
     }
     bool dtype_ok = false;
     std::string list;
@@ -429,6 +431,7 @@ class LayerReader {
  private:
   const LayerSpec& s_;
   const std::string dir_;
+  const std::string who_;
 };
 
 // ---- writing --------------------------------------------------------------------------------
@@ -582,7 +585,7 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
     LayerSpec spec;
     spec.name = "input";
     spec.dir = ".";
-    LayerReader r(dir, spec);
+    LayerReader r(dir, spec, "the network input");
     std::vector<int64_t> shape;
     const auto v = r.load("input.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &shape);
     for (int64_t d : shape)
@@ -673,7 +676,7 @@ void read_graph_part(const Manifest& mf, const YAML::Node& root, const std::stri
       LayerSpec spec;
       spec.name = op.name;
       spec.dir = op.dir;
-      LayerReader r(dir, spec);
+      LayerReader r(dir, spec, "op '" + clip_text(op.name) + "'");
       std::vector<int64_t> shape;
       const auto v = r.load("output.npy", {"|u1", "<u2"}, {-1, -1, -1, -1}, &shape);
       OutTensor& e = op.expected;
@@ -779,6 +782,17 @@ Graph trace_to_graph(const Trace& t, std::vector<QuantLayer>& layers) {
 
 Trace read_trace(const std::string& dir) {
   const std::string file = join(dir, "trace.yaml");
+  // A file given where the trace directory goes (its trace.yaml, say) or no such path at all:
+  // "DIR/trace.yaml: missing file" named a path that cannot exist.
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw InputError(dir, 0, "",
+                     "does not exist (not a trace directory; expected a directory that `msqsim "
+                     "trace record --out DIR` wrote)");
+  if (!fs::is_directory(dir, ec))
+    throw InputError(dir, 0, "",
+                     "is a file, not a trace directory (expected the directory that holds "
+                     "trace.yaml)");
   if (!path_exists(file)) throw InputError(file, 0, "", "missing file (not a trace directory)");
   const Manifest mf(file);
   const YAML::Node root = load_yaml(file);

@@ -336,7 +336,9 @@ TEST(ConfigLoader, SetFilesOnlyPathsResolveAgainstTheWorkingDirectory) {
   fs::create_directories(dir + "/sub");
   write(dir, "sub/m.csv", "layer,tile_m,k_channels,tile_rows\nconv1,32,,7\n");
   write(dir, "sub/cal.npy", "not read when the config loads");
-  const std::string p = write(dir, "sub/c.yaml", "workload: {network: resnet18}\n");
+  // A calibration file needs an ONNX network.
+  const std::string onnx = MSQ_SOURCE_DIR "/configs/models/digits_resnet.onnx";
+  const std::string p = write(dir, "sub/c.yaml", "workload: {network: " + onnx + "}\n");
   const fs::path cwd = fs::current_path();
   fs::current_path(dir);
   std::string err;
@@ -355,7 +357,8 @@ TEST(ConfigLoader, SetFilesOnlyPathsResolveAgainstTheWorkingDirectory) {
   // In the file itself they stay relative to the config.
   const std::string q = write(dir, "sub/d.yaml",
                               "accelerator: {scheduler: {mapping: given, mapping_file: m.csv}}\n"
-                              "workload: {network: resnet18, calibration: cal.npy}\n");
+                              "workload: {network: " +
+                                  onnx + ", calibration: cal.npy}\n");
   const RunConfig f = msq::load_run_config(q, {});
   EXPECT_EQ(fs::path(f.accelerator.scheduler.mapping_file), fs::path(dir + "/sub/m.csv"));
   EXPECT_EQ(fs::path(f.workload.calibration_path), fs::path(dir + "/sub/cal.npy"));

@@ -290,8 +290,8 @@ TEST_F(OnnxRun, OnnxOnlyOptionsAreRefusedForOtherNetworks) {
   expect_input_error("validate y.yaml", "msqsim: ");
   EXPECT_NE(run("validate y.yaml").err.find("workload.sp2_auto: applies to ONNX networks only"),
             std::string::npos);
-  // The config is named once ("y.yaml: y.yaml: workload.sp2_auto" named it twice).
-  EXPECT_EQ(run("validate y.yaml").err.rfind("msqsim: y.yaml: workload.sp2_auto: applies", 0), 0u)
+  // The config is named once ("y.yaml: y.yaml: workload.sp2_auto" named it twice), with the line.
+  EXPECT_EQ(run("validate y.yaml").err.rfind("msqsim: y.yaml:3: workload.sp2_auto: applies", 0), 0u)
       << run("validate y.yaml").err;
   write("z.yaml", "workload:\n  network: resnet18\n  layers: [fc]\n");
   expect_input_error("run z.yaml --eval eval.npy", "msqsim: ");

@@ -479,8 +479,8 @@ TEST_F(Optimize, ShapesByEngineNameOnTheTwoEngineDesign) {
   const std::string rest =
       " --engines lut_sp2+dsp48 --buffer-splits 32/48/32 --sp2-fractions 0.5 --jobs 1";
   const auto by_family = msqsim("optimize c.yaml --lut-shapes 8x8,8x16 --dsp-shapes 4x4" + rest);
-  const auto by_name = msqsim(
-      "optimize c.yaml --lut-shapes 4x4 --shapes lut_core=8x8,8x16 --shapes dsp_core=4x4" + rest);
+  const auto by_name =
+      msqsim("optimize c.yaml --shapes lut_core=8x8,8x16 --shapes dsp_core=4x4" + rest);
   ASSERT_EQ(by_family.code, 0) << by_family.err;
   ASSERT_EQ(by_name.code, 0) << by_name.err;
   EXPECT_NE(by_name.out.find("  LUT array        2 values: 8x8 8x16\n"), std::string::npos)

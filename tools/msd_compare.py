@@ -119,16 +119,25 @@ def load_reference(path):
         except ValueError:
             raise InputProblem(f"{path}: data row {i}: cycles: expected an integer "
                                f"(got {row['cycles']!r})")
+        if row["cycles"] < 1:
+            raise InputProblem(f"{path}: data row {i}: cycles: expected an integer >= 1 "
+                               f"(got {row['cycles']})")
         if row["bound"] not in ("compute", "memory"):
             raise InputProblem(f"{path}: data row {i}: bound: expected compute or memory "
                                f"(got {row['bound']!r})")
+        # A tile of 0 was a ZeroDivisionError traceback under --as-run; a ratio of 7 or a
+        # negative count ran as if it were MSD's.
         for col in REF_INTS + ("ratio",):
             if row.get(col):
                 try:
-                    float(row[col]) if col == "ratio" else int(row[col])
+                    v = float(row[col]) if col == "ratio" else int(row[col])
                 except ValueError:
                     raise InputProblem(f"{path}: data row {i}: {col}: expected "
                                        f"{'a number' if col == 'ratio' else 'an integer'} "
+                                       f"(got {row[col]!r})")
+                if not (0 <= v <= 1 if col == "ratio" else v >= 1):
+                    want = "a number in 0..1" if col == "ratio" else "an integer >= 1"
+                    raise InputProblem(f"{path}: data row {i}: {col}: expected {want} "
                                        f"(got {row[col]!r})")
         ref.setdefault((row["board"], row["network"]), []).append(row)
     return ref
@@ -298,6 +307,11 @@ def write_as_run_mapping(path, board, network, ref_rows, shapes_path, out_slot):
             os.remove(tmp)
         raise InputProblem(f"{path}: cannot write the as-run mapping file ({e.strerror})")
     return path, cut_layers, split
+
+
+# The keys --as-run sets for every run.
+AS_RUN_KEYS = ("accelerator.scheduler.mapping", "accelerator.scheduler.mapping_file",
+               "workload.sp2_fraction_per_layer", "workload.fixed8_fraction_per_layer")
 
 
 def as_run_sets(split):
@@ -641,9 +655,18 @@ def main(argv):
     for p in args.point:
         if p not in known:
             ap.error(f"--point {p}: unknown point; expected one of {', '.join(known)}")
+    for p in args.point:
+        if args.point.count(p) > 1 or (args.extra and known[p] in EXTRA_POINTS):
+            ap.error(f"--point {p}: the point is given twice (--point, --extra); expected each "
+                     "point once")
     for s in args.sets:
         if "=" not in s:
             ap.error(f"--set {s}: expected KEY=VALUE")
+        # --as-run sets these itself; a --set after them would replace MSD's schedule unseen.
+        key = s.split("=", 1)[0].strip()
+        if args.as_run and key in AS_RUN_KEYS:
+            ap.error(f"--set {s}: --as-run gives {key} from MSD's schedule; expected --as-run "
+                     f"or a --set of {key}, not both")
     chosen = ([known[p] for p in args.point] if args.point else POINTS) + \
         (EXTRA_POINTS if args.extra else [])
 

@@ -674,6 +674,13 @@ LayerPlan plan_impl(const QuantLayer& L, const RunConfig& cfg, const std::string
     const int64_t Ho = s.out_h(), Wo = s.out_w();
     given_T = ceil_div(s.m(), std::min<int64_t>(g->tile_m, s.m()));
     if (Ho * Wo == 1) {
+      // One output pixel: tile_rows counts batch elements and there are no columns to split.
+      if (g->tile_cols > 0)
+        throw given_error("tile_cols",
+                          fmt::format("the layer has one output pixel (a fully connected layer: "
+                                      "tile_rows counts batch elements); expected an empty "
+                                      "tile_cols (got {})",
+                                      g->tile_cols));
       given_tr = std::min<int64_t>(g->tile_rows, s.batch), given_tc = 1;
     } else {
       given_tr = std::min<int64_t>(g->tile_rows, Ho);

@@ -307,12 +307,14 @@ std::vector<Command> commands() {
       {"optimize",
        "optimize CONFIG.yaml [--set KEY=VALUE]... [--jobs N] [--objective O] [--max-share X]\n"
        "       [--budget N] [--out BEST.yaml] [--csv FILE] [--engines L] [--lut-shapes L]\n"
-       "       [--dsp-shapes L] [--shapes ENGINE=L]... [--buffer-splits L] [--sp2-fractions L]",
-       "Searches the engine mix, every engine's array shape, the buffer split and the SP2\n"
-       "fraction for the design that fits CONFIG's device within --max-share of each resource and\n"
-       "has the most frames/s (or, with --objective, the least energy per frame or energy x\n"
-       "latency). Prints the search space and what the resource model prunes, then the best\n"
-       "design and the runners-up (docs/optimize.md).",
+       "       [--dsp-shapes L] [--shapes ENGINE=L]... [--buffer-splits L] [--sp2-fractions L]\n"
+       "       [--vector-lanes L]",
+       "Searches the engine mix, every engine's array shape, the buffer split, the SP2\n"
+       "fraction and (--vector-lanes) the vector engine's lanes for the design that fits\n"
+       "CONFIG's device within --max-share of each resource and has the most frames/s (or,\n"
+       "with --objective, the least energy per frame or energy x latency). Prints the search\n"
+       "space and what the resource model prunes, then the best design and the runners-up\n"
+       "(docs/optimize.md).",
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --jobs 2 --out best.yaml\n"
        "  msqsim optimize configs/examples/pynq_z2_mobilenet.yaml --objective energy --max-share "
        "0.8",
@@ -345,7 +347,10 @@ std::vector<Command> commands() {
              "weight/input/output BRAM36 splits, e.g. 32/64/32,64/32/32 (default: eighths of "
              "the BRAM36 the share leaves)")(
              "sp2-fractions", po::value<std::string>()->value_name("L"),
-             "SP2 fractions, e.g. 0.25,0.5 (default: 0, 0.05, ..., 1)");
+             "SP2 fractions, e.g. 0.25,0.5 (default: 0, 0.05, ..., 1)")(
+             "vector-lanes", po::value<std::string>()->value_name("L"),
+             "vector engine lane counts, e.g. 4,8,16 (default: the config's "
+             "accelerator.vector.lanes only)");
        },
        "config", 1,
        [](const po::variables_map& vm) {
@@ -382,10 +387,11 @@ std::vector<Command> commands() {
          o.dsp_shapes = get<std::string>(vm, "dsp-shapes");
          o.buffer_splits = get<std::string>(vm, "buffer-splits");
          o.sp2_fractions = get<std::string>(vm, "sp2-fractions");
+         o.vector_lanes = get<std::string>(vm, "vector-lanes");
          o.engine_shapes = get<std::vector<std::string>>(vm, "shapes");
          // An empty value was taken as "not given": the default axis, or no output file.
          for (const char* opt : {"out", "csv", "engines", "lut-shapes", "dsp-shapes",
-                                 "buffer-splits", "sp2-fractions"})
+                                 "buffer-splits", "sp2-fractions", "vector-lanes"})
            if (vm.count(opt) && get<std::string>(vm, opt).empty())
              throw UsageError("optimize", std::string("--") + opt + " expects a value (got '')");
          return cmd_optimize(o);

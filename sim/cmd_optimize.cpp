@@ -1,10 +1,11 @@
 // msqsim optimize (docs/optimize.md): searches the engine mix, every engine's array shape (any
-// accelerator.engines list), the buffer split and the SP2 fraction for the most frames/s, the
-// least energy per frame or the least energy x latency on the configured device, within a
-// maximum share of each resource. The search space is printed first, with how many points the
-// resource model prunes before anything is simulated. A space within the simulation budget is
-// simulated whole (so optimize finds exactly what a grid sweep of the same space finds); a larger
-// one in stages, each stage refining the best points of the last along one axis.
+// accelerator.engines list), the vector engine's lanes (--vector-lanes), the buffer split and
+// the SP2 fraction for the most frames/s, the least energy per frame or the least energy x
+// latency on the configured device, within a maximum share of each resource. The search space is
+// printed first, with how many points the resource model prunes before anything is simulated. A
+// space within the simulation budget is simulated whole (so optimize finds exactly what a grid
+// sweep of the same space finds); a larger one in stages, each stage refining the best points of
+// the last along one axis.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -53,13 +54,14 @@ struct Split {
 };
 
 // One design point as indices into the axes: the mix, each engine's shape (in engine order),
-// the split, and the fraction as its text (e.g. "0.65").
+// the vector lanes, the split, and the fraction as its text (e.g. "0.65").
 struct Point {
   size_t mix = 0;
   std::vector<size_t> arr;
+  size_t lanes = 0;
   size_t split = 0;
   std::string frac;
-  auto key() const { return std::tie(mix, arr, split, frac); }
+  auto key() const { return std::tie(mix, arr, lanes, split, frac); }
   bool operator<(const Point& o) const { return key() < o.key(); }
 };
 
@@ -73,6 +75,11 @@ struct Space {
   std::vector<Mix> mixes;
   std::vector<std::vector<Shape>> shapes;  // per engine
   std::vector<std::string> shape_notes;    // per engine: how its default shapes were chosen
+  // The vector engine's lane counts: the config's alone unless --vector-lanes gives a list
+  // (`lanes_axis`); only then is it printed, a CSV column and part of the design's line, so that
+  // the output without the option reads as it always did.
+  std::vector<int> lanes;
+  bool lanes_axis = false;
   std::vector<Split> splits;
   std::vector<std::string> fracs;
   std::string split_note, frac_note;  // how the default values were chosen
@@ -95,6 +102,7 @@ RunConfig with_point(RunConfig c, const Space& s, const Point& p) {
     a.lut_core.rows = s.shapes[0][p.arr[0]].r, a.lut_core.cols = s.shapes[0][p.arr[0]].c;
     a.dsp_core.rows = s.shapes[1][p.arr[1]].r, a.dsp_core.cols = s.shapes[1][p.arr[1]].c;
   }
+  a.vector.lanes = s.lanes[p.lanes];
   a.buffers.weight_bram36 = s.splits[p.split].w;
   a.buffers.input_bram36 = s.splits[p.split].i;
   a.buffers.output_bram36 = s.splits[p.split].o;
@@ -246,6 +254,17 @@ std::vector<Split> parse_splits(const std::string& s) {
   return v;
 }
 
+std::vector<int> parse_lanes(const std::string& s) {
+  const std::string what =
+      "a comma-separated list of vector engine lane counts, each 1..4096, e.g. 4,8,16";
+  std::vector<int> v;
+  for (const std::string& x : split_list(s))
+    v.push_back(parse_int("--vector-lanes", what, x, 1, 4096, x));
+  if (v.empty()) bad_option("--vector-lanes", what, s);
+  no_repeats("--vector-lanes", v, [](int x) { return std::to_string(x); });
+  return v;
+}
+
 std::vector<std::string> parse_fracs(const std::string& s) {
   const std::string what = "a comma-separated list of SP2 fractions in 0..1, e.g. 0.25,0.5";
   std::vector<std::string> v;
@@ -332,6 +351,7 @@ int cmd_optimize(const OptimizeOptions& o) {
   if (!o.dsp_shapes.empty()) dsp_list = parse_shapes("--dsp-shapes", o.dsp_shapes);
   if (!o.buffer_splits.empty()) s.splits = parse_splits(o.buffer_splits);
   if (!o.sp2_fractions.empty()) s.fracs = parse_fracs(o.sp2_fractions);
+  if (!o.vector_lanes.empty()) s.lanes = parse_lanes(o.vector_lanes), s.lanes_axis = true;
 
   const RunConfig base = load_run_config(o.config, o.sets);
   // sp2_auto sets every layer's fraction from its weights: the fraction axis would change only
@@ -397,6 +417,7 @@ int cmd_optimize(const OptimizeOptions& o) {
   const std::string base_dir = fs::path(o.config).parent_path().string();
   const ResourceEstimate base_est = estimate_resources(base, costs);
   const auto& dev = base.device;
+  if (s.lanes.empty()) s.lanes = {base.accelerator.vector.lanes};
 
   // ---- The axes ----
   // The classic design searches all four kind pairs; another list keeps its kinds unless
@@ -430,16 +451,20 @@ int cmd_optimize(const OptimizeOptions& o) {
   constexpr double kMaxCombos = 2e6;
   double combos = double(s.mixes.size());
   for (const auto& v : s.shapes) combos *= double(v.size());
+  // Each lane count prices every combination again (its LUT and DSP slices leave the arrays
+  // another share).
+  combos *= double(s.lanes.size());
   if (combos > kMaxCombos) {
     std::string sizes;
     for (size_t i = 0; i < n_eng; ++i)
       sizes += fmt::format("{}{} {}", i ? " x " : "", s.shapes[i].size(), s.names[i]);
     throw InputError(fmt::format(
         "optimize: the search space has {} engine/array combinations ({} engine mix{} x {} "
-        "shapes), more than the {} it prices one by one: give shorter shape lists "
-        "(--shapes ENGINE=L, --lut-shapes L, --dsp-shapes L)",
+        "shapes{}), more than the {} it prices one by one: give shorter shape lists "
+        "(--shapes ENGINE=L, --lut-shapes L, --dsp-shapes L){}",
         grouped(int64_t(combos)), s.mixes.size(), s.mixes.size() == 1 ? "" : "es", sizes,
-        grouped(int64_t(kMaxCombos))));
+        s.lanes_axis ? fmt::format(" x {} lane counts", s.lanes.size()) : "",
+        grouped(int64_t(kMaxCombos)), s.lanes_axis ? " or fewer --vector-lanes" : ""));
   }
   const auto& bf = base.accelerator.buffers;
   const int64_t base_buffers = int64_t(bf.weight_bram36) + bf.input_bram36 + bf.output_bram36;
@@ -494,16 +519,21 @@ int cmd_optimize(const OptimizeOptions& o) {
     axis(s.classic ? (i == 0 ? "LUT array" : "DSP array") : s.names[i] + " array",
          s.shapes[i].size(), s.shape_notes[i],
          listing(s.shapes[i], [](const Shape& x) { return x.text(); }));
+  if (s.lanes_axis)
+    axis("vector lanes", s.lanes.size(), "",
+         listing(s.lanes, [](int x) { return std::to_string(x); }));
   axis("buffers", s.splits.size(), s.split_note,
        listing(s.splits, [](const Split& x) { return x.text(); }));
   axis("SP2 fraction", s.fracs.size(), s.frac_note,
        listing(s.fracs, [](const std::string& x) { return x; }));
   std::cout << fmt::format("  {} points\n", grouped(int64_t(space_points)));
   if (!s.classic)
-    std::cout << fmt::format(
-        "  not searched: each engine's other keys, the vector engine ({} lanes, "
-        "accelerator.vector.lanes) and every other key of the config\n",
-        base.accelerator.vector.lanes);
+    std::cout << (s.lanes_axis ? std::string("  not searched: each engine's other keys and every "
+                                             "other key of the config\n")
+                               : fmt::format("  not searched: each engine's other keys, the vector "
+                                             "engine ({} lanes, accelerator.vector.lanes) and "
+                                             "every other key of the config\n",
+                                             base.accelerator.vector.lanes));
 
   // ---- Pruning before simulation ----
   // An engine mix the workload cannot run (a bit width the kind does not take) is dropped with
@@ -543,10 +573,12 @@ int cmd_optimize(const OptimizeOptions& o) {
   // and the point's whole estimate once more before it runs. The estimate is a sum of one line
   // per engine and lines that do not depend on the engines, and an engine's line depends only on
   // its own kind and shape: so each engine and shape is priced once, and a combination's LUT, FF
-  // and DSP are the sums of its engines' lines and the rest (exactly the whole estimate's).
+  // and DSP are the sums of its engines' lines and the rest (exactly the whole estimate's). The
+  // vector engine is one of the other lines: the rest is priced once per lane count.
   struct Arrays {
     size_t mix;
     std::vector<size_t> arr;
+    size_t lanes;
     int64_t p_lut, p_dsp;  // products per cycle of the LUT and the DSP engines (bit-serial: two
                            // digits per weight)
     double biggest;        // the largest share of LUT, FF and DSP used
@@ -564,10 +596,18 @@ int cmd_optimize(const OptimizeOptions& o) {
     p.mix = m, p.arr.assign(n_eng, 0), p.frac = s.fracs[0];
     RunConfig c0 = with_point(base, s, p);
     c0.accelerator.buffers = base.accelerator.buffers;
-    ResourceEstimate e0 = estimate_resources(c0, costs);
-    Cost rest{e0.lut, e0.ff, e0.dsp};
-    for (size_t i = 0; i < n_eng; ++i)
-      rest.lut -= e0.lines[i].lut, rest.ff -= e0.lines[i].ff, rest.dsp -= e0.lines[i].dsp;
+    std::vector<Cost> rests;
+    for (size_t l = 0; l < s.lanes.size(); ++l) {
+      Point pl = p;
+      pl.lanes = l;
+      RunConfig cl = with_point(base, s, pl);
+      cl.accelerator.buffers = base.accelerator.buffers;
+      const ResourceEstimate e0 = estimate_resources(cl, costs);
+      Cost rest{e0.lut, e0.ff, e0.dsp};
+      for (size_t i = 0; i < n_eng; ++i)
+        rest.lut -= e0.lines[i].lut, rest.ff -= e0.lines[i].ff, rest.dsp -= e0.lines[i].dsp;
+      rests.push_back(rest);
+    }
     std::vector<std::vector<Cost>> line(n_eng);
     prods[m].resize(n_eng);
     for (size_t i = 0; i < n_eng; ++i) {
@@ -595,32 +635,36 @@ int cmd_optimize(const OptimizeOptions& o) {
     }
     ResourceEstimate e = base_est;
     e.bram36 = 0;
-    // Every combination in order (the first engine's shape slowest), as an odometer.
-    std::vector<size_t> arr(n_eng, 0);
-    for (bool more = true; more;) {
-      ++array_combos;
-      e.lut = rest.lut, e.ff = rest.ff, e.dsp = rest.dsp;
-      int64_t pl = 0, pd = 0;
-      for (size_t i = 0; i < n_eng; ++i) {
-        const Cost& k = line[i][arr[i]];
-        e.lut += k.lut, e.ff += k.ff, e.dsp += k.dsp;
-        (s.lut[i] ? pl : pd) += prods[m][i][arr[i]];
-      }
-      const std::string why = over_share(e, o.max_share);
-      if (!why.empty()) {
-        ++over_by[why];
-      } else {
-        arrays.push_back({m, arr, pl, pd,
-                          std::max({share(e.lut, e.lut_avail), share(e.ff, e.ff_avail),
-                                    share(e.dsp, e.dsp_avail)})});
-      }
-      more = false;
-      for (size_t i = n_eng; i-- > 0;) {
-        if (++arr[i] < s.shapes[i].size()) {
-          more = true;
-          break;
+    // Per lane count, every combination in order (the first engine's shape slowest), as an
+    // odometer.
+    for (size_t l = 0; l < s.lanes.size(); ++l) {
+      const Cost& rest = rests[l];
+      std::vector<size_t> arr(n_eng, 0);
+      for (bool more = true; more;) {
+        ++array_combos;
+        e.lut = rest.lut, e.ff = rest.ff, e.dsp = rest.dsp;
+        int64_t pl = 0, pd = 0;
+        for (size_t i = 0; i < n_eng; ++i) {
+          const Cost& k = line[i][arr[i]];
+          e.lut += k.lut, e.ff += k.ff, e.dsp += k.dsp;
+          (s.lut[i] ? pl : pd) += prods[m][i][arr[i]];
         }
-        arr[i] = 0;
+        const std::string why = over_share(e, o.max_share);
+        if (!why.empty()) {
+          ++over_by[why];
+        } else {
+          arrays.push_back({m, arr, l, pl, pd,
+                            std::max({share(e.lut, e.lut_avail), share(e.ff, e.ff_avail),
+                                      share(e.dsp, e.dsp_avail)})});
+        }
+        more = false;
+        for (size_t i = n_eng; i-- > 0;) {
+          if (++arr[i] < s.shapes[i].size()) {
+            more = true;
+            break;
+          }
+          arr[i] = 0;
+        }
       }
     }
   }
@@ -628,8 +672,9 @@ int cmd_optimize(const OptimizeOptions& o) {
   for (const auto& [r, n] : over_by)
     over_text += fmt::format("{}{} by {}", over_text.empty() ? "" : ", ", n, r);
   std::cout << fmt::format(
-      "  arrays: {} of {} engine/array combinations exceed {:.0f}% of a resource{}\n",
-      array_combos - arrays.size(), array_combos, 100 * o.max_share,
+      "  {}: {} of {} engine/array{} combinations exceed {:.0f}% of a resource{}\n",
+      s.lanes_axis ? "arrays and lanes" : "arrays", array_combos - arrays.size(), array_combos,
+      s.lanes_axis ? "/lanes" : "", 100 * o.max_share,
       over_text.empty() ? "" : " (" + over_text + ")");
   std::vector<size_t> splits_ok;
   for (size_t k = 0; k < s.splits.size(); ++k) {
@@ -665,6 +710,8 @@ int cmd_optimize(const OptimizeOptions& o) {
   std::vector<std::string> keys = {"engines"};
   for (size_t i = 0; i < n_eng; ++i)
     keys.push_back(s.classic ? (i == 0 ? "lut_array" : "dsp_array") : s.names[i] + "_array");
+  // Named by its config key, as a sweep over it names its column (docs/sweeps.md).
+  if (s.lanes_axis) keys.push_back("accelerator.vector.lanes");
   keys.push_back("buffers");
   keys.push_back("workload.sp2_fraction");
   const std::vector<std::string> header = sweep_header(keys);
@@ -706,6 +753,7 @@ int cmd_optimize(const OptimizeOptions& o) {
       by_id.push_back(p);
       dp.values = {s.mixes[p.mix].text()};
       for (size_t i = 0; i < n_eng; ++i) dp.values.push_back(s.shapes[i][p.arr[i]].text());
+      if (s.lanes_axis) dp.values.push_back(std::to_string(s.lanes[p.lanes]));
       dp.values.push_back(s.splits[p.split].text());
       dp.values.push_back(p.frac);
       pts.push_back(std::move(dp));
@@ -740,7 +788,7 @@ int cmd_optimize(const OptimizeOptions& o) {
     std::vector<Point> todo;
     for (const Arrays& a : arrays)
       for (size_t k : splits_ok)
-        for (const std::string& f : s.fracs) todo.push_back({a.mix, a.arr, k, f});
+        for (const std::string& f : s.fracs) todo.push_back({a.mix, a.arr, a.lanes, k, f});
     run(todo);
   } else {
     // The split nearest the base config's proportions, for the stages before buffers are searched.
@@ -755,32 +803,36 @@ int cmd_optimize(const OptimizeOptions& o) {
     // Stage 1, the arrays: per engine mix, the combinations that no other fitting combination
     // beats in every engine's products per cycle (every aspect ratio of the same size stays). For
     // energy and edp also those within half and a quarter of the share, because a smaller,
-    // slower design may use less energy. Each runs at its balanced fraction.
+    // slower design may use less energy. Each runs at its balanced fraction. Per lane count too:
+    // fewer lanes leave the arrays more LUTs and DSP slices, so one front over all lane counts
+    // would keep only the fewest lanes, whose slower adds and pools the products do not show.
     std::vector<double> levels = {1.0};
     if (o.objective != "latency") levels = {1.0, 0.5, 0.25};
     std::vector<Point> stage1;
-    std::set<std::pair<size_t, std::vector<size_t>>> taken;
+    std::set<std::tuple<size_t, size_t, std::vector<size_t>>> taken;
     for (double lv : levels)
-      for (size_t m : mixes_ok) {
-        std::vector<const Arrays*> in;
-        for (const Arrays& a : arrays)
-          if (a.mix == m && a.biggest <= lv * o.max_share + 1e-12) in.push_back(&a);
-        // Per engine, not per family: on three_engines.yaml's default space the per-family
-        // front (236 combinations) led to 126.8 frames/s, the per-engine one to 127.7.
-        const auto per_engine = [&](const Arrays* a) {
-          std::vector<int64_t> v(n_eng);
-          for (size_t i = 0; i < n_eng; ++i) v[i] = prods[m][i][a->arr[i]];
-          return v;
-        };
-        for (const Arrays* k : pareto_front(in, per_engine))
-          if (taken.insert({k->mix, k->arr}).second)
-            stage1.push_back({k->mix, k->arr, start_split,
-                              nearest_frac(double(k->p_lut) / double(k->p_lut + k->p_dsp))});
-      }
+      for (size_t m : mixes_ok)
+        for (size_t l = 0; l < s.lanes.size(); ++l) {
+          std::vector<const Arrays*> in;
+          for (const Arrays& a : arrays)
+            if (a.mix == m && a.lanes == l && a.biggest <= lv * o.max_share + 1e-12)
+              in.push_back(&a);
+          // Per engine, not per family: on three_engines.yaml's default space the per-family
+          // front (236 combinations) led to 126.8 frames/s, the per-engine one to 127.7.
+          const auto per_engine = [&](const Arrays* a) {
+            std::vector<int64_t> v(n_eng);
+            for (size_t i = 0; i < n_eng; ++i) v[i] = prods[m][i][a->arr[i]];
+            return v;
+          };
+          for (const Arrays* k : pareto_front(in, per_engine))
+            if (taken.insert({k->mix, k->lanes, k->arr}).second)
+              stage1.push_back({k->mix, k->arr, k->lanes, start_split,
+                                nearest_frac(double(k->p_lut) / double(k->p_lut + k->p_dsp))});
+        }
     // What the later stages need is kept back (but never more than half the budget); stage 1
     // gets the rest, evenly spread over its list when it must be cut. The pairs cut run later
     // if the budget allows.
-    const size_t reserve = 9 * s.fracs.size() + 4 * splits_ok.size();
+    const size_t reserve = 9 * s.fracs.size() + 4 * splits_ok.size() + s.lanes.size() - 1;
     const size_t cap =
         std::max<size_t>(std::max<size_t>(1, size_t(o.budget) / 2),
                          size_t(o.budget) > reserve ? size_t(o.budget) - reserve : 0);
@@ -793,30 +845,33 @@ int cmd_optimize(const OptimizeOptions& o) {
       stage1 = kept;
     }
     std::cout << fmt::format(
-        "  stage 1: {} array and engine combinations at the balanced fraction{}\n", stage1.size(),
+        "  stage 1: {} {} combinations at the balanced fraction{}\n", stage1.size(),
+        s.lanes_axis ? "array, engine and lane" : "array and engine",
         later.empty() ? "" : fmt::format(" ({} more if the budget allows)", later.size()));
     run(stage1);
     // Then rounds of: (2) the best 8w designs over every fraction; (3) the best 4w points over
     // every buffer split; (4) the best point over every fraction again (a split changes which
-    // layers are memory-bound, and so the balance). w doubles each round, until the budget is
-    // spent or a round adds nothing (then the pairs stage 1 left out run once).
+    // layers are memory-bound, and so the balance); (5) the best point at every other lane count
+    // its arrays fit with (the same arrays with fewer lanes may cost less energy, with more run
+    // the adds and pools faster). w doubles each round, until the budget is spent or a round
+    // adds nothing (then the pairs stage 1 left out run once).
     size_t rounds = 0;
     for (size_t w = 1; by_id.size() < size_t(o.budget); w *= 2) {
       const size_t before = by_id.size();
       ++rounds;
       std::vector<Point> todo;
-      std::set<std::pair<size_t, std::vector<size_t>>> designs;
+      std::set<std::tuple<size_t, size_t, std::vector<size_t>>> designs;
       for (const auto& [p, v] : ranked()) {
         if (designs.size() >= 8 * w || v.score <= 0) break;
-        if (designs.insert({p.mix, p.arr}).second)
-          for (const std::string& f : s.fracs) todo.push_back({p.mix, p.arr, p.split, f});
+        if (designs.insert({p.mix, p.lanes, p.arr}).second)
+          for (const std::string& f : s.fracs) todo.push_back({p.mix, p.arr, p.lanes, p.split, f});
       }
       run(todo);
       todo.clear();
       size_t n = 0;
       for (const auto& [p, v] : ranked()) {
         if (n++ >= 4 * w || v.score <= 0) break;
-        for (size_t k : splits_ok) todo.push_back({p.mix, p.arr, k, p.frac});
+        for (size_t k : splits_ok) todo.push_back({p.mix, p.arr, p.lanes, k, p.frac});
       }
       run(todo);
       todo.clear();
@@ -827,6 +882,15 @@ int cmd_optimize(const OptimizeOptions& o) {
           todo.push_back(p);
         }
       run(todo);
+      todo.clear();
+      if (const auto r = ranked(); s.lanes.size() > 1 && !r.empty() && r[0].second.score > 0)
+        for (size_t l = 0; l < s.lanes.size(); ++l) {
+          Point p = r[0].first;
+          p.lanes = l;
+          if (over_share(estimate_resources(with_point(base, s, p), costs), o.max_share).empty())
+            todo.push_back(p);
+        }
+      run(todo);
       if (by_id.size() == before) {
         if (later.empty()) break;
         run(later);
@@ -834,8 +898,8 @@ int cmd_optimize(const OptimizeOptions& o) {
       }
     }
     std::cout << fmt::format(
-        "  then {} round{} over the fractions and buffer splits of the best designs\n", rounds,
-        rounds == 1 ? "" : "s");
+        "  then {} round{} over the fractions{} and buffer splits of the best designs\n", rounds,
+        rounds == 1 ? "" : "s", s.lanes_axis ? ", lane counts" : "");
   }
 
   if (!o.csv.empty()) {
@@ -871,6 +935,7 @@ int cmd_optimize(const OptimizeOptions& o) {
     for (size_t i = 0; i < n_eng; ++i)
       arrays += fmt::format(", {} {}", s.classic ? (i == 0 ? "LUT" : "DSP") : s.names[i].c_str(),
                             s.shapes[i][p.arr[i]].text());
+    if (s.lanes_axis) arrays += fmt::format(", vector {} lanes", s.lanes[p.lanes]);
     return fmt::format("{}{}, buffers {}, SP2 {}", s.mixes[p.mix].text(), arrays,
                        s.splits[p.split].text(), p.frac);
   };

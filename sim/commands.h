@@ -66,8 +66,8 @@ struct OptimizeOptions {
   // Simulations at most; a space that fits is simulated whole (docs/optimize.md).
   int budget = 500;
   // Axis values replacing the defaults ("" = default): "lut_sp2+dsp48,...", "16x16,8x32",
-  // "32/64/32,...", "0.25,0.5".
-  std::string engines, lut_shapes, dsp_shapes, buffer_splits, sp2_fractions;
+  // "32/64/32,...", "0.25,0.5", "4,8,16" (vector lanes; default: the config's only).
+  std::string engines, lut_shapes, dsp_shapes, buffer_splits, sp2_fractions, vector_lanes;
   // One engine's shapes each, "NAME=16x16,8x32" (before --lut-shapes/--dsp-shapes).
   std::vector<std::string> engine_shapes;
   // What "best" means: latency (most frames/s), energy (least J/frame) or edp (least energy x

@@ -220,6 +220,107 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
   }
 }
 
+// A graph whose max pool and residual add run on the vector engine, so that its lanes change the
+// frames/s as well as the LUTs and DSP slices left for the arrays.
+const char* kPoolNet =
+    "name: tiny\nsource: test\nlayers:\n"
+    "  - {name: c1, type: conv, input: [16, 32, 32], out_channels: 32, kernel: 3, padding: 1}\n"
+    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+    "  - {name: c2, type: conv, out_channels: 32, kernel: 3, padding: 1}\n"
+    "  - {name: add, type: add, inputs: [c2, pool]}\n"
+    "  - {name: gap, type: global_avgpool}\n";
+
+// --vector-lanes makes the lanes an axis: compared with an exhaustive grid sweep over the same
+// space with accelerator.vector.lanes as an axis, optimize simulates exactly the grid's points
+// within the share and its best is the grid's. 40 lanes take 160 DSP slices, so the 4x8 DSP
+// array (32 more) fits 85% of the XC7Z020's 220 only with 2 lanes: the grid's best overall
+// (16x16, 4x8, 40 lanes) is above the share, and the best within it has 2 lanes.
+TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
+  write("tiny.yaml", kPoolNet);
+  write("c.yaml",
+        "device: xc7z020\nclock_mhz: 150\naccelerator: {vector: {lanes: 4}}\n"
+        "workload: {network: tiny.yaml}\n");
+  std::string engines;
+  for (const auto& [lr, lc] : std::vector<std::pair<int, int>>{{8, 8}, {16, 16}, {24, 16}})
+    for (const auto& [dr, dc] : std::vector<std::pair<int, int>>{{4, 4}, {4, 8}})
+      engines += fmt::format(
+          "    - [{{impl: lut_sp2, rows: {}, cols: {}}}, {{impl: dsp48, rows: {}, cols: {}, "
+          "packing: true}}]\n",
+          lr, lc, dr, dc);
+  write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
+                      "  accelerator.vector.lanes: [2, 40]\n"
+                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
+                      "  accelerator.buffers.input_bram36: [32]\n"
+                      "  accelerator.buffers.output_bram36: [32]\n"
+                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
+  ASSERT_GT(grid_within.size(), 0u);
+  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+  const std::string space =
+      " --engines lut_sp2+dsp48 --lut-shapes 8x8,16x16,24x16 --dsp-shapes 4x4,4x8"
+      " --vector-lanes 2,40 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+  for (const std::string objective : {"latency", "energy", "edp"}) {
+    SCOPED_TRACE(objective);
+    const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
+                          objective + space);
+    ASSERT_EQ(o.code, 0) << o.err;
+    for (const char* line :
+         {"  vector lanes     2 values: 2 40\n", "  72 points\n",
+          "  arrays and lanes: 5 of 12 engine/array/lanes combinations exceed 85% of a resource "
+          "(2 by DSP, 3 by LUT)\n",
+          "  leaves 42 points\n", "search: every point (42 within the budget of 500"})
+      EXPECT_NE(o.out.find(line), std::string::npos) << line << o.out;
+    EXPECT_EQ(figures_of(path("opt.csv"), false), grid_within);
+    const Figures grid = best_of(path("grid.csv"), objective, true);
+    const Figures opt = printed_best(o.out);
+    ASSERT_GT(grid.fps, 0);
+    if (objective == "latency") {
+      EXPECT_GE(opt.fps, grid.fps - 0.05);
+    } else if (objective == "energy") {
+      EXPECT_LE(opt.j, grid.j + 0.5e-6);
+    } else {
+      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+    }
+    // The lanes of the best design: in its line, in the CSV's column named by the config key (as
+    // the sweep names it) and in the written config.
+    msq::SweepTable t = msq::read_sweep_csv(path("opt.csv"), false);
+    ASSERT_GE(msq::column(t.header, "accelerator.vector.lanes"), 0);
+    const size_t at = o.out.find("Best design on ");
+    const std::string line = o.out.substr(at, o.out.find('\n', at) - at);
+    int lanes = 0;
+    const size_t v = line.find(", vector ");
+    ASSERT_NE(v, std::string::npos) << line;
+    ASSERT_EQ(std::sscanf(line.c_str() + v, ", vector %d lanes", &lanes), 1) << line;
+    EXPECT_NE(read(path("best.yaml")).find(fmt::format("lanes: {}", lanes)), std::string::npos);
+    const auto r = msqsim("run best.yaml --no-verify");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  // The latency optimum has 2 lanes: the DSP slices 40 lanes would take go to the DSP array.
+  const auto o = msqsim("optimize c.yaml --jobs 2" + space);
+  EXPECT_NE(o.out.find("(most frames/s): lut_sp2+dsp48, LUT 16x16, DSP 4x8, vector 2 lanes"),
+            std::string::npos)
+      << o.out;
+  // In stages (a budget below the 42 points left), within the budget and the share.
+  const auto st = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --budget 20" + space);
+  ASSERT_EQ(st.code, 0) << st.err;
+  EXPECT_NE(st.out.find("search: in stages, at most 20 simulations"), std::string::npos) << st.out;
+  const auto all = figures_of(path("opt.csv"), false);
+  EXPECT_LE(all.size(), 20u);
+  EXPECT_EQ(figures_of(path("opt.csv"), true), all);
+  // Without --vector-lanes only the config's lanes run, and nothing about them is printed.
+  const auto d = msqsim(
+      "optimize c.yaml --jobs 2 --csv opt.csv --engines lut_sp2+dsp48 "
+      "--lut-shapes 8x8 --dsp-shapes 4x4 --buffer-splits 16/32/32 "
+      "--sp2-fractions 0.5");
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_EQ(d.out.find("lanes"), std::string::npos) << d.out;
+  EXPECT_LT(
+      msq::column(msq::read_sweep_csv(path("opt.csv"), false).header, "accelerator.vector.lanes"),
+      0);
+}
+
 // The same three-engine space in stages (a budget below its 72 points) stays within the budget,
 // runs only points within the share, and says how it searched.
 TEST_F(Optimize, ThreeEnginesInStagesStaysWithinTheBudget) {
@@ -333,6 +434,14 @@ TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
       {"--sp2-fractions 0.5,0.50", "--sp2-fractions: 0.50 is listed twice"},
       {"--engines lut_sp2+dsp48,lut_sp2+dsp48", "--engines: lut_sp2+dsp48 is listed twice"},
       {"--buffer-splits 8/8/8,8/8/8", "--buffer-splits: 8/8/8 is listed twice"},
+      {"--vector-lanes 0",
+       "--vector-lanes: expected a comma-separated list of vector engine lane counts, each "
+       "1..4096, e.g. 4,8,16 (got '0')"},
+      {"--vector-lanes 4,8x", "(got '8x')"},
+      {"--vector-lanes 4,", "--vector-lanes: expected a comma-separated list"},
+      {"--vector-lanes 5000", "(got '5000')"},
+      {"--vector-lanes ''", "--vector-lanes expects a value (got '')"},
+      {"--vector-lanes 8,08", "--vector-lanes: 8 is listed twice (each value once)"},
       // No searched engine mix runs the workload: refused as `run` refuses the config, not
       // "no design fits the device".
       {"--engines lut_sp2_bitserial+dsp48 --set workload.weight_bits=8 --sp2-fractions 0.5",

@@ -57,6 +57,29 @@ Figures printed_best(const std::string& out) {
   return r;
 }
 
+// Under `objective`, optimize's printed best is at least the grid's best. The printed figures are
+// rounded to 0.1 frames/s and 1 uJ.
+void expect_at_least_the_grid(const Figures& opt, const Figures& grid,
+                              const std::string& objective) {
+  if (objective == "latency") {
+    EXPECT_GE(opt.fps, grid.fps - 0.05);
+  } else if (objective == "energy") {
+    EXPECT_LE(opt.j, grid.j + 0.5e-6);
+  } else {
+    EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+  }
+}
+
+// The buffer and fraction axes of the grid sweeps below, and the same values as optimize's
+// options: the grids and the searches cover the same points.
+const std::string kGridBuffersAndFractions =
+    "  accelerator.buffers.weight_bram36: [16, 48]\n"
+    "  accelerator.buffers.input_bram36: [32]\n"
+    "  accelerator.buffers.output_bram36: [32]\n"
+    "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n";
+const std::string kBuffersAndFractions =
+    " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+
 TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   write("c.yaml", kConfig);
   // The same space as a sweep: the engines list carries the kinds and the arrays (the sweep can
@@ -75,16 +98,13 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   write("s.yaml",
         "name: grid\nbase: c.yaml\nconstraints: {max_lut_percent: 85, max_dsp_percent: 85}\n"
         "axes:\n  accelerator.engines:\n" +
-            engines +
-            "  accelerator.buffers.weight_bram36: [16, 48]\n"
-            "  accelerator.buffers.input_bram36: [32]\n"
-            "  accelerator.buffers.output_bram36: [32]\n"
-            "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+            engines + kGridBuffersAndFractions);
   const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
   ASSERT_EQ(s.code, 0) << s.err;
   const std::string space =
       " --engines lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack --lut-shapes 8x8,8x16,16x8"
-      " --dsp-shapes 4x4,4x8 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --dsp-shapes 4x4,4x8" +
+      kBuffersAndFractions;
   // The whole space (72 points, within the default budget), then in stages with a budget of 30.
   for (const std::string budget : {"", " --budget 30"})
     for (const std::string objective : {"latency", "energy", "edp"}) {
@@ -107,14 +127,7 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
       const Figures grid = best_of(path("grid.csv"), objective);
       const Figures opt = printed_best(o.out);
       ASSERT_GT(grid.fps, 0);
-      // The printed figures are rounded to 0.1 frames/s and 1 uJ.
-      if (objective == "latency") {
-        EXPECT_GE(opt.fps, grid.fps - 0.05);
-      } else if (objective == "energy") {
-        EXPECT_LE(opt.j, grid.j + 0.5e-6);
-      } else {
-        EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-      }
+      expect_at_least_the_grid(opt, grid, objective);
       // And the optimizer's own CSV agrees with what it printed.
       const Figures own = best_of(path("opt.csv"), objective);
       EXPECT_NEAR(own.fps, opt.fps, 0.05);
@@ -170,10 +183,7 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
             "{{impl: dsp48, name: dsp_core, rows: {}, cols: {}, packing: true}}]\n",
             br, bc, sr, sc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
-                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
-                      "  accelerator.buffers.input_bram36: [32]\n"
-                      "  accelerator.buffers.output_bram36: [32]\n"
-                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+                      kGridBuffersAndFractions);
   const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
   ASSERT_EQ(s.code, 0) << s.err;
   const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
@@ -181,8 +191,8 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
   ASSERT_GT(grid_within.size(), 0u);
   ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
   const std::string space =
-      " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8"
-      " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8" +
+      kBuffersAndFractions;
   for (const std::string objective : {"latency", "energy", "edp"}) {
     SCOPED_TRACE(objective);
     const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
@@ -204,13 +214,7 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
     const Figures grid = best_of(path("grid.csv"), objective, true);
     const Figures opt = printed_best(o.out);
     ASSERT_GT(grid.fps, 0);
-    if (objective == "latency") {
-      EXPECT_GE(opt.fps, grid.fps - 0.05);
-    } else if (objective == "energy") {
-      EXPECT_LE(opt.j, grid.j + 0.5e-6);
-    } else {
-      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-    }
+    expect_at_least_the_grid(opt, grid, objective);
     // The best design is written as the three-engine list, each engine's other keys kept.
     const std::string best = read(path("best.yaml"));
     EXPECT_NE(best.find("lut_small"), std::string::npos) << best;
@@ -248,11 +252,7 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
           "packing: true}}]\n",
           lr, lc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
-                      "  accelerator.vector.lanes: [2, 40]\n"
-                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
-                      "  accelerator.buffers.input_bram36: [32]\n"
-                      "  accelerator.buffers.output_bram36: [32]\n"
-                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+                      "  accelerator.vector.lanes: [2, 40]\n" + kGridBuffersAndFractions);
   const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
   ASSERT_EQ(s.code, 0) << s.err;
   const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
@@ -260,7 +260,8 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
   ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
   const std::string space =
       " --engines lut_sp2+dsp48 --lut-shapes 8x8,16x16,24x16 --dsp-shapes 4x4,4x8"
-      " --vector-lanes 2,40 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --vector-lanes 2,40" +
+      kBuffersAndFractions;
   for (const std::string objective : {"latency", "energy", "edp"}) {
     SCOPED_TRACE(objective);
     const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
@@ -276,13 +277,7 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
     const Figures grid = best_of(path("grid.csv"), objective, true);
     const Figures opt = printed_best(o.out);
     ASSERT_GT(grid.fps, 0);
-    if (objective == "latency") {
-      EXPECT_GE(opt.fps, grid.fps - 0.05);
-    } else if (objective == "energy") {
-      EXPECT_LE(opt.j, grid.j + 0.5e-6);
-    } else {
-      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-    }
+    expect_at_least_the_grid(opt, grid, objective);
     // The lanes of the best design: in its line, in the CSV's column named by the config key (as
     // the sweep names it) and in the written config.
     msq::SweepTable t = msq::read_sweep_csv(path("opt.csv"), false);

@@ -10,7 +10,6 @@
 namespace {
 
 using msq::testing::SweepDir;
-using Optimize = SweepDir;
 
 // One small layer (layer3.1.conv1 of ResNet-18) on the XC7Z020, so that a point takes a few ms.
 // 4 vector lanes (672 LUT and 16 DSP against 16 lanes' 2,688 and 64): the XC7Z020 keeps room for
@@ -23,8 +22,18 @@ struct Figures {
   double fps = 0, j = 0;
 };
 
-// The figures of the best ok row under `objective` in a results CSV.
-// With `within`, only the rows whose LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
+// Whether a results row's LUT, FF, DSP and BRAM36 are all at most 85% of the device's (in
+// integers: 20 x used <= 17 x available).
+bool within_share(const msq::SweepTable& t, const std::vector<std::string>& row) {
+  for (const std::string r : {"lut", "ff", "dsp", "bram36"})
+    if (20 * std::stoll(row[size_t(msq::column(t.header, r))]) >
+        17 * std::stoll(row[size_t(msq::column(t.header, r + "_avail"))]))
+      return false;
+  return true;
+}
+
+// The figures of the best ok row under `objective` in a results CSV; with `within`, of the rows
+// within the share only.
 Figures best_of(const std::string& csv, const std::string& objective, bool within = false) {
   msq::SweepTable t = msq::read_sweep_csv(csv, false);
   const int st = msq::column(t.header, "status"), f = msq::column(t.header, "frames_per_s"),
@@ -33,11 +42,7 @@ Figures best_of(const std::string& csv, const std::string& objective, bool withi
   double best_score = -1;
   for (const auto& row : t.rows) {
     if (row[size_t(st)] != "ok") continue;
-    bool fits = true;
-    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
-      fits = fits && 20 * std::stoll(row[size_t(msq::column(t.header, r))]) <=
-                         17 * std::stoll(row[size_t(msq::column(t.header, r + "_avail"))]);
-    if (within && !fits) continue;
+    if (within && !within_share(t, row)) continue;
     const double fps = std::stod(row[size_t(f)]), j = std::stod(row[size_t(e)]);
     const double s = objective == "latency" ? fps : objective == "energy" ? 1 / j : fps / j;
     if (s > best_score) best_score = s, best = {fps, j};
@@ -55,6 +60,21 @@ Figures printed_best(const std::string& out) {
       << out;
   r.j /= 1e3;
   return r;
+}
+
+// Every ok row's "frames_per_s energy_j_per_frame", sorted; with `within`, of the rows within
+// the share only.
+std::vector<std::string> figures_of(const std::string& csv, bool within) {
+  msq::SweepTable t = msq::read_sweep_csv(csv, false);
+  const auto col = [&](const char* n) { return size_t(msq::column(t.header, n)); };
+  std::vector<std::string> v;
+  for (const auto& row : t.rows) {
+    if (row[col("status")] != "ok") continue;
+    if (within && !within_share(t, row)) continue;
+    v.push_back(row[col("frames_per_s")] + " " + row[col("energy_j_per_frame")]);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
 }
 
 // Under `objective`, optimize's printed best is at least the grid's best. The printed figures are
@@ -79,6 +99,19 @@ const std::string kGridBuffersAndFractions =
     "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n";
 const std::string kBuffersAndFractions =
     " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+
+class Optimize : public SweepDir {
+ protected:
+  // Runs the grid sweep s.yaml into grid.csv and gives its points within the share. Some points
+  // of the space are above the share, some within it: both sides are exercised.
+  void run_grid(std::vector<std::string>* within) {
+    const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
+    ASSERT_EQ(s.code, 0) << s.err;
+    *within = figures_of(path("grid.csv"), true);
+    ASSERT_GT(within->size(), 0u);
+    ASSERT_LT(within->size(), figures_of(path("grid.csv"), false).size());
+  }
+};
 
 TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   write("c.yaml", kConfig);
@@ -150,25 +183,6 @@ const char* kThreeEngines =
     "    - {impl: dsp48, name: dsp_core, rows: 4, cols: 4, packing: true}\n"
     "workload: {layers: [layer3.1.conv1]}\n";
 
-// Every ok row's "frames_per_s energy_j_per_frame", sorted; with `within`, only the rows whose
-// LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
-std::vector<std::string> figures_of(const std::string& csv, bool within) {
-  msq::SweepTable t = msq::read_sweep_csv(csv, false);
-  const auto col = [&](const char* n) { return size_t(msq::column(t.header, n)); };
-  std::vector<std::string> v;
-  for (const auto& row : t.rows) {
-    if (row[col("status")] != "ok") continue;
-    bool fits = true;
-    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
-      fits = fits && 20 * std::stoll(row[col(r.c_str())]) <=
-                         17 * std::stoll(row[col((r + "_avail").c_str())]);
-    if (within && !fits) continue;
-    v.push_back(row[col("frames_per_s")] + " " + row[col("energy_j_per_frame")]);
-  }
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
 TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
   write("c.yaml", kThreeEngines);
   const std::vector<std::pair<int, int>> bigs = {{8, 8}, {16, 16}, {24, 16}},
@@ -184,12 +198,8 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
             br, bc, sr, sc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
                       kGridBuffersAndFractions);
-  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
-  ASSERT_EQ(s.code, 0) << s.err;
-  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
-  // Some points of the space are above the share, some within it: both sides are exercised.
-  ASSERT_GT(grid_within.size(), 0u);
-  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+  std::vector<std::string> grid_within;
+  ASSERT_NO_FATAL_FAILURE(run_grid(&grid_within));
   const std::string space =
       " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8" +
       kBuffersAndFractions;
@@ -253,11 +263,8 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
           lr, lc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
                       "  accelerator.vector.lanes: [2, 40]\n" + kGridBuffersAndFractions);
-  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
-  ASSERT_EQ(s.code, 0) << s.err;
-  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
-  ASSERT_GT(grid_within.size(), 0u);
-  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+  std::vector<std::string> grid_within;
+  ASSERT_NO_FATAL_FAILURE(run_grid(&grid_within));
   const std::string space =
       " --engines lut_sp2+dsp48 --lut-shapes 8x8,16x16,24x16 --dsp-shapes 4x4,4x8"
       " --vector-lanes 2,40" +

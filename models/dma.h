@@ -32,8 +32,9 @@ class Dma : public sc_core::sc_module {
       DramModel& dram);
 
   // Blocks the calling thread until the transfer is done. seg_* as DramModel::access; a
-  // transfer of a box moves grp_count such patterns, grp_stride apart (one descriptor chain: one
-  // setup, each run its own bursts in the DRAM).
+  // transfer of parts of several rows (a box's rows, an input tile's rows under a K split or a
+  // channel tile) moves grp_count such patterns, grp_stride apart, as one descriptor chain: one
+  // setup, each run its own bursts in the DRAM.
   void transfer(Traffic kind, uint64_t addr, int64_t seg_bytes, int64_t seg_stride,
                 int64_t seg_count, bool write, int64_t grp_count = 1, int64_t grp_stride = 0);
 

@@ -44,7 +44,7 @@ struct InputLoad {
   int mt = -1;  // a grouped convolution's channel tile: only this output-channel tile's groups
   int64_t tk = 0;
   int64_t in_offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
-  int64_t grp_count = 1, grp_stride = 0;  // as Tile's
+  int64_t grp_count = 1, grp_stride = 0;  // as Tile's (a channel tile sets its own)
   int64_t bytes() const { return seg_bytes * seg_count * grp_count; }
 };
 

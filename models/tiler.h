@@ -41,8 +41,8 @@ struct Tile {
   int64_t box_cols = 0;
   // The input region of k tile 0, as DRAM sees it: seg_count runs of seg_bytes, seg_stride apart,
   // from byte offset `offset` of the layer's input tensor, all that grp_count times, grp_stride
-  // apart (a box whose k tile is a part of each pixel: a run per pixel, a group per input row).
-  // K tile j starts j * k_channels activations later.
+  // apart (a K split over part of each input row, of a box or of a part of one output row: a run
+  // per pixel, a group per input row). K tile j starts j * k_channels activations later.
   int64_t offset = 0, seg_bytes = 0, seg_stride = 0, seg_count = 0;
   int64_t grp_count = 1, grp_stride = 0;
   int64_t region_bytes() const { return seg_bytes * seg_count * grp_count; }

@@ -50,7 +50,8 @@ RunActions run_actions(const Session& s, const ResourceCosts& costs) {
                                                       : sp2_pe_cost(one, costs))
                           .lut);
   }
-  // The buffers: every block whose statistics count BRAM accesses.
+  // Every block whose statistics count BRAM accesses, found by its counters rather than by name:
+  // the weight buffers are one per engine.
   std::vector<std::tuple<const StatGroup*, int, int>> bram;
   for (const StatGroup& g : s.sim.stats)
     if (g.find("bram_reads") >= 0)

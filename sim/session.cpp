@@ -76,11 +76,6 @@ Design build_design_values(const RunConfig& cfg, bool values, bool layers_only) 
       d.wl = onnx_workload(*d.imported, cfg, values);
     }
   } else {
-    if (!w.calibration.empty() || w.sp2_auto)
-      throw InputError(cfg.file, 0,
-                       !w.calibration.empty() ? "workload.calibration" : "workload.sp2_auto",
-                       "applies to ONNX networks only (workload.network: MODEL.onnx); this "
-                       "network has synthetic weights");
     // The whole network: the builder selects workload.layers itself, seeding each layer by its
     // place in the network so that a layer's data does not depend on which others run.
     WorkloadConfig all = w;

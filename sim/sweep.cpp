@@ -387,9 +387,9 @@ SweepSpec load_sweep(const std::string& path) {
 
   // The base with `set:` must load: every point starts from it. A failing --set names its key;
   // map it back to its line in this file.
-  bool sp2_auto = false;
+  RunConfig base;
   try {
-    sp2_auto = load_run_config(s.base, s.sets).workload.sp2_auto;
+    base = load_run_config(s.base, s.sets);
   } catch (const InputError& e) {
     for (size_t i = 0; i < s.sets.size(); ++i)
       if (e.file() == set_label(s.sets[i]))
@@ -404,22 +404,20 @@ SweepSpec load_sweep(const std::string& path) {
                         [&](const SweepAxis& a) { return a.key == key; });
   };
   if (const auto a = axis_on("workload.sp2_fraction");
-      sp2_auto && a != s.axes.end() && axis_on("workload.sp2_auto") == s.axes.end())
+      base.workload.sp2_auto && a != s.axes.end() && axis_on("workload.sp2_auto") == s.axes.end())
     throw InputError(path, a->line, "axes.workload.sp2_fraction",
                      "the base config sets workload.sp2_auto, which replaces sp2_fraction by each "
                      "layer's own: every point would be the same design; expected sp2_auto: "
                      "false (set: {workload.sp2_auto: false})");
-  if (!s.eval_images.empty() && !is_onnx_network(load_run_config(s.base, s.sets).workload))
+  if (!s.eval_images.empty() && !is_onnx_network(base.workload))
     throw fail(root, "eval",
                "compares an imported network with its float original: the base config needs an "
                "ONNX network (workload.network: MODEL.onnx)");
   // The images and labels, read once against the base network: a wrong shape, a NaN or a label
   // outside the classes made every point an error row (exit 1) instead of one message. With an
   // axis over the network the base's input shape may not be the points', so it is left to them.
-  const bool network_axis = std::any_of(s.axes.begin(), s.axes.end(),
-                                        [](const auto& a) { return a.key == "workload.network"; });
-  if (!s.eval_images.empty() && !network_axis) {
-    const auto net = import_network(load_run_config(s.base, s.sets));
+  if (!s.eval_images.empty() && axis_on("workload.network") == s.axes.end()) {
+    const auto net = import_network(base);
     try {
       int n = 0;
       read_images(s.eval_images, "eval.images", net->fg, &n);

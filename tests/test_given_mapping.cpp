@@ -21,6 +21,10 @@ class GivenMapping : public CliTest {
     return " --set accelerator.scheduler.mapping=given --set accelerator.scheduler.mapping_file=" +
            path(file);
   }
+  // One layer of MobileNetV2 (its depthwise layers are the grouped ones).
+  static std::string mobilenet_layer(const std::string& layer) {
+    return " --set workload.network=mobilenet_v2 --set 'workload.layers=[" + layer + "]'";
+  }
   std::map<std::string, nlohmann::json> layers(const std::string& report) {
     std::map<std::string, nlohmann::json> m;
     const nlohmann::json rep = read_json(report);
@@ -182,10 +186,8 @@ TEST_F(GivenMapping, BoxesOfSeveralRowsAndPartOfTheColumnsRunVerified) {
   write("dwbox.csv",
         "layer,tile_m,k_channels,tile_rows,tile_cols\n"
         "features.1.dw,8,,8,30\n");
-  const Result d = run(kConfig +
-                       " --set workload.network=mobilenet_v2 "
-                       "--set 'workload.layers=[features.1.dw]'" +
-                       given("dwbox.csv") + " --json dwbox.json");
+  const Result d =
+      run(kConfig + mobilenet_layer("features.1.dw") + given("dwbox.csv") + " --json dwbox.json");
   ASSERT_EQ(d.code, 0) << d.err;
   EXPECT_NE(d.out.find(" 0 mismatches"), std::string::npos) << d.out;
   const nlohmann::json dm = layers("dwbox.json").at("features.1.dw")["mapping"];
@@ -199,9 +201,7 @@ TEST_F(GivenMapping, DepthwiseChannelTilesAndAMissingKSplitAreChecked) {
   write("dw.csv",
         "layer,tile_m,k_channels,tile_rows\n"
         "features.1.dw,8,,28\n");
-  const Result r = run(kConfig +
-                       " --no-verify --set workload.network=mobilenet_v2 "
-                       "--set 'workload.layers=[features.1.dw]'" +
+  const Result r = run(kConfig + " --no-verify" + mobilenet_layer("features.1.dw") +
                        given("dw.csv") + " --json dw.json");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto l = layers("dw.json").at("features.1.dw");
@@ -212,10 +212,8 @@ TEST_F(GivenMapping, DepthwiseChannelTilesAndAMissingKSplitAreChecked) {
   write("dw2.csv",
         "layer,tile_m,k_channels,tile_rows\n"
         "features.1.dw,8,8,28\n");
-  const Result b = run(kConfig +
-                       " --no-verify --set workload.network=mobilenet_v2 "
-                       "--set 'workload.layers=[features.1.dw]'" +
-                       given("dw2.csv"));
+  const Result b =
+      run(kConfig + " --no-verify" + mobilenet_layer("features.1.dw") + given("dw2.csv"));
   EXPECT_EQ(b.code, 2);
   EXPECT_NE(b.err.find("dw2.csv:2: k_channels: layer features.1.dw: a grouped convolution does "
                        "not split its input channels"),

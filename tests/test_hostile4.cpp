@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/support/cli_fixture.h"
+#include "tests/support/bad_input_fixture.h"
 
-using msq::testing::CliTest;
+using msq::testing::BadInputTest;
 using msq::testing::Result;
 
 namespace fs = std::filesystem;
@@ -23,29 +23,12 @@ const std::string kDefault = MSQ_SOURCE_DIR "/configs/examples/default.yaml";
 const std::string kOnnx = MSQ_SOURCE_DIR "/configs/models/digits_resnet.onnx";
 const std::string kTool = "/usr/bin/python3 '" MSQ_SOURCE_DIR "/tools/msd_compare.py'";
 
-class Hostile4 : public CliTest {
+class Hostile4 : public BadInputTest {
  protected:
-  // One small layer: a real simulation, but a short one.
-  std::string small_config() {
-    return write("c.yaml",
-                 "device: xc7z020\nclock_mhz: 100\naccelerator:\n  lut_core: {rows: 8, cols: 8}\n"
-                 "  dsp_core: {rows: 4, cols: 8}\nworkload: {layers: [fc]}\n");
-  }
   // Exit 2 and exactly `message` (one line) on stderr.
   void expect_message(const Result& r, const std::string& message, const std::string& what) {
     EXPECT_EQ(r.code, 2) << what << "\nstderr: " << r.err;
     EXPECT_EQ(r.err, message + "\n") << what;
-  }
-  // Exit 2 and one line on stderr that holds `part`.
-  void expect_line_with(const Result& r, const std::string& part, const std::string& what) {
-    EXPECT_EQ(r.code, 2) << what << "\nstderr: " << r.err;
-    EXPECT_NE(r.err.find(part), std::string::npos) << what << "\nstderr: " << r.err;
-    ASSERT_FALSE(r.err.empty()) << what;
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << what << ": more than one line: " << r.err;
-  }
-  std::string given(const std::string& file) {
-    return " --set accelerator.scheduler.mapping=given --set accelerator.scheduler.mapping_file=" +
-           file;
   }
 };
 

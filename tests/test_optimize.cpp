@@ -10,7 +10,6 @@
 namespace {
 
 using msq::testing::SweepDir;
-using Optimize = SweepDir;
 
 // One small layer (layer3.1.conv1 of ResNet-18) on the XC7Z020, so that a point takes a few ms.
 // 4 vector lanes (672 LUT and 16 DSP against 16 lanes' 2,688 and 64): the XC7Z020 keeps room for
@@ -23,8 +22,18 @@ struct Figures {
   double fps = 0, j = 0;
 };
 
-// The figures of the best ok row under `objective` in a results CSV.
-// With `within`, only the rows whose LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
+// Whether a results row's LUT, FF, DSP and BRAM36 are all at most 85% of the device's (in
+// integers: 20 x used <= 17 x available).
+bool within_share(const msq::SweepTable& t, const std::vector<std::string>& row) {
+  for (const std::string r : {"lut", "ff", "dsp", "bram36"})
+    if (20 * std::stoll(row[size_t(msq::column(t.header, r))]) >
+        17 * std::stoll(row[size_t(msq::column(t.header, r + "_avail"))]))
+      return false;
+  return true;
+}
+
+// The figures of the best ok row under `objective` in a results CSV; with `within`, of the rows
+// within the share only.
 Figures best_of(const std::string& csv, const std::string& objective, bool within = false) {
   msq::SweepTable t = msq::read_sweep_csv(csv, false);
   const int st = msq::column(t.header, "status"), f = msq::column(t.header, "frames_per_s"),
@@ -33,11 +42,7 @@ Figures best_of(const std::string& csv, const std::string& objective, bool withi
   double best_score = -1;
   for (const auto& row : t.rows) {
     if (row[size_t(st)] != "ok") continue;
-    bool fits = true;
-    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
-      fits = fits && 20 * std::stoll(row[size_t(msq::column(t.header, r))]) <=
-                         17 * std::stoll(row[size_t(msq::column(t.header, r + "_avail"))]);
-    if (within && !fits) continue;
+    if (within && !within_share(t, row)) continue;
     const double fps = std::stod(row[size_t(f)]), j = std::stod(row[size_t(e)]);
     const double s = objective == "latency" ? fps : objective == "energy" ? 1 / j : fps / j;
     if (s > best_score) best_score = s, best = {fps, j};
@@ -57,6 +62,57 @@ Figures printed_best(const std::string& out) {
   return r;
 }
 
+// Every ok row's "frames_per_s energy_j_per_frame", sorted; with `within`, of the rows within
+// the share only.
+std::vector<std::string> figures_of(const std::string& csv, bool within) {
+  msq::SweepTable t = msq::read_sweep_csv(csv, false);
+  const auto col = [&](const char* n) { return size_t(msq::column(t.header, n)); };
+  std::vector<std::string> v;
+  for (const auto& row : t.rows) {
+    if (row[col("status")] != "ok") continue;
+    if (within && !within_share(t, row)) continue;
+    v.push_back(row[col("frames_per_s")] + " " + row[col("energy_j_per_frame")]);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Under `objective`, optimize's printed best is at least the grid's best. The printed figures are
+// rounded to 0.1 frames/s and 1 uJ.
+void expect_at_least_the_grid(const Figures& opt, const Figures& grid,
+                              const std::string& objective) {
+  if (objective == "latency") {
+    EXPECT_GE(opt.fps, grid.fps - 0.05);
+  } else if (objective == "energy") {
+    EXPECT_LE(opt.j, grid.j + 0.5e-6);
+  } else {
+    EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
+  }
+}
+
+// The buffer and fraction axes of the grid sweeps below, and the same values as optimize's
+// options: the grids and the searches cover the same points.
+const std::string kGridBuffersAndFractions =
+    "  accelerator.buffers.weight_bram36: [16, 48]\n"
+    "  accelerator.buffers.input_bram36: [32]\n"
+    "  accelerator.buffers.output_bram36: [32]\n"
+    "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n";
+const std::string kBuffersAndFractions =
+    " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+
+class Optimize : public SweepDir {
+ protected:
+  // Runs the grid sweep s.yaml into grid.csv and gives its points within the share. Some points
+  // of the space are above the share, some within it: both sides are exercised.
+  void run_grid(std::vector<std::string>* within) {
+    const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
+    ASSERT_EQ(s.code, 0) << s.err;
+    *within = figures_of(path("grid.csv"), true);
+    ASSERT_GT(within->size(), 0u);
+    ASSERT_LT(within->size(), figures_of(path("grid.csv"), false).size());
+  }
+};
+
 TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   write("c.yaml", kConfig);
   // The same space as a sweep: the engines list carries the kinds and the arrays (the sweep can
@@ -75,16 +131,13 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
   write("s.yaml",
         "name: grid\nbase: c.yaml\nconstraints: {max_lut_percent: 85, max_dsp_percent: 85}\n"
         "axes:\n  accelerator.engines:\n" +
-            engines +
-            "  accelerator.buffers.weight_bram36: [16, 48]\n"
-            "  accelerator.buffers.input_bram36: [32]\n"
-            "  accelerator.buffers.output_bram36: [32]\n"
-            "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
+            engines + kGridBuffersAndFractions);
   const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
   ASSERT_EQ(s.code, 0) << s.err;
   const std::string space =
       " --engines lut_sp2+dsp48,lut_sp2_bitserial+dsp48_actpack --lut-shapes 8x8,8x16,16x8"
-      " --dsp-shapes 4x4,4x8 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --dsp-shapes 4x4,4x8" +
+      kBuffersAndFractions;
   // The whole space (72 points, within the default budget), then in stages with a budget of 30.
   for (const std::string budget : {"", " --budget 30"})
     for (const std::string objective : {"latency", "energy", "edp"}) {
@@ -107,14 +160,7 @@ TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
       const Figures grid = best_of(path("grid.csv"), objective);
       const Figures opt = printed_best(o.out);
       ASSERT_GT(grid.fps, 0);
-      // The printed figures are rounded to 0.1 frames/s and 1 uJ.
-      if (objective == "latency") {
-        EXPECT_GE(opt.fps, grid.fps - 0.05);
-      } else if (objective == "energy") {
-        EXPECT_LE(opt.j, grid.j + 0.5e-6);
-      } else {
-        EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-      }
+      expect_at_least_the_grid(opt, grid, objective);
       // And the optimizer's own CSV agrees with what it printed.
       const Figures own = best_of(path("opt.csv"), objective);
       EXPECT_NEAR(own.fps, opt.fps, 0.05);
@@ -137,25 +183,6 @@ const char* kThreeEngines =
     "    - {impl: dsp48, name: dsp_core, rows: 4, cols: 4, packing: true}\n"
     "workload: {layers: [layer3.1.conv1]}\n";
 
-// Every ok row's "frames_per_s energy_j_per_frame", sorted; with `within`, only the rows whose
-// LUT, FF, DSP and BRAM36 are all at most 85% of the device's.
-std::vector<std::string> figures_of(const std::string& csv, bool within) {
-  msq::SweepTable t = msq::read_sweep_csv(csv, false);
-  const auto col = [&](const char* n) { return size_t(msq::column(t.header, n)); };
-  std::vector<std::string> v;
-  for (const auto& row : t.rows) {
-    if (row[col("status")] != "ok") continue;
-    bool fits = true;
-    for (const std::string r : {"lut", "ff", "dsp", "bram36"})
-      fits = fits && 20 * std::stoll(row[col(r.c_str())]) <=
-                         17 * std::stoll(row[col((r + "_avail").c_str())]);
-    if (within && !fits) continue;
-    v.push_back(row[col("frames_per_s")] + " " + row[col("energy_j_per_frame")]);
-  }
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
 TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
   write("c.yaml", kThreeEngines);
   const std::vector<std::pair<int, int>> bigs = {{8, 8}, {16, 16}, {24, 16}},
@@ -170,19 +197,12 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
             "{{impl: dsp48, name: dsp_core, rows: {}, cols: {}, packing: true}}]\n",
             br, bc, sr, sc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
-                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
-                      "  accelerator.buffers.input_bram36: [32]\n"
-                      "  accelerator.buffers.output_bram36: [32]\n"
-                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
-  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
-  ASSERT_EQ(s.code, 0) << s.err;
-  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
-  // Some points of the space are above the share, some within it: both sides are exercised.
-  ASSERT_GT(grid_within.size(), 0u);
-  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+                      kGridBuffersAndFractions);
+  std::vector<std::string> grid_within;
+  ASSERT_NO_FATAL_FAILURE(run_grid(&grid_within));
   const std::string space =
-      " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8"
-      " --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --shapes lut_big=8x8,16x16,24x16 --shapes lut_small=4x8,8x8 --dsp-shapes 4x4,4x8" +
+      kBuffersAndFractions;
   for (const std::string objective : {"latency", "energy", "edp"}) {
     SCOPED_TRACE(objective);
     const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
@@ -204,13 +224,7 @@ TEST_F(Optimize, ThreeEnginesFindsTheBestPointOfAnExhaustiveEnumeration) {
     const Figures grid = best_of(path("grid.csv"), objective, true);
     const Figures opt = printed_best(o.out);
     ASSERT_GT(grid.fps, 0);
-    if (objective == "latency") {
-      EXPECT_GE(opt.fps, grid.fps - 0.05);
-    } else if (objective == "energy") {
-      EXPECT_LE(opt.j, grid.j + 0.5e-6);
-    } else {
-      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-    }
+    expect_at_least_the_grid(opt, grid, objective);
     // The best design is written as the three-engine list, each engine's other keys kept.
     const std::string best = read(path("best.yaml"));
     EXPECT_NE(best.find("lut_small"), std::string::npos) << best;
@@ -248,19 +262,13 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
           "packing: true}}]\n",
           lr, lc, dr, dc);
   write("s.yaml", "name: grid\nbase: c.yaml\naxes:\n  accelerator.engines:\n" + engines +
-                      "  accelerator.vector.lanes: [2, 40]\n"
-                      "  accelerator.buffers.weight_bram36: [16, 48]\n"
-                      "  accelerator.buffers.input_bram36: [32]\n"
-                      "  accelerator.buffers.output_bram36: [32]\n"
-                      "  workload.sp2_fraction: [0.2, 0.5, 0.8]\n");
-  const auto s = msqsim("sweep s.yaml --jobs 2 --out grid.csv");
-  ASSERT_EQ(s.code, 0) << s.err;
-  const std::vector<std::string> grid_within = figures_of(path("grid.csv"), true);
-  ASSERT_GT(grid_within.size(), 0u);
-  ASSERT_LT(grid_within.size(), figures_of(path("grid.csv"), false).size());
+                      "  accelerator.vector.lanes: [2, 40]\n" + kGridBuffersAndFractions);
+  std::vector<std::string> grid_within;
+  ASSERT_NO_FATAL_FAILURE(run_grid(&grid_within));
   const std::string space =
       " --engines lut_sp2+dsp48 --lut-shapes 8x8,16x16,24x16 --dsp-shapes 4x4,4x8"
-      " --vector-lanes 2,40 --buffer-splits 16/32/32,48/32/32 --sp2-fractions 0.2,0.5,0.8";
+      " --vector-lanes 2,40" +
+      kBuffersAndFractions;
   for (const std::string objective : {"latency", "energy", "edp"}) {
     SCOPED_TRACE(objective);
     const auto o = msqsim("optimize c.yaml --jobs 2 --csv opt.csv --out best.yaml --objective " +
@@ -276,13 +284,7 @@ TEST_F(Optimize, VectorLanesAxisFindsTheBestPointOfAnExhaustiveEnumeration) {
     const Figures grid = best_of(path("grid.csv"), objective, true);
     const Figures opt = printed_best(o.out);
     ASSERT_GT(grid.fps, 0);
-    if (objective == "latency") {
-      EXPECT_GE(opt.fps, grid.fps - 0.05);
-    } else if (objective == "energy") {
-      EXPECT_LE(opt.j, grid.j + 0.5e-6);
-    } else {
-      EXPECT_LE(opt.j / opt.fps, (grid.j + 0.5e-6) / (grid.fps - 0.05));
-    }
+    expect_at_least_the_grid(opt, grid, objective);
     // The lanes of the best design: in its line, in the CSV's column named by the config key (as
     // the sweep names it) and in the written config.
     msq::SweepTable t = msq::read_sweep_csv(path("opt.csv"), false);

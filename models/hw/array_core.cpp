@@ -116,16 +116,16 @@ void ArrayCore::main() {
         // accumulators between k tiles and outputs after the last (as it was allocated).
         const LayerPlan& p = run.plan;
         const int64_t rows = int64_t(b.rows.size());
-        const int out_bytes = step.last_k ? p.out_bytes : p.acc_bytes;
+        const int result_bytes = step.last_k ? p.out_bytes : p.acc_bytes;
         const JobBufferWords words = job_buffer_words(
             rows, tn, step.tk, pass_columns(run, b, tn, step.tk), b.weight_bits_per_k,
-            8 * p.act_bytes, block_groups(run, b), 8 * p.acc_bytes, 8 * out_bytes, step.kt > 0);
+            8 * p.act_bytes, block_groups(run, b), 8 * p.acc_bytes, 8 * result_bytes, step.kt > 0);
         if (f_.input_buffer)
           f_.input_buffer->read(step.tk * tn * p.act_bytes, words.input_reads, li);
         weights_.read((b.weight_bits_per_k * step.tk + 7) / 8, words.weight_reads, li);
         if (f_.output_buffer) {
           if (step.kt > 0) f_.output_buffer->read(rows * tn * p.acc_bytes, words.partial_reads, li);
-          f_.output_buffer->write(rows * tn * out_bytes, words.output_writes, li);
+          f_.output_buffer->write(rows * tn * result_bytes, words.output_writes, li);
         }
         if (EventSink* ev = EventSink::current())
           ev->job(id_, int(&run - f_.runs.data()), step.tile, step.kt, int64_t(b.rows.size()),

@@ -38,14 +38,21 @@ struct NStats {
   int64_t max_tn = 0, n = 0;     // largest tile, all columns
   int64_t region_px = 0;         // input pixels the tiles read, halos included
   int64_t max_region_px = 0;     // of one tile
+  // Summed over the tiles: the places in DRAM one load of a tile reads and one write of its
+  // outputs writes, each an image row from the next (make_tiles, the scheduler's output
+  // writes): whole rows are one place, part of each row (part of one output row, or a box) one
+  // place per input row, and a box's outputs one per output row.
+  int64_t places = 0, out_places = 0;
 };
 
 NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t* cols, int E) {
   NStats ns;
   ns.tr = tr, ns.tc = tc;
   const int64_t Hout = s.out_h(), Wout = s.out_w();
-  auto add = [&](int64_t tn, int64_t px, int64_t times) {
+  auto add = [&](int64_t tn, int64_t px, int64_t places, int64_t out_places, int64_t times) {
     ns.tiles += times;
+    ns.places += places * times;
+    ns.out_places += out_places * times;
     for (int c = 0; c < E; ++c) ns.cn[c] += ceil_div(tn, cols[c]) * times;
     ns.max_tn = std::max(ns.max_tn, tn);
     ns.n += tn * times;
@@ -56,7 +63,7 @@ NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t* col
     const int64_t img = int64_t(s.in_h) * s.in_w;
     for (int64_t b0 = 0; b0 < s.batch; b0 += tr) {
       const int64_t tn = std::min(tr, s.batch - b0);
-      add(tn, tn * img, 1);
+      add(tn, tn * img, 1, 1, 1);
     }
     return ns;
   }
@@ -68,7 +75,9 @@ NStats nstats_of(const LayerShape& s, int64_t tr, int64_t tc, const int64_t* col
       const int64_t iw0 = tc == Wout ? 0 : std::max<int64_t>(0, ow0 * s.sw - s.pw);
       const int64_t iw1 =
           tc == Wout ? s.in_w : std::min<int64_t>(s.in_w, (ow0 + c - 1) * s.sw - s.pw + s.kw);
-      add(r * c, std::max<int64_t>(0, ih1 - ih0) * std::max<int64_t>(0, iw1 - iw0), s.batch);
+      const int64_t rows = std::max<int64_t>(0, ih1 - ih0);
+      add(r * c, rows * std::max<int64_t>(0, iw1 - iw0), tc == Wout ? 1 : rows, tc == Wout ? 1 : r,
+          s.batch);
     }
   return ns;
 }
@@ -355,14 +364,17 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
     const double wload = keep_w == 0 ? 0.0 : wtime / S;
     const double work = double(compute) / S;
     // The DRAM: every burst the runs touch, and a row opened for every row's worth of the span
-    // each transfer sweeps (a channel tile's runs are a pixel apart, so it sweeps its whole
-    // region's rows; the other streams' transfers in between close them).
+    // each transfer sweeps, and one more for each place it reads or writes (a channel tile's
+    // runs are a pixel apart, so it sweeps its whole region's rows; a tile of part of each input
+    // row reads each input row in its own place, an image row from the next, and a box writes
+    // each of its output rows in its own; the other streams' transfers in between close them).
     const int64_t pix_in = int64_t(s.in_c) * b.act_bytes, pix_out = M * b.out_bytes;
     const int64_t in_sweeps = ct ? ms.m_tiles : i_reload * ks.k_tiles;
     const double rows_opened =
         double(in_sweeps) *
-            (double(ns.region_px * pix_in) / double(x.row_bytes) + double(ns.tiles)) +
-        double(ms.m_tiles) * (double(ns.n * pix_out) / double(x.row_bytes) + double(ns.tiles)) +
+            (double(ns.region_px * pix_in) / double(x.row_bytes) + double(ns.places)) +
+        double(ms.m_tiles) *
+            (double(ns.n * pix_out) / double(x.row_bytes) + double(ns.out_places)) +
         double(e.weight_bytes) / double(x.row_bytes) + double(w_transfers);
     const double dram_time =
         double(e.dram_bytes()) / double(x.burst) * x.burst_cycles + rows_opened * x.act_cycles;

@@ -339,21 +339,32 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
                  e.transfers * x.setup;
   const int64_t compute = *std::max_element(comp, comp + std::max(1, x.E));
   const int64_t steps = ns.tiles * ks.k_tiles * ms.m_tiles;
-  // What cannot overlap. DMA-bound: the DMA time holds every load and write; after the last
-  // load comes one step of work (weights resident: the last load is an input tile) or one job
-  // (streamed weights: a block's weights). Compute-bound: the first input and weight tiles
-  // before any job, the last output tile after the last one. (Resident weights load while the
-  // previous layer runs: the scheduler prefetches them.)
+  // The bandwidth bound, what cannot overlap. DMA-bound: the DMA time holds every load and
+  // write; after the last load comes one step of work (weights resident: the last load is an
+  // input tile) or one job (streamed weights: a block's weights). Compute-bound: the first input
+  // and weight tiles before any job, the last output tile after the last one. It counts neither
+  // ports nor DRAM rows; with double buffering the pipeline below does, and an ordinary layer
+  // takes the larger of the two (the bound stays exact where compute hides the DMA).
   const int64_t first_w = keep_w == 0 ? 0 : ceil_div(x.max_block_bits * ks.tk_max, 8);
   int64_t jobs = 0;
   for (int c = 0; c < x.E; ++c) jobs = std::max(jobs, x.nb[c] * ns.tiles * ks.k_tiles);
   const int64_t last_unit = std::max<int64_t>(1, keep_w == 0 ? steps : std::max(steps, jobs));
-  if (s.groups > 1 && x.cfg.accelerator.buffers.double_buffer) {
-    // Grouped convolutions (K never split): every step loads an input tile, runs its jobs and
-    // writes an output tile, and the scheduler overlaps the next step's load and the previous
-    // one's write with the current jobs, each stream on its own ports. A pipeline of `steps`
-    // equal stages: the first load, the slowest stage for every further step, the last
-    // compute and write.
+  if (!x.cfg.accelerator.buffers.double_buffer) {
+    e.cycles = compute + e.dma_cycles;
+  } else if (e.dma_cycles >= compute) {
+    e.cycles = e.dma_cycles + compute / last_unit;
+  } else {
+    const int64_t fill =
+        int64_t(double(ns.max_region_px * ks.kc * b.act_bytes + first_w) / x.bw) + 2 * x.setup;
+    const int64_t drain = int64_t(double(ms.max_rows * ns.max_tn * b.out_bytes) / x.bw) + x.setup;
+    e.cycles = compute + fill + drain;
+  }
+  if (x.cfg.accelerator.buffers.double_buffer) {
+    // Every step runs its jobs while the scheduler loads the next step's tiles and writes the
+    // previous one's outputs, each stream on its own ports. A pipeline of `steps` equal stages
+    // (each carrying its share of the layer's loads and writes, also when an input tile serves
+    // several steps or an output tile waits for its last k tile): the first input tile and
+    // weights, the slowest stage for every further step, the last work and output tile.
     // The ports move the bytes, the DRAM whole bursts.
     const double S = double(std::max<int64_t>(1, steps));
     const double in_bytes = double(ns.region_px * ms.seg_bytes_sum) * double(i_reload);
@@ -382,18 +393,18 @@ MappingEstimate estimate(const Ctx& x, const NStats& ns, const KStats& ks, const
     period = x.w_own_port ? std::max(period, wload) : period + wload;
     period = std::max({period, work, dram_time / S});
     // Weights that stay for the layer load at its start (the previous layer's may still hold
-    // the weight buffer), beside the first input tile when they have their own port.
-    const double first = keep_w != 0 ? load : x.w_own_port ? std::max(load, wtime) : load + wtime;
-    e.cycles = int64_t(first + work + write + (S - 1) * period);
-  } else if (!x.cfg.accelerator.buffers.double_buffer) {
-    e.cycles = compute + e.dma_cycles;
-  } else if (e.dma_cycles >= compute) {
-    e.cycles = e.dma_cycles + compute / last_unit;
-  } else {
-    const int64_t fill =
-        int64_t(double(ns.max_region_px * ks.kc * b.act_bytes + first_w) / x.bw) + 2 * x.setup;
-    const int64_t drain = int64_t(double(ms.max_rows * ns.max_tn * b.out_bytes) / x.bw) + x.setup;
-    e.cycles = compute + fill + drain;
+    // the weight buffer), beside the first input tile when they have their own port; streamed
+    // weights hold the first job until its block's weights are in, and a step's jobs wait for
+    // the rest of its blocks (a fully connected layer is one step of weight loads).
+    const double in_tile =
+        in_bytes / double(std::max<int64_t>(1, in_transfers)) / x.rate_in + double(x.setup);
+    const double out_tile =
+        out_bytes / double(std::max<int64_t>(1, ns.tiles * ms.m_tiles)) / x.rate_out +
+        double(x.setup);
+    const double w_first = keep_w != 0 ? double(first_w) / x.rate_w + double(x.setup) : wtime;
+    const double first = x.w_own_port ? std::max(in_tile, w_first) : in_tile + w_first;
+    const int64_t pipeline = int64_t(first + std::max(work, wload) + out_tile + (S - 1) * period);
+    e.cycles = s.groups > 1 ? pipeline : std::max(e.cycles, pipeline);
   }
   return e;
 }

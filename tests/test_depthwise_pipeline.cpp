@@ -13,7 +13,7 @@
 #include "models/plan/mapper.h"
 #include "models/workload_builder.h"
 #include "sim/config_loader.h"
-#include "tests/support/in_child.h"
+#include "tests/support/one_layer.h"
 
 using namespace msq;
 using namespace msq::testing;
@@ -23,17 +23,6 @@ namespace {
 RunConfig pynq_mobilenet() {
   return load_run_config(std::string(MSQ_SOURCE_DIR) + "/configs/msd/pynq_z2.yaml",
                          {"workload.network=msd_mobilenet_v2"});
-}
-
-// One layer of the network, writing 8-bit activations as it does inside the network (a network's
-// last layer would write its accumulators).
-Workload one_layer(const RunConfig& c, const std::string& layer, bool values) {
-  std::vector<LayerShape> keep;
-  for (const LayerShape& s : load_network(c.workload))
-    if (s.name == layer) keep.push_back(s);
-  WorkloadConfig w = c.workload;
-  w.last_layer_accumulators = false;
-  return build_workload(c.workload.network, keep, w, c.accelerator.accumulator, values);
 }
 
 struct Figures {

@@ -209,6 +209,20 @@ CmdResult validate_net(const std::string& net) {
                 "/configs/examples/default.yaml' --set workload.network='" +
                 net + "'");
 }
+// Records the trace of conv -> maxpool -> conv (default design) in d/t and reads its manifest.
+void record_pool_trace(const TempDir& d, std::string* dir, std::string* manifest) {
+  const std::string net = write_net(d,
+                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
+                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
+                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
+  *dir = d / "t";
+  const CmdResult r =
+      msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" + *dir +
+             "' --set workload.network='" + net + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream m(*dir + "/trace.yaml");
+  manifest->assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
+}
 }  // namespace
 
 TEST(GraphYaml, BadGraphsExitTwoNamingTheOp) {
@@ -404,19 +418,9 @@ TEST(GraphTrace, RecordReplayAndCatchAChangedTensor) {
 // aliases of the layers (`- *1`), and the next regress refused it (unknown key out_channels).
 TEST(GraphTrace, UpdateKeepsTheManifestReadable) {
   TempDir d;
-  const std::string net = write_net(d,
-                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
-                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
-                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
-  const std::string dir = d / "t";
-  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
-                       dir + "' --set workload.network='" + net + "'");
-  ASSERT_EQ(r.code, 0) << r.out;
-  std::string manifest;
-  {
-    std::ifstream m(dir + "/trace.yaml");
-    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
-  }
+  std::string dir, manifest;
+  ASSERT_NO_FATAL_FAILURE(record_pool_trace(d, &dir, &manifest));
+  CmdResult r;
   for (size_t at = 0; (at = manifest.find("expected_cycles: ", at)) != std::string::npos;) {
     at += 17;
     manifest.replace(at, manifest.find_first_not_of("0123456789", at) - at, "1");
@@ -436,19 +440,9 @@ TEST(GraphTrace, UpdateKeepsTheManifestReadable) {
 // network input). Such a manifest was refused with "expected a list of op names" (exit 2).
 TEST(GraphTrace, OpWithoutInputsReadsThePreviousOp) {
   TempDir d;
-  const std::string net = write_net(d,
-                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
-                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
-                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
-  const std::string dir = d / "t";
-  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
-                       dir + "' --set workload.network='" + net + "'");
-  ASSERT_EQ(r.code, 0) << r.out;
-  std::string manifest;
-  {
-    std::ifstream m(dir + "/trace.yaml");
-    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
-  }
+  std::string dir, manifest;
+  ASSERT_NO_FATAL_FAILURE(record_pool_trace(d, &dir, &manifest));
+  CmdResult r;
   int removed = 0;
   for (size_t at = 0; (at = manifest.find("inputs: [", at)) != std::string::npos; ++removed)
     manifest.erase(at, manifest.find("], ", at) + 3 - at);
@@ -472,19 +466,9 @@ TEST(GraphTrace, OpWithoutInputsReadsThePreviousOp) {
 // than the manifest as wrong (exit 2). The full range, which trace record writes, stays valid.
 TEST(GraphTrace, ClampOnAPassThroughOpIsRefused) {
   TempDir d;
-  const std::string net = write_net(d,
-                                    "  - {name: c1, type: conv, out_channels: 8, kernel: 1}\n"
-                                    "  - {name: pool, type: maxpool, kernel: 2, stride: 2}\n"
-                                    "  - {name: c2, type: conv, out_channels: 4, kernel: 1}\n");
-  const std::string dir = d / "t";
-  CmdResult r = msqsim("trace record '" MSQ_SOURCE_DIR "/configs/examples/default.yaml' --out '" +
-                       dir + "' --set workload.network='" + net + "'");
-  ASSERT_EQ(r.code, 0) << r.out;
-  std::string manifest;
-  {
-    std::ifstream m(dir + "/trace.yaml");
-    manifest.assign(std::istreambuf_iterator<char>(m), std::istreambuf_iterator<char>());
-  }
+  std::string dir, manifest;
+  ASSERT_NO_FATAL_FAILURE(record_pool_trace(d, &dir, &manifest));
+  CmdResult r;
   const size_t at = manifest.find("hi: 255", manifest.find("type: maxpool"));
   ASSERT_NE(at, std::string::npos) << manifest;
   r = msqsim("regress '" + dir + "'");

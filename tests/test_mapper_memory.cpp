@@ -8,56 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
-#include "models/accelerator.h"
-#include "models/workload_builder.h"
-#include "sim/config_loader.h"
-#include "tests/support/in_child.h"
+#include "tests/support/one_layer.h"
 
-using namespace msq;
 using namespace msq::testing;
-
-namespace {
-
-struct Figures {
-  int64_t cycles = 0, est = 0, k_tiles = 0, tile_rows = 0, tile_cols = 0;
-  bool memory_bound = false;
-};
-
-// One layer of ResNet-18 on the PYNQ-Z2 design under a mapping file of one row.
-Figures run_given(const std::string& layer, const std::string& row) {
-  const std::string file = ::testing::TempDir() + "mapper_memory_" + layer + ".csv";
-  {
-    std::ofstream f(file);
-    f << "layer,tile_m,k_channels,tile_rows,tile_cols\n" << layer << "," << row << "\n";
-  }
-  return in_child<Figures>([&] {
-    const RunConfig c =
-        load_run_config(std::string(MSQ_SOURCE_DIR) + "/configs/msd/pynq_z2.yaml",
-                        {"workload.network=resnet18", "accelerator.scheduler.mapping=given",
-                         "accelerator.scheduler.mapping_file=" + file});
-    std::vector<LayerShape> keep;
-    for (const LayerShape& s : load_network(c.workload))
-      if (s.name == layer) keep.push_back(s);
-    WorkloadConfig w = c.workload;
-    w.last_layer_accumulators = false;  // 8-bit outputs, as inside the network
-    const Workload wl =
-        build_workload(c.workload.network, keep, w, c.accelerator.accumulator, false);
-    const SimResult r = simulate(c, wl, SimOptions{false, {}, nullptr, nullptr});
-    const LayerResult& l = r.layers.at(0);
-    Figures f;
-    f.cycles = l.cycles;
-    f.est = l.mapping.est_cycles;
-    f.k_tiles = l.k_tiles;
-    f.tile_rows = l.tile_rows, f.tile_cols = l.tile_cols;
-    f.memory_bound = l.bound == "memory";
-    return f;
-  });
-}
-
-}  // namespace
 
 // Both layers are DRAM-bound on this board; the estimate within 10% of the simulated cycles
 // (before the pipeline estimate: 0.503 and 0.535 of them).
@@ -69,7 +24,7 @@ TEST(MapperMemory, MemoryBoundOrdinaryLayersEstimateNearTheSimulation) {
   };
   for (const Case& k : {Case{"layer4.0.conv2", "128,32,7,", 7, 7, 16},
                         Case{"layer2.0.conv2", "128,64,1,14", 1, 14, 2}}) {
-    const Figures f = run_given(k.layer, k.row);
+    const GivenLayer f = run_given_layer("resnet18", k.layer, k.row);
     std::printf("%s (%s): %lld cycles, estimate %lld (%.3f)\n", k.layer, k.row, (long long)f.cycles,
                 (long long)f.est, double(f.est) / double(f.cycles));
     ASSERT_EQ(f.tile_rows, k.tile_rows) << k.layer;

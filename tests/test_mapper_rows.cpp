@@ -8,54 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
-#include "models/accelerator.h"
-#include "models/workload_builder.h"
-#include "sim/config_loader.h"
-#include "tests/support/in_child.h"
+#include "tests/support/one_layer.h"
 
-using namespace msq;
 using namespace msq::testing;
-
-namespace {
-
-struct Figures {
-  int64_t cycles = 0, est = 0, m_tiles = 0, tile_rows = 0, tile_cols = 0;
-};
-
-// One layer of MSD's MobileNet-V2 on the PYNQ-Z2 design under a mapping file of one row.
-Figures run_given(const std::string& layer, const std::string& row) {
-  const std::string file = ::testing::TempDir() + "mapper_rows_" + layer + ".csv";
-  {
-    std::ofstream f(file);
-    f << "layer,tile_m,k_channels,tile_rows,tile_cols\n" << layer << "," << row << "\n";
-  }
-  return in_child<Figures>([&] {
-    const RunConfig c =
-        load_run_config(std::string(MSQ_SOURCE_DIR) + "/configs/msd/pynq_z2.yaml",
-                        {"workload.network=msd_mobilenet_v2", "accelerator.scheduler.mapping=given",
-                         "accelerator.scheduler.mapping_file=" + file});
-    std::vector<LayerShape> keep;
-    for (const LayerShape& s : load_network(c.workload))
-      if (s.name == layer) keep.push_back(s);
-    WorkloadConfig w = c.workload;
-    w.last_layer_accumulators = false;  // 8-bit outputs, as inside the network
-    const Workload wl =
-        build_workload(c.workload.network, keep, w, c.accelerator.accumulator, false);
-    const SimResult r = simulate(c, wl, SimOptions{false, {}, nullptr, nullptr});
-    const LayerResult& l = r.layers.at(0);
-    Figures f;
-    f.cycles = l.cycles;
-    f.est = l.mapping.est_cycles;
-    f.m_tiles = l.mapping.m_tiles;
-    f.tile_rows = l.tile_rows, f.tile_cols = l.tile_cols;
-    return f;
-  });
-}
-
-}  // namespace
 
 // Channel tiles of boxes and of several rows' part (Conv2: 110 x 110 outputs, 32 channels; Conv8:
 // 54 x 54, 144 channels), DRAM-bound on this board: the estimate within 5% of the simulated
@@ -69,7 +26,7 @@ TEST(MapperRows, PartRowChannelTilesEstimateNearTheSimulation) {
   };
   for (const Case& k : {Case{"Conv2", "8,,22,22", 22, 22}, Case{"Conv2", "8,,4,22", 4, 22},
                         Case{"Conv8", "18,,18,18", 18, 18}}) {
-    const Figures f = run_given(k.layer, k.row);
+    const GivenLayer f = run_given_layer("msd_mobilenet_v2", k.layer, k.row);
     std::printf("%s (%s): %lld cycles, estimate %lld (%.3f), %lld channel tiles\n", k.layer, k.row,
                 (long long)f.cycles, (long long)f.est, double(f.est) / double(f.cycles),
                 (long long)f.m_tiles);

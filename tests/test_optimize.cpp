@@ -111,6 +111,17 @@ class Optimize : public SweepDir {
     ASSERT_GT(within->size(), 0u);
     ASSERT_LT(within->size(), figures_of(path("grid.csv"), false).size());
   }
+  // Each option of `cases` (option, part of the message) exits 2 with one line on stderr holding
+  // the message, before any design is reported.
+  void expect_refused(const std::vector<std::pair<std::string, std::string>>& cases) {
+    for (const auto& [opt, msg] : cases) {
+      const auto r = msqsim("optimize c.yaml " + opt);
+      EXPECT_EQ(r.code, 2) << opt;
+      EXPECT_NE(r.err.find(msg), std::string::npos) << opt << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
+      EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
+    }
+  }
 };
 
 TEST_F(Optimize, FindsAtLeastTheBestPointOfAGridSweepUnderEachObjective) {
@@ -364,13 +375,7 @@ TEST_F(Optimize, ThreeEngineOptionsExit2WithOneClearLine) {
        "lut_big x 97 lut_small x 79 dsp_core shapes), more than the 2,000,000 it prices one by "
        "one: give shorter shape lists"},
   };
-  for (const auto& [opt, msg] : cases) {
-    const auto r = msqsim("optimize c.yaml " + opt);
-    EXPECT_EQ(r.code, 2) << opt;
-    EXPECT_NE(r.err.find(msg), std::string::npos) << opt << ": " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
-    EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
-  }
+  expect_refused(cases);
 }
 
 TEST_F(Optimize, MaxShareKeepsADesignAboveItOut) {
@@ -450,13 +455,7 @@ TEST_F(Optimize, BadOptionsExit2WithOneClearLine) {
        "optimize: no engine mix of the search space can run this workload "
        "(lut_sp2_bitserial+dsp48): "},
   };
-  for (const auto& [opt, msg] : cases) {
-    const auto r = msqsim("optimize c.yaml " + opt);
-    EXPECT_EQ(r.code, 2) << opt;
-    EXPECT_NE(r.err.find(msg), std::string::npos) << opt << ": " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << opt << ": " << r.err;
-    EXPECT_EQ(r.out.find("Best design"), std::string::npos) << opt;
-  }
+  expect_refused(cases);
 }
 
 // Valid options on a device too small for them: exit 1 ("ran, but no design fits", as `run`'s
